@@ -1,0 +1,5 @@
+import sys
+
+from tpm.cli import main
+
+sys.exit(main())

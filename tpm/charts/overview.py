@@ -1,0 +1,67 @@
+"""Overview figures: the NPS mix and the touchpoint ranking with confidence intervals."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from tpm.charts.common import BAR, DETRACTOR, GREY, PASSIVE, PROMOTER, base_layout, safe
+from tpm.i18n import fmt_number, t
+from tpm.metrics.nps import NPS
+
+
+def nps_mix(nps: NPS, lang: str = "de") -> go.Figure:
+    """One horizontal 100 % bar: detractors | passives | promoters, with shares and counts."""
+    fig = go.Figure()
+    parts = [
+        ("detractors", nps.detractors, nps.detractor_share, DETRACTOR),
+        ("passives", nps.passives, nps.passive_share, PASSIVE),
+        ("promoters", nps.promoters, nps.promoter_share, PROMOTER),
+    ]
+    for key, count, share, colour in parts:
+        label = t(key, lang)
+        fig.add_bar(
+            x=[share], y=[t("nps", lang)], orientation="h", name=label, marker_color=colour,
+            text=[f"{fmt_number(share, 0, lang)} %"], textposition="inside", insidetextanchor="middle",
+            customdata=[[count, nps.n]],
+            hovertemplate=f"{label}: %{{x:.1f}} %<br>%{{customdata[0]}} / n = %{{customdata[1]}}<extra></extra>",
+        )
+    title = f"{t('nps_mix_title', lang)} (n = {fmt_number(nps.n, 0, lang)})"
+    base_layout(fig, title, lang, height=200)
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.35, "x": 0}, margin={"b": 70})
+    fig.update_xaxes(range=[0, 100], title_text=t("share_pct", lang), ticksuffix=" %")
+    fig.update_yaxes(showticklabels=False)
+    return fig
+
+
+def touchpoint_ranking(stats: pd.DataFrame, lang: str = "de") -> go.Figure:
+    """Touchpoints ranked by 0–100 score, best on top, 95 % CI whiskers, low bases in grey."""
+    frame = stats.sort_values("score_0_100", ascending=True)
+    labels = [
+        safe(f"{name} ({lo}–{hi})") if (frame["touchpoint"] == name).sum() > 1 else safe(name)
+        for name, lo, hi in zip(frame["touchpoint"], frame["scale_min"], frame["scale_max"])
+    ]
+    labels = [f"{label} ⚠" if low else label for label, low in zip(labels, frame["low_base"])]
+    colours = [GREY if low else BAR for low in frame["low_base"]]
+    fig = go.Figure(
+        go.Bar(
+            x=frame["score_0_100"], y=labels, orientation="h", marker_color=colours,
+            error_x={"type": "data", "symmetric": False,
+                     "array": frame["score_ci_high"] - frame["score_0_100"],
+                     "arrayminus": frame["score_0_100"] - frame["score_ci_low"],
+                     "color": "#333", "thickness": 1.2, "width": 3},
+            text=[fmt_number(v, 0, lang) for v in frame["score_0_100"]], textposition="inside",
+            customdata=frame[["n", "mean", "scale_min", "scale_max", "ci_low", "ci_high", "top2_box"]].to_numpy(),
+            hovertemplate=(
+                "<b>%{y}</b><br>" + t("score_0_100", lang) + ": %{x:.1f}<br>"
+                + t("mean", lang) + ": %{customdata[1]:.2f} (" + t("scale", lang) + " %{customdata[2]}–%{customdata[3]})<br>"
+                + t("ci95", lang) + ": %{customdata[4]:.2f} – %{customdata[5]:.2f}<br>"
+                + t("top2_box", lang) + ": %{customdata[6]:.1f}<br>n = %{customdata[0]}<extra></extra>"
+            ),
+            showlegend=False,
+        )
+    )
+    base_layout(fig, t("ranking_title", lang), lang, height=max(320, 28 * len(frame) + 120))
+    fig.update_xaxes(range=[0, 100], title_text=t("ranking_x", lang), gridcolor="#eee")
+    fig.update_yaxes(title_text=t("touchpoint", lang), automargin=True)
+    return fig

@@ -1,0 +1,217 @@
+"""``python -m tpm …``: import exports and read the figures from the shell.
+
+Database: ``--db`` if given, else ``$TPM_DB``, else ``data/tpm.duckdb``.
+Bad input: exit code 2, one line on stderr, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from tpm import store
+from tpm.ingest import IngestError, ingest_bytes
+from tpm.metrics import Filter
+from tpm.metrics.nps import nps_for, respondent_count
+from tpm.metrics.satisfaction import touchpoint_stats
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (IngestError, CliError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tpm", description="TPM — touchpoint survey analysis")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="import survey exports (.xlsx, .xls, .csv)")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--db")
+    p.add_argument("--dataset", help="dataset name (default: the file name); with several files, used as prefix")
+    p.add_argument("--wave", help="wave label (default: the dataset name)")
+    p.add_argument("--sheet", help="sheet name of an Excel workbook (default: the first with data)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("summary", help="respondents, NPS and per-touchpoint satisfaction")
+    p.add_argument("--db")
+    p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("datasets", help="list stored datasets")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("delete", help="delete a dataset and all its responses")
+    p.add_argument("dataset", help="dataset name or id")
+    p.add_argument("--db")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("seed", help="import the sample surveys if the database is empty")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_seed)
+    return parser
+
+
+def cmd_ingest(args) -> int:
+    # read and check every file before writing any: one bad file writes nothing
+    results = []
+    for path in args.paths:
+        if not path.is_file():
+            raise CliError(f"'{path}': no such file")
+        results.append(ingest_bytes(path.name, path.read_bytes(), sheet=args.sheet))
+    con = store.connect(args.db)
+    try:
+        for result in results:
+            name = args.dataset if args.dataset and len(results) == 1 else (
+                f"{args.dataset} {Path(result.file_name).stem}" if args.dataset else None)
+            saved = store.save_import(con, result, name=name, wave=args.wave)
+            print_report(result.report(), saved)
+    finally:
+        con.close()
+    return 0
+
+
+def print_report(report: dict, saved: store.Saved) -> None:
+    if saved.duplicate:
+        print(f"{report['file']}: already imported as dataset '{saved.name}' (id {saved.dataset_id}); nothing written")
+        return
+    where = f", sheet '{report['sheet']}'" if report["sheet"] else ""
+    print(f"{report['file']}{where}: imported as dataset '{saved.name}' (id {saved.dataset_id})")
+    print(f"  respondents: {report['respondents']}")
+    print(f"  touchpoints ({len(report['touchpoints'])}):")
+    for tp in report["touchpoints"]:
+        print(f"    {tp['name']}: scale {tp['scale'][0]}-{tp['scale'][1]}, n={tp['n']}  [{tp['column']}]")
+    print(f"  NPS column: {report['nps_column'] or '—'} (n={report['nps_n']})")
+    print(f"  id column: {report['id_column'] or '— (numbered by row)'}; date column: {report['date_column'] or '—'}")
+    print(f"  segments: {', '.join(report['segments']) or '—'}")
+    print(f"  comments: {report['comments']} in {', '.join(report['comment_columns']) or '—'}")
+    print(f"  dropped columns: {', '.join(report['ignored_columns']) or '—'}")
+    for note in report["notes"]:
+        print(f"  note: {note}")
+
+
+def _filter(con, names: list[str] | None) -> Filter:
+    if not names:
+        return Filter()
+    ids = store.dataset_ids_by_name(con, names)
+    if len(ids) < len(set(names)):
+        known = ", ".join(store.list_datasets(con)["name"]) or "none"
+        raise CliError(f"unknown dataset in {names}; known datasets: {known}")
+    return Filter.of(ids)
+
+
+def _num(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 4)
+
+
+def summary_dict(con, flt: Filter) -> dict:
+    nps = nps_for(con, flt)
+    stats = touchpoint_stats(con, flt)
+    return {
+        "respondents": respondent_count(con, flt),
+        "nps": {
+            "score": _num(nps.score), "n": nps.n, "promoters": nps.promoters, "passives": nps.passives,
+            "detractors": nps.detractors, "se": _num(nps.se), "ci_low": _num(nps.ci_low), "ci_high": _num(nps.ci_high),
+        },
+        "touchpoints": [
+            {
+                "name": r.touchpoint, "n": int(r.n), "mean": _num(r.mean), "scale_min": int(r.scale_min),
+                "scale_max": int(r.scale_max), "score_0_100": _num(r.score_0_100), "top2_box": _num(r.top2_box),
+                "bottom2_box": _num(r.bottom2_box), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
+            }
+            for r in stats.itertuples()
+        ],
+    }
+
+
+def _open_existing(db) -> "store.duckdb.DuckDBPyConnection":
+    path = store.db_path(db)
+    if not path.exists():
+        raise CliError(f"'{path}': no database yet; import a file first with 'python -m tpm ingest FILE'")
+    return store.connect(path, read_only=True)
+
+
+def cmd_summary(args) -> int:
+    con = _open_existing(args.db)
+    try:
+        data = summary_dict(con, _filter(con, args.dataset))
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    n = data["nps"]
+    print(f"respondents: {data['respondents']}")
+    if n["n"]:
+        print(f"NPS: {n['score']:+.1f} (95% CI {n['ci_low']:+.1f} to {n['ci_high']:+.1f}, n={n['n']}; "
+              f"promoters {n['promoters']}, passives {n['passives']}, detractors {n['detractors']})")
+    print(f"{'touchpoint':<28} {'n':>6} {'mean':>6} {'scale':>6} {'0-100':>6} {'top2%':>6}")
+    for tp in data["touchpoints"]:
+        flag = "  (n<30)" if tp["n"] < 30 else ""
+        print(f"{tp['name'][:28]:<28} {tp['n']:>6} {tp['mean']:>6.2f} {tp['scale_min']:>2}-{tp['scale_max']:<3} "
+              f"{tp['score_0_100']:>6.1f} {tp['top2_box']:>6.1f}{flag}")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    con = _open_existing(args.db)
+    try:
+        frame = store.list_datasets(con)
+    finally:
+        con.close()
+    if frame.empty:
+        print("no datasets")
+    for r in frame.itertuples():
+        print(f"{r.id:>4}  {r.name}  ({r.respondents} respondents, {r.touchpoints} touchpoints, from {r.source_file})")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    con = store.connect(args.db)
+    try:
+        frame = store.list_datasets(con)
+        match = frame[(frame["name"] == args.dataset) | (frame["id"].astype(str) == args.dataset)]
+        if match.empty:
+            raise CliError(f"no dataset '{args.dataset}'")
+        if len(match) > 1:
+            raise CliError(f"several datasets are called '{args.dataset}'; give the id")
+        row = match.iloc[0]
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise CliError("refusing to delete without confirmation; pass --yes")
+            answer = input(f"Delete dataset '{row['name']}' with {row['respondents']} respondents? [y/N] ")
+            if answer.strip().lower() not in {"y", "yes", "j", "ja"}:
+                print("nothing deleted")
+                return 1
+        store.delete_dataset(con, int(row["id"]))
+        print(f"deleted dataset '{row['name']}' (id {row['id']})")
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_seed(args) -> int:
+    from tpm.seed import seed_if_empty
+
+    con = store.connect(args.db)
+    try:
+        saved = seed_if_empty(con)
+    finally:
+        con.close()
+    print(f"seeded {len(saved)} dataset(s)" if saved else "database not empty; nothing seeded")
+    return 0

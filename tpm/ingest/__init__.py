@@ -1,0 +1,87 @@
+"""Import of survey exports: bytes in, canonical frames and a report out. Pure: writes nothing.
+
+>>> result = ingest_bytes("welle1.xlsx", data)          # detect the mapping
+>>> result = ingest_bytes("welle1.xlsx", data, specs)   # apply a corrected mapping
+
+Storing is :func:`tpm.store.save_import`, one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from tpm.ingest.detect import ROLES, ColumnSpec, detect, touchpoint_name
+from tpm.ingest.errors import IngestError
+from tpm.ingest.normalise import Canonical, normalise
+from tpm.ingest.readers import MAX_FILE_BYTES, RawTable, read_table
+
+__all__ = [
+    "ROLES",
+    "ColumnSpec",
+    "Canonical",
+    "ImportResult",
+    "IngestError",
+    "MAX_FILE_BYTES",
+    "RawTable",
+    "detect",
+    "ingest_bytes",
+    "read_table",
+    "touchpoint_name",
+]
+
+
+@dataclass
+class ImportResult:
+    """What was read and understood from one file."""
+
+    file_name: str
+    sha256: str
+    table: RawTable
+    canonical: Canonical
+
+    @property
+    def specs(self) -> list[ColumnSpec]:
+        return self.canonical.specs
+
+    def report(self) -> dict:
+        """A JSON-able summary: what was understood, and what was dropped."""
+        specs = self.specs
+        c = self.canonical
+        nps_spec = next((s for s in specs if s.role == "nps"), None)
+        return {
+            "file": self.file_name,
+            "sheet": self.table.sheet,
+            "sheets": self.table.sheets,
+            "encoding": self.table.encoding,
+            "delimiter": self.table.delimiter,
+            "header_row": self.table.header_row,
+            "respondents": int(len(c.respondents)),
+            "touchpoints": [
+                {"name": s.touchpoint, "column": s.column, "scale": [s.scale_min, s.scale_max],
+                 "n": int((c.ratings["touchpoint"] == s.touchpoint).sum())}
+                for s in specs if s.role == "rating"
+            ],
+            "nps_column": nps_spec.column if nps_spec else None,
+            "nps_n": int(c.respondents["nps"].notna().sum()),
+            "id_column": next((s.column for s in specs if s.role == "id"), None),
+            "date_column": next((s.column for s in specs if s.role == "date"), None),
+            "segments": [s.touchpoint or s.column for s in specs if s.role == "segment"],
+            "comment_columns": [s.column for s in specs if s.role == "comment"],
+            "comments": int(len(c.comments)),
+            "ignored_columns": [s.column for s in specs if s.role == "ignore"],
+            "notes": c.notes,
+        }
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def ingest_bytes(file_name: str, data: bytes, specs: list[ColumnSpec] | None = None, sheet: str | int | None = None) -> ImportResult:
+    """Read, detect (unless ``specs`` are given) and normalise one file. Raises :class:`IngestError`."""
+    table = read_table(file_name, data, sheet=sheet)
+    if specs is None:
+        specs = detect(table)
+    canonical = normalise(table, specs)
+    return ImportResult(file_name=file_name, sha256=file_hash(data), table=table, canonical=canonical)

@@ -1,0 +1,117 @@
+"""Net Promoter Score with its standard error and an adjusted-Wald 95 % interval.
+
+On the 0–10 recommend question: promoters answer 9–10, passives 7–8, detractors 0–6.
+
+- NPS = 100 · (p_pro − p_det), from −100 to +100.
+- Per-respondent variance (scores −1, 0, +1): var = p_pro + p_det − (p_pro − p_det)²;
+  plain Wald SE = 100 · sqrt(var / n).
+- Adjusted-Wald 95 % CI (Rocks 2016, "Interval estimation for the net promoter score",
+  The American Statistician 70(4)): add 3 pseudo-respondents — 0.75 detractor,
+  1.5 passive, 0.75 promoter — i.e. n' = n + 3, p'_pro = (pro + 0.75)/n',
+  p'_det = (det + 0.75)/n', then NPS' ± 1.96 · sqrt(var'/n'), clipped to ±100.
+- Difference of two independent NPS: z = Δ / sqrt(var₁/n₁ + var₂/n₂) (in proportions).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from scipy.stats import norm
+
+from tpm.metrics.filters import Filter
+
+Z95 = float(norm.ppf(0.975))
+
+
+@dataclass(frozen=True)
+class NPS:
+    """NPS of a group. ``score``, ``se``, ``ci_low``, ``ci_high`` are in points (−100…+100)."""
+
+    detractors: int
+    passives: int
+    promoters: int
+    n: int
+    score: float
+    se: float
+    ci_low: float
+    ci_high: float
+
+    @property
+    def promoter_share(self) -> float:
+        return 100 * self.promoters / self.n if self.n else math.nan
+
+    @property
+    def passive_share(self) -> float:
+        return 100 * self.passives / self.n if self.n else math.nan
+
+    @property
+    def detractor_share(self) -> float:
+        return 100 * self.detractors / self.n if self.n else math.nan
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _variance(p_pro: float, p_det: float) -> float:
+    return p_pro + p_det - (p_pro - p_det) ** 2
+
+
+def nps_from_counts(detractors: int, passives: int, promoters: int, confidence: float = 0.95) -> NPS:
+    """NPS, plain Wald SE and adjusted-Wald CI from the three counts (see module docstring).
+
+    With n = 0 every figure is NaN.
+    """
+    detractors, passives, promoters = int(detractors), int(passives), int(promoters)
+    if min(detractors, passives, promoters) < 0:
+        raise ValueError("counts must not be negative")
+    n = detractors + passives + promoters
+    if n == 0:
+        nan = math.nan
+        return NPS(0, 0, 0, 0, nan, nan, nan, nan)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p_pro, p_det = promoters / n, detractors / n
+    score = 100 * (p_pro - p_det)
+    se = 100 * math.sqrt(_variance(p_pro, p_det) / n)
+    n_adj = n + 3
+    a_pro, a_det = (promoters + 0.75) / n_adj, (detractors + 0.75) / n_adj
+    centre = a_pro - a_det
+    half = z * math.sqrt(_variance(a_pro, a_det) / n_adj)
+    return NPS(
+        detractors=detractors,
+        passives=passives,
+        promoters=promoters,
+        n=n,
+        score=score,
+        se=se,
+        ci_low=max(-100.0, 100 * (centre - half)),
+        ci_high=min(100.0, 100 * (centre + half)),
+    )
+
+
+def nps_difference_z(a: NPS, b: NPS) -> float:
+    """z statistic for NPS(a) − NPS(b) of two independent groups (DOMAIN.md)."""
+    if not a.n or not b.n:
+        return math.nan
+    var_a = _variance(a.promoters / a.n, a.detractors / a.n) / a.n
+    var_b = _variance(b.promoters / b.n, b.detractors / b.n) / b.n
+    if var_a + var_b == 0:
+        return math.nan
+    return ((a.score - b.score) / 100) / math.sqrt(var_a + var_b)
+
+
+COUNTS_SQL = """count(*) FILTER (WHERE nps <= 6) AS detractors,
+    count(*) FILTER (WHERE nps > 6 AND nps < 9) AS passives,
+    count(*) FILTER (WHERE nps >= 9) AS promoters"""
+
+
+def nps_for(con, flt: Filter) -> NPS:
+    """NPS of the respondents that pass ``flt`` (those who answered the question)."""
+    cte, params = flt.respondents_cte()
+    row = con.execute(f"WITH {cte} SELECT {COUNTS_SQL} FROM resp WHERE nps IS NOT NULL", params).fetchone()
+    return nps_from_counts(*row)
+
+
+def respondent_count(con, flt: Filter) -> int:
+    cte, params = flt.respondents_cte()
+    return int(con.execute(f"WITH {cte} SELECT count(*) FROM resp", params).fetchone()[0])

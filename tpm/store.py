@@ -1,0 +1,215 @@
+"""The DuckDB database: schema, one-transaction imports, dataset listing and deletion.
+
+One file (default ``data/tpm.duckdb``) holds everything. Tables follow DESIGN.md's
+canonical model; ratings, segments and comments are long and sparse. No user text is
+ever put into SQL: every value goes in as a bound parameter or a registered frame.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from tpm.ingest import ImportResult
+
+DEFAULT_DB = Path("data") / "tpm.duckdb"
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS dataset_ids START 1;
+CREATE TABLE IF NOT EXISTS datasets (
+    id INTEGER PRIMARY KEY DEFAULT nextval('dataset_ids'),
+    name VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL UNIQUE,
+    platform VARCHAR,
+    wave VARCHAR,
+    uploaded_at TIMESTAMP NOT NULL,
+    uploaded_by VARCHAR,
+    rows INTEGER NOT NULL,
+    mapping JSON NOT NULL,
+    report JSON NOT NULL
+);
+CREATE TABLE IF NOT EXISTS respondents (
+    dataset_id INTEGER NOT NULL,
+    respondent_id VARCHAR NOT NULL,
+    row_number INTEGER,
+    responded_at TIMESTAMP,
+    nps DOUBLE
+);
+CREATE TABLE IF NOT EXISTS ratings (
+    dataset_id INTEGER NOT NULL,
+    respondent_id VARCHAR NOT NULL,
+    touchpoint VARCHAR NOT NULL,
+    score DOUBLE NOT NULL,
+    scale_min SMALLINT NOT NULL,
+    scale_max SMALLINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS segments (
+    dataset_id INTEGER NOT NULL,
+    respondent_id VARCHAR NOT NULL,
+    segment VARCHAR NOT NULL,
+    value VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS comments (
+    dataset_id INTEGER NOT NULL,
+    respondent_id VARCHAR NOT NULL,
+    question VARCHAR NOT NULL,
+    text VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS touchpoints (
+    name VARCHAR PRIMARY KEY,
+    first_seen TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+DATA_TABLES = ("respondents", "ratings", "segments", "comments")
+
+
+def db_path(cli_value: str | os.PathLike | None = None) -> Path:
+    """``--db`` if given, else ``$TPM_DB``, else ``data/tpm.duckdb``."""
+    return Path(cli_value or os.environ.get("TPM_DB") or DEFAULT_DB)
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and create/migrate) the database file."""
+    path = db_path(path)
+    if read_only and path.exists():
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    migrate(con)
+    return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+@dataclass
+class Saved:
+    dataset_id: int
+    name: str
+    duplicate: bool  # True: the same file (same sha256) was already stored; nothing written
+
+
+def find_by_hash(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[int, str] | None:
+    row = con.execute("SELECT id, name FROM datasets WHERE sha256 = ?", [sha256]).fetchone()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def save_import(
+    con: duckdb.DuckDBPyConnection,
+    result: ImportResult,
+    name: str | None = None,
+    wave: str | None = None,
+    uploaded_by: str | None = None,
+    platform: str | None = None,
+) -> Saved:
+    """Store one import in a single transaction: all of it, or (on any error) nothing.
+
+    Re-importing a file with the same SHA-256 stores nothing and returns the existing dataset.
+    """
+    existing = find_by_hash(con, result.sha256)
+    if existing:
+        return Saved(existing[0], existing[1], duplicate=True)
+    name = (name or Path(result.file_name).stem).strip() or result.file_name
+    c = result.canonical
+    report = result.report()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        dataset_id = con.execute(
+            """INSERT INTO datasets (name, source_file, sha256, platform, wave, uploaded_at, uploaded_by, rows, mapping, report)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [
+                name,
+                result.file_name,
+                result.sha256,
+                platform,
+                wave or name,
+                datetime.now(timezone.utc).replace(tzinfo=None),
+                uploaded_by,
+                len(c.respondents),
+                json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False),
+                json.dumps(report, ensure_ascii=False, default=str),
+            ],
+        ).fetchone()[0]
+        for table, frame in (("respondents", c.respondents), ("ratings", c.ratings), ("segments", c.segments), ("comments", c.comments)):
+            if len(frame):
+                con.register("incoming", frame)
+                columns = ", ".join(frame.columns)
+                con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
+                con.unregister("incoming")
+        con.execute(
+            """INSERT INTO touchpoints (name, first_seen)
+               SELECT DISTINCT touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
+               ON CONFLICT DO NOTHING""",
+            [dataset_id],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return Saved(int(dataset_id), name, duplicate=False)
+
+
+def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All datasets, oldest first, with their respondent and rating counts."""
+    return con.execute(
+        """SELECT d.id, d.name, d.wave, d.source_file, d.uploaded_at, d.rows AS respondents,
+                  (SELECT count(*) FROM ratings r WHERE r.dataset_id = d.id) AS ratings,
+                  (SELECT count(DISTINCT touchpoint) FROM ratings r WHERE r.dataset_id = d.id) AS touchpoints
+           FROM datasets d ORDER BY d.id"""
+    ).df()
+
+
+def dataset_ids_by_name(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[int]:
+    rows = con.execute("SELECT id, name FROM datasets WHERE list_contains(?, name) ORDER BY id", [list(names)]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def delete_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int) -> bool:
+    """Delete one dataset and all its rows, in one transaction. False if it did not exist."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        found = con.execute("SELECT count(*) FROM datasets WHERE id = ?", [dataset_id]).fetchone()[0]
+        for table in DATA_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE dataset_id = ?", [dataset_id])
+        con.execute("DELETE FROM datasets WHERE id = ?", [dataset_id])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return bool(found)
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> str:
+    """Changes whenever a dataset is added or deleted: the cache key for aggregates."""
+    row = con.execute("SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM datasets").fetchone()
+    return "-".join(str(v) for v in row)
+
+
+def segment_values(con: duckdb.DuckDBPyConnection, dataset_ids: list[int] | None = None) -> dict[str, list[str]]:
+    """Segment name → its values (sorted), within the given datasets (all if None/empty)."""
+    rows = con.execute(
+        """SELECT segment, value FROM segments
+           WHERE (len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], dataset_id))
+           GROUP BY ALL ORDER BY segment, value""",
+        [list(dataset_ids or []), list(dataset_ids or [])],
+    ).fetchall()
+    out: dict[str, list[str]] = {}
+    for segment, value in rows:
+        out.setdefault(segment, []).append(value)
+    return out
+
+
+def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("SELECT count(*) FROM datasets").fetchone()[0] == 0
