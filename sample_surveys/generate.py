@@ -66,7 +66,7 @@ NOISE_SD = 1.3
 LATENT_SD = math.sqrt(1.0 + NOISE_SD**2)  # sd of x_t within a segment and wave
 DRIVERS = ["Hotline", "Lieferung", "Reklamation"]  # ordered by planted importance
 NPS_WEIGHTS = {"Hotline": 1.1, "Lieferung": 0.85, "Reklamation": 0.6}
-NPS_INTERCEPT = 7.7
+NPS_INTERCEPT = 8.0
 NPS_G = 0.35
 NPS_NOISE = 1.2
 SEGMENT_GAP = {"segment": "Region", "value": "Ost", "touchpoint": "Lieferung", "delta": -1.8}
@@ -132,29 +132,36 @@ PHRASES = {
 }
 NEG_TAIL = ["Das muss besser werden.", "Schade, sonst bin ich zufrieden.", "So verliert man Kunden!",
             "Bitte dringend verbessern.", "Ich überlege, zur Konkurrenz zu wechseln.",
-            "Für den Preis erwarte ich mehr.", 'Antwort des Mitarbeiters: "Da kann man nichts machen."',
-            "Fazit: Produkt gut; Service mangelhaft."]
+            "Für den Preis erwarte ich mehr."]
 POS_TAIL = ["Alles bestens, gerne wieder!", "Weiter so!", "Bin sehr zufrieden.", "Klare Empfehlung.",
-            "Danke an das ganze Team.", 'Mein Fazit: "Jederzeit wieder."']
+            "Danke an das ganze Team."]
 NEUTRAL = ["Alles in Ordnung.", "Keine besonderen Vorkommnisse.",
-           "Preis-Leistung passt; Service durchschnittlich.", "Nichts zu beanstanden, aber auch nichts Besonderes."]
+           "Nichts zu beanstanden, aber auch nichts Besonderes."]
+# Rare variants (~5%) with ";" and '"' so CSV readers must cope with quoted fields.
+RARE = {"neg": ['Antwort des Mitarbeiters: "Da kann man nichts machen."', "Fazit: Produkt gut; Service mangelhaft."],
+        "pos": ['Mein Fazit: "Jederzeit wieder."'], "neutral": ["Preis-Leistung passt; Service durchschnittlich."]}
+RARE_RATE = 0.05
 
 
 def _comment(rng: np.random.Generator, ratings: dict[str, int]) -> str:
     """Compose a plausible comment from the respondent's worst/best rated touchpoint."""
-    pick = lambda seq: seq[int(rng.integers(len(seq)))]  # noqa: E731
+    def pick(seq: list[str] | tuple[str, ...], rare: str | None = None) -> str:
+        if rare is not None and rng.random() < RARE_RATE:
+            seq = RARE[rare]
+        return seq[int(rng.integers(len(seq)))]
+
     sep = "\n" if rng.random() < 0.03 else " "  # a few multi-line comments
     if not ratings:
-        return pick(NEUTRAL)
+        return pick(NEUTRAL, "neutral")
     worst = min(ratings, key=lambda t: (ratings[t], TOUCHPOINTS.index(t)))
     best = max(ratings, key=lambda t: (ratings[t], -TOUCHPOINTS.index(t)))
     if ratings[worst] <= 4:
         if ratings[best] >= 9 and rng.random() < 0.35:
             return f"{pick(PHRASES[best][1])}.{sep}Aber: {pick(PHRASES[worst][0])}."
-        return f"{pick(PHRASES[worst][0])}.{sep}{pick(NEG_TAIL)}"
+        return f"{pick(PHRASES[worst][0])}.{sep}{pick(NEG_TAIL, 'neg')}"
     if ratings[best] >= 9:
-        return f"{pick(PHRASES[best][1])}.{sep}{pick(POS_TAIL)}"
-    return pick(NEUTRAL)
+        return f"{pick(PHRASES[best][1])}.{sep}{pick(POS_TAIL, 'pos')}"
+    return pick(NEUTRAL, "neutral")
 
 
 def simulate(wave: int) -> list[dict]:

@@ -18,8 +18,8 @@ from tpm.metrics.satisfaction import MIN_BASE
 #: metric key → (label key, decimals, colour range or None for the data's range)
 METRICS: dict[str, tuple[str, int, tuple[float, float] | None]] = {
     "mean": ("mean", 2, None),
-    "score_0_100": ("score_0_100", 0, (0, 100)),
-    "top2_box": ("top2_box", 0, (0, 100)),
+    "score_0_100": ("score_0_100", 0, None),
+    "top2_box": ("top2_box", 0, None),
     "nps": ("nps_raters", 0, (-100, 100)),
 }
 COLOURS = [[0.0, "#d73027"], [0.25, "#fc8d59"], [0.5, "#fee08b"], [0.75, "#91cf60"], [1.0, "#1a9850"]]

@@ -28,7 +28,8 @@ def nps_mix(nps: NPS, lang: str = "de") -> go.Figure:
         )
     title = f"{t('nps_mix_title', lang)} (n = {fmt_number(nps.n, 0, lang)})"
     base_layout(fig, title, lang, height=200)
-    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.35, "x": 0}, margin={"b": 70})
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.0, "x": 0, "yanchor": "bottom", "traceorder": "normal"},
+                      margin={"t": 90, "b": 60})
     fig.update_xaxes(range=[0, 100], title_text=t("share_pct", lang), ticksuffix=" %")
     fig.update_yaxes(showticklabels=False)
     return fig
@@ -50,7 +51,8 @@ def touchpoint_ranking(stats: pd.DataFrame, lang: str = "de") -> go.Figure:
                      "array": frame["score_ci_high"] - frame["score_0_100"],
                      "arrayminus": frame["score_0_100"] - frame["score_ci_low"],
                      "color": "#333", "thickness": 1.2, "width": 3},
-            text=[fmt_number(v, 0, lang) for v in frame["score_0_100"]], textposition="inside",
+            text=[fmt_number(v, 0, lang) for v in frame["score_0_100"]], textposition="inside", insidetextanchor="start",
+            textfont={"color": "white"},
             customdata=frame[["n", "mean", "scale_min", "scale_max", "ci_low", "ci_high", "top2_box"]].to_numpy(),
             hovertemplate=(
                 "<b>%{y}</b><br>" + t("score_0_100", lang) + ": %{x:.1f}<br>"

@@ -25,6 +25,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "RawTable",
     "detect",
+    "file_hash",
     "ingest_bytes",
     "read_table",
     "touchpoint_name",

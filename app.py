@@ -1,0 +1,18 @@
+"""TPM dashboard entry point: database, language, sidebar filters, navigation — nothing else."""
+
+import streamlit as st
+
+from pages._ui import cursor, sidebar
+from tpm.i18n import t
+
+st.set_page_config(page_title="TPM", page_icon=":material/hub:", layout="wide")
+
+ctx = sidebar(cursor())
+st.session_state["ctx"] = ctx
+
+pages = [
+    st.Page("pages/overview.py", title=t("page_overview", ctx.lang), icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("pages/heatmap.py", title=t("page_heatmap", ctx.lang), icon=":material/grid_on:", url_path="heatmap"),
+    st.Page("pages/upload.py", title=t("page_upload", ctx.lang), icon=":material/upload_file:", url_path="upload"),
+]
+st.navigation(pages, position="sidebar").run()

@@ -1,0 +1,116 @@
+"""What every page shares: the database, the language, the sidebar filters (in the URL), caching.
+
+Not a page itself (``app.py`` lists the pages explicitly with ``st.navigation``).
+The filters live in ``st.query_params`` so that a copied link opens the same view:
+``?lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import streamlit as st
+
+from tpm import store
+from tpm.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from tpm.metrics import Filter
+from tpm.metrics.nps import nps_for, respondent_count
+from tpm.metrics.satisfaction import touchpoint_by_segment, touchpoint_stats
+from tpm.seed import seed_if_empty
+
+SEGMENT_PREFIX = "seg."
+
+
+@st.cache_resource(show_spinner=False)
+def database(path: str):
+    """The one DuckDB connection of this server process, seeded with the samples on first start."""
+    con = store.connect(path)
+    seed_if_empty(con)
+    return con
+
+
+def cursor():
+    """A cursor of the shared connection for this script run (connections are not thread-safe)."""
+    return database(str(store.db_path())).cursor()
+
+
+@dataclass
+class Context:
+    lang: str
+    flt: Filter
+    version: str
+    has_data: bool
+
+
+def language() -> str:
+    lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def sidebar(con) -> Context:
+    """Language switch and filters in the sidebar, synchronised with the URL."""
+    lang = language()
+    with st.sidebar:
+        choice = st.radio(t("language", lang), ["Deutsch", "English"], index=LANGUAGES.index(lang), horizontal=True, key="lang_choice")
+        lang = "de" if choice == "Deutsch" else "en"
+        st.query_params["lang"] = lang
+
+        datasets = store.list_datasets(con)
+        version = store.data_version(con)
+        if datasets.empty:
+            return Context(lang, Filter(), version, has_data=False)
+        st.subheader(t("filters", lang))
+        names = dict(zip(datasets["id"].astype(int), datasets["name"]))
+        wanted = [int(v) for v in st.query_params.get_all("ds") if v.isdigit() and int(v) in names]
+        chosen = st.multiselect(
+            t("datasets", lang), list(names), default=wanted, format_func=lambda i: names[i],
+            placeholder=t("all_datasets", lang), key="ds_filter",
+        )
+        st.query_params["ds"] = [str(i) for i in chosen]
+
+        segments = {}
+        for segment, values in store.segment_values(con, chosen).items():
+            wanted = [v for v in st.query_params.get_all(SEGMENT_PREFIX + segment) if v in values]
+            picked = st.multiselect(segment, values, default=wanted, placeholder=t("segment_filter_help", lang),
+                                    key=f"seg_filter_{_key(segment)}")
+            st.query_params[SEGMENT_PREFIX + segment] = picked
+            if picked:
+                segments[segment] = picked
+    return Context(lang, Filter.of(chosen, segments), version, has_data=True)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W", "_", text)
+
+
+def plain(text: str) -> str:
+    """User text made inert for Streamlit markdown (st.error/st.info/st.caption render markdown)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
+
+
+# --- cached aggregates: keyed on the data version and the filter, so they refresh after an import
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_touchpoints(version: str, flt_key: str, _flt: Filter):
+    return touchpoint_stats(cursor(), _flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_nps(version: str, flt_key: str, _flt: Filter):
+    return nps_for(cursor(), _flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_respondents(version: str, flt_key: str, _flt: Filter) -> int:
+    return respondent_count(cursor(), _flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_breakdown(version: str, flt_key: str, segment: str, _flt: Filter):
+    return touchpoint_by_segment(cursor(), _flt, segment)
+
+
+def segment_names(ctx: Context) -> list[str]:
+    return list(store.segment_values(cursor(), list(ctx.flt.datasets)))

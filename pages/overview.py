@@ -1,0 +1,49 @@
+"""Overview: NPS with its interval and mix, touchpoints ranked by satisfaction."""
+
+import streamlit as st
+
+from pages._ui import cached_nps, cached_respondents, cached_touchpoints
+from tpm.charts.overview import nps_mix, touchpoint_ranking
+from tpm.i18n import fmt_number, t
+
+ctx = st.session_state["ctx"]
+lang = ctx.lang
+st.title(t("page_overview", lang))
+if not ctx.has_data:
+    st.info(t("no_data", lang))
+    st.stop()
+
+key = repr(ctx.flt)
+respondents = cached_respondents(ctx.version, key, ctx.flt)
+if respondents == 0:
+    st.warning(t("no_match", lang))
+    st.stop()
+nps = cached_nps(ctx.version, key, ctx.flt)
+stats = cached_touchpoints(ctx.version, key, ctx.flt)
+
+c1, c2, c3 = st.columns(3)
+c1.metric(t("respondents", lang), fmt_number(respondents, 0, lang))
+c2.metric(
+    t("nps_long", lang),
+    fmt_number(nps.score, 0, lang, signed=True) if nps.n else "–",
+    help=t("nps_help", lang),
+)
+c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}")
+c3.metric(t("touchpoints", lang), fmt_number(stats["touchpoint"].nunique(), 0, lang))
+
+if nps.n:
+    st.plotly_chart(nps_mix(nps, lang), width="stretch", key="nps_mix")
+if not stats.empty:
+    st.plotly_chart(touchpoint_ranking(stats, lang), width="stretch", key="ranking")
+    st.caption(t("ranking_caption", lang))
+    with st.expander(t("table", lang)):
+        table = stats[["touchpoint", "n", "mean", "scale_min", "scale_max", "ci_low", "ci_high", "score_0_100", "top2_box", "bottom2_box", "nps", "low_base"]]
+        st.dataframe(
+            table.rename(columns={
+                "touchpoint": t("touchpoint", lang), "mean": t("mean", lang), "scale_min": t("scale_min", lang),
+                "scale_max": t("scale_max", lang), "ci_low": t("ci95", lang) + " ↓", "ci_high": t("ci95", lang) + " ↑",
+                "score_0_100": t("score_0_100", lang), "top2_box": t("top2_box", lang), "bottom2_box": t("bottom2_box", lang),
+                "nps": t("nps_raters", lang), "low_base": t("low_base", lang),
+            }),
+            hide_index=True, width="stretch",
+        )

@@ -1,0 +1,105 @@
+"""Upload: file → preview and detected mapping (editable) → import in one transaction; list/delete datasets."""
+
+import streamlit as st
+
+from pages._ui import cursor, plain
+from tpm import store
+from tpm.ingest import ROLES, IngestError
+from tpm.i18n import fmt_number, t
+from tpm.upload import mapping_frame, prepare, specs_from_frame
+
+ctx = st.session_state["ctx"]
+lang = ctx.lang
+st.title(t("page_upload", lang))
+st.markdown(t("upload_intro", lang))
+for message in st.session_state.pop("flash", []):
+    st.success(message, icon=":material/check_circle:")
+
+uploaded = st.file_uploader(t("upload_label", lang), type=["xlsx", "xlsm", "xls", "csv", "txt", "tsv"], key="upload")
+
+
+def show_error(exc: Exception) -> None:
+    st.error(t("import_failed", lang, error=plain(str(exc))), icon=":material/block:")
+
+
+if uploaded is not None:
+    data = uploaded.getvalue()
+    sheet = st.session_state.get("upload_sheet")
+    cache_key = ("prepared", uploaded.file_id, sheet)
+    prepared = st.session_state.get("prepared") if st.session_state.get("prepared_key") == cache_key else None
+    if prepared is None:
+        try:
+            with st.status(t("reading", lang), expanded=False) as status:
+                prepared = prepare(uploaded.name, data, sheet)
+                status.update(label=t("detecting", lang), state="complete")
+            st.session_state["prepared"], st.session_state["prepared_key"] = prepared, cache_key
+        except IngestError as exc:
+            show_error(exc)
+
+    if prepared is not None:
+        table = prepared.table
+        if len(table.sheets) > 1:
+            st.selectbox(t("sheet", lang), table.sheets, index=table.sheets.index(table.sheet), key="upload_sheet")
+        existing = store.find_by_hash(cursor(), prepared.sha256)
+        if existing:
+            st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
+        st.subheader(t("preview", lang))
+        st.dataframe(table.frame().head(20).astype(str), width="stretch", hide_index=True)
+
+        st.subheader(t("mapping", lang))
+        st.caption(t("mapping_help", lang))
+        frame = mapping_frame(table, prepared.specs)
+        edited = st.data_editor(
+            frame,
+            key=f"mapping_{prepared.sha256[:12]}",
+            hide_index=True,
+            width="stretch",
+            disabled=["column", "examples"],
+            column_config={
+                "column": st.column_config.TextColumn(t("column", lang)),
+                "role": st.column_config.SelectboxColumn(t("role", lang), options=list(ROLES), required=True),
+                "name": st.column_config.TextColumn(t("name", lang)),
+                "scale_min": st.column_config.NumberColumn(t("scale_min", lang), min_value=0, max_value=100, step=1),
+                "scale_max": st.column_config.NumberColumn(t("scale_max", lang), min_value=1, max_value=100, step=1),
+                "examples": st.column_config.TextColumn(t("examples", lang)),
+            },
+        )
+        left, right = st.columns(2)
+        name = left.text_input(t("dataset_name", lang), value=prepared.default_name, key="upload_name")
+        wave = right.text_input(t("wave", lang), value=prepared.default_name, key="upload_wave")
+        if st.button(t("import", lang), type="primary", disabled=bool(existing), key="upload_import"):
+            try:
+                with st.status(t("validating", lang), expanded=False) as status:
+                    result = prepared.apply(specs_from_frame(edited))
+                    status.update(label=t("storing", lang))
+                    saved = store.save_import(cursor(), result, name=name, wave=wave)
+                    status.update(label=t("storing", lang), state="complete")
+            except IngestError as exc:
+                show_error(exc)
+            else:
+                st.cache_data.clear()
+                report = result.report()
+                st.session_state["flash"] = [
+                    t("imported", lang, name=plain(saved.name), respondents=fmt_number(report["respondents"], 0, lang),
+                      touchpoints=len(report["touchpoints"])),
+                    plain(t("understood", lang, respondents=report["respondents"], touchpoints=len(report["touchpoints"]),
+                            nps=report["nps_column"] or t("none", lang), segments=", ".join(report["segments"]) or t("none", lang))),
+                ]
+                st.rerun()
+
+st.divider()
+st.subheader(t("stored_datasets", lang))
+datasets = store.list_datasets(cursor())
+if datasets.empty:
+    st.info(t("no_data", lang))
+else:
+    st.dataframe(datasets, hide_index=True, width="stretch")
+    with st.expander(t("delete", lang)):
+        names = dict(zip(datasets["id"].astype(int), datasets["name"]))
+        target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")
+        sure = st.checkbox(t("delete_confirm", lang, name=names[target]), key="delete_sure")
+        if st.button(t("delete", lang), disabled=not sure, key="delete_button"):
+            store.delete_dataset(cursor(), int(target))
+            st.cache_data.clear()
+            st.session_state["flash"] = [t("deleted", lang, name=plain(names[target]))]
+            st.rerun()

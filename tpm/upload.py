@@ -1,0 +1,85 @@
+"""The Upload page's logic, UI-free: a file prepared for review, the mapping as an editable table.
+
+The page shows :func:`mapping_frame`; what the analyst edits comes back through
+:func:`specs_from_frame` and :meth:`Prepared.apply`, which validates and normalises.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import pandas as pd
+
+from tpm.ingest import ColumnSpec, ImportResult, RawTable, detect, read_table
+from tpm.ingest import file_hash
+from tpm.ingest.normalise import normalise
+from tpm.ingest.values import missing_mask, text_of
+
+MAPPING_COLUMNS = ["column", "role", "name", "scale_min", "scale_max", "examples"]
+
+
+@dataclass
+class Prepared:
+    """A read file with its detected mapping, before anything is stored."""
+
+    file_name: str
+    sha256: str
+    table: RawTable
+    specs: list[ColumnSpec]
+
+    @property
+    def default_name(self) -> str:
+        return PurePath(self.file_name).stem
+
+    def apply(self, specs: list[ColumnSpec]) -> ImportResult:
+        """Validate and normalise with the (possibly corrected) mapping. Raises IngestError."""
+        return ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs))
+
+
+def prepare(file_name: str, data: bytes, sheet: str | int | None = None) -> Prepared:
+    table = read_table(file_name, data, sheet=sheet)
+    return Prepared(file_name, file_hash(data), table, detect(table))
+
+
+def examples(column: pd.Series, k: int = 4) -> str:
+    values = text_of(column[~missing_mask(column)])
+    return " · ".join(v[:30] for v in values.drop_duplicates().head(k))
+
+
+def mapping_frame(table: RawTable, specs: list[ColumnSpec]) -> pd.DataFrame:
+    rows = []
+    for spec in specs:
+        name = spec.touchpoint if spec.role == "rating" else (spec.touchpoint or (spec.column if spec.role == "segment" else None))
+        rows.append({
+            "column": spec.column, "role": spec.role, "name": name or "",
+            "scale_min": spec.scale_min, "scale_max": spec.scale_max,
+            "examples": examples(table.columns[spec.column]),
+        })
+    frame = pd.DataFrame(rows, columns=MAPPING_COLUMNS)
+    for c in ("scale_min", "scale_max"):
+        frame[c] = frame[c].astype("Int64")
+    return frame
+
+
+def _int_or_none(value) -> int | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return int(value)
+
+
+def specs_from_frame(frame: pd.DataFrame) -> list[ColumnSpec]:
+    """The edited table back to specs. NPS is always 0–10; a rating without a scale keeps None (and fails validation)."""
+    specs = []
+    for row in frame.to_dict("records"):
+        role = row["role"]
+        name = str(row.get("name") or "").strip() or None
+        lo, hi = _int_or_none(row.get("scale_min")), _int_or_none(row.get("scale_max"))
+        if role == "nps":
+            lo, hi = 0, 10
+        if role not in ("rating", "nps"):
+            lo = hi = None
+        specs.append(ColumnSpec(column=row["column"], role=role, touchpoint=name if role in ("rating", "segment") else None,
+                                scale_min=lo, scale_max=hi))
+    return specs
