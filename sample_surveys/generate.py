@@ -94,41 +94,62 @@ SEGMENTS = {  # column -> (values, probabilities)
     "Kanal": (["Online", "Filiale", "Telefon"], [0.50, 0.30, 0.20]),
 }
 COMMENT_RATE = 0.25
+XLSX_DONT_KNOW_RATE = 0.015  # share of used ratings shown as "weiß nicht" in the xlsx waves
+CSV_CODE_RATE = 0.03  # share of used ratings shown as "k.A." and, again, as "weiß nicht" in the CSV
+NPS_MISSING_RATE = 0.02  # recommend answer "weiß nicht" (xlsx) / "k.A." (CSV)
 
-# Comment building blocks: touchpoint -> (two negative, two positive sentence parts).
-PHRASES = {
-    "Website": (("Die Website ist unübersichtlich", "Auf der Website findet man kaum etwas"),
-                ("Die Website ist übersichtlich", "Auf der Website findet man alles schnell")),
-    "Online-Werbung": (("Die Online-Werbung nervt", "Zu viel aufdringliche Werbung im Netz"),
-                       ("Die Werbung hat mich auf ein tolles Angebot gebracht", "Gute Angebote in der Online-Werbung")),
-    "Bewertungsportale": (("Die Bewertungen im Netz haben mich verunsichert", "Auf Bewertungsportalen wird nicht auf Kritik reagiert"),
-                          ("Die guten Bewertungen im Netz stimmen", "Auf Bewertungsportalen wird schnell reagiert")),
-    "Newsletter": (("Der Newsletter kommt viel zu oft", "Newsletter abbestellen klappt nicht"),
-                   ("Der Newsletter enthält nützliche Tipps", "Newsletter mit echten Rabatten")),
-    "Filiale": (("In der Filiale fühlte sich niemand zuständig", "Filiale schlecht besetzt, lange Wartezeit"),
-                ("Sehr kompetente Beratung in der Filiale", "In der Filiale nimmt man sich Zeit")),
-    "Onlineshop": (("Im Onlineshop brach der Bezahlvorgang ab", "Der Onlineshop zeigt falsche Verfügbarkeiten"),
-                   ("Bestellung im Onlineshop ging schnell und einfach", "Onlineshop übersichtlich, Bezahlung problemlos")),
-    "Außendienst": (("Der Außendienst meldet sich nie zurück", "Außendienst-Termin wurde zweimal verschoben"),
-                    ("Unser Außendienstmitarbeiter ist sehr zuverlässig", "Der Außendienst kennt unsere Anforderungen genau")),
-    "Lieferung": (("Die Lieferung kam zwei Tage zu spät", "Das Gerät wurde beschädigt geliefert"),
-                  ("Lieferung pünktlich, Altgerät gleich mitgenommen", "Die Lieferung kam sogar einen Tag früher")),
-    "Rechnung": (("Rechnung war unverständlich – bitte übersichtlicher gestalten", "Die Rechnung enthielt einen falschen Betrag"),
-                 ("Rechnung klar und verständlich", "Die Rechnung kam sofort per E-Mail")),
-    "App": (("Die App stürzt ständig ab", "Der Login in der App funktioniert nur jedes zweite Mal"),
-            ("Die App ist sehr praktisch", "Mit der App behalte ich alle Bestellungen im Blick")),
-    "Hotline": (("Hotline sehr freundlich, aber lange Warteschleife", "Bei der Hotline 40 Minuten gewartet"),
-                ("Die Hotline hat mein Problem sofort gelöst", "An der Hotline freundlich und kompetent beraten")),
-    "Reklamation": (("Die Reklamation dauerte über sechs Wochen", "Reklamation erst abgelehnt, dann doch akzeptiert"),
-                    ("Reklamation schnell und unkompliziert bearbeitet", "Das Ersatzgerät kam innerhalb von drei Tagen")),
-    "E-Mail-Support": (("Auf meine E-Mail kam nie eine Antwort", "Der E-Mail-Support antwortet nur mit Textbausteinen"),
-                       ("Schnelle Antwort vom E-Mail-Support", "Der E-Mail-Support hat ausführlich geantwortet")),
-    "Chat": (("Der Chatbot versteht keine einfachen Fragen", "Im Chat wurde ich dreimal weitergeleitet"),
-             ("Im Chat wurde mir sofort geholfen", "Chat-Beratung schnell und freundlich")),
-    "Kundenkarte": (("Die Punkte der Kundenkarte wurden nicht gutgeschrieben", "Die Kundenkarte bringt kaum Vorteile"),
-                    ("Die Kundenkarte lohnt sich", "Mit der Kundenkarte schon viel gespart")),
-    "Kundenmagazin": (("Das Kundenmagazin ist reine Werbung", "Das Kundenmagazin kommt unregelmäßig"),
-                      ("Das Kundenmagazin lese ich gern", "Schöne Rezepte im Kundenmagazin")),
+# Comment building blocks: two alternative sentences per touchpoint (no final full stop).
+NEGATIVE = {  # used for the worst-rated touchpoint (rating <= 4)
+    "Website": ("Die Website ist unübersichtlich", "Auf der Website findet man kaum etwas"),
+    "Online-Werbung": ("Die Online-Werbung nervt", "Zu viel aufdringliche Werbung im Netz"),
+    "Bewertungsportale": ("Die Bewertungen im Netz haben mich verunsichert",
+                          "Auf Bewertungsportalen wird nicht auf Kritik reagiert"),
+    "Newsletter": ("Der Newsletter kommt viel zu oft", "Newsletter abbestellen klappt nicht"),
+    "Filiale": ("In der Filiale fühlte sich niemand zuständig",
+                "Filiale schlecht besetzt, lange Wartezeit"),
+    "Onlineshop": ("Im Onlineshop brach der Bezahlvorgang ab",
+                   "Der Onlineshop zeigt falsche Verfügbarkeiten"),
+    "Außendienst": ("Der Außendienst meldet sich nie zurück",
+                    "Außendienst-Termin wurde zweimal verschoben"),
+    "Lieferung": ("Die Lieferung kam zwei Tage zu spät", "Das Gerät wurde beschädigt geliefert"),
+    "Rechnung": ("Rechnung war unverständlich – bitte übersichtlicher gestalten",
+                 "Die Rechnung enthielt einen falschen Betrag"),
+    "App": ("Die App stürzt ständig ab", "Der Login in der App funktioniert nur jedes zweite Mal"),
+    "Hotline": ("Hotline sehr freundlich, aber lange Warteschleife", "Bei der Hotline 40 Minuten gewartet"),
+    "Reklamation": ("Die Reklamation dauerte über sechs Wochen",
+                    "Reklamation erst abgelehnt, dann doch akzeptiert"),
+    "E-Mail-Support": ("Auf meine E-Mail kam nie eine Antwort",
+                       "Der E-Mail-Support antwortet nur mit Textbausteinen"),
+    "Chat": ("Der Chatbot versteht keine einfachen Fragen", "Im Chat wurde ich dreimal weitergeleitet"),
+    "Kundenkarte": ("Die Punkte der Kundenkarte wurden nicht gutgeschrieben",
+                    "Die Kundenkarte bringt kaum Vorteile"),
+    "Kundenmagazin": ("Das Kundenmagazin ist reine Werbung", "Das Kundenmagazin kommt unregelmäßig"),
+}
+POSITIVE = {  # used for the best-rated touchpoint (rating >= 9)
+    "Website": ("Die Website ist übersichtlich", "Auf der Website findet man alles schnell"),
+    "Online-Werbung": ("Die Werbung hat mich auf ein tolles Angebot gebracht",
+                       "Gute Angebote in der Online-Werbung"),
+    "Bewertungsportale": ("Die guten Bewertungen im Netz stimmen",
+                          "Auf Bewertungsportalen wird schnell reagiert"),
+    "Newsletter": ("Der Newsletter enthält nützliche Tipps", "Newsletter mit echten Rabatten"),
+    "Filiale": ("Sehr kompetente Beratung in der Filiale", "In der Filiale nimmt man sich Zeit"),
+    "Onlineshop": ("Bestellung im Onlineshop ging schnell und einfach",
+                   "Onlineshop übersichtlich, Bezahlung problemlos"),
+    "Außendienst": ("Unser Außendienstmitarbeiter ist sehr zuverlässig",
+                    "Der Außendienst kennt unsere Anforderungen genau"),
+    "Lieferung": ("Lieferung pünktlich, Altgerät gleich mitgenommen",
+                  "Die Lieferung kam sogar einen Tag früher"),
+    "Rechnung": ("Rechnung klar und verständlich", "Die Rechnung kam sofort per E-Mail"),
+    "App": ("Die App ist sehr praktisch", "Mit der App behalte ich alle Bestellungen im Blick"),
+    "Hotline": ("Die Hotline hat mein Problem sofort gelöst",
+                "An der Hotline freundlich und kompetent beraten"),
+    "Reklamation": ("Reklamation schnell und unkompliziert bearbeitet",
+                    "Das Ersatzgerät kam innerhalb von drei Tagen"),
+    "E-Mail-Support": ("Schnelle Antwort vom E-Mail-Support",
+                       "Der E-Mail-Support hat ausführlich geantwortet"),
+    "Chat": ("Im Chat wurde mir sofort geholfen", "Chat-Beratung schnell und freundlich"),
+    "Kundenkarte": ("Die Kundenkarte lohnt sich", "Mit der Kundenkarte schon viel gespart"),
+    "Kundenmagazin": ("Das Kundenmagazin lese ich gern", "Schöne Rezepte im Kundenmagazin"),
 }
 NEG_TAIL = ["Das muss besser werden.", "Schade, sonst bin ich zufrieden.", "So verliert man Kunden!",
             "Bitte dringend verbessern.", "Ich überlege, zur Konkurrenz zu wechseln.",
@@ -138,8 +159,11 @@ POS_TAIL = ["Alles bestens, gerne wieder!", "Weiter so!", "Bin sehr zufrieden.",
 NEUTRAL = ["Alles in Ordnung.", "Keine besonderen Vorkommnisse.",
            "Nichts zu beanstanden, aber auch nichts Besonderes."]
 # Rare variants (~5%) with ";" and '"' so CSV readers must cope with quoted fields.
-RARE = {"neg": ['Antwort des Mitarbeiters: "Da kann man nichts machen."', "Fazit: Produkt gut; Service mangelhaft."],
-        "pos": ['Mein Fazit: "Jederzeit wieder."'], "neutral": ["Preis-Leistung passt; Service durchschnittlich."]}
+RARE = {
+    "neg": ['Antwort des Mitarbeiters: "Da kann man nichts machen."', "Fazit: Produkt gut; Service mangelhaft."],
+    "pos": ['Mein Fazit: "Jederzeit wieder."'],
+    "neutral": ["Preis-Leistung passt; Service durchschnittlich."],
+}
 RARE_RATE = 0.05
 
 
@@ -157,10 +181,10 @@ def _comment(rng: np.random.Generator, ratings: dict[str, int]) -> str:
     best = max(ratings, key=lambda t: (ratings[t], -TOUCHPOINTS.index(t)))
     if ratings[worst] <= 4:
         if ratings[best] >= 9 and rng.random() < 0.35:
-            return f"{pick(PHRASES[best][1])}.{sep}Aber: {pick(PHRASES[worst][0])}."
-        return f"{pick(PHRASES[worst][0])}.{sep}{pick(NEG_TAIL, 'neg')}"
+            return f"{pick(POSITIVE[best])}.{sep}Aber: {pick(NEGATIVE[worst])}."
+        return f"{pick(NEGATIVE[worst])}.{sep}{pick(NEG_TAIL, 'neg')}"
     if ratings[best] >= 9:
-        return f"{pick(PHRASES[best][1])}.{sep}{pick(POS_TAIL, 'pos')}"
+        return f"{pick(POSITIVE[best])}.{sep}{pick(POS_TAIL, 'pos')}"
     return pick(NEUTRAL, "neutral")
 
 
@@ -188,7 +212,7 @@ def simulate(wave: int) -> list[dict]:
     for d, w in NPS_WEIGHTS.items():
         rec += w * z[:, TOUCHPOINTS.index(d)]
     rec = np.clip(np.rint(rec), 0, 10).astype(int)
-    # missing codes: wave 3 (CSV) uses "k.A." and "weiß nicht", the xlsx waves "weiß nicht"
+    csv_wave = FILES[wave].endswith(".csv")  # the CSV uses "k.A." and "weiß nicht", xlsx "weiß nicht"
     u_rating, u_nps = rng.random(used.shape), rng.random(n)
     order_value = np.where(seg["Kundenart"] == "B2B", rng.lognormal(math.log(480), 0.8, n),
                            rng.lognormal(math.log(150), 0.8, n))
@@ -201,9 +225,9 @@ def simulate(wave: int) -> list[dict]:
         for j, t in enumerate(TOUCHPOINTS):
             if not used[i, j]:
                 ratings[t] = None
-            elif wave == 3 and u_rating[i, j] < 0.06:
-                ratings[t] = "k.A." if u_rating[i, j] < 0.03 else "weiß nicht"
-            elif wave != 3 and u_rating[i, j] < 0.015:
+            elif csv_wave and u_rating[i, j] < 2 * CSV_CODE_RATE:
+                ratings[t] = "k.A." if u_rating[i, j] < CSV_CODE_RATE else "weiß nicht"
+            elif not csv_wave and u_rating[i, j] < XLSX_DONT_KNOW_RATE:
                 ratings[t] = "weiß nicht"
             else:
                 ratings[t] = int(rating[i, j])
@@ -213,7 +237,7 @@ def simulate(wave: int) -> list[dict]:
             "Datum": first + dt.timedelta(days=int(days[i])),
             **{col: str(vals[i]) for col, vals in seg.items()},
             "ratings": ratings,
-            "nps": (("k.A." if wave == 3 else "weiß nicht") if u_nps[i] < 0.02 else int(rec[i])),
+            "nps": (("k.A." if csv_wave else "weiß nicht") if u_nps[i] < NPS_MISSING_RATE else int(rec[i])),
             "Bestellwert (EUR)": float(order_value[i]),
             "Dauer (Sek.)": int(duration[i]),
             "Anmerkungen": _comment(rng, numeric) if has_comment[i] else None,

@@ -154,6 +154,7 @@ def save_import(
                ON CONFLICT DO NOTHING""",
             [dataset_id],
         )
+        _bump_version(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -184,6 +185,7 @@ def delete_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int) -> bool:
         for table in DATA_TABLES:
             con.execute(f"DELETE FROM {table} WHERE dataset_id = ?", [dataset_id])
         con.execute("DELETE FROM datasets WHERE id = ?", [dataset_id])
+        _bump_version(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -192,9 +194,16 @@ def delete_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int) -> bool:
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
-    """Changes whenever a dataset is added or deleted: the cache key for aggregates."""
-    row = con.execute("SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM datasets").fetchone()
-    return "-".join(str(v) for v in row)
+    """A counter raised by every change of the data: the cache key for aggregates."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+    return row[0] if row else "0"
+
+
+def _bump_version(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """INSERT INTO meta VALUES ('data_version', '1')
+           ON CONFLICT (key) DO UPDATE SET value = (CAST(meta.value AS BIGINT) + 1)::VARCHAR"""
+    )
 
 
 def segment_values(con: duckdb.DuckDBPyConnection, dataset_ids: list[int] | None = None) -> dict[str, list[str]]:

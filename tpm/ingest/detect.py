@@ -26,7 +26,7 @@ KNOWN_SCALES = ((0, 10), (1, 10), (1, 7), (1, 5))
 
 _NPS = re.compile(r"weiterempfehl|empfehlen|recommend|\bnps\b|net promoter", re.I)
 _ID = re.compile(
-    r"^(id|respondent|respondent[ _-]?id|response[ _-]?id|responseid|befragten[ -]?id|befragte[rn]?|"
+    r"^(id|nr\.?|no\.?|nummer|number|#|respondent|respondent[ _-]?id|response[ _-]?id|responseid|befragten[ -]?id|befragte[rn]?|"
     r"teilnehmer[ -]?(id|nr)?|interview[ -]?(id|nr)?|fall(nummer|nr)?|lfd\.? ?nr\.?|record[ _-]?id|"
     r"antwort[ -]?id|kunden[ -]?(nr|nummer|id)|case[ _-]?id)$",
     re.I,
@@ -170,10 +170,11 @@ def guess_role(header: str, p: ColumnProfile, n_rows: int) -> str:
     if p.date_share >= 0.9:
         return "date"
     if p.numeric_share == 1.0:
-        is_scale = p.integer_share >= 0.99 and p.minimum is not None and p.minimum >= 0 and p.maximum <= 10
-        if is_scale and _NPS.search(header):
+        in_range = p.minimum is not None and p.minimum >= 0 and p.maximum <= 10
+        if in_range and p.integer_share >= 0.99 and _NPS.search(header):
             return "nps"
-        if is_scale and p.maximum - p.minimum >= 1 and not _ID.match(header.strip()):
+        # decimals are allowed: agencies deliver averaged indices ("4,5") as ratings
+        if in_range and p.maximum - p.minimum >= 1 and not _ID.match(header.strip()):
             return "rating"
         return "ignore"
     if _COMMENT.search(header) and p.mean_length >= 3:

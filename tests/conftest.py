@@ -1,0 +1,59 @@
+"""Shared fixtures: paths, a fresh DuckDB file per test, small export builders."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_surveys"
+SHARED = ROOT.parent / "shared"
+REALWORLD = SHARED / "realworld"
+REFERENCE = SHARED / "reference"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture
+def con(db_path):
+    from tpm import store
+
+    connection = store.connect(db_path)
+    yield connection
+    connection.close()
+
+
+def xlsx_bytes(rows: list[list], sheet: str = "Daten") -> bytes:
+    """A real .xlsx (written by openpyxl) with the given rows, the first being the header."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def german_csv_bytes(rows: list[list]) -> bytes:
+    """A "German Excel" CSV: ';' delimiter, cp1252, CRLF."""
+    import csv
+
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return buf.getvalue().encode("cp1252")
+
+
+def table_counts(con) -> dict[str, int]:
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("datasets", "respondents", "ratings", "segments", "comments")}

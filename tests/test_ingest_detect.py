@@ -1,0 +1,145 @@
+"""Column roles, touchpoint names, scales and missing values on exports built here."""
+
+import datetime as dt
+
+import pytest
+
+from conftest import german_csv_bytes, xlsx_bytes
+from tpm.ingest import ingest_bytes, touchpoint_name
+from tpm.ingest.detect import infer_scale, scale_from_header
+from tpm.ingest.values import to_numbers
+
+import pandas as pd
+
+
+def roles(result):
+    return {s.column: s.role for s in result.specs}
+
+
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("Wie zufrieden sind Sie mit: Hotline?", "Hotline"),
+        ("Zufriedenheit Lieferung (1-10)", "Lieferung"),
+        ("Zufriedenheit mit der Rechnung", "Rechnung"),
+        ("How satisfied are you with our website?", "website"),
+        ("Bitte bewerten Sie folgende Kontaktpunkte [Filiale]", "Filiale"),
+        ("Q5 - Außendienst", "Außendienst"),
+        ("Zufriedenheit: Reklamation (1 = sehr unzufrieden, 10 = sehr zufrieden)", "Reklamation"),
+        ("App", "App"),
+    ],
+)
+def test_touchpoint_name_strips_question_boilerplate(header, expected):
+    assert touchpoint_name(header) == expected
+
+
+@pytest.mark.parametrize(
+    "header, lo, hi, expected",
+    [
+        ("Hotline (1-5)", 1, 4, (1, 5)),
+        ("Hotline 0 bis 10", 2, 9, (0, 10)),
+        ("Hotline", 1, 5, (1, 5)),
+        ("Hotline", 1, 7, (1, 7)),
+        ("Hotline", 2, 9, (1, 10)),
+        ("Hotline", 0, 10, (0, 10)),
+        ("Hotline (1-5)", 1, 7, (1, 7)),  # the data contradicts the header: the data wins
+    ],
+)
+def test_scale(header, lo, hi, expected):
+    assert infer_scale(header, lo, hi) == expected
+
+
+def test_scale_from_header_with_labels():
+    assert scale_from_header("Website (1 = sehr schlecht … 5 = sehr gut)") == (1, 5)
+
+
+def test_numbers_german_and_plain():
+    s = pd.Series(["7", "7,5", "1.234,56", 3, 4.5, "abc", "", "12.000"], dtype="object")
+    out = to_numbers(s).tolist()
+    assert out[:5] == [7.0, 7.5, 1234.56, 3.0, 4.5]
+    assert pd.isna(out[5]) and pd.isna(out[6])
+    assert out[7] == 12.0  # ambiguous "12.000" read as the plain number 12.0 (thousands need a comma part)
+
+
+def sample_rows():
+    header = ["ID", "Datum", "Region", "Kundenart", "Wie zufrieden sind Sie mit: Hotline?", "Zufriedenheit Website (1-5)",
+              "Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (0-10)", "Bestellwert", "Kommentar", "E-Mail"]
+    rows = [header]
+    regions = ["Nord", "Süd", "Ost"]
+    for i in range(1, 61):
+        hotline = (i % 10) + 1 if i % 7 else "k.A."
+        website = (i % 5) + 1 if i % 4 else None
+        nps = i % 11
+        comment = f"Die Lieferung war {'schön' if i % 2 else 'zu spät'} – Kunde {i}" if i % 3 == 0 else None
+        rows.append([i, dt.datetime(2026, 3, 1) + dt.timedelta(days=i), regions[i % 3], "B2B" if i % 2 else "B2C",
+                     hotline, website, nps, 10.5 * i + 0.25, comment, f"kunde{i}@example.org"])
+    return rows
+
+
+def test_roles_scales_and_missing_on_xlsx():
+    result = ingest_bytes("welle.xlsx", xlsx_bytes(sample_rows()))
+    r = roles(result)
+    assert r["ID"] == "id"
+    assert r["Datum"] == "date"
+    assert r["Region"] == "segment" and r["Kundenart"] == "segment"
+    assert r["Wie zufrieden sind Sie mit: Hotline?"] == "rating"
+    assert r["Zufriedenheit Website (1-5)"] == "rating"
+    assert r["Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (0-10)"] == "nps"
+    assert r["Bestellwert"] == "ignore"
+    assert r["Kommentar"] == "comment"
+    assert r["E-Mail"] == "ignore"  # personal data is not imported
+    specs = {s.touchpoint: s for s in result.specs if s.role == "rating"}
+    assert (specs["Hotline"].scale_min, specs["Hotline"].scale_max) == (1, 10)
+    assert (specs["Website"].scale_min, specs["Website"].scale_max) == (1, 5)
+    c = result.canonical
+    hotline = c.ratings[c.ratings.touchpoint == "Hotline"]
+    # 60 rows, every 7th is "k.A." -> 8 missing, never a low score
+    assert len(hotline) == 60 - 8
+    assert hotline.score.min() >= 1
+    assert len(c.ratings[c.ratings.touchpoint == "Website"]) == 45
+    assert c.respondents.nps.notna().sum() == 60
+    assert len(c.comments) == 20
+    assert c.respondents.responded_at.iloc[0] == pd.Timestamp("2026-03-02")
+    assert set(c.segments.segment) == {"Region", "Kundenart"}
+
+
+def test_german_excel_csv():
+    rows = [["Befragten-ID", "Datum", "Kanal", "Zufriedenheit Lieferung (1-10)", "Weiterempfehlung (0-10)", "Umsatz (EUR)", "Anmerkungen"]]
+    for i in range(1, 41):
+        lieferung = ["k.A.", "weiß nicht", "", "-99"][i % 4] if i % 5 == 0 else (i % 10) + 1
+        rows.append([f"K-{i:03d}", f"{i % 28 + 1:02d}.04.2026", ["Online", "Filiale"][i % 2], lieferung, i % 11,
+                     f"{i}.{i:03d},{i % 100:02d}", "Größere Auswahl wäre schön" if i % 4 == 1 else ""])
+    result = ingest_bytes("export.csv", german_csv_bytes(rows))
+    assert result.table.delimiter == ";" and result.table.encoding == "cp1252"
+    r = roles(result)
+    assert r["Zufriedenheit Lieferung (1-10)"] == "rating"
+    assert r["Weiterempfehlung (0-10)"] == "nps"
+    assert r["Umsatz (EUR)"] == "ignore"
+    assert r["Datum"] == "date"
+    c = result.canonical
+    # every 5th is a no-answer code (k.A., weiß nicht, blank, -99): missing
+    assert len(c.ratings) == 40 - 8
+    assert c.respondents.responded_at.iloc[0] == pd.Timestamp("2026-04-02")
+    assert "Größere Auswahl wäre schön" in set(c.comments.text)
+
+
+def test_decimal_comma_ratings_are_read():
+    rows = [["Nr", "Filiale"], ["1", "4,5"], ["2", "3"], ["3", "2,5"]]
+    result = ingest_bytes("dezimal.csv", german_csv_bytes(rows))
+    assert sorted(result.canonical.ratings.score) == [2.5, 3.0, 4.5]
+
+
+def test_utf8_bom_and_comma_csv():
+    data = "\ufeffid,Hotline,NPS\n1,5,10\n2,4,3\n3,,9\n".encode("utf-8")
+    result = ingest_bytes("bom.csv", data)
+    assert result.table.encoding == "utf-8-sig"
+    assert roles(result) == {"id": "id", "Hotline": "rating", "NPS": "nps"}
+    assert list(result.canonical.respondents.respondent_id) == ["1", "2", "3"]
+
+
+def test_title_rows_above_header_are_skipped():
+    rows = [["Kundenbefragung 2026"], [], ["ID", "Hotline", "Website", "Region"]] + [[i, i % 5 + 1, 5 - i % 5, "Nord"] for i in range(10)]
+    result = ingest_bytes("titel.xlsx", xlsx_bytes(rows))
+    assert result.table.header_row == 3
+    assert result.canonical.touchpoints == ["Hotline", "Website"]
+    assert result.canonical.respondents.row_number.iloc[0] == 4

@@ -1,0 +1,140 @@
+"""Bad and hostile input: one clear IngestError naming file/row/column, and nothing stored."""
+
+import io
+import zipfile
+
+import pytest
+
+from conftest import german_csv_bytes, table_counts, xlsx_bytes
+from tpm import store
+from tpm.ingest import ColumnSpec, IngestError, ingest_bytes
+from tpm.ingest import readers
+
+
+def good_rows(n=10):
+    return [["ID", "Hotline", "Website"]] + [[i, i % 10 + 1, (i * 3) % 10 + 1] for i in range(1, n + 1)]
+
+
+def refuse(name, data, *words, specs=None):
+    with pytest.raises(IngestError) as info:
+        ingest_bytes(name, data, specs)
+    message = str(info.value)
+    assert name in message
+    for word in words:
+        assert word.lower() in message.lower(), message
+    assert "\n" not in message
+    return info.value
+
+
+def test_empty_file():
+    refuse("leer.csv", b"", "empty")
+
+
+def test_pdf_renamed_to_xlsx():
+    refuse("bericht.xlsx", b"%PDF-1.7\n1 0 obj <<>> endobj\n", "not an excel")
+
+
+def test_html_renamed_to_csv():
+    refuse("seite.csv", b"<!DOCTYPE html><html><body>hi</body></html>", "html")
+
+
+def test_truncated_xlsx():
+    data = xlsx_bytes(good_rows())
+    refuse("kaputt.xlsx", data[: len(data) // 2], "damaged")
+
+
+def test_zip_that_is_no_workbook():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("hello.txt", "not a workbook")
+    refuse("falsch.xlsx", buf.getvalue(), "cannot be read")
+
+
+def test_zip_bomb_is_refused_without_unpacking(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_UNZIPPED_BYTES", 50_000)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", "0" * 200_000)
+    refuse("bombe.xlsx", buf.getvalue(), "unpacks to")
+
+
+def test_password_protected_workbook():
+    # an encrypted .xlsx is an OLE compound file, like an old .xls
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048
+    error = refuse("geheim.xlsx", ole)
+    assert "password" in str(error) or "cannot be read" in str(error)
+
+
+def test_file_over_the_limit(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 100)
+    refuse("gross.csv", b"a,b\n" + b"1,2\n" * 100, "limit")
+
+
+def test_header_only():
+    refuse("kopf.csv", b"ID;Hotline;Website\r\n", "no responses")
+
+
+def test_no_rating_column():
+    refuse("ohne.csv", "Name;Stadt\nAnna;Köln\nBen;Bonn\n".encode(), "no rating")
+
+
+def test_nul_bytes():
+    refuse("nul.csv", b"a,b\n1,\x002\n", "nul")
+
+
+def test_too_many_columns(monkeypatch):
+    monkeypatch.setattr(readers, "MAX_COLUMNS", 50)
+    header = ",".join(f"c{i}" for i in range(60))
+    refuse("breit.csv", (header + "\n" + ",".join("1" for _ in range(60)) + "\n").encode(), "columns")
+
+
+def test_rating_outside_scale_names_row_and_column():
+    rows = good_rows()
+    specs = [ColumnSpec("ID", "id"), ColumnSpec("Hotline", "rating", "Hotline", 1, 5), ColumnSpec("Website", "rating", "Website", 1, 10)]
+    error = refuse("skala.xlsx", xlsx_bytes(rows), "outside the scale 1–5", specs=specs)
+    # first Hotline value above 5 is in data row 5 (i=5 -> 6), i.e. Excel row 6
+    assert error.row == 6 and error.column == "Hotline"
+    assert "row 6" in str(error) and "'Hotline'" in str(error)
+
+
+def test_text_in_a_rating_column_names_the_cell():
+    rows = good_rows()
+    rows[3][1] = "sehr gut"
+    specs = [ColumnSpec("ID", "id"), ColumnSpec("Hotline", "rating", "Hotline", 1, 10)]
+    error = refuse("text.xlsx", xlsx_bytes(rows), "sehr gut", specs=specs)
+    assert error.row == 4
+
+
+def test_duplicate_respondent_id():
+    rows = good_rows()
+    rows[5][0] = 1
+    specs = [ColumnSpec("ID", "id"), ColumnSpec("Hotline", "rating", "Hotline", 1, 10)]
+    refuse("doppelt.xlsx", xlsx_bytes(rows), "more than once", "rows 2 and 6", specs=specs)
+
+
+def test_two_nps_columns_in_mapping():
+    rows = [["A", "B"], [1, 2], [3, 4]]
+    specs = [ColumnSpec("A", "nps", None, 0, 10), ColumnSpec("B", "nps", None, 0, 10)]
+    refuse("zwei.xlsx", xlsx_bytes(rows), "2 columns are marked as 'nps'", specs=specs)
+
+
+def test_unknown_column_in_mapping():
+    specs = [ColumnSpec("Gibt es nicht", "rating", "X", 1, 10)]
+    refuse("map.xlsx", xlsx_bytes(good_rows()), "does not have", specs=specs)
+
+
+def test_bad_input_through_store_writes_nothing(con):
+    store.save_import(con, ingest_bytes("ok.xlsx", xlsx_bytes(good_rows())))
+    before = table_counts(con)
+    for name, data in [("leer.csv", b""), ("ohne.csv", b"Name;Stadt\nAnna;Koeln\n")]:
+        with pytest.raises(IngestError):
+            store.save_import(con, ingest_bytes(name, data))
+    assert table_counts(con) == before
+
+
+def test_formula_text_is_stored_as_plain_text(con):
+    rows = [["ID", "Hotline", "Kommentar"], [1, 5, '=HYPERLINK("http://evil.example","klick")'], [2, 6, "gut"]]
+    result = ingest_bytes("formel.csv", german_csv_bytes(rows))
+    store.save_import(con, result)
+    texts = [r[0] for r in con.execute("SELECT text FROM comments ORDER BY respondent_id").fetchall()]
+    assert texts[0] == '=HYPERLINK("http://evil.example","klick")'

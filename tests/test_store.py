@@ -1,0 +1,71 @@
+"""DuckDB storage: one transaction per import, idempotent re-upload, listing and deletion."""
+
+import pytest
+
+from conftest import table_counts, xlsx_bytes
+from tpm import store
+from tpm.ingest import ingest_bytes
+
+
+def rows(offset=0, n=40):
+    return [["ID", "Region", "Hotline", "Empfehlung NPS"]] + [
+        [i + offset, ["Nord", "Süd"][i % 2], i % 10 + 1, i % 11] for i in range(n)
+    ]
+
+
+def test_import_is_stored_completely(con, db_path):
+    result = ingest_bytes("w1.xlsx", xlsx_bytes(rows()))
+    saved = store.save_import(con, result, name="Welle 1")
+    assert not saved.duplicate
+    counts = table_counts(con)
+    assert counts == {"datasets": 1, "respondents": 40, "ratings": 40, "segments": 40, "comments": 0}
+    con.close()
+    # it is a real file on disk: a new connection sees the data
+    again = store.connect(db_path)
+    assert store.list_datasets(again)["name"].tolist() == ["Welle 1"]
+    again.close()
+
+
+def test_same_file_twice_is_recognised(con):
+    data = xlsx_bytes(rows())
+    first = store.save_import(con, ingest_bytes("a.xlsx", data))
+    second = store.save_import(con, ingest_bytes("a-kopie.xlsx", data))
+    assert second.duplicate and second.dataset_id == first.dataset_id
+    assert table_counts(con)["respondents"] == 40
+
+
+def test_failure_mid_import_rolls_back_everything(con, monkeypatch):
+    store.save_import(con, ingest_bytes("w1.xlsx", xlsx_bytes(rows())))
+    before = table_counts(con)
+    result = ingest_bytes("w2.xlsx", xlsx_bytes(rows(offset=1000)))
+    # make the third table's insert fail, after datasets, respondents and ratings were written
+    original = result.canonical.segments
+    result.canonical.segments = original.assign(extra_column="breaks the insert")
+    with pytest.raises(Exception):
+        store.save_import(con, result)
+    assert table_counts(con) == before
+
+
+def test_delete_removes_all_rows(con):
+    a = store.save_import(con, ingest_bytes("a.xlsx", xlsx_bytes(rows())))
+    b = store.save_import(con, ingest_bytes("b.xlsx", xlsx_bytes(rows(offset=500, n=10))))
+    assert store.delete_dataset(con, a.dataset_id)
+    assert table_counts(con) == {"datasets": 1, "respondents": 10, "ratings": 10, "segments": 10, "comments": 0}
+    assert not store.delete_dataset(con, a.dataset_id)
+    assert store.list_datasets(con)["id"].tolist() == [b.dataset_id]
+
+
+def test_data_version_changes_on_import_and_delete(con):
+    v0 = store.data_version(con)
+    saved = store.save_import(con, ingest_bytes("a.xlsx", xlsx_bytes(rows())))
+    v1 = store.data_version(con)
+    store.delete_dataset(con, saved.dataset_id)
+    assert len({v0, v1, store.data_version(con)}) == 3
+
+
+def test_segment_values_and_hostile_names_are_parameters(con):
+    hostile = "Nord'); DROP TABLE ratings; --"
+    data = [["ID", "Region", "Hotline"], [1, hostile, 5], [2, "Süd", 6], [3, hostile, 7]]
+    store.save_import(con, ingest_bytes("h.xlsx", xlsx_bytes(data)))
+    assert store.segment_values(con) == {"Region": sorted([hostile, "Süd"])}
+    assert table_counts(con)["ratings"] == 3
