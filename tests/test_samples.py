@@ -1,0 +1,93 @@
+"""The planted structure of sample_surveys/ (see its README) is found by import + metrics.
+
+The truth comes from the generator's constants, not from numbers copied here.
+"""
+
+import importlib.util
+
+import pytest
+
+from conftest import SAMPLES
+from tpm import store
+from tpm.metrics import Filter
+from tpm.metrics.nps import nps_for
+from tpm.metrics.satisfaction import touchpoint_by_segment, touchpoint_stats
+from tpm.seed import dataset_name, seed_if_empty
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("sample_generator", SAMPLES / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GEN = load_generator()
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    con = store.connect(tmp_path_factory.mktemp("s") / "s.duckdb")
+    saved = seed_if_empty(con)
+    assert len(saved) == len(GEN.FILES)
+    ids = {wave: next(s.dataset_id for s in saved if s.name == dataset_name(SAMPLES / f)) for wave, f in GEN.FILES.items()}
+    yield con, ids
+    con.close()
+
+
+def test_seed_imports_every_sample_once(seeded, tmp_path):
+    con, ids = seeded
+    assert seed_if_empty(con) == []  # not empty any more: nothing seeded twice
+    frame = store.list_datasets(con)
+    assert sorted(frame["respondents"]) == sorted([1500, 1500, 800])
+    assert set(frame["touchpoints"]) == {len(GEN.TOUCHPOINTS)}
+    assert dataset_name(SAMPLES / GEN.FILES[1]) == "Kundenbefragung 2026 Welle 1"
+
+
+def test_all_touchpoints_and_segments_detected(seeded):
+    con, ids = seeded
+    for wave, dataset in ids.items():
+        names = set(touchpoint_stats(con, Filter.of([dataset]))["touchpoint"])
+        assert names == set(GEN.TOUCHPOINTS), wave
+    assert set(store.segment_values(con)) == {"Region", "Kundenart", "Altersgruppe", "Kanal"}
+
+
+def test_planted_segment_gap_is_the_largest(seeded):
+    con, ids = seeded
+    gap = GEN.SEGMENT_GAP
+    for wave, dataset in ids.items():
+        inside = touchpoint_by_segment(con, Filter.of([dataset]), gap["segment"])
+        rest = inside[inside.segment_value != gap["value"]]
+        target = inside[inside.segment_value == gap["value"]].set_index("touchpoint")
+        rest_mean = rest.assign(total=rest["mean"] * rest.n).groupby("touchpoint").sum(numeric_only=True)
+        rest_mean = rest_mean.total / rest_mean.n
+        diffs = (target["mean"] - rest_mean).dropna()
+        assert diffs.idxmin() == gap["touchpoint"], (wave, diffs.sort_values().head(3))
+        assert diffs.min() < gap["delta"] * 0.6
+
+
+def test_planted_wave_improvement_is_the_largest(seeded):
+    con, ids = seeded
+    effect = GEN.WAVE_EFFECT
+    before = touchpoint_stats(con, Filter.of([ids[effect["from_wave"]]])).set_index("touchpoint")["mean"]
+    after = touchpoint_stats(con, Filter.of([ids[effect["to_wave"]]])).set_index("touchpoint")["mean"]
+    change = (after - before).sort_values()
+    assert change.idxmax() == effect["touchpoint"]
+    assert change.max() > effect["delta"] * 0.6
+    assert change.drop(effect["touchpoint"]).abs().max() < 0.4
+
+
+def test_planted_drivers_correlate_most_with_recommendation(seeded):
+    con, _ = seeded
+    corr = dict(con.execute(
+        """SELECT touchpoint, corr(score, r.nps) FROM ratings t JOIN respondents r USING (dataset_id, respondent_id)
+           GROUP BY touchpoint HAVING count(r.nps) >= 100 ORDER BY 2 DESC"""
+    ).fetchall())
+    assert list(corr)[:3] == GEN.DRIVERS
+
+
+def test_wave_nps_rises_with_the_hotline(seeded):
+    con, ids = seeded
+    first, second = (nps_for(con, Filter.of([ids[w]])) for w in (1, 2))
+    assert second.score > first.score
+    assert second.ci_low > first.ci_high  # non-overlapping intervals: a real change
