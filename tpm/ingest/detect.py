@@ -171,8 +171,8 @@ def guess_role(header: str, p: ColumnProfile, n_rows: int) -> str:
         return "date"
     if p.numeric_share == 1.0:
         in_range = p.minimum is not None and p.minimum >= 0 and p.maximum <= 10
-        if in_range and p.integer_share >= 0.99 and _NPS.search(header):
-            return "nps"
+        if _NPS.search(header) and p.integer_share >= 0.99 and p.maximum is not None and p.maximum <= 100:
+            return "nps"  # values outside 0–10 are then reported with their row, not silently dropped
         # decimals are allowed: agencies deliver averaged indices ("4,5") as ratings
         if in_range and p.maximum - p.minimum >= 1 and not _ID.match(header.strip()):
             return "rating"

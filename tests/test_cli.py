@@ -1,0 +1,124 @@
+"""`python -m tpm` as an analyst or a script uses it: real processes, a real DuckDB file."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, SAMPLES, german_csv_bytes, table_counts, xlsx_bytes
+from tpm import store
+
+WAVE1 = SAMPLES / "kundenbefragung_2026_welle1.xlsx"
+WAVE3 = SAMPLES / "kundenbefragung_2026_welle3_export.csv"
+
+
+def tpm(*args, env=None):
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("TPM_DB", None) if env is None or "TPM_DB" not in env else None
+    return subprocess.run([sys.executable, "-m", "tpm", *map(str, args)], cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=120)
+
+
+def test_ingest_prints_what_was_understood(db_path):
+    out = tpm("ingest", WAVE1, "--db", db_path, "--dataset", "Welle 1")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "imported as dataset 'Welle 1'" in text
+    assert "respondents: 1500" in text
+    assert "touchpoints (16)" in text and "Hotline: scale 1-10" in text
+    assert "NPS column: Wie wahrscheinlich" in text
+    assert "segments: Region, Kundenart, Altersgruppe, Kanal" in text
+    assert "Bestellwert (EUR)" in text.split("dropped columns:")[1]
+
+
+def test_summary_json_shape_and_values(db_path):
+    assert tpm("ingest", WAVE3, "--db", db_path).returncode == 0
+    out = tpm("summary", "--db", db_path, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["respondents"] == 800
+    assert set(data["nps"]) >= {"score", "n", "promoters", "passives", "detractors", "ci_low", "ci_high"}
+    assert data["nps"]["n"] == data["nps"]["promoters"] + data["nps"]["passives"] + data["nps"]["detractors"]
+    assert data["nps"]["ci_low"] < data["nps"]["score"] < data["nps"]["ci_high"]
+    keys = {"name", "n", "mean", "scale_min", "scale_max", "score_0_100", "top2_box", "ci_low", "ci_high"}
+    assert all(keys <= set(tp) for tp in data["touchpoints"])
+    # independent check of one touchpoint against pandas' own German-CSV parsing
+    raw = pd.read_csv(WAVE3, sep=";", encoding="cp1252", dtype=str, keep_default_na=False)
+    hotline = pd.to_numeric(raw["Zufriedenheit Hotline (1-10)"], errors="coerce").dropna()
+    ours = next(tp for tp in data["touchpoints"] if tp["name"] == "Hotline")
+    assert ours["n"] == len(hotline)
+    assert ours["mean"] == pytest.approx(hotline.mean(), abs=1e-4)
+
+
+def test_db_from_environment(tmp_path):
+    path = tmp_path / "env.duckdb"
+    out = tpm("ingest", WAVE3, env={"TPM_DB": str(path)})
+    assert out.returncode == 0, out.stderr
+    assert path.exists()
+    summary = tpm("summary", "--json", env={"TPM_DB": str(path)})
+    assert json.loads(summary.stdout)["respondents"] == 800
+
+
+def test_reimport_is_not_duplicated(db_path):
+    tpm("ingest", WAVE3, "--db", db_path)
+    again = tpm("ingest", WAVE3, "--db", db_path)
+    assert again.returncode == 0 and "already imported" in again.stdout
+    assert json.loads(tpm("summary", "--db", db_path, "--json").stdout)["respondents"] == 800
+
+
+def test_bad_file_exits_nonzero_with_one_line_and_writes_nothing(db_path, tmp_path):
+    tpm("ingest", WAVE3, "--db", db_path)
+    bad = tmp_path / "kaputt.xlsx"
+    bad.write_bytes(b"%PDF-1.4 this is a report")
+    out = tpm("ingest", bad, "--db", db_path)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "kaputt.xlsx" in lines[0] and "Traceback" not in out.stderr
+    con = store.connect(db_path)
+    assert table_counts(con)["datasets"] == 1
+    con.close()
+
+
+def test_one_bad_file_among_several_writes_none(db_path, tmp_path):
+    good = tmp_path / "gut.csv"
+    good.write_bytes(german_csv_bytes([["ID", "Hotline"], [1, 5], [2, 7]]))
+    bad = tmp_path / "schlecht.csv"
+    bad.write_bytes(b"")
+    out = tpm("ingest", good, bad, "--db", db_path)
+    assert out.returncode == 2 and "schlecht.csv" in out.stderr
+    assert not db_path.exists() or table_counts(store.connect(db_path))["datasets"] == 0
+
+
+def test_out_of_scale_value_is_reported_with_row_and_column(db_path, tmp_path):
+    path = tmp_path / "skala.xlsx"
+    path.write_bytes(xlsx_bytes([["ID", "Hotline (1-5)"], [1, 4], [2, 5], [3, 3], [4, 2], [5, 1]]))
+    assert tpm("ingest", path, "--db", db_path).returncode == 0
+    path2 = tmp_path / "neg.csv"
+    path2.write_text("ID;NPS\n1;9\n2;12\n", encoding="utf-8")
+    out = tpm("ingest", path2, "--db", db_path)
+    assert out.returncode == 2
+    assert "row 3" in out.stderr and "'NPS'" in out.stderr and "outside the scale 0–10" in out.stderr
+
+
+def test_missing_file_and_unknown_dataset(db_path):
+    out = tpm("ingest", "gibt-es-nicht.xlsx", "--db", db_path)
+    assert out.returncode == 2 and "no such file" in out.stderr
+    tpm("ingest", WAVE3, "--db", db_path)
+    out = tpm("summary", "--db", db_path, "--dataset", "Unbekannt")
+    assert out.returncode == 2 and "unknown dataset" in out.stderr
+
+
+def test_summary_without_database(tmp_path):
+    out = tpm("summary", "--db", tmp_path / "none.duckdb")
+    assert out.returncode == 2 and "no database yet" in out.stderr
+
+
+def test_datasets_and_delete(db_path):
+    tpm("ingest", WAVE3, "--db", db_path, "--dataset", "W3")
+    assert "W3" in tpm("datasets", "--db", db_path).stdout
+    refused = tpm("delete", "W3", "--db", db_path)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert tpm("delete", "W3", "--db", db_path, "--yes").returncode == 0
+    assert "no datasets" in tpm("datasets", "--db", db_path).stdout
