@@ -86,7 +86,7 @@ def _key(text: str) -> str:
 
 def plain(text: str) -> str:
     """User text made inert for Streamlit markdown (st.error/st.info/st.caption render markdown)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
+    return re.sub(r"([\\`*_{}\[\]#|<>~$])", r"\\\1", str(text))
 
 
 # --- cached aggregates: keyed on the data version and the filter, so they refresh after an import

@@ -1,0 +1,112 @@
+"""Every page through Streamlit's AppTest: renders, no exception, upload via at.file_uploader."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, SAMPLES, german_csv_bytes, table_counts
+from tpm import store
+
+APP = str(ROOT / "app.py")
+TIMEOUT = 60
+
+
+@pytest.fixture
+def app(db_path, monkeypatch):
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    yield at
+    at.session_state  # keep a reference until the end of the test
+
+
+def no_errors(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_overview_on_seeded_samples(app):
+    app.run()
+    no_errors(app)
+    assert app.title[0].value == "Überblick"
+    labels = [m.label for m in app.metric]
+    assert labels == ["Befragte", "Net Promoter Score", "Kontaktpunkte"]
+    assert app.metric[0].value == "3.800"  # German thousands separator
+    assert app.metric[2].value == "16"
+    assert len(app.get("plotly_chart")) == 2
+
+
+def test_overview_in_english_with_filter_from_url(app):
+    app.query_params["lang"] = "en"
+    app.query_params["seg.Region"] = ["Ost"]
+    app.run()
+    no_errors(app)
+    assert app.title[0].value == "Overview"
+    n = int(app.metric[0].value.replace(",", ""))
+    assert 400 < n < 700  # only Ost (15 % of 3 800)
+    assert app.multiselect(key="seg_filter_Region").value == ["Ost"]
+
+
+def test_heatmap_page(app):
+    app.run()
+    app.switch_page("pages/heatmap.py").run()
+    no_errors(app)
+    assert app.title[0].value == "Heatmap"
+    app.selectbox(key="hm_segment").set_value("Region").run()
+    app.selectbox(key="hm_metric").set_value("nps").run()
+    no_errors(app)
+    assert len(app.get("plotly_chart")) == 1
+    assert app.query_params["by"] == ["Region"] or app.query_params["by"] == "Region"
+
+
+def test_upload_detect_correct_and_import(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    no_errors(app)
+    data = german_csv_bytes(
+        [["Kunden-Nr", "Filiale (1-5)", "Hotline (1-5)", "Weiterempfehlung (0-10)", "Region"]]
+        + [[f"K{i}", i % 5 + 1, (i * 2) % 5 + 1, i % 11, ["Nord", "Süd"][i % 2]] for i in range(40)]
+    )
+    app.file_uploader(key="upload").set_value(("filialtest.csv", data, "text/csv")).run()
+    no_errors(app)
+    editor = app.data_editor[0] if hasattr(app, "data_editor") and len(app.data_editor) else None
+    assert editor is not None
+    mapping = editor.value
+    assert dict(zip(mapping["column"], mapping["role"]))["Filiale (1-5)"] == "rating"
+    assert dict(zip(mapping["column"], mapping["name"]))["Filiale (1-5)"] == "Filiale"
+    # the analyst renames a touchpoint before importing
+    row = list(mapping["column"]).index("Hotline (1-5)")
+    app.session_state[editor.key] = {"edited_rows": {row: {"name": "Telefon-Hotline"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="upload_import").click().run()
+    no_errors(app)
+    assert any("filialtest" in s.value for s in app.success)
+    con = store.connect(db_path)
+    names = {r[0] for r in con.execute("SELECT DISTINCT touchpoint FROM ratings WHERE dataset_id = (SELECT max(id) FROM datasets)").fetchall()}
+    con.close()
+    assert names == {"Filiale", "Telefon-Hotline"}
+
+
+def test_upload_bad_file_shows_message_and_writes_nothing(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    con = store.connect(db_path)
+    before = table_counts(con)
+    con.close()
+    app.file_uploader(key="upload").set_value(("bericht.xlsx", b"%PDF-1.5 nope", "application/pdf")).run()
+    assert not app.exception
+    assert len(app.error) == 1 and "bericht.xlsx" in app.error[0].value.replace("\\", "")
+    con = store.connect(db_path)
+    assert table_counts(con) == before
+    con.close()
+
+
+def test_delete_needs_confirmation(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    assert app.button(key="delete_button").disabled
+    app.checkbox(key="delete_sure").check().run()
+    app.button(key="delete_button").click().run()
+    no_errors(app)
+    con = store.connect(db_path)
+    assert table_counts(con)["datasets"] == 2
+    con.close()
