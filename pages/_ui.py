@@ -43,6 +43,24 @@ class Context:
     has_data: bool
 
 
+def page_context() -> Context:
+    """The context ``app.py`` computed in this very script run (taken, so a stale one is never reused).
+
+    Streamlit runs a file of ``pages/`` directly, without ``app.py``, while its legacy
+    "pages directory" mode is on: in a fresh server process until ``st.navigation`` has
+    run once (e.g. when the first visitor opens a shared deep link such as ``/heatmap``).
+    Then this builds the sidebar itself for this one run (so no click is lost) and switches
+    that mode off, so that from the next run on ``app.py`` does the routing.
+    """
+    ctx = st.session_state.pop("ctx", None)
+    if ctx is None:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        ctx = sidebar(cursor())
+    return ctx
+
+
 def language() -> str:
     lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, cached_touchpoints, segment_names
+from pages._ui import page_context, cached_breakdown, cached_touchpoints, segment_names
 from tpm.charts.heatmap import METRICS, segment_heatmap
 from tpm.i18n import t
 
-ctx = st.session_state["ctx"]
+ctx = page_context()
 lang = ctx.lang
 st.title(t("page_heatmap", lang))
 if not ctx.has_data:

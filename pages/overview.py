@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from pages._ui import cached_nps, cached_respondents, cached_touchpoints
+from pages._ui import page_context, cached_nps, cached_respondents, cached_touchpoints
 from tpm.charts.overview import nps_mix, touchpoint_ranking
 from tpm.i18n import fmt_number, t
 
-ctx = st.session_state["ctx"]
+ctx = page_context()
 lang = ctx.lang
 st.title(t("page_overview", lang))
 if not ctx.has_data:

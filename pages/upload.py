@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from pages._ui import cursor, plain
+from pages._ui import page_context, cursor, plain
 from tpm import store
 from tpm.ingest import ROLES, IngestError
 from tpm.i18n import fmt_number, t
 from tpm.upload import mapping_frame, prepare, specs_from_frame
 
-ctx = st.session_state["ctx"]
+ctx = page_context()
 lang = ctx.lang
 st.title(t("page_upload", lang))
 st.markdown(t("upload_intro", lang))

@@ -22,7 +22,7 @@ METRICS: dict[str, tuple[str, int, tuple[float, float] | None]] = {
     "top2_box": ("top2_box", 0, None),
     "nps": ("nps_raters", 0, (-100, 100)),
 }
-COLOURS = [[0.0, "#d73027"], [0.25, "#fc8d59"], [0.5, "#fee08b"], [0.75, "#91cf60"], [1.0, "#1a9850"]]
+COLOURS = [[0.0, "#e2604f"], [0.25, "#f4a582"], [0.5, "#fbe7a1"], [0.75, "#a6d96a"], [1.0, "#52b365"]]  # light enough for black labels
 
 
 def heatmap_matrix(breakdown: pd.DataFrame, totals: pd.DataFrame, metric: str, total_label: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,0 +1,108 @@
+"""End to end in a real browser: Debian's headless Chromium, a real Streamlit server on 127.0.0.1.
+
+Upload an export on the Upload page, import it, open Overview and Heatmap, and check that the
+charts rendered and no exception is shown. Screenshots go to test-artifacts/ (kept on failure too).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import ROOT, xlsx_bytes
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    assert os.path.exists(CHROMIUM), "Debian's chromium is needed: apt-get install chromium (make test does it as root)"
+    db = tmp_path_factory.mktemp("browser") / "tpm.duckdb"
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, "TPM_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture
+def page(server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield pg
+        browser.close()
+
+
+def assert_no_exception(pg):
+    assert pg.locator('[data-testid="stException"]').count() == 0
+    assert "Traceback" not in pg.inner_text("body")
+
+
+def test_upload_import_then_overview_and_heatmap(server, page, tmp_path):
+    export = tmp_path / "browser_export.xlsx"
+    rows = [["ID", "Region", "Wie zufrieden sind Sie mit: Website?", "Wie zufrieden sind Sie mit: Hotline?",
+             "Würden Sie uns weiterempfehlen? (0-10)"]]
+    rows += [[i, ["Nord", "Süd", "West"][i % 3], i % 10 + 1, (i * 7) % 10 + 1, i % 11] for i in range(1, 121)]
+    export.write_bytes(xlsx_bytes(rows))
+    try:
+        page.goto(server + "/upload")
+        expect(page.get_by_role("heading", name="Daten hochladen")).to_be_visible(timeout=30000)
+        page.locator('input[type="file"]').set_input_files(str(export))
+        expect(page.get_by_text("Erkannte Zuordnung")).to_be_visible(timeout=30000)
+        page.get_by_role("button", name="Importieren").click()
+        expect(page.get_by_text("Importiert als Datensatz")).to_be_visible(timeout=30000)
+        page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+        assert_no_exception(page)
+
+        page.goto(server + "/overview")
+        expect(page.get_by_role("heading", name="Überblick")).to_be_visible(timeout=30000)
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
+        assert page.locator(".js-plotly-plot").count() == 2
+        expect(page.get_by_text("Zufriedenheit je Kontaktpunkt")).to_be_visible()
+        assert page.locator(".js-plotly-plot .bars .point").count() > 0
+        page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+        assert_no_exception(page)
+
+        page.goto(server + "/heatmap?lang=en&by=Region")
+        expect(page.get_by_role("heading", name="Heatmap")).to_be_visible(timeout=30000)
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
+        expect(page.get_by_text("touchpoints × Region")).to_be_visible()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "heatmap.png"), full_page=True)
+        assert_no_exception(page)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+        raise
