@@ -6,7 +6,7 @@ from pages._ui import page_context, cursor, plain
 from tpm import store
 from tpm.ingest import ROLES, IngestError
 from tpm.i18n import fmt_number, t
-from tpm.upload import mapping_frame, prepare, specs_from_frame
+from tpm.upload import mapping_frame, prepare, preview, specs_from_frame
 
 ctx = page_context()
 lang = ctx.lang
@@ -44,11 +44,12 @@ if uploaded is not None:
         if existing:
             st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
         st.subheader(t("preview", lang))
-        st.dataframe(table.frame().head(20).astype(str), width="stretch", hide_index=True)
+        st.dataframe(preview(table), width="stretch", hide_index=True)
 
         st.subheader(t("mapping", lang))
         st.caption(t("mapping_help", lang))
-        frame = mapping_frame(table, prepared.specs)
+        role_labels = {role: t(f"role_{role}", lang) for role in ROLES}
+        frame = mapping_frame(table, prepared.specs, role_labels)
         edited = st.data_editor(
             frame,
             key=f"mapping_{prepared.sha256[:12]}",
@@ -57,7 +58,7 @@ if uploaded is not None:
             disabled=["column", "examples"],
             column_config={
                 "column": st.column_config.TextColumn(t("column", lang)),
-                "role": st.column_config.SelectboxColumn(t("role", lang), options=list(ROLES), required=True),
+                "role": st.column_config.SelectboxColumn(t("role", lang), options=list(role_labels.values()), required=True),
                 "name": st.column_config.TextColumn(t("name", lang)),
                 "scale_min": st.column_config.NumberColumn(t("scale_min", lang), min_value=0, max_value=100, step=1),
                 "scale_max": st.column_config.NumberColumn(t("scale_max", lang), min_value=1, max_value=100, step=1),
@@ -70,7 +71,7 @@ if uploaded is not None:
         if st.button(t("import", lang), type="primary", disabled=bool(existing), key="upload_import"):
             try:
                 with st.status(t("validating", lang), expanded=False) as status:
-                    result = prepared.apply(specs_from_frame(edited))
+                    result = prepared.apply(specs_from_frame(edited, role_labels))
                     status.update(label=t("storing", lang))
                     saved = store.save_import(cursor(), result, name=name, wave=wave)
                     status.update(label=t("storing", lang), state="complete")
@@ -93,7 +94,12 @@ datasets = store.list_datasets(cursor())
 if datasets.empty:
     st.info(t("no_data", lang))
 else:
-    st.dataframe(datasets, hide_index=True, width="stretch")
+    st.dataframe(
+        datasets.rename(columns={"name": t("dataset_name", lang), "wave": t("wave", lang), "source_file": t("source_file", lang),
+                                 "uploaded_at": t("uploaded_at", lang), "respondents": t("respondents", lang),
+                                 "ratings": t("ratings", lang), "touchpoints": t("touchpoints", lang)}),
+        hide_index=True, width="stretch",
+    )
     with st.expander(t("delete", lang)):
         names = dict(zip(datasets["id"].astype(int), datasets["name"]))
         target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")

@@ -71,7 +71,9 @@ def test_upload_detect_correct_and_import(app, db_path):
     editor = app.data_editor[0] if hasattr(app, "data_editor") and len(app.data_editor) else None
     assert editor is not None
     mapping = editor.value
-    assert dict(zip(mapping["column"], mapping["role"]))["Filiale (1-5)"] == "rating"
+    assert dict(zip(mapping["column"], mapping["role"]))["Filiale (1-5)"] == "Kontaktpunkt-Bewertung"
+    assert dict(zip(mapping["column"], mapping["role"]))["Weiterempfehlung (0-10)"] == "NPS (0–10)"
+    assert dict(zip(mapping["column"], mapping["examples"]))["Filiale (1-5)"].startswith("1 · 2 · 3")
     assert dict(zip(mapping["column"], mapping["name"]))["Filiale (1-5)"] == "Filiale"
     # the analyst renames a touchpoint before importing
     row = list(mapping["column"]).index("Hotline (1-5)")

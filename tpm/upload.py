@@ -43,17 +43,32 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None) -> Prep
     return Prepared(file_name, file_hash(data), table, detect(table))
 
 
+def display_value(value) -> str:
+    """A cell as a person reads it: 5.0 from an Excel number cell shows as "5"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def preview(table: RawTable, rows: int = 20) -> pd.DataFrame:
+    return pd.DataFrame({name: [display_value(v) for v in column.head(rows)] for name, column in table.columns.items()})
+
+
 def examples(column: pd.Series, k: int = 4) -> str:
-    values = text_of(column[~missing_mask(column)])
+    values = column[~missing_mask(column)].head(500).map(display_value).str.strip()
     return " · ".join(v[:30] for v in values.drop_duplicates().head(k))
 
 
-def mapping_frame(table: RawTable, specs: list[ColumnSpec]) -> pd.DataFrame:
+def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per column: column, role (as ``role_labels`` names it), name, scale, examples."""
+    role_labels = role_labels or {}
     rows = []
     for spec in specs:
         name = spec.touchpoint if spec.role == "rating" else (spec.touchpoint or (spec.column if spec.role == "segment" else None))
         rows.append({
-            "column": spec.column, "role": spec.role, "name": name or "",
+            "column": spec.column, "role": role_labels.get(spec.role, spec.role), "name": name or "",
             "scale_min": spec.scale_min, "scale_max": spec.scale_max,
             "examples": examples(table.columns[spec.column]),
         })
@@ -69,11 +84,12 @@ def _int_or_none(value) -> int | None:
     return int(value)
 
 
-def specs_from_frame(frame: pd.DataFrame) -> list[ColumnSpec]:
+def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = None) -> list[ColumnSpec]:
     """The edited table back to specs. NPS is always 0–10; a rating without a scale keeps None (and fails validation)."""
+    role_of = {label: role for role, label in (role_labels or {}).items()}
     specs = []
     for row in frame.to_dict("records"):
-        role = row["role"]
+        role = role_of.get(row["role"], row["role"])
         name = str(row.get("name") or "").strip() or None
         lo, hi = _int_or_none(row.get("scale_min")), _int_or_none(row.get("scale_max"))
         if role == "nps":

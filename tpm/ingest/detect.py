@@ -52,7 +52,11 @@ _ARTICLE = re.compile(r"^(dem|der|den|die|das|unserem|unserer|unseren|ihrem|ihre
 
 @dataclass
 class ColumnSpec:
-    """What one column of the file means. ``touchpoint`` is set for ratings, the NPS and comments."""
+    """What one column of the file means.
+
+    ``touchpoint`` is the touchpoint's name for a rating and the segment's name for a segment
+    (both editable on the Upload page); ``scale_min``/``scale_max`` are set for ratings and the NPS.
+    """
 
     column: str
     role: str
@@ -206,7 +210,7 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             spec.scale_min, spec.scale_max = infer_scale(header, p.minimum, p.maximum)
         elif role == "nps":
             spec.scale_min, spec.scale_max = 0, 10
-        elif role == "comment":
-            spec.touchpoint = None
+        elif role == "segment":
+            spec.touchpoint = header  # the segment's name; editable like a touchpoint name
         specs.append(spec)
     return specs
