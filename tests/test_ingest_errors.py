@@ -136,5 +136,5 @@ def test_formula_text_is_stored_as_plain_text(con):
     rows = [["ID", "Hotline", "Kommentar"], [1, 5, '=HYPERLINK("http://evil.example","klick")'], [2, 6, "gut"]]
     result = ingest_bytes("formel.csv", german_csv_bytes(rows))
     store.save_import(con, result)
-    texts = [r[0] for r in con.execute("SELECT text FROM comments ORDER BY respondent_id").fetchall()]
+    texts = [r[0] for r in con.execute("SELECT text FROM comments ORDER BY resp").fetchall()]
     assert texts[0] == '=HYPERLINK("http://evil.example","klick")'

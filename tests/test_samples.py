@@ -80,7 +80,7 @@ def test_planted_wave_improvement_is_the_largest(seeded):
 def test_planted_drivers_correlate_most_with_recommendation(seeded):
     con, _ = seeded
     corr = dict(con.execute(
-        """SELECT touchpoint, corr(score, r.nps) FROM ratings t JOIN respondents r USING (dataset_id, respondent_id)
+        """SELECT touchpoint, corr(score, r.nps) FROM ratings t JOIN respondents r USING (dataset_id, resp)
            GROUP BY touchpoint HAVING count(r.nps) >= 100 ORDER BY 2 DESC"""
     ).fetchall())
     assert list(corr)[:3] == GEN.DRIVERS

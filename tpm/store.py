@@ -19,7 +19,7 @@ import pandas as pd
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # bump with a migration in migrate() when the tables change
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS dataset_ids START 1;
@@ -38,14 +38,15 @@ CREATE TABLE IF NOT EXISTS datasets (
 );
 CREATE TABLE IF NOT EXISTS respondents (
     dataset_id INTEGER NOT NULL,
-    respondent_id VARCHAR NOT NULL,
+    resp INTEGER NOT NULL,          -- 0-based row of the respondent within its dataset: the join key
+    respondent_id VARCHAR NOT NULL, -- the id as the export gave it (or "row-N")
     row_number INTEGER,
     responded_at TIMESTAMP,
     nps DOUBLE
 );
 CREATE TABLE IF NOT EXISTS ratings (
     dataset_id INTEGER NOT NULL,
-    respondent_id VARCHAR NOT NULL,
+    resp INTEGER NOT NULL,
     touchpoint VARCHAR NOT NULL,
     score DOUBLE NOT NULL,
     scale_min SMALLINT NOT NULL,
@@ -53,13 +54,13 @@ CREATE TABLE IF NOT EXISTS ratings (
 );
 CREATE TABLE IF NOT EXISTS segments (
     dataset_id INTEGER NOT NULL,
-    respondent_id VARCHAR NOT NULL,
+    resp INTEGER NOT NULL,
     segment VARCHAR NOT NULL,
     value VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS comments (
     dataset_id INTEGER NOT NULL,
-    respondent_id VARCHAR NOT NULL,
+    resp INTEGER NOT NULL,
     question VARCHAR NOT NULL,
     text VARCHAR NOT NULL
 );

@@ -15,7 +15,7 @@ import pandas as pd
 from tpm.ingest import ColumnSpec, ImportResult, RawTable, detect, read_table
 from tpm.ingest import file_hash
 from tpm.ingest.normalise import normalise
-from tpm.ingest.values import missing_mask, text_of
+from tpm.ingest.values import cell_text
 
 MAPPING_COLUMNS = ["column", "role", "name", "scale_min", "scale_max", "examples"]
 
@@ -44,21 +44,20 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None) -> Prep
 
 
 def display_value(value) -> str:
-    """A cell as a person reads it: 5.0 from an Excel number cell shows as "5"."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
+    """A cell as a person reads it: 5.0 shows as "5", empty as ""."""
+    return cell_text(value) or ""
 
 
 def preview(table: RawTable, rows: int = 20) -> pd.DataFrame:
-    return pd.DataFrame({name: [display_value(v) for v in column.head(rows)] for name, column in table.columns.items()})
+    """The first rows as text, as the file shows them."""
+    return pd.DataFrame({name: [v or "" for v in column.slice(0, rows).to_pylist()] for name, column in table.columns.items()})
 
 
-def examples(column: pd.Series, k: int = 4) -> str:
-    values = column[~missing_mask(column)].head(500).map(display_value).str.strip()
-    return " · ".join(v[:30] for v in values.drop_duplicates().head(k))
+def examples(table: RawTable, column: str, k: int = 4) -> str:
+    """Up to ``k`` distinct answers of a column, for the mapping table."""
+    parsed = table.parsed(column)
+    values = parsed.text[~parsed.missing][:500]
+    return " · ".join(v[:30] for v in pd.unique(values)[:k])
 
 
 def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -70,7 +69,7 @@ def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[st
         rows.append({
             "column": spec.column, "role": role_labels.get(spec.role, spec.role), "name": name or "",
             "scale_min": spec.scale_min, "scale_max": spec.scale_max,
-            "examples": examples(table.columns[spec.column]),
+            "examples": examples(table, spec.column),
         })
     frame = pd.DataFrame(rows, columns=MAPPING_COLUMNS)
     for c in ("scale_min", "scale_max"):

@@ -50,6 +50,7 @@ class ImportResult:
         specs = self.specs
         c = self.canonical
         nps_spec = next((s for s in specs if s.role == "nps"), None)
+        counts = c.ratings["touchpoint"].value_counts()
         return {
             "file": self.file_name,
             "sheet": self.table.sheet,
@@ -60,7 +61,7 @@ class ImportResult:
             "respondents": int(len(c.respondents)),
             "touchpoints": [
                 {"name": s.touchpoint, "column": s.column, "scale": [s.scale_min, s.scale_max],
-                 "n": int((c.ratings["touchpoint"] == s.touchpoint).sum())}
+                 "n": int(counts.get(s.touchpoint.strip(), 0))}
                 for s in specs if s.role == "rating"
             ],
             "nps_column": nps_spec.column if nps_spec else None,

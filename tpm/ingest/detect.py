@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tpm.ingest.readers import RawTable
-from tpm.ingest.values import drop_negative_codes, missing_mask, text_of, to_dates, to_numbers
+from tpm.ingest.values import ParsedColumn, to_dates
 
 ROLES = ("id", "date", "rating", "nps", "segment", "comment", "ignore")
 #: Scales TPM knows; any (min, max) with 0 <= min < max <= 100 is accepted when set by hand.
@@ -84,22 +84,26 @@ class ColumnProfile:
     negative_codes: int
 
 
-def profile(column: pd.Series) -> ColumnProfile:
-    missing = missing_mask(column)
-    present = column[~missing]
-    filled = int(len(present))
+def profile(parsed: ParsedColumn) -> ColumnProfile:
+    present = ~parsed.missing
+    filled = int(present.sum())
     if filled == 0:
         return ColumnProfile(0, 0.0, 0.0, None, None, 0, 0.0, 0.0, 0.0, 0)
-    numbers = to_numbers(present)
-    numeric_share = float(numbers.notna().mean())
-    negative = int((numbers < 0).sum())
-    valid = drop_negative_codes(numbers).dropna()
+    numbers = parsed.numbers[present]
+    is_number = ~np.isnan(numbers)
+    numeric_share = float(is_number.mean())
+    negative = int((numbers[is_number] < 0).sum())
+    valid = numbers[is_number & (numbers >= 0)] if negative else numbers[is_number]
     integer_share = float((valid == np.round(valid)).mean()) if len(valid) else 0.0
-    text = text_of(present)
-    unique = int(text.nunique())
-    date_share = 0.0
-    if numeric_share < 0.5:
-        _, date_share = to_dates(present)
+    unique, mean_length, date_share = 0, 0.0, 0.0
+    if numeric_share < 1.0:  # text statistics only matter for columns that are not numeric
+        text = parsed.text[present]
+        unique = len(set(text))
+        mean_length = sum(map(len, text)) / filled
+        if numeric_share < 0.5:
+            _, date_share = to_dates(None, parsed)
+    else:
+        unique = int(len(np.unique(valid))) if len(valid) else 0
     return ColumnProfile(
         filled=filled,
         numeric_share=numeric_share,
@@ -108,7 +112,7 @@ def profile(column: pd.Series) -> ColumnProfile:
         maximum=float(valid.max()) if len(valid) else None,
         unique=unique,
         unique_share=unique / filled,
-        mean_length=float(text.str.len().mean()),
+        mean_length=mean_length,
         date_share=date_share,
         negative_codes=negative,
     )
@@ -197,8 +201,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
     """
     specs: list[ColumnSpec] = []
     taken: set[str] = set()
+    table.parse_all()
     for header, column in table.columns.items():
-        p = profile(column)
+        p = profile(table.parsed(header))
         role = guess_role(header, p, table.n_rows)
         if role in {"id", "date", "nps"}:
             if role in taken:

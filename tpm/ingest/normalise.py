@@ -2,10 +2,12 @@
 
 Frames (one row per respondent / per given answer, long and sparse):
 
-- ``respondents``: respondent_id, row_number, responded_at, nps
-- ``ratings``: respondent_id, touchpoint, score, scale_min, scale_max (answered cells only)
-- ``segments``: respondent_id, segment, value
-- ``comments``: respondent_id, question, text
+- ``respondents``: resp, respondent_id, row_number, responded_at, nps
+- ``ratings``: resp, touchpoint, score, scale_min, scale_max (answered cells only)
+- ``segments``: resp, segment, value
+- ``comments``: resp, question, text
+
+``resp`` is the respondent's 0-based row in the file: a compact integer join key.
 
 Validation raises :class:`IngestError` naming the column and, for a value, the row as
 the user sees it in Excel: a rating outside its scale, a duplicate respondent id, a
@@ -24,7 +26,7 @@ import pandas as pd
 from tpm.ingest.detect import ROLES, ColumnSpec
 from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
-from tpm.ingest.values import drop_negative_codes, missing_mask, text_of, to_dates, to_numbers
+from tpm.ingest.values import to_dates
 
 
 @dataclass
@@ -72,28 +74,29 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
         )
 
 
-def _scored(table: RawTable, spec: ColumnSpec) -> pd.Series:
-    """A rating/NPS column as floats, missing as NaN, checked against the scale."""
-    column = table.columns[spec.column]
-    missing = missing_mask(column)
-    numbers = drop_negative_codes(to_numbers(column))
-    unreadable = ~missing & numbers.isna() & ~(to_numbers(column) < 0)
+def _scored(table: RawTable, spec: ColumnSpec) -> np.ndarray:
+    """A rating/NPS column as floats, missing (incl. negative codes) as NaN, checked against the scale."""
+    parsed = table.parsed(spec.column)
+    raw = parsed.numbers
+    unreadable = ~parsed.missing & np.isnan(raw)
     if unreadable.any():
-        i = int(np.flatnonzero(unreadable.to_numpy())[0])
+        i = int(np.flatnonzero(unreadable)[0])
         raise IngestError(
             table.file_name,
-            f"'{text_of(column.iloc[[i]]).iloc[0][:40]}' is not a number on the scale {spec.scale_min}–{spec.scale_max}",
+            f"'{parsed.text[i][:40]}' is not a number on the scale {spec.scale_min}–{spec.scale_max}",
             sheet=table.sheet,
             row=table.sheet_row(i),
             column=spec.column,
             hint="fix the cell, or mark the column as 'ignore' or 'segment'",
         )
-    outside = (numbers < spec.scale_min) | (numbers > spec.scale_max)
+    numbers = np.where(parsed.missing | (raw < 0), np.nan, raw)
+    with np.errstate(invalid="ignore"):
+        outside = (numbers < spec.scale_min) | (numbers > spec.scale_max)
     if outside.any():
-        i = int(np.flatnonzero(outside.to_numpy())[0])
+        i = int(np.flatnonzero(outside)[0])
         raise IngestError(
             table.file_name,
-            f"the value {numbers.iloc[i]:g} is outside the scale {spec.scale_min}–{spec.scale_max} "
+            f"the value {numbers[i]:g} is outside the scale {spec.scale_min}–{spec.scale_max} "
             f"({int(outside.sum())} value(s) in this column)",
             sheet=table.sheet,
             row=table.sheet_row(i),
@@ -111,7 +114,7 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
 
     if by_role["id"]:
         spec = by_role["id"][0]
-        ids = text_of(table.columns[spec.column])
+        ids = pd.Series(table.parsed(spec.column).text, dtype=object)
         empty = ids == ""
         if empty.any():
             i = int(np.flatnonzero(empty.to_numpy())[0])
@@ -126,48 +129,55 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     else:
         respondent_ids = pd.Series([f"row-{table.sheet_row(i)}" for i in range(n)], dtype="object")
 
-    respondents = pd.DataFrame({"respondent_id": respondent_ids.astype(str).to_numpy(), "row_number": np.arange(n) + table.header_row + 1})
+    resp = np.arange(n, dtype=np.int32)
+    respondents = pd.DataFrame({"resp": resp, "respondent_id": respondent_ids.astype(str).to_numpy(),
+                                "row_number": resp + table.header_row + 1})
     if by_role["date"]:
-        dates, _ = to_dates(table.columns[by_role["date"][0].column])
+        column = by_role["date"][0].column
+        dates, _ = to_dates(None, table.parsed(column))
         respondents["responded_at"] = pd.to_datetime(dates).astype("datetime64[us]").to_numpy()
     else:
         respondents["responded_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[us]")
     if by_role["nps"]:
-        respondents["nps"] = _scored(table, by_role["nps"][0]).to_numpy()
+        respondents["nps"] = _scored(table, by_role["nps"][0])
     else:
         respondents["nps"] = np.nan
 
-    rating_parts = []
-    for spec in by_role["rating"]:
-        scores = _scored(table, spec)
-        keep = scores.notna().to_numpy()
-        rating_parts.append(
-            pd.DataFrame(
-                {
-                    "respondent_id": respondents["respondent_id"].to_numpy()[keep],
-                    "touchpoint": spec.touchpoint.strip(),
-                    "score": scores.to_numpy()[keep],
-                    "scale_min": spec.scale_min,
-                    "scale_max": spec.scale_max,
-                }
-            )
-        )
-    ratings = pd.concat(rating_parts, ignore_index=True) if rating_parts else _empty(["respondent_id", "touchpoint", "score", "scale_min", "scale_max"])
+    keys, scores, touchpoints, lows, highs = [], [], [], [], []
+    for code, spec in enumerate(by_role["rating"]):
+        values = _scored(table, spec)
+        keep = np.flatnonzero(~np.isnan(values)).astype(np.int32)
+        keys.append(keep)
+        scores.append(values[keep])
+        touchpoints.append(np.full(len(keep), code, dtype=np.int32))
+        lows.append(np.full(len(keep), spec.scale_min, dtype=np.int16))
+        highs.append(np.full(len(keep), spec.scale_max, dtype=np.int16))
+    names = [spec.touchpoint.strip() for spec in by_role["rating"]]
+    if names:
+        ratings = pd.DataFrame({
+            "resp": np.concatenate(keys),
+            "touchpoint": pd.Categorical.from_codes(np.concatenate(touchpoints), categories=names),
+            "score": np.concatenate(scores),
+            "scale_min": np.concatenate(lows),
+            "scale_max": np.concatenate(highs),
+        })
+    else:
+        ratings = _empty(["resp", "touchpoint", "score", "scale_min", "scale_max"])
 
-    segments = _long_text(table, by_role["segment"], respondents["respondent_id"], "segment", "value")
-    comments = _long_text(table, by_role["comment"], respondents["respondent_id"], "question", "text")
+    segments = _long_text(table, by_role["segment"], "segment", "value")
+    comments = _long_text(table, by_role["comment"], "question", "text")
     return Canonical(respondents=respondents, ratings=ratings, segments=segments, comments=comments, specs=list(specs), notes=notes)
 
 
-def _long_text(table: RawTable, specs: list[ColumnSpec], ids: pd.Series, key: str, value: str) -> pd.DataFrame:
+def _long_text(table: RawTable, specs: list[ColumnSpec], key: str, value: str) -> pd.DataFrame:
     parts = []
     for spec in specs:
-        column = table.columns[spec.column]
-        keep = ~missing_mask(column).to_numpy()
+        parsed = table.parsed(spec.column)
+        keep = ~parsed.missing
         label = (spec.touchpoint or spec.column).strip() if key == "segment" else spec.column
-        parts.append(pd.DataFrame({"respondent_id": ids.to_numpy()[keep], key: label, value: text_of(column).to_numpy()[keep]}))
+        parts.append(pd.DataFrame({"resp": np.flatnonzero(keep).astype(np.int32), key: label, value: parsed.text[keep]}))
     if not parts:
-        return _empty(["respondent_id", key, value])
+        return _empty(["resp", key, value])
     return pd.concat(parts, ignore_index=True)
 
 

@@ -1,7 +1,8 @@
 """Cell-level parsing shared by all readers: missing-value tokens, numbers, dates.
 
-Every function works on a whole column (a pandas Series of Python objects) at once,
-so a 100 000-row export is parsed with vectorised pandas operations, not a Python loop.
+Readers deliver every column as an Arrow string array (Excel numbers and dates as their
+text, empty cells as null). Parsing runs as vectorised Arrow compute kernels (C++), so a
+100 000-row export is parsed without a Python loop over cells.
 
 Rules (DOMAIN.md): "k.A.", "keine Angabe", "weiß nicht", "N/A", "NA", blanks and
 negative codes (-1, -2, -99 …) are *missing* — never a low score. German numbers use a
@@ -10,10 +11,13 @@ decimal comma and a thousands dot ("1.234,56"); dates may be ``dd.mm.yyyy``.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Answers that mean "no answer". Compared after ``strip().casefold()``.
 MISSING_TOKENS: frozenset[str] = frozenset(
@@ -69,41 +73,94 @@ DATE_FORMATS: tuple[str, ...] = (
 )
 
 
-def text_of(column: pd.Series) -> pd.Series:
-    """The column as stripped strings ("" for empty cells), whatever the reader gave."""
-    out = column.astype("object").where(column.notna(), "")
-    return out.map(str).str.strip()
+_TOKENS = pa.array(sorted(MISSING_TOKENS | {t.replace("ss", "ß") for t in MISSING_TOKENS}))
+# the same patterns for Arrow (RE2 syntax)
+_PLAIN_RE2 = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+_GERMAN_RE2 = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
 
 
-def missing_mask(column: pd.Series) -> pd.Series:
+def as_text_array(values) -> pa.StringArray:
+    """Any column (Arrow array, pandas Series, list) as an Arrow string array; empty → null."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)
+    return pa.array([cell_text(v) for v in values], type=pa.string())
+
+
+def cell_text(value) -> str | None:
+    """A Python cell value as text: 5.0 → "5", None/NaN → None, True → "True"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class ParsedColumn:
+    """One pass over a column's cells, shared by detection and normalisation.
+
+    - ``missing``: empty cell or a no-answer token ("k.A.", "weiß nicht", …);
+    - ``numbers``: float value of numeric text ("7", "7.5", "7,5", "1.234,56"), NaN elsewhere
+      (negative codes are kept; see :func:`drop_negative_codes`);
+    - ``text``: every cell as stripped text ("" for empty), a numpy object array, made on first use.
+    """
+
+    def __init__(self, values) -> None:
+        stripped = pc.utf8_trim_whitespace(as_text_array(values))
+        self.stripped = stripped
+        tokens = pc.fill_null(pc.is_in(pc.utf8_lower(stripped), value_set=_TOKENS), False)
+        self.missing = pc.or_(pc.is_null(stripped), tokens).to_numpy(zero_copy_only=False)
+        answers = pc.if_else(self.missing, pa.scalar(None, pa.string()), stripped)
+        try:  # fast path: every answer is a plain number (most rating columns)
+            numbers = pc.cast(answers, pa.float64())
+        except pa.ArrowInvalid:
+            numbers = _parse_numbers(answers)
+        self.numbers = numbers.to_numpy(zero_copy_only=False).astype(np.float64)
+        self._text: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.stripped)
+
+    @property
+    def text(self) -> np.ndarray:
+        if self._text is None:
+            self._text = pc.fill_null(self.stripped, "").to_numpy(zero_copy_only=False)
+        return self._text
+
+
+def _parse_numbers(answers: pa.StringArray) -> pa.DoubleArray:
+    """Plain ("7.5") and German ("7,5", "1.234,56") numbers; null for anything else."""
+    null = pa.scalar(None, pa.string())
+    plain = pc.fill_null(pc.match_substring_regex(answers, _PLAIN_RE2), False)
+    numbers = pc.cast(pc.if_else(plain, answers, null), pa.float64())
+    german = pc.and_(pc.fill_null(pc.match_substring_regex(answers, _GERMAN_RE2), False), pc.invert(plain))
+    if pc.any(german).as_py():
+        text = pc.if_else(german, answers, null)
+        text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+        numbers = pc.coalesce(numbers, pc.cast(text, pa.float64()))
+    return numbers
+
+
+def text_of(column) -> pd.Series:
+    """The column as stripped strings ("" for empty cells)."""
+    return pd.Series(ParsedColumn(column).text, dtype=object)
+
+
+def missing_mask(column) -> pd.Series:
     """True where a cell is empty or a no-answer token such as "k.A." or "weiß nicht"."""
-    folded = text_of(column).str.casefold()
-    return folded.isin(MISSING_TOKENS)
+    return pd.Series(ParsedColumn(column).missing)
 
 
-def to_numbers(column: pd.Series) -> pd.Series:
+def to_numbers(column) -> pd.Series:
     """Parse a column to floats; NaN where a cell is missing or not a number.
 
-    Accepts numbers as the reader gave them, plain strings ("7", "7.5") and German
-    strings ("7,5", "1.234,56"). Negative codes are *not* removed here (see
-    :func:`drop_negative_codes`): callers decide what a negative number means.
+    Accepts plain ("7", "7.5") and German ("7,5", "1.234,56") notation. Negative codes are
+    *not* removed here (see :func:`drop_negative_codes`): callers decide what they mean.
     """
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
-        return column.astype("float64")
-    numbers = pd.to_numeric(column, errors="coerce")
-    if pd.api.types.is_bool_dtype(numbers.dtype):
-        return pd.Series(np.nan, index=column.index)
-    numbers = numbers.astype("float64")
-    # booleans are not numbers in a survey
-    bools = column.map(lambda v: isinstance(v, bool))
-    numbers[bools] = np.nan
-    todo = numbers.isna() & column.map(lambda v: isinstance(v, str))
-    if todo.any():
-        text = column[todo].str.strip()
-        german = text.str.match(_GERMAN_NUMBER) & ~text.str.match(r"^[+-]?\d{1,3}\.\d{3}$")
-        converted = text[german].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        numbers.loc[converted.index] = pd.to_numeric(converted, errors="coerce")
-    return numbers
+    return pd.Series(ParsedColumn(column).numbers)
 
 
 def drop_negative_codes(numbers: pd.Series) -> pd.Series:
@@ -111,33 +168,34 @@ def drop_negative_codes(numbers: pd.Series) -> pd.Series:
     return numbers.where(~(numbers < 0))
 
 
-def to_dates(column: pd.Series) -> tuple[pd.Series, float]:
+def to_dates(column, parsed: ParsedColumn | None = None) -> tuple[pd.Series, float]:
     """Parse a column to timestamps; returns (values, share of non-missing cells parsed).
 
-    Excel date cells arrive as ``datetime``/``date`` objects and are taken as they are;
-    text is tried against :data:`DATE_FORMATS` and the format that parses most cells wins.
+    The :data:`DATE_FORMATS` are tried on a sample of 200 cells and only the best format is
+    applied to the whole column (Excel date cells arrive as ISO text, "2026-01-05 00:00:00").
     """
-    present = ~missing_mask(column)
+    parsed = parsed or ParsedColumn(column)
+    present = ~parsed.missing
+    n = len(parsed)
+    empty = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
     if not present.any():
-        return pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns]"), 0.0
-    is_datetime = column.map(lambda v: hasattr(v, "year") and hasattr(v, "month"))
-    if is_datetime[present].all():
-        values = pd.to_datetime(column.where(present), errors="coerce")
-        return values, float(values[present].notna().mean())
-    text = text_of(column)
-    best = pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns]")
-    best_share = 0.0
+        return empty, 0.0
+    text = pd.Series(np.where(present, parsed.text, None), dtype=object)
+    sample = text[present][:200]
+    best_format, best_share = None, 0.0
     for fmt in DATE_FORMATS:
-        parsed = pd.to_datetime(text.where(present), format=fmt, errors="coerce")
-        share = float(parsed[present].notna().mean())
+        share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
         if share > best_share:
-            best, best_share = parsed, share
+            best_format, best_share = fmt, share
             if share == 1.0:
                 break
-    return best, best_share
+    if best_format is None or best_share < 0.5:
+        return empty, best_share
+    values = pd.to_datetime(text, format=best_format, errors="coerce")
+    return values, float(values[present].notna().mean())
 
 
 def looks_like_number_text(value: str) -> bool:
-    """True for "7", "7.5", "7,5", "1.234,56" — used when profiling text columns."""
+    """True for "7", "7.5", "7,5", "1.234,56"."""
     value = value.strip()
     return bool(_PLAIN_NUMBER.match(value) or _GERMAN_NUMBER.match(value))

@@ -41,7 +41,7 @@ def touchpoint_stats(con, flt: Filter) -> pd.DataFrame:
     frame = con.execute(
         f"""WITH {cte}
             SELECT t.touchpoint, t.scale_min, t.scale_max, {_AGGREGATES}
-            FROM ratings t JOIN resp USING (dataset_id, respondent_id)
+            FROM ratings t JOIN resp USING (dataset_id, resp)
             GROUP BY ALL""",
         params,
     ).df()
@@ -57,8 +57,8 @@ def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
     frame = con.execute(
         f"""WITH {cte}
             SELECT t.touchpoint, s.value AS segment_value, t.scale_min, t.scale_max, {_AGGREGATES}
-            FROM ratings t JOIN resp USING (dataset_id, respondent_id)
-            JOIN segments s ON s.dataset_id = t.dataset_id AND s.respondent_id = t.respondent_id AND s.segment = ?
+            FROM ratings t JOIN resp USING (dataset_id, resp)
+            JOIN segments s ON s.dataset_id = t.dataset_id AND s.resp = t.resp AND s.segment = ?
             GROUP BY ALL""",
         params + [segment],
     ).df()
