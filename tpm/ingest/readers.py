@@ -193,7 +193,7 @@ def _read_csv(file_name: str, data: bytes) -> RawTable:
         raise IngestError(file_name, f"the table has {width} columns, more than the limit of {MAX_COLUMNS}")
     if any(len(r) != width for r in rows):  # ragged lines: pad short rows, cut nothing
         rows = [r + [""] * (width - len(r)) for r in rows]
-    columns = [pa.array(values, type=pa.string()) for values in zip(*rows)] if rows else []
+    columns = [_empty_as_null(pa.array(values, type=pa.string())) for values in zip(*rows)] if rows else []
     table = _table_from_columns(file_name, columns, sheet=None)
     table.encoding = encoding
     table.delimiter = delimiter
@@ -236,15 +236,11 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _table_from_columns(file_name: str, columns: list[pa.Array], sheet: str | None) -> RawTable:
-    """Full-height text columns → header found in the first rows, body below it."""
-    filled = [pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(c), ""), False) for c in columns]
-    any_filled = np.zeros(len(columns[0]) if columns else 0, dtype=bool)
-    for f in filled:
-        any_filled |= f.to_numpy(zero_copy_only=False)
-    used = np.flatnonzero(any_filled)
-    if not len(used):
+    """Full-height text columns (empty cells null) → header found in the first rows, body below it."""
+    last = [int(np.flatnonzero(c.is_valid().to_numpy(zero_copy_only=False))[-1]) for c in columns if c.null_count < len(c)]
+    if not last:
         raise IngestError(file_name, "the file has no rows", sheet=sheet, hint="export the survey with its responses")
-    height = int(used[-1]) + 1  # trailing empty rows are dropped
+    height = max(last) + 1  # trailing empty rows are dropped
     width = len(columns)
     if width > MAX_COLUMNS:
         raise IngestError(file_name, f"the table has {width} columns, more than the limit of {MAX_COLUMNS}", sheet=sheet)
@@ -258,14 +254,23 @@ def _table_from_columns(file_name: str, columns: list[pa.Array], sheet: str | No
         raise IngestError(file_name, "the file has a header but no responses", sheet=sheet, hint="export the survey with its responses")
     names = _unique_names(header)
     table_columns: dict[str, pa.Array] = {}
-    for name, raw_name, column, has in zip(names, header, columns, filled):
-        if _blank(raw_name) and not pc.any(has.slice(header_index + 1, body_rows)).as_py():
+    for name, raw_name, column in zip(names, header, columns):
+        body = column.slice(header_index + 1, body_rows)
+        if _blank(raw_name) and body.null_count == len(body):
             continue  # an empty column without a header (e.g. from trailing delimiters)
-        table_columns[name] = column.slice(header_index + 1, body_rows)
+        table_columns[name] = body
     notes = []
     if header_index:
         notes.append(f"skipped {header_index} line(s) above the header")
     return RawTable(file_name=file_name, columns=table_columns, header_row=header_index + 1, sheet=sheet, notes=notes)
+
+
+def _empty_as_null(column: pa.Array) -> pa.Array:
+    """Blank cells ("" or only spaces) as null, so that emptiness is Arrow's validity bitmap."""
+    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), False)
+    if not pc.any(blank).as_py():
+        return column
+    return pc.if_else(blank, pa.scalar(None, pa.string()), column)
 
 
 def _blank(value) -> bool:

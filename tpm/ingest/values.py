@@ -182,6 +182,8 @@ def to_dates(column, parsed: ParsedColumn | None = None) -> tuple[pd.Series, flo
         return empty, 0.0
     text = pd.Series(np.where(present, parsed.text, None), dtype=object)
     sample = text[present][:200]
+    if not any(any(ch.isdigit() for ch in value) for value in sample[:20]):
+        return empty, 0.0  # no digits, no dates
     best_format, best_share = None, 0.0
     for fmt in DATE_FORMATS:
         share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
