@@ -73,6 +73,7 @@ DATE_FORMATS: tuple[str, ...] = (
 )
 
 
+_NUMBER_START = frozenset("0123456789+-.")
 _TOKENS = pa.array(sorted(MISSING_TOKENS | {t.replace("ss", "ß") for t in MISSING_TOKENS}))
 # the same patterns for Arrow (RE2 syntax)
 _PLAIN_RE2 = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
@@ -114,10 +115,15 @@ class ParsedColumn:
         tokens = pc.fill_null(pc.is_in(pc.utf8_lower(stripped), value_set=_TOKENS), False)
         self.missing = pc.or_(pc.is_null(stripped), tokens).to_numpy(zero_copy_only=False)
         answers = pc.if_else(self.missing, pa.scalar(None, pa.string()), stripped)
-        try:  # fast path: every answer is a plain number (most rating columns)
-            numbers = pc.cast(answers, pa.float64())
-        except pa.ArrowInvalid:
-            numbers = _parse_numbers(answers)
+        sample = answers.drop_null()[:200].to_pylist()
+        if not any(v[:1] in _NUMBER_START for v in sample):
+            # a text column (ids like "R0001", regions, comments): no number to look for
+            numbers = pa.nulls(len(answers), pa.float64())
+        else:
+            try:  # fast path: every answer is a plain number (most rating columns)
+                numbers = pc.cast(answers, pa.float64())
+            except pa.ArrowInvalid:
+                numbers = _parse_numbers(answers)
         self.numbers = numbers.to_numpy(zero_copy_only=False).astype(np.float64)
         self._text: np.ndarray | None = None
 
