@@ -49,14 +49,17 @@ def page_context() -> Context:
     Streamlit runs a file of ``pages/`` directly, without ``app.py``, while its legacy
     "pages directory" mode is on: in a fresh server process until ``st.navigation`` has
     run once (e.g. when the first visitor opens a shared deep link such as ``/heatmap``).
-    Then this builds the sidebar itself for this one run (so no click is lost) and switches
-    that mode off, so that from the next run on ``app.py`` does the routing.
+    Then this switches that mode off: on a first page load it reruns at once, so ``app.py``
+    does the routing; within a session (a click must not be lost) it builds the sidebar
+    itself for this one run.
     """
     ctx = st.session_state.pop("ctx", None)
     if ctx is None:
         from streamlit.runtime.pages_manager import PagesManager
 
         PagesManager.uses_pages_directory = False
+        if "lang_choice" not in st.session_state:  # a fresh session: nothing to lose
+            st.rerun()
         ctx = sidebar(cursor())
     return ctx
 
