@@ -1,0 +1,262 @@
+"""Key driver analysis: how much of the outcome (recommendation, overall satisfaction) each
+touchpoint explains — Shapley value regression (LMG) or Johnson's relative weights.
+
+Both work on the correlation matrix R of outcome y and drivers x₁…x_p alone, so the heavy
+part — the correlations — runs inside DuckDB on any number of respondents.
+
+**Shapley / LMG / general dominance** (Lindeman, Merenda & Gold 1980; Grömping 2006):
+with R²(S) = r_yS' R_SS⁻¹ r_yS the R² of the regression on subset S,
+
+    raw_j = Σ_{S ⊆ P∖{j}} |S|! (p − |S| − 1)! / p! · [R²(S ∪ {j}) − R²(S)],
+
+which sums to the full-model R². All 2^p subsets are solved in batches (one stacked
+``numpy.linalg.solve`` per subset size); exact up to :data:`MAX_SHAPLEY` drivers.
+
+**Relative weights** (Johnson 2000, Multivariate Behavioral Research 35(1)): with the
+eigen-decomposition R_xx = V Λ V', the orthogonal counterpart Z has loadings
+L = V Λ^½ V'; β = L⁻¹ r_xy; raw_j = Σ_k L_jk² β_k², summing to R². Any number of drivers.
+
+``share`` = 100 · raw / R²; ``sign`` is the sign of the driver's coefficient in the full
+model (R_xx⁻¹ r_xy). Pratt's measure is not offered: it can go negative.
+
+**Missing data.** ``listwise`` uses respondents who answered the outcome and every driver;
+``pairwise`` (the default in the UI) uses every available pair, repairs a matrix that is not
+positive definite (eigenvalues clipped, unit diagonal restored) and reports the smallest
+pairwise base. Touchpoint surveys are sparse, so listwise deletion can leave few respondents.
+
+**Bootstrap**: respondents are resampled with replacement (seeded); percentile 95 % CIs of
+the shares. **Minimum base**: n ≥ max(30, 10 × drivers), else a warning.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+METHODS = ("shapley", "relative_weights")
+MISSING = ("pairwise", "listwise")
+#: Exact Shapley up to this many drivers; above, relative weights (they agree closely).
+MAX_SHAPLEY = 15
+
+
+@dataclass
+class DriverResult:
+    """``table``: driver, raw, share (%), sign, n (pairs with the outcome) [, ci_low, ci_high]."""
+
+    r2: float
+    n: int
+    table: pd.DataFrame
+    method: str
+    missing: str
+    outcome: str
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- correlations ---------------------------------------------------------------------------
+
+
+def correlations_sql(relation: str, p: int, missing: str) -> str:
+    """SQL over ``relation`` with columns c0 (outcome), c1…c_p (drivers): one row holding the
+    count, every corr(c_i, c_j) and every pairwise count. Only generated names, no user text."""
+    cols = [f"c{i}" for i in range(p + 1)]
+    parts = ["count(*) AS n_rows"]
+    for i, j in combinations(range(p + 1), 2):
+        parts.append(f"corr(c{i}, c{j}) AS r_{i}_{j}")
+        parts.append(f"regr_count(c{i}, c{j}) AS n_{i}_{j}")
+    where = " AND ".join(f"{c} IS NOT NULL" for c in cols) if missing == "listwise" else "c0 IS NOT NULL"
+    return f"SELECT {', '.join(parts)} FROM {relation} WHERE {where}"
+
+
+def correlation_matrix(con: duckdb.DuckDBPyConnection, relation: str, p: int, missing: str, params: list | None = None):
+    """(R, pair_n, n_rows): the (p+1)×(p+1) correlation matrix computed by DuckDB."""
+    row = con.execute(correlations_sql(relation, p, missing), params or []).fetchone()
+    values = iter(row[1:])
+    R = np.eye(p + 1)
+    pair_n = np.zeros((p + 1, p + 1), dtype=np.int64)
+    for i, j in combinations(range(p + 1), 2):
+        R[i, j] = R[j, i] = np.nan if (r := next(values)) is None else r
+        pair_n[i, j] = pair_n[j, i] = next(values) or 0
+    return R, pair_n, int(row[0])
+
+
+def pairwise_corr(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise-complete Pearson correlations of the columns of X (NaN = missing), vectorised.
+
+    Used for bootstrap resamples in memory; the main estimate runs in DuckDB.
+    """
+    M = (~np.isnan(X)).astype(np.float64)
+    X0 = np.where(np.isnan(X), 0.0, X)
+    n = M.T @ M
+    sx = X0.T @ M           # sx[i, j] = Σ x_i over rows where x_j is present too
+    sxx = (X0 * X0).T @ M
+    sxy = X0.T @ X0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = n * sxy - sx * sx.T
+        var_i = n * sxx - sx * sx
+        R = cov / np.sqrt(var_i * var_i.T)
+    np.fill_diagonal(R, 1.0)
+    return R, n
+
+
+def nearest_correlation(R: np.ndarray, floor: float = 1e-6) -> tuple[np.ndarray, bool]:
+    """R if positive definite, else eigenvalues clipped at ``floor`` and unit diagonal restored."""
+    values, vectors = np.linalg.eigh(R)
+    if values.min() > floor:
+        return R, False
+    fixed = vectors @ np.diag(np.maximum(values, floor)) @ vectors.T
+    d = np.sqrt(np.diag(fixed))
+    fixed = fixed / np.outer(d, d)
+    np.fill_diagonal(fixed, 1.0)
+    return fixed, True
+
+
+# --- importance from a correlation matrix ---------------------------------------------------
+
+
+def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return (np.linalg.pinv(A) @ b[..., None])[..., 0]
+
+
+def subset_r2(Rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
+    """R² of every subset of drivers, indexed by bit mask (bit j = driver j)."""
+    p = len(rxy)
+    r2 = np.zeros(1 << p)
+    for k in range(1, p + 1):
+        subsets = np.array(list(combinations(range(p), k)), dtype=np.int64)
+        A = Rxx[subsets[:, :, None], subsets[:, None, :]]
+        b = rxy[subsets]
+        masks = (1 << subsets).sum(axis=1)
+        r2[masks] = (b * _solve(A, b)).sum(axis=1)
+    return r2
+
+
+def shapley(Rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
+    """LMG raw values (sum to the full-model R²), exact over all 2^p subsets."""
+    p = len(rxy)
+    r2 = subset_r2(Rxx, rxy)
+    masks = np.arange(1 << p)
+    sizes = np.array([bin(m).count("1") for m in range(1 << p)])
+    weights = np.array([math.factorial(s) * math.factorial(p - s - 1) / math.factorial(p) for s in range(p)])
+    raw = np.empty(p)
+    for j in range(p):
+        without = masks[(masks >> j) & 1 == 0]
+        raw[j] = (weights[sizes[without]] * (r2[without | (1 << j)] - r2[without])).sum()
+    return raw
+
+
+def relative_weights(Rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
+    """Johnson's (2000) relative weights (sum to the full-model R²)."""
+    values, vectors = np.linalg.eigh(Rxx)
+    L = vectors @ np.diag(np.sqrt(np.maximum(values, 0))) @ vectors.T
+    beta = _solve(L, rxy)
+    return (L**2) @ (beta**2)
+
+
+def importance(R: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """(raw, full-model standardised coefficients) from R with the outcome at index 0."""
+    Rxx, rxy = R[1:, 1:], R[0, 1:]
+    raw = shapley(Rxx, rxy) if method == "shapley" else relative_weights(Rxx, rxy)
+    return raw, _solve(Rxx, rxy)
+
+
+# --- the public entry points -----------------------------------------------------------------
+
+
+def key_drivers(
+    frame: pd.DataFrame,
+    outcome: str,
+    drivers: list[str],
+    method: str = "shapley",
+    missing: str = "listwise",
+    bootstrap: int = 0,
+    seed: int = 0,
+) -> DriverResult:
+    """Key drivers of ``outcome`` among ``drivers`` (columns of ``frame``; NaN = not answered).
+
+    The correlations are computed by DuckDB over the frame (scanned in place, not copied).
+    """
+    data = frame[[outcome, *drivers]].apply(pd.to_numeric, errors="coerce").astype("float64")
+    data.columns = [f"c{i}" for i in range(len(drivers) + 1)]
+    con = duckdb.connect()
+    try:
+        con.register("driver_data", data)
+        R, pair_n, n_rows = correlation_matrix(con, "driver_data", len(drivers), _check(method, missing, drivers))
+    finally:
+        con.close()
+    values = data.to_numpy() if bootstrap else None
+    return _result(R, pair_n, n_rows, outcome, list(drivers), method, missing, values, bootstrap, seed)
+
+
+def _check(method: str, missing: str, drivers: list[str]) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}")
+    if missing not in MISSING:
+        raise ValueError(f"missing must be one of {MISSING}")
+    if len(drivers) < 1:
+        raise ValueError("at least one driver is needed")
+    return missing
+
+
+def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootstrap, seed) -> DriverResult:
+    notes, warnings = [], []
+    p = len(drivers)
+    used = method
+    if method == "shapley" and p > MAX_SHAPLEY:
+        used = "relative_weights"
+        notes.append(f"{p} drivers: more than {MAX_SHAPLEY} for exact Shapley values, so Johnson's relative weights were used (they agree closely)")
+    if np.isnan(R).any():
+        raise ValueError("a correlation could not be computed (a driver without variance or without answers together with the outcome)")
+    if missing == "pairwise":
+        R, repaired = nearest_correlation(R)
+        if repaired:
+            notes.append("the pairwise correlation matrix was not positive definite and was repaired (eigenvalues clipped)")
+        n = int(pair_n[0, 1:].min())
+        driver_n = pair_n[0, 1:]
+    else:
+        n = n_rows
+        driver_n = np.full(p, n_rows)
+    base = max(30, 10 * p)
+    if n < base:
+        warnings.append(f"base too small: n = {n}, but {p} drivers need at least {base} respondents (max(30, 10 × drivers))")
+    raw, beta = importance(R, used)
+    r2 = float(raw.sum())
+    table = pd.DataFrame({
+        "driver": drivers,
+        "raw": raw,
+        "share": 100 * raw / r2 if r2 > 0 else np.nan,
+        "sign": np.sign(beta).astype(int),
+        "n": driver_n.astype(int),
+    })
+    if bootstrap:
+        low, high = _bootstrap(values, used, missing, bootstrap, seed)
+        table["ci_low"], table["ci_high"] = low, high
+    table = table.sort_values("share", ascending=False, ignore_index=True)
+    return DriverResult(r2=r2, n=n, table=table, method=used, missing=missing, outcome=outcome, notes=notes, warnings=warnings)
+
+
+def _bootstrap(values: np.ndarray, method: str, missing: str, times: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile 95 % CIs of the shares over ``times`` resamples of respondents."""
+    rng = np.random.default_rng(seed)
+    values = values[~np.isnan(values[:, 0])]
+    if missing == "listwise":
+        values = values[~np.isnan(values).any(axis=1)]
+    shares = []
+    for _ in range(times):
+        sample = values[rng.integers(0, len(values), len(values))]
+        R, _ = pairwise_corr(sample)
+        if np.isnan(R).any():
+            continue
+        R, _ = nearest_correlation(R)
+        raw, _ = importance(R, method)
+        shares.append(100 * raw / raw.sum())
+    shares = np.array(shares)
+    return np.percentile(shares, 2.5, axis=0), np.percentile(shares, 97.5, axis=0)
