@@ -91,3 +91,39 @@ def test_wave_nps_rises_with_the_hotline(seeded):
     first, second = (nps_for(con, Filter.of([ids[w]])) for w in (1, 2))
     assert second.score > first.score
     assert second.ci_low > first.ci_high  # non-overlapping intervals: a real change
+
+
+@pytest.mark.parametrize("method", ["shapley", "relative_weights"])
+def test_planted_drivers_come_out_on_top_through_the_api(seeded, method):
+    from tpm.metrics.drivers import drivers_for
+
+    con, ids = seeded
+    for wave in (1, 2):
+        result = drivers_for(con, Filter.of([ids[wave]]), method=method, missing="pairwise")
+        assert result.method == method
+        assert result.table["driver"].tolist()[:3] == GEN.DRIVERS, (wave, result.table.head())
+        assert result.table["share"].sum() == pytest.approx(100)
+        assert 0.3 < result.r2 < 0.95
+        assert not result.warnings
+    pooled = drivers_for(con, Filter(), method=method)
+    assert pooled.table["driver"].tolist()[:2] == GEN.DRIVERS[:2]
+    assert set(pooled.table["driver"].tolist()[:3]) == set(GEN.DRIVERS)
+
+
+def test_sparse_touchpoints_are_left_out_with_a_note(seeded):
+    from tpm.metrics.drivers import drivers_for
+
+    con, ids = seeded
+    result = drivers_for(con, Filter.of([ids[1]]))
+    assert "Kundenmagazin" not in result.table["driver"].tolist()
+    assert any("Kundenmagazin" in note for note in result.notes)
+
+
+def test_listwise_on_sparse_data_is_refused_clearly(seeded):
+    from tpm.metrics.drivers import drivers_for
+
+    con, ids = seeded
+    with pytest.raises(ValueError, match="too few for listwise"):
+        drivers_for(con, Filter.of([ids[1]]), missing="listwise")
+    few = drivers_for(con, Filter.of([ids[1]]), drivers=GEN.DRIVERS, missing="listwise")
+    assert few.n < 100 and few.warnings  # honest about the small base

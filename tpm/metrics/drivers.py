@@ -61,7 +61,7 @@ class DriverResult:
 # --- correlations ---------------------------------------------------------------------------
 
 
-def correlations_sql(relation: str, p: int, missing: str) -> str:
+def correlations_sql(relation: str, p: int, missing: str, with_clause: str = "") -> str:
     """SQL over ``relation`` with columns c0 (outcome), c1…c_p (drivers): one row holding the
     count, every corr(c_i, c_j) and every pairwise count. Only generated names, no user text."""
     cols = [f"c{i}" for i in range(p + 1)]
@@ -70,12 +70,13 @@ def correlations_sql(relation: str, p: int, missing: str) -> str:
         parts.append(f"corr(c{i}, c{j}) AS r_{i}_{j}")
         parts.append(f"regr_count(c{i}, c{j}) AS n_{i}_{j}")
     where = " AND ".join(f"{c} IS NOT NULL" for c in cols) if missing == "listwise" else "c0 IS NOT NULL"
-    return f"SELECT {', '.join(parts)} FROM {relation} WHERE {where}"
+    return f"{with_clause} SELECT {', '.join(parts)} FROM {relation} WHERE {where}"
 
 
-def correlation_matrix(con: duckdb.DuckDBPyConnection, relation: str, p: int, missing: str, params: list | None = None):
+def correlation_matrix(con: duckdb.DuckDBPyConnection, relation: str, p: int, missing: str, params: list | None = None,
+                       with_clause: str = ""):
     """(R, pair_n, n_rows): the (p+1)×(p+1) correlation matrix computed by DuckDB."""
-    row = con.execute(correlations_sql(relation, p, missing), params or []).fetchone()
+    row = con.execute(correlations_sql(relation, p, missing, with_clause), params or []).fetchone()
     values = iter(row[1:])
     R = np.eye(p + 1)
     pair_n = np.zeros((p + 1, p + 1), dtype=np.int64)
@@ -213,8 +214,14 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
     if method == "shapley" and p > MAX_SHAPLEY:
         used = "relative_weights"
         notes.append(f"{p} drivers: more than {MAX_SHAPLEY} for exact Shapley values, so Johnson's relative weights were used (they agree closely)")
+    if missing == "listwise" and n_rows < 3:
+        raise ValueError(f"only {n_rows} respondents answered the outcome and all {p} drivers: "
+                         "too few for listwise deletion; use pairwise, or fewer drivers")
     if np.isnan(R).any():
-        raise ValueError("a correlation could not be computed (a driver without variance or without answers together with the outcome)")
+        i, j = np.argwhere(np.isnan(R))[0]
+        names = [outcome, *drivers]
+        raise ValueError(f"a correlation could not be computed between '{names[i]}' and '{names[j]}' "
+                         "(no variance, or no respondent answered both)")
     if missing == "pairwise":
         R, repaired = nearest_correlation(R)
         if repaired:
@@ -260,3 +267,101 @@ def _bootstrap(values: np.ndarray, method: str, missing: str, times: int, seed: 
         shares.append(100 * raw / raw.sum())
     shares = np.array(shares)
     return np.percentile(shares, 2.5, axis=0), np.percentile(shares, 97.5, axis=0)
+
+
+# --- on the stored survey data --------------------------------------------------------------
+
+#: outcome name for the 0–10 recommend question
+NPS_OUTCOME = "nps"
+
+
+def wide_sql(flt, outcome: str, drivers: list[str]) -> tuple[str, list]:
+    """``WITH resp AS (…), wide AS (…)``: one row per respondent, c0 = outcome, c1… = drivers.
+
+    Ratings enter as 0–1 scores ((score − min)/(max − min)) so datasets on different scales
+    pool; touchpoint names are bound parameters.
+    """
+    cte, params = flt.respondents_cte()
+    norm = "(t.score - t.scale_min) / (t.scale_max - t.scale_min)"
+    if outcome == NPS_OUTCOME:
+        first = "any_value(r.nps)"
+    else:
+        first = f"max({norm}) FILTER (WHERE t.touchpoint = ?)"
+        params = params + [outcome]
+    columns = [f"{first} AS c0"]
+    for i, name in enumerate(drivers, start=1):
+        columns.append(f"max({norm}) FILTER (WHERE t.touchpoint = ?) AS c{i}")
+        params.append(name)
+    sql = (f"WITH {cte}, wide AS (SELECT r.dataset_id, r.resp, {', '.join(columns)} "
+           "FROM resp r LEFT JOIN ratings t USING (dataset_id, resp) GROUP BY r.dataset_id, r.resp)")
+    return sql, params
+
+
+def default_drivers(con, flt, outcome: str, min_n: int = 30) -> list[str]:
+    """Every touchpoint in the filtered data with at least ``min_n`` ratings, except the outcome."""
+    from tpm.metrics.satisfaction import touchpoint_stats
+
+    stats = touchpoint_stats(con, flt)
+    names = stats.loc[stats["n"] >= min_n, "touchpoint"].drop_duplicates().tolist()
+    return sorted(n for n in names if n != outcome)
+
+
+#: every correlation between two drivers (and with the outcome) needs this many respondents
+MIN_PAIR_BASE = 30
+
+
+def prune_sparse(names: list[str], pair_n: np.ndarray, min_pair: int = MIN_PAIR_BASE) -> list[int]:
+    """Indices (into ``names``) of drivers kept so that every pair among them and with the
+    outcome (index 0 of ``pair_n``) rests on ≥ ``min_pair`` respondents: the driver with the
+    smallest base is dropped until that holds. Rarely co-used touchpoints otherwise give
+    unstable pairwise correlations and a meaningless R²."""
+    keep = [i for i in range(len(names)) if pair_n[0, i + 1] >= min_pair]
+    while len(keep) > 1:
+        sub = pair_n[np.ix_([k + 1 for k in keep], [k + 1 for k in keep])]
+        if sub[~np.eye(len(keep), dtype=bool)].min() >= min_pair:
+            break
+        weakest = min(keep, key=lambda k: (pair_n[k + 1, [j + 1 for j in keep]].min(), pair_n[0, k + 1]))
+        keep.remove(weakest)
+    return keep
+
+
+def drivers_for(
+    con,
+    flt,
+    outcome: str = NPS_OUTCOME,
+    drivers: list[str] | None = None,
+    method: str = "shapley",
+    missing: str = "pairwise",
+    bootstrap: int = 0,
+    seed: int = 0,
+) -> DriverResult:
+    """Key drivers on the stored data of the respondents that pass ``flt``.
+
+    ``outcome``: "nps" (the 0–10 recommend question) or a touchpoint name (e.g. overall
+    satisfaction). ``drivers``: touchpoint names; by default every touchpoint with enough
+    ratings, pruned by :func:`prune_sparse`. The correlations are computed by DuckDB.
+    """
+    chosen = list(drivers) if drivers is not None else default_drivers(con, flt, outcome)
+    _check(method, missing, chosen)
+    notes = []
+    with_clause, params = wide_sql(flt, outcome, chosen)
+    R, pair_n, n_rows = correlation_matrix(con, "wide", len(chosen), "pairwise", params, with_clause)
+    if drivers is None:
+        keep = prune_sparse(chosen, pair_n)
+        dropped = [chosen[i] for i in range(len(chosen)) if i not in keep]
+        if dropped:
+            notes.append("left out for too few joint answers (< 30 respondents rated both): " + ", ".join(dropped))
+        idx = [0] + [k + 1 for k in keep]
+        chosen, R, pair_n = [chosen[k] for k in keep], R[np.ix_(idx, idx)], pair_n[np.ix_(idx, idx)]
+        if not chosen:
+            raise ValueError("no touchpoint has 30 or more ratings together with the outcome")
+        with_clause, params = wide_sql(flt, outcome, chosen)
+    if missing == "listwise":
+        R, pair_n, n_rows = correlation_matrix(con, "wide", len(chosen), "listwise", params, with_clause)
+    values = None
+    if bootstrap:
+        columns = ", ".join(f"c{i}" for i in range(len(chosen) + 1))
+        values = con.execute(f"{with_clause} SELECT {columns} FROM wide WHERE c0 IS NOT NULL", params).df().to_numpy(dtype=np.float64)
+    result = _result(R, pair_n, n_rows, outcome, chosen, method, missing, values, bootstrap, seed)
+    result.notes[:0] = notes
+    return result
