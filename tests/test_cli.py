@@ -122,3 +122,28 @@ def test_datasets_and_delete(db_path):
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert tpm("delete", "W3", "--db", db_path, "--yes").returncode == 0
     assert "no datasets" in tpm("datasets", "--db", db_path).stdout
+
+
+def test_drivers_json_finds_the_planted_drivers(db_path):
+    assert tpm("ingest", WAVE1, "--db", db_path).returncode == 0
+    out = tpm("drivers", "--db", db_path, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {"outcome", "method", "missing", "n", "r2", "drivers"} <= set(data)
+    assert (data["outcome"], data["method"], data["missing"]) == ("nps", "shapley", "pairwise")
+    assert all({"name", "raw", "share", "sign"} <= set(d) for d in data["drivers"])
+    shares = [d["share"] for d in data["drivers"]]
+    assert shares == sorted(shares, reverse=True)
+    assert sum(shares) == pytest.approx(100, abs=0.01)
+    assert sum(d["raw"] for d in data["drivers"]) == pytest.approx(data["r2"], abs=1e-3)
+    assert [d["name"] for d in data["drivers"][:3]] == ["Hotline", "Lieferung", "Reklamation"]
+    rw = json.loads(tpm("drivers", "--db", db_path, "--json", "--method", "relative_weights").stdout)
+    assert [d["name"] for d in rw["drivers"][:3]] == ["Hotline", "Lieferung", "Reklamation"]
+
+
+def test_drivers_bad_requests(db_path):
+    tpm("ingest", WAVE1, "--db", db_path)
+    out = tpm("drivers", "--db", db_path, "--missing", "listwise")
+    assert out.returncode == 2 and "listwise" in out.stderr and "Traceback" not in out.stderr
+    out = tpm("drivers", "--db", db_path, "--method", "pratt")
+    assert out.returncode == 2

@@ -15,6 +15,7 @@ from pathlib import Path
 from tpm import store
 from tpm.ingest import IngestError, ingest_bytes
 from tpm.metrics import Filter
+from tpm.metrics.drivers import drivers_for
 from tpm.metrics.nps import nps_for, respondent_count
 from tpm.metrics.satisfaction import touchpoint_stats
 
@@ -50,6 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("drivers", help="key drivers of recommendation (or another outcome) among the touchpoints")
+    p.add_argument("--db")
+    p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
+    p.add_argument("--outcome", default="nps", help="'nps' (default) or a touchpoint name, e.g. overall satisfaction")
+    p.add_argument("--method", choices=["shapley", "relative_weights"], default="shapley")
+    p.add_argument("--missing", choices=["pairwise", "listwise"], default="pairwise")
+    p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 500)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_drivers)
 
     p = sub.add_parser("datasets", help="list stored datasets")
     p.add_argument("--db")
@@ -165,6 +177,39 @@ def cmd_summary(args) -> int:
         flag = "  (n<30)" if tp["n"] < 30 else ""
         print(f"{tp['name'][:28]:<28} {tp['n']:>6} {tp['mean']:>6.2f} {tp['scale_min']:>2}-{tp['scale_max']:<3} "
               f"{tp['score_0_100']:>6.1f} {tp['top2_box']:>6.1f}{flag}")
+    return 0
+
+
+def cmd_drivers(args) -> int:
+    con = _open_existing(args.db)
+    try:
+        flt = _filter(con, args.dataset)
+        try:
+            result = drivers_for(con, flt, outcome=args.outcome, method=args.method, missing=args.missing,
+                                 bootstrap=args.bootstrap, seed=args.seed)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    finally:
+        con.close()
+    rows = []
+    for r in result.table.itertuples():
+        row = {"name": r.driver, "raw": _num(r.raw), "share": _num(r.share), "sign": int(r.sign), "n": int(r.n)}
+        if args.bootstrap:
+            row.update(ci_low=_num(r.ci_low), ci_high=_num(r.ci_high))
+        rows.append(row)
+    data = {"outcome": result.outcome, "method": result.method, "missing": result.missing, "n": result.n,
+            "r2": _num(result.r2), "drivers": rows, "notes": result.notes, "warnings": result.warnings}
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"key drivers of {data['outcome']}: {data['method']}, {data['missing']} deletion, n = {data['n']}, R² = {data['r2']:.3f}")
+    for row in rows:
+        ci = f"  [{row['ci_low']:.1f}–{row['ci_high']:.1f}]" if args.bootstrap else ""
+        print(f"  {row['name'][:30]:<30} {row['share']:5.1f} %{ci}  ({'+' if row['sign'] >= 0 else '−'}, n={row['n']})")
+    for line in result.notes:
+        print(f"note: {line}")
+    for line in result.warnings:
+        print(f"warning: {line}")
     return 0
 
 
