@@ -135,3 +135,41 @@ def cached_breakdown(version: str, flt_key: str, segment: str, _flt: Filter):
 
 def segment_names(ctx: Context) -> list[str]:
     return list(store.segment_values(cursor(), list(ctx.flt.datasets)))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, bootstrap: int, _flt: Filter):
+    """Key drivers, or the reason there are none (a message for the page)."""
+    from tpm.metrics.drivers import drivers_for
+
+    try:
+        return drivers_for(cursor(), _flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def choice(label: str, options: list[str], param: str, default: str, format_func=str, container=st):
+    """A selectbox whose value lives in the URL under ``param``."""
+    wanted = st.query_params.get(param, default)
+    index = options.index(wanted) if wanted in options else options.index(default) if default in options else 0
+    value = container.selectbox(label, options, index=index, format_func=format_func, key=f"q_{param}")
+    st.query_params[param] = value
+    return value
+
+
+def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, str]:
+    """Outcome, method and missing-data choice (shared by the Drivers and Priority pages, kept in the URL)."""
+    from tpm.i18n import t
+
+    lang = ctx.lang
+    touchpoints = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)["touchpoint"].drop_duplicates().tolist()
+    columns = st.columns(3 if with_method else 1)
+    outcome = choice(t("outcome", lang), ["nps", *sorted(touchpoints)], "outcome", "nps",
+                     lambda o: t("outcome_nps", lang) if o == "nps" else o, columns[0])
+    if not with_method:
+        return outcome, st.query_params.get("method", "shapley"), st.query_params.get("missing", "pairwise")
+    method = choice(t("method", lang), ["shapley", "relative_weights"], "method", "shapley",
+                    lambda m: t("method_" + m, lang), columns[1])
+    missing = choice(t("missing_data", lang), ["pairwise", "listwise"], "missing", "pairwise",
+                     lambda m: t("missing_" + m, lang), columns[2])
+    return outcome, method, missing

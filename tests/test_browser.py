@@ -106,3 +106,26 @@ def test_upload_import_then_overview_and_heatmap(server, page, tmp_path):
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
         raise
+
+
+def test_drivers_and_priority_matrix_render(server, page):
+    try:
+        page.goto(server + "/drivers?ds=1")
+        expect(page.get_by_role("heading", name="Treiber")).to_be_visible(timeout=30000)
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
+        expect(page.get_by_text("Was treibt Weiterempfehlung?")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "drivers.png"), full_page=True)
+        assert_no_exception(page)
+
+        page.goto(server + "/priority?ds=1")
+        expect(page.get_by_role("heading", name="Prioritäten-Matrix").first).to_be_visible(timeout=30000)
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
+        expect(page.get_by_text("Zuerst angehen: Hotline, Lieferung, Reklamation")).to_be_visible()
+        for quadrant in ("Hier ansetzen", "Stärken halten", "Geringe Priorität", "Möglicher Overkill"):
+            expect(page.locator(".js-plotly-plot").get_by_text(quadrant)).to_be_visible()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "priority.png"), full_page=True)
+        assert_no_exception(page)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-priority.png"), full_page=True)
+        raise

@@ -112,3 +112,35 @@ def test_delete_needs_confirmation(app, db_path):
     con = store.connect(db_path)
     assert table_counts(con)["datasets"] == 2
     con.close()
+
+
+def test_drivers_page(app):
+    app.query_params["ds"] = ["1"]
+    app.run()
+    app.switch_page("pages/drivers.py").run()
+    no_errors(app)
+    assert app.title[0].value == "Treiber"
+    assert "Hotline" in app.markdown[0].value and "30 %" in app.markdown[0].value
+    assert len(app.get("plotly_chart")) == 1
+    app.selectbox(key="q_method").set_value("relative_weights").run()
+    no_errors(app)
+    assert "Relative Gewichte" in app.caption[0].value
+    app.selectbox(key="q_missing").set_value("listwise").run()
+    assert not app.exception
+    assert len(app.warning) == 1 and "listenweise" not in app.warning[0].value  # the reason, plainly
+    assert "listwise" in app.warning[0].value or "too few" in app.warning[0].value
+
+
+def test_priority_page(app):
+    app.query_params["ds"] = ["1"]
+    app.query_params["lang"] = "en"
+    app.run()
+    app.switch_page("pages/priority.py").run()
+    no_errors(app)
+    assert app.title[0].value == "Priority matrix"
+    assert app.subheader[0].value == "Fix first: Hotline, Lieferung, Reklamation"
+    assert len(app.get("plotly_chart")) == 1
+    table = app.dataframe[0].value
+    assert table.iloc[0]["Quadrant"] == "Concentrate here"
+    app.selectbox(key="q_crosshair").set_value("midpoint").run()
+    no_errors(app)

@@ -109,6 +109,67 @@ TEXT: dict[str, tuple[str, str]] = {
     "source_file": ("Datei", "File"),
     "uploaded_at": ("Hochgeladen am (UTC)", "Uploaded at (UTC)"),
     "ratings": ("Bewertungen", "Ratings"),
+    # key drivers and priority matrix
+    "page_drivers": ("Treiber", "Key drivers"),
+    "page_priority": ("Prioritäten-Matrix", "Priority matrix"),
+    "outcome": ("Zielgröße", "Outcome"),
+    "outcome_nps": ("Weiterempfehlung (NPS-Frage 0–10)", "Recommendation (NPS question 0–10)"),
+    "method": ("Methode", "Method"),
+    "method_shapley": ("Shapley-Wert-Regression (exakt)", "Shapley value regression (exact)"),
+    "method_relative_weights": ("Relative Gewichte (Johnson)", "Relative weights (Johnson)"),
+    "missing_data": ("Fehlende Werte", "Missing data"),
+    "missing_pairwise": ("paarweise (alle vorhandenen Paare)", "pairwise (all available pairs)"),
+    "missing_listwise": ("listenweise (nur vollständige Fälle)", "listwise (complete cases only)"),
+    "bootstrap": ("95-%-Intervalle per Bootstrap (200 Stichproben, dauert einige Sekunden)", "95% intervals by bootstrap (200 resamples, takes a few seconds)"),
+    "share_of_r2": ("Anteil an der erklärten Varianz", "Share of explained variance"),
+    "raw_r2": ("Beitrag zu R²", "Contribution to R²"),
+    "drivers_title": ("Was treibt {outcome}? Anteil je Kontaktpunkt", "What drives {outcome}? Share per touchpoint"),
+    "drivers_summary": ("R² = {r2} · n = {n} · {method} · fehlende Werte: {missing}", "R² = {r2} · n = {n} · {method} · missing data: {missing}"),
+    "drivers_reading": ("**{name}** erklärt {share} % dessen, was die {outcome} treibt.", "**{name}** explains {share}% of what drives {outcome}."),
+    "drivers_reading_r2": ("Zusammen erklären die Kontaktpunkte {r2} % der Unterschiede in der {outcome}.", "Together the touchpoints explain {r2}% of the differences in {outcome}."),
+    "drivers_caption": (
+        "Anteile summieren sich zu 100 %: jeder Kontaktpunkt erhält seinen fairen Anteil an der erklärten Varianz (R²), auch wenn Kontaktpunkte untereinander korrelieren – anders als einfache Korrelationen. Paarweise fehlende Werte: jede Korrelation nutzt alle Befragten, die beide Fragen beantwortet haben (n = kleinste Paarbasis).",
+        "Shares sum to 100%: each touchpoint gets its fair share of the explained variance (R²), even when touchpoints correlate with each other – unlike simple correlations. Pairwise missing data: each correlation uses everyone who answered both questions (n = the smallest pair base).",
+    ),
+    "importance": ("Wichtigkeit", "Importance"),
+    "performance": ("Leistung", "Performance"),
+    "importance_axis": ("Wichtigkeit: Anteil an der erklärten {outcome} (%)", "Importance: share of explained {outcome} (%)"),
+    "performance_axis": ("Leistung: Zufriedenheit, Score 0–100", "Performance: satisfaction, score 0–100"),
+    "priority_title": ("Prioritäten-Matrix: Wichtigkeit × Leistung je Kontaktpunkt", "Priority matrix: importance × performance per touchpoint"),
+    "priority_legend": ("Kreisgröße = Anzahl Bewertungen · ≈ / offener Kreis = liegt nahe an einer Linie, Quadrant unsicher · gestrichelt = Mittelwerte", "Bubble size = number of ratings · ≈ / open circle = close to a line, quadrant uncertain · dashed = means"),
+    "crosshair": ("Achsenkreuz bei", "Crosshairs at"),
+    "crosshair_mean": ("Mittelwerten", "the means"),
+    "crosshair_midpoint": ("Skalenmitte (Score 50)", "the scale midpoint (score 50)"),
+    "q_concentrate": ("Hier ansetzen", "Concentrate here"),
+    "q_keep_up": ("Stärken halten", "Keep up the good work"),
+    "q_low_priority": ("Geringe Priorität", "Low priority"),
+    "q_overkill": ("Möglicher Overkill", "Possible overkill"),
+    "a_concentrate": ("Verbessern – wichtig für die Weiterempfehlung und unterdurchschnittlich", "Improve – important for recommendation and below average"),
+    "a_keep_up": ("Niveau halten und als Stärke kommunizieren", "Keep the level and communicate it as a strength"),
+    "a_low_priority": ("Beobachten, keine dringenden Maßnahmen", "Monitor, no urgent action"),
+    "a_overkill": ("Aufwand prüfen – gut, aber wenig Einfluss", "Review the effort – good, but little influence"),
+    "quadrant": ("Quadrant", "Quadrant"),
+    "action": ("Empfehlung", "Recommended action"),
+    "near_line": ("nahe Linie", "near a line"),
+    "download_csv": ("Tabelle als CSV herunterladen", "Download table as CSV"),
+    "no_drivers": ("Keine Treiberanalyse möglich: {error}", "No key driver analysis possible: {error}"),
+    "fix_first": ("Zuerst angehen: {names}", "Fix first: {names}"),
+    "note_fallback": (
+        "{p} Treiber: mehr als {max} für exakte Shapley-Werte, daher wurden Johnsons relative Gewichte verwendet (sie stimmen eng überein)",
+        "{p} drivers: more than {max} for exact Shapley values, so Johnson's relative weights were used (they agree closely)",
+    ),
+    "note_repaired": (
+        "Die paarweise Korrelationsmatrix war nicht positiv definit und wurde repariert (Eigenwerte begrenzt)",
+        "the pairwise correlation matrix was not positive definite and was repaired (eigenvalues clipped)",
+    ),
+    "note_left_out": (
+        "Nicht berücksichtigt, weil zu wenige Befragte beide Fragen beantwortet haben (< 30): {names}",
+        "left out for too few joint answers (< 30 respondents rated both): {names}",
+    ),
+    "warn_base": (
+        "Basis zu klein: n = {n}, aber {p} Treiber brauchen mindestens {base} Befragte (max(30, 10 × Treiber))",
+        "base too small: n = {n}, but {p} drivers need at least {base} respondents (max(30, 10 × drivers))",
+    ),
     "role_id": ("ID", "id"),
     "role_date": ("Datum", "date"),
     "role_rating": ("Kontaktpunkt-Bewertung", "touchpoint rating"),
@@ -117,6 +178,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_comment": ("Kommentar", "comment"),
     "role_ignore": ("ignorieren", "ignore"),
 }
+
+
+class Message(str):
+    """A message from the analysis layer: reads as English text, translatable with :meth:`text`."""
+
+    def __new__(cls, key: str, **values):
+        obj = super().__new__(cls, t(key, "en", **values))
+        obj.key, obj.values = key, values
+        return obj
+
+    def text(self, lang: str) -> str:
+        return t(self.key, lang, **self.values)
 
 
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:

@@ -38,6 +38,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from tpm.i18n import Message
+
 METHODS = ("shapley", "relative_weights")
 MISSING = ("pairwise", "listwise")
 #: Exact Shapley up to this many drivers; above, relative weights (they agree closely).
@@ -54,8 +56,8 @@ class DriverResult:
     method: str
     missing: str
     outcome: str
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)  # English as str; .text(lang) translates
+    warnings: list[Message] = field(default_factory=list)
 
 
 # --- correlations ---------------------------------------------------------------------------
@@ -213,7 +215,7 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
     used = method
     if method == "shapley" and p > MAX_SHAPLEY:
         used = "relative_weights"
-        notes.append(f"{p} drivers: more than {MAX_SHAPLEY} for exact Shapley values, so Johnson's relative weights were used (they agree closely)")
+        notes.append(Message("note_fallback", p=p, max=MAX_SHAPLEY))
     if missing == "listwise" and n_rows < 3:
         raise ValueError(f"only {n_rows} respondents answered the outcome and all {p} drivers: "
                          "too few for listwise deletion; use pairwise, or fewer drivers")
@@ -225,7 +227,7 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
     if missing == "pairwise":
         R, repaired = nearest_correlation(R)
         if repaired:
-            notes.append("the pairwise correlation matrix was not positive definite and was repaired (eigenvalues clipped)")
+            notes.append(Message("note_repaired"))
         n = int(pair_n[0, 1:].min())
         driver_n = pair_n[0, 1:]
     else:
@@ -233,7 +235,7 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
         driver_n = np.full(p, n_rows)
     base = max(30, 10 * p)
     if n < base:
-        warnings.append(f"base too small: n = {n}, but {p} drivers need at least {base} respondents (max(30, 10 × drivers))")
+        warnings.append(Message("warn_base", n=n, p=p, base=base))
     raw, beta = importance(R, used)
     r2 = float(raw.sum())
     table = pd.DataFrame({
@@ -350,7 +352,7 @@ def drivers_for(
         keep = prune_sparse(chosen, pair_n)
         dropped = [chosen[i] for i in range(len(chosen)) if i not in keep]
         if dropped:
-            notes.append("left out for too few joint answers (< 30 respondents rated both): " + ", ".join(dropped))
+            notes.append(Message("note_left_out", names=", ".join(dropped)))
         idx = [0] + [k + 1 for k in keep]
         chosen, R, pair_n = [chosen[k] for k in keep], R[np.ix_(idx, idx)], pair_n[np.ix_(idx, idx)]
         if not chosen:

@@ -1,0 +1,35 @@
+"""Key drivers: which touchpoints move recommendation (or another outcome), with R², n and method."""
+
+import streamlit as st
+
+from pages._ui import cached_drivers, driver_settings, page_context, plain
+from tpm.charts.drivers import driver_bars
+from tpm.i18n import fmt_number, t
+
+ctx = page_context()
+lang = ctx.lang
+st.title(t("page_drivers", lang))
+if not ctx.has_data:
+    st.info(t("no_data", lang))
+    st.stop()
+
+outcome, method, missing = driver_settings(ctx)
+bootstrap = st.checkbox(t("bootstrap", lang), key="drivers_bootstrap")
+with st.spinner(t("page_drivers", lang) + " …"):
+    result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, 200 if bootstrap else 0, ctx.flt)
+if result is None:
+    st.warning(t("no_drivers", lang, error=plain(error)))
+    st.stop()
+
+outcome_label = t("outcome_nps", lang).split(" (")[0] if outcome == "nps" else outcome
+top = result.table.iloc[0]
+st.markdown(t("drivers_reading", lang, name=plain(top["driver"]), share=fmt_number(top["share"], 0, lang), outcome=plain(outcome_label)))
+st.markdown(t("drivers_reading_r2", lang, r2=fmt_number(100 * result.r2, 0, lang), outcome=plain(outcome_label)))
+st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), n=fmt_number(result.n, 0, lang),
+             method=t("method_" + result.method, lang), missing=t("missing_" + result.missing, lang)))
+for warning in result.warnings:
+    st.warning(plain(warning.text(lang)))
+for note in result.notes:
+    st.info(plain(note.text(lang)))
+st.plotly_chart(driver_bars(result.table, outcome_label, lang), width="stretch", key="driver_bars")
+st.caption(t("drivers_caption", lang))

@@ -1,0 +1,52 @@
+"""Priority matrix (importance–performance): which touchpoints to fix first."""
+
+import streamlit as st
+
+from pages._ui import cached_drivers, cached_touchpoints, choice, driver_settings, page_context, plain
+from tpm.charts.drivers import priority_chart
+from tpm.i18n import fmt_number, t
+from tpm.metrics.priority import CROSSHAIRS, priority_matrix
+from tpm.report.csv_export import to_safe_csv
+
+ctx = page_context()
+lang = ctx.lang
+st.title(t("page_priority", lang))
+if not ctx.has_data:
+    st.info(t("no_data", lang))
+    st.stop()
+
+left, right = st.columns([2, 1])
+with left:
+    outcome, method, missing = driver_settings(ctx, with_method=False)
+crosshair = choice(t("crosshair", lang), list(CROSSHAIRS), "crosshair", "mean", lambda c: t("crosshair_" + c, lang), right)
+result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, 0, ctx.flt)
+if result is None:
+    st.warning(t("no_drivers", lang, error=plain(error)))
+    st.stop()
+stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
+matrix, x_line, y_line = priority_matrix(stats, result.table, crosshair)
+
+first = matrix.loc[matrix["quadrant"] == "concentrate", "touchpoint"].tolist()
+if first:
+    st.subheader(t("fix_first", lang, names=plain(", ".join(first))))
+st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), n=fmt_number(result.n, 0, lang),
+             method=t("method_" + result.method, lang), missing=t("missing_" + result.missing, lang)))
+for warning in result.warnings:
+    st.warning(plain(warning.text(lang)))
+outcome_label = t("outcome_nps", lang).split(" (")[0] if outcome == "nps" else outcome
+st.plotly_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang), width="stretch", key="priority_chart")
+
+table = matrix.assign(
+    quadrant=[t("q_" + q, lang) for q in matrix["quadrant"]],
+    action=[t("a_" + q, lang) for q in matrix["quadrant"]],
+)[["quadrant", "touchpoint", "importance", "performance", "mean", "n", "near_line", "action"]].rename(columns={
+    "quadrant": t("quadrant", lang), "touchpoint": t("touchpoint", lang), "importance": t("importance", lang) + " (%)",
+    "performance": t("performance", lang) + " (0–100)", "mean": t("mean", lang), "near_line": t("near_line", lang),
+    "action": t("action", lang),
+})
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={t("importance", lang) + " (%)": st.column_config.NumberColumn(format="%.1f"),
+                            t("performance", lang) + " (0–100)": st.column_config.NumberColumn(format="%.1f"),
+                            t("mean", lang): st.column_config.NumberColumn(format="%.2f")})
+st.download_button(t("download_csv", lang), to_safe_csv(table), file_name="prioritaeten-matrix.csv", mime="text/csv",
+                   key="priority_csv")

@@ -1,0 +1,115 @@
+"""Key-driver bars and the importance–performance (priority) matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from tpm.charts.common import BAR, GREY, base_layout, safe
+from tpm.i18n import fmt_number, t
+
+QUADRANT_COLOURS = {"concentrate": "#fde0dc", "keep_up": "#e3f1e0", "low_priority": "#f2f2f2", "overkill": "#e6eef7"}
+QUADRANT_TEXT = {"concentrate": "#b2182b", "keep_up": "#1b7837", "low_priority": "#666666", "overkill": "#2166ac"}
+
+
+def driver_bars(table: pd.DataFrame, outcome_label: str, lang: str = "de") -> go.Figure:
+    """Horizontal bars of the shares (largest on top), with bootstrap whiskers if present."""
+    frame = table.sort_values("share")
+    error = None
+    if "ci_low" in frame:
+        error = {"type": "data", "symmetric": False, "array": frame["ci_high"] - frame["share"],
+                 "arrayminus": frame["share"] - frame["ci_low"], "color": "#333", "thickness": 1.2, "width": 3}
+    fig = go.Figure(go.Bar(
+        x=frame["share"], y=[safe(d) for d in frame["driver"]], orientation="h", marker_color=BAR, error_x=error,
+        text=[f"{fmt_number(v, 1, lang)} %" for v in frame["share"]], textposition="outside", cliponaxis=False,
+        customdata=frame[["raw", "n", "sign"]].to_numpy(),
+        hovertemplate="<b>%{y}</b><br>" + t("share_of_r2", lang) + ": %{x:.1f} %<br>"
+                      + t("raw_r2", lang) + ": %{customdata[0]:.3f}<br>n = %{customdata[1]}<extra></extra>",
+        showlegend=False,
+    ))
+    base_layout(fig, t("drivers_title", lang, outcome=outcome_label), lang, height=max(320, 30 * len(frame) + 140))
+    fig.update_xaxes(title_text=t("share_of_r2", lang) + " (%)", ticksuffix=" %", gridcolor="#eee",
+                     range=[0, max(5.0, float(np.nanmax(frame.get("ci_high", frame["share"]))) * 1.15)])
+    fig.update_yaxes(title_text=t("touchpoint", lang), automargin=True)
+    return fig
+
+
+def _label_offsets(xs, ys, labels, xr, yr, width=900, height=560) -> list[tuple[int, int]]:
+    """Pixel offsets for point labels so that they do not overlap each other or the points (greedy)."""
+    px = (np.asarray(xs) - xr[0]) / (xr[1] - xr[0]) * width
+    py = (1 - (np.asarray(ys) - yr[0]) / (yr[1] - yr[0])) * height
+    placed: list[tuple[float, float, float, float]] = []
+    points = [(x - 6, y - 6, x + 6, y + 6) for x, y in zip(px, py)]
+    candidates = [(0, -16), (0, 16), (1, 0), (-1, 0), (0, -32), (0, 32), (1, -24), (-1, -24), (1, 24), (-1, 24),
+                  (0, -48), (0, 48)]
+    offsets = []
+    for i in np.argsort(-py):  # bottom first
+        w, h = 7.2 * len(labels[i]) + 6, 16
+        best = None
+        for dx_sign, dy in candidates:
+            dx = dx_sign * (w / 2 + 10)
+            cx, cy = px[i] + dx, py[i] + dy
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            clash = any(not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]) for b in placed + points
+                        if b != points[i])
+            if not clash:
+                best = (dx, dy, box)
+                break
+        if best is None:
+            dx, dy = 0, -16
+            best = (dx, dy, (px[i] - w / 2, py[i] - 24, px[i] + w / 2, py[i] - 8))
+        placed.append(best[2])
+        offsets.append((int(i), int(best[0]), int(best[1])))
+    out = [(0, 0)] * len(labels)
+    for i, dx, dy in offsets:
+        out[i] = (dx, dy)
+    return out
+
+
+def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_label: str, lang: str = "de") -> go.Figure:
+    """Bubble chart: x = performance (score 0–100), y = importance (% of R²); shaded, named quadrants."""
+    xs, ys = matrix["performance"], matrix["importance"]
+    pad_x = max(3.0, (xs.max() - xs.min()) * 0.12)
+    pad_y = max(1.0, (ys.max() - ys.min()) * 0.12)
+    xr = (min(xs.min(), x_line) - pad_x, max(xs.max(), x_line) + pad_x)
+    yr = (max(0.0, min(ys.min(), y_line) - pad_y), max(ys.max(), y_line) + pad_y)
+    fig = go.Figure()
+    for quadrant, (x0, x1, y0, y1) in {
+        "concentrate": (xr[0], x_line, y_line, yr[1]), "keep_up": (x_line, xr[1], y_line, yr[1]),
+        "low_priority": (xr[0], x_line, yr[0], y_line), "overkill": (x_line, xr[1], yr[0], y_line),
+    }.items():
+        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, fillcolor=QUADRANT_COLOURS[quadrant], line_width=0, layer="below")
+        fig.add_annotation(x=x0 if quadrant in ("concentrate", "low_priority") else x1, y=y1 if y1 == yr[1] else y0,
+                           xanchor="left" if quadrant in ("concentrate", "low_priority") else "right",
+                           yanchor="top" if y1 == yr[1] else "bottom", showarrow=False,
+                           text=f"<b>{t('q_' + quadrant, lang)}</b>", font={"color": QUADRANT_TEXT[quadrant], "size": 14})
+    fig.add_vline(x=x_line, line={"color": "#888", "dash": "dash", "width": 1})
+    fig.add_hline(y=y_line, line={"color": "#888", "dash": "dash", "width": 1})
+    sizes = np.sqrt(matrix["n"].to_numpy(dtype=float))
+    sizes = 12 + 26 * (sizes - sizes.min()) / max(sizes.max() - sizes.min(), 1e-9)
+    colours = [QUADRANT_TEXT[q] for q in matrix["quadrant"]]
+    labels = [str(name) + (" ≈" if near else "") for name, near in zip(matrix["touchpoint"], matrix["near_line"])]
+    fig.add_scatter(
+        x=xs, y=ys, mode="markers", showlegend=False,
+        marker={"size": sizes, "color": colours, "opacity": 0.8, "line": {"color": "white", "width": 1.5},
+                "symbol": ["circle-open-dot" if near else "circle" for near in matrix["near_line"]]},
+        customdata=np.column_stack([matrix["n"], matrix["mean"], matrix["ci_low"], matrix["ci_high"],
+                                    matrix["scale_min"], matrix["scale_max"], [t("q_" + q, lang) for q in matrix["quadrant"]]]),
+        text=[safe(n) for n in matrix["touchpoint"]],
+        hovertemplate=("<b>%{text}</b> – %{customdata[6]}<br>" + t("score_0_100", lang) + ": %{x:.1f}<br>"
+                       + t("importance", lang) + ": %{y:.1f} %<br>" + t("mean", lang)
+                       + ": %{customdata[1]:.2f} (" + t("ci95", lang) + " %{customdata[2]:.2f}–%{customdata[3]:.2f}, "
+                       + t("scale", lang) + " %{customdata[4]}–%{customdata[5]})<br>n = %{customdata[0]}<extra></extra>"),
+    )
+    for (dx, dy), x, y, label in zip(_label_offsets(xs, ys, labels, xr, yr), xs, ys, labels):
+        fig.add_annotation(x=x, y=y, text=safe(label), ax=dx, ay=dy, showarrow=True, arrowhead=0,
+                           arrowwidth=0.8, arrowcolor="#999", standoff=4, font={"size": 12, "color": "#222"},
+                           bgcolor="rgba(255,255,255,0.7)")
+    base_layout(fig, t("priority_title", lang), lang, height=640)
+    fig.update_xaxes(range=xr, title_text=t("performance_axis", lang), showgrid=False, zeroline=False)
+    fig.update_yaxes(range=yr, title_text=t("importance_axis", lang, outcome=safe(outcome_label)), ticksuffix=" %", showgrid=False, zeroline=False)
+    fig.add_annotation(text=t("priority_legend", lang), showarrow=False, xref="paper", yref="paper", x=0, y=-0.13,
+                       xanchor="left", font={"size": 12, "color": "#555"})
+    fig.update_layout(margin={"b": 90})
+    return fig

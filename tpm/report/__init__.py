@@ -1,0 +1,1 @@
+"""Exports: tables as CSV (and later Excel), safe to open in a spreadsheet."""
