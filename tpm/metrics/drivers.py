@@ -347,7 +347,8 @@ def drivers_for(
     _check(method, missing, chosen)
     notes = []
     with_clause, params = wide_sql(flt, outcome, chosen)
-    R, pair_n, n_rows = correlation_matrix(con, "wide", len(chosen), "pairwise", params, with_clause)
+    first_pass = "pairwise" if drivers is None else missing  # pruning needs the pairwise bases
+    R, pair_n, n_rows = correlation_matrix(con, "wide", len(chosen), first_pass, params, with_clause)
     if drivers is None:
         keep = prune_sparse(chosen, pair_n)
         dropped = [chosen[i] for i in range(len(chosen)) if i not in keep]
@@ -358,7 +359,7 @@ def drivers_for(
         if not chosen:
             raise ValueError("no touchpoint has 30 or more ratings together with the outcome")
         with_clause, params = wide_sql(flt, outcome, chosen)
-    if missing == "listwise":
+    if missing == "listwise" and first_pass != "listwise":
         R, pair_n, n_rows = correlation_matrix(con, "wide", len(chosen), "listwise", params, with_clause)
     values = None
     if bootstrap:
