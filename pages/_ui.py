@@ -64,6 +64,18 @@ def page_context() -> Context:
     return ctx
 
 
+def page_start(title_key: str) -> Context:
+    """Context, title, and — without any data yet — a pointer to the Upload page (then stop)."""
+    from tpm.i18n import t
+
+    ctx = page_context()
+    st.title(t(title_key, ctx.lang))
+    if not ctx.has_data:
+        st.info(t("no_data", ctx.lang))
+        st.stop()
+    return ctx
+
+
 def language() -> str:
     lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE

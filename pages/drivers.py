@@ -2,16 +2,12 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, driver_settings, page_context, plain
+from pages._ui import page_start, cached_drivers, driver_settings, plain
 from tpm.charts.drivers import driver_bars
 from tpm.i18n import fmt_number, t
 
-ctx = page_context()
+ctx = page_start("page_drivers")
 lang = ctx.lang
-st.title(t("page_drivers", lang))
-if not ctx.has_data:
-    st.info(t("no_data", lang))
-    st.stop()
 
 outcome, method, missing = driver_settings(ctx)
 bootstrap = st.checkbox(t("bootstrap", lang), key="drivers_bootstrap")

@@ -2,16 +2,12 @@
 
 import streamlit as st
 
-from pages._ui import page_context, cached_breakdown, cached_touchpoints, segment_names
+from pages._ui import page_start, cached_breakdown, cached_touchpoints, segment_names
 from tpm.charts.heatmap import METRICS, segment_heatmap
 from tpm.i18n import t
 
-ctx = page_context()
+ctx = page_start("page_heatmap")
 lang = ctx.lang
-st.title(t("page_heatmap", lang))
-if not ctx.has_data:
-    st.info(t("no_data", lang))
-    st.stop()
 
 segments = segment_names(ctx)
 if not segments:

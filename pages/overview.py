@@ -2,16 +2,12 @@
 
 import streamlit as st
 
-from pages._ui import page_context, cached_nps, cached_respondents, cached_touchpoints
+from pages._ui import page_start, cached_nps, cached_respondents, cached_touchpoints
 from tpm.charts.overview import nps_mix, touchpoint_ranking
 from tpm.i18n import fmt_number, t
 
-ctx = page_context()
+ctx = page_start("page_overview")
 lang = ctx.lang
-st.title(t("page_overview", lang))
-if not ctx.has_data:
-    st.info(t("no_data", lang))
-    st.stop()
 
 key = repr(ctx.flt)
 respondents = cached_respondents(ctx.version, key, ctx.flt)

@@ -2,18 +2,14 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, choice, driver_settings, page_context, plain
+from pages._ui import page_start, cached_drivers, cached_touchpoints, choice, driver_settings, plain
 from tpm.charts.drivers import priority_chart
 from tpm.i18n import fmt_number, t
 from tpm.metrics.priority import CROSSHAIRS, priority_matrix
 from tpm.report.csv_export import to_safe_csv
 
-ctx = page_context()
+ctx = page_start("page_priority")
 lang = ctx.lang
-st.title(t("page_priority", lang))
-if not ctx.has_data:
-    st.info(t("no_data", lang))
-    st.stop()
 
 left, right = st.columns([2, 1])
 with left:
