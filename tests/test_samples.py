@@ -131,3 +131,42 @@ def test_listwise_on_sparse_data_is_refused_clearly(seeded):
     columns = [f"Wie zufrieden sind Sie mit: {d}?" for d in GEN.DRIVERS] + [GEN.NPS_HEADER]
     complete = raw[columns].apply(pd.to_numeric, errors="coerce").notna().all(axis=1).sum()
     assert few.n == complete  # the base is the respondents who answered all of them
+
+
+def test_planted_segment_gap_is_flagged_and_nothing_else(seeded):
+    from tpm.metrics.segments import segment_breakdown
+
+    con, ids = seeded
+    gap = GEN.SEGMENT_GAP
+    for wave, dataset in ids.items():
+        table = segment_breakdown(con, Filter.of([dataset]), gap["segment"], "mean")
+        flagged = table[table.flag.isin(["higher", "lower"])]
+        cell = table[(table.touchpoint == gap["touchpoint"]) & (table.segment == gap["value"])].iloc[0]
+        assert cell.flag == "lower" and cell.q < 0.001, wave
+        # the only other flags are the same touchpoint's other regions, lifted by the contrast to Ost
+        assert set(flagged.touchpoint) == {gap["touchpoint"]}, flagged[["touchpoint", "segment", "flag"]]
+
+
+def test_planted_wave_improvement_is_found(seeded):
+    from tpm.metrics.trend import biggest_movers, nps_trend, touchpoint_trend
+
+    con, _ = seeded
+    trend = touchpoint_trend(con, Filter(), "mean")
+    movers = biggest_movers(trend)
+    top = movers.iloc[0]
+    assert (top.touchpoint, top.wave_no, bool(top.significant)) == (GEN.WAVE_EFFECT["touchpoint"], 2, True)
+    assert top.change == pytest.approx(GEN.WAVE_EFFECT["delta"], abs=0.4)
+    hotline = trend[trend.touchpoint == GEN.WAVE_EFFECT["touchpoint"]].set_index("wave_no")
+    assert not hotline.loc[3, "significant"]  # nothing planted between waves 2 and 3
+    assert movers.significant.sum() <= 2  # (nearly) nothing else moves
+    nps = nps_trend(con, Filter()).set_index("wave_no")
+    assert nps.loc[2, "significant"] and nps.loc[2, "change"] > 0
+
+
+def test_waves_by_quarter_follow_the_response_dates(seeded):
+    from tpm.metrics.trend import nps_trend
+
+    con, _ = seeded
+    quarters = nps_trend(con, Filter(), by="quarter")
+    assert quarters["wave"].tolist() == ["2026-Q1", "2026-Q2", "2026-Q3"]
+    assert quarters["n"].sum() == nps_trend(con, Filter())["n"].sum()
