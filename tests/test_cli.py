@@ -147,3 +147,30 @@ def test_drivers_bad_requests(db_path):
     assert out.returncode == 2 and "listwise" in out.stderr and "Traceback" not in out.stderr
     out = tpm("drivers", "--db", db_path, "--method", "pratt")
     assert out.returncode == 2
+
+
+def test_segments_json_flags_the_planted_gap(db_path):
+    tpm("ingest", WAVE1, "--db", db_path)
+    out = tpm("segments", "--by", "Region", "--db", db_path, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert (data["by"], data["metric"]) == ("Region", "mean")
+    keys = {"touchpoint", "segment", "n", "value", "diff", "p", "q", "flag"}
+    assert all(keys <= set(c) for c in data["cells"])
+    assert {c["flag"] for c in data["cells"]} <= {"higher", "lower", "ns", "untested", "hidden"}
+    ost = next(c for c in data["cells"] if (c["touchpoint"], c["segment"]) == ("Lieferung", "Ost"))
+    assert ost["flag"] == "lower" and ost["diff"] < -1
+    assert {c["touchpoint"] for c in data["cells"] if c["flag"] in ("higher", "lower")} == {"Lieferung"}
+    assert tpm("segments", "--by", "Nope", "--db", db_path).returncode == 2
+
+
+def test_trend_json_finds_the_hotline_improvement(db_path):
+    tpm("ingest", WAVE1, SAMPLES / "kundenbefragung_2026_welle2.xlsx", "--db", db_path)
+    out = tpm("trend", "--metric", "mean", "--db", db_path, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert len(data["waves"]) == 2
+    rows = [r for r in data["touchpoints"] if r["touchpoint"] == "Hotline"]
+    assert [set(r) >= {"wave", "n", "value", "ci_low", "ci_high", "change", "p"} for r in rows] == [True, True]
+    assert rows[0]["change"] is None and rows[1]["change"] > 0.8 and rows[1]["p"] < 0.001
+    assert data["nps"][1]["significant"]

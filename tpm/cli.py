@@ -16,6 +16,8 @@ from tpm import store
 from tpm.ingest import IngestError, ingest_bytes
 from tpm.metrics import Filter
 from tpm.metrics.drivers import drivers_for
+from tpm.metrics.segments import segment_breakdown
+from tpm.metrics.trend import nps_trend, touchpoint_trend
 from tpm.metrics.nps import nps_for, respondent_count
 from tpm.metrics.satisfaction import touchpoint_stats
 
@@ -62,6 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_drivers)
+
+    p = sub.add_parser("segments", help="touchpoint x segment breakdown with significance against the rest")
+    p.add_argument("--by", required=True, help="segment column, e.g. Region")
+    p.add_argument("--metric", choices=["mean", "score", "top2", "nps"], default="mean")
+    p.add_argument("--anonymity", type=int, default=5, help="hide cells with fewer respondents (default 5)")
+    p.add_argument("--db")
+    p.add_argument("--dataset", action="append")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_segments)
+
+    p = sub.add_parser("trend", help="NPS and touchpoints per wave, with change tests")
+    p.add_argument("--metric", choices=["mean", "score", "top2", "nps"], default="score")
+    p.add_argument("--waves", choices=["dataset", "month", "quarter"], default="dataset",
+                   help="waves from the dataset's wave label (default) or from response dates")
+    p.add_argument("--db")
+    p.add_argument("--dataset", action="append")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_trend)
 
     p = sub.add_parser("datasets", help="list stored datasets")
     p.add_argument("--db")
@@ -210,6 +230,60 @@ def cmd_drivers(args) -> int:
         print(f"note: {line}")
     for line in result.warnings:
         print(f"warning: {line}")
+    return 0
+
+
+def cmd_segments(args) -> int:
+    con = _open_existing(args.db)
+    try:
+        flt = _filter(con, args.dataset)
+        if args.by not in store.segment_values(con, list(flt.datasets)):
+            known = ", ".join(store.segment_values(con, list(flt.datasets))) or "none"
+            raise CliError(f"no segment '{args.by}'; segments: {known}")
+        table = segment_breakdown(con, flt, args.by, args.metric, anonymity=args.anonymity)
+    finally:
+        con.close()
+    cells = [{"touchpoint": r.touchpoint, "segment": r.segment, "n": int(r.n), "value": _num(r.value), "diff": _num(r.diff),
+              "p": _num(r.p), "q": _num(r.q), "flag": r.flag, "caution": bool(r.caution)} for r in table.itertuples()]
+    if args.json:
+        print(json.dumps({"by": args.by, "metric": args.metric, "cells": cells}, ensure_ascii=False, indent=2))
+        return 0
+    marks = {"higher": "▲", "lower": "▼", "ns": "", "untested": "(n<30)", "hidden": "(hidden)"}
+    print(f"{args.metric} by {args.by}, each cell against the rest (Benjamini–Hochberg q < 0.05 marked)")
+    for c in cells:
+        value = "–" if c["value"] is None else f"{c['value']:.2f}"
+        diff = "" if c["diff"] is None else f"{c['diff']:+.2f}"
+        print(f"  {c['touchpoint'][:24]:<24} {c['segment'][:16]:<16} n={c['n']:<6} {value:>8} {diff:>8} {marks[c['flag']]}")
+    return 0
+
+
+def cmd_trend(args) -> int:
+    con = _open_existing(args.db)
+    try:
+        flt = _filter(con, args.dataset)
+        nps = nps_trend(con, flt, by=args.waves)
+        table = touchpoint_trend(con, flt, args.metric, by=args.waves)
+    finally:
+        con.close()
+
+    def rows(frame, with_touchpoint):
+        return [{**({"touchpoint": r.touchpoint} if with_touchpoint else {}), "wave": r.wave, "n": int(r.n),
+                 "value": _num(r.value), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
+                 "change": _num(r.change), "p": _num(r.p), "significant": bool(r.significant)} for r in frame.itertuples()]
+
+    data = {"metric": args.metric, "waves_by": args.waves, "waves": nps["wave"].tolist(), "nps": rows(nps, False),
+            "touchpoints": rows(table, True)}
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"waves: {', '.join(data['waves'])}")
+    for r in data["nps"]:
+        change = "" if r["change"] is None else f"  change {r['change']:+.1f}{' *' if r['significant'] else ''}"
+        print(f"  NPS {r['wave']}: {r['value']:+.1f} [{r['ci_low']:+.1f}, {r['ci_high']:+.1f}] n={r['n']}{change}")
+    for r in data["touchpoints"]:
+        change = "" if r["change"] is None else f"  change {r['change']:+.2f}{' *' if r['significant'] else ''}"
+        print(f"  {r['touchpoint'][:24]:<24} {r['wave'][:28]:<28} {r['value']:7.2f} n={r['n']}{change}")
+    print("* = significant at 95 %")
     return 0
 
 
