@@ -16,7 +16,7 @@ from tpm import store
 from tpm.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for, respondent_count
-from tpm.metrics.satisfaction import touchpoint_by_segment, touchpoint_stats
+from tpm.metrics.satisfaction import touchpoint_stats
 from tpm.seed import seed_if_empty
 
 SEGMENT_PREFIX = "seg."
@@ -141,8 +141,12 @@ def cached_respondents(version: str, flt_key: str, _flt: Filter) -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def cached_breakdown(version: str, flt_key: str, segment: str, _flt: Filter):
-    return touchpoint_by_segment(cursor(), _flt, segment)
+def cached_breakdown(version: str, flt_key: str, segment: str, metric: str, anonymity: int, _flt: Filter):
+    """Cells with significance against the rest, and the totals, for the heatmap and segments pages."""
+    from tpm.metrics.segments import segment_breakdown, total_values
+
+    con = cursor()
+    return segment_breakdown(con, _flt, segment, metric, anonymity), total_values(con, _flt, metric)
 
 
 def segment_names(ctx: Context) -> list[str]:

@@ -1,36 +1,37 @@
-"""Heatmap: touchpoints × values of one segment, metric selectable, low bases greyed."""
+"""Heatmap: touchpoints × values of one segment, significance markers, value or difference colouring."""
 
 import streamlit as st
 
-from pages._ui import page_start, cached_breakdown, cached_touchpoints, segment_names
-from tpm.charts.heatmap import METRICS, segment_heatmap
+from pages._ui import cached_breakdown, choice, page_start, segment_names
+from tpm.charts.heatmap import METRICS, MODES, SORTS, segment_heatmap
 from tpm.i18n import t
+from tpm.report.csv_export import to_safe_csv
+
+ANONYMITY = 5
 
 ctx = page_start("page_heatmap")
 lang = ctx.lang
-
 segments = segment_names(ctx)
 if not segments:
     st.info(t("no_segments", lang))
     st.stop()
 
-left, right = st.columns(2)
-wanted = st.query_params.get("by")
-segment = left.selectbox(t("segment", lang), segments, index=segments.index(wanted) if wanted in segments else 0, key="hm_segment")
-st.query_params["by"] = segment
-metrics = list(METRICS)
-wanted = st.query_params.get("metric")
-metric = right.selectbox(
-    t("metric", lang), metrics, index=metrics.index(wanted) if wanted in metrics else 1,
-    format_func=lambda m: t(METRICS[m][0], lang), key="hm_metric",
-)
-st.query_params["metric"] = metric
+c1, c2, c3, c4 = st.columns([3, 3, 3, 2])
+segment = choice(t("segment", lang), segments, "by", "Region" if "Region" in segments else segments[0], container=c1)
+metric = choice(t("metric", lang), list(METRICS), "metric", "score", lambda m: t(METRICS[m][0], lang), c2)
+mode = choice(t("colour_mode", lang), list(MODES), "mode", "absolute", lambda m: t("mode_" + m, lang), c3)
+sort = choice(t("sort_rows", lang), list(SORTS), "sort", "total", lambda s: t("sort_" + s, lang), c4)
+swap = st.toggle(t("swap_axes", lang), value=st.query_params.get("swap") == "1", key="hm_swap")
+st.query_params["swap"] = "1" if swap else "0"
 
-key = repr(ctx.flt)
-breakdown = cached_breakdown(ctx.version, key, segment, ctx.flt)
-totals = cached_touchpoints(ctx.version, key, ctx.flt)
-if breakdown.empty:
+cells, totals = cached_breakdown(ctx.version, repr(ctx.flt), segment, metric, ANONYMITY, ctx.flt)
+if cells.empty:
     st.warning(t("no_match", lang))
     st.stop()
-st.plotly_chart(segment_heatmap(breakdown, totals, metric, segment, lang), width="stretch", key="heatmap")
+st.plotly_chart(segment_heatmap(cells, totals, metric, segment, lang, mode=mode, sort=sort, swap=swap),
+                width="stretch", key="heatmap")
 st.caption(t("heatmap_caption", lang))
+
+table = cells.rename(columns={"touchpoint": t("touchpoint", lang), "segment": segment, "value": t(METRICS[metric][0], lang),
+                              "diff": t("diff_to_rest", lang)})
+st.download_button(t("download_csv", lang), to_safe_csv(table), file_name="heatmap.csv", mime="text/csv", key="heatmap_csv")

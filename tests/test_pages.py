@@ -51,11 +51,16 @@ def test_heatmap_page(app):
     app.switch_page("pages/heatmap.py").run()
     no_errors(app)
     assert app.title[0].value == "Heatmap"
-    app.selectbox(key="hm_segment").set_value("Region").run()
-    app.selectbox(key="hm_metric").set_value("nps").run()
+    app.selectbox(key="q_by").set_value("Kundenart").run()
+    app.selectbox(key="q_metric").set_value("nps").run()
     no_errors(app)
     assert len(app.get("plotly_chart")) == 1
-    assert app.query_params["by"] == ["Region"] or app.query_params["by"] == "Region"
+    app.selectbox(key="q_mode").set_value("diff").run()
+    app.selectbox(key="q_sort").set_value("gap").run()
+    app.toggle(key="hm_swap").set_value(True).run()
+    no_errors(app)
+    assert len(app.get("plotly_chart")) == 1
+    assert len(app.get("download_button")) == 1
 
 
 def test_upload_detect_correct_and_import(app, db_path):

@@ -70,6 +70,18 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "no_segments": ("Die Daten enthalten keine Segmente (z. B. Region, Kundenart).", "The data has no segments (e.g. region, customer type)."),
     "grey_cells": ("n < 30 (grau)", "n < 30 (grey)"),
+    "diff_to_rest": ("Differenz zum Rest", "Difference to the rest"),
+    "heatmap_legend": (
+        "▲/▼ signifikant höher/niedriger als der Rest (95 %, Benjamini–Hochberg) · grau: n < 30, nicht getestet · „·“: zu wenige Befragte, ausgeblendet",
+        "▲/▼ significantly higher/lower than the rest (95%, Benjamini–Hochberg) · grey: n < 30, not tested · “·”: too few respondents, hidden",
+    ),
+    "colour_mode": ("Farbe zeigt", "Colour shows"),
+    "mode_absolute": ("den Wert", "the value"),
+    "mode_diff": ("die Differenz zum Rest", "the difference to the rest"),
+    "sort_rows": ("Zeilen sortieren nach", "Sort rows by"),
+    "sort_total": ("Gesamtwert", "total"),
+    "sort_gap": ("größter Abweichung", "largest gap"),
+    "swap_axes": ("Achsen tauschen", "Swap axes"),
     # upload
     "upload_intro": (
         "Laden Sie einen Survey-Export hoch (Excel .xlsx/.xls oder CSV, eine Zeile je Befragtem). TPM erkennt Kontaktpunkte, Skalen, die NPS-Frage, Segmente und Kommentare. Prüfen und korrigieren Sie die Zuordnung, dann importieren.",

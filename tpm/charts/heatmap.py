@@ -1,8 +1,11 @@
-"""Touchpoint × segment heatmap: one cell per touchpoint and segment value, plus a total column.
+"""Touchpoint × segment heatmap with significance markers.
 
-Cells with fewer than :data:`tpm.metrics.satisfaction.MIN_BASE` answers are drawn grey
-(their value is still in the hover, marked as a low base). NPS uses a diverging scale
-−100 (red) … +100 (green); the other metrics a red–yellow–green scale over their range.
+Input: the cells of :func:`tpm.metrics.segments.segment_breakdown` and the totals of
+:func:`tpm.metrics.segments.total_values`. Two colour modes: the *absolute* value (NPS on a
+fixed −100 red … +100 green scale, other metrics over their range) or the *difference to the
+rest* (diverging, centred at 0). ▲/▼ mark cells significantly above/below the rest
+(Benjamini–Hochberg q < 0.05); cells with n < 30 are grey and untested; cells under the
+anonymity threshold show no value at all.
 """
 
 from __future__ import annotations
@@ -13,68 +16,94 @@ import plotly.graph_objects as go
 
 from tpm.charts.common import GREY, base_layout, safe
 from tpm.i18n import fmt_number, t
-from tpm.metrics.satisfaction import MIN_BASE
 
-#: metric key → (label key, decimals, colour range or None for the data's range)
+#: metric → (label key, decimals, fixed colour range for absolute values or None)
 METRICS: dict[str, tuple[str, int, tuple[float, float] | None]] = {
     "mean": ("mean", 2, None),
-    "score_0_100": ("score_0_100", 0, None),
-    "top2_box": ("top2_box", 0, None),
+    "score": ("score_0_100", 0, None),
+    "top2": ("top2_box", 0, None),
     "nps": ("nps_raters", 0, (-100, 100)),
 }
+MODES = ("absolute", "diff")
+SORTS = ("total", "gap")
 COLOURS = [[0.0, "#e2604f"], [0.25, "#f4a582"], [0.5, "#fbe7a1"], [0.75, "#a6d96a"], [1.0, "#52b365"]]  # light enough for black labels
+DIVERGING = [[0.0, "#d6604d"], [0.5, "#f7f7f7"], [1.0, "#4d9a5f"]]
+MARK = {"higher": " ▲", "lower": " ▼"}
 
 
-def heatmap_matrix(breakdown: pd.DataFrame, totals: pd.DataFrame, metric: str, total_label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(values, bases): touchpoints as rows (best total first), segment values + total as columns."""
-    values = breakdown.pivot_table(index="touchpoint", columns="segment_value", values=metric, aggfunc="first")
-    bases = breakdown.pivot_table(index="touchpoint", columns="segment_value", values="n", aggfunc="first")
+def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, sort: str = "total") -> dict[str, pd.DataFrame]:
+    """Matrices (touchpoints × segment values + total): value, diff, n, flag — rows sorted."""
+    def pivot(column):
+        return cells.pivot_table(index="touchpoint", columns="segment", values=column, aggfunc="first", dropna=False)
+
+    value, diff, n = pivot("value"), pivot("diff"), pivot("n")
+    flag = cells.pivot(index="touchpoint", columns="segment", values="flag") if len(cells) else pd.DataFrame()
     total = totals.drop_duplicates("touchpoint").set_index("touchpoint")
-    values[total_label] = total[metric]
-    bases[total_label] = total["n"]
-    order = values[total_label].sort_values(ascending=False).index
-    values, bases = values.loc[order], bases.loc[order].fillna(0).astype(int)
-    values.columns.name = bases.columns.name = None
-    return values, bases
+    value[total_label], n[total_label], diff[total_label] = total["value"], total["n"], 0.0
+    flag = flag.reindex(index=value.index, columns=value.columns).astype(object).fillna("")
+    flag[total_label] = ""
+    if sort == "gap":  # the largest tested gap first
+        tested = diff.where(flag.isin(["higher", "lower", "ns"])).drop(columns=total_label)
+        order = tested.abs().max(axis=1).fillna(-1).sort_values(ascending=False).index
+    else:
+        order = value[total_label].sort_values(ascending=False).index
+    out = {"value": value, "diff": diff, "n": n.fillna(0).astype(int), "flag": flag}
+    for key, frame in out.items():
+        frame = frame.loc[order]
+        frame.columns.name = None
+        out[key] = frame
+    return out
 
 
-def segment_heatmap(breakdown: pd.DataFrame, totals: pd.DataFrame, metric: str, segment: str, lang: str = "de") -> go.Figure:
+def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segment: str, lang: str = "de",
+                    mode: str = "absolute", sort: str = "total", swap: bool = False) -> go.Figure:
     label_key, decimals, zrange = METRICS[metric]
     metric_label = t(label_key, lang)
-    values, bases = heatmap_matrix(breakdown, totals, metric, t("total", lang))
-    low = bases.to_numpy() < MIN_BASE
-    z = values.to_numpy(dtype=float)
-    x = [safe(c) for c in values.columns]
-    y = [safe(r) for r in values.index]
-    text = [
-        [("" if np.isnan(v) else fmt_number(v, decimals, lang)) for v in row] for row in z
-    ]
-    custom = np.dstack([bases.to_numpy(), np.where(low, 1, 0)])
-    if zrange is None:
-        finite = z[np.isfinite(z) & ~low] if (np.isfinite(z) & ~low).any() else np.array([0.0, 1.0])
-        zrange = (float(np.floor(finite.min())), float(np.ceil(finite.max())))
-    hover = (
-        "<b>%{y}</b> · %{x}<br>" + metric_label + ": %{z:." + str(decimals if metric != "mean" else 2) + "f}"
-        "<br>n = %{customdata[0]}<extra></extra>"
-    )
+    m = heatmap_table(cells, totals, t("total", lang), sort)
+    shown = m["value"] if mode == "absolute" else m["diff"]
+    z = shown.to_numpy(dtype=float)
+    n = m["n"].to_numpy()
+    flags = m["flag"].to_numpy()
+    low = (n < 30) | (flags == "untested")
+    hidden = flags == "hidden"
+    if mode == "diff":  # the total column shows its value, in a neutral colour
+        z[:, -1] = 0.0
+    shown_text = z.copy()
+    shown_text[:, -1] = m["value"].to_numpy(dtype=float)[:, -1]
+    text = np.array([[("·" if hid else "" if np.isnan(v) else fmt_number(v, decimals, lang, signed=mode == "diff" and j < len(row) - 1)
+                       + MARK.get(f, "")) for j, (v, f, hid) in enumerate(zip(row, frow, hrow))]
+                     for row, frow, hrow in zip(shown_text, flags, hidden)], dtype=object)
+    rows, cols = [safe(r) for r in shown.index], [safe(c) for c in shown.columns]
+    custom = np.dstack([n, m["value"].to_numpy(dtype=float), m["diff"].to_numpy(dtype=float)])
+    if mode == "diff":
+        limit = float(np.nanmax(np.abs(np.where(low | hidden, np.nan, z)))) if np.isfinite(z).any() else 1.0
+        limit = limit if limit > 0 else 1.0
+        colours, zmin, zmax, bar_title = DIVERGING, -limit, limit, t("diff_to_rest", lang)
+    else:
+        colours, bar_title = COLOURS, metric_label
+        if zrange is None:
+            finite = z[np.isfinite(z) & ~low]
+            zrange = (float(np.floor(finite.min())), float(np.ceil(finite.max()))) if len(finite) else (0.0, 1.0)
+        zmin, zmax = zrange
+    if swap:
+        z, text, low, hidden, custom = z.T, text.T, low.T, hidden.T, custom.transpose(1, 0, 2)
+        rows, cols = cols, rows
+    hover = ("<b>%{y}</b> · %{x}<br>" + metric_label + ": %{customdata[1]:." + str(decimals if metric != "mean" else 2)
+             + "f}<br>" + t("diff_to_rest", lang) + ": %{customdata[2]:+." + str(decimals if metric != "mean" else 2)
+             + "f}<br>n = %{customdata[0]}<extra></extra>")
     fig = go.Figure()
-    fig.add_heatmap(
-        z=np.where(low, np.nan, z), x=x, y=y, text=text, texttemplate="%{text}", customdata=custom,
-        colorscale=COLOURS, zmin=zrange[0], zmax=zrange[1], hovertemplate=hover, xgap=2, ygap=2,
-        colorbar={"title": {"text": metric_label, "side": "right"}}, hoverongaps=False,
-    )
-    fig.add_heatmap(
-        z=np.where(low & np.isfinite(z), 1.0, np.nan), x=x, y=y, text=text, texttemplate="%{text}",
-        customdata=custom, colorscale=[[0, GREY], [1, GREY]], showscale=False, hoverongaps=False,
-        hovertemplate=hover.replace("<extra></extra>", " (" + t("low_base", lang) + ")<extra></extra>"),
-        xgap=2, ygap=2, name=t("grey_cells", lang),
-    )
-    title = t("heatmap_title", lang, metric=metric_label, segment=segment)
-    base_layout(fig, title, lang, height=max(380, 30 * len(y) + 160))
-    fig.update_xaxes(title_text=safe(segment), side="bottom")
-    fig.update_yaxes(title_text=t("touchpoint", lang), autorange="reversed", automargin=True)
-    fig.add_annotation(
-        text="▇ " + t("grey_cells", lang), showarrow=False, xref="paper", yref="paper", x=1, y=1.02,
-        xanchor="right", yanchor="bottom", font={"color": "#777", "size": 12},
-    )
+    fig.add_heatmap(z=np.where(low | hidden, np.nan, z), x=cols, y=rows, text=text, texttemplate="%{text}", customdata=custom,
+                    colorscale=colours, zmin=zmin, zmax=zmax, hovertemplate=hover, xgap=2, ygap=2, hoverongaps=False,
+                    colorbar={"title": {"text": bar_title, "side": "right"}})
+    fig.add_heatmap(z=np.where((low | hidden) & ~np.isnan(z) | hidden, 1.0, np.nan), x=cols, y=rows, text=text,
+                    texttemplate="%{text}", customdata=custom, colorscale=[[0, GREY], [1, GREY]], showscale=False,
+                    hoverongaps=False, xgap=2, ygap=2,
+                    hovertemplate=hover.replace("<extra></extra>", " (" + t("low_base", lang) + ")<extra></extra>"))
+    title = t("heatmap_title", lang, metric=metric_label + (" – " + t("diff_to_rest", lang) if mode == "diff" else ""), segment=segment)
+    base_layout(fig, title, lang, height=max(380, 30 * len(rows) + 180))
+    fig.update_xaxes(title_text=safe(segment if not swap else t("touchpoint", lang)), side="bottom")
+    fig.update_yaxes(title_text=t("touchpoint", lang) if not swap else safe(segment), autorange="reversed", automargin=True)
+    fig.add_annotation(text=t("heatmap_legend", lang).replace(" · ", "<br>"), showarrow=False, xref="paper", yref="paper",
+                       x=0, y=1.0, xanchor="left", yanchor="bottom", align="left", font={"color": "#555", "size": 12})
+    fig.update_layout(margin={"t": 130})
     return fig
