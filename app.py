@@ -13,6 +13,8 @@ st.session_state["ctx"] = ctx
 pages = [
     st.Page("pages/overview.py", title=t("page_overview", ctx.lang), icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("pages/heatmap.py", title=t("page_heatmap", ctx.lang), icon=":material/grid_on:", url_path="heatmap"),
+    st.Page("pages/segments.py", title=t("page_segments", ctx.lang), icon=":material/groups:", url_path="segments"),
+    st.Page("pages/tracking.py", title=t("page_tracking", ctx.lang), icon=":material/trending_up:", url_path="tracking"),
     st.Page("pages/drivers.py", title=t("page_drivers", ctx.lang), icon=":material/insights:", url_path="drivers"),
     st.Page("pages/priority.py", title=t("page_priority", ctx.lang), icon=":material/target:", url_path="priority"),
     st.Page("pages/upload.py", title=t("page_upload", ctx.lang), icon=":material/upload_file:", url_path="upload"),

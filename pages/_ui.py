@@ -189,3 +189,20 @@ def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, s
     missing = choice(t("missing_data", lang), ["pairwise", "listwise"], "missing", "pairwise",
                      lambda m: t("missing_" + m, lang), columns[2])
     return outcome, method, missing
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_nps_by_segment(version: str, flt_key: str, segment: str, _flt: Filter):
+    from tpm.metrics.segments import nps_by_segment
+
+    return nps_by_segment(cursor(), _flt, segment)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_trend(version: str, flt_key: str, metric: str, by: str, _flt: Filter):
+    """(NPS per wave, touchpoints per wave, touchpoint totals over all waves)."""
+    from tpm.metrics.segments import total_values
+    from tpm.metrics.trend import nps_trend, touchpoint_trend
+
+    con = cursor()
+    return nps_trend(con, _flt, by), touchpoint_trend(con, _flt, metric, by), total_values(con, _flt, metric)

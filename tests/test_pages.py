@@ -149,3 +149,39 @@ def test_priority_page(app):
     assert table.iloc[0]["Quadrant"] == "Concentrate here"
     app.selectbox(key="q_crosshair").set_value("midpoint").run()
     no_errors(app)
+
+
+def test_segments_page(app):
+    app.query_params["ds"] = ["1"]
+    app.run()
+    app.switch_page("pages/segments.py").run()
+    no_errors(app)
+    assert app.title[0].value == "Segmente"
+    assert len(app.get("plotly_chart")) == 1
+    table = app.dataframe[0].value
+    assert table.iloc[0]["Kontaktpunkt"] == "Lieferung" and table.iloc[0]["Segmentwert"] == "Ost"
+    app.selectbox(key="q_by").set_value("Kundenart").run()
+    no_errors(app)
+
+
+def test_tracking_page(app):
+    app.query_params["lang"] = "en"
+    app.run()
+    app.switch_page("pages/tracking.py").run()
+    no_errors(app)
+    assert app.title[0].value == "Tracking"
+    assert len(app.get("plotly_chart")) == 3  # NPS, touchpoint lines, touchpoint × wave heatmap
+    movers = app.dataframe[0].value
+    assert movers.iloc[0]["Touchpoint"] == "Hotline" and bool(movers.iloc[0]["significant"])
+    assert "Hotline" in app.multiselect(key="trend_tp").value
+    app.selectbox(key="q_waves").set_value("quarter").run()
+    app.selectbox(key="q_metric").set_value("nps").run()
+    no_errors(app)
+
+
+def test_tracking_needs_two_waves(app, db_path):
+    app.query_params["ds"] = ["1"]
+    app.run()
+    app.switch_page("pages/tracking.py").run()
+    no_errors(app)
+    assert len(app.info) == 1 and "zwei Wellen" in app.info[0].value

@@ -31,13 +31,17 @@ DIVERGING = [[0.0, "#d6604d"], [0.5, "#f7f7f7"], [1.0, "#4d9a5f"]]
 MARK = {"higher": " ▲", "lower": " ▼"}
 
 
-def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, sort: str = "total") -> dict[str, pd.DataFrame]:
-    """Matrices (touchpoints × segment values + total): value, diff, n, flag — rows sorted."""
+def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, sort: str = "total",
+                  columns: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Matrices (touchpoints × segment values + total): value, diff, n, flag — rows sorted;
+    ``columns`` fixes the column order (e.g. waves in time order), else alphabetical."""
     def pivot(column):
         return cells.pivot_table(index="touchpoint", columns="segment", values=column, aggfunc="first", dropna=False)
 
     value, diff, n = pivot("value"), pivot("diff"), pivot("n")
     flag = cells.pivot(index="touchpoint", columns="segment", values="flag") if len(cells) else pd.DataFrame()
+    if columns is not None:
+        value, diff, n = (frame.reindex(columns=columns) for frame in (value, diff, n))
     total = totals.drop_duplicates("touchpoint").set_index("touchpoint")
     value[total_label], n[total_label], diff[total_label] = total["value"], total["n"], 0.0
     flag = flag.reindex(index=value.index, columns=value.columns).astype(object).fillna("")
@@ -56,10 +60,12 @@ def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, s
 
 
 def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segment: str, lang: str = "de",
-                    mode: str = "absolute", sort: str = "total", swap: bool = False) -> go.Figure:
+                    mode: str = "absolute", sort: str = "total", swap: bool = False, columns: list[str] | None = None,
+                    title: str | None = None, diff_label: str | None = None, legend: str | None = None) -> go.Figure:
     label_key, decimals, zrange = METRICS[metric]
     metric_label = t(label_key, lang)
-    m = heatmap_table(cells, totals, t("total", lang), sort)
+    m = heatmap_table(cells, totals, t("total", lang), sort, columns)
+    diff_label = diff_label or t("diff_to_rest", lang)
     shown = m["value"] if mode == "absolute" else m["diff"]
     z = shown.to_numpy(dtype=float)
     n = m["n"].to_numpy()
@@ -78,7 +84,7 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
     if mode == "diff":
         limit = float(np.nanmax(np.abs(np.where(low | hidden, np.nan, z)))) if np.isfinite(z).any() else 1.0
         limit = limit if limit > 0 else 1.0
-        colours, zmin, zmax, bar_title = DIVERGING, -limit, limit, t("diff_to_rest", lang)
+        colours, zmin, zmax, bar_title = DIVERGING, -limit, limit, diff_label
     else:
         colours, bar_title = COLOURS, metric_label
         if zrange is None:
@@ -89,7 +95,7 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
         z, text, low, hidden, custom = z.T, text.T, low.T, hidden.T, custom.transpose(1, 0, 2)
         rows, cols = cols, rows
     hover = ("<b>%{y}</b> · %{x}<br>" + metric_label + ": %{customdata[1]:." + str(decimals if metric != "mean" else 2)
-             + "f}<br>" + t("diff_to_rest", lang) + ": %{customdata[2]:+." + str(decimals if metric != "mean" else 2)
+             + "f}<br>" + diff_label + ": %{customdata[2]:+." + str(decimals if metric != "mean" else 2)
              + "f}<br>n = %{customdata[0]}<extra></extra>")
     fig = go.Figure()
     fig.add_heatmap(z=np.where(low | hidden, np.nan, z), x=cols, y=rows, text=text, texttemplate="%{text}", customdata=custom,
@@ -99,11 +105,11 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
                     texttemplate="%{text}", customdata=custom, colorscale=[[0, GREY], [1, GREY]], showscale=False,
                     hoverongaps=False, xgap=2, ygap=2,
                     hovertemplate=hover.replace("<extra></extra>", " (" + t("low_base", lang) + ")<extra></extra>"))
-    title = t("heatmap_title", lang, metric=metric_label + (" – " + t("diff_to_rest", lang) if mode == "diff" else ""), segment=segment)
+    title = title or t("heatmap_title", lang, metric=metric_label + (" – " + diff_label if mode == "diff" else ""), segment=segment)
     base_layout(fig, title, lang, height=max(380, 30 * len(rows) + 180))
     fig.update_xaxes(title_text=safe(segment if not swap else t("touchpoint", lang)), side="bottom")
     fig.update_yaxes(title_text=t("touchpoint", lang) if not swap else safe(segment), autorange="reversed", automargin=True)
-    fig.add_annotation(text=t("heatmap_legend", lang).replace(" · ", "<br>"), showarrow=False, xref="paper", yref="paper",
+    fig.add_annotation(text=(legend or t("heatmap_legend", lang)).replace(" · ", "<br>"), showarrow=False, xref="paper", yref="paper",
                        x=0, y=1.0, xanchor="left", yanchor="bottom", align="left", font={"color": "#555", "size": 12})
     fig.update_layout(margin={"t": 130})
     return fig

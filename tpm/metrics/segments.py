@@ -102,3 +102,38 @@ def total_values(con, flt: Filter, metric: str) -> pd.DataFrame:
     value, _, n = _values(totals, "", metric)
     return pd.DataFrame({"touchpoint": totals["touchpoint"], "scale_min": totals["scale_min"],
                          "scale_max": totals["scale_max"], "n": n.astype(int), "value": value})
+
+
+def nps_by_segment(con, flt: Filter, by: str, anonymity: int = ANONYMITY) -> pd.DataFrame:
+    """NPS per value of segment ``by`` with adjusted-Wald CI, and its difference to the rest
+    (NPS difference z-test, BH across the values): segment, n, value, ci_low, ci_high, diff, p, q, flag."""
+    from tpm.metrics.nps import COUNTS_SQL, nps_from_counts
+
+    cte, params = flt.respondents_cte()
+    frame = con.execute(
+        f"""WITH {cte} SELECT s.value AS segment, {COUNTS_SQL}
+            FROM resp JOIN segments s ON s.dataset_id = resp.dataset_id AND s.resp = resp.resp AND s.segment = ?
+            WHERE resp.nps IS NOT NULL GROUP BY ALL ORDER BY segment""",
+        params + [by],
+    ).df()
+    total = con.execute(f"WITH {cte} SELECT {COUNTS_SQL} FROM resp WHERE nps IS NOT NULL", params).fetchone()
+    det, pas, pro = (frame[c].to_numpy(float) for c in ("detractors", "passives", "promoters"))
+    n = det + pas + pro
+    rest_det, rest_pro, rest_n = total[0] - det, total[2] - pro, sum(total) - n
+    scores = [nps_from_counts(*counts) for counts in zip(det, pas, pro)]
+    _, p = nps_difference(pro, det, n, rest_pro, rest_det, rest_n)
+    hidden = n < anonymity
+    testable = (n >= MIN_TEST) & (rest_n >= MIN_TEST) & ~hidden & np.isfinite(p)
+    p = np.where(testable, p, np.nan)
+    q = benjamini_hochberg(p)
+    value = np.array([s.score for s in scores])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rest = 100 * (rest_pro - rest_det) / rest_n
+    diff = value - rest
+    flag = np.where(hidden, "hidden", np.where(~testable, "untested", np.where(q < ALPHA, np.where(diff > 0, "higher", "lower"), "ns")))
+    return pd.DataFrame({
+        "segment": frame["segment"], "n": n.astype(int), "value": np.where(hidden, np.nan, value),
+        "ci_low": np.where(hidden, np.nan, [s.ci_low for s in scores]),
+        "ci_high": np.where(hidden, np.nan, [s.ci_high for s in scores]),
+        "diff": np.where(hidden, np.nan, diff), "p": p, "q": q, "flag": flag,
+    })

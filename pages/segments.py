@@ -1,0 +1,37 @@
+"""Segments: NPS per segment value with CIs and significance, and where the segment differs most."""
+
+import streamlit as st
+
+from pages._ui import cached_breakdown, cached_nps_by_segment, choice, page_start, segment_names
+from tpm.charts.tracking import nps_by_segment_chart
+from tpm.i18n import t
+
+ctx = page_start("page_segments")
+lang = ctx.lang
+segments = segment_names(ctx)
+if not segments:
+    st.info(t("no_segments", lang))
+    st.stop()
+segment = choice(t("segment", lang), segments, "by", "Region" if "Region" in segments else segments[0])
+
+nps = cached_nps_by_segment(ctx.version, repr(ctx.flt), segment, ctx.flt)
+if nps.empty:
+    st.warning(t("no_match", lang))
+    st.stop()
+st.plotly_chart(nps_by_segment_chart(nps, segment, lang), width="stretch", key="nps_by_segment")
+
+st.subheader(t("segment_differs", lang))
+cells, _ = cached_breakdown(ctx.version, repr(ctx.flt), segment, "score", 5, ctx.flt)
+significant = cells[cells["flag"].isin(["higher", "lower"])].copy()
+if significant.empty:
+    st.info(t("no_differences", lang))
+else:
+    significant = significant.assign(size=significant["diff"].abs()).sort_values("size", ascending=False)
+    table = significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]].rename(columns={
+        "segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
+        "rest": t("rest", lang), "diff": t("diff_to_rest", lang)})
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        t("score_0_100", lang): st.column_config.NumberColumn(format="%.1f"),
+        t("rest", lang): st.column_config.NumberColumn(format="%.1f"),
+        t("diff_to_rest", lang): st.column_config.NumberColumn(format="%+.1f"),
+        "q": st.column_config.NumberColumn(format="%.4f")})

@@ -1,0 +1,47 @@
+"""Tracking: NPS and touchpoints over waves, with CI bands, significant changes and biggest movers."""
+
+import streamlit as st
+
+from pages._ui import cached_trend, choice, page_start
+from tpm.charts.heatmap import METRICS, segment_heatmap
+from tpm.charts.tracking import trend_chart
+from tpm.i18n import t
+from tpm.metrics.trend import WAVE_BY, biggest_movers
+
+ctx = page_start("page_tracking")
+lang = ctx.lang
+c1, c2 = st.columns(2)
+by = choice(t("waves_by", lang), list(WAVE_BY), "waves", "dataset", lambda w: t("waves_" + w, lang), c1)
+metric = choice(t("metric", lang), list(METRICS), "metric", "score", lambda m: t(METRICS[m][0], lang), c2)
+
+nps, trend, totals = cached_trend(ctx.version, repr(ctx.flt), metric, by, ctx.flt)
+if len(nps) < 2:
+    st.info(t("one_wave", lang))
+    st.stop()
+st.plotly_chart(trend_chart(nps, None, t("nps_trend_title", lang), t("nps_axis", lang), lang), width="stretch", key="nps_trend")
+
+movers = biggest_movers(trend)
+names = sorted(trend["touchpoint"].unique())
+default = movers["touchpoint"].drop_duplicates().head(3).tolist()
+wanted = [n for n in st.query_params.get_all("tp") if n in names] or default
+chosen = st.multiselect(t("trend_touchpoints", lang), names, default=wanted, key="trend_tp")
+st.query_params["tp"] = chosen
+metric_label = t(METRICS[metric][0], lang)
+if chosen:
+    st.plotly_chart(trend_chart(trend[trend["touchpoint"].isin(chosen)], "touchpoint",
+                                t("tp_trend_title", lang, metric=metric_label), metric_label, lang), width="stretch", key="tp_trend")
+
+cells = trend.assign(segment=trend["wave"], diff=trend["change"],
+                     flag=[("higher" if c > 0 else "lower") if s else "ns" for c, s in zip(trend["change"].fillna(0), trend["significant"])])
+waves = nps.sort_values("wave_no")["wave"].tolist()
+st.plotly_chart(segment_heatmap(cells, totals, metric, t("wave", lang), lang, columns=waves, diff_label=t("change", lang),
+                                title=t("wave_heatmap_title", lang, metric=metric_label), legend=t("wave_heatmap_legend", lang)),
+                width="stretch", key="wave_heatmap")
+
+st.subheader(t("movers", lang))
+table = movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "significant", "n"]].rename(columns={
+    "touchpoint": t("touchpoint", lang), "from_wave": t("from_wave", lang), "wave": t("to_wave", lang),
+    "value": metric_label, "change": t("change", lang), "significant": t("significant", lang)})
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    metric_label: st.column_config.NumberColumn(format="%.2f"), t("change", lang): st.column_config.NumberColumn(format="%+.2f"),
+    "p": st.column_config.NumberColumn(format="%.4f")})
