@@ -94,12 +94,27 @@ datasets = store.list_datasets(cursor())
 if datasets.empty:
     st.info(t("no_data", lang))
 else:
-    st.dataframe(
-        datasets.rename(columns={"name": t("dataset_name", lang), "wave": t("wave", lang), "source_file": t("source_file", lang),
-                                 "uploaded_at": t("uploaded_at", lang), "respondents": t("respondents", lang),
-                                 "ratings": t("ratings", lang), "touchpoints": t("touchpoints", lang)}),
-        hide_index=True, width="stretch",
+    st.caption(t("datasets_edit_help", lang))
+    edited = st.data_editor(
+        datasets, hide_index=True, width="stretch", key="datasets_editor",
+        disabled=[c for c in datasets.columns if c not in ("name", "wave")],
+        column_config={"id": st.column_config.NumberColumn("id"), "name": st.column_config.TextColumn(t("dataset_name", lang), required=True),
+                       "wave": st.column_config.TextColumn(t("wave", lang), required=True),
+                       "source_file": t("source_file", lang), "uploaded_at": t("uploaded_at", lang),
+                       "respondents": t("respondents", lang), "ratings": t("ratings", lang), "touchpoints": t("touchpoints", lang),
+                       "first_response": t("first_response", lang), "last_response": t("last_response", lang)},
     )
+    changed = edited[(edited["name"] != datasets["name"]) | (edited["wave"] != datasets["wave"])]
+    if st.button(t("save_changes", lang), disabled=changed.empty, key="datasets_save"):
+        try:
+            for row in changed.itertuples():
+                store.rename_dataset(cursor(), int(row.id), row.name, row.wave)
+        except ValueError:
+            st.error(t("name_and_wave_needed", lang))
+        else:
+            st.cache_data.clear()
+            st.session_state["flash"] = [t("saved", lang)]
+            st.rerun()
     with st.expander(t("delete", lang)):
         names = dict(zip(datasets["id"].astype(int), datasets["name"]))
         target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")

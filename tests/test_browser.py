@@ -129,3 +129,26 @@ def test_drivers_and_priority_matrix_render(server, page):
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-priority.png"), full_page=True)
         raise
+
+
+def test_segments_and_tracking_render(server, page):
+    try:
+        page.goto(server + "/segments?ds=1&by=Region")
+        expect(page.get_by_role("heading", name="Segmente")).to_be_visible(timeout=30000)
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
+        expect(page.get_by_text("NPS je Region")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "segments.png"), full_page=True)
+        assert_no_exception(page)
+
+        page.set_viewport_size({"width": 1400, "height": 2600})
+        page.goto(server + "/tracking?lang=en")
+        expect(page.get_by_role("heading", name="Tracking")).to_be_visible(timeout=30000)
+        expect(page.locator(".js-plotly-plot").nth(2)).to_be_visible(timeout=30000)
+        expect(page.get_by_text("NPS over waves")).to_be_visible()
+        expect(page.get_by_text("Biggest movers")).to_be_visible()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "tracking.png"), full_page=True)
+        assert_no_exception(page)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-tracking.png"), full_page=True)
+        raise

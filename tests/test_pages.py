@@ -185,3 +185,18 @@ def test_tracking_needs_two_waves(app, db_path):
     app.switch_page("pages/tracking.py").run()
     no_errors(app)
     assert len(app.info) == 1 and "zwei Wellen" in app.info[0].value
+
+
+def test_wave_labels_are_editable(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    editor = app.data_editor(key="datasets_editor")
+    row = list(editor.value["id"]).index(2)
+    app.session_state["datasets_editor"] = {"edited_rows": {row: {"wave": "Kundenbefragung 2026 Welle 1"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="datasets_save").click().run()
+    no_errors(app)
+    con = store.connect(db_path)
+    waves = dict(con.execute("SELECT id, wave FROM datasets").fetchall())
+    con.close()
+    assert waves[2] == waves[1] == "Kundenbefragung 2026 Welle 1"

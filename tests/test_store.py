@@ -69,3 +69,19 @@ def test_segment_values_and_hostile_names_are_parameters(con):
     store.save_import(con, ingest_bytes("h.xlsx", xlsx_bytes(data)))
     assert store.segment_values(con) == {"Region": sorted([hostile, "Süd"])}
     assert table_counts(con)["ratings"] == 3
+
+
+def test_rename_dataset_and_pool_waves(con):
+    from tpm.metrics import Filter
+    from tpm.metrics.trend import nps_trend
+
+    a = store.save_import(con, ingest_bytes("a.xlsx", xlsx_bytes(rows())), wave="W1")
+    b = store.save_import(con, ingest_bytes("b.xlsx", xlsx_bytes(rows(offset=500))), wave="W2")
+    assert nps_trend(con, Filter())["wave"].tolist() == ["W1", "W2"]
+    v = store.data_version(con)
+    store.rename_dataset(con, b.dataset_id, "B", "W1")
+    assert store.data_version(con) != v
+    pooled = nps_trend(con, Filter())
+    assert pooled["wave"].tolist() == ["W1"] and pooled["n"].tolist() == [80]
+    with pytest.raises(ValueError):
+        store.rename_dataset(con, a.dataset_id, "  ", "W1")

@@ -119,6 +119,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "deleted": ("Datensatz „{name}“ gelöscht.", "Dataset “{name}” deleted."),
     "none": ("keine", "none"),
     "source_file": ("Datei", "File"),
+    "datasets_edit_help": ("Name und Welle sind editierbar; Datensätze mit derselben Welle werden in der Entwicklung zusammengefasst.", "Name and wave are editable; datasets with the same wave are pooled in tracking."),
+    "first_response": ("erste Antwort", "first response"),
+    "last_response": ("letzte Antwort", "last response"),
+    "save_changes": ("Änderungen speichern", "Save changes"),
+    "saved": ("Gespeichert.", "Saved."),
+    "name_and_wave_needed": ("Jeder Datensatz braucht einen Namen und eine Welle.", "Every dataset needs a name and a wave."),
     "uploaded_at": ("Hochgeladen am (UTC)", "Uploaded at (UTC)"),
     "ratings": ("Bewertungen", "Ratings"),
     # key drivers and priority matrix

@@ -166,13 +166,30 @@ def save_import(
 
 
 def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All datasets, oldest first, with their respondent and rating counts."""
+    """All datasets, oldest first, with counts and the period their responses cover."""
     return con.execute(
         """SELECT d.id, d.name, d.wave, d.source_file, d.uploaded_at, d.rows AS respondents,
                   (SELECT count(*) FROM ratings r WHERE r.dataset_id = d.id) AS ratings,
-                  (SELECT count(DISTINCT touchpoint) FROM ratings r WHERE r.dataset_id = d.id) AS touchpoints
+                  (SELECT count(DISTINCT touchpoint) FROM ratings r WHERE r.dataset_id = d.id) AS touchpoints,
+                  (SELECT min(responded_at)::DATE FROM respondents p WHERE p.dataset_id = d.id) AS first_response,
+                  (SELECT max(responded_at)::DATE FROM respondents p WHERE p.dataset_id = d.id) AS last_response
            FROM datasets d ORDER BY d.id"""
     ).df()
+
+
+def rename_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int, name: str, wave: str) -> None:
+    """Set a dataset's name and wave label (both must be non-empty)."""
+    name, wave = (name or "").strip(), (wave or "").strip()
+    if not name or not wave:
+        raise ValueError("a dataset needs a name and a wave label")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("UPDATE datasets SET name = ?, wave = ? WHERE id = ?", [name, wave, int(dataset_id)])
+        _bump_version(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def dataset_ids_by_name(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[int]:
