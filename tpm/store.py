@@ -69,10 +69,33 @@ CREATE TABLE IF NOT EXISTS touchpoints (
     name VARCHAR PRIMARY KEY,
     first_seen TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS touchpoint_aliases (
+    alias VARCHAR PRIMARY KEY,   -- lower-case header spelling from a survey ("telefon-hotline")
+    name VARCHAR NOT NULL        -- the inventory touchpoint it means ("Hotline")
+);
+CREATE SEQUENCE IF NOT EXISTS action_ids START 1;
+CREATE TABLE IF NOT EXISTS actions (
+    id INTEGER PRIMARY KEY DEFAULT nextval('action_ids'),
+    touchpoint VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    problem VARCHAR,
+    owner VARCHAR,
+    due DATE,
+    status VARCHAR NOT NULL,
+    step VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    baseline_wave VARCHAR,
+    baseline_score DOUBLE
+);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
 DATA_TABLES = ("respondents", "ratings", "segments", "comments")
+
+
+def bump_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark the data as changed (cached aggregates are recomputed)."""
+    _bump_version(con)
 
 
 def db_path(cli_value: str | os.PathLike | None = None) -> Path:
@@ -91,8 +114,17 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     return con
 
 
+#: inventory columns added to ``touchpoints`` (the table predates them in older files)
+INVENTORY_COLUMNS = {
+    "phase": "VARCHAR", "channel": "VARCHAR", "contact": "VARCHAR", "department": "VARCHAR", "manager": "VARCHAR",
+    "target": "DOUBLE", "benchmark": "DOUBLE", "moment_of_truth": "BOOLEAN DEFAULT false", "pain_points": "VARCHAR",
+}
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
+    for column, kind in INVENTORY_COLUMNS.items():
+        con.execute(f"ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS {column} {kind}")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
@@ -151,6 +183,12 @@ def save_import(
                 columns = ", ".join(frame.columns)
                 con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
                 con.unregister("incoming")
+        # survey headers that are aliases of an inventory touchpoint take its name
+        con.execute(
+            """UPDATE ratings SET touchpoint = a.name FROM touchpoint_aliases a
+               WHERE ratings.dataset_id = ? AND lower(ratings.touchpoint) = a.alias""",
+            [dataset_id],
+        )
         con.execute(
             """INSERT INTO touchpoints (name, first_seen)
                SELECT DISTINCT touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
