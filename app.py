@@ -17,6 +17,10 @@ pages = [
     st.Page("pages/tracking.py", title=t("page_tracking", ctx.lang), icon=":material/trending_up:", url_path="tracking"),
     st.Page("pages/drivers.py", title=t("page_drivers", ctx.lang), icon=":material/insights:", url_path="drivers"),
     st.Page("pages/priority.py", title=t("page_priority", ctx.lang), icon=":material/target:", url_path="priority"),
+    st.Page("pages/journey.py", title=t("page_journey", ctx.lang), icon=":material/route:", url_path="journey"),
+    st.Page("pages/targets.py", title=t("page_targets", ctx.lang), icon=":material/flag:", url_path="targets"),
+    st.Page("pages/actions.py", title=t("page_actions", ctx.lang), icon=":material/task_alt:", url_path="actions"),
+    st.Page("pages/inventory.py", title=t("page_inventory", ctx.lang), icon=":material/list_alt:", url_path="inventory"),
     st.Page("pages/upload.py", title=t("page_upload", ctx.lang), icon=":material/upload_file:", url_path="upload"),
 ]
 st.navigation(pages, position="sidebar").run()

@@ -89,7 +89,7 @@ def touchpoint_trend(con, flt: Filter, metric: str = "score", by: str = "dataset
     return pd.DataFrame({
         "wave": frame["wave"], "wave_no": frame["wave_no"].astype(int), "touchpoint": frame["touchpoint"],
         "n": n.astype(int), "value": value, "ci_low": low, "ci_high": high, "change": value - prev_value,
-        "p": p, "significant": p < ALPHA,
+        "p": p, "significant": p < ALPHA, "sd": sd,
     })
 
 

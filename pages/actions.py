@@ -1,0 +1,78 @@
+"""Action plan: measures per touchpoint with owner, due date, status, cycle step — and their effect."""
+
+from datetime import date
+
+import streamlit as st
+
+from pages._ui import cursor, page_start, plain
+from tpm import actions, inventory
+from tpm.i18n import t
+
+ctx = page_start("page_actions")
+lang = ctx.lang
+con = cursor()
+for message in st.session_state.pop("actions_flash", []):
+    st.success(message, icon=":material/check_circle:")
+
+with st.expander(t("new_action", lang), expanded=False):
+    with st.form("new_action", clear_on_submit=True):
+        names = inventory.load(con)["name"].tolist()
+        touchpoint = st.selectbox(t("touchpoint", lang), names, key="na_touchpoint")
+        title = st.text_input(t("a_title", lang), key="na_title")
+        problem = st.text_area(t("a_problem", lang), key="na_problem")
+        c1, c2, c3, c4 = st.columns(4)
+        owner = c1.text_input(t("a_owner", lang), key="na_owner")
+        due = c2.date_input(t("a_due", lang), value=None, key="na_due")
+        status = c3.selectbox(t("a_status", lang), actions.STATUSES, format_func=lambda s: t("status_" + s, lang), key="na_status")
+        step = c4.selectbox(t("a_step", lang), actions.STEPS, index=actions.STEPS.index("plan"),
+                            format_func=lambda s: t("step_" + s, lang), key="na_step")
+        if st.form_submit_button(t("create", lang)):
+            try:
+                actions.create(cursor(), touchpoint, title, problem or None, owner or None, due, status, step)
+            except actions.ActionError as exc:
+                st.error(plain(str(exc)))
+            else:
+                st.cache_data.clear()
+                st.session_state["actions_flash"] = [t("created_action", lang)]
+                st.rerun()
+
+plan = actions.plan(con)
+if plan.empty:
+    st.info(t("no_actions", lang))
+    st.stop()
+c1, c2, c3 = st.columns(3)
+owners = c1.multiselect(t("filter_owner", lang), sorted(plan["owner"].dropna().unique()), key="f_owner")
+statuses = c2.multiselect(t("filter_status", lang), actions.STATUSES, format_func=lambda s: t("status_" + s, lang), key="f_status")
+departments = c3.multiselect(t("filter_department", lang), sorted(plan["department"].dropna().unique()), key="f_department")
+shown = plan[(plan["owner"].isin(owners) if owners else True) & (plan["status"].isin(statuses) if statuses else True)
+             & (plan["department"].isin(departments) if departments else True)]
+overdue = int(shown["overdue"].sum())
+if overdue:
+    st.warning(t("overdue_count", lang, n=overdue))
+labels = {"touchpoint": t("touchpoint", lang), "title": t("a_title", lang), "problem": t("a_problem", lang),
+          "owner": t("a_owner", lang), "due": t("a_due", lang), "status": t("a_status", lang), "step": t("a_step", lang),
+          "created_at": t("a_created", lang), "baseline_wave": t("wave", lang), "baseline_score": t("a_baseline", lang),
+          "follow_wave": t("wave", lang) + " ↗", "follow_score": t("a_follow", lang), "change": t("change", lang),
+          "p": "p", "significant": t("significant", lang), "overdue": t("a_overdue", lang), "department": t("f_department", lang)}
+view = shown.assign(status=[t("status_" + s, lang) for s in shown["status"]],
+                    step=[t("step_" + s, lang) if s else "" for s in shown["step"]])
+columns = ["id", "overdue", "touchpoint", "title", "owner", "due", "status", "step", "baseline_wave", "baseline_score",
+           "follow_wave", "follow_score", "change", "significant", "department", "problem", "created_at"]
+table = view[columns].rename(columns=labels)
+st.dataframe(table.style.apply(lambda row: ["background-color: #fde0dc" if row[t("a_overdue", lang)] else "" for _ in row], axis=1),
+             hide_index=True, width="stretch", column_config={
+                 t("a_baseline", lang): st.column_config.NumberColumn(format="%.1f"),
+                 t("a_follow", lang): st.column_config.NumberColumn(format="%.1f"),
+                 t("change", lang): st.column_config.NumberColumn(format="%+.1f")})
+
+c1, c2, c3 = st.columns([1, 1, 2])
+chosen = c1.selectbox("id", shown["id"].tolist(), key="edit_id")
+new_status = c2.selectbox(t("a_status", lang), actions.STATUSES, format_func=lambda s: t("status_" + s, lang), key="edit_status")
+if c3.button(t("save_changes", lang), key="edit_save"):
+    actions.update(cursor(), int(chosen), status=new_status)
+    st.cache_data.clear()
+    st.session_state["actions_flash"] = [t("saved", lang)]
+    st.rerun()
+st.download_button(t("export_excel", lang), actions.to_excel(table, {"sheet": t("page_actions", lang)}),
+                   file_name="massnahmen.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   key="actions_xlsx")

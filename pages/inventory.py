@@ -1,0 +1,60 @@
+"""Touchpoint inventory: classify every touchpoint, set targets, merge spellings; Excel for workshops."""
+
+import streamlit as st
+
+from pages._ui import cursor, page_start, plain
+from tpm import inventory
+from tpm.i18n import t
+
+ctx = page_start("page_inventory")
+lang = ctx.lang
+st.markdown(t("inventory_intro", lang))
+for message in st.session_state.pop("inventory_flash", []):
+    st.success(message, icon=":material/check_circle:")
+
+con = cursor()
+frame = inventory.load(con)
+open_items = int((~frame["classified"]).sum())
+if open_items:
+    st.warning(t("to_classify", lang, n=open_items))
+allowed = inventory.phases(con)
+edited = st.data_editor(
+    frame, key="inventory_editor", hide_index=True, width="stretch", disabled=["name", "classified"],
+    column_config={
+        "name": st.column_config.TextColumn(t("f_name", lang)),
+        "aliases": st.column_config.TextColumn(t("f_aliases", lang)),
+        "phase": st.column_config.SelectboxColumn(t("f_phase", lang), options=allowed),
+        "channel": st.column_config.SelectboxColumn(t("f_channel", lang), options=inventory.CHANNELS),
+        "contact": st.column_config.SelectboxColumn(t("f_contact", lang), options=inventory.CONTACTS),
+        "department": st.column_config.TextColumn(t("f_department", lang)),
+        "manager": st.column_config.TextColumn(t("f_manager", lang)),
+        "target": st.column_config.NumberColumn(t("f_target", lang), min_value=0, max_value=100),
+        "benchmark": st.column_config.NumberColumn(t("f_benchmark", lang), min_value=0, max_value=100),
+        "moment_of_truth": st.column_config.CheckboxColumn(t("f_moment_of_truth", lang)),
+        "pain_points": st.column_config.TextColumn(t("f_pain_points", lang)),
+        "classified": st.column_config.CheckboxColumn(t("f_classified", lang)),
+    },
+)
+
+
+def save(action) -> None:
+    try:
+        merged = action()
+    except inventory.InventoryError as exc:
+        st.error(plain(str(exc)), icon=":material/block:")
+        return
+    st.cache_data.clear()
+    st.session_state["inventory_flash"] = [t("inventory_saved", lang)] + (
+        [t("inventory_merged", lang, names=plain(", ".join(merged)))] if merged else [])
+    st.rerun()
+
+
+if st.button(t("save_changes", lang), type="primary", key="inventory_save"):
+    save(lambda: inventory.save(cursor(), edited.drop(columns=["classified"])))
+
+left, right = st.columns(2)
+left.download_button(t("inventory_export", lang), inventory.to_excel(con), file_name="kontaktpunkte.xlsx",
+                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="inventory_xlsx")
+upload = right.file_uploader(t("inventory_import", lang), type=["xlsx"], key="inventory_upload")
+if upload is not None and right.button(t("inventory_import_button", lang), key="inventory_import"):
+    save(lambda: inventory.from_excel(cursor(), upload.getvalue()))

@@ -1,0 +1,25 @@
+"""Journey map: phases left to right, swimlanes by department or channel, cards coloured against target."""
+
+import streamlit as st
+
+from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, page_start
+from tpm import inventory
+from tpm.charts.journey import emotion_curve_chart, journey_map
+from tpm.i18n import t
+from tpm.journey import LANES, emotion_curve, journey_cards
+
+ctx = page_start("page_journey")
+lang = ctx.lang
+lane = choice(t("lanes_by", lang), list(LANES), "lanes", "department", lambda x: t("lane_" + x, lang))
+con = cursor()
+stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
+drivers, _ = cached_drivers(ctx.version, repr(ctx.flt), "nps", "shapley", "pairwise", 0, ctx.flt)
+order = inventory.phases(con)
+cards = journey_cards(inventory.load(con), stats, order, lane, drivers.table if drivers else None)
+curve = emotion_curve(cards)
+if len(curve):
+    st.plotly_chart(emotion_curve_chart(curve, lang), width="stretch", key="emotion")
+figure = journey_map(cards, order, t("lane_" + lane, lang), lang)
+st.plotly_chart(figure, width="stretch", key="journey")
+st.download_button(t("download_html", lang), figure.to_html(include_plotlyjs="cdn", full_html=True).encode("utf-8"),
+                   file_name="kundenreise.html", mime="text/html", key="journey_html")

@@ -1,0 +1,134 @@
+"""The action plan: measures linked to a touchpoint, with owner, due date, status and the step
+of the management cycle — and whether they worked.
+
+On creation a measure records its *baseline*: the touchpoint's 0–100 score in the latest wave
+then. The follow-up is the score in the latest wave after that one; the change is tested with
+Welch's t-test (:mod:`tpm.metrics.significance`) where both waves have ratings.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import duckdb
+import numpy as np
+import openpyxl
+import pandas as pd
+
+from tpm import store
+from tpm.metrics import Filter
+from tpm.metrics.significance import welch_t
+from tpm.metrics.trend import touchpoint_trend
+from tpm.report.csv_export import neutralise
+
+STATUSES = ("open", "in_progress", "done", "dropped")
+#: the eight steps of the touchpoint management cycle (the seeds)
+STEPS = ("analysis", "documentation", "target", "processes", "plan", "implement", "review", "optimise")
+CLOSED = ("done", "dropped")
+
+
+class ActionError(ValueError):
+    """An invalid measure (names the field)."""
+
+
+def _latest(con, touchpoint: str) -> tuple[str | None, float | None]:
+    trend = touchpoint_trend(con, Filter(), "score")
+    rows = trend[trend["touchpoint"] == touchpoint].sort_values("wave_no")
+    if rows.empty:
+        return None, None
+    last = rows.iloc[-1]
+    return str(last["wave"]), float(last["value"])
+
+
+def _check(touchpoint: str, title: str, status: str, step: str | None, due) -> None:
+    if not (touchpoint or "").strip():
+        raise ActionError("a measure needs a touchpoint")
+    if not (title or "").strip():
+        raise ActionError("a measure needs a title")
+    if status not in STATUSES:
+        raise ActionError(f"status must be one of {', '.join(STATUSES)}")
+    if step is not None and step not in STEPS:
+        raise ActionError(f"step must be one of {', '.join(STEPS)}")
+    if due is not None and not isinstance(due, date):
+        raise ActionError("the due date must be a date")
+
+
+def create(con: duckdb.DuckDBPyConnection, touchpoint: str, title: str, problem: str | None = None, owner: str | None = None,
+           due: date | None = None, status: str = "open", step: str | None = "plan", now: datetime | None = None) -> int:
+    """Store a measure with its baseline (latest wave's score of the touchpoint); returns its id."""
+    _check(touchpoint, title, status, step, due)
+    wave, score = _latest(con, touchpoint)
+    row = con.execute(
+        """INSERT INTO actions (touchpoint, title, problem, owner, due, status, step, created_at, baseline_wave, baseline_score)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+        [touchpoint.strip(), title.strip(), problem, owner, due, status, step, now or datetime.now(), wave, score],
+    ).fetchone()
+    store.bump_version(con)
+    return int(row[0])
+
+
+def update(con: duckdb.DuckDBPyConnection, action_id: int, **fields) -> None:
+    """Change title, problem, owner, due, status or step of a measure."""
+    allowed = {"title", "problem", "owner", "due", "status", "step"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ActionError(f"cannot change {', '.join(sorted(unknown))}")
+    current = con.execute("SELECT touchpoint, title, status, step, due FROM actions WHERE id = ?", [int(action_id)]).fetchone()
+    if current is None:
+        raise ActionError(f"no measure {action_id}")
+    merged = dict(zip(("touchpoint", "title", "status", "step", "due"), current)) | fields
+    _check(merged["touchpoint"], merged["title"], merged["status"], merged["step"], merged["due"])
+    for key, value in fields.items():  # column names come from the allowed set above, values are bound
+        con.execute(f"UPDATE actions SET {key} = ? WHERE id = ?", [value, int(action_id)])
+    store.bump_version(con)
+
+
+def delete(con: duckdb.DuckDBPyConnection, action_id: int) -> None:
+    con.execute("DELETE FROM actions WHERE id = ?", [int(action_id)])
+    store.bump_version(con)
+
+
+def plan(con: duckdb.DuckDBPyConnection, today: date | None = None) -> pd.DataFrame:
+    """All measures with department, overdue flag and follow-up: the touchpoint's score in the latest
+    wave after the baseline wave, the change and its p-value (Welch)."""
+    today = today or date.today()
+    frame = con.execute(
+        """SELECT a.*, t.department FROM actions a LEFT JOIN touchpoints t ON t.name = a.touchpoint ORDER BY a.id"""
+    ).df()
+    if frame.empty:
+        return frame.assign(overdue=pd.Series(dtype=bool), follow_wave=None, follow_score=np.nan, change=np.nan, p=np.nan,
+                            significant=pd.Series(dtype=bool))
+    trend = touchpoint_trend(con, Filter(), "score")
+    follow = []
+    for action in frame.itertuples():
+        rows = trend[trend["touchpoint"] == action.touchpoint].sort_values("wave_no")
+        base = rows[rows["wave"] == action.baseline_wave]
+        later = rows[rows["wave_no"] > base["wave_no"].max()] if len(base) else rows.iloc[0:0]
+        if base.empty or later.empty:
+            follow.append((None, np.nan, np.nan, np.nan))
+            continue
+        b, f = base.iloc[-1], later.iloc[-1]
+        _, _, p = welch_t(f["value"], f["sd"], f["n"], b["value"], b["sd"], b["n"])
+        follow.append((f["wave"], float(f["value"]), float(f["value"] - action.baseline_score), float(p)))
+    frame[["follow_wave", "follow_score", "change", "p"]] = pd.DataFrame(follow, index=frame.index)
+    frame["significant"] = frame["p"] < 0.05
+    due = pd.to_datetime(frame["due"]).dt.date
+    frame["overdue"] = due.notna() & (due < today) & ~frame["status"].isin(CLOSED)
+    return frame
+
+
+def to_excel(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> bytes:
+    """The action plan as .xlsx (text neutralised against formula injection)."""
+    labels = labels or {}
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = labels.get("sheet", "Maßnahmen")
+    ws.append([labels.get(c, c) for c in frame.columns])
+    for record in frame.itertuples(index=False):
+        ws.append([None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else
+                   neutralise(v) if isinstance(v, str) else (v.item() if hasattr(v, "item") else v) for v in record])
+    ws.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
