@@ -1,7 +1,6 @@
 """Action plan: measures per touchpoint with owner, due date, status, cycle step — and their effect."""
 
-from datetime import date
-
+import pandas as pd
 import streamlit as st
 
 from pages._ui import cursor, page_start, plain
@@ -41,11 +40,17 @@ if plan.empty:
     st.info(t("no_actions", lang))
     st.stop()
 c1, c2, c3 = st.columns(3)
-owners = c1.multiselect(t("filter_owner", lang), sorted(plan["owner"].dropna().unique()), key="f_owner")
-statuses = c2.multiselect(t("filter_status", lang), actions.STATUSES, format_func=lambda s: t("status_" + s, lang), key="f_status")
-departments = c3.multiselect(t("filter_department", lang), sorted(plan["department"].dropna().unique()), key="f_department")
-shown = plan[(plan["owner"].isin(owners) if owners else True) & (plan["status"].isin(statuses) if statuses else True)
-             & (plan["department"].isin(departments) if departments else True)]
+everyone = t("segment_filter_help", lang)
+owners = c1.multiselect(t("filter_owner", lang), sorted(plan["owner"].dropna().unique()), key="f_owner", placeholder=everyone)
+statuses = c2.multiselect(t("filter_status", lang), actions.STATUSES, format_func=lambda s: t("status_" + s, lang), key="f_status",
+                          placeholder=everyone)
+departments = c3.multiselect(t("filter_department", lang), sorted(plan["department"].dropna().unique()), key="f_department",
+                             placeholder=everyone)
+keep = pd.Series(True, index=plan.index)
+for column, chosen in (("owner", owners), ("status", statuses), ("department", departments)):
+    if chosen:
+        keep &= plan[column].isin(chosen)
+shown = plan[keep]
 overdue = int(shown["overdue"].sum())
 if overdue:
     st.warning(t("overdue_count", lang, n=overdue))
@@ -55,9 +60,10 @@ labels = {"touchpoint": t("touchpoint", lang), "title": t("a_title", lang), "pro
           "follow_wave": t("wave", lang) + " ↗", "follow_score": t("a_follow", lang), "change": t("change", lang),
           "p": "p", "significant": t("significant", lang), "overdue": t("a_overdue", lang), "department": t("f_department", lang)}
 view = shown.assign(status=[t("status_" + s, lang) for s in shown["status"]],
-                    step=[t("step_" + s, lang) if s else "" for s in shown["step"]])
-columns = ["id", "overdue", "touchpoint", "title", "owner", "due", "status", "step", "baseline_wave", "baseline_score",
-           "follow_wave", "follow_score", "change", "significant", "department", "problem", "created_at"]
+                    step=[t("step_" + s, lang) if s else "" for s in shown["step"]],
+                    due=pd.to_datetime(shown["due"]).dt.date, created_at=pd.to_datetime(shown["created_at"]).dt.date)
+columns = ["id", "touchpoint", "title", "status", "due", "overdue", "baseline_score", "follow_score", "change", "significant",
+           "owner", "department", "step", "baseline_wave", "follow_wave", "problem", "created_at"]
 table = view[columns].rename(columns=labels)
 st.dataframe(table.style.apply(lambda row: ["background-color: #fde0dc" if row[t("a_overdue", lang)] else "" for _ in row], axis=1),
              hide_index=True, width="stretch", column_config={

@@ -152,3 +152,26 @@ def test_segments_and_tracking_render(server, page):
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-tracking.png"), full_page=True)
         raise
+
+
+def test_journey_inventory_targets_actions_render(server, page):
+    try:
+        page.set_viewport_size({"width": 1400, "height": 2000})
+        page.goto(server + "/journey")
+        expect(page.get_by_role("heading", name="Kundenreise").first).to_be_visible(timeout=30000)
+        expect(page.locator(".js-plotly-plot").nth(1)).to_be_visible(timeout=30000)
+        expect(page.locator(".js-plotly-plot").get_by_text("Emotionskurve")).to_be_visible()
+        expect(page.locator(".js-plotly-plot").get_by_text("Fulfillment")).to_be_visible()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "journey.png"), full_page=True)
+        assert_no_exception(page)
+        for path, heading in (("/inventory", "Kontaktpunkte"), ("/targets", "Soll–Ist"), ("/actions", "Maßnahmen")):
+            page.goto(server + path)
+            expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=30000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ARTIFACTS / f"{path.strip('/')}.png"), full_page=True)
+            assert_no_exception(page)
+        expect(page.get_by_text("Callcenter-Schulung und Rückrufservice")).to_be_attached()  # grid cells are drawn on a canvas
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-journey.png"), full_page=True)
+        raise

@@ -200,3 +200,63 @@ def test_wave_labels_are_editable(app, db_path):
     waves = dict(con.execute("SELECT id, wave FROM datasets").fetchall())
     con.close()
     assert waves[2] == waves[1] == "Kundenbefragung 2026 Welle 1"
+
+
+def test_inventory_page_edit_and_alias(app, db_path):
+    app.run()
+    app.switch_page("pages/inventory.py").run()
+    no_errors(app)
+    editor = app.data_editor(key="inventory_editor")
+    names = list(editor.value["name"])
+    assert len(names) == 16 and not app.warning  # the sample inventory is fully classified
+    row = names.index("Chat")
+    app.session_state["inventory_editor"] = {"edited_rows": {row: {"target": 72, "pain_points": "Antwortzeit"}},
+                                             "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="inventory_save").click().run()
+    no_errors(app)
+    con = store.connect(db_path)
+    assert con.execute("SELECT target, pain_points FROM touchpoints WHERE name = 'Chat'").fetchone() == (72.0, "Antwortzeit")
+    con.close()
+    assert len(app.get("download_button")) == 1
+
+
+def test_inventory_page_refuses_bad_target(app, db_path):
+    app.run()
+    app.switch_page("pages/inventory.py").run()
+    names = list(app.data_editor(key="inventory_editor").value["name"])
+    app.session_state["inventory_editor"] = {"edited_rows": {names.index("Chat"): {"phase": "Irgendwann"}},
+                                             "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="inventory_save").click().run()
+    assert not app.exception and len(app.error) == 1 and "Chat" in app.error[0].value
+
+
+def test_journey_and_targets_pages(app):
+    app.run()
+    app.switch_page("pages/journey.py").run()
+    no_errors(app)
+    assert len(app.get("plotly_chart")) == 2  # emotion curve + map
+    app.selectbox(key="q_lanes").set_value("channel").run()
+    no_errors(app)
+    app.switch_page("pages/targets.py").run()
+    no_errors(app)
+    table = app.dataframe[0].value
+    assert table.iloc[0]["Kontaktpunkt"] in ("Hotline", "Lieferung")  # largest gaps that matter most
+
+
+def test_actions_page_create_and_filter(app, db_path):
+    app.run()
+    app.switch_page("pages/actions.py").run()
+    no_errors(app)
+    assert len(app.dataframe[0].value) == 4
+    app.selectbox(key="na_touchpoint").set_value("Chat")
+    app.text_input(key="na_title").input("Chatbot-Antworten überarbeiten")
+    app.text_input(key="na_owner").input("Aylin Demir")
+    app.button[0].click()  # the form's submit button
+    app.run()
+    no_errors(app)
+    assert len(app.dataframe[0].value) == 5
+    app.multiselect(key="f_owner").set_value(["Aylin Demir"]).run()
+    assert len(app.dataframe[0].value) == 3
+    assert len(app.get("download_button")) == 1

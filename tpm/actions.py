@@ -32,9 +32,14 @@ class ActionError(ValueError):
     """An invalid measure (names the field)."""
 
 
-def _latest(con, touchpoint: str) -> tuple[str | None, float | None]:
+def _baseline(con, touchpoint: str, wave: str | None = None) -> tuple[str | None, float | None]:
+    """The touchpoint's score in ``wave`` (default: the latest wave with ratings of it)."""
     trend = touchpoint_trend(con, Filter(), "score")
     rows = trend[trend["touchpoint"] == touchpoint].sort_values("wave_no")
+    if wave is not None:
+        rows = rows[rows["wave"] == wave]
+        if rows.empty:
+            raise ActionError(f"'{touchpoint}' has no ratings in wave '{wave}'")
     if rows.empty:
         return None, None
     last = rows.iloc[-1]
@@ -55,10 +60,12 @@ def _check(touchpoint: str, title: str, status: str, step: str | None, due) -> N
 
 
 def create(con: duckdb.DuckDBPyConnection, touchpoint: str, title: str, problem: str | None = None, owner: str | None = None,
-           due: date | None = None, status: str = "open", step: str | None = "plan", now: datetime | None = None) -> int:
-    """Store a measure with its baseline (latest wave's score of the touchpoint); returns its id."""
+           due: date | None = None, status: str = "open", step: str | None = "plan", now: datetime | None = None,
+           baseline_wave: str | None = None) -> int:
+    """Store a measure with its baseline (the touchpoint's score in the latest wave, or in
+    ``baseline_wave`` for a measure recorded after the fact); returns its id."""
     _check(touchpoint, title, status, step, due)
-    wave, score = _latest(con, touchpoint)
+    wave, score = _baseline(con, touchpoint, baseline_wave)
     row = con.execute(
         """INSERT INTO actions (touchpoint, title, problem, owner, due, status, step, created_at, baseline_wave, baseline_score)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
@@ -113,8 +120,8 @@ def plan(con: duckdb.DuckDBPyConnection, today: date | None = None) -> pd.DataFr
         follow.append((f["wave"], float(f["value"]), float(f["value"] - action.baseline_score), float(p)))
     frame[["follow_wave", "follow_score", "change", "p"]] = pd.DataFrame(follow, index=frame.index)
     frame["significant"] = frame["p"] < 0.05
-    due = pd.to_datetime(frame["due"]).dt.date
-    frame["overdue"] = due.notna() & (due < today) & ~frame["status"].isin(CLOSED)
+    due = pd.to_datetime(frame["due"])
+    frame["overdue"] = due.notna() & (due < pd.Timestamp(today)) & ~frame["status"].isin(CLOSED)
     return frame
 
 

@@ -18,13 +18,11 @@ def _card_text(card, lang: str) -> str:
     marks = ("★ " if card.moment_of_truth else "") + ("⚠ " if isinstance(card.pain_points, str) and card.pain_points else "")
     line1 = f"<b>{marks}{safe(card.name)}</b>"
     if np.isnan(card.score):
-        line2 = t("no_ratings", lang)
-    else:
-        target = f" / {t('target_short', lang)} {fmt_number(card.target, 0, lang)}" if card.against_target else ""
-        line2 = f"{fmt_number(card.score, 0, lang)}{target} · n={fmt_number(card.n, 0, lang)}"
-    if not np.isnan(card.importance):
-        line2 += f" · ◆ {fmt_number(card.importance, 0, lang)} %"
-    return f"{line1}<br>{line2}"
+        return f"{line1}<br>{t('no_ratings', lang)}"
+    target = f" ({t('target_short', lang)} {fmt_number(card.target, 0, lang)})" if card.against_target else ""
+    line2 = f"<b>{fmt_number(card.score, 0, lang)}</b>{target}"
+    line3 = f"n={fmt_number(card.n, 0, lang)}" + (f" · ◆ {fmt_number(card.importance, 0, lang)} %" if not np.isnan(card.importance) else "")
+    return f"{line1}<br>{line2}<br>{line3}"
 
 
 def journey_map(cards: pd.DataFrame, phase_order: list[str], lane_title: str, lang: str = "de") -> go.Figure:
@@ -51,12 +49,12 @@ def journey_map(cards: pd.DataFrame, phase_order: list[str], lane_title: str, la
         fig.add_shape(type="rect", x0=x - CARD_W / 2, x1=x + CARD_W / 2, y0=y - CARD_H / 2, y1=y + CARD_H / 2,
                       fillcolor=STATUS_FILL[card.status],
                       line={"color": STATUS_LINE[card.status], "width": 2.5 if card.moment_of_truth else 1})
-        fig.add_annotation(x=x, y=y, text=_card_text(card, lang), showarrow=False, font={"size": 11})
+        fig.add_annotation(x=x, y=y, text=_card_text(card, lang), showarrow=False, font={"size": 11, "color": "#222"})
     fig.add_scatter(  # invisible points carry the hover (pain-point notes)
         x=[x for _, x, _ in placed], y=[y for _, _, y in placed], mode="markers", marker={"size": 40, "opacity": 0},
         hovertext=[f"<b>{safe(c.name)}</b><br>{safe(c.pain_points) if isinstance(c.pain_points, str) else ''}" for c, _, _ in placed],
         hoverinfo="text", showlegend=False)
-    base_layout(fig, t("journey_title", lang), lang, height=max(360, int(top * 78) + 160))
+    base_layout(fig, t("journey_title", lang), lang, height=max(360, int(top * 84) + 160))
     fig.update_xaxes(tickvals=list(range(len(phases))), ticktext=[f"<b>{safe(p)}</b>" for p in phases], side="top",
                      range=[-0.5, len(phases) - 0.5], showgrid=False, zeroline=False)
     fig.update_yaxes(tickvals=lane_centres, ticktext=[safe(lane) for lane in lanes], range=[-top - 0.05, 0.05],

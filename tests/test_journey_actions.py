@@ -1,0 +1,130 @@
+"""Journey map as data, targets, and measures with baseline and follow-up (against hand-computed values)."""
+
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from conftest import xlsx_bytes
+from tpm import actions, inventory, store
+from tpm.charts.journey import journey_map
+from tpm.ingest import ingest_bytes
+from tpm.journey import emotion_curve, journey_cards
+from tpm.metrics import Filter
+from tpm.metrics.satisfaction import touchpoint_stats
+
+PHASES = ["Vorkauf", "Kauf", "Service"]
+
+
+def small_inventory():
+    return pd.DataFrame([
+        {"name": "Website", "phase": "Vorkauf", "department": "Marketing", "channel": "online", "target": 60.0, "benchmark": 80.0,
+         "moment_of_truth": True, "pain_points": None, "aliases": ""},
+        {"name": "Filiale", "phase": "Kauf", "department": "Vertrieb", "channel": "offline", "target": 90.0, "benchmark": 95.0,
+         "moment_of_truth": False, "pain_points": "Wartezeit", "aliases": ""},
+        {"name": "Hotline", "phase": "Service", "department": "Service", "channel": "offline", "target": np.nan, "benchmark": np.nan,
+         "moment_of_truth": False, "pain_points": None, "aliases": ""},
+        {"name": "Chat", "phase": "Service", "department": "Service", "channel": "online", "target": np.nan, "benchmark": np.nan,
+         "moment_of_truth": False, "pain_points": None, "aliases": ""},
+        {"name": "Messe", "phase": None, "department": None, "channel": None, "target": np.nan, "benchmark": np.nan,
+         "moment_of_truth": False, "pain_points": None, "aliases": ""},
+    ])
+
+
+def small_stats():
+    return pd.DataFrame({"touchpoint": ["Website", "Filiale", "Hotline", "Chat"], "score_0_100": [70.0, 80.0, 50.0, 66.0],
+                         "n": [100, 50, 80, 40]})
+
+
+def test_cards_per_phase_and_lane_with_status():
+    cards = journey_cards(small_inventory(), small_stats(), PHASES, "department")
+    by = cards.set_index("name")
+    assert by.loc["Website", ["phase", "lane", "status"]].tolist() == ["Vorkauf", "Marketing", "above"]  # 70 ≥ target 60
+    assert by.loc["Filiale", "status"] == "below"  # 80 < target 90
+    # no target: against the mean of the cards (66.5): Hotline below, Chat below, mean
+    assert by.loc["Hotline", "status"] == "below" and by.loc["Chat", "status"] == "below"
+    assert by.loc["Messe", ["phase", "lane", "status"]].tolist() == ["—", "—", "no_data"]
+    assert cards.groupby("phase").size().to_dict() == {"Vorkauf": 1, "Kauf": 1, "Service": 2, "—": 1}
+    by_channel = journey_cards(small_inventory(), small_stats(), PHASES, "channel").set_index("name")
+    assert by_channel.loc["Chat", "lane"] == "online"
+
+
+def test_emotion_curve_is_the_mean_per_phase():
+    curve = emotion_curve(journey_cards(small_inventory(), small_stats(), PHASES))
+    assert curve["phase"].tolist() == PHASES
+    assert curve["score"].tolist() == [70.0, 80.0, 58.0]
+
+
+def test_map_figure_has_one_card_per_touchpoint():
+    cards = journey_cards(small_inventory(), small_stats(), PHASES)
+    fig = journey_map(cards, PHASES, "Abteilung", "de")
+    texts = [a.text for a in fig.layout.annotations]
+    for name in ["Website", "Filiale", "Hotline", "Chat", "Messe"]:
+        assert sum(name in (text or "") for text in texts) == 1
+    assert any("★" in text and "Website" in text for text in texts)
+    assert any("⚠" in text and "Filiale" in text for text in texts)
+    assert list(fig.layout.xaxis.ticktext) == ["<b>Vorkauf</b>", "<b>Kauf</b>", "<b>Service</b>", "<b>—</b>"]
+
+
+def store_wave(con, name, hotline, offset):
+    rows = [["ID", "Hotline (1-10)", "Website"]] + [[i + offset, hotline(i), (i % 10) + 1] for i in range(60)]
+    return store.save_import(con, ingest_bytes(f"{name}.xlsx", xlsx_bytes(rows)), name=name, wave=name)
+
+
+def test_action_baseline_and_follow_up(con):
+    store_wave(con, "W1", lambda i: (i % 5) + 1, 0)        # Hotline 1..5
+    action = actions.create(con, "Hotline", "Rückrufservice", "Wartezeit", "Aylin", date(2026, 3, 1), "in_progress", "implement",
+                            now=datetime(2026, 1, 15))
+    store_wave(con, "W2", lambda i: (i % 5) + 5, 100)      # Hotline 5..9
+    plan = actions.plan(con, today=date(2026, 4, 1)).set_index("id")
+    row = plan.loc[action]
+    before = np.array([(i % 5) + 1 for i in range(60)], dtype=float)
+    after = np.array([(i % 5) + 5 for i in range(60)], dtype=float)
+    assert row.baseline_wave == "W1" and row.baseline_score == pytest.approx((before.mean() - 1) / 9 * 100)
+    assert row.follow_wave == "W2" and row.follow_score == pytest.approx((after.mean() - 1) / 9 * 100)
+    assert row.change == pytest.approx((after.mean() - before.mean()) / 9 * 100)
+    assert row.p == pytest.approx(stats.ttest_ind(after, before, equal_var=False).pvalue)
+    assert bool(row.significant) and bool(row.overdue)  # due 1 March, still in progress on 1 April
+    actions.update(con, action, status="done")
+    assert not actions.plan(con, today=date(2026, 4, 1)).set_index("id").loc[action, "overdue"]
+
+
+def test_action_without_later_wave_and_bad_input(con):
+    store_wave(con, "W1", lambda i: (i % 5) + 1, 0)
+    action = actions.create(con, "Hotline", "Schulung")
+    row = actions.plan(con).set_index("id").loc[action]
+    assert row.follow_wave is None and np.isnan(row.change)
+    with pytest.raises(actions.ActionError, match="title"):
+        actions.create(con, "Hotline", "  ")
+    with pytest.raises(actions.ActionError, match="status"):
+        actions.update(con, action, status="vielleicht")
+    with pytest.raises(actions.ActionError, match="cannot change"):
+        actions.update(con, action, touchpoint="Website")
+    with pytest.raises(actions.ActionError, match="no ratings in wave"):
+        actions.create(con, "Hotline", "Alt", baseline_wave="W9")
+
+
+def test_excel_export_neutralises_text(con):
+    frame = pd.DataFrame({"Titel": ["=HYPERLINK(\"x\")", "Schulung"], "Score": [50.0, np.nan]})
+    import io
+
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(actions.to_excel(frame))).active
+    assert ws["A2"].value == "'=HYPERLINK(\"x\")" and ws["A2"].data_type == "s"
+    assert ws["B2"].value == 50.0 and ws["B3"].value is None
+
+
+def test_seeded_demo_shows_a_measure_that_worked(tmp_path):
+    from tpm.seed import seed_if_empty
+
+    con = store.connect(tmp_path / "demo.duckdb")
+    seed_if_empty(con)
+    inv = inventory.load(con)
+    assert inv["classified"].all() and len(inv) == 16
+    plan = actions.plan(con).set_index("touchpoint")
+    hotline = plan.loc["Hotline"]
+    assert hotline.baseline_wave.endswith("Welle 1") and hotline.change > 8 and bool(hotline.significant)
+    con.close()
