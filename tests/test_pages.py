@@ -82,7 +82,7 @@ def test_upload_detect_correct_and_import(app, db_path):
     assert dict(zip(mapping["column"], mapping["name"]))["Filiale (1-5)"] == "Filiale"
     # the analyst renames a touchpoint before importing
     row = list(mapping["column"]).index("Hotline (1-5)")
-    app.session_state[editor.key] = {"edited_rows": {row: {"name": "Telefon-Hotline"}}, "added_rows": [], "deleted_rows": []}
+    app.session_state[editor.key] = {"edited_rows": {row: {"name": "Service-Hotline"}}, "added_rows": [], "deleted_rows": []}
     app.run()
     app.button(key="upload_import").click().run()
     no_errors(app)
@@ -90,7 +90,7 @@ def test_upload_detect_correct_and_import(app, db_path):
     con = store.connect(db_path)
     names = {r[0] for r in con.execute("SELECT DISTINCT touchpoint FROM ratings WHERE dataset_id = (SELECT max(id) FROM datasets)").fetchall()}
     con.close()
-    assert names == {"Filiale", "Telefon-Hotline"}
+    assert names == {"Filiale", "Service-Hotline"}
 
 
 def test_upload_bad_file_shows_message_and_writes_nothing(app, db_path):
