@@ -153,6 +153,17 @@ def segment_names(ctx: Context) -> list[str]:
     return list(store.segment_values(cursor(), list(ctx.flt.datasets)))
 
 
+def segment_choice(ctx: Context, container=st) -> str:
+    """The segment to break down by (in the URL as ``by``); stops the page if the data has none."""
+    from tpm.i18n import t
+
+    segments = segment_names(ctx)
+    if not segments:
+        st.info(t("no_segments", ctx.lang))
+        st.stop()
+    return choice(t("segment", ctx.lang), segments, "by", "Region" if "Region" in segments else segments[0], container=container)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, bootstrap: int, _flt: Filter):
     """Key drivers, or the reason there are none (a message for the page)."""

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, choice, page_start, segment_names
+from pages._ui import cached_breakdown, choice, page_start, segment_choice
 from tpm.charts.heatmap import METRICS, MODES, SORTS, segment_heatmap
 from tpm.i18n import t
 from tpm.report.csv_export import to_safe_csv
@@ -11,13 +11,8 @@ ANONYMITY = 5
 
 ctx = page_start("page_heatmap")
 lang = ctx.lang
-segments = segment_names(ctx)
-if not segments:
-    st.info(t("no_segments", lang))
-    st.stop()
-
 c1, c2, c3, c4 = st.columns([3, 3, 3, 2])
-segment = choice(t("segment", lang), segments, "by", "Region" if "Region" in segments else segments[0], container=c1)
+segment = segment_choice(ctx, c1)
 metric = choice(t("metric", lang), list(METRICS), "metric", "score", lambda m: t(METRICS[m][0], lang), c2)
 mode = choice(t("colour_mode", lang), list(MODES), "mode", "absolute", lambda m: t("mode_" + m, lang), c3)
 sort = choice(t("sort_rows", lang), list(SORTS), "sort", "total", lambda s: t("sort_" + s, lang), c4)

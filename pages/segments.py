@@ -2,17 +2,13 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, cached_nps_by_segment, choice, page_start, segment_names
+from pages._ui import cached_breakdown, cached_nps_by_segment, page_start, segment_choice
 from tpm.charts.tracking import nps_by_segment_chart
 from tpm.i18n import t
 
 ctx = page_start("page_segments")
 lang = ctx.lang
-segments = segment_names(ctx)
-if not segments:
-    st.info(t("no_segments", lang))
-    st.stop()
-segment = choice(t("segment", lang), segments, "by", "Region" if "Region" in segments else segments[0])
+segment = segment_choice(ctx)
 
 nps = cached_nps_by_segment(ctx.version, repr(ctx.flt), segment, ctx.flt)
 if nps.empty:
