@@ -52,6 +52,11 @@ def save(action) -> None:
 if st.button(t("save_changes", lang), type="primary", key="inventory_save"):
     save(lambda: inventory.save(cursor(), edited.drop(columns=["classified"])))
 
+with st.expander(t("phases_edit", lang)):
+    text = st.text_input(t("phases_label", lang), value=", ".join(allowed), key="phases_text")
+    if st.button(t("save_changes", lang), key="phases_save"):
+        save(lambda: inventory.set_phases(cursor(), text.split(",")) or [])
+
 left, right = st.columns(2)
 left.download_button(t("inventory_export", lang), inventory.to_excel(con), file_name="kontaktpunkte.xlsx",
                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="inventory_xlsx")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages._ui import page_start, cached_drivers, cached_touchpoints, choice, driver_settings, plain
+from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain
+from tpm import inventory
 from tpm.charts.drivers import priority_chart
 from tpm.i18n import fmt_number, t
 from tpm.metrics.priority import CROSSHAIRS, priority_matrix
@@ -20,7 +21,12 @@ if result is None:
     st.warning(t("no_drivers", lang, error=plain(error)))
     st.stop()
 stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
-matrix, x_line, y_line = priority_matrix(stats, result.table, crosshair)
+targets = inventory.load(cursor()).set_index("name")["target"].dropna()
+try:
+    matrix, x_line, y_line = priority_matrix(stats, result.table, crosshair, targets)
+except ValueError:
+    st.info(t("no_targets", lang))
+    st.stop()
 
 first = matrix.loc[matrix["quadrant"] == "concentrate", "touchpoint"].tolist()
 if first:

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages._ui import cached_trend, choice, page_start
+from pages._ui import cached_trend, choice, cursor, page_start
+from tpm import inventory
 from tpm.charts.heatmap import METRICS, segment_heatmap
 from tpm.charts.tracking import trend_chart
 from tpm.i18n import t
@@ -28,8 +29,11 @@ chosen = st.multiselect(t("trend_touchpoints", lang), names, default=wanted, key
 st.query_params["tp"] = chosen
 metric_label = t(METRICS[metric][0], lang)
 if chosen:
+    # targets live on the 0–100 score, so they are drawn for that metric only
+    targets = inventory.load(cursor()).set_index("name")["target"].dropna().to_dict() if metric == "score" else None
     st.plotly_chart(trend_chart(trend[trend["touchpoint"].isin(chosen)], "touchpoint",
-                                t("tp_trend_title", lang, metric=metric_label), metric_label, lang), width="stretch", key="tp_trend")
+                                t("tp_trend_title", lang, metric=metric_label), metric_label, lang, targets=targets),
+                    width="stretch", key="tp_trend")
 
 cells = trend.assign(segment=trend["wave"], diff=trend["change"],
                      flag=[("higher" if c > 0 else "lower") if s else "ns" for c, s in zip(trend["change"].fillna(0), trend["significant"])])

@@ -93,3 +93,11 @@ def test_excel_round_trip_for_a_workshop(con):
     assert exported.set_index("name").loc["Website", "pain_points"] == "'=HYPERLINK(\"http://x\",\"y\")"  # text, not a formula
     with pytest.raises(inventory.InventoryError, match="cannot be read"):
         inventory.from_excel(con, b"not a workbook")
+
+
+def test_phases_are_configurable(con):
+    assert inventory.phases(con) == inventory.DEFAULT_PHASES
+    inventory.set_phases(con, ["Aufmerksamkeit", " Kauf ", "Service"])
+    assert inventory.phases(con) == ["Aufmerksamkeit", "Kauf", "Service"]
+    with pytest.raises(inventory.InventoryError):
+        inventory.set_phases(con, ["Kauf", "Kauf"])

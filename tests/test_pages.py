@@ -149,6 +149,9 @@ def test_priority_page(app):
     assert table.iloc[0]["Quadrant"] == "Concentrate here"
     app.selectbox(key="q_crosshair").set_value("midpoint").run()
     no_errors(app)
+    app.selectbox(key="q_crosshair").set_value("target").run()
+    no_errors(app)
+    assert len(app.get("plotly_chart")) == 1
 
 
 def test_segments_page(app):

@@ -75,3 +75,17 @@ def test_csv_export_neutralises_formulas():
     back = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig")
     assert back["Kontaktpunkt"].tolist() == ["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'@SUM(A1)", "Hotline", "'-2"]
     assert back["Wert"].tolist() == [1.5, 2.0, -3.0, 4.0, 5.0]  # numbers stay numbers
+
+
+def test_target_crosshair_uses_each_touchpoints_own_target():
+    s = stats([("A", 70, 100), ("B", 80, 200), ("C", 60, 50)])
+    d = drivers([("A", 50), ("B", 40), ("C", 10)])  # mean importance 33.3
+    targets = pd.Series({"A": 75.0, "B": 70.0})  # C has none: it is held to the mean target 72.5
+    matrix, x, y = priority_matrix(s, d, crosshair="target", targets=targets)
+    assert x == 72.5
+    q = dict(zip(matrix.touchpoint, matrix.quadrant))
+    assert q["A"] == "concentrate"   # important, 70 < own target 75 (although above the mean score)
+    assert q["B"] == "keep_up"       # 80 ≥ 70
+    assert q["C"] == "low_priority"  # 60 < 72.5
+    with pytest.raises(ValueError, match="no touchpoint has a target"):
+        priority_matrix(s, d, crosshair="target", targets=pd.Series(dtype=float))

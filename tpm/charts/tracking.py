@@ -39,8 +39,9 @@ def nps_by_segment_chart(frame: pd.DataFrame, segment: str, lang: str = "de") ->
 
 
 def trend_chart(frame: pd.DataFrame, series: str | None, title: str, y_title: str, lang: str = "de",
-                y_range: tuple[float, float] | None = None) -> go.Figure:
-    """Lines over waves with shaded 95 % CI bands; ▲/▼ where the change to the previous wave is significant.
+                y_range: tuple[float, float] | None = None, targets: dict[str, float] | None = None) -> go.Figure:
+    """Lines over waves with shaded 95 % CI bands; ▲/▼ where the change to the previous wave is significant;
+    a dashed target line (Soll) in the series' colour where ``targets`` has one.
 
     ``frame``: wave, wave_no, value, ci_low, ci_high, change, significant, n (and ``series`` column for several lines).
     """
@@ -62,6 +63,11 @@ def trend_chart(frame: pd.DataFrame, series: str | None, title: str, y_title: st
             hovertemplate=(f"<b>{label}</b> · %{{x}}<br>%{{y:.1f}} (" + t("ci95", lang) + " %{customdata[1]:.1f} … %{customdata[2]:.1f})"
                            "<br>" + t("change", lang) + ": %{customdata[3]:+.1f}<br>n = %{customdata[0]}<extra></extra>"),
         )
+        target = (targets or {}).get(name)
+        if target is not None and not pd.isna(target):
+            fig.add_hline(y=float(target), line={"color": colour, "dash": "dash", "width": 1.5},
+                          annotation_text=f"{t('target', lang)} {label}: {fmt_number(target, 0, lang)}",
+                          annotation_position="top left", annotation_font={"color": colour, "size": 11})
     base_layout(fig, title, lang, height=440)
     fig.update_xaxes(title_text=t("wave", lang), type="category")
     fig.update_yaxes(title_text=y_title, gridcolor="#eee", range=y_range)
