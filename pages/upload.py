@@ -71,7 +71,7 @@ if uploaded is not None:
         if st.button(t("import", lang), type="primary", disabled=bool(existing), key="upload_import"):
             try:
                 with st.status(t("validating", lang), expanded=False) as status:
-                    result = prepared.apply(specs_from_frame(edited, role_labels))
+                    result = prepared.apply(specs_from_frame(edited, role_labels, prepared.specs))
                     status.update(label=t("storing", lang))
                     saved = store.save_import(cursor(), result, name=name, wave=wave)
                     status.update(label=t("storing", lang), state="complete")

@@ -143,3 +143,33 @@ def test_title_rows_above_header_are_skipped():
     assert result.table.header_row == 3
     assert result.canonical.touchpoints == ["Hotline", "Website"]
     assert result.canonical.respondents.row_number.iloc[0] == 4
+
+
+def test_qualtrics_glued_options_only_in_qualtrics_exports():
+    header = "Indicate how you feel about the following vegetables-Squash"
+    assert touchpoint_name(header, "Qualtrics") == "Squash"
+    assert touchpoint_name("How satisfied were you with the new Check-In") == "new Check-In"
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("Rate the Check-in process", "Rate the Check-in process"),
+    ("Bewertung der Kunden-Hotline", "Kunden-Hotline"),
+    ("Which films have you seen? [Star Wars: Episode IV A New Hope]", "Episode IV A New Hope"),
+])
+def test_touchpoint_names_from_platform_headers(header, expected):
+    assert touchpoint_name(header) == expected
+
+
+def test_text_scales_by_meaning_and_glued_numbers():
+    from tpm.ingest.scales import match_labels
+
+    lo, hi, mapping, name = match_labels(["Sehr zufrieden", "unzufrieden", "Zufrieden", "sehr unzufrieden"])
+    assert (lo, hi, name) == (1, 5, "satisfaction_5")
+    assert mapping["sehr zufrieden"] == 5 and mapping["sehr unzufrieden"] == 1 and mapping["zufrieden"] == 4
+    _, hi, mapping, _ = match_labels(["Stimme gar nicht zu", "Stimme eher zu", "Stimme vollständig zu"])
+    assert hi in (4, 5) and mapping["stimme vollständig zu"] == hi
+    _, hi, mapping, _ = match_labels(["2", "9", "Very helpful10", "1 - gar nicht hilfreich"])
+    assert hi == 10 and mapping["very helpful10"] == 10 and mapping["1 - gar nicht hilfreich"] == 1
+    assert match_labels(["Agree (2)", "Strongly agree (1)"])[2]["agree (2)"] == 2
+    assert match_labels(["Nord", "Süd", "Ost"]) is None  # an unknown label set is not guessed
+    assert match_labels(["²", "3", "x"]) is None  # regression: unicode digits are no numbers

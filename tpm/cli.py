@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="dataset name (default: the file name); with several files, used as prefix")
     p.add_argument("--wave", help="wave label (default: the dataset name)")
     p.add_argument("--sheet", help="sheet name of an Excel workbook (default: the first with data)")
+    p.add_argument("--include-incomplete", action="store_true", help="keep LimeSurvey responses without submitdate")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("summary", help="respondents, NPS and per-touchpoint satisfaction")
@@ -105,7 +106,7 @@ def cmd_ingest(args) -> int:
     for path in args.paths:
         if not path.is_file():
             raise CliError(f"'{path}': no such file")
-        results.append(ingest_bytes(path.name, path.read_bytes(), sheet=args.sheet))
+        results.append(ingest_bytes(path.name, path.read_bytes(), sheet=args.sheet, include_incomplete=args.include_incomplete))
     con = store.connect(args.db)
     try:
         for result in results:
@@ -123,6 +124,7 @@ def print_report(report: dict, saved: store.Saved) -> None:
         print(f"{report['file']}: already imported as dataset '{saved.name}' (id {saved.dataset_id}); nothing written")
         return
     where = f", sheet '{report['sheet']}'" if report["sheet"] else ""
+    where += f" ({report['platform']})" if report.get("platform") else ""
     print(f"{report['file']}{where}: imported as dataset '{saved.name}' (id {saved.dataset_id})")
     print(f"  respondents: {report['respondents']}")
     print(f"  touchpoints ({len(report['touchpoints'])}):")

@@ -13,7 +13,7 @@ from pathlib import PurePath
 import pandas as pd
 
 from tpm.ingest import ColumnSpec, ImportResult, RawTable, detect, read_table
-from tpm.ingest import file_hash
+from tpm.ingest import drop_incomplete, file_hash
 from tpm.ingest.normalise import normalise
 from tpm.ingest.values import cell_text
 
@@ -38,8 +38,10 @@ class Prepared:
         return ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs))
 
 
-def prepare(file_name: str, data: bytes, sheet: str | int | None = None) -> Prepared:
+def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include_incomplete: bool = False) -> Prepared:
     table = read_table(file_name, data, sheet=sheet)
+    if not include_incomplete:
+        drop_incomplete(table)
     return Prepared(file_name, file_hash(data), table, detect(table))
 
 
@@ -53,8 +55,10 @@ def preview(table: RawTable, rows: int = 20) -> pd.DataFrame:
     return pd.DataFrame({name: [v or "" for v in column.slice(0, rows).to_pylist()] for name, column in table.columns.items()})
 
 
-def examples(table: RawTable, column: str, k: int = 4) -> str:
-    """Up to ``k`` distinct answers of a column, for the mapping table."""
+def examples(table: RawTable, column: str, k: int = 4, labels: dict[str, float] | None = None) -> str:
+    """Up to ``k`` distinct answers of a column, for the mapping table; a text scale shows its mapping."""
+    if labels:
+        return " · ".join(f"{label} = {value:g}" for label, value in sorted(labels.items(), key=lambda kv: kv[1]))
     parsed = table.parsed(column)
     values = parsed.text[~parsed.missing][:500]
     return " · ".join(v[:30] for v in pd.unique(values)[:k])
@@ -69,7 +73,7 @@ def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[st
         rows.append({
             "column": spec.column, "role": role_labels.get(spec.role, spec.role), "name": name or "",
             "scale_min": spec.scale_min, "scale_max": spec.scale_max,
-            "examples": examples(table, spec.column),
+            "examples": examples(table, spec.column, labels=spec.labels),
         })
     frame = pd.DataFrame(rows, columns=MAPPING_COLUMNS)
     for c in ("scale_min", "scale_max"):
@@ -83,9 +87,13 @@ def _int_or_none(value) -> int | None:
     return int(value)
 
 
-def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = None) -> list[ColumnSpec]:
-    """The edited table back to specs. NPS is always 0–10; a rating without a scale keeps None (and fails validation)."""
+def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = None,
+                     detected: list[ColumnSpec] | None = None) -> list[ColumnSpec]:
+    """The edited table back to specs. NPS is always 0–10; a rating without a scale keeps None (and
+    fails validation). A text scale's label mapping (from ``detected``) is kept while its column
+    stays a rating on the same scale."""
     role_of = {label: role for role, label in (role_labels or {}).items()}
+    known = {spec.column: spec for spec in detected or []}
     specs = []
     for row in frame.to_dict("records"):
         role = role_of.get(row["role"], row["role"])
@@ -95,6 +103,8 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
             lo, hi = 0, 10
         if role not in ("rating", "nps"):
             lo = hi = None
+        before = known.get(row["column"])
+        labels = before.labels if before and before.labels and before.role == role and (before.scale_min, before.scale_max) == (lo, hi) else None
         specs.append(ColumnSpec(column=row["column"], role=role, touchpoint=name if role in ("rating", "segment") else None,
-                                scale_min=lo, scale_max=hi))
+                                scale_min=lo, scale_max=hi, labels=labels))
     return specs

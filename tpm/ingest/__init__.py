@@ -55,6 +55,7 @@ class ImportResult:
             "file": self.file_name,
             "sheet": self.table.sheet,
             "sheets": self.table.sheets,
+            "platform": self.table.platform,
             "encoding": self.table.encoding,
             "delimiter": self.table.delimiter,
             "header_row": self.table.header_row,
@@ -80,9 +81,22 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def ingest_bytes(file_name: str, data: bytes, specs: list[ColumnSpec] | None = None, sheet: str | int | None = None) -> ImportResult:
+def drop_incomplete(table: RawTable) -> None:
+    """LimeSurvey marks unfinished responses with an empty ``submitdate``: they are left out."""
+    column = next((name for name in table.columns if name.strip().lower() == "submitdate"), None)
+    if column is None:
+        return
+    complete = ~table.parsed(column).missing
+    if not complete.all():
+        table.keep_rows(complete, f"{int((~complete).sum())} incomplete response(s) (empty submitdate) left out")
+
+
+def ingest_bytes(file_name: str, data: bytes, specs: list[ColumnSpec] | None = None, sheet: str | int | None = None,
+                 include_incomplete: bool = False) -> ImportResult:
     """Read, detect (unless ``specs`` are given) and normalise one file. Raises :class:`IngestError`."""
     table = read_table(file_name, data, sheet=sheet)
+    if not include_incomplete:
+        drop_incomplete(table)
     if specs is None:
         specs = detect(table)
     canonical = normalise(table, specs)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tpm.ingest.readers import RawTable
+from tpm.ingest.scales import match_labels
 from tpm.ingest.values import ParsedColumn, to_dates
 
 ROLES = ("id", "date", "rating", "nps", "segment", "comment", "ignore")
@@ -38,6 +39,10 @@ _PERSONAL = re.compile(
     r"telefon(nummer)?|phone(\s*number)?|url|token|recipient\w*|location\s*\w+|latitude|longitude)\s*$",
     re.I,
 )
+_META = re.compile(r"^(lastpage|startlanguage|seed|datestamp|ipaddr|refurl|submitdate|interviewtime|"
+                   r"progress|duration \(in seconds\)|finished|status|responseset|locationaccuracy|q_recaptcharesult|"
+                   r"distributionchannel|userlanguage)$", re.I)
+_RANKING = re.compile(r"\brank(ing|e|en)?\b|reihenfolge", re.I)
 _SCALE_HINT = re.compile(r"(?<![\d.])(0|1)\s*(?:-|–|—|bis|to|\.\.)\s*(5|7|10)(?![\d.])")
 _SCALE_HINT_EQ = re.compile(r"(?<![\d.])(0|1)\s*=.*?(?<![\d.])(5|7|10)\s*=", re.I)
 
@@ -55,7 +60,8 @@ class ColumnSpec:
     """What one column of the file means.
 
     ``touchpoint`` is the touchpoint's name for a rating and the segment's name for a segment
-    (both editable on the Upload page); ``scale_min``/``scale_max`` are set for ratings and the NPS.
+    (both editable on the Upload page); ``scale_min``/``scale_max`` are set for ratings and the NPS;
+    ``labels`` maps text answers to scale points for scales written as words.
     """
 
     column: str
@@ -63,6 +69,7 @@ class ColumnSpec:
     touchpoint: str | None = None
     scale_min: int | None = None
     scale_max: int | None = None
+    labels: dict[str, float] | None = None  # text answers → scale points (normalised labels)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -137,6 +144,8 @@ def infer_scale(header: str, minimum: float | None, maximum: float | None) -> tu
         return stated
     if minimum is not None and minimum < 1:
         return (0, 10)
+    if maximum is not None and maximum <= 3 and minimum == 1:
+        return (1, 3)
     if maximum is None or maximum <= 5:
         return (1, 5)
     if maximum <= 7:
@@ -144,11 +153,12 @@ def infer_scale(header: str, minimum: float | None, maximum: float | None) -> tu
     return (1, 10)
 
 
-def touchpoint_name(header: str) -> str:
+def touchpoint_name(header: str, platform: str | None = None) -> str:
     """The touchpoint in a question header, without question boilerplate.
 
     "Wie zufrieden sind Sie mit: Hotline?" → "Hotline"; "Zufriedenheit Lieferung (1-10)" →
-    "Lieferung"; "Please rate [Website]" → "Website".
+    "Lieferung"; "Please rate [Website]" → "Website"; in Qualtrics exports also
+    "Indicate how you feel about the following vegetables-Squash" → "Squash".
     """
     name = header.strip()
     bracket = re.search(r"\[([^\]]+)\]\s*$", name)
@@ -156,10 +166,13 @@ def touchpoint_name(header: str) -> str:
         name = bracket.group(1)
     name = re.sub(r"\((?:[^()]*\d\s*=[^()]*|\s*\d+\s*(?:-|–|—|bis|to)\s*\d+\s*)\)", "", name)
     name = _SCALE_HINT.sub("", name)
+    glued = re.match(r"^(\S+\s+\S+\s+\S+.*?\S)-([A-ZÄÖÜ0-9][^-]*)$", name) if platform == "Qualtrics" else None  # Qualtrics: "Indicate how you feel about X-Squash"
     if ":" in name:
         name = name.rsplit(":", 1)[1]
     elif re.search(r"\s[-–—]\s", name):
         name = re.split(r"\s[-–—]\s", name)[-1]
+    elif glued:
+        name = glued.group(2)
     name = _BOILERPLATE_PREFIX.sub("", name.strip())
     name = _ARTICLE.sub("", name.strip())
     name = name.strip(" ?!.:;\"'„“”")
@@ -171,7 +184,7 @@ def guess_role(header: str, p: ColumnProfile, n_rows: int) -> str:
     """The role rules, in order; see the module docstring."""
     if p.filled == 0:
         return "ignore"
-    if _PERSONAL.search(header):
+    if _PERSONAL.search(header) or _META.match(header.strip()) or _RANKING.search(header):
         return "ignore"
     if _ID.match(header.strip()) and p.unique == p.filled:
         return "id"
@@ -203,19 +216,39 @@ def detect(table: RawTable) -> list[ColumnSpec]:
     taken: set[str] = set()
     table.parse_all()
     for header, column in table.columns.items():
-        p = profile(table.parsed(header))
+        parsed = table.parsed(header)
+        p = profile(parsed)
         role = guess_role(header, p, table.n_rows)
+        scale = None
+        if p.numeric_share < 1.0 and 2 <= p.unique <= 12:
+            answers = list(dict.fromkeys(parsed.text[~parsed.missing][:5000]))
+            scale = match_labels(answers)
+            if scale:
+                role = "nps" if _NPS.search(header) and scale[:2] == (0, 10) else "rating"
+            elif 3 <= p.unique <= 7 and role == "segment":
+                table.unknown_scales.append(header)  # maybe a rating scale in words TPM does not know
         if role in {"id", "date", "nps"}:
             if role in taken:
                 role = "ignore"
             taken.add(role)
         spec = ColumnSpec(column=header, role=role)
-        if role == "rating":
-            spec.touchpoint = touchpoint_name(header)
+        if role == "rating" and scale:
+            spec.touchpoint = touchpoint_name(header, table.platform)
+            spec.scale_min, spec.scale_max, spec.labels = scale[0], scale[1], scale[2]
+        elif role == "rating":
+            spec.touchpoint = touchpoint_name(header, table.platform)
             spec.scale_min, spec.scale_max = infer_scale(header, p.minimum, p.maximum)
         elif role == "nps":
             spec.scale_min, spec.scale_max = 0, 10
+            spec.labels = scale[2] if scale else None
         elif role == "segment":
             spec.touchpoint = header  # the segment's name; editable like a touchpoint name
         specs.append(spec)
+    names: dict[str, int] = {}
+    for spec in specs:  # the same label under two questions (e.g. a matrix asked twice) stays apart
+        if spec.role == "rating":
+            key = spec.touchpoint.casefold()
+            names[key] = names.get(key, 0) + 1
+            if names[key] > 1:
+                spec.touchpoint = f"{spec.touchpoint} ({names[key]})"
     return specs

@@ -26,6 +26,7 @@ import pandas as pd
 from tpm.ingest.detect import ROLES, ColumnSpec
 from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
+from tpm.ingest.scales import normalise_label
 from tpm.ingest.values import to_dates
 
 
@@ -66,24 +67,27 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
     if doubled:
         raise IngestError(name, f"the touchpoint '{doubled[0]}' is mapped from {touchpoints[doubled[0]]} columns", hint="give each rating column its own touchpoint name")
     if not any(s.role in {"rating", "nps"} for s in specs):
-        raise IngestError(
-            name,
-            "no rating or recommendation (NPS) column was found",
-            sheet=table.sheet,
-            hint="the file needs at least one column of numeric ratings (e.g. 1–10) or the 0–10 recommend question",
-        )
+        hint = "the file needs at least one column of numeric ratings (e.g. 1–10) or the 0–10 recommend question"
+        if table.unknown_scales:
+            shown = ", ".join(f"'{c[:40]}'" for c in table.unknown_scales[:3])
+            hint += f"; the text answers in {shown} are no rating scale TPM knows (their order is unknown) — recode them to numbers in the export"
+        raise IngestError(name, "no rating or recommendation (NPS) column was found", sheet=table.sheet, hint=hint)
 
 
 def _scored(table: RawTable, spec: ColumnSpec) -> np.ndarray:
     """A rating/NPS column as floats, missing (incl. negative codes) as NaN, checked against the scale."""
     parsed = table.parsed(spec.column)
     raw = parsed.numbers
+    if spec.labels:  # a scale written as words: each answer through the confirmed mapping
+        raw = np.array([spec.labels.get(normalise_label(v), np.nan) if not m else np.nan
+                        for v, m in zip(parsed.text, parsed.missing)], dtype=np.float64)
     unreadable = ~parsed.missing & np.isnan(raw)
     if unreadable.any():
         i = int(np.flatnonzero(unreadable)[0])
         raise IngestError(
             table.file_name,
-            f"'{parsed.text[i][:40]}' is not a number on the scale {spec.scale_min}–{spec.scale_max}",
+            f"'{parsed.text[i][:40]}' is not " + ("one of the scale's labels" if spec.labels else
+                                                   f"a number on the scale {spec.scale_min}–{spec.scale_max}"),
             sheet=table.sheet,
             row=table.sheet_row(i),
             column=spec.column,

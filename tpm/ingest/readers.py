@@ -56,6 +56,8 @@ class RawTable:
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
     platform: str | None = None
+    row_numbers: np.ndarray | None = None  # file row of each data row, once rows were left out
+    unknown_scales: list[str] = field(default_factory=list)  # text columns that may be unknown label scales
     _parsed: dict[str, ParsedColumn] = field(default_factory=dict, repr=False)
 
     def parsed(self, name: str) -> ParsedColumn:
@@ -63,6 +65,14 @@ class RawTable:
         if name not in self._parsed:
             self._parsed[name] = ParsedColumn(self.columns[name])
         return self._parsed[name]
+
+    def keep_rows(self, mask: np.ndarray, note: str) -> None:
+        """Keep only the rows where ``mask`` is true (e.g. complete responses), with a note."""
+        rows = np.flatnonzero(mask)
+        self.row_numbers = self.row_numbers[rows] if self.row_numbers is not None else rows + self.header_row + 1
+        self.columns = {name: column.take(pa.array(rows)) for name, column in self.columns.items()}
+        self._parsed.clear()
+        self.notes.append(note)
 
     def parse_all(self) -> None:
         """Parse every column, on all cores (Arrow's kernels release the GIL)."""
@@ -81,6 +91,8 @@ class RawTable:
 
     def sheet_row(self, index: int) -> int:
         """The row number a person sees in Excel/an editor for data row ``index`` (0-based)."""
+        if self.row_numbers is not None:
+            return int(self.row_numbers[index])
         return self.header_row + 1 + index
 
 

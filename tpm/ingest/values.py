@@ -50,6 +50,14 @@ MISSING_TOKENS: frozenset[str] = frozenset(
         "do not know",
         "prefer not to say",
         "no answer",
+        "unfamiliar (n/a)",
+        "i don't know / na",
+        "i don’t know / na",
+        "i don't know",
+        "i don’t know",
+        "no basis for evaluation",
+        "kann ich nicht beurteilen",
+        "weiß nicht / keine angabe",
     }
 )
 
