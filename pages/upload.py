@@ -30,7 +30,7 @@ if uploaded is not None:
     if prepared is None:
         try:
             with st.status(t("reading", lang), expanded=False) as status:
-                prepared = prepare(uploaded.name, data, sheet)
+                prepared = prepare(uploaded.name, data, sheet, con=cursor())
                 status.update(label=t("detecting", lang), state="complete")
             st.session_state["prepared"], st.session_state["prepared_key"] = prepared, cache_key
         except IngestError as exc:
@@ -43,6 +43,11 @@ if uploaded is not None:
         existing = store.find_by_hash(cursor(), prepared.sha256)
         if existing:
             st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
+        facts = [f"{t('respondents', lang)}: {fmt_number(table.n_rows, 0, lang)}", f"{t('columns', lang)}: {len(table.columns)}"]
+        facts += [value for value in (table.platform, table.encoding, table.delimiter and f"{t('delimiter', lang)} '{table.delimiter}'") if value]
+        st.caption(plain(" · ".join(facts + table.notes)))
+        if prepared.from_template:
+            st.info(t("template_applied", lang), icon=":material/history:")
         st.subheader(t("preview", lang))
         st.dataframe(preview(table), width="stretch", hide_index=True)
 

@@ -173,3 +173,23 @@ def test_text_scales_by_meaning_and_glued_numbers():
     assert match_labels(["Agree (2)", "Strongly agree (1)"])[2]["agree (2)"] == 2
     assert match_labels(["Nord", "Süd", "Ost"]) is None  # an unknown label set is not guessed
     assert match_labels(["²", "3", "x"]) is None  # regression: unicode digits are no numbers
+
+
+def test_mojibake_is_repaired():
+    text = "ID;Zufriedenheit Lieferung (1-10);Anmerkungen\n1;7;Größere Auswahl wäre schön\n2;9;Sehr gut\n3;5;Lieferung zu spät\n"
+    broken = text.encode("utf-8").decode("cp1252").encode("utf-8")  # UTF-8 read as cp1252 and saved again
+    assert "Ã" in broken.decode("utf-8")
+    result = ingest_bytes("kaputt.csv", broken)
+    assert "mojibake repaired" in result.table.encoding
+    assert "Größere Auswahl wäre schön" in set(result.canonical.comments.text)
+
+
+def test_microsoft_forms_export():
+    rows = [["ID", "Start time", "Completion time", "Email", "Name", "How satisfied are you with our Hotline?", "How likely are you to recommend us?"]]
+    for i in range(1, 31):
+        rows.append([i, f"3/{i % 28 + 1}/2026 10:00:00", f"3/{i % 28 + 1}/2026 10:05:00", "anonymous", "", i % 5 + 1, i % 11])
+    result = ingest_bytes("msforms.xlsx", xlsx_bytes(rows))
+    r = roles(result)
+    assert r["ID"] == "id" and r["Start time"] == "date" and r["Completion time"] == "ignore"
+    assert r["Email"] == "ignore" and r["How likely are you to recommend us?"] == "nps"
+    assert [s.touchpoint for s in result.specs if s.role == "rating"] == ["Hotline"]

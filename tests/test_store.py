@@ -85,3 +85,20 @@ def test_rename_dataset_and_pool_waves(con):
     assert pooled["wave"].tolist() == ["W1"] and pooled["n"].tolist() == [80]
     with pytest.raises(ValueError):
         store.rename_dataset(con, a.dataset_id, "  ", "W1")
+
+
+def test_confirmed_mapping_is_reapplied_to_the_next_wave(con):
+    from tpm.ingest import ColumnSpec
+    from tpm.upload import prepare
+
+    wave1 = xlsx_bytes(rows())
+    first = prepare("welle1.xlsx", wave1, con=con)
+    assert not first.from_template
+    corrected = [ColumnSpec(s.column, s.role, "Service-Hotline" if s.role == "rating" else s.touchpoint, s.scale_min, s.scale_max)
+                 for s in first.specs]
+    store.save_import(con, first.apply(corrected))
+    second = prepare("welle2.xlsx", xlsx_bytes(rows(offset=1000)), con=con)
+    assert second.from_template
+    assert [s.touchpoint for s in second.specs if s.role == "rating"] == ["Service-Hotline"]
+    other = prepare("anders.xlsx", xlsx_bytes([["Nr", "Filiale"], [1, 4], [2, 5]]), con=con)
+    assert not other.from_template

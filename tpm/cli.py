@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 
 from tpm import store
-from tpm.ingest import IngestError, ingest_bytes
+from tpm.ingest import IngestError
 from tpm.metrics import Filter
 from tpm.metrics.drivers import drivers_for
 from tpm.metrics.segments import segment_breakdown
 from tpm.metrics.trend import nps_trend, touchpoint_trend
+from tpm.upload import prepare
 from tpm.metrics.nps import nps_for, respondent_count
 from tpm.metrics.satisfaction import touchpoint_stats
 
@@ -102,13 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_ingest(args) -> int:
     # read and check every file before writing any: one bad file writes nothing
-    results = []
     for path in args.paths:
         if not path.is_file():
             raise CliError(f"'{path}': no such file")
-        results.append(ingest_bytes(path.name, path.read_bytes(), sheet=args.sheet, include_incomplete=args.include_incomplete))
     con = store.connect(args.db)
     try:
+        results = []
+        for path in args.paths:
+            results.append(prepare(path.name, path.read_bytes(), args.sheet, args.include_incomplete, con).apply_detected())
         for result in results:
             name = args.dataset if args.dataset and len(results) == 1 else (
                 f"{args.dataset} {Path(result.file_name).stem}" if args.dataset else None)
@@ -137,6 +139,8 @@ def print_report(report: dict, saved: store.Saved) -> None:
     print(f"  dropped columns: {', '.join(report['ignored_columns']) or '—'}")
     for note in report["notes"]:
         print(f"  note: {note}")
+    if report.get("template"):
+        print("  mapping: the confirmed mapping of an earlier wave with the same columns was applied")
 
 
 def _filter(con, names: list[str] | None) -> Filter:

@@ -119,6 +119,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "deleted": ("Datensatz „{name}“ gelöscht.", "Dataset “{name}” deleted."),
     "none": ("keine", "none"),
     "source_file": ("Datei", "File"),
+    "columns": ("Spalten", "Columns"),
+    "delimiter": ("Trennzeichen", "delimiter"),
+    "template_applied": (
+        "Diese Datei hat dieselben Spalten wie eine frühere Welle: deren bestätigte Zuordnung wurde übernommen.",
+        "This file has the same columns as an earlier wave: its confirmed mapping was applied.",
+    ),
     "datasets_edit_help": ("Name und Welle sind editierbar; Datensätze mit derselben Welle werden in der Entwicklung zusammengefasst.", "Name and wave are editable; datasets with the same wave are pooled in tracking."),
     "first_response": ("erste Antwort", "first response"),
     "last_response": ("letzte Antwort", "last response"),

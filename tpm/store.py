@@ -88,6 +88,12 @@ CREATE TABLE IF NOT EXISTS actions (
     baseline_score DOUBLE
 );
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS mapping_templates (
+    signature VARCHAR PRIMARY KEY,  -- hash of the file's column headers
+    mapping JSON NOT NULL,          -- the confirmed column specs
+    source_file VARCHAR,
+    saved_at TIMESTAMP NOT NULL
+);
 """
 
 DATA_TABLES = ("respondents", "ratings", "segments", "comments")
@@ -195,12 +201,33 @@ def save_import(
                ON CONFLICT DO NOTHING""",
             [dataset_id],
         )
+        if result.table is not None:  # remember the confirmed mapping for the next wave of this survey
+            con.execute(
+                "INSERT OR REPLACE INTO mapping_templates VALUES (?, ?, ?, now()::TIMESTAMP)",
+                [header_signature(list(result.table.columns)), json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False),
+                 result.file_name],
+            )
         _bump_version(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return Saved(int(dataset_id), name, duplicate=False)
+
+
+def header_signature(headers: list[str]) -> str:
+    """Identifies a survey's layout: the same questions in the same order give the same signature."""
+    import hashlib
+
+    return hashlib.sha256("\x1f".join(" ".join(h.split()).casefold() for h in headers).encode()).hexdigest()
+
+
+def mapping_template(con: duckdb.DuckDBPyConnection, headers: list[str]):
+    """The confirmed mapping of an earlier import with the same headers (next wave), or None."""
+    from tpm.ingest import ColumnSpec
+
+    row = con.execute("SELECT mapping FROM mapping_templates WHERE signature = ?", [header_signature(headers)]).fetchone()
+    return [ColumnSpec(**spec) for spec in json.loads(row[0])] if row else None
 
 
 def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

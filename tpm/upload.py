@@ -12,6 +12,7 @@ from pathlib import PurePath
 
 import pandas as pd
 
+from tpm import store
 from tpm.ingest import ColumnSpec, ImportResult, RawTable, detect, read_table
 from tpm.ingest import drop_incomplete, file_hash
 from tpm.ingest.normalise import normalise
@@ -28,6 +29,7 @@ class Prepared:
     sha256: str
     table: RawTable
     specs: list[ColumnSpec]
+    from_template: bool = False  # the specs are an earlier wave's confirmed mapping
 
     @property
     def default_name(self) -> str:
@@ -35,14 +37,23 @@ class Prepared:
 
     def apply(self, specs: list[ColumnSpec]) -> ImportResult:
         """Validate and normalise with the (possibly corrected) mapping. Raises IngestError."""
-        return ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs))
+        result = ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs))
+        result.from_template = self.from_template
+        return result
+
+    def apply_detected(self) -> ImportResult:
+        return self.apply(self.specs)
 
 
-def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include_incomplete: bool = False) -> Prepared:
+def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include_incomplete: bool = False,
+            con=None) -> Prepared:
+    """Read and detect; with a database ``con``, an earlier wave's confirmed mapping of the same
+    columns (a mapping template) is used instead of detection."""
     table = read_table(file_name, data, sheet=sheet)
     if not include_incomplete:
         drop_incomplete(table)
-    return Prepared(file_name, file_hash(data), table, detect(table))
+    template = store.mapping_template(con, list(table.columns)) if con is not None else None
+    return Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
 
 
 def display_value(value) -> str:

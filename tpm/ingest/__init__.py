@@ -40,6 +40,7 @@ class ImportResult:
     sha256: str
     table: RawTable
     canonical: Canonical
+    from_template: bool = False
 
     @property
     def specs(self) -> list[ColumnSpec]:
@@ -74,6 +75,7 @@ class ImportResult:
             "comments": int(len(c.comments)),
             "ignored_columns": [s.column for s in specs if s.role == "ignore"],
             "notes": c.notes,
+            "template": self.from_template,
         }
 
 

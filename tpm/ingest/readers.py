@@ -214,13 +214,31 @@ def _read_csv(file_name: str, data: bytes) -> RawTable:
     return table
 
 
+_MOJIBAKE = re.compile("Ã[¤¶¼Ÿ„–œ©¨]|â€[œ\x9d™“”–—]")
+
+
+def repair_mojibake(text: str) -> str | None:
+    """UTF-8 that was once read as cp1252 and saved again ("Ã¤" for "ä"): repaired, or None."""
+    if len(_MOJIBAKE.findall(text[:200_000])) < 2:
+        return None
+    try:
+        fixed = text.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    return fixed if len(_MOJIBAKE.findall(fixed)) < len(_MOJIBAKE.findall(text)) else None
+
+
 def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        text = data[3:].decode("utf-8", errors="replace")
+        fixed = repair_mojibake(text)
+        return (fixed, "utf-8-sig (mojibake repaired)") if fixed else (text, "utf-8-sig")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
     try:
-        return data.decode("utf-8"), "utf-8"
+        text = data.decode("utf-8")
+        fixed = repair_mojibake(text)
+        return (fixed, "utf-8 (mojibake repaired)") if fixed else (text, "utf-8")
     except UnicodeDecodeError:
         pass
     try:
