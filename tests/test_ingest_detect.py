@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from conftest import german_csv_bytes, xlsx_bytes
-from tpm.ingest import ingest_bytes, touchpoint_name
+from tpm.ingest import IngestError, ingest_bytes, touchpoint_name
 from tpm.ingest.detect import infer_scale, scale_from_header
 from tpm.ingest.values import to_numbers
 
@@ -193,3 +193,30 @@ def test_microsoft_forms_export():
     assert r["ID"] == "id" and r["Start time"] == "date" and r["Completion time"] == "ignore"
     assert r["Email"] == "ignore" and r["How likely are you to recommend us?"] == "nps"
     assert [s.touchpoint for s in result.specs if s.role == "rating"] == ["Hotline"]
+
+
+def test_long_format_becomes_one_row_per_respondent():
+    rows = [["respondent_id", "touchpoint", "score", "Region", "Weiterempfehlung (0-10)"]]
+    expected = {}
+    for r in range(1, 41):
+        for j, tp in enumerate(["Hotline", "Website", "Filiale"]):
+            if (r + j) % 4 == 0:
+                continue  # not every respondent rated every touchpoint
+            score = (r * (j + 2)) % 10 + 1
+            expected.setdefault(tp, []).append(score)
+            rows.append([f"R{r}", tp, score, ["Nord", "Süd"][r % 2], r % 11])
+    result = ingest_bytes("lang.csv", german_csv_bytes(rows))
+    assert result.table.platform == "long format"
+    c = result.canonical
+    assert len(c.respondents) == 40
+    assert set(c.ratings.touchpoint) == {"Hotline", "Website", "Filiale"}
+    for tp, scores in expected.items():
+        got = c.ratings[c.ratings.touchpoint == tp].score
+        assert len(got) == len(scores) and got.mean() == pytest.approx(sum(scores) / len(scores))
+    assert c.respondents.nps.notna().sum() == 40 and set(c.segments.value) == {"Nord", "Süd"}
+
+
+def test_long_format_with_a_double_rating_is_refused():
+    rows = [["respondent_id", "touchpoint", "score"], ["R1", "Hotline", 5], ["R1", "Hotline", 6], ["R2", "Hotline", 7]]
+    with pytest.raises(IngestError, match="twice"):
+        ingest_bytes("doppelt.csv", german_csv_bytes(rows))

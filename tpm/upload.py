@@ -14,7 +14,7 @@ import pandas as pd
 
 from tpm import store
 from tpm.ingest import ColumnSpec, ImportResult, RawTable, detect, read_table
-from tpm.ingest import drop_incomplete, file_hash
+from tpm.ingest import arrange, file_hash
 from tpm.ingest.normalise import normalise
 from tpm.ingest.values import cell_text
 
@@ -49,9 +49,7 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
             con=None) -> Prepared:
     """Read and detect; with a database ``con``, an earlier wave's confirmed mapping of the same
     columns (a mapping template) is used instead of detection."""
-    table = read_table(file_name, data, sheet=sheet)
-    if not include_incomplete:
-        drop_incomplete(table)
+    table = arrange(read_table(file_name, data, sheet=sheet), include_incomplete)
     template = store.mapping_template(con, list(table.columns)) if con is not None else None
     return Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
 

@@ -83,6 +83,17 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def arrange(table: RawTable, include_incomplete: bool = False) -> RawTable:
+    """One row per complete response: long format reshaped, incomplete LimeSurvey responses dropped."""
+    from tpm.ingest.layouts import is_long, long_to_wide
+
+    if is_long(table):
+        table = long_to_wide(table)
+    if not include_incomplete:
+        drop_incomplete(table)
+    return table
+
+
 def drop_incomplete(table: RawTable) -> None:
     """LimeSurvey marks unfinished responses with an empty ``submitdate``: they are left out."""
     column = next((name for name in table.columns if name.strip().lower() == "submitdate"), None)
@@ -97,8 +108,7 @@ def ingest_bytes(file_name: str, data: bytes, specs: list[ColumnSpec] | None = N
                  include_incomplete: bool = False) -> ImportResult:
     """Read, detect (unless ``specs`` are given) and normalise one file. Raises :class:`IngestError`."""
     table = read_table(file_name, data, sheet=sheet)
-    if not include_incomplete:
-        drop_incomplete(table)
+    table = arrange(table, include_incomplete)
     if specs is None:
         specs = detect(table)
     canonical = normalise(table, specs)
