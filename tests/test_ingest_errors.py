@@ -138,3 +138,22 @@ def test_formula_text_is_stored_as_plain_text(con):
     store.save_import(con, result)
     texts = [r[0] for r in con.execute("SELECT text FROM comments ORDER BY resp").fetchall()]
     assert texts[0] == '=HYPERLINK("http://evil.example","klick")'
+
+
+def test_xml_entity_bomb_is_refused_fast():
+    import time
+
+    lol = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    base = zipfile.ZipFile(io.BytesIO(xlsx_bytes(good_rows())))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for item in base.infolist():
+            data = base.read(item.filename)
+            if item.filename.endswith("sheet1.xml") or item.filename == "xl/sharedStrings.xml":
+                text = data.decode().split("?>", 1)[-1]
+                data = (f'<?xml version="1.0"?><!DOCTYPE lolz [{lol}]>' + text.replace(">Hotline<", ">&lol9;<")).encode()
+            z.writestr(item, data)
+    start = time.perf_counter()
+    refuse("bombe.xlsx", out.getvalue())
+    assert time.perf_counter() - start < 2  # not expanded: a billion "lol"s would take minutes and GBs
