@@ -1,6 +1,7 @@
 """Column roles, touchpoint names, scales and missing values on exports built here."""
 
 import datetime as dt
+import io
 
 import pytest
 
@@ -220,3 +221,25 @@ def test_long_format_with_a_double_rating_is_refused():
     rows = [["respondent_id", "touchpoint", "score"], ["R1", "Hotline", 5], ["R1", "Hotline", 6], ["R2", "Hotline", 7]]
     with pytest.raises(IngestError, match="twice"):
         ingest_bytes("doppelt.csv", german_csv_bytes(rows))
+
+
+def test_typeform_export():
+    rows = [["#", "How satisfied were you with the delivery?", "How likely are you to recommend us to a friend?",
+             "Anything else?", "Start Date (UTC)", "Submit Date (UTC)", "Network ID"]]
+    for i in range(1, 41):
+        rows.append([f"tf{i:04d}x", i % 5 + 1, i % 11, "Schnell und freundlich" if i % 3 else "",
+                     f"2026-02-{i % 28 + 1:02d} 09:00:00", f"2026-02-{i % 28 + 1:02d} 09:04:00", f"net{i:05d}"])
+    data = io.StringIO()
+    import csv
+    csv.writer(data).writerows(rows)
+    result = ingest_bytes("typeform.csv", data.getvalue().encode())
+    r = roles(result)
+    assert r["#"] == "id" and r["Start Date (UTC)"] == "date" and r["Network ID"] == "ignore"
+    assert r["How likely are you to recommend us to a friend?"] == "nps" and r["Anything else?"] == "comment"
+    assert [s.touchpoint for s in result.specs if s.role == "rating"] == ["delivery"]
+
+
+def test_qualtrics_nps_group_column_is_not_a_segment():
+    rows = [["ResponseId", "Q1_NPS_GROUP", "Q1"]] + [[f"R_{i}", ["1", "2", "3"][i % 3], i % 11] for i in range(30)]
+    result = ingest_bytes("q.xlsx", xlsx_bytes(rows))
+    assert roles(result)["Q1_NPS_GROUP"] == "ignore"

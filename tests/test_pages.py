@@ -263,3 +263,24 @@ def test_actions_page_create_and_filter(app, db_path):
     app.multiselect(key="f_owner").set_value(["Aylin Demir"]).run()
     assert len(app.dataframe[0].value) == 3
     assert len(app.get("download_button")) == 1
+
+
+def test_upload_a_real_surveymonkey_export(app, db_path):
+    from conftest import REALWORLD
+
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    data = (REALWORLD / "surveymonkey_starwars_538_cp1252.csv").read_bytes()
+    app.file_uploader(key="upload").set_value(("starwars.csv", data, "text/csv")).run()
+    no_errors(app)
+    assert any("SurveyMonkey" in c.value and "cp1252" in c.value for c in app.caption)
+    mapping = app.data_editor[0].value
+    han = mapping[mapping["name"] == "Han Solo"].iloc[0]
+    assert han["role"] == "Kontaktpunkt-Bewertung" and (han["scale_min"], han["scale_max"]) == (1, 5)
+    assert "very favorably = 5" in han["examples"]  # the text scale's mapping, shown for confirmation
+    app.button(key="upload_import").click().run()
+    no_errors(app)
+    con = store.connect(db_path)
+    n, mean = con.execute("SELECT count(*), avg(score) FROM ratings WHERE touchpoint = 'Han Solo'").fetchone()
+    con.close()
+    assert n == 814 and 4 < mean < 5

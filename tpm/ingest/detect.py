@@ -33,7 +33,7 @@ _ID = re.compile(
     re.I,
 )
 _DATE = re.compile(r"datum|date|zeit|time|timestamp|submit|abgeschickt|erfasst", re.I)
-_COMMENT = re.compile(r"kommentar|anmerkung|bemerkung|comment|feedback|freitext|anregung|remark|suggestion|warum|why|sonstig", re.I)
+_COMMENT = re.compile(r"kommentar|anmerkung|bemerkung|comment|feedback|freitext|anregung|remark|suggestion|warum|why|sonstig|anything else|noch etwas|mitteilen|tell us", re.I)
 _PERSONAL = re.compile(
     r"^\s*(e-?mail(\s*-?adresse|\s*address)?|name|vorname|nachname|first\s*name|last\s*name|ip\s*-?address|ipaddress|"
     r"telefon(nummer)?|phone(\s*number)?|url|token|recipient\w*|location\s*\w+|latitude|longitude)\s*$",
@@ -41,7 +41,7 @@ _PERSONAL = re.compile(
 )
 _META = re.compile(r"^(lastpage|startlanguage|seed|datestamp|ipaddr|refurl|submitdate|interviewtime|"
                    r"progress|duration \(in seconds\)|finished|status|responseset|locationaccuracy|q_recaptcharesult|"
-                   r"distributionchannel|userlanguage)$", re.I)
+                   r"distributionchannel|userlanguage|network id|.*_nps_group|response type)$", re.I)
 _RANKING = re.compile(r"\brank(ing|e|en)?\b|reihenfolge", re.I)
 _SCALE_HINT = re.compile(r"(?<![\d.])(0|1)\s*(?:-|–|—|bis|to|\.\.)\s*(5|7|10)(?![\d.])")
 _SCALE_HINT_EQ = re.compile(r"(?<![\d.])(0|1)\s*=.*?(?<![\d.])(5|7|10)\s*=", re.I)
