@@ -243,3 +243,25 @@ def test_qualtrics_nps_group_column_is_not_a_segment():
     rows = [["ResponseId", "Q1_NPS_GROUP", "Q1"]] + [[f"R_{i}", ["1", "2", "3"][i % 3], i % 11] for i in range(30)]
     result = ingest_bytes("q.xlsx", xlsx_bytes(rows))
     assert roles(result)["Q1_NPS_GROUP"] == "ignore"
+
+
+def test_merged_header_cells_and_a_chosen_sheet():
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    notes = wb.active
+    notes.title = "Hinweise"
+    notes.append(["Export der Agentur, Stand März"])
+    ws = wb.create_sheet("Daten")
+    ws.append(["ID", "Wie zufrieden sind Sie mit …", None, None, "Region"])
+    ws.append([None, "Hotline", "Filiale", "Website", None])
+    ws.merge_cells("B1:D1")
+    for i in range(1, 31):
+        ws.append([i, i % 5 + 1, (i + 1) % 5 + 1, (i + 2) % 5 + 1, ["Nord", "Süd"][i % 2]])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    result = ingest_bytes("agentur.xlsx", buffer.getvalue())
+    assert result.table.sheet == "Daten" and result.table.sheets == ["Hinweise", "Daten"]
+    assert [s.touchpoint for s in result.specs if s.role == "rating"] == ["Hotline", "Filiale", "Website"]
+    assert len(result.canonical.respondents) == 30
+    assert roles(result)["ID"] == "id" and roles(result)["Region"] == "segment"
