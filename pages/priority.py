@@ -36,7 +36,7 @@ st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), n=fmt_n
 for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
 outcome_label = t("outcome_nps", lang).split(" (")[0] if outcome == "nps" else outcome
-st.plotly_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang), width="stretch", key="priority_chart")
+st.plotly_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang, crosshair), width="stretch", key="priority_chart")
 
 table = matrix.assign(
     quadrant=[t("q_" + q, lang) for q in matrix["quadrant"]],

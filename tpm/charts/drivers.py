@@ -67,7 +67,8 @@ def _label_offsets(xs, ys, labels, xr, yr, width=900, height=560) -> list[tuple[
     return out
 
 
-def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_label: str, lang: str = "de") -> go.Figure:
+def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_label: str, lang: str = "de",
+                   crosshair: str = "mean") -> go.Figure:
     """Bubble chart: x = performance (score 0–100), y = importance (% of R²); shaded, named quadrants."""
     xs, ys = matrix["performance"], matrix["importance"]
     pad_x = max(3.0, (xs.max() - xs.min()) * 0.12)
@@ -109,7 +110,7 @@ def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_l
     base_layout(fig, t("priority_title", lang), lang, height=640)
     fig.update_xaxes(range=xr, title_text=t("performance_axis", lang), showgrid=False, zeroline=False)
     fig.update_yaxes(range=yr, title_text=t("importance_axis", lang, outcome=safe(outcome_label)), ticksuffix=" %", showgrid=False, zeroline=False)
-    fig.add_annotation(text=t("priority_legend", lang), showarrow=False, xref="paper", yref="paper", x=0, y=-0.13,
+    fig.add_annotation(text=t("priority_legend", lang, lines=t("lines_" + crosshair, lang)), showarrow=False, xref="paper", yref="paper", x=0, y=-0.13,
                        xanchor="left", font={"size": 12, "color": "#555"})
     fig.update_layout(margin={"b": 90})
     return fig
