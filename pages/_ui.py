@@ -172,7 +172,7 @@ def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missin
     try:
         return drivers_for(cursor(), _flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0), None
     except ValueError as exc:
-        return None, str(exc)
+        return None, exc.args[0]  # a Message where the analysis layer gives one
 
 
 def choice(label: str, options: list[str], param: str, default: str, format_func=str, container=st):

@@ -16,20 +16,20 @@ for message in st.session_state.pop("actions_flash", []):
 with st.expander(t("new_action", lang), expanded=False):
     with st.form("new_action", clear_on_submit=True):
         names = inventory.load(con)["name"].tolist()
-        touchpoint = st.selectbox(t("touchpoint", lang), names, key="na_touchpoint")
+        touchpoint = st.selectbox(t("touchpoint", lang), names, index=None, placeholder=t("choose", lang), key="na_touchpoint")
         title = st.text_input(t("a_title", lang), key="na_title")
         problem = st.text_area(t("a_problem", lang), key="na_problem")
         c1, c2, c3, c4 = st.columns(4)
         owner = c1.text_input(t("a_owner", lang), key="na_owner")
-        due = c2.date_input(t("a_due", lang), value=None, key="na_due")
+        due = c2.date_input(t("a_due", lang), value=None, key="na_due", format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD")
         status = c3.selectbox(t("a_status", lang), actions.STATUSES, format_func=lambda s: t("status_" + s, lang), key="na_status")
         step = c4.selectbox(t("a_step", lang), actions.STEPS, index=actions.STEPS.index("plan"),
                             format_func=lambda s: t("step_" + s, lang), key="na_step")
         if st.form_submit_button(t("create", lang)):
             try:
-                actions.create(cursor(), touchpoint, title, problem or None, owner or None, due, status, step)
+                actions.create(cursor(), touchpoint or "", title, problem or None, owner or None, due, status, step)
             except actions.ActionError as exc:
-                st.error(plain(str(exc)))
+                st.error(plain(exc.text(lang)))
             else:
                 st.cache_data.clear()
                 st.session_state["actions_flash"] = [t("created_action", lang)]
@@ -64,7 +64,10 @@ view = shown.assign(status=[t("status_" + s, lang) for s in shown["status"]],
                     due=pd.to_datetime(shown["due"]).dt.date, created_at=pd.to_datetime(shown["created_at"]).dt.date)
 columns = ["id", "touchpoint", "title", "status", "due", "overdue", "baseline_score", "follow_score", "change", "significant",
            "owner", "department", "step", "baseline_wave", "follow_wave", "problem", "created_at"]
-table = view[columns].rename(columns=labels)
+table = view[columns].astype(object).where(view[columns].notna(), None).rename(columns=labels)
+for column in (t("wave", lang) + " ↗", t("problem", lang) if False else t("a_problem", lang), t("f_department", lang), t("a_owner", lang)):
+    if column in table:
+        table[column] = table[column].fillna("")
 st.dataframe(table.style.apply(lambda row: ["background-color: #fde0dc" if row[t("a_overdue", lang)] else "" for _ in row], axis=1),
              hide_index=True, width="stretch", column_config={
                  t("a_baseline", lang): st.column_config.NumberColumn(format="%.1f"),
@@ -72,9 +75,12 @@ st.dataframe(table.style.apply(lambda row: ["background-color: #fde0dc" if row[t
                  t("change", lang): st.column_config.NumberColumn(format="%+.1f")})
 
 c1, c2, c3 = st.columns([1, 1, 2])
-chosen = c1.selectbox("id", shown["id"].tolist(), key="edit_id")
-new_status = c2.selectbox(t("a_status", lang), actions.STATUSES, format_func=lambda s: t("status_" + s, lang), key="edit_status")
-if c3.button(t("save_changes", lang), key="edit_save"):
+chosen = c1.selectbox("id", shown["id"].tolist(), format_func=lambda i: f"{i} – {shown.set_index('id').loc[i, 'title'][:40]}",
+                      key="edit_id")
+current = shown.set_index("id").loc[chosen, "status"]
+new_status = c2.selectbox(t("a_status", lang), actions.STATUSES, index=actions.STATUSES.index(current),
+                          format_func=lambda s: t("status_" + s, lang), key=f"edit_status_{chosen}")
+if c3.button(t("save_changes", lang), key="edit_save", disabled=new_status == current):
     actions.update(cursor(), int(chosen), status=new_status)
     st.cache_data.clear()
     st.session_state["actions_flash"] = [t("saved", lang)]

@@ -14,7 +14,7 @@ bootstrap = st.checkbox(t("bootstrap", lang), key="drivers_bootstrap")
 with st.spinner(t("page_drivers", lang) + " …"):
     result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, 200 if bootstrap else 0, ctx.flt)
 if result is None:
-    st.warning(t("no_drivers", lang, error=plain(error)))
+    st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()
 
 outcome_label = t("outcome_nps", lang).split(" (")[0] if outcome == "nps" else outcome

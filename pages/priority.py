@@ -18,7 +18,7 @@ with left:
 crosshair = choice(t("crosshair", lang), list(CROSSHAIRS), "crosshair", "mean", lambda c: t("crosshair_" + c, lang), right)
 result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, 0, ctx.flt)
 if result is None:
-    st.warning(t("no_drivers", lang, error=plain(error)))
+    st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()
 stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
 targets = inventory.load(cursor()).set_index("name")["target"].dropna()

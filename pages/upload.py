@@ -41,7 +41,7 @@ if uploaded is not None:
         if len(table.sheets) > 1:
             st.selectbox(t("sheet", lang), table.sheets, index=table.sheets.index(table.sheet), key="upload_sheet")
         existing = store.find_by_hash(cursor(), prepared.sha256)
-        if existing:
+        if existing and st.session_state.pop("just_imported", None) != prepared.sha256:
             st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
         facts = [f"{t('respondents', lang)}: {fmt_number(table.n_rows, 0, lang)}", f"{t('columns', lang)}: {len(table.columns)}"]
         facts += [value for value in (table.platform, table.encoding, table.delimiter and f"{t('delimiter', lang)} '{table.delimiter}'") if value]
@@ -51,6 +51,10 @@ if uploaded is not None:
         st.subheader(t("preview", lang))
         st.dataframe(preview(table), width="stretch", hide_index=True)
 
+        try:  # say upfront what would stop the import with the detected mapping
+            prepared.apply_detected()
+        except IngestError as exc:
+            st.warning(t("mapping_problem", lang, error=plain(str(exc))), icon=":material/warning:")
         st.subheader(t("mapping", lang))
         st.caption(t("mapping_help", lang))
         role_labels = {role: t(f"role_{role}", lang) for role in ROLES}
@@ -85,6 +89,7 @@ if uploaded is not None:
             else:
                 st.cache_data.clear()
                 report = result.report()
+                st.session_state["just_imported"] = prepared.sha256
                 st.session_state["flash"] = [
                     t("imported", lang, name=plain(saved.name), respondents=fmt_number(report["respondents"], 0, lang),
                       touchpoints=len(report["touchpoints"])),

@@ -87,7 +87,7 @@ def test_upload_import_then_overview_and_heatmap(server, page, tmp_path):
         page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
         assert_no_exception(page)
 
-        page.goto(server + "/overview")
+        page.goto(server + "/")  # the overview is the default page, served at the root
         expect(page.get_by_role("heading", name="Überblick")).to_be_visible(timeout=30000)
         expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
         assert page.locator(".js-plotly-plot").count() == 2

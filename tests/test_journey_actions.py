@@ -98,9 +98,9 @@ def test_action_without_later_wave_and_bad_input(con):
     assert row.follow_wave is None and np.isnan(row.change)
     with pytest.raises(actions.ActionError, match="title"):
         actions.create(con, "Hotline", "  ")
-    with pytest.raises(actions.ActionError, match="status"):
+    with pytest.raises(actions.ActionError, match="Status"):
         actions.update(con, action, status="vielleicht")
-    with pytest.raises(actions.ActionError, match="cannot change"):
+    with pytest.raises(actions.ActionError, match="Cannot change"):
         actions.update(con, action, touchpoint="Website")
     with pytest.raises(actions.ActionError, match="no ratings in wave"):
         actions.create(con, "Hotline", "Alt", baseline_wave="W9")

@@ -132,8 +132,7 @@ def test_drivers_page(app):
     assert "Relative Gewichte" in app.caption[0].value
     app.selectbox(key="q_missing").set_value("listwise").run()
     assert not app.exception
-    assert len(app.warning) == 1 and "listenweise" not in app.warning[0].value  # the reason, plainly
-    assert "listwise" in app.warning[0].value or "too few" in app.warning[0].value
+    assert len(app.warning) == 1 and "zu wenige für listenweisen Ausschluss" in app.warning[0].value  # the reason, in German
 
 
 def test_priority_page(app):

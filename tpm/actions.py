@@ -29,7 +29,16 @@ CLOSED = ("done", "dropped")
 
 
 class ActionError(ValueError):
-    """An invalid measure (names the field)."""
+    """An invalid measure (names the field); ``text(lang)`` for the UI."""
+
+    def __init__(self, key: str, **values):
+        from tpm.i18n import Message
+
+        self.message = Message(key, **values)
+        super().__init__(str(self.message))
+
+    def text(self, lang: str) -> str:
+        return self.message.text(lang)
 
 
 def _baseline(con, touchpoint: str, wave: str | None = None) -> tuple[str | None, float | None]:
@@ -39,7 +48,7 @@ def _baseline(con, touchpoint: str, wave: str | None = None) -> tuple[str | None
     if wave is not None:
         rows = rows[rows["wave"] == wave]
         if rows.empty:
-            raise ActionError(f"'{touchpoint}' has no ratings in wave '{wave}'")
+            raise ActionError("err_action_wave", touchpoint=touchpoint, wave=wave)
     if rows.empty:
         return None, None
     last = rows.iloc[-1]
@@ -48,15 +57,15 @@ def _baseline(con, touchpoint: str, wave: str | None = None) -> tuple[str | None
 
 def _check(touchpoint: str, title: str, status: str, step: str | None, due) -> None:
     if not (touchpoint or "").strip():
-        raise ActionError("a measure needs a touchpoint")
+        raise ActionError("err_action_touchpoint")
     if not (title or "").strip():
-        raise ActionError("a measure needs a title")
+        raise ActionError("err_action_title")
     if status not in STATUSES:
-        raise ActionError(f"status must be one of {', '.join(STATUSES)}")
+        raise ActionError("err_action_status", allowed=", ".join(STATUSES))
     if step is not None and step not in STEPS:
-        raise ActionError(f"step must be one of {', '.join(STEPS)}")
+        raise ActionError("err_action_step", allowed=", ".join(STEPS))
     if due is not None and not isinstance(due, date):
-        raise ActionError("the due date must be a date")
+        raise ActionError("err_action_due")
 
 
 def create(con: duckdb.DuckDBPyConnection, touchpoint: str, title: str, problem: str | None = None, owner: str | None = None,
@@ -80,10 +89,10 @@ def update(con: duckdb.DuckDBPyConnection, action_id: int, **fields) -> None:
     allowed = {"title", "problem", "owner", "due", "status", "step"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ActionError(f"cannot change {', '.join(sorted(unknown))}")
+        raise ActionError("err_action_field", fields=", ".join(sorted(unknown)))
     current = con.execute("SELECT touchpoint, title, status, step, due FROM actions WHERE id = ?", [int(action_id)]).fetchone()
     if current is None:
-        raise ActionError(f"no measure {action_id}")
+        raise ActionError("err_action_missing", id=action_id)
     merged = dict(zip(("touchpoint", "title", "status", "step", "due"), current)) | fields
     _check(merged["touchpoint"], merged["title"], merged["status"], merged["step"], merged["due"])
     for key, value in fields.items():  # column names come from the allowed set above, values are bound

@@ -72,15 +72,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "grey_cells": ("n < 30 (grau)", "n < 30 (grey)"),
     "diff_to_rest": ("Differenz zum Rest", "Difference to the rest"),
     "heatmap_legend": (
-        "▲/▼ signifikant höher/niedriger als der Rest (95 %, Benjamini–Hochberg) · grau: n < 30, nicht getestet · „·“: zu wenige Befragte, ausgeblendet",
-        "▲/▼ significantly higher/lower than the rest (95%, Benjamini–Hochberg) · grey: n < 30, not tested · “·”: too few respondents, hidden",
+        "▲/▼ signifikant höher/niedriger als der Rest (95 %, Benjamini–Hochberg) · grau: nicht getestet (n < 30, oder kein Rest zum Vergleich) · „·“: zu wenige Befragte, ausgeblendet",
+        "▲/▼ significantly higher/lower than the rest (95%, Benjamini–Hochberg) · grey: not tested (n < 30, or no rest to compare with) · “·”: too few respondents, hidden",
     ),
     "colour_mode": ("Farbe zeigt", "Colour shows"),
     "mode_absolute": ("den Wert", "the value"),
     "mode_diff": ("die Differenz zum Rest", "the difference to the rest"),
     "sort_rows": ("Zeilen sortieren nach", "Sort rows by"),
     "sort_total": ("Gesamtwert", "total"),
-    "sort_gap": ("größter Abweichung", "largest gap"),
+    "sort_gap": ("Abweichung", "largest gap"),
     "swap_axes": ("Achsen tauschen", "Swap axes"),
     # upload
     "upload_intro": (
@@ -106,6 +106,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "import": ("Importieren", "Import"),
     "imported": ("Importiert als Datensatz „{name}“: {respondents} Befragte, {touchpoints} Kontaktpunkte.", "Imported as dataset “{name}”: {respondents} respondents, {touchpoints} touchpoints."),
     "duplicate": ("Diese Datei ist bereits als Datensatz „{name}“ gespeichert – nichts wurde doppelt importiert.", "This file is already stored as dataset “{name}” – nothing was imported twice."),
+    "mapping_problem": ("So ist kein Import möglich – bitte die Zuordnung korrigieren: {error}", "This cannot be imported as mapped – please correct the mapping: {error}"),
     "import_failed": ("Import nicht möglich – nichts wurde gespeichert: {error}", "Cannot import – nothing was stored: {error}"),
     "reading": ("Datei wird gelesen …", "Reading the file …"),
     "detecting": ("Spalten werden erkannt …", "Detecting columns …"),
@@ -163,7 +164,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "priority_legend": ("Kreisgröße = Anzahl Bewertungen · ≈ / offener Kreis = liegt nahe an einer Linie, Quadrant unsicher · gestrichelt = {lines}", "Bubble size = number of ratings · ≈ / open circle = close to a line, quadrant uncertain · dashed = {lines}"),
     "lines_mean": ("Mittelwerte", "means"),
     "lines_midpoint": ("Skalenmitte und mittlere Wichtigkeit", "scale midpoint and mean importance"),
-    "lines_target": ("mittleres Soll und mittlere Wichtigkeit (Quadrant je Kontaktpunkt nach eigenem Soll)", "mean target and mean importance (quadrant per touchpoint by its own target)"),
+    "lines_target": ("Ø Soll, Ø Wichtigkeit · | = eigenes Soll (entscheidet)", "mean target, mean importance · | = own target (decides)"),
     "crosshair": ("Achsenkreuz bei", "Crosshairs at"),
     "crosshair_mean": ("Mittelwerten", "the means"),
     "crosshair_midpoint": ("Skalenmitte (Score 50)", "the scale midpoint (score 50)"),
@@ -188,15 +189,15 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "note_repaired": (
         "Die paarweise Korrelationsmatrix war nicht positiv definit und wurde repariert (Eigenwerte begrenzt)",
-        "the pairwise correlation matrix was not positive definite and was repaired (eigenvalues clipped)",
+        "The pairwise correlation matrix was not positive definite and was repaired (eigenvalues clipped)",
     ),
     "note_left_out": (
         "Nicht berücksichtigt, weil zu wenige Befragte beide Fragen beantwortet haben (< 30): {names}",
-        "left out for too few joint answers (< 30 respondents rated both): {names}",
+        "Left out for too few joint answers (< 30 respondents rated both): {names}",
     ),
     "warn_base": (
         "Basis zu klein: n = {n}, aber {p} Treiber brauchen mindestens {base} Befragte (max(30, 10 × Treiber))",
-        "base too small: n = {n}, but {p} drivers need at least {base} respondents (max(30, 10 × drivers))",
+        "Base too small: n = {n}, but {p} drivers need at least {base} respondents (max(30, 10 × drivers))",
     ),
     "page_segments": ("Segmente", "Segments"),
     "page_tracking": ("Entwicklung", "Tracking"),
@@ -303,6 +304,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "filter_department": ("Abteilung", "Department"),
     "export_excel": ("Als Excel exportieren", "Export as Excel"),
     "overdue_count": ("{n} Maßnahme(n) überfällig.", "{n} measure(s) overdue."),
+    "choose": ("bitte wählen", "please choose"),
+    "err_action_touchpoint": ("Eine Maßnahme braucht einen Kontaktpunkt.", "A measure needs a touchpoint."),
+    "err_action_title": ("Eine Maßnahme braucht einen Titel.", "A measure needs a title."),
+    "err_action_status": ("Status muss einer von {allowed} sein.", "Status must be one of {allowed}."),
+    "err_action_step": ("Schritt muss einer von {allowed} sein.", "Step must be one of {allowed}."),
+    "err_action_due": ("Das Fälligkeitsdatum muss ein Datum sein.", "The due date must be a date."),
+    "err_action_field": ("{fields} kann nicht geändert werden.", "Cannot change {fields}."),
+    "err_action_missing": ("Keine Maßnahme {id}.", "No measure {id}."),
+    "err_action_wave": ("„{touchpoint}“ hat keine Bewertungen in Welle „{wave}“.", "'{touchpoint}' has no ratings in wave '{wave}'."),
+    "err_listwise": (
+        "Nur {n} Befragte haben die Zielgröße und alle {p} Treiber beantwortet – zu wenige für listenweisen Ausschluss. Wählen Sie „paarweise“ oder weniger Treiber.",
+        "Only {n} respondents answered the outcome and all {p} drivers: too few for listwise deletion; use pairwise, or fewer drivers.",
+    ),
+    "err_no_drivers": ("Kein Kontaktpunkt hat 30 oder mehr Bewertungen zusammen mit der Zielgröße.", "No touchpoint has 30 or more ratings together with the outcome."),
     "role_id": ("ID", "id"),
     "role_date": ("Datum", "date"),
     "role_rating": ("Kontaktpunkt-Bewertung", "touchpoint rating"),
@@ -336,6 +351,8 @@ def fmt_number(value: float | None, decimals: int = 1, lang: str = DEFAULT_LANGU
     """1234.5 → "1.234,5" (de) / "1,234.5" (en); NaN/None → "–"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if round(value, decimals) == 0:
+        value = 0.0  # no "−0"
     text = f"{value:{'+' if signed else ''},.{decimals}f}"
     if lang == "de":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")

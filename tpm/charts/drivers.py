@@ -87,6 +87,11 @@ def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_l
                            text=f"<b>{t('q_' + quadrant, lang)}</b>", font={"color": QUADRANT_TEXT[quadrant], "size": 14})
     fig.add_vline(x=x_line, line={"color": "#888", "dash": "dash", "width": 1})
     fig.add_hline(y=y_line, line={"color": "#888", "dash": "dash", "width": 1})
+    if crosshair == "target":  # each touchpoint is judged against its own target: show it
+        fig.add_scatter(x=matrix["reference"], y=ys, mode="markers", name=t("target", lang), showlegend=False,
+                        marker={"symbol": "line-ns", "size": 16, "line": {"width": 2, "color": "#555"}},
+                        hovertemplate="%{text}: " + t("target", lang) + " %{x:.0f}<extra></extra>",
+                        text=[safe(n) for n in matrix["touchpoint"]])
     sizes = np.sqrt(matrix["n"].to_numpy(dtype=float))
     sizes = 12 + 26 * (sizes - sizes.min()) / max(sizes.max() - sizes.min(), 1e-9)
     colours = [QUADRANT_TEXT[q] for q in matrix["quadrant"]]

@@ -42,7 +42,7 @@ def touchpoint_ranking(stats: pd.DataFrame, lang: str = "de") -> go.Figure:
         safe(f"{name} ({lo}–{hi})") if (frame["touchpoint"] == name).sum() > 1 else safe(name)
         for name, lo, hi in zip(frame["touchpoint"], frame["scale_min"], frame["scale_max"])
     ]
-    labels = [f"{label} ⚠" if low else label for label, low in zip(labels, frame["low_base"])]
+    labels = [f"{label} (n={fmt_number(n, 0, lang)})" + (" ⚠" if low else "") for label, n, low in zip(labels, frame["n"], frame["low_base"])]
     colours = [GREY if low else BAR for low in frame["low_base"]]
     fig = go.Figure(
         go.Bar(

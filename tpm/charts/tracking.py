@@ -67,7 +67,8 @@ def trend_chart(frame: pd.DataFrame, series: str | None, title: str, y_title: st
         if target is not None and not pd.isna(target):
             fig.add_hline(y=float(target), line={"color": colour, "dash": "dash", "width": 1.5},
                           annotation_text=f"{t('target', lang)} {label}: {fmt_number(target, 0, lang)}",
-                          annotation_position="top left", annotation_font={"color": colour, "size": 11})
+                          annotation_position=("top left", "bottom left", "top right", "bottom right")[i % 4],
+                          annotation_font={"color": colour, "size": 11})
     base_layout(fig, title, lang, height=440)
     fig.update_xaxes(title_text=t("wave", lang), type="category")
     fig.update_yaxes(title_text=y_title, gridcolor="#eee", range=y_range)

@@ -228,8 +228,7 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
         used = "relative_weights"
         notes.append(Message("note_fallback", p=p, max=MAX_SHAPLEY))
     if missing == "listwise" and n_rows < 3:
-        raise ValueError(f"only {n_rows} respondents answered the outcome and all {p} drivers: "
-                         "too few for listwise deletion; use pairwise, or fewer drivers")
+        raise ValueError(Message("err_listwise", n=n_rows, p=p))
     if np.isnan(R).any():
         i, j = np.argwhere(np.isnan(R))[0]
         names = [outcome, *drivers]
@@ -410,7 +409,7 @@ def drivers_for(
         idx = [0] + [k + 1 for k in keep]
         chosen, R, pair_n = [chosen[k] for k in keep], R[np.ix_(idx, idx)], pair_n[np.ix_(idx, idx)]
         if not chosen:
-            raise ValueError("no touchpoint has 30 or more ratings together with the outcome")
+            raise ValueError(Message("err_no_drivers"))
         matrix = matrix[:, idx] if matrix is not None else None
         with_clause, params = wide_sql(flt, outcome, chosen)
     if missing == "listwise" and first_pass != "listwise":
