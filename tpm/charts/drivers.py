@@ -115,7 +115,8 @@ def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_l
     base_layout(fig, t("priority_title", lang), lang, height=640)
     fig.update_xaxes(range=xr, title_text=t("performance_axis", lang), showgrid=False, zeroline=False)
     fig.update_yaxes(range=yr, title_text=t("importance_axis", lang, outcome=safe(outcome_label)), ticksuffix=" %", showgrid=False, zeroline=False)
-    fig.add_annotation(text=t("priority_legend", lang, lines=t("lines_" + crosshair, lang)), showarrow=False, xref="paper", yref="paper", x=0, y=-0.13,
-                       xanchor="left", font={"size": 12, "color": "#555"})
-    fig.update_layout(margin={"b": 90})
+    legend = t("priority_legend", lang, lines=t("lines_" + crosshair, lang))
+    fig.add_annotation(text=legend.replace(" · ", "<br>", 1), showarrow=False, xref="paper", yref="paper", x=0, y=-0.12,
+                       xanchor="left", yanchor="top", align="left", font={"size": 12, "color": "#555"})
+    fig.update_layout(margin={"b": 110})
     return fig
