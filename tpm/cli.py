@@ -7,6 +7,7 @@ Bad input: exit code 2, one line on stderr, nothing written.
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 import json
 import math
 import sys
@@ -177,6 +178,16 @@ def summary_dict(con, flt: Filter) -> dict:
     }
 
 
+@contextmanager
+def _reading(args):
+    """(connection, dataset filter) of an existing database, closed afterwards."""
+    con = _open_existing(args.db)
+    try:
+        yield con, _filter(con, getattr(args, "dataset", None))
+    finally:
+        con.close()
+
+
 def _open_existing(db) -> "store.duckdb.DuckDBPyConnection":
     path = store.db_path(db)
     if not path.exists():
@@ -185,11 +196,8 @@ def _open_existing(db) -> "store.duckdb.DuckDBPyConnection":
 
 
 def cmd_summary(args) -> int:
-    con = _open_existing(args.db)
-    try:
-        data = summary_dict(con, _filter(con, args.dataset))
-    finally:
-        con.close()
+    with _reading(args) as (con, flt):
+        data = summary_dict(con, flt)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
@@ -207,16 +215,12 @@ def cmd_summary(args) -> int:
 
 
 def cmd_drivers(args) -> int:
-    con = _open_existing(args.db)
-    try:
-        flt = _filter(con, args.dataset)
+    with _reading(args) as (con, flt):
         try:
             result = drivers_for(con, flt, outcome=args.outcome, method=args.method, missing=args.missing,
                                  bootstrap=args.bootstrap, seed=args.seed)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-    finally:
-        con.close()
     rows = []
     for r in result.table.itertuples():
         row = {"name": r.driver, "raw": _num(r.raw), "share": _num(r.share), "sign": int(r.sign), "n": int(r.n)}
@@ -240,15 +244,11 @@ def cmd_drivers(args) -> int:
 
 
 def cmd_segments(args) -> int:
-    con = _open_existing(args.db)
-    try:
-        flt = _filter(con, args.dataset)
-        if args.by not in store.segment_values(con, list(flt.datasets)):
-            known = ", ".join(store.segment_values(con, list(flt.datasets))) or "none"
-            raise CliError(f"no segment '{args.by}'; segments: {known}")
+    with _reading(args) as (con, flt):
+        known = store.segment_values(con, list(flt.datasets))
+        if args.by not in known:
+            raise CliError(f"no segment '{args.by}'; segments: {', '.join(known) or 'none'}")
         table = segment_breakdown(con, flt, args.by, args.metric, anonymity=args.anonymity)
-    finally:
-        con.close()
     cells = [{"touchpoint": r.touchpoint, "segment": r.segment, "n": int(r.n), "value": _num(r.value), "diff": _num(r.diff),
               "p": _num(r.p), "q": _num(r.q), "flag": r.flag, "caution": bool(r.caution)} for r in table.itertuples()]
     if args.json:
@@ -264,13 +264,9 @@ def cmd_segments(args) -> int:
 
 
 def cmd_trend(args) -> int:
-    con = _open_existing(args.db)
-    try:
-        flt = _filter(con, args.dataset)
+    with _reading(args) as (con, flt):
         nps = nps_trend(con, flt, by=args.waves)
         table = touchpoint_trend(con, flt, args.metric, by=args.waves)
-    finally:
-        con.close()
 
     def rows(frame, with_touchpoint):
         return [{**({"touchpoint": r.touchpoint} if with_touchpoint else {}), "wave": r.wave, "n": int(r.n),
@@ -294,11 +290,8 @@ def cmd_trend(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    con = _open_existing(args.db)
-    try:
+    with _reading(args) as (con, _):
         frame = store.list_datasets(con)
-    finally:
-        con.close()
     if frame.empty:
         print("no datasets")
     for r in frame.itertuples():
