@@ -110,6 +110,10 @@ def test_upload_import_then_overview_and_heatmap(server, page, tmp_path):
 
 def test_drivers_and_priority_matrix_render(server, page):
     try:
+        page.goto(server + "/overview")  # the default page's own path works as a shared link, too
+        expect(page.get_by_role("heading", name="Überblick")).to_be_visible(timeout=30000)
+        page.wait_for_timeout(1000)
+        assert "Page not found" not in page.inner_text("body")
         page.goto(server + "/drivers?ds=1")
         expect(page.get_by_role("heading", name="Treiber")).to_be_visible(timeout=30000)
         expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
