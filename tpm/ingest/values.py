@@ -12,7 +12,6 @@ decimal comma and a thousands dot ("1.234,56"); dates may be ``dd.mm.yyyy``.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -61,8 +60,6 @@ MISSING_TOKENS: frozenset[str] = frozenset(
     }
 )
 
-_GERMAN_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 #: Date formats tried on text columns, most specific first; day-first wins for dd.mm.
 DATE_FORMATS: tuple[str, ...] = (
@@ -83,7 +80,7 @@ DATE_FORMATS: tuple[str, ...] = (
 
 _NUMBER_START = frozenset("0123456789+-.")
 _TOKENS = pa.array(sorted(MISSING_TOKENS | {t.replace("ss", "ß") for t in MISSING_TOKENS}))
-# the same patterns for Arrow (RE2 syntax)
+# number patterns for Arrow's regex kernels (RE2 syntax): plain "7.5" and German "1.234,56"
 _PLAIN_RE2 = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _GERMAN_RE2 = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
 
@@ -113,7 +110,7 @@ class ParsedColumn:
 
     - ``missing``: empty cell or a no-answer token ("k.A.", "weiß nicht", …);
     - ``numbers``: float value of numeric text ("7", "7.5", "7,5", "1.234,56"), NaN elsewhere
-      (negative codes are kept; see :func:`drop_negative_codes`);
+      (negative codes are kept; normalisation treats them as missing);
     - ``text``: every cell as stripped text ("" for empty), a numpy object array, made on first use.
     """
 
@@ -158,28 +155,19 @@ def _parse_numbers(answers: pa.StringArray) -> pa.DoubleArray:
     return numbers
 
 
-def text_of(column) -> pd.Series:
-    """The column as stripped strings ("" for empty cells)."""
-    return pd.Series(ParsedColumn(column).text, dtype=object)
 
 
-def missing_mask(column) -> pd.Series:
-    """True where a cell is empty or a no-answer token such as "k.A." or "weiß nicht"."""
-    return pd.Series(ParsedColumn(column).missing)
 
 
 def to_numbers(column) -> pd.Series:
     """Parse a column to floats; NaN where a cell is missing or not a number.
 
     Accepts plain ("7", "7.5") and German ("7,5", "1.234,56") notation. Negative codes are
-    *not* removed here (see :func:`drop_negative_codes`): callers decide what they mean.
+    *not* removed here: callers decide what they mean.
     """
     return pd.Series(ParsedColumn(column).numbers)
 
 
-def drop_negative_codes(numbers: pd.Series) -> pd.Series:
-    """Negative codes (-1 "no basis", -99 "refused" …) become missing (DOMAIN.md)."""
-    return numbers.where(~(numbers < 0))
 
 
 def to_dates(column, parsed: ParsedColumn | None = None) -> tuple[pd.Series, float]:
@@ -210,8 +198,3 @@ def to_dates(column, parsed: ParsedColumn | None = None) -> tuple[pd.Series, flo
     values = pd.to_datetime(text, format=best_format, errors="coerce")
     return values, float(values[present].notna().mean())
 
-
-def looks_like_number_text(value: str) -> bool:
-    """True for "7", "7.5", "7,5", "1.234,56"."""
-    value = value.strip()
-    return bool(_PLAIN_NUMBER.match(value) or _GERMAN_NUMBER.match(value))
