@@ -51,10 +51,8 @@ if uploaded is not None:
         st.subheader(t("preview", lang))
         st.dataframe(preview(table), width="stretch", hide_index=True)
 
-        try:  # say upfront what would stop the import with the detected mapping
-            prepared.apply_detected()
-        except IngestError as exc:
-            st.warning(t("mapping_problem", lang, error=plain(str(exc))), icon=":material/warning:")
+        if prepared.problem():  # say upfront what would stop the import with the detected mapping
+            st.warning(t("mapping_problem", lang, error=plain(prepared.problem())), icon=":material/warning:")
         st.subheader(t("mapping", lang))
         st.caption(t("mapping_help", lang))
         role_labels = {role: t(f"role_{role}", lang) for role in ROLES}

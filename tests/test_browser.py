@@ -71,6 +71,21 @@ def assert_no_exception(pg):
     assert "Traceback" not in pg.inner_text("body")
 
 
+def visit(pg, url: str, heading: str, charts: int = 1):
+    """Open ``url``, wait for its heading and its ``charts``-th plotly chart."""
+    pg.goto(url)
+    expect(pg.get_by_role("heading", name=heading).first).to_be_visible(timeout=30000)
+    if charts:
+        expect(pg.locator(".js-plotly-plot").nth(charts - 1)).to_be_visible(timeout=30000)
+
+
+def shot(pg, name: str):
+    """Screenshot into test-artifacts/ and check that no exception is shown."""
+    pg.wait_for_timeout(500)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert_no_exception(pg)
+
+
 def test_upload_import_then_overview_and_heatmap(server, page, tmp_path):
     export = tmp_path / "browser_export.xlsx"
     rows = [["ID", "Region", "Wie zufrieden sind Sie mit: Website?", "Wie zufrieden sind Sie mit: Hotline?",
@@ -96,13 +111,9 @@ def test_upload_import_then_overview_and_heatmap(server, page, tmp_path):
         page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
         assert_no_exception(page)
 
-        page.goto(server + "/heatmap?lang=en&by=Region")
-        expect(page.get_by_role("heading", name="Heatmap")).to_be_visible(timeout=30000)
-        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
+        visit(page, server + "/heatmap?lang=en&by=Region", "Heatmap")
         expect(page.get_by_text("touchpoints × Region")).to_be_visible()
-        page.wait_for_timeout(500)
-        page.screenshot(path=str(ARTIFACTS / "heatmap.png"), full_page=True)
-        assert_no_exception(page)
+        shot(page, "heatmap")
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
         raise
@@ -114,22 +125,15 @@ def test_drivers_and_priority_matrix_render(server, page):
         expect(page.get_by_role("heading", name="Überblick")).to_be_visible(timeout=30000)
         page.wait_for_timeout(1000)
         assert "Page not found" not in page.inner_text("body")
-        page.goto(server + "/drivers?ds=1")
-        expect(page.get_by_role("heading", name="Treiber")).to_be_visible(timeout=30000)
-        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
+        visit(page, server + "/drivers?ds=1", "Treiber")
         expect(page.get_by_text("Was treibt Weiterempfehlung?")).to_be_visible()
-        page.screenshot(path=str(ARTIFACTS / "drivers.png"), full_page=True)
-        assert_no_exception(page)
+        shot(page, "drivers")
 
-        page.goto(server + "/priority?ds=1")
-        expect(page.get_by_role("heading", name="Prioritäten-Matrix").first).to_be_visible(timeout=30000)
-        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
+        visit(page, server + "/priority?ds=1", "Prioritäten-Matrix")
         expect(page.get_by_text("Zuerst angehen: Hotline, Lieferung, Reklamation")).to_be_visible()
         for quadrant in ("Hier ansetzen", "Stärken halten", "Geringe Priorität", "Möglicher Overkill"):
             expect(page.locator(".js-plotly-plot").get_by_text(quadrant)).to_be_visible()
-        page.wait_for_timeout(500)
-        page.screenshot(path=str(ARTIFACTS / "priority.png"), full_page=True)
-        assert_no_exception(page)
+        shot(page, "priority")
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-priority.png"), full_page=True)
         raise
@@ -137,22 +141,15 @@ def test_drivers_and_priority_matrix_render(server, page):
 
 def test_segments_and_tracking_render(server, page):
     try:
-        page.goto(server + "/segments?ds=1&by=Region")
-        expect(page.get_by_role("heading", name="Segmente")).to_be_visible(timeout=30000)
-        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30000)
+        visit(page, server + "/segments?ds=1&by=Region", "Segmente")
         expect(page.get_by_text("NPS je Region")).to_be_visible()
-        page.screenshot(path=str(ARTIFACTS / "segments.png"), full_page=True)
-        assert_no_exception(page)
+        shot(page, "segments")
 
         page.set_viewport_size({"width": 1400, "height": 2600})
-        page.goto(server + "/tracking?lang=en")
-        expect(page.get_by_role("heading", name="Tracking")).to_be_visible(timeout=30000)
-        expect(page.locator(".js-plotly-plot").nth(2)).to_be_visible(timeout=30000)
+        visit(page, server + "/tracking?lang=en", "Tracking", charts=3)
         expect(page.get_by_text("NPS over waves")).to_be_visible()
         expect(page.get_by_text("Biggest movers")).to_be_visible()
-        page.wait_for_timeout(500)
-        page.screenshot(path=str(ARTIFACTS / "tracking.png"), full_page=True)
-        assert_no_exception(page)
+        shot(page, "tracking")
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-tracking.png"), full_page=True)
         raise
@@ -161,20 +158,14 @@ def test_segments_and_tracking_render(server, page):
 def test_journey_inventory_targets_actions_render(server, page):
     try:
         page.set_viewport_size({"width": 1400, "height": 2000})
-        page.goto(server + "/journey")
-        expect(page.get_by_role("heading", name="Kundenreise").first).to_be_visible(timeout=30000)
-        expect(page.locator(".js-plotly-plot").nth(1)).to_be_visible(timeout=30000)
+        visit(page, server + "/journey", "Kundenreise", charts=2)
         expect(page.locator(".js-plotly-plot").get_by_text("Emotionskurve")).to_be_visible()
         expect(page.locator(".js-plotly-plot").get_by_text("Fulfillment")).to_be_visible()
-        page.wait_for_timeout(500)
-        page.screenshot(path=str(ARTIFACTS / "journey.png"), full_page=True)
-        assert_no_exception(page)
+        shot(page, "journey")
         for path, heading in (("/inventory", "Kontaktpunkte"), ("/targets", "Soll–Ist"), ("/actions", "Maßnahmen")):
-            page.goto(server + path)
-            expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=30000)
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(ARTIFACTS / f"{path.strip('/')}.png"), full_page=True)
-            assert_no_exception(page)
+            visit(page, server + path, heading, charts=0)
+            page.wait_for_timeout(1000)
+            shot(page, path.strip("/"))
         expect(page.get_by_text("Callcenter-Schulung und Rückrufservice")).to_be_attached()  # grid cells are drawn on a canvas
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-journey.png"), full_page=True)

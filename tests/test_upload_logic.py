@@ -46,3 +46,11 @@ def test_a_wrong_correction_is_refused_with_the_column():
 
 def test_display_value():
     assert [display_value(v) for v in (5.0, 4.5, None, "k.A.", float("nan"))] == ["5", "4.5", "", "k.A.", ""]
+
+
+def test_problem_is_reported_before_import_and_checked_once():
+    bad = prepare("ohne.xlsx", xlsx_bytes([["Name", "Stadt"], ["Anna", "Köln"], ["Ben", "Bonn"]]))
+    assert "no rating" in bad.problem()
+    bad.apply_detected = lambda: pytest.fail("normalised again on a rerun")  # the page asks on every rerun
+    assert "no rating" in bad.problem()
+    assert prepared().problem() is None

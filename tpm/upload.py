@@ -13,7 +13,7 @@ from pathlib import PurePath
 import pandas as pd
 
 from tpm import store
-from tpm.ingest import ColumnSpec, ImportResult, RawTable, detect, read_table
+from tpm.ingest import ColumnSpec, ImportResult, IngestError, RawTable, detect, read_table
 from tpm.ingest import arrange, file_hash
 from tpm.ingest.normalise import normalise
 from tpm.ingest.values import cell_text
@@ -43,6 +43,16 @@ class Prepared:
 
     def apply_detected(self) -> ImportResult:
         return self.apply(self.specs)
+
+    def problem(self) -> str | None:
+        """Why the detected mapping cannot be imported (None if it can); checked once per file."""
+        if not hasattr(self, "_problem"):
+            try:
+                self.apply_detected()
+                self._problem = None
+            except IngestError as exc:
+                self._problem = str(exc)
+        return self._problem
 
 
 def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include_incomplete: bool = False,
