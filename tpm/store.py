@@ -20,7 +20,7 @@ import pyarrow as pa
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 1  # bump with a migration in migrate() when the tables change
+SCHEMA_VERSION = 2  # 2: respondents.weight and weight_sets; bump with a migration in migrate() when the tables change
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS dataset_ids START 1;
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS respondents (
     respondent_id VARCHAR NOT NULL, -- the id as the export gave it (or "row-N")
     row_number INTEGER,
     responded_at TIMESTAMP,
-    nps DOUBLE
+    nps DOUBLE,
+    weight DOUBLE                   -- survey weight, rescaled to sum to n per dataset; NULL = unweighted
 );
 CREATE TABLE IF NOT EXISTS ratings (
     dataset_id INTEGER NOT NULL,
@@ -87,6 +88,19 @@ CREATE TABLE IF NOT EXISTS actions (
     baseline_wave VARCHAR,
     baseline_score DOUBLE
 );
+CREATE TABLE IF NOT EXISTS weight_sets (
+    dataset_id INTEGER PRIMARY KEY, -- the weight set now in respondents.weight of this dataset
+    source VARCHAR NOT NULL,        -- 'file' (a weight column) or 'raking' (margins below)
+    margins JSON,                   -- raking: [{"variable", "value", "share"}…]
+    trim_low DOUBLE,
+    trim_high DOUBLE,
+    n INTEGER NOT NULL,
+    n_eff DOUBLE NOT NULL,          -- Kish: (Σw)² / Σw²
+    min_weight DOUBLE NOT NULL,
+    max_weight DOUBLE NOT NULL,
+    max_margin_error DOUBLE,        -- raking: largest |achieved − target| share (percentage points)
+    created_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS mapping_templates (
     signature VARCHAR PRIMARY KEY,  -- hash of the file's column headers
@@ -96,7 +110,7 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 );
 """
 
-DATA_TABLES = ("respondents", "ratings", "segments", "comments")
+DATA_TABLES = ("respondents", "ratings", "segments", "comments", "weight_sets")
 
 
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:
@@ -113,6 +127,12 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     """Open (and create/migrate) the database file."""
     path = db_path(path)
     if read_only and path.exists():
+        con = duckdb.connect(str(path), read_only=True)
+        if _schema_version(con) >= SCHEMA_VERSION:
+            return con
+        con.close()  # an older file: migrate it once (read-write), then open it read-only
+        with duckdb.connect(str(path)) as rw:
+            migrate(rw)
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
@@ -131,7 +151,17 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
     for column, kind in INVENTORY_COLUMNS.items():
         con.execute(f"ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS {column} {kind}")
+    # schema 2: databases created before survey weights get the (empty) weight column
+    con.execute("ALTER TABLE respondents ADD COLUMN IF NOT EXISTS weight DOUBLE")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        return 0
+    return int(row[0]) if row else 0
 
 
 @dataclass
@@ -164,6 +194,10 @@ def save_import(
     name = (name or Path(result.file_name).stem).strip() or result.file_name
     c = result.canonical
     report = result.report()
+    respondents, weights = rescaled_weights(c.respondents)
+    if weights:
+        report["weights"] = weights
+        report["notes"] = [*report.get("notes", []), weights["note"]]
     con.execute("BEGIN TRANSACTION")
     try:
         dataset_id = con.execute(
@@ -182,13 +216,15 @@ def save_import(
                 json.dumps(report, ensure_ascii=False, default=str),
             ],
         ).fetchone()[0]
-        for table, frame in (("respondents", c.respondents), ("ratings", c.ratings), ("segments", c.segments), ("comments", c.comments)):
+        for table, frame in (("respondents", respondents), ("ratings", c.ratings), ("segments", c.segments), ("comments", c.comments)):
             if len(frame):
                 # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
                 con.register("incoming", pa.Table.from_pandas(frame, preserve_index=False))
                 columns = ", ".join(frame.columns)
                 con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
                 con.unregister("incoming")
+        if weights:
+            save_weight_set(con, dataset_id, "file", weights)
         # survey headers that are aliases of an inventory touchpoint take its name
         con.execute(
             """UPDATE ratings SET touchpoint = a.name FROM touchpoint_aliases a
@@ -213,6 +249,54 @@ def save_import(
         con.execute("ROLLBACK")
         raise
     return Saved(int(dataset_id), name, duplicate=False)
+
+
+def weight_summary(w) -> dict:
+    """n, Kish effective n = (Σw)²/Σw², efficiency n_eff/n, min and max of a weight vector."""
+    import numpy as np
+
+    w = np.asarray(w, dtype=float)
+    n_eff = float(w.sum() ** 2 / (w**2).sum())
+    return {"n": int(len(w)), "n_eff": n_eff, "efficiency": n_eff / len(w), "min": float(w.min()), "max": float(w.max())}
+
+
+def rescaled_weights(respondents: pd.DataFrame) -> tuple[pd.DataFrame, dict | None]:
+    """The respondents with their ``weight`` rescaled to sum to n (the unweighted count), and a
+    summary for the import report (None when the file has no weights).
+
+    Rescaling changes no weighted estimate (Σwy/Σw is scale-free) but makes pooled datasets
+    count by their respondents, and the weights readable (1 = an average respondent).
+    """
+    if "weight" not in respondents or respondents["weight"].isna().all():
+        return respondents.drop(columns="weight", errors="ignore"), None
+    w = respondents["weight"].astype(float)
+    if w.isna().any() or (w <= 0).any():  # the ingest refuses these with row and column; never store them
+        raise ValueError("weights must be positive numbers for every respondent")
+    factor = len(w) / float(w.sum())
+    out = respondents.assign(weight=w * factor)
+    summary = weight_summary(out["weight"])
+    summary["factor"] = factor
+    summary["note"] = (f"weights rescaled to sum to n = {len(w)} (factor {factor:.6g}); Kish effective n = "
+                       f"{summary['n_eff']:.1f} ({100 * summary['efficiency']:.1f} %), weights {summary['min']:.3g} to {summary['max']:.3g}")
+    return out, summary
+
+
+def save_weight_set(con: duckdb.DuckDBPyConnection, dataset_id: int, source: str, summary: dict, margins=None,
+                    trim: tuple[float, float] | None = None, max_margin_error: float | None = None) -> None:
+    """Record which weight set is in ``respondents.weight`` of a dataset (inside the caller's transaction)."""
+    con.execute(
+        "INSERT OR REPLACE INTO weight_sets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+        [int(dataset_id), source, json.dumps(margins, ensure_ascii=False) if margins is not None else None,
+         trim[0] if trim else None, trim[1] if trim else None, summary["n"], summary["n_eff"], summary["min"],
+         summary["max"], max_margin_error],
+    )
+
+
+def weight_sets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The weight set of every weighted dataset, with the dataset name."""
+    return con.execute(
+        """SELECT d.name AS dataset, w.* FROM weight_sets w JOIN datasets d ON d.id = w.dataset_id ORDER BY d.id"""
+    ).df()
 
 
 def header_signature(headers: list[str]) -> str:
