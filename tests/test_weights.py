@@ -195,3 +195,40 @@ def test_pooled_waves_with_different_weight_sets(con):
     assert waves.loc["W2", "p"] == pytest.approx(2 * stats.norm.sf(abs(z)), abs=TOL)
     shop = touchpoint_trend(con, Filter.of([first, second]), "mean").set_index(["touchpoint", "wave"]).loc["Shop"]
     assert shop.loc["W2", "value"] == pytest.approx(ref_mean_se(two["Shop"], two["weight"])[0], abs=TOL)
+
+
+def test_weighted_driver_shares_equal_weighted_least_squares(con):
+    """Shapley shares from weighted correlations = LMG computed from weighted least-squares R² of every subset."""
+    from itertools import combinations
+
+    from tpm.metrics.drivers import drivers_for
+
+    frame = planted(seed=8, n=600)
+    rng = np.random.default_rng(8)
+    frame["Hotline"] = np.clip(np.round(frame["nps"].fillna(5) * 0.6 + rng.normal(3, 2, len(frame))), 1, 10)
+    dataset = store_weighted(con, frame, "treiber")
+    result = drivers_for(con, Filter.of([dataset]), drivers=["Hotline", "Shop"], missing="listwise")
+    assert result.weighted
+    data = frame.dropna(subset=["nps", "Hotline", "Shop"])
+    y, w = data["nps"].to_numpy(), data["weight"].to_numpy()
+    X = {"Hotline": data["Hotline"].to_numpy(), "Shop": data["Shop"].to_numpy()}
+
+    def r2(names):
+        if not names:
+            return 0.0
+        A = np.column_stack([np.ones(len(y))] + [X[k] for k in names]) * np.sqrt(w)[:, None]
+        beta = np.linalg.lstsq(A, y * np.sqrt(w), rcond=None)[0]
+        resid = y - np.column_stack([np.ones(len(y))] + [X[k] for k in names]) @ beta
+        ybar = (w * y).sum() / w.sum()
+        return 1 - (w * resid**2).sum() / (w * (y - ybar) ** 2).sum()
+
+    full = r2(["Hotline", "Shop"])
+    lmg = {"Hotline": 0.5 * (r2(["Hotline"]) + full - r2(["Shop"])), "Shop": 0.5 * (r2(["Shop"]) + full - r2(["Hotline"]))}
+    table = result.table.set_index("driver")
+    assert result.r2 == pytest.approx(full, abs=TOL)
+    for name in lmg:
+        assert table.loc[name, "raw"] == pytest.approx(lmg[name], abs=TOL)
+        assert table.loc[name, "share"] == pytest.approx(100 * lmg[name] / full, abs=1e-7)
+    assert result.n == len(data) and result.n_eff == pytest.approx(w.sum() ** 2 / (w**2).sum(), abs=TOL)
+    unweighted = drivers_for(con, Filter.of([dataset], weighted=False), drivers=["Hotline", "Shop"], missing="listwise")
+    assert not unweighted.weighted and unweighted.r2 != pytest.approx(full, abs=1e-4)

@@ -18,7 +18,8 @@ from tpm.ingest import IngestError
 from tpm.metrics import Filter
 from tpm.metrics.drivers import drivers_for
 from tpm.metrics.segments import segment_breakdown
-from tpm.metrics.trend import nps_trend, touchpoint_trend
+from tpm.metrics.trend import TRACKING_RULE, tracking_view
+from tpm.metrics.weighted import has_weights
 from tpm.upload import prepare
 from tpm.metrics.nps import nps_for, respondent_count
 from tpm.metrics.satisfaction import touchpoint_stats
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
     p.add_argument("--json", action="store_true")
+    _unweighted(p)
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("drivers", help="key drivers of recommendation (or another outcome) among the touchpoints")
@@ -66,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 500)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    _unweighted(p)
     p.set_defaults(func=cmd_drivers)
 
     p = sub.add_parser("segments", help="touchpoint x segment breakdown with significance against the rest")
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--dataset", action="append")
     p.add_argument("--json", action="store_true")
+    _unweighted(p)
     p.set_defaults(func=cmd_segments)
 
     p = sub.add_parser("trend", help="NPS and touchpoints per wave, with change tests")
@@ -84,7 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--dataset", action="append")
     p.add_argument("--json", action="store_true")
+    _unweighted(p)
     p.set_defaults(func=cmd_trend)
+
+    p = sub.add_parser("weights", help="rake a dataset to known margins (CSV variable,value,share) and store the weights")
+    p.add_argument("--db")
+    p.add_argument("--dataset", required=True, help="dataset name or id")
+    p.add_argument("--margins", required=True, type=Path, help="CSV with the columns variable,value,share (e.g. Region,Nord,25)")
+    p.add_argument("--trim", nargs=2, type=float, metavar=("LOW", "HIGH"),
+                   help="trim the weights to LOW–HIGH times the mean weight, e.g. --trim 0.3 3")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("datasets", help="list stored datasets")
     p.add_argument("--db")
@@ -100,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.set_defaults(func=cmd_seed)
     return parser
+
+
+def _unweighted(parser) -> None:
+    parser.add_argument("--unweighted", action="store_true", help="ignore the survey weights (default: use them where the data has them)")
 
 
 def cmd_ingest(args) -> int:
@@ -144,14 +162,14 @@ def print_report(report: dict, saved: store.Saved) -> None:
         print("  mapping: the confirmed mapping of an earlier wave with the same columns was applied")
 
 
-def _filter(con, names: list[str] | None) -> Filter:
+def _filter(con, names: list[str] | None, weighted: bool = True) -> Filter:
     if not names:
-        return Filter()
+        return Filter(weighted=weighted)
     ids = store.dataset_ids_by_name(con, names)
     if len(ids) < len(set(names)):
         known = ", ".join(store.list_datasets(con)["name"]) or "none"
         raise CliError(f"unknown dataset in {names}; known datasets: {known}")
-    return Filter.of(ids)
+    return Filter.of(ids, weighted=weighted)
 
 
 def _num(value) -> float | None:
@@ -162,14 +180,17 @@ def summary_dict(con, flt: Filter) -> dict:
     nps = nps_for(con, flt)
     stats = touchpoint_stats(con, flt)
     return {
+        "weighted": has_weights(con, flt),
         "respondents": respondent_count(con, flt),
         "nps": {
-            "score": _num(nps.score), "n": nps.n, "promoters": nps.promoters, "passives": nps.passives,
-            "detractors": nps.detractors, "se": _num(nps.se), "ci_low": _num(nps.ci_low), "ci_high": _num(nps.ci_high),
+            "score": _num(nps.score), "n": nps.n, "n_eff": _num(nps.n_eff), "promoters": nps.promoters,
+            "passives": nps.passives, "detractors": nps.detractors, "promoter_share": _num(nps.promoter_share),
+            "detractor_share": _num(nps.detractor_share), "se": _num(nps.se), "ci_low": _num(nps.ci_low),
+            "ci_high": _num(nps.ci_high),
         },
         "touchpoints": [
             {
-                "name": r.touchpoint, "n": int(r.n), "mean": _num(r.mean), "scale_min": int(r.scale_min),
+                "name": r.touchpoint, "n": int(r.n), "n_eff": _num(r.n_eff), "mean": _num(r.mean), "scale_min": int(r.scale_min),
                 "scale_max": int(r.scale_max), "score_0_100": _num(r.score_0_100), "top2_box": _num(r.top2_box),
                 "bottom2_box": _num(r.bottom2_box), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
             }
@@ -183,16 +204,16 @@ def _reading(args):
     """(connection, dataset filter) of an existing database, closed afterwards."""
     con = _open_existing(args.db)
     try:
-        yield con, _filter(con, getattr(args, "dataset", None))
+        yield con, _filter(con, getattr(args, "dataset", None), not getattr(args, "unweighted", False))
     finally:
         con.close()
 
 
-def _open_existing(db) -> "store.duckdb.DuckDBPyConnection":
+def _open_existing(db, read_only: bool = True) -> "store.duckdb.DuckDBPyConnection":
     path = store.db_path(db)
     if not path.exists():
         raise CliError(f"'{path}': no database yet; import a file first with 'python -m tpm ingest FILE'")
-    return store.connect(path, read_only=True)
+    return store.connect(path, read_only=read_only)
 
 
 def cmd_summary(args) -> int:
@@ -202,9 +223,10 @@ def cmd_summary(args) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     n = data["nps"]
-    print(f"respondents: {data['respondents']}")
+    print(f"respondents: {data['respondents']}{' (weighted figures)' if data['weighted'] else ''}")
     if n["n"]:
-        print(f"NPS: {n['score']:+.1f} (95% CI {n['ci_low']:+.1f} to {n['ci_high']:+.1f}, n={n['n']}; "
+        print(f"NPS: {n['score']:+.1f} (95% CI {n['ci_low']:+.1f} to {n['ci_high']:+.1f}, n={n['n']}"
+              f"{', n_eff=%.0f' % n['n_eff'] if data['weighted'] else ''}; "
               f"promoters {n['promoters']}, passives {n['passives']}, detractors {n['detractors']})")
     print(f"{'touchpoint':<28} {'n':>6} {'mean':>6} {'scale':>6} {'0-100':>6} {'top2%':>6}")
     for tp in data["touchpoints"]:
@@ -227,7 +249,8 @@ def cmd_drivers(args) -> int:
         if args.bootstrap:
             row.update(ci_low=_num(r.ci_low), ci_high=_num(r.ci_high))
         rows.append(row)
-    data = {"outcome": result.outcome, "method": result.method, "missing": result.missing, "n": result.n,
+    data = {"outcome": result.outcome, "method": result.method, "missing": result.missing, "weighted": result.weighted,
+            "n": result.n, "n_eff": _num(result.n_eff),
             "r2": _num(result.r2), "drivers": rows, "notes": result.notes, "warnings": result.warnings}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -249,13 +272,16 @@ def cmd_segments(args) -> int:
         if args.by not in known:
             raise CliError(f"no segment '{args.by}'; segments: {', '.join(known) or 'none'}")
         table = segment_breakdown(con, flt, args.by, args.metric, anonymity=args.anonymity)
-    cells = [{"touchpoint": r.touchpoint, "segment": r.segment, "n": int(r.n), "value": _num(r.value), "diff": _num(r.diff),
-              "p": _num(r.p), "q": _num(r.q), "flag": r.flag, "caution": bool(r.caution)} for r in table.itertuples()]
+    cells = [{"touchpoint": r.touchpoint, "segment": r.segment, "n": int(r.n), "n_eff": _num(r.n_eff), "value": _num(r.value),
+              "diff": _num(r.diff), "p": _num(r.p), "q": _num(r.q), "flag": r.flag, "caution": bool(r.caution)}
+             for r in table.itertuples()]
+    weighted = bool(table["weighted"].any()) if len(table) else False
     if args.json:
-        print(json.dumps({"by": args.by, "metric": args.metric, "cells": cells}, ensure_ascii=False, indent=2))
+        print(json.dumps({"by": args.by, "metric": args.metric, "weighted": weighted, "cells": cells}, ensure_ascii=False, indent=2))
         return 0
     marks = {"higher": "▲", "lower": "▼", "ns": "", "untested": "(n<30)", "hidden": "(hidden)"}
-    print(f"{args.metric} by {args.by}, each cell against the rest (Benjamini–Hochberg q < 0.05 marked)")
+    print(f"{args.metric} by {args.by}{', weighted' if weighted else ''}, each cell against the rest "
+          "(Benjamini–Hochberg q < 0.05 marked)")
     for c in cells:
         value = "–" if c["value"] is None else f"{c['value']:.2f}"
         diff = "" if c["diff"] is None else f"{c['diff']:+.2f}"
@@ -265,16 +291,17 @@ def cmd_segments(args) -> int:
 
 def cmd_trend(args) -> int:
     with _reading(args) as (con, flt):
-        nps = nps_trend(con, flt, by=args.waves)
-        table = touchpoint_trend(con, flt, args.metric, by=args.waves)
+        nps, table = tracking_view(con, flt, args.metric, by=args.waves)
+        weighted = has_weights(con, flt)
 
     def rows(frame, with_touchpoint):
         return [{**({"touchpoint": r.touchpoint} if with_touchpoint else {}), "wave": r.wave, "n": int(r.n),
-                 "value": _num(r.value), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
-                 "change": _num(r.change), "p": _num(r.p), "significant": bool(r.significant)} for r in frame.itertuples()]
+                 "n_eff": _num(r.n_eff), "value": _num(r.value), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
+                 "change": _num(r.change), "p": _num(r.p), "q": _num(r.q), "significant": bool(r.significant)}
+                for r in frame.itertuples()]
 
-    data = {"metric": args.metric, "waves_by": args.waves, "waves": nps["wave"].tolist(), "nps": rows(nps, False),
-            "touchpoints": rows(table, True)}
+    data = {"metric": args.metric, "waves_by": args.waves, "weighted": weighted, "rule": TRACKING_RULE,
+            "waves": nps["wave"].tolist(), "nps": rows(nps, False), "touchpoints": rows(table, True)}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
@@ -285,7 +312,27 @@ def cmd_trend(args) -> int:
     for r in data["touchpoints"]:
         change = "" if r["change"] is None else f"  change {r['change']:+.2f}{' *' if r['significant'] else ''}"
         print(f"  {r['touchpoint'][:24]:<24} {r['wave'][:28]:<28} {r['value']:7.2f} n={r['n']}{change}")
-    print("* = significant at 95 %")
+    print(f"* = significant: {TRACKING_RULE}")
+    return 0
+
+
+def cmd_weights(args) -> int:
+    from tpm.weights import describe, rake_dataset, read_margins
+
+    if not args.margins.is_file():
+        raise CliError(f"'{args.margins}': no such file")
+    margins = read_margins(args.margins.name, args.margins.read_bytes())
+    con = _open_existing(args.db, read_only=False)
+    try:
+        result = rake_dataset(con, args.dataset, margins, tuple(args.trim) if args.trim else None, source=args.margins.name)
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps({"dataset": args.dataset, "weighted": True, **{k: _num(v) for k, v in result.summary.items()},
+                          "max_margin_error": _num(result.max_error), "trim": list(args.trim) if args.trim else None},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"{args.dataset}: {describe(result)}")
     return 0
 
 

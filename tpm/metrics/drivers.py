@@ -31,6 +31,14 @@ pairwise base. Touchpoint surveys are sparse, so listwise deletion can leave few
 
 **Bootstrap**: respondents are resampled with replacement (seeded); percentile 95 % CIs of
 the shares. **Minimum base**: n ≥ max(30, 10 × drivers), else a warning.
+
+**Weights.** In a weighted view the correlations are weighted Pearson correlations,
+r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)) over the respondents present
+for the pair (= ``numpy.cov(…, aweights=w)`` scaled to a correlation), computed from weighted
+Gram matrices of the respondents × drivers matrix (:func:`pairwise_corr` with ``weights``);
+Shapley values and relative weights then follow from that matrix unchanged. Bootstrap
+resamples respondents together with their weights. ``n`` stays unweighted (base rules);
+``n_eff`` is the Kish effective n of the same base.
 """
 
 from __future__ import annotations
@@ -63,6 +71,8 @@ class DriverResult:
     outcome: str
     notes: list[Message] = field(default_factory=list)  # English as str; .text(lang) translates
     warnings: list[Message] = field(default_factory=list)
+    weighted: bool = False
+    n_eff: float = math.nan  #: Kish effective n of the base ``n`` (= n unweighted)
 
 
 # --- correlations ---------------------------------------------------------------------------
@@ -93,12 +103,13 @@ def correlation_matrix(con: duckdb.DuckDBPyConnection, relation: str, p: int, mi
     return R, pair_n, int(row[0])
 
 
-def pairwise_corr(X: np.ndarray, single: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise-complete Pearson correlations of the columns of X (NaN = missing), vectorised.
+def pairwise_corr(X: np.ndarray, single: bool = False, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise-complete (weighted) Pearson correlations of the columns of X (NaN = missing), vectorised.
 
     The columns are centred first (numerically stable sums); the four Gram matrices
-    (M'M, X'M, X²'M, X'X with M the presence mask) are BLAS products. ``single`` runs them in
-    float32 — 3× faster on millions of rows; after centring the error stays below 1e-7.
+    (M'WM, X'WM, X²'WM, X'WX with M the presence mask, W the weights, 1 if none) are BLAS
+    products. ``single`` runs them in float32 — 3× faster on millions of rows; after centring
+    the error stays below 1e-7. Returns R and the unweighted pair counts.
     """
     with np.errstate(invalid="ignore"):
         centre = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
@@ -106,16 +117,26 @@ def pairwise_corr(X: np.ndarray, single: bool = False) -> tuple[np.ndarray, np.n
     Xc = (X - np.nan_to_num(centre)).astype(dtype, copy=False)
     M = (~np.isnan(Xc)).astype(dtype)
     X0 = np.nan_to_num(Xc)
-    n = (M.T @ M).astype(np.float64)
-    sx = (X0.T @ M).astype(np.float64)    # sx[i, j] = Σ x_i over rows where x_j is present too
-    sxx = ((X0 * X0).T @ M).astype(np.float64)
-    sxy = (X0.T @ X0).astype(np.float64)
+    MW = M if weights is None else M * np.asarray(weights, dtype=dtype)[:, None]
+    counts = (M.T @ M).astype(np.float64)
+    n = counts if weights is None else (M.T @ MW).astype(np.float64)  # Σw over the rows of each pair
+    sx = (X0.T @ MW).astype(np.float64)    # sx[i, j] = Σ w·x_i over rows where x_j is present too
+    sxx = ((X0 * X0).T @ MW).astype(np.float64)
+    sxy = (X0.T @ (X0 if weights is None else X0 * MW)).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = n * sxy - sx * sx.T
         var_i = n * sxx - sx * sx
         R = cov / np.sqrt(var_i * var_i.T)
     np.fill_diagonal(R, 1.0)
-    return R, np.rint(n).astype(np.int64)
+    return R, np.rint(counts).astype(np.int64)
+
+
+def pair_n_eff(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Kish effective n (Σw)²/Σw² of the respondents present for each pair of columns."""
+    M = (~np.isnan(X)).astype(np.float64)
+    w = np.asarray(weights, dtype=np.float64)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (M.T @ (M * w)) ** 2 / (M.T @ (M * w * w))
 
 
 def nearest_correlation(R: np.ndarray, floor: float = 1e-6) -> tuple[np.ndarray, bool]:
@@ -220,7 +241,7 @@ def _check(method: str, missing: str, drivers: list[str]) -> str:
     return missing
 
 
-def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootstrap, seed) -> DriverResult:
+def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootstrap, seed, weights=None) -> DriverResult:
     notes, warnings = [], []
     p = len(drivers)
     used = method
@@ -256,22 +277,26 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
         "n": driver_n.astype(int),
     })
     if bootstrap:
-        low, high = _bootstrap(values, used, missing, bootstrap, seed)
+        low, high = _bootstrap(values, used, missing, bootstrap, seed, weights)
         table["ci_low"], table["ci_high"] = low, high
     table = table.sort_values("share", ascending=False, ignore_index=True)
-    return DriverResult(r2=r2, n=n, table=table, method=used, missing=missing, outcome=outcome, notes=notes, warnings=warnings)
+    return DriverResult(r2=r2, n=n, table=table, method=used, missing=missing, outcome=outcome, notes=notes, warnings=warnings,
+                        n_eff=float(n))
 
 
-def _bootstrap(values: np.ndarray, method: str, missing: str, times: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile 95 % CIs of the shares over ``times`` resamples of respondents."""
+def _bootstrap(values: np.ndarray, method: str, missing: str, times: int, seed: int,
+               weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile 95 % CIs of the shares over ``times`` resamples of respondents (with their weights)."""
     rng = np.random.default_rng(seed)
-    values = values[~np.isnan(values[:, 0])]
+    keep = ~np.isnan(values[:, 0])
     if missing == "listwise":
-        values = values[~np.isnan(values).any(axis=1)]
+        keep &= ~np.isnan(values).any(axis=1)
+    values = values[keep]
+    weights = None if weights is None else np.asarray(weights)[keep]
     shares = []
     for _ in range(times):
-        sample = values[rng.integers(0, len(values), len(values))]
-        R, _ = pairwise_corr(sample)
+        rows = rng.integers(0, len(values), len(values))
+        R, _ = pairwise_corr(values[rows], weights=None if weights is None else weights[rows])
         if np.isnan(R).any():
             continue
         R, _ = nearest_correlation(R)
@@ -342,16 +367,16 @@ def prune_sparse(names: list[str], pair_n: np.ndarray, min_pair: int = MIN_PAIR_
 GRAM_FROM = MAX_SHAPLEY + 1
 
 
-def wide_matrix(con, flt, outcome: str, drivers: list[str]) -> np.ndarray:
+def wide_matrix(con, flt, outcome: str, drivers: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Respondents (passing ``flt``) × [outcome, drivers…] as floats (NaN = not answered),
-    scattered from the long ratings that DuckDB joins, filters and numbers."""
+    scattered from the long ratings that DuckDB joins, filters and numbers; and each row's weight."""
     cte, params = flt.respondents_cte()
     names = ([] if outcome == NPS_OUTCOME else [outcome]) + list(drivers)
     first = 0 if outcome == NPS_OUTCOME else None
-    numbered = (f"WITH {cte}, numbered AS (SELECT dataset_id, resp, nps, "
+    numbered = (f"WITH {cte}, numbered AS (SELECT dataset_id, resp, nps, w, "
                 "(row_number() OVER (ORDER BY dataset_id, resp)) - 1 AS row FROM resp)")
-    count, = con.execute(f"WITH {cte} SELECT count(*) FROM resp", params).fetchone()
-    X = np.full((count, len(drivers) + 1), np.nan)
+    weights = np.asarray(con.execute(f"{numbered} SELECT w FROM numbered ORDER BY row", params).fetchnumpy()["w"], dtype=np.float64)
+    X = np.full((len(weights), len(drivers) + 1), np.nan)
     if outcome == NPS_OUTCOME:
         nps = con.execute(f"{numbered} SELECT row, nps FROM numbered WHERE nps IS NOT NULL", params).fetchnumpy()
         X[np.asarray(nps["row"]), 0] = np.asarray(nps["nps"], dtype=np.float64)
@@ -363,16 +388,19 @@ def wide_matrix(con, flt, outcome: str, drivers: list[str]) -> np.ndarray:
         params + [names, len(names)],
     ).fetchnumpy()
     X[np.asarray(long["row"]), np.asarray(long["code"]) + offset] = np.asarray(long["x"], dtype=np.float64)
-    return X
+    return X, weights
 
 
-def _matrix_correlations(X: np.ndarray, missing: str):
-    """(R, pair_n, n_rows) like :func:`correlation_matrix`, from an in-memory matrix."""
-    X = X[~np.isnan(X[:, 0])]
+def _matrix_correlations(X: np.ndarray, missing: str, weights: np.ndarray | None = None):
+    """(R, pair_n, n_rows, pair n_eff) like :func:`correlation_matrix`, from an in-memory matrix."""
+    keep = ~np.isnan(X[:, 0])
     if missing == "listwise":
-        X = X[~np.isnan(X).any(axis=1)]
-    R, pair_n = pairwise_corr(X, single=X.size > 5_000_000)
-    return R, pair_n, len(X)
+        keep &= ~np.isnan(X).any(axis=1)
+    X = X[keep]
+    weights = None if weights is None else weights[keep]
+    R, pair_n = pairwise_corr(X, single=X.size > 5_000_000, weights=weights)
+    n_eff = pair_n.astype(float) if weights is None else pair_n_eff(X, weights)
+    return R, pair_n, len(X), n_eff
 
 
 def drivers_for(
@@ -391,38 +419,51 @@ def drivers_for(
     satisfaction). ``drivers``: touchpoint names; by default every touchpoint with enough
     ratings, pruned by :func:`prune_sparse`. The correlations are computed by DuckDB.
     """
+    from tpm.metrics.weighted import has_weights
+
     chosen = list(drivers) if drivers is not None else default_drivers(con, flt, outcome)
     _check(method, missing, chosen)
     notes = []
+    weighted = has_weights(con, flt)
     with_clause, params = wide_sql(flt, outcome, chosen)
     first_pass = "pairwise" if drivers is None else missing  # pruning needs the pairwise bases
-    matrix = wide_matrix(con, flt, outcome, chosen) if len(chosen) >= GRAM_FROM else None
-    if matrix is not None:
-        R, pair_n, n_rows = _matrix_correlations(matrix, first_pass)
+    weights = None
+    # weighted correlations (and many drivers) come from the in-memory matrix's Gram products
+    if weighted or len(chosen) >= GRAM_FROM:
+        matrix, all_weights = wide_matrix(con, flt, outcome, chosen)
+        weights = all_weights if weighted else None
+        R, pair_n, n_rows, n_eff = _matrix_correlations(matrix, first_pass, weights)
     else:
+        matrix = None
         R, pair_n, n_rows = correlation_matrix(con, "wide", len(chosen), first_pass, params, with_clause)
+        n_eff = pair_n.astype(float)
     if drivers is None:
         keep = prune_sparse(chosen, pair_n)
         dropped = [chosen[i] for i in range(len(chosen)) if i not in keep]
         if dropped:
             notes.append(Message("note_left_out", names=", ".join(dropped)))
         idx = [0] + [k + 1 for k in keep]
-        chosen, R, pair_n = [chosen[k] for k in keep], R[np.ix_(idx, idx)], pair_n[np.ix_(idx, idx)]
+        chosen, R, pair_n, n_eff = [chosen[k] for k in keep], R[np.ix_(idx, idx)], pair_n[np.ix_(idx, idx)], n_eff[np.ix_(idx, idx)]
         if not chosen:
             raise ValueError(Message("err_no_drivers"))
         matrix = matrix[:, idx] if matrix is not None else None
         with_clause, params = wide_sql(flt, outcome, chosen)
     if missing == "listwise" and first_pass != "listwise":
         if matrix is not None:
-            R, pair_n, n_rows = _matrix_correlations(matrix, "listwise")
+            R, pair_n, n_rows, n_eff = _matrix_correlations(matrix, "listwise", weights)
         else:
             R, pair_n, n_rows = correlation_matrix(con, "wide", len(chosen), "listwise", params, with_clause)
-    values = None
+            n_eff = np.full_like(pair_n, n_rows, dtype=float)
+    values, value_weights = None, None
     if bootstrap and matrix is not None:
         values = matrix[~np.isnan(matrix[:, 0])]
+        value_weights = None if weights is None else weights[~np.isnan(matrix[:, 0])]
     elif bootstrap:
         columns = ", ".join(f"c{i}" for i in range(len(chosen) + 1))
         values = con.execute(f"{with_clause} SELECT {columns} FROM wide WHERE c0 IS NOT NULL", params).df().to_numpy(dtype=np.float64)
-    result = _result(R, pair_n, n_rows, outcome, chosen, method, missing, values, bootstrap, seed)
+    result = _result(R, pair_n, n_rows, outcome, chosen, method, missing, values, bootstrap, seed, value_weights)
     result.notes[:0] = notes
+    result.weighted = weighted
+    base = 0 if missing == "listwise" else 1 + int(np.argmin(pair_n[0, 1:]))
+    result.n_eff = float(n_eff[0, base])
     return result

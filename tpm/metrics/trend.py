@@ -34,6 +34,9 @@ from tpm.metrics.significance import benjamini_hochberg
 from tpm.metrics.weighted import Estimate, difference_p, estimate, has_weights, interval, rating_sums_sql
 
 WAVE_BY = ("dataset", "month", "quarter")
+#: the rule a tracking view states (the pages translate it: i18n key ``tracking_rule``)
+TRACKING_RULE = (f"Benjamini–Hochberg q < {ALPHA:g} across all wave steps shown together; "
+                 f"a step is tested only with n ≥ {MIN_TEST} in both waves")
 
 _WAVE_EXPR = {
     "dataset": "d.wave",
