@@ -134,8 +134,8 @@ def margins_from_rows(source: str, rows: list[list], first_row: int = 1) -> list
 def _normalised(source: str, margins: list[Margin]) -> list[Margin]:
     """Shares per variable as percent summing to exactly 100 (fractions summing to 1 are accepted)."""
     out = []
-    for variable, group in itertools.groupby(sorted(margins, key=lambda m: m.variable), key=lambda m: m.variable):
-        group = list(group)
+    for variable in dict.fromkeys(m.variable for m in margins):  # in the order given
+        group = [m for m in margins if m.variable == variable]
         total = sum(m.share for m in group)
         if abs(total - 1) <= SUM_SLACK / 100:
             scale = 100 / total
