@@ -2,7 +2,7 @@
 
 Not a page itself (``app.py`` lists the pages explicitly with ``st.navigation``).
 The filters live in ``st.query_params`` so that a copied link opens the same view:
-``?lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd``.
+``?lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd`` (and ``w=0`` for unweighted figures).
 """
 
 from __future__ import annotations
@@ -110,7 +110,21 @@ def sidebar(con) -> Context:
             st.query_params[SEGMENT_PREFIX + segment] = picked
             if picked:
                 segments[segment] = picked
-    return Context(lang, Filter.of(chosen, segments), version, has_data=True)
+        weighted = weighting_switch(con, chosen, lang)
+    return Context(lang, Filter.of(chosen, segments, weighted), version, has_data=True)
+
+
+def weighting_switch(con, chosen: list[int], lang: str) -> bool:
+    """"gewichtet / ungewichtet" (in the URL as ``w``; default weighted), shown when the data has weights."""
+    weighted_ids = store.weighted_datasets(con)
+    if not weighted_ids or (chosen and not weighted_ids & set(chosen)):
+        return st.query_params.get("w", "1") != "0"
+    options = ["1", "0"]
+    value = st.radio(t("weighting", lang), options, index=0 if st.query_params.get("w", "1") != "0" else 1, horizontal=True,
+                     format_func=lambda v: t("weighted" if v == "1" else "unweighted", lang), help=t("weighting_help", lang),
+                     key="weight_switch")
+    st.query_params["w"] = value
+    return value == "1"
 
 
 def _key(text: str) -> str:
@@ -211,9 +225,10 @@ def cached_nps_by_segment(version: str, flt_key: str, segment: str, _flt: Filter
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_trend(version: str, flt_key: str, metric: str, by: str, _flt: Filter):
-    """(NPS per wave, touchpoints per wave, touchpoint totals over all waves)."""
+    """(NPS per wave, touchpoints per wave, touchpoint totals over all waves); the change tests are
+    Benjamini–Hochberg adjusted across the NPS and touchpoint steps together (one view)."""
     from tpm.metrics.segments import total_values
-    from tpm.metrics.trend import nps_trend, touchpoint_trend
+    from tpm.metrics.trend import tracking_view
 
     con = cursor()
-    return nps_trend(con, _flt, by), touchpoint_trend(con, _flt, metric, by), total_values(con, _flt, metric)
+    return (*tracking_view(con, _flt, metric, by), total_values(con, _flt, metric))

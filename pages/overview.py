@@ -24,7 +24,8 @@ c2.metric(
     fmt_number(nps.score, 0, lang, signed=True) if nps.n else "–",
     help=t("nps_help", lang),
 )
-c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}")
+c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}"
+           + (f" · {t('weighted_caption', lang, n_eff=fmt_number(nps.n_eff, 0, lang))}" if nps.weighted else ""))
 c3.metric(t("touchpoints", lang), fmt_number(stats["touchpoint"].nunique(), 0, lang))
 
 if nps.n:
@@ -33,10 +34,10 @@ if not stats.empty:
     st.plotly_chart(touchpoint_ranking(stats, lang), width="stretch", key="ranking")
     st.caption(t("ranking_caption", lang))
     with st.expander(t("table", lang)):
-        table = stats[["touchpoint", "n", "mean", "scale_min", "scale_max", "ci_low", "ci_high", "score_0_100", "top2_box", "bottom2_box", "nps", "low_base"]]
+        table = stats[["touchpoint", "n", "n_eff", "mean", "scale_min", "scale_max", "ci_low", "ci_high", "score_0_100", "top2_box", "bottom2_box", "nps", "low_base"]]
         st.dataframe(
             table.rename(columns={
-                "touchpoint": t("touchpoint", lang), "mean": t("mean", lang), "scale_min": t("scale_min", lang),
+                "touchpoint": t("touchpoint", lang), "n_eff": t("n_eff", lang), "mean": t("mean", lang), "scale_min": t("scale_min", lang),
                 "scale_max": t("scale_max", lang), "ci_low": t("ci95", lang) + " ↓", "ci_high": t("ci95", lang) + " ↑",
                 "score_0_100": t("score_0_100", lang), "top2_box": t("top2_box", lang), "bottom2_box": t("bottom2_box", lang),
                 "nps": t("nps_raters", lang), "low_base": t("low_base", lang),

@@ -23,11 +23,11 @@ if significant.empty:
     st.info(t("no_differences", lang))
 else:
     significant = significant.assign(size=significant["diff"].abs()).sort_values("size", ascending=False)
-    table = significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]].rename(columns={
-        "segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
+    table = significant[["segment", "touchpoint", "value", "rest", "diff", "n", "n_eff", "q"]].rename(columns={
+        "n_eff": t("n_eff", lang), "segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
         "rest": t("rest", lang), "diff": t("diff_to_rest", lang)})
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         t("score_0_100", lang): st.column_config.NumberColumn(format="%.1f"),
         t("rest", lang): st.column_config.NumberColumn(format="%.1f"),
         t("diff_to_rest", lang): st.column_config.NumberColumn(format="%+.1f"),
-        "q": st.column_config.NumberColumn(format="%.4f")})
+        t("n_eff", lang): st.column_config.NumberColumn(format="%.0f"), "q": st.column_config.NumberColumn(format="%.4f")})

@@ -20,6 +20,7 @@ if len(nps) < 2:
     st.info(t("one_wave", lang))
     st.stop()
 st.plotly_chart(trend_chart(nps, None, t("nps_trend_title", lang), t("nps_axis", lang), lang), width="stretch", key="nps_trend")
+st.caption(t("tracking_rule", lang))
 
 movers = biggest_movers(trend)
 names = sorted(trend["touchpoint"].unique())
@@ -43,9 +44,10 @@ st.plotly_chart(segment_heatmap(cells, totals, metric, t("wave", lang), lang, co
                 width="stretch", key="wave_heatmap")
 
 st.subheader(t("movers", lang))
-table = movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "significant", "n"]].rename(columns={
-    "touchpoint": t("touchpoint", lang), "from_wave": t("from_wave", lang), "wave": t("to_wave", lang),
+table = movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "q", "significant", "n", "n_eff"]].rename(columns={
+    "touchpoint": t("touchpoint", lang), "from_wave": t("from_wave", lang), "wave": t("to_wave", lang), "n_eff": t("n_eff", lang),
     "value": metric_label, "change": t("change", lang), "significant": t("significant", lang)})
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     metric_label: st.column_config.NumberColumn(format="%.2f"), t("change", lang): st.column_config.NumberColumn(format="%+.2f"),
-    "p": st.column_config.NumberColumn(format="%.4f")})
+    "p": st.column_config.NumberColumn(format="%.4f"), "q": st.column_config.NumberColumn(format="%.4f"),
+    t("n_eff", lang): st.column_config.NumberColumn(format="%.0f")})

@@ -22,6 +22,38 @@ def show_error(exc: Exception) -> None:
     st.error(t("import_failed", lang, error=plain(str(exc))), icon=":material/block:")
 
 
+def weighting_section(names: dict[int, str]) -> None:
+    """Raking to target shares: typed into a table (pre-filled with the sample's shares) or a CSV."""
+    from tpm.weights import WeightsError, margin_template, margins_from_rows, rake_dataset, read_margins
+
+    with st.expander(t("weights_title", lang)):
+        st.caption(t("weights_intro", lang))
+        target = st.selectbox(t("weights_dataset", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="weights_pick")
+        upload = st.file_uploader(t("weights_margins_csv", lang), type=["csv", "txt"], key="weights_csv")
+        rows = st.data_editor(margin_template(cursor(), int(target)), num_rows="dynamic", hide_index=True, width="stretch",
+                              key=f"weights_rows_{target}", disabled=upload is not None)
+        trim = st.checkbox(t("weights_trim", lang), key="weights_trim")
+        if st.button(t("weights_apply", lang), key="weights_apply"):
+            try:
+                margins = (read_margins(upload.name, upload.getvalue()) if upload is not None
+                           else margins_from_rows(t("weights_title", lang), rows.values.tolist()))
+                result = rake_dataset(cursor(), int(target), margins, (0.3, 3.0) if trim else None)
+            except WeightsError as exc:
+                show_error(exc)
+            else:
+                s = result.summary
+                st.cache_data.clear()
+                st.session_state["flash"] = [t("weights_done", lang, n_eff=fmt_number(s["n_eff"], 0, lang), n=fmt_number(s["n"], 0, lang),
+                                               efficiency=fmt_number(100 * s["efficiency"], 1, lang), min=fmt_number(s["min"], 2, lang),
+                                               max=fmt_number(s["max"], 2, lang), error=fmt_number(result.max_error, 4, lang))]
+                st.rerun()
+        current = store.weight_sets(cursor())
+        if not current.empty:
+            st.caption(t("weights_current", lang))
+            st.dataframe(current[["dataset", "source", "n", "n_eff", "min_weight", "max_weight", "max_margin_error", "created_at"]],
+                         hide_index=True, width="stretch")
+
+
 if uploaded is not None:
     data = uploaded.getvalue()
     sheet = st.session_state.get("upload_sheet")
@@ -86,14 +118,14 @@ if uploaded is not None:
                 show_error(exc)
             else:
                 st.cache_data.clear()
-                report = result.report()
+                report = saved.report or result.report()
                 st.session_state["just_imported"] = prepared.sha256
                 st.session_state["flash"] = [
                     t("imported", lang, name=plain(saved.name), respondents=fmt_number(report["respondents"], 0, lang),
                       touchpoints=len(report["touchpoints"])),
                     plain(t("understood", lang, respondents=report["respondents"], touchpoints=len(report["touchpoints"]),
                             nps=report["nps_column"] or t("none", lang), segments=", ".join(report["segments"]) or t("none", lang))),
-                ]
+                ] + ([plain(report["weights"]["note"])] if report.get("weights") else [])
                 st.rerun()
 
 st.divider()
@@ -123,8 +155,8 @@ else:
             st.cache_data.clear()
             st.session_state["flash"] = [t("saved", lang)]
             st.rerun()
+    weighting_section(names := dict(zip(datasets["id"].astype(int), datasets["name"])))
     with st.expander(t("delete", lang)):
-        names = dict(zip(datasets["id"].astype(int), datasets["name"]))
         target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")
         sure = st.checkbox(t("delete_confirm", lang, name=names[target]), key="delete_sure")
         if st.button(t("delete", lang), disabled=not sure, key="delete_button"):

@@ -134,7 +134,7 @@ def cmd_ingest(args) -> int:
             name = args.dataset if args.dataset and len(results) == 1 else (
                 f"{args.dataset} {Path(result.file_name).stem}" if args.dataset else None)
             saved = store.save_import(con, result, name=name, wave=args.wave)
-            print_report(result.report(), saved)
+            print_report(saved.report or result.report(), saved)
     finally:
         con.close()
     return 0

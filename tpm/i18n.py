@@ -325,6 +325,42 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_segment": ("Segment", "segment"),
     "role_comment": ("Kommentar", "comment"),
     "role_ignore": ("ignorieren", "ignore"),
+    # survey weights
+    "weighting": ("Gewichtung", "Weighting"),
+    "weighted": ("gewichtet", "weighted"),
+    "unweighted": ("ungewichtet", "unweighted"),
+    "weighting_help": (
+        "Gewichtet: jede Kennzahl als Σw·y/Σw mit den Gewichten der Datei bzw. der Randverteilungs-Gewichtung; "
+        "Standardfehler nach Taylor-Linearisierung, effektive Fallzahl n_eff nach Kish. Mindestbasen gelten für das ungewichtete n.",
+        "Weighted: every figure as Σw·y/Σw with the file's or the raking weights; Taylor-linearised standard errors, "
+        "Kish effective sample size n_eff. Minimum bases apply to the unweighted n.",
+    ),
+    "n_eff": ("n_eff (Kish)", "n_eff (Kish)"),
+    "weighted_caption": ("gewichtet · effektive Fallzahl n_eff = {n_eff}", "weighted · effective sample size n_eff = {n_eff}"),
+    "tracking_rule": (
+        "▲/▼: signifikante Veränderung zur Vorwelle — Benjamini–Hochberg (q < 0,05) über alle hier gezeigten Wellenschritte; "
+        "getestet wird nur, wenn beide Wellen n ≥ 30 haben.",
+        "▲/▼: significant change from the previous wave — Benjamini–Hochberg (q < 0.05) across all wave steps shown here; "
+        "a step is tested only when both waves have n ≥ 30.",
+    ),
+    "weights_title": ("Gewichtung (Randverteilungen)", "Weighting (raking to margins)"),
+    "weights_intro": (
+        "Zielanteile je Segment eingeben (z. B. Region Nord 25 %) oder eine CSV mit den Spalten variable,value,share hochladen. "
+        "TPM gewichtet iterativ (Raking), bis jede Randverteilung auf 10⁻⁶ erreicht ist.",
+        "Enter target shares per segment (e.g. Region Nord 25 %) or upload a CSV with the columns variable,value,share. "
+        "TPM rakes (iterative proportional fitting) until every margin is met within 10⁻⁶.",
+    ),
+    "weights_dataset": ("Datensatz", "Dataset"),
+    "weights_margins_csv": ("Randverteilungen als CSV (variable,value,share)", "Margins as CSV (variable,value,share)"),
+    "weights_trim": ("Gewichte kappen (0,3–3)", "Trim weights (0.3–3)"),
+    "weights_apply": ("Gewichten", "Compute weights"),
+    "weights_done": (
+        "Gewichtet: effektive Fallzahl n_eff = {n_eff} von n = {n} (Effizienz {efficiency} %), Gewichte {min} bis {max}, "
+        "größte Abweichung einer Randverteilung {error} Prozentpunkte.",
+        "Weighted: effective sample size n_eff = {n_eff} of n = {n} (efficiency {efficiency} %), weights {min} to {max}, "
+        "largest margin deviation {error} percentage points.",
+    ),
+    "weights_current": ("Aktuelle Gewichtungen", "Current weight sets"),
 }
 
 

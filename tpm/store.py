@@ -169,6 +169,7 @@ class Saved:
     dataset_id: int
     name: str
     duplicate: bool  # True: the same file (same sha256) was already stored; nothing written
+    report: dict | None = None  # the import report as stored (with the weights rescaling note)
 
 
 def find_by_hash(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[int, str] | None:
@@ -248,7 +249,7 @@ def save_import(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return Saved(int(dataset_id), name, duplicate=False)
+    return Saved(int(dataset_id), name, duplicate=False, report=report)
 
 
 def weight_summary(w) -> dict:
@@ -290,6 +291,11 @@ def save_weight_set(con: duckdb.DuckDBPyConnection, dataset_id: int, source: str
          trim[0] if trim else None, trim[1] if trim else None, summary["n"], summary["n_eff"], summary["min"],
          summary["max"], max_margin_error],
     )
+
+
+def weighted_datasets(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Ids of the datasets whose respondents carry weights."""
+    return {int(r[0]) for r in con.execute("SELECT DISTINCT dataset_id FROM respondents WHERE weight IS NOT NULL").fetchall()}
 
 
 def weight_sets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

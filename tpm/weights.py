@@ -272,6 +272,15 @@ def rake_dataset(con, dataset: int | str, margins: list[Margin], trim: tuple[flo
     return result
 
 
+def margin_template(con, dataset_id: int) -> pd.DataFrame:
+    """variable, value, share: every segment value of a dataset with its share in the sample (%),
+    a starting point for typing in the targets."""
+    return con.execute(
+        """SELECT variable, value, round(100.0 * k / sum(k) OVER (PARTITION BY variable), 1) AS share
+           FROM (SELECT segment AS variable, value, count(*) AS k FROM segments WHERE dataset_id = ? GROUP BY ALL)
+           ORDER BY variable, value""", [int(dataset_id)]).df()
+
+
 def _dataset_id(con, dataset: int | str, source: str) -> int:
     rows = con.execute("SELECT id FROM datasets WHERE name = ? OR CAST(id AS VARCHAR) = ?", [str(dataset), str(dataset)]).fetchall()
     if len(rows) != 1:

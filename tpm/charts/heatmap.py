@@ -33,17 +33,19 @@ MARK = {"higher": " ▲", "lower": " ▼"}
 
 def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, sort: str = "total",
                   columns: list[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Matrices (touchpoints × segment values + total): value, diff, n, flag — rows sorted;
+    """Matrices (touchpoints × segment values + total): value, diff, n, n_eff, flag — rows sorted;
     ``columns`` fixes the column order (e.g. waves in time order), else alphabetical."""
     def pivot(column):
         return cells.pivot_table(index="touchpoint", columns="segment", values=column, aggfunc="first", dropna=False)
 
     value, diff, n = pivot("value"), pivot("diff"), pivot("n")
+    n_eff = pivot("n_eff") if "n_eff" in cells else n.astype(float)
     flag = cells.pivot(index="touchpoint", columns="segment", values="flag") if len(cells) else pd.DataFrame()
     if columns is not None:
-        value, diff, n = (frame.reindex(columns=columns) for frame in (value, diff, n))
+        value, diff, n, n_eff = (frame.reindex(columns=columns) for frame in (value, diff, n, n_eff))
     total = totals.drop_duplicates("touchpoint").set_index("touchpoint")
     value[total_label], n[total_label], diff[total_label] = total["value"], total["n"], 0.0
+    n_eff[total_label] = total["n_eff"] if "n_eff" in total else total["n"]
     flag = flag.reindex(index=value.index, columns=value.columns).astype(object).fillna("")
     flag[total_label] = ""
     if sort == "gap":  # the largest tested gap first
@@ -51,7 +53,7 @@ def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, s
         order = tested.abs().max(axis=1).fillna(-1).sort_values(ascending=False).index
     else:
         order = value[total_label].sort_values(ascending=False).index
-    out = {"value": value, "diff": diff, "n": n.fillna(0).astype(int), "flag": flag}
+    out = {"value": value, "diff": diff, "n": n.fillna(0).astype(int), "n_eff": n_eff.astype(float), "flag": flag}
     for key, frame in out.items():
         frame = frame.loc[order]
         frame.columns.name = None
@@ -80,7 +82,8 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
                        + MARK.get(f, "")) for j, (v, f, hid) in enumerate(zip(row, frow, hrow))]
                      for row, frow, hrow in zip(shown_text, flags, hidden)], dtype=object)
     rows, cols = [safe(r) for r in shown.index], [safe(c) for c in shown.columns]
-    custom = np.dstack([n, m["value"].to_numpy(dtype=float), m["diff"].to_numpy(dtype=float)])
+    custom = np.dstack([n, m["value"].to_numpy(dtype=float), m["diff"].to_numpy(dtype=float), m["n_eff"].to_numpy(dtype=float)])
+    weighted = bool(cells["weighted"].any()) if "weighted" in cells and len(cells) else False
     if mode == "diff":
         limit = float(np.nanmax(np.abs(np.where(low | hidden, np.nan, z)))) if np.isfinite(z).any() else 1.0
         limit = limit if limit > 0 else 1.0
@@ -96,7 +99,8 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
         rows, cols = cols, rows
     hover = ("<b>%{y}</b> · %{x}<br>" + metric_label + ": %{customdata[1]:." + str(decimals if metric != "mean" else 2)
              + "f}<br>" + diff_label + ": %{customdata[2]:+." + str(decimals if metric != "mean" else 2)
-             + "f}<br>n = %{customdata[0]}<extra></extra>")
+             + "f}<br>n = %{customdata[0]}" + (" · n_eff = %{customdata[3]:.0f} (" + t("weighted", lang) + ")" if weighted else "")
+             + "<extra></extra>")
     fig = go.Figure()
     fig.add_heatmap(z=np.where(low | hidden, np.nan, z), x=cols, y=rows, text=text, texttemplate="%{text}", customdata=custom,
                     colorscale=colours, zmin=zmin, zmax=zmax, hovertemplate=hover, xgap=2, ygap=2, hoverongaps=False,
