@@ -73,7 +73,7 @@ def test_upload_detect_correct_and_import(app, db_path):
     )
     app.file_uploader(key="upload").set_value(("filialtest.csv", data, "text/csv")).run()
     no_errors(app)
-    editor = app.data_editor[0] if hasattr(app, "data_editor") and len(app.data_editor) else None
+    editor = mapping_editor(app)
     assert editor is not None
     mapping = editor.value
     assert dict(zip(mapping["column"], mapping["role"]))["Filiale (1-5)"] == "Kontaktpunkt-Bewertung"
@@ -264,6 +264,11 @@ def test_actions_page_create_and_filter(app, db_path):
     assert len(app.get("download_button")) == 1
 
 
+def mapping_editor(app):
+    """The Upload page's mapping table (other editors define text scales)."""
+    return next(e for e in app.data_editor if e.key and e.key.startswith("mapping_"))
+
+
 def test_upload_a_real_surveymonkey_export(app, db_path):
     from conftest import REALWORLD
 
@@ -273,7 +278,7 @@ def test_upload_a_real_surveymonkey_export(app, db_path):
     app.file_uploader(key="upload").set_value(("starwars.csv", data, "text/csv")).run()
     no_errors(app)
     assert any("SurveyMonkey" in c.value and "cp1252" in c.value for c in app.caption)
-    mapping = app.data_editor[0].value
+    mapping = mapping_editor(app).value
     han = mapping[mapping["name"] == "Han Solo"].iloc[0]
     assert han["role"] == "Kontaktpunkt-Bewertung" and (han["scale_min"], han["scale_max"]) == (1, 5)
     assert "very favorably = 5" in han["examples"]  # the text scale's mapping, shown for confirmation

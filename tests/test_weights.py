@@ -232,3 +232,15 @@ def test_weighted_driver_shares_equal_weighted_least_squares(con):
     assert result.n == len(data) and result.n_eff == pytest.approx(w.sum() ** 2 / (w**2).sum(), abs=TOL)
     unweighted = drivers_for(con, Filter.of([dataset], weighted=False), drivers=["Hotline", "Shop"], missing="listwise")
     assert not unweighted.weighted and unweighted.r2 != pytest.approx(full, abs=1e-4)
+
+
+def test_a_weight_column_in_the_file_is_used(con):
+    """The importer's weight role (a column 'Gewicht') ends up in every figure, rescaled to n."""
+    rows = [["ID", "Region", "Hotline", "Weiterempfehlung (0-10)", "Gewicht"]]
+    rows += [[f"a{i}", "Nord", 9, 10, 3.0] for i in range(40)] + [[f"b{i}", "Süd", 4, 2, 1.0] for i in range(60)]
+    saved = store.save_import(con, ingest_bytes("gewichtet.xlsx", xlsx_bytes(rows)), name="g")
+    assert any("Kish effective n" in note for note in saved.report["notes"])
+    assert con.execute("SELECT sum(weight) FROM respondents").fetchone()[0] == pytest.approx(100)
+    nps = nps_for(con, Filter())
+    assert nps.weighted and nps.score == pytest.approx(100 * (120 - 60) / 180)
+    assert nps.n == 100 and nps.n_eff == pytest.approx(180**2 / (40 * 9 + 60))

@@ -46,6 +46,11 @@ CREATE TABLE IF NOT EXISTS respondents (
     nps DOUBLE,
     weight DOUBLE                   -- survey weight, rescaled to sum to n per dataset; NULL = unweighted
 );
+CREATE TABLE IF NOT EXISTS dont_know (  -- "weiß nicht" / "k.A." answers: not a score, counted
+    dataset_id INTEGER NOT NULL,
+    resp INTEGER NOT NULL,
+    touchpoint VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ratings (
     dataset_id INTEGER NOT NULL,
     resp INTEGER NOT NULL,
@@ -110,7 +115,7 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 );
 """
 
-DATA_TABLES = ("respondents", "ratings", "segments", "comments", "weight_sets")
+DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "weight_sets")
 
 
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:
@@ -147,12 +152,17 @@ INVENTORY_COLUMNS = {
 }
 
 
+#: respondent columns added after the first release: the overall-satisfaction question (on its
+#: own scale) and the survey weight (NULL: unweighted)
+RESPONDENT_COLUMNS = {"overall": "DOUBLE", "overall_min": "SMALLINT", "overall_max": "SMALLINT", "weight": "DOUBLE"}
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
     for column, kind in INVENTORY_COLUMNS.items():
         con.execute(f"ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS {column} {kind}")
-    # schema 2: databases created before survey weights get the (empty) weight column
-    con.execute("ALTER TABLE respondents ADD COLUMN IF NOT EXISTS weight DOUBLE")
+    for column, kind in RESPONDENT_COLUMNS.items():  # schema 2: older files get these (empty) columns
+        con.execute(f"ALTER TABLE respondents ADD COLUMN IF NOT EXISTS {column} {kind}")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
@@ -217,7 +227,9 @@ def save_import(
                 json.dumps(report, ensure_ascii=False, default=str),
             ],
         ).fetchone()[0]
-        for table, frame in (("respondents", respondents), ("ratings", c.ratings), ("segments", c.segments), ("comments", c.comments)):
+        frames = (("respondents", respondents), ("ratings", c.ratings), ("dont_know", c.dont_know),
+                  ("segments", c.segments), ("comments", c.comments))
+        for table, frame in frames:
             if len(frame):
                 # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
                 con.register("incoming", pa.Table.from_pandas(frame, preserve_index=False))
@@ -227,11 +239,12 @@ def save_import(
         if weights:
             save_weight_set(con, dataset_id, "file", weights)
         # survey headers that are aliases of an inventory touchpoint take its name
-        con.execute(
-            """UPDATE ratings SET touchpoint = a.name FROM touchpoint_aliases a
-               WHERE ratings.dataset_id = ? AND lower(ratings.touchpoint) = a.alias""",
-            [dataset_id],
-        )
+        for table in ("ratings", "dont_know"):
+            con.execute(
+                f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
+                   WHERE {table}.dataset_id = ? AND lower({table}.touchpoint) = a.alias""",
+                [dataset_id],
+            )
         con.execute(
             """INSERT INTO touchpoints (name, first_seen)
                SELECT DISTINCT touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
@@ -277,8 +290,9 @@ def rescaled_weights(respondents: pd.DataFrame) -> tuple[pd.DataFrame, dict | No
     out = respondents.assign(weight=w * factor)
     summary = weight_summary(out["weight"])
     summary["factor"] = factor
-    summary["note"] = (f"weights rescaled to sum to n = {len(w)} (factor {factor:.6g}); Kish effective n = "
-                       f"{summary['n_eff']:.1f} ({100 * summary['efficiency']:.1f} %), weights {summary['min']:.3g} to {summary['max']:.3g}")
+    rescaled = f"weights rescaled to sum to n = {len(w)} (factor {factor:.6g}); " if abs(factor - 1) > 1e-9 else "weights: "
+    summary["note"] = (f"{rescaled}Kish effective n = {summary['n_eff']:.1f} ({100 * summary['efficiency']:.1f} %), "
+                       f"weights {summary['min']:.3g} to {summary['max']:.3g}")
     return out, summary
 
 
@@ -317,7 +331,7 @@ def mapping_template(con: duckdb.DuckDBPyConnection, headers: list[str]):
     from tpm.ingest import ColumnSpec
 
     row = con.execute("SELECT mapping FROM mapping_templates WHERE signature = ?", [header_signature(headers)]).fetchone()
-    return [ColumnSpec(**spec) for spec in json.loads(row[0])] if row else None
+    return [ColumnSpec.from_dict(spec) for spec in json.loads(row[0])] if row else None
 
 
 def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

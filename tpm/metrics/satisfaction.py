@@ -6,8 +6,12 @@ For the ratings of a touchpoint on a scale [min, max] with n answers:
 - 95 % CI of the mean: mean ± t(0.975, n−1) · sd / √n (Student t);
 - ``score_0_100`` = (mean − min) / (max − min) · 100, so 1–5 and 1–10 surveys compare
   (the CI is mapped the same way);
-- ``top2_box`` = % of answers in the two highest scale points (9–10 on 1–10 and 0–10,
-  4–5 on 1–5, 6–7 on 1–7); ``bottom2_box`` = % in the two lowest points;
+- ``top2_box`` = % of answers in the top box, ``bottom2_box`` in the bottom box. A box is the
+  two highest (lowest) points on scales of 5 to 11 points (9–10 on 1–10 and 0–10, 4–5 on 1–5,
+  6–7 on 1–7) and the one highest (lowest) point on 3- and 4-point scales, so the boxes never
+  overlap (``box_points`` says which: 2 or 1);
+- ``dont_know``: "weiß nicht"/"k.A." answers (not scores; ``n`` is the rated base without
+  them), ``dont_know_rate`` = dont_know / (n + dont_know) · 100;
 - ``nps`` = NPS among the respondents who rated this touchpoint (see :mod:`tpm.metrics.nps`).
 
 Weighted views (:mod:`tpm.metrics.weighted`): every figure is Σwy/Σw, the CI is
@@ -25,10 +29,21 @@ import pandas as pd
 
 from tpm.metrics.filters import Filter
 from tpm.metrics.rules import MIN_TEST as MIN_BASE
-from tpm.metrics.weighted import SUM_COLUMNS, estimate, has_weights, interval, rating_sums_sql
+from tpm.metrics.weighted import SUM_COLUMNS, box_sql, estimate, has_weights, interval, rating_sums_sql
+
+#: the top (bottom) box in SQL over columns score, scale_min, scale_max (see :func:`tpm.metrics.weighted.box_sql`)
+TOP_BOX_SQL = box_sql(True)
+BOTTOM_BOX_SQL = box_sql(False)
+
+
+def box_points(scale_min: int, scale_max: int) -> int:
+    """Points in the top (and bottom) box: 2 on 5- to 11-point scales, 1 on 3- and 4-point scales."""
+    return 1 if scale_max - scale_min + 1 <= 4 else 2
+
 
 COLUMNS = ["touchpoint", "scale_min", "scale_max", "n", "n_eff", "mean", "sd", "ci_low", "ci_high", "score_0_100",
-           "score_ci_low", "score_ci_high", "top2_box", "bottom2_box", "nps", "nps_n", "low_base"]
+           "score_ci_low", "score_ci_high", "top2_box", "bottom2_box", "box_points", "nps", "nps_n", "low_base",
+           "dont_know", "dont_know_rate"]
 
 
 def touchpoint_stats(con, flt: Filter) -> pd.DataFrame:
@@ -41,8 +56,24 @@ def touchpoint_stats(con, flt: Filter) -> pd.DataFrame:
             GROUP BY ALL""",
         params,
     ).df()
-    return _finish(frame, has_weights(con, flt)).sort_values(["score_0_100", "touchpoint"], ascending=[False, True],
-                                                             ignore_index=True)
+    dont_know = con.execute(
+        f"""WITH {cte} SELECT d.touchpoint, count(*) AS dont_know
+            FROM dont_know d JOIN resp USING (dataset_id, resp) GROUP BY ALL""",
+        params,
+    ).df()
+    frame = _finish(frame, has_weights(con, flt)).sort_values(["score_0_100", "touchpoint"], ascending=[False, True],
+                                                              ignore_index=True)
+    return _with_dont_know(frame, dont_know)
+
+
+def _with_dont_know(frame: pd.DataFrame, dont_know: pd.DataFrame) -> pd.DataFrame:
+    """DK counts per touchpoint joined on (given once, on the touchpoint's first scale)."""
+    counts = dict(zip(dont_know["touchpoint"], dont_know["dont_know"].astype(int)))
+    first = ~frame["touchpoint"].duplicated()
+    frame["dont_know"] = [int(counts.get(tp, 0)) if f else 0 for tp, f in zip(frame["touchpoint"], first)]
+    total = frame["n"] + frame["dont_know"]
+    frame["dont_know_rate"] = np.where(total > 0, 100.0 * frame["dont_know"] / total.where(total > 0, 1), np.nan)
+    return frame[[c for c in frame.columns if c not in ("dont_know", "dont_know_rate")] + ["dont_know", "dont_know_rate"]]
 
 
 def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
@@ -80,7 +111,8 @@ def _finish(frame: pd.DataFrame, weighted: bool) -> pd.DataFrame:
     frame["nps_n"] = frame["nps_n"].astype(int)
     frame["n"] = frame["m_n"].astype(int)
     frame["low_base"] = frame["n"] < MIN_BASE
+    frame["box_points"] = [box_points(lo, hi) for lo, hi in zip(frame["scale_min"], frame["scale_max"])]
     frame["scale_min"] = frame["scale_min"].astype(int)
     frame["scale_max"] = frame["scale_max"].astype(int)
     extra = [c for c in frame.columns if c not in COLUMNS and c not in SUM_COLUMNS]
-    return frame[[c for c in COLUMNS[:1] + extra + COLUMNS[1:]]]
+    return frame[[c for c in COLUMNS[:1] + extra + COLUMNS[1:] if c in frame.columns]]

@@ -60,13 +60,20 @@ def nps_y(column: str) -> str:
     return f"(CASE WHEN {column} IS NULL THEN NULL ELSE {_NPS_Y.format(v=column)} END)"
 
 
-def rating_sums_sql(nps_column: str = "resp.nps") -> str:
+def box_sql(top: bool, score: str = "score", lo: str = "scale_min", hi: str = "scale_max") -> str:
+    """SQL condition: the answer is in the top (bottom) box — the two highest (lowest) points on
+    scales of 5 to 11 points, the one highest (lowest) on 3- and 4-point scales (never overlapping)."""
+    width = f"(CASE WHEN {hi} - {lo} + 1 <= 4 THEN 0 ELSE 1 END)"
+    return f"{score} >= {hi} - {width}" if top else f"{score} <= {lo} + {width}"
+
+
+def rating_sums_sql(nps_column: str = "resp.nps", score: str = "t.score", lo: str = "t.scale_min", hi: str = "t.scale_max") -> str:
     """Sums per group of ``ratings t`` joined with weighted respondents (column ``w``): the rating
-    (``m_``), top-2-box (``t2_``), bottom-2-box (``b2_``) and the NPS among raters (``nps_``)."""
+    (``m_``), top box (``t2_``), bottom box (``b2_``) and the NPS among raters (``nps_``)."""
     return ", ".join([
-        moment_sql("t.score", "m_"),
-        moment_sql("CASE WHEN t.score >= t.scale_max - 1 THEN 1.0 ELSE 0.0 END", "t2_"),
-        moment_sql("CASE WHEN t.score <= t.scale_min + 1 THEN 1.0 ELSE 0.0 END", "b2_"),
+        moment_sql(score, "m_"),
+        moment_sql(f"CASE WHEN {box_sql(True, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "t2_"),
+        moment_sql(f"CASE WHEN {box_sql(False, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "b2_"),
         moment_sql(nps_y(nps_column), "nps_"),
         f"count(*) FILTER (WHERE {nps_column} >= 9) AS nps_pro_n",
         f"count(*) FILTER (WHERE {nps_column} <= 6) AS nps_det_n",
