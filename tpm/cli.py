@@ -245,17 +245,19 @@ def cmd_drivers(args) -> int:
             raise CliError(str(exc)) from None
     rows = []
     for r in result.table.itertuples():
-        row = {"name": r.driver, "raw": _num(r.raw), "share": _num(r.share), "sign": int(r.sign), "n": int(r.n)}
+        row = {"name": r.driver, "raw": _num(r.raw), "share": _num(r.share), "sign": int(r.sign), "n": int(r.n),
+               "n_eff": _num(r.n_eff)}
         if args.bootstrap:
             row.update(ci_low=_num(r.ci_low), ci_high=_num(r.ci_high))
         rows.append(row)
     data = {"outcome": result.outcome, "method": result.method, "missing": result.missing, "weighted": result.weighted,
             "n": result.n, "n_eff": _num(result.n_eff),
-            "r2": _num(result.r2), "drivers": rows, "notes": result.notes, "warnings": result.warnings}
+            "r2": _num(result.r2), "r2_adj": _num(result.r2_adj), "drivers": rows, "notes": result.notes, "warnings": result.warnings}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    print(f"key drivers of {data['outcome']}: {data['method']}, {data['missing']} deletion, n = {data['n']}, R² = {data['r2']:.3f}")
+    print(f"key drivers of {data['outcome']}: {data['method']}, {data['missing']} deletion, n = {data['n']}"
+          f"{', n_eff = %.0f' % data['n_eff'] if data['weighted'] else ''}, R² = {data['r2']:.3f} (adjusted {data['r2_adj'] or float('nan'):.3f})")
     for row in rows:
         ci = f"  [{row['ci_low']:.1f}–{row['ci_high']:.1f}]" if args.bootstrap else ""
         print(f"  {row['name'][:30]:<30} {row['share']:5.1f} %{ci}  ({'+' if row['sign'] >= 0 else '−'}, n={row['n']})")

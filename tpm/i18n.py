@@ -164,7 +164,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "share_of_r2": ("Anteil an der erklärten Varianz", "Share of explained variance"),
     "raw_r2": ("Beitrag zu R²", "Contribution to R²"),
     "drivers_title": ("Was treibt {outcome}? Anteil je Kontaktpunkt", "What drives {outcome}? Share per touchpoint"),
-    "drivers_summary": ("R² = {r2} · n = {n} · {method} · fehlende Werte: {missing}", "R² = {r2} · n = {n} · {method} · missing data: {missing}"),
+    "drivers_summary": ("R² = {r2} (korrigiert {r2_adj}) · n = {n} · {method} · fehlende Werte: {missing}",
+                        "R² = {r2} (adjusted {r2_adj}) · n = {n} · {method} · missing data: {missing}"),
     "drivers_reading": ("**{name}** erklärt {share} % dessen, was die {outcome} treibt.", "**{name}** explains {share}% of what drives {outcome}."),
     "drivers_reading_r2": ("Zusammen erklären die Kontaktpunkte {r2} % der Unterschiede in der {outcome}.", "Together the touchpoints explain {r2}% of the differences in {outcome}."),
     "drivers_caption": (

@@ -27,7 +27,10 @@ pairwise Gram sums are BLAS products (:func:`pairwise_corr`); both give the same
 **Missing data.** ``listwise`` uses respondents who answered the outcome and every driver;
 ``pairwise`` (the default in the UI) uses every available pair, repairs a matrix that is not
 positive definite (eigenvalues clipped, unit diagonal restored) and reports the smallest
-pairwise base. Touchpoint surveys are sparse, so listwise deletion can leave few respondents.
+pairwise base (over every pair, drivers among themselves included). Touchpoint surveys are sparse,
+so listwise deletion can leave few respondents; with n ≤ drivers + 1 it is refused (the
+regression would fit noise perfectly). ``r2_adj`` = 1 − (1 − R²)(n − 1)/(n − p − 1) is reported
+beside R².
 
 **Bootstrap**: respondents are resampled with replacement (seeded); percentile 95 % CIs of
 the shares. **Minimum base**: n ≥ max(30, 10 × drivers), else a warning.
@@ -73,6 +76,7 @@ class DriverResult:
     warnings: list[Message] = field(default_factory=list)
     weighted: bool = False
     n_eff: float = math.nan  #: Kish effective n of the base ``n`` (= n unweighted)
+    r2_adj: float = math.nan  #: adjusted R² = 1 − (1 − R²)(n − 1)/(n − p − 1), with n the base above
 
 
 # --- correlations ---------------------------------------------------------------------------
@@ -248,7 +252,7 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
     if method == "shapley" and p > MAX_SHAPLEY:
         used = "relative_weights"
         notes.append(Message("note_fallback", p=p, max=MAX_SHAPLEY))
-    if missing == "listwise" and n_rows < 3:
+    if missing == "listwise" and n_rows <= p + 1:  # a regression on p drivers needs n > p + 1 (else R² = 1 on noise)
         raise ValueError(Message("err_listwise", n=n_rows, p=p))
     if np.isnan(R).any():
         i, j = np.argwhere(np.isnan(R))[0]
@@ -259,7 +263,7 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
         R, repaired = nearest_correlation(R)
         if repaired:
             notes.append(Message("note_repaired"))
-        n = int(pair_n[0, 1:].min())
+        n = int(pair_n[np.triu_indices(p + 1, 1)].min())  # the smallest pair base (README), drivers among themselves too
         driver_n = pair_n[0, 1:]
     else:
         n = n_rows
@@ -269,19 +273,21 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
         warnings.append(Message("warn_base", n=n, p=p, base=base))
     raw, beta = importance(R, used)
     r2 = float(raw.sum())
+    r2_adj = 1 - (1 - r2) * (n - 1) / (n - p - 1) if n > p + 1 else math.nan
     table = pd.DataFrame({
         "driver": drivers,
         "raw": raw,
         "share": 100 * raw / r2 if r2 > 0 else np.nan,
         "sign": np.sign(beta).astype(int),
         "n": driver_n.astype(int),
+        "n_eff": driver_n.astype(float),  # Kish n_eff of the same base (drivers_for sets it when weighted)
     })
     if bootstrap:
         low, high = _bootstrap(values, used, missing, bootstrap, seed, weights)
         table["ci_low"], table["ci_high"] = low, high
     table = table.sort_values("share", ascending=False, ignore_index=True)
     return DriverResult(r2=r2, n=n, table=table, method=used, missing=missing, outcome=outcome, notes=notes, warnings=warnings,
-                        n_eff=float(n))
+                        n_eff=float(n), r2_adj=r2_adj)
 
 
 def _bootstrap(values: np.ndarray, method: str, missing: str, times: int, seed: int,
@@ -464,6 +470,9 @@ def drivers_for(
     result = _result(R, pair_n, n_rows, outcome, chosen, method, missing, values, bootstrap, seed, value_weights)
     result.notes[:0] = notes
     result.weighted = weighted
-    base = 0 if missing == "listwise" else 1 + int(np.argmin(pair_n[0, 1:]))
-    result.n_eff = float(n_eff[0, base])
+    upper = np.triu_indices(len(chosen) + 1, 1)
+    smallest = int(np.argmin(pair_n[upper]))
+    result.n_eff = float(n_eff[0, 0] if missing == "listwise" else n_eff[upper[0][smallest], upper[1][smallest]])
+    driver_n_eff = dict(zip(chosen, np.full(len(chosen), n_eff[0, 0]) if missing == "listwise" else n_eff[0, 1:]))
+    result.table["n_eff"] = result.table["driver"].map(driver_n_eff).astype(float)
     return result
