@@ -17,6 +17,7 @@ from tpm import store
 from tpm.ingest import IngestError
 from tpm.metrics import Filter
 from tpm.metrics.drivers import drivers_for
+from tpm.metrics.rules import ANONYMITY, MIN_TEST
 from tpm.metrics.segments import segment_breakdown
 from tpm.metrics.trend import TRACKING_RULE, tracking_view
 from tpm.metrics.weighted import has_weights
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("segments", help="touchpoint x segment breakdown with significance against the rest")
     p.add_argument("--by", required=True, help="segment column, e.g. Region")
     p.add_argument("--metric", choices=["mean", "score", "top2", "nps"], default="mean")
-    p.add_argument("--anonymity", type=int, default=5, help="hide cells with fewer respondents (default 5)")
+    p.add_argument("--anonymity", type=int, default=ANONYMITY, help=f"hide cells with fewer respondents (default {ANONYMITY})")
     p.add_argument("--db")
     p.add_argument("--dataset", action="append")
     p.add_argument("--json", action="store_true")
@@ -230,7 +231,7 @@ def cmd_summary(args) -> int:
               f"promoters {n['promoters']}, passives {n['passives']}, detractors {n['detractors']})")
     print(f"{'touchpoint':<28} {'n':>6} {'mean':>6} {'scale':>6} {'0-100':>6} {'top2%':>6}")
     for tp in data["touchpoints"]:
-        flag = "  (n<30)" if tp["n"] < 30 else ""
+        flag = f"  (n<{MIN_TEST})" if tp["n"] < MIN_TEST else ""
         print(f"{tp['name'][:28]:<28} {tp['n']:>6} {tp['mean']:>6.2f} {tp['scale_min']:>2}-{tp['scale_max']:<3} "
               f"{tp['score_0_100']:>6.1f} {tp['top2_box']:>6.1f}{flag}")
     return 0
@@ -281,7 +282,7 @@ def cmd_segments(args) -> int:
     if args.json:
         print(json.dumps({"by": args.by, "metric": args.metric, "weighted": weighted, "cells": cells}, ensure_ascii=False, indent=2))
         return 0
-    marks = {"higher": "▲", "lower": "▼", "ns": "", "untested": "(n<30)", "hidden": "(hidden)"}
+    marks = {"higher": "▲", "lower": "▼", "ns": "", "untested": f"(n<{MIN_TEST})", "hidden": "(hidden)"}
     print(f"{args.metric} by {args.by}{', weighted' if weighted else ''}, each cell against the rest "
           "(Benjamini–Hochberg q < 0.05 marked)")
     for c in cells:

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from tpm.charts.common import GREY, base_layout, safe
 from tpm.i18n import fmt_number, t
+from tpm.metrics.rules import MIN_TEST
 
 #: metric → (label key, decimals, fixed colour range for absolute values or None)
 METRICS: dict[str, tuple[str, int, tuple[float, float] | None]] = {
@@ -72,7 +73,7 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
     z = shown.to_numpy(dtype=float)
     n = m["n"].to_numpy()
     flags = m["flag"].to_numpy()
-    low = (n < 30) | (flags == "untested")
+    low = (n < MIN_TEST) | (flags == "untested")
     hidden = flags == "hidden"
     if mode == "diff":  # the total column shows its value, in a neutral colour
         z[:, -1] = 0.0

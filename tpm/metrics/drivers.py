@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from tpm.i18n import Message
+from tpm.metrics.rules import MIN_TEST
 
 METHODS = ("shapley", "relative_weights")
 MISSING = ("pairwise", "listwise")
@@ -268,7 +269,7 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
     else:
         n = n_rows
         driver_n = np.full(p, n_rows)
-    base = max(30, 10 * p)
+    base = max(MIN_TEST, 10 * p)
     if n < base:
         warnings.append(Message("warn_base", n=n, p=p, base=base))
     raw, beta = importance(R, used)
@@ -340,7 +341,7 @@ def wide_sql(flt, outcome: str, drivers: list[str]) -> tuple[str, list]:
     return sql, params
 
 
-def default_drivers(con, flt, outcome: str, min_n: int = 30) -> list[str]:
+def default_drivers(con, flt, outcome: str, min_n: int = MIN_TEST) -> list[str]:
     """Every touchpoint in the filtered data with at least ``min_n`` ratings, except the outcome."""
     from tpm.metrics.satisfaction import touchpoint_stats
 
@@ -350,7 +351,7 @@ def default_drivers(con, flt, outcome: str, min_n: int = 30) -> list[str]:
 
 
 #: every correlation between two drivers (and with the outcome) needs this many respondents
-MIN_PAIR_BASE = 30
+MIN_PAIR_BASE = MIN_TEST
 
 
 def prune_sparse(names: list[str], pair_n: np.ndarray, min_pair: int = MIN_PAIR_BASE) -> list[int]:
