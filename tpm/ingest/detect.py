@@ -354,6 +354,7 @@ def detect(table: RawTable) -> list[ColumnSpec]:
     """
     specs: list[ColumnSpec] = []
     taken: set[str] = set()
+    table.unknown_scales.clear()
     table.parse_all()
     for header, column in table.columns.items():
         parsed = table.parsed(header)
