@@ -368,8 +368,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             if scale:
                 role = "nps" if _NPS.search(header) and scale[:2] == (0, 10) else (
                     "overall" if _OVERALL.search(header) else "rating")
-            elif 3 <= p.unique <= 7 and role == "segment" and _evaluative(parsed):
+            elif 3 <= p.unique <= 7 and role == "segment":
                 table.unknown_scales.append(header)  # maybe a rating scale in words TPM does not know
+            if not scale and 3 <= p.unique <= 7 and role == "segment" and _evaluative(parsed):
                 unsure = (f"{p.unique} different text answers: a segment, or a rating scale in words TPM does not know "
                           "(then define its order on the Upload page)")
         if role == "segment" and p.unique_share > 0.3 and p.mean_length > 15:
