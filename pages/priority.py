@@ -37,7 +37,7 @@ st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), r2_adj=
            + (f" · {t('weighted_caption', lang, n_eff=fmt_number(result.n_eff, 0, lang))}" if result.weighted else ""))
 for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
-outcome_label = t("outcome_nps", lang).split(" (")[0] if outcome == "nps" else outcome
+outcome_label = t("outcome_" + outcome, lang).split(" (")[0] if outcome in ("nps", "overall") else outcome
 st.plotly_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang, crosshair), width="stretch", key="priority_chart")
 
 table = matrix.assign(

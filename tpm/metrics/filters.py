@@ -1,10 +1,11 @@
 """Which respondents a view looks at: datasets and segment values, as bound SQL parameters.
 
 A :class:`Filter` turns into a ``resp`` common table expression listing
-``(dataset_id, resp, nps, responded_at, weight, w)`` of the respondents that pass. Values are
-always bound parameters, never part of the SQL text. ``w`` is the weight every aggregate uses:
-the stored survey weight when the filter is ``weighted`` (1 for datasets without weights),
-else 1 — so the same SQL gives weighted and unweighted figures (:mod:`tpm.metrics.weighted`).
+``(dataset_id, resp, nps, responded_at, overall, overall_min, overall_max, weight, w)`` of the
+respondents that pass. Values are always bound parameters, never part of the SQL text. ``w`` is
+the weight every aggregate uses: the stored survey weight when the filter is ``weighted`` (1 for
+datasets without weights), else 1 — so the same SQL gives weighted and unweighted figures
+(:mod:`tpm.metrics.weighted`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class Filter:
     def respondents_cte(self) -> tuple[str, list]:
         """``resp AS (…)`` and its parameters."""
         sql = [
-            f"resp AS (SELECT r.dataset_id, r.resp, r.nps, r.responded_at, r.weight, {weight_column(self.weighted)} AS w "
+            "resp AS (SELECT r.dataset_id, r.resp, r.nps, r.responded_at, r.overall, r.overall_min, r.overall_max, "
+            f"r.weight, {weight_column(self.weighted)} AS w "
             "FROM respondents r",
             "WHERE (len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], r.dataset_id))",
         ]

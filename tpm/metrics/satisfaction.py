@@ -76,6 +76,20 @@ def _with_dont_know(frame: pd.DataFrame, dont_know: pd.DataFrame) -> pd.DataFram
     return frame[[c for c in frame.columns if c not in ("dont_know", "dont_know_rate")] + ["dont_know", "dont_know_rate"]]
 
 
+def overall_stats(con, flt: Filter) -> pd.DataFrame:
+    """The overall-satisfaction question (role *overall*): one row per scale with the same
+    columns as :func:`touchpoint_stats` (``touchpoint`` holds the question's name). It is an
+    outcome, not a touchpoint: it is never among the touchpoints. Empty without such a question."""
+    cte, params = flt.respondents_cte()
+    frame = con.execute(
+        f"""WITH {cte}, o AS (SELECT overall AS score, overall_min AS scale_min, overall_max AS scale_max, nps
+                             FROM resp WHERE overall IS NOT NULL)
+            SELECT 'overall' AS touchpoint, scale_min, scale_max, {_AGGREGATES} FROM o GROUP BY ALL""",
+        params,
+    ).df()
+    return _finish(frame)
+
+
 def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
     """One row per touchpoint × value of ``segment``; columns :data:`COLUMNS` plus ``segment_value``.
 
