@@ -29,7 +29,8 @@ def weighting_section(names: dict[int, str]) -> None:
     with st.expander(t("weights_title", lang)):
         st.caption(t("weights_intro", lang))
         target = st.selectbox(t("weights_dataset", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="weights_pick")
-        upload = st.file_uploader(t("weights_margins_csv", lang), type=["csv", "txt"], key="weights_csv")
+        use_csv = st.toggle(t("weights_margins_csv", lang), key="weights_use_csv")  # (one file input on the page by default)
+        upload = st.file_uploader(t("weights_margins_csv", lang), type=["csv", "txt"], key="weights_csv") if use_csv else None
         rows = st.data_editor(margin_template(cursor(), int(target)), num_rows="dynamic", hide_index=True, width="stretch",
                               key=f"weights_rows_{target}", disabled=upload is not None)
         trim = st.checkbox(t("weights_trim", lang), key="weights_trim")

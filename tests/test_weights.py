@@ -244,3 +244,16 @@ def test_a_weight_column_in_the_file_is_used(con):
     nps = nps_for(con, Filter())
     assert nps.weighted and nps.score == pytest.approx(100 * (120 - 60) / 180)
     assert nps.n == 100 and nps.n_eff == pytest.approx(180**2 / (40 * 9 + 60))
+
+
+def test_the_overall_question_is_weighted_too(con):
+    from tpm.metrics.satisfaction import overall_stats
+
+    rows = [["ID", "Gesamtzufriedenheit (1-5)", "Hotline (1-10)", "Gewicht"]]
+    rows += [[f"a{i}", 5, 9, 3.0] for i in range(40)] + [[f"b{i}", 1, 3, 1.0] for i in range(60)]
+    store.save_import(con, ingest_bytes("overall.xlsx", xlsx_bytes(rows)), name="o")
+    row = overall_stats(con, Filter()).iloc[0]
+    mean, se, n_eff = ref_mean_se([5] * 40 + [1] * 60, [3.0] * 40 + [1.0] * 60)
+    assert row["mean"] == pytest.approx(mean, abs=TOL) and row["n_eff"] == pytest.approx(n_eff, abs=TOL)
+    assert row["ci_high"] - row["mean"] == pytest.approx(stats.t.ppf(0.975, 99) * se, abs=TOL)
+    assert overall_stats(con, Filter(weighted=False)).iloc[0]["mean"] == pytest.approx(2.6)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -116,6 +117,19 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 """
 
 DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "weight_sets")
+
+
+@contextmanager
+def changing(con: duckdb.DuckDBPyConnection):
+    """One transaction that changes the data: committed with a raised data version, or rolled back."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        _bump_version(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:

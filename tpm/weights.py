@@ -257,18 +257,12 @@ def rake_dataset(con, dataset: int | str, margins: list[Margin], trim: tuple[flo
     dataset_id = _dataset_id(con, dataset, source)
     frame = segment_frame(con, dataset_id, list(dict.fromkeys(m.variable for m in margins)))
     result = rake(frame, margins, trim, source)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.changing(con):
         con.register("raked", pd.DataFrame({"resp": frame["resp"].to_numpy(), "w": result.weights}))
         con.execute("UPDATE respondents SET weight = raked.w FROM raked WHERE respondents.dataset_id = ? AND respondents.resp = raked.resp",
                     [dataset_id])
         con.unregister("raked")
         store.save_weight_set(con, dataset_id, "raking", result.summary, margins_json(margins), trim, result.max_error)
-        store.bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return result
 
 

@@ -82,12 +82,13 @@ def overall_stats(con, flt: Filter) -> pd.DataFrame:
     outcome, not a touchpoint: it is never among the touchpoints. Empty without such a question."""
     cte, params = flt.respondents_cte()
     frame = con.execute(
-        f"""WITH {cte}, o AS (SELECT overall AS score, overall_min AS scale_min, overall_max AS scale_max, nps
+        f"""WITH {cte}, o AS (SELECT overall AS score, overall_min AS scale_min, overall_max AS scale_max, nps, w
                              FROM resp WHERE overall IS NOT NULL)
-            SELECT 'overall' AS touchpoint, scale_min, scale_max, {_AGGREGATES} FROM o GROUP BY ALL""",
+            SELECT 'overall' AS touchpoint, scale_min, scale_max, {rating_sums_sql("nps", "score", "scale_min", "scale_max")}
+            FROM o GROUP BY ALL""",
         params,
     ).df()
-    return _finish(frame)
+    return _finish(frame, has_weights(con, flt))
 
 
 def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tpm.metrics.filters import Filter
 from tpm.metrics.nps import nps_from_row, nps_sums_sql
