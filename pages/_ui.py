@@ -165,12 +165,14 @@ def segment_choice(ctx: Context, container=st) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, bootstrap: int, _flt: Filter):
-    """Key drivers, or the reason there are none (a message for the page)."""
+def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, bootstrap: int, _flt: Filter,
+                   _progress=None):
+    """Key drivers, or the reason there are none (a message for the page); ``_progress`` follows a bootstrap."""
     from tpm.metrics.drivers import drivers_for
 
     try:
-        return drivers_for(cursor(), _flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0), None
+        return drivers_for(cursor(), _flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0,
+                           progress=_progress), None
     except ValueError as exc:
         return None, exc.args[0]  # a Message where the analysis layer gives one
 

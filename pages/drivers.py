@@ -11,8 +11,13 @@ lang = ctx.lang
 
 outcome, method, missing = driver_settings(ctx)
 bootstrap = st.checkbox(t("bootstrap", lang), key="drivers_bootstrap")
+BOOTSTRAP = 200
+bar = st.progress(0.0, text=t("bootstrap_running", lang, n=BOOTSTRAP)) if bootstrap else None
 with st.spinner(t("page_drivers", lang) + " …"):
-    result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, 200 if bootstrap else 0, ctx.flt)
+    result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, BOOTSTRAP if bootstrap else 0, ctx.flt,
+                                   _progress=bar and (lambda done: bar.progress(done, text=t("bootstrap_running", lang, n=BOOTSTRAP))))
+if bar is not None:
+    bar.empty()
 if result is None:
     st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()

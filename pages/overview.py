@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages._ui import page_start, cached_nps, cached_respondents, cached_touchpoints
 from tpm.charts.overview import nps_mix, touchpoint_ranking
+from tpm.formatting import format_table
 from tpm.i18n import fmt_number, t
 
 ctx = page_start("page_overview")
@@ -34,8 +35,10 @@ if not stats.empty:
     st.caption(t("ranking_caption", lang))
     with st.expander(t("table", lang)):
         table = stats[["touchpoint", "n", "mean", "scale_min", "scale_max", "ci_low", "ci_high", "score_0_100", "top2_box", "bottom2_box", "nps", "low_base"]]
+        kinds = {"scale_min": "scale", "scale_max": "scale", "score_0_100": "score", "top2_box": "share", "bottom2_box": "share",
+                 "nps": ("nps", True)}
         st.dataframe(
-            table.rename(columns={
+            format_table(table, lang, kinds, {
                 "touchpoint": t("touchpoint", lang), "mean": t("mean", lang), "scale_min": t("scale_min", lang),
                 "scale_max": t("scale_max", lang), "ci_low": t("ci95", lang) + " ↓", "ci_high": t("ci95", lang) + " ↑",
                 "score_0_100": t("score_0_100", lang), "top2_box": t("top2_box", lang), "bottom2_box": t("bottom2_box", lang),

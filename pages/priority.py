@@ -5,6 +5,7 @@ import streamlit as st
 from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain
 from tpm import inventory
 from tpm.charts.drivers import priority_chart
+from tpm.formatting import format_table
 from tpm.i18n import fmt_number, t
 from tpm.metrics.priority import CROSSHAIRS, priority_matrix
 from tpm.report.csv_export import to_safe_csv
@@ -38,17 +39,15 @@ for warning in result.warnings:
 outcome_label = t("outcome_nps", lang).split(" (")[0] if outcome == "nps" else outcome
 st.plotly_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang, crosshair), width="stretch", key="priority_chart")
 
-table = matrix.assign(
-    quadrant=[t("q_" + q, lang) for q in matrix["quadrant"]],
-    action=[t("a_" + q, lang) for q in matrix["quadrant"]],
-)[["quadrant", "touchpoint", "importance", "performance", "mean", "n", "near_line", "action"]].rename(columns={
-    "quadrant": t("quadrant", lang), "touchpoint": t("touchpoint", lang), "importance": t("importance", lang) + " (%)",
-    "performance": t("performance", lang) + " (0–100)", "mean": t("mean", lang), "near_line": t("near_line", lang),
-    "action": t("action", lang),
-})
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={t("importance", lang) + " (%)": st.column_config.NumberColumn(format="%.1f"),
-                            t("performance", lang) + " (0–100)": st.column_config.NumberColumn(format="%.1f"),
-                            t("mean", lang): st.column_config.NumberColumn(format="%.2f")})
+labels = {"quadrant": t("quadrant", lang), "touchpoint": t("touchpoint", lang), "importance": t("importance", lang) + " (%)",
+          "performance": t("performance", lang) + " (0–100)", "target": t("target", lang), "mean": t("mean", lang),
+          "near_line": t("near_line", lang), "action": t("action", lang)}
+columns = ["quadrant", "touchpoint", "importance", "performance"] + (["target"] if crosshair == "target" else []) + [
+    "mean", "n", "near_line", "action"]
+rows = matrix.assign(quadrant=[t("q_" + q, lang) for q in matrix["quadrant"]], action=[t("a_" + q, lang) for q in matrix["quadrant"]],
+                     target=matrix["reference"])[columns]
+table = rows.rename(columns=labels)
+st.dataframe(format_table(rows, lang, {"importance": "share", "performance": "score", "target": "score"}, labels),
+             hide_index=True, width="stretch")
 st.download_button(t("download_csv", lang), to_safe_csv(table), file_name="prioritaeten-matrix.csv", mime="text/csv",
                    key="priority_csv")

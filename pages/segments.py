@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages._ui import cached_breakdown, cached_nps_by_segment, page_start, segment_choice
 from tpm.charts.tracking import nps_by_segment_chart
+from tpm.formatting import format_table
 from tpm.i18n import t
 
 ctx = page_start("page_segments")
@@ -23,11 +24,8 @@ if significant.empty:
     st.info(t("no_differences", lang))
 else:
     significant = significant.assign(size=significant["diff"].abs()).sort_values("size", ascending=False)
-    table = significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]].rename(columns={
-        "segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
-        "rest": t("rest", lang), "diff": t("diff_to_rest", lang)})
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        t("score_0_100", lang): st.column_config.NumberColumn(format="%.1f"),
-        t("rest", lang): st.column_config.NumberColumn(format="%.1f"),
-        t("diff_to_rest", lang): st.column_config.NumberColumn(format="%+.1f"),
-        "q": st.column_config.NumberColumn(format="%.4f")})
+    labels = {"segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
+              "rest": t("rest", lang), "diff": t("diff_to_rest", lang)}
+    st.dataframe(format_table(significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]], lang,
+                              {"value": "score", "rest": "score", "diff": ("diff", True), "q": "p"}, labels),
+                 hide_index=True, width="stretch")

@@ -6,7 +6,7 @@ translation is visible, not a crash. German is the default language.
 
 from __future__ import annotations
 
-import math
+from tpm.formatting import fmt_number, plotly_separators  # noqa: F401  (re-exported: one place formats numbers)
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -156,6 +156,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Anteile summieren sich zu 100 %: jeder Kontaktpunkt erhält seinen fairen Anteil an der erklärten Varianz (R²), auch wenn Kontaktpunkte untereinander korrelieren – anders als einfache Korrelationen. Paarweise fehlende Werte: jede Korrelation nutzt alle Befragten, die beide Fragen beantwortet haben (n = kleinste Paarbasis).",
         "Shares sum to 100%: each touchpoint gets its fair share of the explained variance (R²), even when touchpoints correlate with each other – unlike simple correlations. Pairwise missing data: each correlation uses everyone who answered both questions (n = the smallest pair base).",
     ),
+    "bootstrap_running": ("Bootstrap: {n} Stichproben werden gezogen …", "Bootstrap: drawing {n} resamples …"),
     "importance": ("Wichtigkeit", "Importance"),
     "performance": ("Leistung", "Performance"),
     "importance_axis": ("Wichtigkeit: Anteil an der erklärten {outcome} (%)", "Importance: share of explained {outcome} (%)"),
@@ -164,11 +165,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "priority_legend": ("Kreisgröße = Anzahl Bewertungen · ≈ / offener Kreis = liegt nahe an einer Linie, Quadrant unsicher · gestrichelt = {lines}", "Bubble size = number of ratings · ≈ / open circle = close to a line, quadrant uncertain · dashed = {lines}"),
     "lines_mean": ("Mittelwerte", "means"),
     "lines_midpoint": ("Skalenmitte und mittlere Wichtigkeit", "scale midpoint and mean importance"),
-    "lines_target": ("Ø Soll, Ø Wichtigkeit · | = eigenes Soll (entscheidet)", "mean target, mean importance · | = own target (decides)"),
+    "lines_target": ("eigenes Soll erreicht (0), Ø Wichtigkeit", "own target reached (0), mean importance"),
+    "performance_gap_axis": ("Leistung: Score 0–100 minus eigenes Soll (Punkte)", "Performance: score 0–100 minus own target (points)"),
     "crosshair": ("Achsenkreuz bei", "Crosshairs at"),
     "crosshair_mean": ("Mittelwerten", "the means"),
     "crosshair_midpoint": ("Skalenmitte (Score 50)", "the scale midpoint (score 50)"),
-    "crosshair_target": ("Soll-Werten (je Kontaktpunkt; Linie = Ø Soll)", "targets (per touchpoint; line = mean target)"),
+    "crosshair_target": ("Soll-Werten (je Kontaktpunkt: Abstand zum eigenen Soll)", "targets (per touchpoint: distance to its own target)"),
     "q_concentrate": ("Hier ansetzen", "Concentrate here"),
     "q_keep_up": ("Stärken halten", "Keep up the good work"),
     "q_low_priority": ("Geringe Priorität", "Low priority"),
@@ -256,7 +258,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "lanes_by": ("Schwimmbahnen nach", "Swimlanes by"),
     "lane_department": ("Abteilung", "Department"),
     "lane_channel": ("Kanal", "Channel"),
-    "journey_title": ("Kundenreise: Kontaktpunkte nach Phase und Abteilung", "Customer journey: touchpoints by phase and lane"),
+    "journey_title": ("Kundenreise: Kontaktpunkte nach Phase und {lane}", "Customer journey: touchpoints by phase and {lane}"),
     "journey_legend": (
         "Grün/rot: Score über/unter Soll (ohne Soll: über/unter Mittel) · ★ Moment der Wahrheit · ⚠ Schmerzpunkt · ◆ Treiber-Anteil",
         "Green/red: score above/below target (no target: above/below mean) · ★ moment of truth · ⚠ pain point · ◆ driver share",
@@ -345,20 +347,3 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     pair = TEXT.get(key)
     text = key if pair is None else pair[0 if lang == "de" else 1]
     return text.format(**values) if values else text
-
-
-def fmt_number(value: float | None, decimals: int = 1, lang: str = DEFAULT_LANGUAGE, signed: bool = False) -> str:
-    """1234.5 → "1.234,5" (de) / "1,234.5" (en); NaN/None → "–"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if round(value, decimals) == 0:
-        value = 0.0  # no "−0"
-    text = f"{value:{'+' if signed else ''},.{decimals}f}"
-    if lang == "de":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text.replace("-", "−")
-
-
-def plotly_separators(lang: str) -> str:
-    """Plotly's ``layout.separators``: decimal then thousands separator."""
-    return ",." if lang == "de" else ".,"
