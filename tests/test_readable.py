@@ -80,7 +80,7 @@ def test_long_names_on_ranking_heatmap_drivers_targets_and_cards():
                               "target": [np.nan], "benchmark": [np.nan], "moment_of_truth": [False], "pain_points": [None]})
     stats = pd.DataFrame({"touchpoint": [LONG], "score_0_100": [60.0], "n": [100]})
     card = journey_map(journey_cards(inventory, stats, ["Kauf"]), ["Kauf"], "Abteilung").layout.annotations[0].text
-    assert LONG not in card and max(len(line) for line in card.replace("<b>", "").replace("</b>", "").split("<br>")) <= 24
+    assert LONG not in card and max(len(line) for line in card.replace("<b>", "").replace("</b>", "").split("<br>")) <= 22
     assert LONG in journey_map(journey_cards(inventory, stats, ["Kauf"]), ["Kauf"], "Abteilung").data[0].hovertext[0]
 
 

@@ -127,7 +127,7 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
                     text=[text[i, j] for i, j in cells_with_text], hoverinfo="skip", showlegend=False, name="values",
                     textfont={"color": [text_colour(fill[i, j]) for i, j in cells_with_text], "size": 13})
     title = title or t("heatmap_title", lang, metric=metric_label + (" – " + diff_label if mode == "diff" else ""), segment=segment)
-    base_layout(fig, title, lang, height=max(380, 30 * len(rows) + 180))
+    base_layout(fig, title, lang, height=max(380, 30 * len(rows) + 14 * sum("<br>" in r for r in rows) + 180))
     # waves and segment values are categories (never dates or numbers), every one labelled
     fig.update_xaxes(title_text=safe(segment if not swap else t("touchpoint", lang)), side="bottom", type="category",
                      tickmode="array", tickvals=cols, ticktext=cols, showgrid=False, zeroline=False)

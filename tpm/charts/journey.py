@@ -16,7 +16,7 @@ CARD_W, CARD_H = 0.86, 0.8
 
 def _card_text(card, lang: str) -> str:
     marks = ("★ " if card.moment_of_truth else "") + ("⚠ " if isinstance(card.pain_points, str) and card.pain_points else "")
-    line1 = f"<b>{marks}{short(card.name, 22, 2)}</b>"
+    line1 = f"<b>{marks}{short(card.name, 20, 2)}</b>"
     if np.isnan(card.score):
         return f"{line1}<br>{t('no_ratings', lang)}"
     target = f" ({t('target_short', lang)} {fmt_number(card.target, 0, lang)})" if card.against_target else ""
