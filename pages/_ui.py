@@ -149,6 +149,11 @@ def cached_breakdown(version: str, flt_key: str, segment: str, metric: str, anon
     return segment_breakdown(con, _flt, segment, metric, anonymity), total_values(con, _flt, metric)
 
 
+def has_nps(ctx: Context) -> bool:
+    """Whether any respondent in the filter answered the recommend (NPS) question."""
+    return cached_nps(ctx.version, repr(ctx.flt), ctx.flt).n > 0
+
+
 def segment_names(ctx: Context) -> list[str]:
     return list(store.segment_values(cursor(), list(ctx.flt.datasets)))
 
@@ -195,6 +200,9 @@ def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, s
     columns = st.columns(3 if with_method else 1)
     outcome = choice(t("outcome", lang), ["nps", *sorted(touchpoints)], "outcome", "nps",
                      lambda o: t("outcome_nps", lang) if o == "nps" else o, columns[0])
+    if outcome == "nps" and not has_nps(ctx):  # say what is missing and what to do
+        st.warning(t("no_nps_outcome", lang), icon=":material/info:")
+        st.stop()
     if not with_method:
         return outcome, st.query_params.get("method", "shapley"), st.query_params.get("missing", "pairwise")
     method = choice(t("method", lang), ["shapley", "relative_weights"], "method", "shapley",

@@ -20,12 +20,11 @@ stats = cached_touchpoints(ctx.version, key, ctx.flt)
 
 c1, c2, c3 = st.columns(3)
 c1.metric(t("respondents", lang), fmt_number(respondents, 0, lang))
-c2.metric(
-    t("nps_long", lang),
-    fmt_number(nps.score, 0, lang, signed=True) if nps.n else "–",
-    help=t("nps_help", lang),
-)
-c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}")
+if nps.n:
+    c2.metric(t("nps_long", lang), fmt_number(nps.score, 0, lang, signed=True), help=t("nps_help", lang))
+    c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}")
+else:
+    c2.info(t("no_nps_question", lang), icon=":material/info:")
 c3.metric(t("touchpoints", lang), fmt_number(stats["touchpoint"].nunique(), 0, lang))
 
 if nps.n:

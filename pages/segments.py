@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, cached_nps_by_segment, page_start, segment_choice
+from pages._ui import cached_breakdown, cached_nps_by_segment, has_nps, page_start, segment_choice
 from tpm.charts.tracking import nps_by_segment_chart
 from tpm.formatting import format_table
 from tpm.i18n import t
@@ -12,10 +12,13 @@ lang = ctx.lang
 segment = segment_choice(ctx)
 
 nps = cached_nps_by_segment(ctx.version, repr(ctx.flt), segment, ctx.flt)
-if nps.empty:
+if not has_nps(ctx):
+    st.info(t("no_nps_segments", lang), icon=":material/info:")
+elif nps.empty:
     st.warning(t("no_match", lang))
     st.stop()
-st.plotly_chart(nps_by_segment_chart(nps, segment, lang), width="stretch", key="nps_by_segment")
+else:
+    st.plotly_chart(nps_by_segment_chart(nps, segment, lang), width="stretch", key="nps_by_segment")
 
 st.subheader(t("segment_differs", lang))
 cells, _ = cached_breakdown(ctx.version, repr(ctx.flt), segment, "score", 5, ctx.flt)

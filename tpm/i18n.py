@@ -27,6 +27,18 @@ TEXT: dict[str, tuple[str, str]] = {
         "Noch keine Daten. Laden Sie unter „Daten hochladen“ einen Survey-Export hoch.",
         "No data yet. Upload a survey export on the “Upload data” page.",
     ),
+    "no_nps_question": (
+        "Diese Daten haben keine Weiterempfehlungsfrage (NPS, 0–10) – daher kein NPS. Die Zufriedenheit je Kontaktpunkt steht unten.",
+        "This data has no recommendation question (NPS, 0–10), so there is no NPS. Satisfaction per touchpoint is below.",
+    ),
+    "no_nps_segments": (
+        "Diese Daten haben keine Weiterempfehlungsfrage (NPS, 0–10) – daher kein NPS je Segment. Wo sich die Segmente bei den Kontaktpunkten unterscheiden, steht unten.",
+        "This data has no recommendation question (NPS, 0–10), so there is no NPS per segment. Where the segments differ at the touchpoints is shown below.",
+    ),
+    "no_nps_outcome": (
+        "Diese Daten haben keine Weiterempfehlungsfrage (NPS, 0–10) – wählen Sie oben eine andere Zielgröße, z. B. eine Gesamtzufriedenheit.",
+        "This data has no recommendation question (NPS, 0–10) – choose another outcome above, e.g. an overall satisfaction question.",
+    ),
     "no_match": ("Kein Befragter passt zu diesen Filtern.", "No respondent matches these filters."),
     # metrics
     "respondents": ("Befragte", "Respondents"),
