@@ -8,7 +8,7 @@ The filters live in ``st.query_params`` so that a copied link opens the same vie
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -41,6 +41,7 @@ class Context:
     flt: Filter
     version: str
     has_data: bool
+    notices: list[str] = field(default_factory=list)  # what a link asked for that no longer exists
 
 
 def page_context() -> Context:
@@ -70,10 +71,28 @@ def page_start(title_key: str) -> Context:
 
     ctx = page_context()
     st.title(t(title_key, ctx.lang))
+    show_notices(ctx)
     if not ctx.has_data:
         st.info(t("no_data", ctx.lang))
         st.stop()
     return ctx
+
+
+def show_notices(ctx: Context) -> None:
+    for notice in ctx.notices + st.session_state.pop("path_notices", []):
+        st.info(notice, icon=":material/link_off:")
+
+
+def land_unknown_paths(known: set[str], lang: str) -> None:
+    """An unknown address (``/start``, an old bookmark) opens the default page with a notice
+    instead of Streamlit's "Page not found" dialog: the request is turned into one for the default page."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    wanted = run.pages_manager.intended_page_name if run else None
+    if wanted and wanted.strip("/") not in known:
+        run.pages_manager.set_script_intent("", "")
+        st.session_state["path_notices"] = [t("unknown_page", lang, path=plain("/" + wanted.strip("/")))]
 
 
 def language() -> str:
@@ -95,7 +114,9 @@ def sidebar(con) -> Context:
             return Context(lang, Filter(), version, has_data=False)
         st.subheader(t("filters", lang))
         names = dict(zip(datasets["id"].astype(int), datasets["name"]))
-        wanted = [int(v) for v in st.query_params.get_all("ds") if v.isdigit() and int(v) in names]
+        asked = st.query_params.get_all("ds")
+        wanted = [int(v) for v in asked if v.isdigit() and int(v) in names]
+        gone = [t("gone_dataset", lang, id=plain(v)) for v in asked if not (v.isdigit() and int(v) in names)]
         chosen = st.multiselect(
             t("datasets", lang), list(names), default=wanted, format_func=lambda i: names[i],
             placeholder=t("all_datasets", lang), key="ds_filter",
@@ -103,14 +124,22 @@ def sidebar(con) -> Context:
         st.query_params["ds"] = [str(i) for i in chosen]
 
         segments = {}
-        for segment, values in store.segment_values(con, chosen).items():
-            wanted = [v for v in st.query_params.get_all(SEGMENT_PREFIX + segment) if v in values]
+        available = store.segment_values(con, chosen)
+        for param in list(st.query_params.keys()):
+            if param.startswith(SEGMENT_PREFIX) and param[len(SEGMENT_PREFIX):] not in available:
+                gone += [f"{plain(param[len(SEGMENT_PREFIX):])} = {plain(v)}" for v in st.query_params.get_all(param)]
+                del st.query_params[param]
+        for segment, values in available.items():
+            asked = st.query_params.get_all(SEGMENT_PREFIX + segment)
+            wanted = [v for v in asked if v in values]
+            gone += [f"{plain(segment)} = {plain(v)}" for v in asked if v not in values]
             picked = st.multiselect(segment, values, default=wanted, placeholder=t("segment_filter_help", lang),
                                     key=f"seg_filter_{_key(segment)}")
             st.query_params[SEGMENT_PREFIX + segment] = picked
             if picked:
                 segments[segment] = picked
-    return Context(lang, Filter.of(chosen, segments), version, has_data=True)
+    notices = [t("gone_filters", lang, items=", ".join(gone))] if gone else []
+    return Context(lang, Filter.of(chosen, segments), version, has_data=True, notices=notices)
 
 
 def _key(text: str) -> str:

@@ -125,6 +125,9 @@ def test_drivers_and_priority_matrix_render(server, page):
         expect(page.get_by_role("heading", name="Überblick")).to_be_visible(timeout=30000)
         page.wait_for_timeout(1000)
         assert "Page not found" not in page.inner_text("body")
+        visit(page, server + "/start", "Überblick")  # an unknown address lands on the overview, with a notice
+        expect(page.get_by_text("Die Seite „/start“ gibt es nicht")).to_be_visible()
+        assert "Page not found" not in page.inner_text("body")
         visit(page, server + "/drivers?ds=1", "Treiber")
         expect(page.get_by_text("Was treibt Weiterempfehlung?")).to_be_visible()
         shot(page, "drivers")

@@ -53,3 +53,20 @@ def test_without_an_nps_question_each_page_says_so(app, db_path, lang, phrase):
         assert not any("Befragter passt" in m or "No respondent matches" in m for m in shown), page
     app.switch_page("pages/segments.py").run()
     assert len(app.dataframe) + len(app.info) >= 2  # the touchpoint differences are still shown (or their absence said)
+
+
+# --- 10. stale links say what no longer exists and keep what still does
+
+
+def test_stale_link_names_what_is_gone_and_keeps_the_rest(app):
+    app.query_params["ds"] = ["999", "1"]
+    app.query_params["seg.Region"] = ["Mars", "Ost"]
+    app.query_params["seg.Planet"] = ["Vulkan"]
+    app.run()
+    assert not app.exception
+    notice = " ".join(i.value for i in app.info)
+    assert "Datensatz 999" in notice and "Region = Mars" in notice and "Planet = Vulkan" in notice
+    assert "Ost" not in notice
+    assert app.multiselect(key="ds_filter").value == [1]
+    assert app.multiselect(key="seg_filter_Region").value == ["Ost"]
+    assert int(app.metric[0].value.replace(".", "")) < 400  # only Ost in wave 1, not all data

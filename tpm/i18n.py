@@ -39,6 +39,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "Diese Daten haben keine Weiterempfehlungsfrage (NPS, 0–10) – wählen Sie oben eine andere Zielgröße, z. B. eine Gesamtzufriedenheit.",
         "This data has no recommendation question (NPS, 0–10) – choose another outcome above, e.g. an overall satisfaction question.",
     ),
+    "gone_filters": (
+        "Dieser Link filtert nach etwas, das es nicht mehr gibt: {items}. Gezeigt wird, was davon noch existiert.",
+        "This link filters by something that no longer exists: {items}. Shown is what still does.",
+    ),
+    "gone_dataset": ("Datensatz {id}", "dataset {id}"),
+    "unknown_page": ("Die Seite „{path}“ gibt es nicht – hier ist der Überblick.", "There is no page “{path}” – here is the overview."),
     "no_match": ("Kein Befragter passt zu diesen Filtern.", "No respondent matches these filters."),
     # metrics
     "respondents": ("Befragte", "Respondents"),
