@@ -5,7 +5,7 @@ import streamlit as st
 from pages._ui import page_context, cursor, plain
 from tpm import store
 from tpm.ingest import ROLES, IngestError
-from tpm.i18n import fmt_number, t
+from tpm.i18n import fmt_number, ingest_text, t
 from tpm.upload import mapping_frame, prepare, preview, specs_from_frame
 
 ctx = page_context()
@@ -19,7 +19,7 @@ uploaded = st.file_uploader(t("upload_label", lang), type=["xlsx", "xlsm", "xls"
 
 
 def show_error(exc: Exception) -> None:
-    st.error(t("import_failed", lang, error=plain(str(exc))), icon=":material/block:")
+    st.error(t("import_failed", lang, error=plain(ingest_text(str(exc), lang))), icon=":material/block:")
 
 
 if uploaded is not None:
@@ -45,14 +45,14 @@ if uploaded is not None:
             st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
         facts = [f"{t('respondents', lang)}: {fmt_number(table.n_rows, 0, lang)}", f"{t('columns', lang)}: {len(table.columns)}"]
         facts += [value for value in (table.platform, table.encoding, table.delimiter and f"{t('delimiter', lang)} '{table.delimiter}'") if value]
-        st.caption(plain(" · ".join(facts + table.notes)))
+        st.caption(plain(" · ".join(facts + [ingest_text(note, lang) for note in table.notes])))
         if prepared.from_template:
             st.info(t("template_applied", lang), icon=":material/history:")
         st.subheader(t("preview", lang))
         st.dataframe(preview(table), width="stretch", hide_index=True)
 
         if prepared.problem():  # say upfront what would stop the import with the detected mapping
-            st.warning(t("mapping_problem", lang, error=plain(prepared.problem())), icon=":material/warning:")
+            st.warning(t("mapping_problem", lang, error=plain(ingest_text(prepared.problem(), lang))), icon=":material/warning:")
         st.subheader(t("mapping", lang))
         st.caption(t("mapping_help", lang))
         role_labels = {role: t(f"role_{role}", lang) for role in ROLES}

@@ -1,5 +1,8 @@
 """Messages and states (issue 15, items 8–12): the real reason, one language at a time, stale links."""
 
+import json
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -70,3 +73,84 @@ def test_stale_link_names_what_is_gone_and_keeps_the_rest(app):
     assert app.multiselect(key="ds_filter").value == [1]
     assert app.multiselect(key="seg_filter_Region").value == ["Ost"]
     assert int(app.metric[0].value.replace(".", "")) < 400  # only Ost in wave 1, not all data
+
+
+# --- 9. one language at a time
+
+#: words only the German UI texts use (not the sample data: its touchpoints, segments, inventory and measures are German)
+GERMAN = ("erklärt", "dessen", "Befragte", "Kontaktpunkt", "Zufriedenheit", "Wichtigkeit", "Mittelwert", "Datensätze",
+          "Zielgröße", "Anteil", "Stichprobe", "Spalte", "Zeile", "übersprungen", "Kopfzeilen", "direkt")
+ENGLISH = ("touchpoint", "respondent", "explains", "drives", "was found", "skipped", "header row", "line(s)", "direct",
+           "indirect", "mobile", "Recommendation", "the rest", "Satisfaction", "Importance", "sheet", "column")
+PAGES = ("overview", "heatmap", "segments", "tracking", "drivers", "priority", "journey", "targets", "actions", "inventory",
+         "upload")
+
+
+def table_labels(at) -> str:
+    """Column headers and the choices of editable columns as the tables show them (labels, not stored values)."""
+    shown = []
+    for node in at.get("dataframe"):
+        for column in json.loads(node.proto.columns or "{}").values():
+            shown.append(str(column.get("label", "")))
+            for option in column.get("type_config", {}).get("options", []):
+                shown.append(str(option.get("label", option.get("value"))) if isinstance(option, dict) else str(option))
+    return " ".join(shown)
+
+
+@pytest.mark.parametrize("lang,other", [("de", ENGLISH), ("en", GERMAN)])
+def test_every_page_speaks_one_language(app, lang, other):
+    app.query_params["lang"] = lang
+    app.query_params["lanes"] = "channel"  # the journey's swimlanes show stored channel values
+    app.run()
+    found = {}
+    for page in PAGES:
+        app.switch_page(f"pages/{page}.py").run()
+        assert not app.exception, page
+        text = texts(app) + table_labels(app)
+        words = [w for w in other if re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", text)]
+        if words:
+            found[page] = words
+    assert not found, found
+
+
+def ingest_phrases() -> list[str]:
+    """Every problem, hint and note the importer words (its string literals, placeholders filled)."""
+    import ast
+
+    phrases = []
+    for path in (ROOT / "tpm" / "ingest").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name in ("IngestError", "keep_rows", "append") and (name != "append" or "notes" in ast.unparse(node.func)):
+                arguments = node.args[1:] if name == "IngestError" else node.args[-1:]
+                arguments += [k.value for k in node.keywords if k.arg == "hint"]
+                for arg in arguments:
+                    if isinstance(arg, (ast.Constant, ast.JoinedStr)):
+                        phrases.append("".join(v.value if isinstance(v, ast.Constant) else "7" for v in
+                                               (arg.values if isinstance(arg, ast.JoinedStr) else [arg])))
+    return [p for p in phrases if isinstance(p, str) and len(p) > 3]
+
+
+def test_every_importer_message_has_german_words():
+    from tpm.i18n import ingest_text
+
+    phrases = ingest_phrases()
+    assert len(phrases) > 40 and "skipped 7 line(s) above the header" in phrases
+    untranslated = [p for p in phrases if ingest_text(p, "de") == p]
+    assert not untranslated, untranslated
+    assert ingest_text("skipped 2 line(s) above the header", "en") == "skipped 2 line(s) above the header"
+
+
+def test_upload_page_speaks_german_about_the_file(app):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    rows = "Kundenbefragung Export\r\nerstellt am 1.3.2026\r\nName;Kommentar\r\n" + "".join(
+        f"Person {i};Alles gut, danke für die schnelle Lieferung Nummer {i}\r\n" for i in range(40))
+    app.file_uploader(key="upload").set_value(("titelzeilen.csv", rows.encode("utf-8"), "text/csv")).run()
+    assert not app.exception
+    shown = " ".join([c.value for c in app.caption] + [w.value for w in app.warning] + [e.value for e in app.error])
+    assert "über der Kopfzeile übersprungen" in shown, shown
+    assert "keine Spalte mit Bewertungen oder Weiterempfehlung" in shown, shown
+    assert not re.search(r"\b(skipped|was found|needs at least)\b", shown), shown

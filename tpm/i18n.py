@@ -263,6 +263,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "f_phase": ("Phase", "Phase"),
     "f_channel": ("Kanal", "Channel"),
     "f_contact": ("Kontaktart", "Contact"),
+    "channel_online": ("online", "online"),
+    "channel_offline": ("offline", "offline"),
+    "channel_mobile": ("mobil", "mobile"),
+    "contact_direct": ("direkt", "direct"),
+    "contact_indirect": ("indirekt", "indirect"),
     "f_department": ("Abteilung", "Department"),
     "f_manager": ("Verantwortlich", "Manager"),
     "f_target": ("Soll (0–100)", "Target (0–100)"),
@@ -365,3 +370,91 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     pair = TEXT.get(key)
     text = key if pair is None else pair[0 if lang == "de" else 1]
     return text.format(**values) if values else text
+
+
+#: The importer (``tpm.ingest``) words its errors, hints and notes in English for the CLI and logs;
+#: the Upload page shows them through :func:`ingest_text`. Longer phrases before the shorter ones they contain.
+INGEST_DE: list[tuple[str, str]] = [
+    # where: "'file.xlsx', sheet 'Daten', row 17, column 'Hotline': …"
+    (r", sheet '", ", Blatt '"), (r", row (\d+)(?=[,:])", r", Zeile \1"), (r", column '", ", Spalte '"),
+    # notes
+    (r"skipped (\d+) line\(s\) above the header", r"\1 Zeile(n) über der Kopfzeile übersprungen"),
+    (r"(\d+) header rows \(", r"\1 Kopfzeilen ("),
+    (r"(\d+) incomplete response\(s\) \(empty submitdate\) left out", r"\1 unvollständige Antwort(en) (leeres submitdate) nicht übernommen"),
+    # problems
+    (r"no rating or recommendation \(NPS\) column was found", "keine Spalte mit Bewertungen oder Weiterempfehlung (NPS) gefunden"),
+    (r"the file needs at least one column of numeric ratings \(e\.g\. 1–10\) or the 0–10 recommend question",
+     "die Datei braucht mindestens eine Spalte mit Bewertungen in Zahlen (z. B. 1–10) oder die Weiterempfehlungsfrage 0–10"),
+    (r"; the text answers in (.+?) are no rating scale TPM knows \(their order is unknown\) — recode them to numbers in the export",
+     r"; die Textantworten in \1 sind keine Bewertungsskala, die TPM kennt (ihre Reihenfolge ist unbekannt) – kodieren Sie sie im Export als Zahlen"),
+    (r"the file is empty", "die Datei ist leer"),
+    (r"the file contains NUL bytes, so it is not a text CSV", "die Datei enthält NUL-Bytes und ist daher keine Text-CSV"),
+    (r"the file has a header but no responses", "die Datei hat eine Kopfzeile, aber keine Antworten"),
+    (r"the file has no rows", "die Datei hat keine Zeilen"),
+    (r"the file is (\d+) MB, more than the limit of (\d+) MB", r"die Datei hat \1 MB, mehr als die Grenze von \2 MB"),
+    (r"the mapping names a column the file does not have", "die Zuordnung nennt eine Spalte, die die Datei nicht hat"),
+    (r"the sheet cannot be read \(damaged workbook\)", "das Blatt kann nicht gelesen werden (beschädigte Arbeitsmappe)"),
+    (r"the workbook cannot be read \(damaged or not an Excel file\)", "die Arbeitsmappe kann nicht gelesen werden (beschädigt oder keine Excel-Datei)"),
+    (r"the workbook has no sheets", "die Arbeitsmappe hat keine Blätter"),
+    (r"the workbook is damaged \(truncated or not a valid \.xlsx\)", "die Arbeitsmappe ist beschädigt (abgeschnitten oder keine gültige .xlsx)"),
+    (r"the workbook is password-protected", "die Arbeitsmappe ist passwortgeschützt"),
+    (r"the workbook unpacks to (\S+) GB, more than the limit of (\S+) GB", r"die Arbeitsmappe entpackt sich auf \1 GB, mehr als die Grenze von \2 GB"),
+    (r"this is not an Excel workbook \(its content does not match the file ending\)",
+     "das ist keine Excel-Arbeitsmappe (der Inhalt passt nicht zur Dateiendung)"),
+    (r"this is a (\w+) file, not a survey export", r"das ist eine \1-Datei, kein Umfrage-Export"),
+    (r"files ending in '(.*?)' are not supported", r"Dateien mit der Endung „\1“ werden nicht unterstützt"),
+    (r"the CSV cannot be parsed \((.*)\)", r"die CSV-Datei kann nicht gelesen werden (\1)"),
+    (r"the table has (\d+) rows, more than the limit of (\d+)", r"die Tabelle hat \1 Zeilen, mehr als die Grenze von \2"),
+    (r"the table has (\d+) columns, more than the limit of (\d+)", r"die Tabelle hat \1 Spalten, mehr als die Grenze von \2"),
+    (r"there is no sheet number (\d+)", r"es gibt kein Blatt Nummer \1"),
+    (r"there is no sheet '(.*?)'", r"es gibt kein Blatt „\1“"),
+    (r"a long-format file needs one row per respondent and touchpoint", "eine Datei im Langformat braucht eine Zeile je Befragtem und Kontaktpunkt"),
+    (r"a rating column needs a touchpoint name", "eine Bewertungsspalte braucht einen Kontaktpunkt-Namen"),
+    (r"a respondent id is empty", "eine Befragten-ID ist leer"),
+    (r"the respondent id '(.*?)' appears more than once \(rows (\d+) and (\d+)\)", r"die Befragten-ID „\1“ kommt mehrfach vor (Zeilen \2 und \3)"),
+    (r"respondent '(.*?)' rated '(.*?)' twice", r"„\1“ hat „\2“ zweimal bewertet"),
+    (r"'(.*?)' is not one of the scale's labels", r"„\1“ ist keine Beschriftung der Skala"),
+    (r"'(.*?)' is not a number on the scale (\S+)", r"„\1“ ist keine Zahl auf der Skala \2"),
+    (r"the value (\S+) is outside the scale (\S+) \((\d+) value\(s\) in this column\)",
+     r"der Wert \1 liegt außerhalb der Skala \2 (\3 Wert(e) in dieser Spalte)"),
+    (r"the scale (\S+) is not valid", r"die Skala \1 ist ungültig"),
+    (r"the touchpoint '(.*?)' is mapped from (\d+) columns", r"der Kontaktpunkt „\1“ ist \2 Spalten zugeordnet"),
+    (r"unknown role '(.*?)'", r"unbekannte Rolle „\1“"),
+    (r"(\d+) columns are marked as '(.*?)': ", r"\1 Spalten sind als „\2“ markiert: "),
+    # hints
+    (r"export the survey as \.xlsx or \.csv again", "exportieren Sie die Umfrage erneut als .xlsx oder .csv"),
+    (r"export the survey with its responses", "exportieren Sie die Umfrage mit ihren Antworten"),
+    (r"export the survey again", "exportieren Sie die Umfrage erneut"),
+    (r"export it again as CSV \(UTF-8\)", "exportieren Sie sie erneut als CSV (UTF-8)"),
+    (r"export it again", "exportieren Sie sie erneut"),
+    (r"check the quoting and export again", "prüfen Sie die Anführungszeichen und exportieren Sie erneut"),
+    (r"fill it, or set the column to 'ignore' to number respondents by row",
+     "füllen Sie sie, oder setzen Sie die Spalte auf „ignorieren“, um die Befragten nach Zeilen zu nummerieren"),
+    (r"give each rating column its own touchpoint name", "geben Sie jeder Bewertungsspalte einen eigenen Kontaktpunkt-Namen"),
+    (r"keep one, set the others to 'ignore'", "behalten Sie eine, setzen Sie die anderen auf „ignorieren“"),
+    (r"open it in Excel, save as \.xlsx and upload again", "öffnen Sie sie in Excel, speichern Sie sie als .xlsx und laden Sie sie erneut hoch"),
+    (r"remove duplicate responses, or set the column to 'ignore'", "entfernen Sie doppelte Antworten, oder setzen Sie die Spalte auf „ignorieren“"),
+    (r"save it without a password and upload again", "speichern Sie sie ohne Passwort und laden Sie sie erneut hoch"),
+    (r"set a scale such as 1–10 or 1–5", "setzen Sie eine Skala wie 1–10 oder 1–5"),
+    (r"split the export or remove unused columns", "teilen Sie den Export oder entfernen Sie ungenutzte Spalten"),
+    (r"split the export", "teilen Sie den Export"),
+    (r"upload \.xlsx, \.xls or \.csv", "laden Sie .xlsx, .xls oder .csv hoch"),
+    (r"upload the \.xlsx or \.csv export", "laden Sie den .xlsx- oder .csv-Export hoch"),
+    (r"fix the cell, or mark the column as 'ignore' or 'segment'",
+     "korrigieren Sie die Zelle, oder markieren Sie die Spalte als „ignorieren“ oder „Segment“"),
+    (r"correct the scale in the mapping or fix the data", "korrigieren Sie die Skala in der Zuordnung oder die Daten"),
+    (r"sheets: ", "Blätter: "),
+    (r"use one of ", "verwenden Sie eine von "),
+]
+
+
+def ingest_text(text: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An importer message or note in ``lang`` (the importer words them in English)."""
+    import re
+
+    text = str(text)
+    if lang != "de":
+        return text
+    for pattern, german in INGEST_DE:
+        text = re.sub(pattern, german, text)
+    return text
