@@ -5,6 +5,9 @@ import streamlit as st
 from pages._ui import page_context, cursor, plain
 from tpm import store
 from tpm.ingest import ROLES, IngestError
+from babel.dates import format_date
+
+from tpm.formatting import LOCALES
 from tpm.i18n import fmt_number, ingest_text, t
 from tpm.upload import mapping_frame, prepare, preview, specs_from_frame
 
@@ -46,8 +49,15 @@ if uploaded is not None:
         facts = [f"{t('respondents', lang)}: {fmt_number(table.n_rows, 0, lang)}", f"{t('columns', lang)}: {len(table.columns)}"]
         facts += [value for value in (table.platform, table.encoding, table.delimiter and f"{t('delimiter', lang)} '{table.delimiter}'") if value]
         st.caption(plain(" · ".join(facts + [ingest_text(note, lang) for note in table.notes])))
-        if prepared.from_template:
-            st.info(t("template_applied", lang), icon=":material/history:")
+        source = store.template_source(cursor(), list(table.columns)) if prepared.from_template else None
+        if source:  # which earlier mapping was applied, and a way back to fresh detection
+            when = format_date(source["saved_at"], format="medium", locale=LOCALES[lang])
+            st.info(t("template_from", lang, file=plain(source["source_file"] or "?"), date=when)
+                    + ("" if source["dataset_kept"] else t("template_orphan", lang)), icon=":material/history:")
+            if st.button(t("template_discard", lang), key="template_discard"):
+                store.discard_template(cursor(), list(table.columns))
+                st.session_state.pop("prepared_key", None)
+                st.rerun()
         st.subheader(t("preview", lang))
         st.dataframe(preview(table), width="stretch", hide_index=True)
 

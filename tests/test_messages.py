@@ -154,3 +154,36 @@ def test_upload_page_speaks_german_about_the_file(app):
     assert "über der Kopfzeile übersprungen" in shown, shown
     assert "keine Spalte mit Bewertungen oder Weiterempfehlung" in shown, shown
     assert not re.search(r"\b(skipped|was found|needs at least)\b", shown), shown
+
+
+# --- 12. a deleted dataset's mapping template says where it comes from, and can be discarded
+
+
+def test_template_of_a_deleted_dataset_is_named_and_can_be_discarded(app, db_path):
+    from tpm.upload import prepare
+
+    def export(offset):
+        rows = [["ID", "Filiale (1-5)", "Hotline (1-5)", "Region"]]
+        return xlsx_bytes(rows + [[i + offset, i % 5 + 1, (i * 2) % 5 + 1, ["Nord", "Süd"][i % 2]] for i in range(40)])
+
+    con = store.connect(db_path)
+    first = prepare("welle1.xlsx", export(0), con=con)
+    specs = [s if s.column != "Region" else type(s)(**{**s.as_dict(), "role": "ignore"}) for s in first.specs]
+    saved = store.save_import(con, first.apply(specs), name="Welle 1", wave="W1")
+    store.delete_dataset(con, saved.dataset_id)
+    con.close()
+
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    app.file_uploader(key="upload").set_value(("welle2.xlsx", export(100), "application/octet-stream")).run()
+    assert not app.exception
+    info = " ".join(i.value for i in app.info)
+    assert "welle1.xlsx" in info and "gelöscht" in info, info
+    assert dict(zip(app.data_editor[0].value["column"], app.data_editor[0].value["role"]))["Region"] == "ignorieren"
+    app.button(key="template_discard").click().run()
+    assert not app.exception
+    assert not any("welle1.xlsx" in i.value for i in app.info)
+    assert dict(zip(app.data_editor[0].value["column"], app.data_editor[0].value["role"]))["Region"] == "Segment"
+    con = store.connect(db_path)
+    assert store.template_source(con, ["ID", "Filiale (1-5)", "Hotline (1-5)", "Region"]) is None
+    con.close()

@@ -140,10 +140,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "source_file": ("Datei", "File"),
     "columns": ("Spalten", "Columns"),
     "delimiter": ("Trennzeichen", "delimiter"),
-    "template_applied": (
-        "Diese Datei hat dieselben Spalten wie eine frühere Welle: deren bestätigte Zuordnung wurde übernommen.",
-        "This file has the same columns as an earlier wave: its confirmed mapping was applied.",
+    "template_from": (
+        "Diese Datei hat dieselben Spalten wie „{file}“ (Zuordnung bestätigt am {date}): deren Zuordnung wurde übernommen.",
+        "This file has the same columns as “{file}” (mapping confirmed on {date}): that mapping was applied.",
     ),
+    "template_orphan": (
+        " Der Datensatz aus dieser Datei ist inzwischen gelöscht.",
+        " The dataset imported from that file has since been deleted.",
+    ),
+    "template_discard": ("Vorlage verwerfen und Spalten neu erkennen", "Discard the template and detect the columns afresh"),
     "datasets_edit_help": ("Name und Welle sind editierbar; Datensätze mit derselben Welle werden in der Entwicklung zusammengefasst.", "Name and wave are editable; datasets with the same wave are pooled in tracking."),
     "first_response": ("erste Antwort", "first response"),
     "last_response": ("letzte Antwort", "last response"),

@@ -230,6 +230,20 @@ def mapping_template(con: duckdb.DuckDBPyConnection, headers: list[str]):
     return [ColumnSpec(**spec) for spec in json.loads(row[0])] if row else None
 
 
+def template_source(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict | None:
+    """Where the mapping template for these headers comes from: the file it was confirmed on, when,
+    and whether a dataset imported from that file is still stored (None without a template)."""
+    row = con.execute(
+        """SELECT t.source_file, t.saved_at, EXISTS (SELECT 1 FROM datasets d WHERE d.source_file = t.source_file)
+           FROM mapping_templates t WHERE t.signature = ?""", [header_signature(headers)]).fetchone()
+    return {"source_file": row[0], "saved_at": row[1], "dataset_kept": bool(row[2])} if row else None
+
+
+def discard_template(con: duckdb.DuckDBPyConnection, headers: list[str]) -> None:
+    """Forget the mapping template for these headers: the next upload is detected afresh."""
+    con.execute("DELETE FROM mapping_templates WHERE signature = ?", [header_signature(headers)])
+
+
 def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """All datasets, oldest first, with counts and the period their responses cover."""
     return con.execute(
