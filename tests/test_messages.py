@@ -114,23 +114,33 @@ def test_every_page_speaks_one_language(app, lang, other):
 
 
 def ingest_phrases() -> list[str]:
-    """Every problem, hint and note the importer words (its string literals, placeholders filled)."""
+    """Every problem, hint, note and unsure-reason the importer words (its string literals, placeholders filled)."""
     import ast
+
+    def literal(node) -> str | None:
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) else None
+        if isinstance(node, ast.JoinedStr):
+            return "".join(v.value if isinstance(v, ast.Constant) else "7" for v in node.values)
+        return None
 
     phrases = []
     for path in (ROOT / "tpm" / "ingest").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(node, ast.Call):
-                continue
-            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            if name in ("IngestError", "keep_rows", "append") and (name != "append" or "notes" in ast.unparse(node.func)):
-                arguments = node.args[1:] if name == "IngestError" else node.args[-1:]
-                arguments += [k.value for k in node.keywords if k.arg == "hint"]
-                for arg in arguments:
-                    if isinstance(arg, (ast.Constant, ast.JoinedStr)):
-                        phrases.append("".join(v.value if isinstance(v, ast.Constant) else "7" for v in
-                                               (arg.values if isinstance(arg, ast.JoinedStr) else [arg])))
-    return [p for p in phrases if isinstance(p, str) and len(p) > 3]
+            found = []
+            if isinstance(node, ast.Assign) and ast.unparse(node.targets[-1]).endswith("unsure"):
+                found = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]  # why the detector is unsure
+            elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and len(node.value.elts) == 3:
+                found = node.value.elts[2:]  # infer_scale's reason
+            elif isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name == "IngestError":
+                    found = node.args[1:]
+                elif name == "keep_rows" or (name == "append" and "notes" in ast.unparse(node.func)):
+                    found = node.args[-1:]
+                found += [k.value for k in node.keywords if k.arg == "hint"]
+            phrases += [text for text in map(literal, found) if text and len(text) > 3]
+    return phrases
 
 
 def test_every_importer_message_has_german_words():

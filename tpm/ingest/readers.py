@@ -96,8 +96,13 @@ class RawTable:
         return self.header_row + 1 + index
 
 
-def read_table(file_name: str, data: bytes, sheet: str | int | None = None) -> RawTable:
-    """Read ``data`` (the file's bytes) into a :class:`RawTable`; raise :class:`IngestError`."""
+def read_table(file_name: str, data: bytes, sheet: str | int | None = None, choose=None) -> RawTable:
+    """Read ``data`` (the file's bytes) into a :class:`RawTable`; raise :class:`IngestError`.
+
+    ``choose``: for a workbook with several sheets holding data and no ``sheet`` asked for, a
+    function that picks one of their tables (:func:`tpm.ingest.read_table` picks the sheet with
+    the most rating/NPS columns); without it, the first sheet with data.
+    """
     if len(data) == 0:
         raise IngestError(file_name, "the file is empty", hint="export the survey again")
     if len(data) > MAX_FILE_BYTES:
@@ -115,7 +120,7 @@ def read_table(file_name: str, data: bytes, sheet: str | int | None = None) -> R
                 "this is not an Excel workbook (its content does not match the file ending)",
                 hint="export the survey as .xlsx or .csv again",
             )
-        return _read_excel(file_name, data, kind, sheet)
+        return _read_excel(file_name, data, kind, sheet, choose)
     if kind in {"pdf", "html"}:
         raise IngestError(file_name, f"this is a {kind.upper()} file, not a survey export", hint="upload the .xlsx or .csv export")
     if suffix and suffix not in TEXT_SUFFIXES:
@@ -137,7 +142,7 @@ def _sniff_kind(data: bytes) -> str:
     return "text"
 
 
-def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None) -> RawTable:
+def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None, choose=None) -> RawTable:
     if kind == "zip":
         _check_zip(file_name, data)
     try:
@@ -149,7 +154,8 @@ def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None)
             raise IngestError(file_name, "the workbook is password-protected", hint="save it without a password and upload again") from None
         raise IngestError(file_name, "the workbook cannot be read (damaged or not an Excel file)", hint="open it in Excel, save as .xlsx and upload again") from None
     candidates = _candidate_sheets(file_name, names, sheet)
-    columns: list[pa.Array] = []
+    tables: list[RawTable] = []
+    chosen, columns = candidates[0], []
     for chosen in candidates:
         try:
             loaded = workbook.load_sheet(chosen, header_row=None, dtypes="string").to_arrow()
@@ -157,8 +163,16 @@ def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None)
             raise IngestError(file_name, "the sheet cannot be read (damaged workbook)", sheet=chosen) from None
         columns = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in loaded.columns]
         if loaded.num_rows > 1 and len(columns) > 1:
-            break  # the first sheet with data, unless one was asked for
-    table = _table_from_columns(file_name, columns, sheet=chosen)
+            if choose is None or len(candidates) == 1:
+                break  # the first sheet with data, unless one was asked for
+            try:
+                tables.append(_table_from_columns(file_name, columns, sheet=chosen))
+            except IngestError:
+                continue  # a sheet without responses (notes, a title page) is no candidate
+    if tables:
+        table = tables[0] if len(tables) == 1 else choose(tables)
+    else:
+        table = _table_from_columns(file_name, columns, sheet=chosen)
     table.sheets = names
     return table
 
