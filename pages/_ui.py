@@ -146,6 +146,11 @@ def _key(text: str) -> str:
     return re.sub(r"\W", "_", text)
 
 
+def show_table(styler) -> None:
+    """A table formatted by :func:`tpm.formatting.format_table`; an empty cell stays empty (not "None")."""
+    st.dataframe(styler, hide_index=True, width="stretch", placeholder="")
+
+
 def plain(text: str) -> str:
     """User text made inert for Streamlit markdown (st.error/st.info/st.caption render markdown)."""
     return re.sub(r"([\\`*_{}\[\]#|<>~$])", r"\\\1", str(text))

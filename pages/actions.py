@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cursor, page_start, plain
+from pages._ui import cursor, page_start, plain, show_table
 from tpm import actions, inventory
 from tpm.formatting import format_table
 from tpm.i18n import t
@@ -68,8 +68,7 @@ columns = ["id", "touchpoint", "title", "status", "due", "overdue", "baseline_sc
 table = view[columns].rename(columns=labels)
 kinds = {"id": "count", "baseline_score": "score", "follow_score": "score", "change": ("score", True), "due": "date", "created_at": "date"}
 styled = format_table(view[columns], lang, kinds, labels)
-st.dataframe(styled.apply(lambda row: ["background-color: #fde0dc" if row[t("a_overdue", lang)] else "" for _ in row], axis=1),
-             hide_index=True, width="stretch")
+show_table(styled.apply(lambda row: ["background-color: #fde0dc" if row[t("a_overdue", lang)] else "" for _ in row], axis=1))
 
 c1, c2, c3 = st.columns([1, 1, 2])
 chosen = c1.selectbox("id", shown["id"].tolist(), format_func=lambda i: f"{i} – {shown.set_index('id').loc[i, 'title'][:40]}",

@@ -19,7 +19,7 @@ if open_items:
     st.warning(t("to_classify", lang, n=open_items))
 allowed = inventory.phases(con)
 edited = st.data_editor(
-    frame, key="inventory_editor", hide_index=True, width="stretch", disabled=["name", "classified"],
+    frame, placeholder="", key="inventory_editor", hide_index=True, width="stretch", disabled=["name", "classified"],
     column_config={
         "name": st.column_config.TextColumn(t("f_name", lang)),
         "aliases": st.column_config.TextColumn(t("f_aliases", lang)),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import page_start, cached_nps, cached_overall, cached_respondents, cached_touchpoints
+from pages._ui import page_start, cached_nps, cached_overall, cached_respondents, cached_touchpoints, show_table
 from tpm.charts.overview import nps_mix, touchpoint_ranking
 from tpm.formatting import format_table
 from tpm.i18n import fmt_number, t
@@ -44,13 +44,11 @@ if not stats.empty:
                        "score_0_100", "top2_box", "bottom2_box", "nps", "low_base"]]
         kinds = {"dont_know": "count", "dont_know_rate": "share", "scale_min": "scale", "scale_max": "scale", "score_0_100": "score",
                  "top2_box": "share", "bottom2_box": "share", "nps": ("nps", True)}
-        st.dataframe(
+        show_table(
             format_table(table, lang, kinds, {
                 "touchpoint": t("touchpoint", lang), "mean": t("mean", lang), "scale_min": t("scale_min", lang),
                 "scale_max": t("scale_max", lang), "ci_low": t("ci95", lang) + " ↓", "ci_high": t("ci95", lang) + " ↑",
                 "score_0_100": t("score_0_100", lang), "top2_box": t("top2_box", lang), "bottom2_box": t("bottom2_box", lang),
                 "nps": t("nps_raters", lang), "low_base": t("low_base", lang),
                 "dont_know": t("dont_know", lang), "dont_know_rate": t("dont_know_rate", lang),
-            }),
-            hide_index=True, width="stretch",
-        )
+            }))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain
+from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain, show_table
 from tpm import inventory
 from tpm.charts.drivers import priority_chart
 from tpm.formatting import format_table
@@ -47,7 +47,6 @@ columns = ["quadrant", "touchpoint", "importance", "performance"] + (["target"] 
 rows = matrix.assign(quadrant=[t("q_" + q, lang) for q in matrix["quadrant"]], action=[t("a_" + q, lang) for q in matrix["quadrant"]],
                      target=matrix["reference"])[columns]
 table = rows.rename(columns=labels)
-st.dataframe(format_table(rows, lang, {"importance": "share", "performance": "score", "target": "score"}, labels),
-             hide_index=True, width="stretch")
+show_table(format_table(rows, lang, {"importance": "share", "performance": "score", "target": "score"}, labels))
 st.download_button(t("download_csv", lang), to_safe_csv(table), file_name="prioritaeten-matrix.csv", mime="text/csv",
                    key="priority_csv")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, cached_nps_by_segment, has_nps, page_start, segment_choice
+from pages._ui import cached_breakdown, cached_nps_by_segment, has_nps, page_start, segment_choice, show_table
 from tpm.charts.tracking import nps_by_segment_chart
 from tpm.formatting import format_table
 from tpm.i18n import t
@@ -29,6 +29,5 @@ else:
     significant = significant.assign(size=significant["diff"].abs()).sort_values("size", ascending=False)
     labels = {"segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
               "rest": t("rest", lang), "diff": t("diff_to_rest", lang)}
-    st.dataframe(format_table(significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]], lang,
-                              {"value": "score", "rest": "score", "diff": ("diff", True), "q": "p"}, labels),
-                 hide_index=True, width="stretch")
+    show_table(format_table(significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]], lang,
+                              {"value": "score", "rest": "score", "diff": ("diff", True), "q": "p"}, labels))

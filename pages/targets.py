@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, cursor, page_start
+from pages._ui import cached_drivers, cached_touchpoints, cursor, page_start, show_table
 from tpm import inventory
 from tpm.charts.journey import targets_chart
 from tpm.formatting import format_table
@@ -28,5 +28,5 @@ rows = cards.sort_values("gap_x_importance", ascending=False)[
     ["name", "score", "target", "benchmark", "gap", "importance", "gap_x_importance", "n"]]
 labels = {"name": t("touchpoint", lang), "score": t("actual", lang), "target": t("target", lang), "benchmark": t("benchmark", lang),
           "gap": t("gap", lang), "importance": t("importance", lang) + " (%)", "gap_x_importance": t("gap_x_importance", lang)}
-st.dataframe(format_table(rows, lang, {c: "score" for c in ("score", "target", "benchmark", "gap", "importance", "gap_x_importance")},
-                          labels), hide_index=True, width="stretch")
+show_table(format_table(rows, lang, {c: "score" for c in ("score", "target", "benchmark", "gap", "importance", "gap_x_importance")},
+                          labels))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_trend, choice, cursor, page_start
+from pages._ui import cached_trend, choice, cursor, page_start, show_table
 from tpm import inventory
 from tpm.charts.heatmap import METRICS, segment_heatmap
 from tpm.charts.tracking import trend_chart
@@ -47,5 +47,5 @@ st.subheader(t("movers", lang))
 kind = {"mean": "mean", "score": "score", "top2": "share", "nps": "nps"}[metric]
 labels = {"touchpoint": t("touchpoint", lang), "from_wave": t("from_wave", lang), "wave": t("to_wave", lang),
           "value": metric_label, "change": t("change", lang), "significant": t("significant", lang)}
-st.dataframe(format_table(movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "significant", "n"]], lang,
-                          {"value": kind, "change": (kind, True), "p": "p"}, labels), hide_index=True, width="stretch")
+show_table(format_table(movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "significant", "n"]], lang,
+                          {"value": kind, "change": (kind, True), "p": "p"}, labels))

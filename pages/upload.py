@@ -30,7 +30,7 @@ def define_label_scale(prepared, column: str) -> None:
     with st.expander(t("label_scale_title", lang, column=column[:60]), icon=":material/format_list_numbered:"):
         st.caption(t("label_scale_intro", lang))
         choices = st.data_editor(
-            label_choices(prepared.table, column), key=f"labels_{prepared.sha256[:12]}_{column}", hide_index=True,
+            label_choices(prepared.table, column), placeholder="", key=f"labels_{prepared.sha256[:12]}_{column}", hide_index=True,
             disabled=["label"],
             column_config={"label": st.column_config.TextColumn(t("label", lang)),
                            "rank": st.column_config.NumberColumn(t("label_rank", lang), min_value=1, max_value=20, step=1),
@@ -76,7 +76,7 @@ if uploaded is not None:
                 st.session_state.pop("prepared_key", None)
                 st.rerun()
         st.subheader(t("preview", lang))
-        st.dataframe(preview(table), width="stretch", hide_index=True)
+        st.dataframe(preview(table), width="stretch", hide_index=True, placeholder="")
 
         if prepared.problem():  # say upfront what would stop the import with the detected mapping
             st.warning(t("mapping_problem", lang, error=plain(ingest_text(prepared.problem(), lang))), icon=":material/warning:")
@@ -96,6 +96,7 @@ if uploaded is not None:
             key=f"mapping_{prepared.sha256[:12]}_{st.session_state.get('label_scales', 0)}",
             hide_index=True,
             width="stretch",
+            placeholder="",
             disabled=["column", "unsure", "examples"],
             column_config={
                 "column": st.column_config.TextColumn(t("column", lang)),
@@ -147,7 +148,7 @@ if datasets.empty:
 else:
     st.caption(t("datasets_edit_help", lang))
     edited = st.data_editor(
-        datasets, hide_index=True, width="stretch", key="datasets_editor",
+        datasets, hide_index=True, width="stretch", placeholder="", key="datasets_editor",
         disabled=[c for c in datasets.columns if c not in ("name", "wave")],
         column_config={"id": st.column_config.NumberColumn("id"), "name": st.column_config.TextColumn(t("dataset_name", lang), required=True),
                        "wave": st.column_config.TextColumn(t("wave", lang), required=True),

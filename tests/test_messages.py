@@ -98,7 +98,7 @@ def table_labels(at) -> str:
 
 
 @pytest.mark.parametrize("lang,other", [("de", ENGLISH), ("en", GERMAN)])
-def test_every_page_speaks_one_language(app, lang, other):
+def test_every_page_speaks_one_language_and_leaves_empty_cells_empty(app, lang, other):
     app.query_params["lang"] = lang
     app.query_params["lanes"] = "channel"  # the journey's swimlanes show stored channel values
     app.run()
@@ -106,6 +106,7 @@ def test_every_page_speaks_one_language(app, lang, other):
     for page in PAGES:
         app.switch_page(f"pages/{page}.py").run()
         assert not app.exception, page
+        assert all(table.proto.placeholder == "" for table in app.get("dataframe")), page  # (item 7) not "None"
         text = texts(app) + table_labels(app)
         words = [w for w in other if re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", text)]
         if words:

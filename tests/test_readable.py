@@ -203,7 +203,9 @@ def test_numbers_by_language():
 def test_tables_format_by_language_and_leave_empty_cells_empty():
     frame = pd.DataFrame({"Kontaktpunkt": ["Hotline", None], "mean": [68.5612, np.nan], "diff": [-21.5, 3.0], "q": [0.00001, 0.2],
                           "n": [1234, 56], "Besitzer": [None, "Aylin"]})
-    html = format_table(frame, "de", {"diff": ("diff", True), "q": "p"}).to_html()
+    styled = format_table(frame, "de", {"diff": ("diff", True), "q": "p"})
+    assert styled.data["n"].dtype.kind == "i" and styled.data["mean"].dtype.kind == "f"  # numbers stay numbers (they sort)
+    html = styled.to_html()
     for shown in ("68,56", "−21,5", "+3,0", "< 0,001", "0,200", "1.234"):
         assert shown in html, shown
     assert "None" not in html and "nan" not in html.lower() and "68.56" not in html

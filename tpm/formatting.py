@@ -67,6 +67,7 @@ def format_table(frame: pd.DataFrame, lang: str, kinds: dict[str, str | tuple[st
     """A pandas Styler showing ``frame`` in ``lang``: each column in ``kinds`` as that kind of figure
     (``"score"``, or ``("diff", True)`` for a signed one), other numeric columns as counts or
     two-decimal numbers; empty cells (None/NaN) empty. The values stay numbers, so columns sort.
+    (Streamlit draws a missing value as "None" unless the table is given ``placeholder=""``.)
     ``labels`` renames the columns for display (``kinds`` uses the original names)."""
     labels = labels or {}
     kinds = {labels.get(column, column): kind for column, kind in (kinds or {}).items()}
