@@ -153,6 +153,11 @@ def test_segments_and_tracking_render(server, page):
         expect(page.get_by_text("NPS over waves")).to_be_visible()
         expect(page.get_by_text("Biggest movers")).to_be_visible()
         shot(page, "tracking")
+
+        visit(page, server + "/tracking?lang=en&waves=month", "Tracking", charts=3)  # month waves: categories, all labelled
+        heatmap = page.locator(".js-plotly-plot").nth(2)
+        for label in ("2026-01", "2026-05", "2026-09", "Total"):
+            expect(heatmap.locator(".xtick text", has_text=label)).to_be_visible()
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-tracking.png"), full_page=True)
         raise
