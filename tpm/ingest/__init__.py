@@ -121,24 +121,10 @@ def file_hash(data: bytes) -> str:
 
 
 def arrange(table: RawTable, include_incomplete: bool = False) -> RawTable:
-    """One row per complete response: long format reshaped, incomplete LimeSurvey responses dropped."""
-    from tpm.ingest.layouts import is_long, long_to_wide
+    """One row per complete response, by the platforms' row rules (:mod:`tpm.ingest.platforms`)."""
+    from tpm.ingest.platforms import arrange as platform_rows
 
-    if is_long(table):
-        table = long_to_wide(table)
-    if not include_incomplete:
-        drop_incomplete(table)
-    return table
-
-
-def drop_incomplete(table: RawTable) -> None:
-    """LimeSurvey marks unfinished responses with an empty ``submitdate``: they are left out."""
-    column = next((name for name in table.columns if name.strip().lower() == "submitdate"), None)
-    if column is None:
-        return
-    complete = ~table.parsed(column).missing
-    if not complete.all():
-        table.keep_rows(complete, f"{int((~complete).sum())} incomplete response(s) (empty submitdate) left out")
+    return platform_rows(table, include_incomplete)
 
 
 def ingest_bytes(file_name: str, data: bytes, specs: list[ColumnSpec] | None = None, sheet: str | int | None = None,

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from tpm.ingest.platforms import is_meta
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import match_labels
 from tpm.ingest.values import ParsedColumn, to_dates
@@ -60,9 +61,6 @@ _PERSONAL = re.compile(
     r"telefon(nummer)?|phone(\s*number)?|url|token|recipient\w*|location\s*\w+|latitude|longitude)\s*$",
     re.I,
 )
-_META = re.compile(r"^(lastpage|startlanguage|seed|datestamp|ipaddr|refurl|submitdate|interviewtime|"
-                   r"progress|duration \(in seconds\)|finished|status|responseset|locationaccuracy|q_recaptcharesult|"
-                   r"distributionchannel|userlanguage|network id|.*_nps_group|response type)$", re.I)
 _RANKING = re.compile(r"\brank(ing|e|en)?\b|reihenfolge", re.I)
 _SCALE_HINT = re.compile(r"(?<![\d.])(0|1)\s*(?:-|–|—|bis|to|\.\.)\s*(5|7|10)(?![\d.])")
 _SCALE_HINT_EQ = re.compile(r"(?<![\d.])(0|1)\s*=.*?(?<![\d.])(5|7|10)\s*=", re.I)
@@ -255,7 +253,7 @@ def guess_role(header: str, p: ColumnProfile, n_rows: int) -> str:
     if p.filled == 0:
         return "ignore"
     head = header.strip()
-    if _PERSONAL.search(header) or _META.match(head) or _RANKING.search(header) or _COUNT.search(header):
+    if _PERSONAL.search(header) or is_meta(head) or _RANKING.search(header) or _COUNT.search(header):
         return "ignore"  # personal data, platform meta, rankings and counts ("Wie viele …") are never ratings
     if (_ID.match(head) or _ID_WORD.search(head)) and p.unique == p.filled and p.filled >= 0.5 * n_rows \
             and not _NPS.search(header):
@@ -362,7 +360,7 @@ def detect(table: RawTable) -> list[ColumnSpec]:
         role = guess_role(header, p, table.n_rows)
         scale = None
         unsure = None
-        named = _PERSONAL.search(header) or _META.match(header.strip()) or _RANKING.search(header) or _COUNT.search(header)
+        named = _PERSONAL.search(header) or is_meta(header) or _RANKING.search(header) or _COUNT.search(header)
         if p.numeric_share < 1.0 and 1 <= p.unique <= 12 and role in {"segment", "comment", "ignore"} and not named:
             scale = _label_scale(table, header, parsed)
             if scale:
