@@ -7,7 +7,7 @@ from tpm import store
 from tpm.ingest import ROLES, IngestError
 from babel.dates import format_date
 
-from tpm.formatting import LOCALES
+from tpm.formatting import LOCALES, format_table
 from tpm.i18n import fmt_number, ingest_text, t
 from tpm.upload import label_choices, mapping_frame, prepare, preview, set_label_scale, specs_from_frame
 
@@ -147,8 +147,9 @@ if datasets.empty:
     st.info(t("no_data", lang))
 else:
     st.caption(t("datasets_edit_help", lang))
-    edited = st.data_editor(
-        datasets, hide_index=True, width="stretch", placeholder="", key="datasets_editor",
+    edited = st.data_editor(  # the Styler formats the read-only columns by language
+        format_table(datasets, lang, {"id": "count", "uploaded_at": "datetime", "first_response": "date", "last_response": "date"}),
+        hide_index=True, width="stretch", placeholder="", key="datasets_editor",
         disabled=[c for c in datasets.columns if c not in ("name", "wave")],
         column_config={"id": st.column_config.NumberColumn("id"), "name": st.column_config.TextColumn(t("dataset_name", lang), required=True),
                        "wave": st.column_config.TextColumn(t("wave", lang), required=True),

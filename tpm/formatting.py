@@ -13,7 +13,7 @@ import math
 from numbers import Number
 
 import pandas as pd
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 LOCALES = {"de": "de_DE", "en": "en_US"}
@@ -51,8 +51,9 @@ def cell_formatter(kind: str, lang: str, signed: bool = False):
     """A function formatting one table cell of ``kind`` (see :data:`DECIMALS`); empty stays empty."""
     if kind == "p":
         return lambda v: fmt_p(v, lang)
-    if kind == "date":
-        return lambda v: "" if _missing(v) else format_date(v, format="medium", locale=LOCALES.get(lang, LOCALES["en"]))
+    if kind in ("date", "datetime"):
+        show = format_date if kind == "date" else format_datetime
+        return lambda v: "" if _missing(v) else show(v, format="medium", locale=LOCALES.get(lang, LOCALES["en"]))
     decimals = DECIMALS[kind]
 
     def fmt(value) -> str:
