@@ -210,17 +210,36 @@ def segment_choice(ctx: Context, container=st) -> str:
     return choice(t("segment", ctx.lang), segments, "by", "Region" if "Region" in segments else segments[0], container=container)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, bootstrap: int, _flt: Filter,
-                   _progress=None):
-    """Key drivers, or the reason there are none (a message for the page); ``_progress`` follows a bootstrap."""
+def _drivers(flt: Filter, outcome: str, method: str, missing: str, bootstrap: int = 0, progress=None):
+    """Key drivers, or the reason there are none (a message for the page)."""
     from tpm.metrics.drivers import drivers_for
 
     try:
-        return drivers_for(cursor(), _flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0,
-                           progress=_progress), None
+        return drivers_for(cursor(), flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0,
+                           progress=progress), None
     except ValueError as exc:
         return None, exc.args[0]  # a Message where the analysis layer gives one
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, _flt: Filter):
+    """Key drivers without bootstrap intervals (fast), cached on the data version and the filter."""
+    return _drivers(_flt, outcome, method, missing)
+
+
+#: bootstrap runs (~30 s) report progress to a bar on the page, which ``st.cache_data`` cannot replay
+#: on a cache hit; so they are kept here, keyed like :func:`cached_drivers` (a new data version is a new key)
+_BOOTSTRAPPED: dict[tuple, tuple] = {}
+
+
+def bootstrapped_drivers(ctx: Context, outcome: str, method: str, missing: str, resamples: int, progress):
+    """Key drivers with bootstrap 95 % intervals; ``progress(share)`` follows a run that is not cached yet."""
+    key = (ctx.version, repr(ctx.flt), outcome, method, missing, resamples)
+    if key not in _BOOTSTRAPPED:
+        while len(_BOOTSTRAPPED) >= 16:
+            _BOOTSTRAPPED.pop(next(iter(_BOOTSTRAPPED)))
+        _BOOTSTRAPPED[key] = _drivers(ctx.flt, outcome, method, missing, resamples, progress)
+    return _BOOTSTRAPPED[key]
 
 
 def choice(label: str, options: list[str], param: str, default: str, format_func=str, container=st):

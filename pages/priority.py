@@ -17,7 +17,7 @@ left, right = st.columns([2, 1])
 with left:
     outcome, method, missing = driver_settings(ctx, with_method=False)
 crosshair = choice(t("crosshair", lang), list(CROSSHAIRS), "crosshair", "mean", lambda c: t("crosshair_" + c, lang), right)
-result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, 0, ctx.flt)
+result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, ctx.flt)
 if result is None:
     st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()

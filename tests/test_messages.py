@@ -198,3 +198,25 @@ def test_template_of_a_deleted_dataset_is_named_and_can_be_discarded(app, db_pat
     con = store.connect(db_path)
     assert store.template_source(con, ["ID", "Filiale (1-5)", "Hotline (1-5)", "Region"]) is None
     con.close()
+
+
+# --- 3. the bootstrap run shows a progress bar (and a second look at the page reuses the run)
+
+
+def test_drivers_bootstrap_with_progress_then_from_memory(app, monkeypatch):
+    import pages._ui as ui
+
+    seen = []
+    original = ui._drivers
+    monkeypatch.setattr(ui, "_drivers", lambda *a, **k: (seen.append(k.get("progress") or (a[5] if len(a) > 5 else None)),
+                                                           original(*a, **k))[1])
+    app.query_params["ds"] = ["3"]
+    app.run()
+    app.switch_page("pages/drivers.py").run()
+    app.checkbox(key="drivers_bootstrap").check().run()
+    assert not app.exception
+    assert "error_x" in app.get("plotly_chart")[0].proto.spec  # the whiskers
+    assert callable(seen[-1])  # the run reported its progress to the page's bar
+    runs = len(seen)
+    app.run()  # the same view again: no second run, no replay error
+    assert not app.exception and len(seen) == runs
