@@ -88,10 +88,10 @@ def land_unknown_paths(known: set[str], lang: str) -> None:
     instead of Streamlit's "Page not found" dialog: the request is turned into one for the default page."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    run = get_script_run_ctx()
-    wanted = run.pages_manager.intended_page_name if run else None
-    if wanted and wanted.strip("/") not in known:
-        run.pages_manager.set_script_intent("", "")
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)  # Streamlit's router: read what was asked for
+    wanted = getattr(manager, "intended_page_name", None)
+    if wanted and wanted.strip("/") not in known and hasattr(manager, "set_script_intent"):
+        manager.set_script_intent("", "")
         st.session_state["path_notices"] = [t("unknown_page", lang, path=plain("/" + wanted.strip("/")))]
 
 
