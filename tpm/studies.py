@@ -181,7 +181,7 @@ def name_from_file(file_name: str) -> str:
 def humanise(stem: str) -> str:
     """"kundenbefragung_2026_welle1" → "Kundenbefragung 2026 Welle 1"."""
     words = re.sub(r"(welle|wave)(\d+)", r"\1 \2", stem, flags=re.I).replace("_", " ").split()
-    return " ".join(w.capitalize() if w.isalpha() and w.islower() else w for w in words if w.lower() != "export")
+    return " ".join(w.capitalize() if w.islower() else w for w in words if w.lower() != "export")
 
 
 def unique_name(con: duckdb.DuckDBPyConnection, name: str) -> str:
