@@ -115,12 +115,15 @@ def test_delete_needs_confirmation(app, db_path):
     app.button(key="delete_button").click().run()
     no_errors(app)
     con = store.connect(db_path)
-    assert table_counts(con)["datasets"] == 2
+    assert table_counts(con)["datasets"] == 4
+    # the picked dataset was one of the study shown (the customer survey); the hotline study is untouched
+    assert con.execute("SELECT count(*) FROM datasets d JOIN studies s ON s.id = d.study_id WHERE s.name = ?",
+                       ["Hotline-Befragung 2026"]).fetchone()[0] == 2
     con.close()
 
 
 def test_drivers_page(app):
-    app.query_params["ds"] = ["1"]
+    app.query_params["ds"] = ["3"]  # wave 1 of the customer survey (the hotline study is seeded first)
     app.run()
     app.switch_page("pages/drivers.py").run()
     no_errors(app)
@@ -136,7 +139,7 @@ def test_drivers_page(app):
 
 
 def test_priority_page(app):
-    app.query_params["ds"] = ["1"]
+    app.query_params["ds"] = ["3"]  # wave 1 of the customer survey (the hotline study is seeded first)
     app.query_params["lang"] = "en"
     app.run()
     app.switch_page("pages/priority.py").run()
@@ -154,7 +157,7 @@ def test_priority_page(app):
 
 
 def test_segments_page(app):
-    app.query_params["ds"] = ["1"]
+    app.query_params["ds"] = ["3"]  # wave 1 of the customer survey (the hotline study is seeded first)
     app.run()
     app.switch_page("pages/segments.py").run()
     no_errors(app)
@@ -182,7 +185,7 @@ def test_tracking_page(app):
 
 
 def test_tracking_needs_two_waves(app, db_path):
-    app.query_params["ds"] = ["1"]
+    app.query_params["ds"] = ["3"]  # wave 1 of the customer survey (the hotline study is seeded first)
     app.run()
     app.switch_page("pages/tracking.py").run()
     no_errors(app)
@@ -193,7 +196,7 @@ def test_wave_labels_are_editable(app, db_path):
     app.run()
     app.switch_page("pages/upload.py").run()
     editor = app.data_editor(key="datasets_editor")
-    row = list(editor.value["id"]).index(2)
+    row = list(editor.value["id"]).index(4)
     app.session_state["datasets_editor"] = {"edited_rows": {row: {"wave": "Kundenbefragung 2026 Welle 1"}}, "added_rows": [], "deleted_rows": []}
     app.run()
     app.button(key="datasets_save").click().run()
@@ -201,7 +204,7 @@ def test_wave_labels_are_editable(app, db_path):
     con = store.connect(db_path)
     waves = dict(con.execute("SELECT id, wave FROM datasets").fetchall())
     con.close()
-    assert waves[2] == waves[1] == "Kundenbefragung 2026 Welle 1"
+    assert waves[4] == waves[3] == "Kundenbefragung 2026 Welle 1"
 
 
 def test_inventory_page_edit_and_alias(app, db_path):
