@@ -254,6 +254,12 @@ CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE mapping_templates (signature VARCHAR PRIMARY KEY, mapping JSON NOT NULL, source_file VARCHAR, saved_at TIMESTAMP NOT NULL);
 INSERT INTO meta VALUES ('schema_version', '1');
 """
+#: what the version before studies added later (still schema version 1): don't-know answers, overall and weight
+SCHEMA_V1_LATER = SCHEMA_V1 + """
+CREATE TABLE dont_know (dataset_id INTEGER NOT NULL, resp INTEGER NOT NULL, touchpoint VARCHAR NOT NULL);
+ALTER TABLE respondents ADD COLUMN overall DOUBLE; ALTER TABLE respondents ADD COLUMN overall_min SMALLINT;
+ALTER TABLE respondents ADD COLUMN overall_max SMALLINT; ALTER TABLE respondents ADD COLUMN weight DOUBLE;
+"""
 
 
 def save_v1(con, result, name, wave):
@@ -266,10 +272,12 @@ def save_v1(con, result, name, wave):
         """INSERT INTO datasets (name, source_file, sha256, wave, uploaded_at, rows, mapping, report)
            VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?, '{}') RETURNING id""",
         [name, result.file_name, result.sha256, wave, len(c.respondents), mapping]).fetchone()[0]
-    for table, frame in (("respondents", c.respondents), ("ratings", c.ratings), ("segments", c.segments), ("comments", c.comments)):
+    frames = (("respondents", c.respondents), ("ratings", c.ratings), ("dont_know", c.dont_know), ("segments", c.segments),
+              ("comments", c.comments))
+    for table, frame in frames:
         have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
         columns = ", ".join(col for col in frame.columns if col in have)
-        if len(frame):
+        if len(frame) and have:
             con.register("incoming", frame)
             con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
             con.unregister("incoming")
@@ -282,14 +290,14 @@ def save_v1(con, result, name, wave):
     return dataset_id
 
 
-@pytest.fixture
-def v1_database(tmp_path):
+@pytest.fixture(params=[SCHEMA_V1, SCHEMA_V1_LATER], ids=["first-release", "before-studies"])
+def v1_database(tmp_path, request):
     """A database as the version before studies left it: three waves of a customer survey (the
     third from a reworded export), an unrelated fan poll, a classified inventory with an alias,
     measures, custom journey phases and mapping templates."""
     path = tmp_path / "v1.duckdb"
     con = duckdb.connect(str(path))
-    con.execute(SCHEMA_V1)
+    con.execute(request.param)
     save_v1(con, imported("kb_w1.xlsx", survey(120, 1)), "Kundenbefragung 2026 Welle 1", "Welle 1")
     save_v1(con, imported("kb_w2.xlsx", survey(100, 2)), "Kundenbefragung 2026 Welle 2", "Welle 2")
     save_v1(con, imported("kb_w3.xlsx", survey(90, 3, "csv")), "Kundenbefragung 2026 Welle 3", "Welle 3")

@@ -170,8 +170,9 @@ def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: int | str |
                 con.execute("INSERT INTO touchpoint_aliases (study_id, alias, name) VALUES (?, ?, ?)", [sid, alias.lower(), row.name])
                 hit = con.execute(f"SELECT count(*) FROM ratings WHERE lower(touchpoint) = ? AND {in_study}",
                                   [alias.lower(), sid]).fetchone()[0]
-                con.execute(f"UPDATE ratings SET touchpoint = ? WHERE lower(touchpoint) = ? AND {in_study}",
-                            [row.name, alias.lower(), sid])
+                for table in ("ratings", "dont_know"):
+                    con.execute(f"UPDATE {table} SET touchpoint = ? WHERE lower(touchpoint) = ? AND {in_study}",
+                                [row.name, alias.lower(), sid])
                 con.execute("UPDATE actions SET touchpoint = ? WHERE lower(touchpoint) = ? AND study_id = ?",
                             [row.name, alias.lower(), sid])
                 gone = con.execute("DELETE FROM touchpoints WHERE lower(name) = ? AND name <> ? AND study_id = ? RETURNING name",

@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS respondents (
     responded_at TIMESTAMP,
     nps DOUBLE
 );
+CREATE TABLE IF NOT EXISTS dont_know (  -- "weiß nicht" / "k.A." answers: not a score, counted
+    dataset_id INTEGER NOT NULL,
+    resp INTEGER NOT NULL,
+    touchpoint VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ratings (
     dataset_id INTEGER NOT NULL,
     resp INTEGER NOT NULL,
@@ -111,7 +116,7 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 );
 """
 
-DATA_TABLES = ("respondents", "ratings", "segments", "comments")
+DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments")
 
 
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:
@@ -144,6 +149,11 @@ INVENTORY_COLUMNS = {
 }
 
 
+#: respondent columns added after the first release: the overall-satisfaction question (on its
+#: own scale) and the survey weight (NULL: unweighted)
+RESPONDENT_COLUMNS = {"overall": "DOUBLE", "overall_min": "SMALLINT", "overall_max": "SMALLINT", "weight": "DOUBLE"}
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     from tpm import studies
 
@@ -161,6 +171,8 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS study_id INTEGER")
     for column, kind in INVENTORY_COLUMNS.items():
         con.execute(f"ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS {column} {kind}")
+    for column, kind in RESPONDENT_COLUMNS.items():
+        con.execute(f"ALTER TABLE respondents ADD COLUMN IF NOT EXISTS {column} {kind}")
 
 
 def needs_migration(path: Path) -> bool:
@@ -236,7 +248,9 @@ def save_import(
                 json.dumps(report, ensure_ascii=False, default=str),
             ],
         ).fetchone()[0]
-        for table, frame in (("respondents", c.respondents), ("ratings", c.ratings), ("segments", c.segments), ("comments", c.comments)):
+        frames = (("respondents", c.respondents), ("ratings", c.ratings), ("dont_know", c.dont_know),
+                  ("segments", c.segments), ("comments", c.comments))
+        for table, frame in frames:
             if len(frame):
                 # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
                 con.register("incoming", pa.Table.from_pandas(frame, preserve_index=False))
@@ -244,11 +258,12 @@ def save_import(
                 con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
                 con.unregister("incoming")
         # survey headers that are aliases of an inventory touchpoint take its name
-        con.execute(
-            """UPDATE ratings SET touchpoint = a.name FROM touchpoint_aliases a
-               WHERE ratings.dataset_id = ? AND a.study_id = ? AND lower(ratings.touchpoint) = a.alias""",
-            [dataset_id, study_id],
-        )
+        for table in ("ratings", "dont_know"):
+            con.execute(
+                f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
+                   WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
+                [dataset_id, study_id],
+            )
         con.execute(
             """INSERT INTO touchpoints (study_id, name, first_seen)
                SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
@@ -284,7 +299,7 @@ def mapping_template(con: duckdb.DuckDBPyConnection, headers: list[str]):
 
     row = con.execute("SELECT mapping FROM mapping_templates WHERE signature = ? ORDER BY saved_at DESC LIMIT 1",
                       [header_signature(headers)]).fetchone()
-    return [ColumnSpec(**spec) for spec in json.loads(row[0])] if row else None
+    return [ColumnSpec.from_dict(spec) for spec in json.loads(row[0])] if row else None
 
 
 def list_datasets(con: duckdb.DuckDBPyConnection, study: int | None = None) -> pd.DataFrame:
