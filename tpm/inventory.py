@@ -149,8 +149,7 @@ def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: int | str |
     rows = validate(frame, phases(con, sid))
     merged = []
     in_study = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con):
         con.execute("DELETE FROM touchpoint_aliases WHERE study_id = ?", [sid])
         for row in rows:
             con.execute(
@@ -179,11 +178,6 @@ def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: int | str |
                                    [alias.lower(), row.name, sid]).fetchall()
                 if hit or gone:
                     merged.append(alias)
-        store.bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return merged
 
 

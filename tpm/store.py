@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -122,6 +123,20 @@ DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments")
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:
     """Mark the data as changed (cached aggregates are recomputed)."""
     _bump_version(con)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, bump: bool = True):
+    """One transaction: all of the block's changes, or (on any error) none; ``bump`` marks the data as changed."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        if bump:
+            _bump_version(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def db_path(cli_value: str | os.PathLike | None = None) -> Path:
@@ -320,14 +335,8 @@ def rename_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int, name: str, w
     name, wave = (name or "").strip(), (wave or "").strip()
     if not name or not wave:
         raise ValueError("a dataset needs a name and a wave label")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("UPDATE datasets SET name = ?, wave = ? WHERE id = ?", [name, wave, int(dataset_id)])
-        _bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def dataset_ids_by_name(con: duckdb.DuckDBPyConnection, names: list[str], study: int | None = None) -> list[int]:
@@ -338,17 +347,11 @@ def dataset_ids_by_name(con: duckdb.DuckDBPyConnection, names: list[str], study:
 
 def delete_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int) -> bool:
     """Delete one dataset and all its rows, in one transaction. False if it did not exist."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         found = con.execute("SELECT count(*) FROM datasets WHERE id = ?", [dataset_id]).fetchone()[0]
         for table in DATA_TABLES:
             con.execute(f"DELETE FROM {table} WHERE dataset_id = ?", [dataset_id])
         con.execute("DELETE FROM datasets WHERE id = ?", [dataset_id])
-        _bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return bool(found)
 
 

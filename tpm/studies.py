@@ -220,24 +220,13 @@ def ensure(con: duckdb.DuckDBPyConnection, study: int | str) -> tuple[int, bool]
     return int(row[0]), True
 
 
-def _transaction(con, work):
-    con.execute("BEGIN TRANSACTION")
-    try:
-        out = work()
-        store.bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return out
-
-
 def create(con: duckdb.DuckDBPyConnection, name: str) -> int:
     """A new, empty study; its name must not be taken."""
     name = _clean(name)
     if find(con, name) is not None and not name.isdigit():
         raise StudyError(f"a study called '{name}' exists already")
-    return _transaction(con, lambda: ensure(con, name)[0])
+    with store.transaction(con):
+        return ensure(con, name)[0]
 
 
 def rename(con: duckdb.DuckDBPyConnection, study_id: int, name: str) -> None:
@@ -247,12 +236,13 @@ def rename(con: duckdb.DuckDBPyConnection, study_id: int, name: str) -> None:
     clash = con.execute("SELECT name FROM studies WHERE lower(name) = lower(?) AND id <> ?", [name, study_id]).fetchone()
     if clash:
         raise StudyError(f"a study called '{clash[0]}' exists already")
-    _transaction(con, lambda: con.execute("UPDATE studies SET name = ? WHERE id = ?", [name, study_id]))
+    with store.transaction(con):
+        con.execute("UPDATE studies SET name = ? WHERE id = ?", [name, study_id])
 
 
 def set_phases(con: duckdb.DuckDBPyConnection, study_id: int, phases: list[str]) -> None:
-    _transaction(con, lambda: con.execute("UPDATE studies SET phases = ? WHERE id = ?",
-                                          [json.dumps(phases, ensure_ascii=False), study_id]))
+    with store.transaction(con):
+        con.execute("UPDATE studies SET phases = ? WHERE id = ?", [json.dumps(phases, ensure_ascii=False), study_id])
 
 
 def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> None:
@@ -265,7 +255,7 @@ def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> None:
         if name_of(con, sid) is None:
             raise StudyError(f"no study with id {sid}")
 
-    def work():
+    with store.transaction(con):
         con.execute("UPDATE datasets SET study_id = ? WHERE study_id = ?", [target, source])
         con.execute("UPDATE actions SET study_id = ? WHERE study_id = ?", [target, source])
         for table, key in (("touchpoints", "name"), ("touchpoint_aliases", "alias"), ("mapping_templates", "signature")):
@@ -274,8 +264,6 @@ def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> None:
             con.execute(f"DELETE FROM {table} WHERE study_id = ?", [source])
         apply_aliases(con, target)
         con.execute("DELETE FROM studies WHERE id = ?", [source])
-
-    _transaction(con, work)
 
 
 def apply_aliases(con: duckdb.DuckDBPyConnection, study_id: int) -> None:
@@ -299,15 +287,13 @@ def delete(con: duckdb.DuckDBPyConnection, study_id: int) -> bool:
     if name_of(con, study_id) is None:
         return False
 
-    def work():
+    with store.transaction(con):
         datasets = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
         for table in store.DATA_TABLES:
             con.execute(f"DELETE FROM {table} WHERE {datasets}", [study_id])
         for table in ("datasets", "touchpoints", "touchpoint_aliases", "actions", "mapping_templates"):
             con.execute(f"DELETE FROM {table} WHERE study_id = ?", [study_id])
         con.execute("DELETE FROM studies WHERE id = ?", [study_id])
-
-    _transaction(con, work)
     return True
 
 
@@ -368,13 +354,8 @@ def name_for(dataset_names: list[str]) -> str:
 def migrate_to_studies(con: duckdb.DuckDBPyConnection) -> None:
     """Group the datasets of a version-1 database into studies and give every inventory row,
     alias, measure, template and the phases to a study — in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con, bump=False):
         _migrate(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
