@@ -503,5 +503,6 @@ def cmd_seed(args) -> int:
         saved = seed_if_empty(con)
     finally:
         con.close()
-    print(f"seeded {len(saved)} dataset(s)" if saved else "database not empty; nothing seeded")
+    print(f"seeded {len(saved)} dataset(s) in {len({s.study_id for s in saved})} studies" if saved
+          else "database not empty; nothing seeded")
     return 0
