@@ -209,7 +209,7 @@ def test_two_studies_every_read_command_needs_a_study(cli, db_path, tmp_path):
     # one study's figures equal those of a database holding that study alone
     alone = tmp_path / "alone.duckdb"
     cli("ingest", HOTLINE_Q3, "--db", alone)
-    for command in (["summary", "--json"], ["segments", "--by", "Anliegen", "--json"], ["drivers", "--json"]):
+    for command in (["summary", "--json"], ["segments", "--by", "Anliegen", "--json"], ["drivers", "--json"], ["trend", "--json"]):
         assert cli(*command, "--db", db_path, "--study", "Hotline-Befragung").stdout == cli(*command, "--db", alone).stdout
     # a dataset name of the other study is unknown in this one
     assert cli("summary", "--db", db_path, "--study", "Hotline-Befragung", "--dataset", "kundenbefragung_2026_welle3_export").returncode == 2

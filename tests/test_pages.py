@@ -309,13 +309,19 @@ def hotline_only_database(path):
 
 
 def overview_and_heatmap(app):
+    """What the Overview, Heatmap, Tracking, Inventory and Drivers pages show (figures as their JSON)."""
     app.run()
     no_errors(app)
-    metrics = [m.value for m in app.metric]
-    app.switch_page("pages/heatmap.py").run()
-    no_errors(app)
-    figure = app.get("plotly_chart")[0].proto.spec
-    return metrics, figure
+    shown = {"metrics": [m.value for m in app.metric]}
+    for page in ("heatmap", "tracking", "inventory"):
+        app.switch_page(f"pages/{page}.py").run()
+        no_errors(app)
+        shown[page] = [chart.proto.spec for chart in app.get("plotly_chart")]
+    inventory = app.data_editor(key="inventory_editor").value
+    shown["inventory"] = inventory.astype(object).where(inventory.notna(), None).to_dict("records")
+    app.switch_page("pages/drivers.py").run()  # as read (the chart's shares differ in the 15th digit: summation order)
+    shown["drivers"] = [m.value for m in app.markdown] + [c.value for c in app.caption]
+    return shown
 
 
 def test_picker_defaults_to_the_latest_import_and_the_link_keeps_the_study(app):
@@ -336,7 +342,7 @@ def test_a_study_page_equals_a_database_of_that_study_alone(app, tmp_path, monke
     app.query_params["study"] = HOTLINE  # by name, as a readable link
     app.query_params["by"] = "Anliegen"
     both = overview_and_heatmap(app)
-    assert both[0][0] == "500"
+    assert both["metrics"][0] == "500" and len(both["tracking"]) == 3 and len(both["inventory"]) == 5
     alone_db = tmp_path / "alone.duckdb"
     hotline_only_database(alone_db)
     monkeypatch.setenv("TPM_DB", str(alone_db))
