@@ -199,6 +199,9 @@ def test_two_studies_every_read_command_needs_a_study(cli, db_path, tmp_path):
     assert out.returncode == 0 and "study: Kundenbefragung 2026 (new)" in out.stdout
     out = cli("ingest", HOTLINE_Q3, "--db", db_path, "--study", "Hotline-Befragung")
     assert out.returncode == 0 and "study: Hotline-Befragung (new)" in out.stdout
+    hotline_id = json.loads(cli("studies", "--db", db_path, "--json").stdout)[0]["id"]
+    out = cli("ingest", SAMPLES / "hotline" / "servicehotline_2026_q4.csv", "--db", db_path, "--study", hotline_id)
+    assert "study: Hotline-Befragung\n" in out.stdout  # by id: the existing study, no new one called "2"
     for command in (["summary"], ["drivers"], ["segments", "--by", "Kundenart"], ["trend"], ["datasets"]):
         refused = cli(*command, "--db", db_path)
         assert refused.returncode == 2, command
@@ -208,7 +211,7 @@ def test_two_studies_every_read_command_needs_a_study(cli, db_path, tmp_path):
     assert unknown.returncode == 2 and "no study 'Gibt es nicht'" in unknown.stderr
     # one study's figures equal those of a database holding that study alone
     alone = tmp_path / "alone.duckdb"
-    cli("ingest", HOTLINE_Q3, "--db", alone)
+    cli("ingest", HOTLINE_Q3, SAMPLES / "hotline" / "servicehotline_2026_q4.csv", "--db", alone)
     for command in (["summary", "--json"], ["segments", "--by", "Anliegen", "--json"], ["drivers", "--json"], ["trend", "--json"]):
         assert cli(*command, "--db", db_path, "--study", "Hotline-Befragung").stdout == cli(*command, "--db", alone).stdout
     # a dataset name of the other study is unknown in this one

@@ -153,10 +153,12 @@ def cmd_ingest(args) -> int:
                                    + "\n".join(f"  '{s.column}': {s.unsure}" for s in doubts)
                                    + "\nconfirm with --scale/--missing, a mapping template, or drop --strict")
             results.append(prepared.apply(specs))
+        # --study: an existing study by name or id, else the name of a new one
+        study = None if args.study is None else studies.find(con, args.study) or args.study
         for result in results:
             name = args.dataset if args.dataset and len(results) == 1 else (
                 f"{args.dataset} {Path(result.file_name).stem}" if args.dataset else None)
-            saved = store.save_import(con, result, name=name, wave=args.wave, study=args.study)
+            saved = store.save_import(con, result, name=name, wave=args.wave, study=study)
             print_report(result.report(), saved)
     finally:
         con.close()
