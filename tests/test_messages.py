@@ -62,7 +62,7 @@ def test_without_an_nps_question_each_page_says_so(app, db_path, lang, phrase):
 
 
 def test_stale_link_names_what_is_gone_and_keeps_the_rest(app):
-    app.query_params["ds"] = ["999", "1"]
+    app.query_params["ds"] = ["999", "3"]  # 3: wave 1 of the customer survey (the hotline study is seeded first)
     app.query_params["seg.Region"] = ["Mars", "Ost"]
     app.query_params["seg.Planet"] = ["Vulkan"]
     app.run()
@@ -70,7 +70,7 @@ def test_stale_link_names_what_is_gone_and_keeps_the_rest(app):
     notice = " ".join(i.value for i in app.info)
     assert "Datensatz 999" in notice and "Region = Mars" in notice and "Planet = Vulkan" in notice
     assert "Ost" not in notice
-    assert app.multiselect(key="ds_filter").value == [1]
+    assert app.multiselect(key="ds_filter").value == [3]
     assert app.multiselect(key="seg_filter_Region").value == ["Ost"]
     assert int(app.metric[0].value.replace(".", "")) < 400  # only Ost in wave 1, not all data
 
@@ -210,7 +210,7 @@ def test_drivers_bootstrap_with_progress_then_from_memory(app, monkeypatch):
     original = ui._drivers
     monkeypatch.setattr(ui, "_drivers", lambda *a, **k: (seen.append(k.get("progress") or (a[5] if len(a) > 5 else None)),
                                                            original(*a, **k))[1])
-    app.query_params["ds"] = ["3"]
+    app.query_params["ds"] = ["5"]  # wave 3 of the customer survey (800 respondents)
     app.run()
     app.switch_page("pages/drivers.py").run()
     app.checkbox(key="drivers_bootstrap").check().run()
