@@ -157,7 +157,7 @@ def test_segments_and_tracking_render(server, page):
         expect(page.get_by_text("Biggest movers")).to_be_visible()
         shot(page, "tracking")
 
-        visit(page, server + "/tracking?lang=en&waves=month", "Tracking", charts=3)  # month waves: categories, all labelled
+        visit(page, server + f"/tracking?{CUSTOMER}&lang=en&waves=month", "Tracking", charts=3)  # month waves: categories, all labelled
         heatmap = page.locator(".js-plotly-plot").nth(2)
         for label in ("2026-01", "2026-05", "2026-09", "Total"):
             expect(heatmap.locator(".xtick text", has_text=label)).to_be_visible()
