@@ -294,11 +294,13 @@ def test_upload_a_real_surveymonkey_export(app, db_path):
 
 
 def test_weights_on_the_upload_page_and_the_switch(app, db_path):
-    app.query_params["study"] = "1"  # the customer study (its first wave is dataset 1)
+    app.query_params["study"] = "Kundenbefragung 2026"
     app.run()
     app.switch_page("pages/upload.py").run()
-    app.selectbox(key="weights_pick").set_value(1).run()
-    template = app.data_editor(key="weights_rows_1").value
+    first = int(app.selectbox(key="weights_pick").options[0].rsplit("id ", 1)[1].rstrip(")"))
+    app.selectbox(key="weights_pick").set_value(first).run()
+    key = f"weights_rows_{first}"
+    template = app.data_editor(key=key).value
     assert set(template["variable"]) == {"Region", "Kundenart", "Altersgruppe", "Kanal"}
     row = list(template["value"]).index("Ost")  # Region Ost: 15 % in the sample → 30 %, the rest of Region scaled
     region = template[template["variable"] == "Region"]
@@ -306,14 +308,15 @@ def test_weights_on_the_upload_page_and_the_switch(app, db_path):
     others = [i for i in region.index if i != row]
     for i in others:
         edits[i] = {"share": float(template.loc[i, "share"]) * 70 / (100 - float(template.loc[row, "share"]))}
-    app.session_state["weights_rows_1"] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    app.session_state[key] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
     app.run()
     app.button(key="weights_apply").click().run()
     no_errors(app)
     assert any("n_eff" in s.value for s in app.success), [s.value for s in app.success]
     con = store.connect(db_path)
-    ost = con.execute("""SELECT sum(r.weight) / (SELECT sum(weight) FROM respondents WHERE dataset_id = 1) FROM respondents r
-                         JOIN segments s USING (dataset_id, resp) WHERE r.dataset_id = 1 AND s.segment = 'Region' AND s.value = 'Ost'""").fetchone()[0]
+    ost = con.execute("""SELECT sum(r.weight) / (SELECT sum(weight) FROM respondents WHERE dataset_id = ?) FROM respondents r
+                         JOIN segments s USING (dataset_id, resp) WHERE r.dataset_id = ? AND s.segment = 'Region' AND s.value = 'Ost'""",
+                      [first, first]).fetchone()[0]
     con.close()
     total = 30.0 + sum(edits[i]["share"] for i in others)  # the rounded template shares, normalised to 100 %
     assert ost == pytest.approx(30.0 / total, abs=1e-6)
