@@ -257,3 +257,21 @@ def test_the_overall_question_is_weighted_too(con):
     assert row["mean"] == pytest.approx(mean, abs=TOL) and row["n_eff"] == pytest.approx(n_eff, abs=TOL)
     assert row["ci_high"] - row["mean"] == pytest.approx(stats.t.ppf(0.975, 99) * se, abs=TOL)
     assert overall_stats(con, Filter(weighted=False)).iloc[0]["mean"] == pytest.approx(2.6)
+
+
+def test_weighted_bootstrap_resamples_respondents_with_their_weights(con):
+    from tpm.metrics.drivers import drivers_for
+
+    frame = planted(seed=9, n=500)
+    rng = np.random.default_rng(9)
+    frame["Hotline"] = np.clip(np.round(frame["nps"].fillna(5) * 0.6 + rng.normal(3, 2, len(frame))), 1, 10)
+    dataset = store_weighted(con, frame, "boot")
+    result = drivers_for(con, Filter.of([dataset]), drivers=["Hotline", "Shop"], missing="listwise", bootstrap=200, seed=1)
+    table = result.table.set_index("driver")
+    assert result.weighted
+    assert ((table["ci_low"] <= table["share"]) & (table["share"] <= table["ci_high"])).all()
+    again = drivers_for(con, Filter.of([dataset]), drivers=["Hotline", "Shop"], missing="listwise", bootstrap=200, seed=1)
+    assert again.table.equals(result.table)  # seeded
+    plain = drivers_for(con, Filter.of([dataset], weighted=False), drivers=["Hotline", "Shop"], missing="listwise",
+                        bootstrap=200, seed=1).table.set_index("driver")
+    assert not np.allclose(plain["ci_low"], table.loc[plain.index, "ci_low"])  # the weights enter the resamples
