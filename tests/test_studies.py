@@ -178,6 +178,10 @@ def test_rename_checks_the_name(con):
     with pytest.raises(studies.StudyError):
         studies.rename(con, fan.study_id, " ")
     assert studies.name_of(con, fan.study_id) == "Fanumfrage"
+    with pytest.raises(studies.StudyError, match="exists already"):
+        studies.create(con, " fanumfrage ")
+    numeric = studies.create(con, "2026")  # a name of digits: found by name where no study has that id
+    assert studies.find(con, "2026") == numeric and studies.find(con, str(fan.study_id)) == fan.study_id
 
 
 def test_delete_removes_the_study_with_all_its_rows_and_objects(con):

@@ -80,7 +80,12 @@ def find(con: duckdb.DuckDBPyConnection, key: int | str | None) -> int | None:
         row = con.execute("SELECT id FROM studies WHERE id = ?", [int(key)]).fetchone()
         if row:
             return int(row[0])
-    row = con.execute("SELECT id FROM studies WHERE lower(name) = lower(?) ORDER BY id LIMIT 1", [str(key).strip()]).fetchone()
+    return by_name(con, str(key))
+
+
+def by_name(con: duckdb.DuckDBPyConnection, name: str) -> int | None:
+    """The study called ``name`` (case-insensitive, spaces normalised), or None."""
+    row = con.execute("SELECT id FROM studies WHERE lower(name) = lower(?) ORDER BY id LIMIT 1", [" ".join(name.split())]).fetchone()
     return int(row[0]) if row else None
 
 
@@ -213,9 +218,9 @@ def ensure(con: duckdb.DuckDBPyConnection, study: int | str) -> tuple[int, bool]
             raise StudyError(f"no study with id {study}")
         return study, False
     name = _clean(study)
-    found = con.execute("SELECT id FROM studies WHERE lower(name) = lower(?) ORDER BY id LIMIT 1", [name]).fetchone()
-    if found:
-        return int(found[0]), False
+    found = by_name(con, name)
+    if found is not None:
+        return found, False
     row = con.execute("INSERT INTO studies (name, created_at) VALUES (?, ?) RETURNING id", [name, _now()]).fetchone()
     return int(row[0]), True
 
@@ -223,7 +228,7 @@ def ensure(con: duckdb.DuckDBPyConnection, study: int | str) -> tuple[int, bool]
 def create(con: duckdb.DuckDBPyConnection, name: str) -> int:
     """A new, empty study; its name must not be taken."""
     name = _clean(name)
-    if find(con, name) is not None and not name.isdigit():
+    if by_name(con, name) is not None:
         raise StudyError(f"a study called '{name}' exists already")
     with store.transaction(con):
         return ensure(con, name)[0]
