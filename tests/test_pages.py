@@ -483,3 +483,16 @@ def test_custom_text_scale_defined_on_the_upload_page(app, db_path):
     con = store.connect(db_path)
     assert con.execute("SELECT avg(score) FROM ratings WHERE touchpoint = 'Eindruck Filiale'").fetchone()[0] == 2.5
     con.close()
+
+
+def test_move_a_wave_into_a_new_study(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    app.selectbox(key="move_pick").set_value(5)  # wave 3 of the customer survey
+    app.run()
+    app.text_input(key="move_target_name").input("Kundenbefragung Welle 3 (separat)").run()
+    app.button(key="move_button").click().run()
+    no_errors(app)
+    assert app.selectbox(key="study_pick").options[0] == "Kundenbefragung Welle 3 (separat)"  # shown right away
+    app.switch_page("pages/overview.py").run()
+    assert app.metric[0].value == "800"

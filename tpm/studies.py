@@ -271,6 +271,29 @@ def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> None:
         con.execute("DELETE FROM studies WHERE id = ?", [source])
 
 
+def move_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int, study: int | str) -> int:
+    """Move one dataset (wave) to another study — an existing one (id) or a new one (name): how a
+    study that holds two programmes is split. Its touchpoints join the target's inventory (as "to
+    classify" where new), the target's aliases apply to it, and its mapping template goes along, so
+    the next file of its layout is proposed for the target. Returns the target study's id."""
+    row = con.execute("SELECT study_id, mapping, source_file FROM datasets WHERE id = ?", [int(dataset_id)]).fetchone()
+    if row is None:
+        raise StudyError(f"no dataset with id {dataset_id}")
+    with store.transaction(con):
+        target, _ = ensure(con, study)
+        con.execute("UPDATE datasets SET study_id = ? WHERE id = ?", [target, int(dataset_id)])
+        con.execute("""INSERT INTO touchpoints (study_id, name, first_seen)
+                       SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
+                       ON CONFLICT DO NOTHING""", [target, int(dataset_id)])
+        apply_aliases(con, target)
+        signature = store.header_signature([spec["column"] for spec in json.loads(row[1])])
+        con.execute("""INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
+                       VALUES (?, ?, ?, ?, now()::TIMESTAMP)""", [target, signature, row[1], row[2]])
+        if row[0] != target:  # the layout now belongs to the target: not proposed for the old study any more
+            con.execute("DELETE FROM mapping_templates WHERE study_id = ? AND signature = ?", [row[0], signature])
+    return target
+
+
 def apply_aliases(con: duckdb.DuckDBPyConnection, study_id: int) -> None:
     """Rename ratings and measures stored under an alias of the study to its touchpoint, and drop
     inventory rows that are now aliases. (Inside the caller's transaction.)"""
