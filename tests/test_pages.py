@@ -407,7 +407,7 @@ def test_upload_into_a_new_study_named_by_the_analyst(app, db_path):
                             + [[f"K{i}", i % 5 + 1, (i * 2) % 5 + 1, ["Nord", "Süd"][i % 2]] for i in range(40)])
     app.file_uploader(key="upload").set_value(("filialtest.csv", data, "text/csv")).run()
     assert any("neue Studie „Filialtest“" in i.value for i in app.info)
-    app.text_input(key=[t.key for t in app.text_input if t.key.startswith("upload_study_name_")][0]).input("Filial*test* 2026").run()
+    app.text_input(key=[t.key for t in app.text_input if t.key.startswith("upload_study_") and t.key.endswith("_name")][0]).input("Filial*test* 2026").run()
     app.button(key="upload_import").click().run()
     no_errors(app)
     con = store.connect(db_path)
