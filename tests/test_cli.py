@@ -242,3 +242,29 @@ def test_studies_list_and_manage(cli, db_path):
     con.close()
     # one study left: read commands need no --study
     assert json.loads(cli("summary", "--db", db_path, "--json").stdout)["respondents"] == 800
+
+
+HEAVY = ("pandas", "duckdb", "numpy", "scipy", "pyarrow")
+_IMPORTED = """
+import runpy, sys
+sys.argv = ["tpm", *sys.argv[1:]]
+try:
+    runpy.run_module("tpm", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+print(code, *sorted(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("args, code", [(["--help"], 0), (["summary", "--help"], 0), (["summary", "--bogus"], 2), ([], 2)])
+def test_help_and_argument_errors_load_no_heavy_module(args, code):
+    """`python -m tpm --help` starts at once: pandas, DuckDB, NumPy, SciPy, Arrow are imported by the commands that use them."""
+    out = subprocess.run([sys.executable, "-c", _IMPORTED.format(heavy=HEAVY), *args], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert out.stdout.split()[-1:] == [str(code)], out.stdout + out.stderr
+
+
+def test_a_command_still_loads_what_it_needs(db_path):
+    out = subprocess.run([sys.executable, "-c", _IMPORTED.format(heavy=HEAVY), "datasets", "--db", db_path], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert "duckdb" in out.stdout.split(), out.stdout + out.stderr

@@ -15,17 +15,39 @@ import math
 import sys
 from pathlib import Path
 
-from tpm import store, studies
-from tpm.ingest import IngestError
-from tpm.metrics import Filter
-from tpm.metrics.drivers import drivers_for
+import importlib
+
 from tpm.metrics.rules import ANONYMITY, MIN_TEST
-from tpm.metrics.segments import segment_breakdown
-from tpm.metrics.trend import TRACKING_RULE, tracking_view
-from tpm.metrics.weighted import has_weights
-from tpm.upload import prepare
-from tpm.metrics.nps import nps_for, respondent_count
-from tpm.metrics.satisfaction import touchpoint_stats
+
+
+class _Lazy:
+    """A module, or a name in one, imported on first use: ``--help`` and argument errors answer
+    without loading pandas, DuckDB or SciPy (each command loads what it uses)."""
+
+    def __init__(self, module: str, name: str | None = None):
+        self._module, self._name = module, name
+
+    def _target(self):
+        module = importlib.import_module(self._module)
+        return module if self._name is None else getattr(module, self._name)
+
+    def __getattr__(self, attr):
+        return getattr(self._target(), attr)
+
+    def __call__(self, *args, **kwargs):
+        return self._target()(*args, **kwargs)
+
+
+store = _Lazy("tpm.store")
+studies = _Lazy("tpm.studies")
+Filter = _Lazy("tpm.metrics.filters", "Filter")
+drivers_for = _Lazy("tpm.metrics.drivers", "drivers_for")
+segment_breakdown = _Lazy("tpm.metrics.segments", "segment_breakdown")
+has_weights = _Lazy("tpm.metrics.weighted", "has_weights")
+prepare = _Lazy("tpm.upload", "prepare")
+nps_for = _Lazy("tpm.metrics.nps", "nps_for")
+respondent_count = _Lazy("tpm.metrics.nps", "respondent_count")
+touchpoint_stats = _Lazy("tpm.metrics.satisfaction", "touchpoint_stats")
 
 
 class CliError(Exception):
@@ -40,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (IngestError, CliError, studies.StudyError) as exc:
+    except Exception as exc:
+        from tpm.ingest import IngestError
+        from tpm.studies import StudyError
+
+        if not isinstance(exc, (IngestError, CliError, StudyError)):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -415,6 +442,8 @@ def cmd_segments(args) -> int:
 
 
 def cmd_trend(args) -> int:
+    from tpm.metrics.trend import TRACKING_RULE, tracking_view
+
     with _reading(args) as (con, flt):
         nps, table = tracking_view(con, flt, args.metric, by=args.waves)
         weighted = has_weights(con, flt)
