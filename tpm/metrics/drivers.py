@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from tpm.i18n import Message
+from tpm.metrics.filters import row_key
 from tpm.metrics.rules import MIN_TEST
 
 METHODS = ("shapley", "relative_weights")
@@ -441,7 +442,7 @@ def wide_sql(flt, outcome: str, drivers: list[str]) -> tuple[str, list]:
         columns.append(f"max({norm}) FILTER (WHERE t.touchpoint = ?) AS c{i}")
         params.append(name)
     sql = (f"WITH {cte}, wide AS (SELECT r.dataset_id, r.resp, {', '.join(columns)} "
-           "FROM resp r LEFT JOIN ratings t USING (dataset_id, resp) GROUP BY r.dataset_id, r.resp)")
+           f"FROM resp r LEFT JOIN ratings t ON {row_key('t')} = r.rk GROUP BY r.dataset_id, r.resp)")
     return sql, params
 
 
@@ -485,7 +486,7 @@ def wide_matrix(con, flt, outcome: str, drivers: list[str]) -> tuple[np.ndarray,
     own = outcome in RESPONDENT_OUTCOMES
     names = ([] if own else [outcome]) + list(drivers)
     y = RESPONDENT_OUTCOMES.get(outcome, "NULL")
-    numbered = (f"WITH {cte}, numbered AS (SELECT dataset_id, resp, {y} AS y, w, "
+    numbered = (f"WITH {cte}, numbered AS (SELECT dataset_id, resp, rk, {y} AS y, w, "
                 "(row_number() OVER (ORDER BY dataset_id, resp)) - 1 AS row FROM resp)")
     weights = np.asarray(con.execute(f"{numbered} SELECT w FROM numbered ORDER BY row", params).fetchnumpy()["w"], dtype=np.float64)
     X = np.full((len(weights), len(drivers) + 1), np.nan)
@@ -496,7 +497,7 @@ def wide_matrix(con, flt, outcome: str, drivers: list[str]) -> tuple[np.ndarray,
     long = con.execute(
         f"""{numbered}, codes AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(?::INTEGER)) AS code)
             SELECT n.row, c.code, (t.score - t.scale_min) / (t.scale_max - t.scale_min) AS x
-            FROM ratings t JOIN numbered n USING (dataset_id, resp) JOIN codes c USING (touchpoint)""",
+            FROM ratings t JOIN numbered n ON {row_key('t')} = n.rk JOIN codes c USING (touchpoint)""",
         params + [names, len(names)],
     ).fetchnumpy()
     X[np.asarray(long["row"]), np.asarray(long["code"]) + offset] = np.asarray(long["x"], dtype=np.float64)

@@ -27,13 +27,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tpm.metrics.filters import Filter
+from tpm.metrics.filters import Filter, row_key
 from tpm.metrics.rules import MIN_TEST as MIN_BASE
-from tpm.metrics.weighted import SUM_COLUMNS, box_sql, estimate, has_weights, interval, rating_sums_sql
+from tpm.metrics.weighted import SUM_COLUMNS, box_sql, estimate, grouped_rating_sums_sql, has_weights, interval
 
 #: the top (bottom) box in SQL over columns score, scale_min, scale_max (see :func:`tpm.metrics.weighted.box_sql`)
 TOP_BOX_SQL = box_sql(True)
 BOTTOM_BOX_SQL = box_sql(False)
+
+
+#: the groups of the per-touchpoint figures, and the long ratings joined with the respondents in a filter
+KEYS = ["touchpoint", "scale_min", "scale_max"]
+RATED = f"ratings t JOIN resp ON {row_key('t')} = resp.rk"
+
+
+def by_segment(name: str) -> str:
+    """:data:`RATED` with each rater's value of one segment (bound as the next parameter) as column ``name``;
+    raters without a value are left out."""
+    return (f"{RATED} JOIN (SELECT {row_key('s')} AS sk, s.value AS {name} FROM segments s WHERE s.segment = ?) sg "
+            "ON sg.sk = resp.rk")
 
 
 def box_points(scale_min: int, scale_max: int) -> int:
@@ -50,15 +62,12 @@ def touchpoint_stats(con, flt: Filter) -> pd.DataFrame:
     """One row per touchpoint (and scale), sorted by 0–100 score, best first. Columns: :data:`COLUMNS`."""
     cte, params = flt.respondents_cte()
     frame = con.execute(
-        f"""WITH {cte}
-            SELECT t.touchpoint, t.scale_min, t.scale_max, {rating_sums_sql()}
-            FROM ratings t JOIN resp USING (dataset_id, resp)
-            GROUP BY ALL""",
+        f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}",
         params,
     ).df()
     dont_know = con.execute(
         f"""WITH {cte} SELECT d.touchpoint, count(*) AS dont_know
-            FROM dont_know d JOIN resp USING (dataset_id, resp) GROUP BY ALL""",
+            FROM dont_know d JOIN resp ON {row_key('d')} = resp.rk GROUP BY ALL""",
         params,
     ).df()
     frame = _finish(frame, has_weights(con, flt)).sort_values(["score_0_100", "touchpoint"], ascending=[False, True],
@@ -82,10 +91,9 @@ def overall_stats(con, flt: Filter) -> pd.DataFrame:
     outcome, not a touchpoint: it is never among the touchpoints. Empty without such a question."""
     cte, params = flt.respondents_cte()
     frame = con.execute(
-        f"""WITH {cte}, o AS (SELECT overall AS score, overall_min AS scale_min, overall_max AS scale_max, nps, w
-                             FROM resp WHERE overall IS NOT NULL)
-            SELECT 'overall' AS touchpoint, scale_min, scale_max, {rating_sums_sql("nps", "score", "scale_min", "scale_max")}
-            FROM o GROUP BY ALL""",
+        f"""WITH {cte}, o AS (SELECT 'overall' AS touchpoint, overall AS score, overall_min AS scale_min,
+                                    overall_max AS scale_max, nps, w FROM resp WHERE overall IS NOT NULL)
+            {grouped_rating_sums_sql(KEYS, "o")}""",
         params,
     ).df()
     return _finish(frame, has_weights(con, flt))
@@ -98,11 +106,7 @@ def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
     """
     cte, params = flt.respondents_cte()
     frame = con.execute(
-        f"""WITH {cte}
-            SELECT t.touchpoint, s.value AS segment_value, t.scale_min, t.scale_max, {rating_sums_sql()}
-            FROM ratings t JOIN resp USING (dataset_id, resp)
-            JOIN segments s ON s.dataset_id = t.dataset_id AND s.resp = t.resp AND s.segment = ?
-            GROUP BY ALL""",
+        f"WITH {cte} {grouped_rating_sums_sql(['touchpoint', 'segment_value', 'scale_min', 'scale_max'], by_segment('segment_value'))}",
         params + [segment],
     ).df()
     return _finish(frame, has_weights(con, flt)).sort_values(["touchpoint", "segment_value"], ignore_index=True)

@@ -21,29 +21,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tpm.metrics.filters import Filter
+from tpm.metrics.filters import Filter, row_key
 from tpm.metrics.nps import nps_from_row, nps_sums_sql
 from tpm.metrics.rules import ALPHA, ANONYMITY, CAUTION, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
-from tpm.metrics.weighted import MOMENTS, Estimate, difference_p, estimate, has_weights, rating_sums_sql, with_rest
+from tpm.metrics.satisfaction import KEYS, RATED, by_segment
+from tpm.metrics.weighted import MOMENTS, Estimate, difference_p, estimate, grouped_rating_sums_sql, has_weights, with_rest
 
 METRICS = ("mean", "score", "top2", "nps")
 __all__ = ["ALPHA", "ANONYMITY", "CAUTION", "METRICS", "MIN_TEST", "segment_breakdown", "total_values", "nps_by_segment"]
 
-KEYS = ["touchpoint", "scale_min", "scale_max"]
-
-
 def _sums(con, flt: Filter, by: str | None) -> pd.DataFrame:
     cte, params = flt.respondents_cte()
     if by is None:
-        sql = f"""WITH {cte} SELECT t.touchpoint, t.scale_min, t.scale_max, {rating_sums_sql()}
-                  FROM ratings t JOIN resp USING (dataset_id, resp) GROUP BY ALL"""
-        return con.execute(sql, params).df()
-    sql = f"""WITH {cte} SELECT t.touchpoint, t.scale_min, t.scale_max, s.value AS segment, {rating_sums_sql()}
-              FROM ratings t JOIN resp USING (dataset_id, resp)
-              JOIN segments s ON s.dataset_id = t.dataset_id AND s.resp = t.resp AND s.segment = ?
-              GROUP BY ALL"""
-    return con.execute(sql, params + [by]).df()
+        return con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}", params).df()
+    return con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], by_segment('segment'))}", params + [by]).df()
 
 
 def significance_flags(value, rest, n, rest_n, p, hidden) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -97,7 +89,7 @@ def nps_by_segment(con, flt: Filter, by: str, anonymity: int = ANONYMITY) -> pd.
     cte, params = flt.respondents_cte()
     frame = con.execute(
         f"""WITH {cte} SELECT s.value AS segment, {nps_sums_sql("resp.nps")}
-            FROM resp JOIN segments s ON s.dataset_id = resp.dataset_id AND s.resp = resp.resp AND s.segment = ?
+            FROM resp JOIN segments s ON {row_key('s')} = resp.rk AND s.segment = ?
             WHERE resp.nps IS NOT NULL GROUP BY ALL ORDER BY segment""",
         params + [by],
     ).df()

@@ -26,11 +26,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tpm.metrics.filters import Filter
+from tpm.metrics.filters import Filter, row_key
 from tpm.metrics.nps import nps_from_row, nps_sums_sql
 from tpm.metrics.rules import ALPHA, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
-from tpm.metrics.weighted import Estimate, difference_p, estimate, has_weights, interval, rating_sums_sql
+from tpm.metrics.weighted import Estimate, difference_p, estimate, grouped_rating_sums_sql, has_weights, interval
 
 WAVE_BY = ("dataset", "month", "quarter")
 #: the rule a tracking view states (the pages translate it: i18n key ``tracking_rule``)
@@ -48,7 +48,7 @@ def _waves_cte(flt: Filter, by: str) -> tuple[str, list]:
     if by not in WAVE_BY:
         raise ValueError(f"waves by one of {WAVE_BY}")
     cte, params = flt.respondents_cte()
-    sql = (f"{cte}, rw AS (SELECT resp.dataset_id, resp.resp, resp.nps, resp.responded_at, resp.w, {_WAVE_EXPR[by]} AS wave "
+    sql = (f"{cte}, rw AS (SELECT resp.dataset_id, resp.resp, resp.rk, resp.nps, resp.responded_at, resp.w, {_WAVE_EXPR[by]} AS wave "
            "FROM resp JOIN datasets d ON d.id = resp.dataset_id), "
            "wave_order AS (SELECT wave, row_number() OVER (ORDER BY min(responded_at) NULLS LAST, min(dataset_id)) AS wave_no "
            "FROM rw WHERE wave IS NOT NULL GROUP BY wave)")
@@ -96,10 +96,8 @@ def touchpoint_trend(con, flt: Filter, metric: str = "score", by: str = "dataset
     p, q, significant (BH across the steps of this table), sd, se, weighted."""
     ctes, params = _waves_cte(flt, by)
     frame = con.execute(
-        f"""WITH {ctes}
-            SELECT w.wave, w.wave_no, t.touchpoint, t.scale_min, t.scale_max, {rating_sums_sql("rw.nps")}
-            FROM ratings t JOIN rw USING (dataset_id, resp) JOIN wave_order w USING (wave)
-            GROUP BY ALL""",
+        f"""WITH {ctes} {grouped_rating_sums_sql(["wave", "wave_no", "touchpoint", "scale_min", "scale_max"],
+                                                 f"ratings t JOIN rw ON {row_key('t')} = rw.rk JOIN wave_order USING (wave)")}""",
         params,
     ).df()
     series = ["touchpoint", "scale_min", "scale_max"]

@@ -43,16 +43,34 @@ METRICS = ("mean", "score", "top2", "bottom2", "nps")
 _NPS_Y = "CASE WHEN {v} >= 9 THEN 100.0 WHEN {v} <= 6 THEN -100.0 ELSE 0.0 END"
 
 
-def moment_sql(y: str, prefix: str, w: str = "w", where: str | None = None) -> str:
+def moment_sql(y: str, prefix: str, w: str = "w", where: str | None = None, compact: bool = False) -> str:
     """The seven sums of expression ``y`` over rows where it is not NULL (and ``where``), named
     ``{prefix}n, {prefix}sw, {prefix}sw2, {prefix}swy, {prefix}swyy, {prefix}sw2y, {prefix}sw2yy``.
+    ``compact``: over the rows of a compact table (:func:`compact_sql`), each standing for ``c``
+    rows with the same values and weights summing to ``s1`` (squares to ``s2``): the same sums.
     Only generated SQL: ``y``/``w``/``where`` are code, never user text."""
     cond = f"({y}) IS NOT NULL" + (f" AND ({where})" if where else "")
-    parts = {
-        "n": "count(*)", "sw": f"sum({w})", "sw2": f"sum({w} * {w})", "swy": f"sum({w} * ({y}))",
-        "swyy": f"sum({w} * ({y}) * ({y}))", "sw2y": f"sum({w} * {w} * ({y}))", "sw2yy": f"sum({w} * {w} * ({y}) * ({y}))",
-    }
-    return ", ".join(f"coalesce({expr} FILTER (WHERE {cond}), 0) AS {prefix}{name}" for name, expr in parts.items())
+    if compact:
+        parts = {
+            "n": "sum(c)", "sw": "sum(s1)", "sw2": "sum(s2)", "swy": f"sum(s1 * ({y}))",
+            "swyy": f"sum(s1 * ({y}) * ({y}))", "sw2y": f"sum(s2 * ({y}))", "sw2yy": f"sum(s2 * ({y}) * ({y}))",
+        }
+    else:
+        parts = {
+            "n": "count(*)", "sw": f"sum({w})", "sw2": f"sum({w} * {w})", "swy": f"sum({w} * ({y}))",
+            "swyy": f"sum({w} * ({y}) * ({y}))", "sw2y": f"sum({w} * {w} * ({y}))", "sw2yy": f"sum({w} * {w} * ({y}) * ({y}))",
+        }
+    cast = "::BIGINT" if compact else ""  # counts stay integers (a sum of counts is a 128-bit integer in DuckDB)
+    return ", ".join(f"coalesce({expr} FILTER (WHERE {cond}), 0){cast if name == 'n' else ''} AS {prefix}{name}"
+                     for name, expr in parts.items())
+
+
+def compact_sql(keys: str, rows: str) -> str:
+    """SQL: ``rows`` (a FROM clause with columns ``w`` and the ``keys``) compacted to one row per
+    distinct ``keys`` with ``c`` = count, ``s1`` = Σw, ``s2`` = Σw². Ratings are small integers, so
+    10 M ratings grouped by touchpoint, scale, score and NPS answer become a few thousand rows, and
+    the many sums of :func:`rating_sums_sql` (``compact=True``) run over those instead."""
+    return f"SELECT {keys}, count(*) AS c, sum(w) AS s1, sum(w * w) AS s2 FROM {rows} GROUP BY ALL"
 
 
 def nps_y(column: str) -> str:
@@ -67,19 +85,31 @@ def box_sql(top: bool, score: str = "score", lo: str = "scale_min", hi: str = "s
     return f"{score} >= {hi} - {width}" if top else f"{score} <= {lo} + {width}"
 
 
-def rating_sums_sql(nps_column: str = "resp.nps", score: str = "t.score", lo: str = "t.scale_min", hi: str = "t.scale_max") -> str:
+def rating_sums_sql(nps_column: str = "resp.nps", score: str = "t.score", lo: str = "t.scale_min", hi: str = "t.scale_max",
+                    compact: bool = False) -> str:
     """Sums per group of ``ratings t`` joined with weighted respondents (column ``w``): the rating
-    (``m_``), top box (``t2_``), bottom box (``b2_``) and the NPS among raters (``nps_``)."""
+    (``m_``), top box (``t2_``), bottom box (``b2_``) and the NPS among raters (``nps_``).
+    ``compact``: over a compact table (:func:`compact_sql`, :func:`grouped_rating_sums_sql`)."""
+    count, weight = ("sum(c)", "sum(s1)") if compact else ("count(*)", "sum(w)")
     return ", ".join([
-        moment_sql(score, "m_"),
-        moment_sql(f"CASE WHEN {box_sql(True, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "t2_"),
-        moment_sql(f"CASE WHEN {box_sql(False, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "b2_"),
-        moment_sql(nps_y(nps_column), "nps_"),
-        f"count(*) FILTER (WHERE {nps_column} >= 9) AS nps_pro_n",
-        f"count(*) FILTER (WHERE {nps_column} <= 6) AS nps_det_n",
-        f"coalesce(sum(w) FILTER (WHERE {nps_column} >= 9), 0) AS nps_pro_w",
-        f"coalesce(sum(w) FILTER (WHERE {nps_column} <= 6), 0) AS nps_det_w",
+        moment_sql(score, "m_", compact=compact),
+        moment_sql(f"CASE WHEN {box_sql(True, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "t2_", compact=compact),
+        moment_sql(f"CASE WHEN {box_sql(False, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "b2_", compact=compact),
+        moment_sql(nps_y(nps_column), "nps_", compact=compact),
+        f"coalesce({count} FILTER (WHERE {nps_column} >= 9), 0)::BIGINT AS nps_pro_n",
+        f"coalesce({count} FILTER (WHERE {nps_column} <= 6), 0)::BIGINT AS nps_det_n",
+        f"coalesce({weight} FILTER (WHERE {nps_column} >= 9), 0) AS nps_pro_w",
+        f"coalesce({weight} FILTER (WHERE {nps_column} <= 6), 0) AS nps_det_w",
     ])
+
+
+def grouped_rating_sums_sql(keys: list[str], rows: str) -> str:
+    """SQL: per group of ``keys`` the sums of :func:`rating_sums_sql` over ``rows``, a FROM clause
+    whose columns are the ``keys``, ``score``, ``scale_min``, ``scale_max``, ``nps`` and ``w`` —
+    in two passes: the rows compacted (:func:`compact_sql`), then the sums over the compact rows."""
+    inner = compact_sql(", ".join(dict.fromkeys([*keys, "score", "scale_min", "scale_max", "nps"])), rows)
+    return (f"SELECT {', '.join(keys)}, {rating_sums_sql('nps', 'score', 'scale_min', 'scale_max', compact=True)} "
+            f"FROM ({inner}) GROUP BY ALL")
 
 
 #: metric → prefix of its sums in :func:`rating_sums_sql`
