@@ -275,3 +275,37 @@ def test_weighted_bootstrap_resamples_respondents_with_their_weights(con):
     plain = drivers_for(con, Filter.of([dataset], weighted=False), drivers=["Hotline", "Shop"], missing="listwise",
                         bootstrap=200, seed=1).table.set_index("driver")
     assert not np.allclose(plain["ci_low"], table.loc[plain.index, "ci_low"])  # the weights enter the resamples
+
+
+def test_compact_sums_equal_the_sums_over_every_rating(weighted_db):
+    """The figures' sums come from a compact table (one row per touchpoint × scale × score × NPS answer,
+    joined on the one-integer respondent key); on random filters they equal the sums taken over every
+    rating, joined on (dataset_id, resp), the way they were computed before — weighted and unweighted."""
+    from tpm.metrics.satisfaction import KEYS, RATED, by_segment
+    from tpm.metrics.weighted import SUM_COLUMNS, grouped_rating_sums_sql, rating_sums_sql
+
+    con, frame, weighted = weighted_db
+    plain = store_weighted(con, planted(seed=5, n=120), "ungewichtet", weights=False)
+    rng = np.random.default_rng(11)
+    for _ in range(12):
+        datasets = [d for d in (weighted, plain) if rng.random() < 0.7]
+        regions = {"Region": ["Nord"]} if rng.random() < 0.4 else None
+        flt = Filter.of(datasets, regions, weighted=bool(rng.random() < 0.6))
+        cte, params = flt.respondents_cte()
+        for by in (None, "Region"):
+            keys = KEYS + ([] if by is None else ["segment"])
+            old = (f"WITH {cte} SELECT t.touchpoint, t.scale_min, t.scale_max, "
+                   + ("" if by is None else "s.value AS segment, ") + f"{rating_sums_sql()} "
+                   "FROM ratings t JOIN resp USING (dataset_id, resp) "
+                   + ("" if by is None else "JOIN segments s ON s.dataset_id = t.dataset_id AND s.resp = t.resp "
+                                            "AND s.segment = ? ") + "GROUP BY ALL")
+            new = f"WITH {cte} {grouped_rating_sums_sql(keys, RATED if by is None else by_segment('segment'))}"
+            extra = [] if by is None else [by]
+            a = con.execute(old, params + extra).df().sort_values(keys, ignore_index=True)
+            b = con.execute(new, params + extra).df().sort_values(keys, ignore_index=True)
+            assert len(a) == len(b) > 0
+            pd.testing.assert_frame_equal(a[keys], b[keys], check_dtype=False)
+            for column in SUM_COLUMNS:
+                np.testing.assert_allclose(b[column].to_numpy(float), a[column].to_numpy(float), rtol=1e-12, atol=1e-9,
+                                           err_msg=f"{column} {flt} by {by}")
+                assert b[column].dtype.kind == a[column].dtype.kind, column
