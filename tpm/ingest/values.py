@@ -192,8 +192,16 @@ def to_dates(column, parsed: ParsedColumn | None = None) -> tuple[pd.Series, flo
 
     The :data:`DATE_FORMATS` are tried on a sample of 200 cells and only the best format is
     applied to the whole column (Excel date cells arrive as ISO text, "2026-01-05 00:00:00").
+    The result is kept on ``parsed``: detection and normalisation parse a date column once.
     """
     parsed = parsed or ParsedColumn(column)
+    if getattr(parsed, "_dates", None) is None:
+        parsed._dates = _to_dates(parsed)
+    values, share = parsed._dates
+    return values.copy(), share
+
+
+def _to_dates(parsed: ParsedColumn) -> tuple[pd.Series, float]:
     present = ~parsed.missing
     n = len(parsed)
     empty = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
