@@ -34,6 +34,7 @@ test: $(VENV)/.dev chromium
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/drivers.py
+	$(BIN)/python benchmarks/pages.py
 
 samples: $(VENV)/.runtime
 	$(BIN)/python sample_surveys/generate.py
