@@ -1,0 +1,156 @@
+"""What a report holds, computed once for one filter and shared by the workbook and the deck:
+the same metrics API the pages use, so the report is correct to the numbers on screen.
+
+:func:`gather` returns a :class:`Report`; each part that cannot be computed (no NPS question,
+fewer than two waves, no targets) is ``None`` or empty, with the reason in ``notes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from tpm import actions, inventory, store
+from tpm.i18n import Message, t
+from tpm.journey import emotion_curve, journey_cards
+from tpm.metrics import Filter
+from tpm.metrics.drivers import DriverResult, drivers_for
+from tpm.metrics.nps import NPS, nps_for, respondent_count
+from tpm.metrics.priority import priority_matrix
+from tpm.metrics.satisfaction import overall_stats, touchpoint_stats
+from tpm.metrics.segments import ANONYMITY, segment_breakdown, total_values
+from tpm.metrics.trend import biggest_movers, nps_trend, touchpoint_trend
+
+#: the heatmap metric of the report (the pages' default)
+HEATMAP_METRIC = "score"
+#: the steps :func:`gather` reports to ``progress`` (for a progress bar)
+STEPS = ("overview", "heatmap", "drivers", "journey", "tracking", "actions", "data")
+
+
+class ReportError(ValueError):
+    """The report cannot be made (names what is missing and what to do)."""
+
+
+@dataclass
+class Report:
+    lang: str
+    flt: Filter
+    created: datetime
+    datasets: pd.DataFrame  # id, name, wave, source_file … of the datasets in the report
+    filters: list[str]  # "Region: Nord, Süd" …
+    respondents: int
+    nps: NPS
+    stats: pd.DataFrame
+    overall: pd.DataFrame
+    heatmaps: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)  # segment → (cells, totals)
+    drivers: DriverResult | None = None
+    drivers_error: str | None = None
+    matrix: pd.DataFrame | None = None
+    crosshairs: tuple[float, float] | None = None
+    cards: pd.DataFrame | None = None
+    curve: pd.DataFrame | None = None
+    phases: list[str] = field(default_factory=list)
+    targets: pd.DataFrame | None = None
+    nps_waves: pd.DataFrame | None = None
+    trend: pd.DataFrame | None = None
+    movers: pd.DataFrame | None = None
+    plan: pd.DataFrame | None = None
+    data: "Table | None" = None  # respondent level: only when the role may see it
+    weighted: bool = False
+
+    @property
+    def title(self) -> str:
+        return t("report_title", self.lang)
+
+    @property
+    def survey(self) -> str:
+        return ", ".join(self.datasets["name"].astype(str))
+
+    @property
+    def waves(self) -> list[str]:
+        return list(dict.fromkeys(self.datasets["wave"].dropna().astype(str)))
+
+    @property
+    def main_segment(self) -> str | None:
+        """The segment with the most significant cells (the deck's heatmap), None without segments."""
+        if not self.heatmaps:
+            return None
+        return max(self.heatmaps, key=lambda s: (self.heatmaps[s][0]["flag"].isin(["higher", "lower"]).sum(), s == "Region"))
+
+    def base_text(self) -> str:
+        """"Basis: n = 3.800 Befragte · alle Datensätze · ungewichtet" – the footnote of every slide."""
+        from tpm.i18n import fmt_number
+
+        scope = "; ".join(self.filters) if self.filters else t("no_filter", self.lang)
+        return t("report_base", self.lang, n=fmt_number(self.respondents, 0, self.lang), scope=scope,
+                 weighting=t("weighted" if self.weighted else "unweighted", self.lang))
+
+
+def describe_filter(flt: Filter) -> list[str]:
+    return [f"{segment}: {', '.join(values)}" for segment, values in flt.segments]
+
+
+def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=None, now: datetime | None = None) -> Report:
+    """Everything the workbook and the deck show, for the respondents passing ``flt``.
+
+    ``with_data``: include the respondent-level data (only for roles allowed to see it).
+    ``progress(step, share)`` is called before each of :data:`STEPS`.
+    """
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name, STEPS.index(name) / len(STEPS))
+
+    all_sets = store.list_datasets(con)
+    chosen = all_sets[all_sets["id"].isin(flt.datasets)] if flt.datasets else all_sets
+    respondents = respondent_count(con, flt)
+    if chosen.empty or respondents == 0:
+        raise ReportError(t("report_no_data", lang))
+    step("overview")
+    report = Report(lang=lang, flt=flt, created=now or datetime.now(), datasets=chosen.reset_index(drop=True),
+                    filters=describe_filter(flt), respondents=respondents, nps=nps_for(con, flt),
+                    stats=touchpoint_stats(con, flt), overall=overall_stats(con, flt))
+    step("heatmap")
+    for segment in store.segment_values(con, list(flt.datasets)):
+        cells = segment_breakdown(con, flt, segment, HEATMAP_METRIC, anonymity=ANONYMITY)
+        if len(cells):
+            report.heatmaps[segment] = (cells, total_values(con, flt, HEATMAP_METRIC))
+    step("drivers")
+    if report.nps.n:
+        try:
+            report.drivers = drivers_for(con, flt, outcome="nps", method="shapley", missing="pairwise")
+        except ValueError as exc:
+            message = exc.args[0]
+            report.drivers_error = message.text(lang) if isinstance(message, Message) else str(message)
+    else:
+        report.drivers_error = t("no_nps", lang)
+    targets = inventory.load(con).set_index("name")["target"].dropna()
+    if report.drivers is not None:
+        report.matrix, x, y = priority_matrix(report.stats, report.drivers.table, "mean", targets)
+        report.crosshairs = (x, y)
+    step("journey")
+    report.phases = inventory.phases(con)
+    cards = journey_cards(inventory.load(con), report.stats, report.phases, "department",
+                          report.drivers.table if report.drivers else None)
+    report.cards, report.curve = cards, emotion_curve(cards)
+    with_target = cards[cards["target"].notna() & cards["score"].notna()].copy()
+    if len(with_target):
+        with_target["gap"] = with_target["target"] - with_target["score"]
+        with_target["gap_x_importance"] = np.maximum(with_target["gap"], 0) * with_target["importance"].fillna(0) / 100
+        report.targets = with_target
+    step("tracking")
+    waves = nps_trend(con, flt)
+    if len(waves) >= 2:
+        report.nps_waves = waves
+        report.trend = touchpoint_trend(con, flt, HEATMAP_METRIC)
+        report.movers = biggest_movers(report.trend)
+    step("actions")
+    report.plan = actions.plan(con)
+    step("data")
+    if with_data:
+        from tpm.report.tables import respondents_table
+
+        report.data = respondents_table(con, flt, lang)
+    return report
