@@ -410,7 +410,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "find_targets": ("{k} von {total} Kontaktpunkten unter Soll; größte gewichtete Lücke: {name} ({gap} Punkte)",
                      "{k} of {total} touchpoints below target; largest weighted gap: {name} ({gap} points)"),
     "find_targets_none": ("Alle {k} Kontaktpunkte mit Soll erreichen es", "All {k} touchpoints with a target reach it"),
-    "slide_base": ("Basis", "Base"),
+    "slide_base_nps": ("NPS-Basis: n = {n}", "NPS base: n = {n}"),
     "make_workbook": ("Excel-Arbeitsbuch erstellen", "Create Excel workbook"),
     "make_deck": ("PowerPoint-Präsentation erstellen", "Create PowerPoint deck"),
     "download_workbook": ("Arbeitsbuch herunterladen (.xlsx)", "Download workbook (.xlsx)"),
