@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cursor, page_start, plain
+from pages._ui import cursor, page_start, plain, show_table
 from tpm import actions, inventory
 from tpm.i18n import t
+from tpm.report.tables import actions_table
 
 ctx = page_start("page_actions")
 lang = ctx.lang
@@ -54,25 +55,10 @@ shown = plan[keep]
 overdue = int(shown["overdue"].sum())
 if overdue:
     st.warning(t("overdue_count", lang, n=overdue))
-labels = {"touchpoint": t("touchpoint", lang), "title": t("a_title", lang), "problem": t("a_problem", lang),
-          "owner": t("a_owner", lang), "due": t("a_due", lang), "status": t("a_status", lang), "step": t("a_step", lang),
-          "created_at": t("a_created", lang), "baseline_wave": t("wave", lang), "baseline_score": t("a_baseline", lang),
-          "follow_wave": t("wave", lang) + " ↗", "follow_score": t("a_follow", lang), "change": t("change", lang),
-          "p": "p", "significant": t("significant", lang), "overdue": t("a_overdue", lang), "department": t("f_department", lang)}
-view = shown.assign(status=[t("status_" + s, lang) for s in shown["status"]],
-                    step=[t("step_" + s, lang) if s else "" for s in shown["step"]],
-                    due=pd.to_datetime(shown["due"]).dt.date, created_at=pd.to_datetime(shown["created_at"]).dt.date)
-columns = ["id", "touchpoint", "title", "status", "due", "overdue", "baseline_score", "follow_score", "change", "significant",
-           "owner", "department", "step", "baseline_wave", "follow_wave", "problem", "created_at"]
-table = view[columns].astype(object).where(view[columns].notna(), None).rename(columns=labels)
-for column in (t("wave", lang) + " ↗", t("problem", lang) if False else t("a_problem", lang), t("f_department", lang), t("a_owner", lang)):
-    if column in table:
-        table[column] = table[column].fillna("")
-st.dataframe(table.style.apply(lambda row: ["background-color: #fde0dc" if row[t("a_overdue", lang)] else "" for _ in row], axis=1),
-             hide_index=True, width="stretch", column_config={
-                 t("a_baseline", lang): st.column_config.NumberColumn(format="%.1f"),
-                 t("a_follow", lang): st.column_config.NumberColumn(format="%.1f"),
-                 t("change", lang): st.column_config.NumberColumn(format="%+.1f")})
+table = actions_table(shown, lang)
+overdue_column = t("a_overdue", lang)
+styler = table.frame.style.apply(lambda row: ["background-color: #fde0dc" if row[overdue_column] else "" for _ in row], axis=1)
+show_table(table, "actions_table", "massnahmen" if lang == "de" else "actions", styler=styler)
 
 c1, c2, c3 = st.columns([1, 1, 2])
 chosen = c1.selectbox("id", shown["id"].tolist(), format_func=lambda i: f"{i} – {shown.set_index('id').loc[i, 'title'][:40]}",
@@ -85,6 +71,3 @@ if c3.button(t("save_changes", lang), key="edit_save", disabled=new_status == cu
     st.cache_data.clear()
     st.session_state["actions_flash"] = [t("saved", lang)]
     st.rerun()
-st.download_button(t("export_excel", lang), actions.to_excel(table, {"sheet": t("page_actions", lang)}),
-                   file_name="massnahmen.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   key="actions_xlsx")

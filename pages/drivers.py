@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from pages._ui import page_start, cached_drivers, driver_settings, plain
+from pages._ui import page_start, cached_drivers, driver_settings, plain, show_chart, show_table
 from tpm.charts.drivers import driver_bars
 from tpm.i18n import fmt_number, t
+from tpm.report.tables import drivers_table
 
 ctx = page_start("page_drivers")
 lang = ctx.lang
@@ -27,5 +28,6 @@ for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
 for note in result.notes:
     st.info(plain(note.text(lang)))
-st.plotly_chart(driver_bars(result.table, outcome_label, lang), width="stretch", key="driver_bars")
+show_chart(driver_bars(result.table, outcome_label, lang), "driver_bars", "treiber" if lang == "de" else "drivers", lang)
 st.caption(t("drivers_caption", lang))
+show_table(drivers_table(result.table, lang), "drivers_table", "treiber" if lang == "de" else "drivers")

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, cached_nps_by_segment, page_start, segment_choice
+from pages._ui import cached_breakdown, cached_nps_by_segment, page_start, segment_choice, show_chart, show_table
 from tpm.charts.tracking import nps_by_segment_chart
 from tpm.i18n import t
+from tpm.report.tables import segment_differences_table
 
 ctx = page_start("page_segments")
 lang = ctx.lang
@@ -14,7 +15,7 @@ nps = cached_nps_by_segment(ctx.version, repr(ctx.flt), segment, ctx.flt)
 if nps.empty:
     st.warning(t("no_match", lang))
     st.stop()
-st.plotly_chart(nps_by_segment_chart(nps, segment, lang), width="stretch", key="nps_by_segment")
+show_chart(nps_by_segment_chart(nps, segment, lang), "nps_by_segment", "nps-segment", lang)
 
 st.subheader(t("segment_differs", lang))
 cells, _ = cached_breakdown(ctx.version, repr(ctx.flt), segment, "score", 5, ctx.flt)
@@ -22,12 +23,4 @@ significant = cells[cells["flag"].isin(["higher", "lower"])].copy()
 if significant.empty:
     st.info(t("no_differences", lang))
 else:
-    significant = significant.assign(size=significant["diff"].abs()).sort_values("size", ascending=False)
-    table = significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]].rename(columns={
-        "segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
-        "rest": t("rest", lang), "diff": t("diff_to_rest", lang)})
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        t("score_0_100", lang): st.column_config.NumberColumn(format="%.1f"),
-        t("rest", lang): st.column_config.NumberColumn(format="%.1f"),
-        t("diff_to_rest", lang): st.column_config.NumberColumn(format="%+.1f"),
-        "q": st.column_config.NumberColumn(format="%.4f")})
+    show_table(segment_differences_table(cells, lang), "segment_differences", "segmente" if lang == "de" else "segments")

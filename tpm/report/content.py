@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
 import pandas as pd
 
 from tpm import actions, inventory, store
 from tpm.i18n import Message, t
-from tpm.journey import emotion_curve, journey_cards
+from tpm.journey import emotion_curve, journey_cards, target_gaps
 from tpm.metrics import Filter
 from tpm.metrics.drivers import DriverResult, drivers_for
 from tpm.metrics.nps import NPS, nps_for, respondent_count
@@ -135,10 +134,8 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
     cards = journey_cards(inventory.load(con), report.stats, report.phases, "department",
                           report.drivers.table if report.drivers else None)
     report.cards, report.curve = cards, emotion_curve(cards)
-    with_target = cards[cards["target"].notna() & cards["score"].notna()].copy()
+    with_target = target_gaps(cards)
     if len(with_target):
-        with_target["gap"] = with_target["target"] - with_target["score"]
-        with_target["gap_x_importance"] = np.maximum(with_target["gap"], 0) * with_target["importance"].fillna(0) / 100
         report.targets = with_target
     step("tracking")
     waves = nps_trend(con, flt)
