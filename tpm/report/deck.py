@@ -57,7 +57,7 @@ def slides(report: Report) -> list[Slide]:
         segment = report.main_segment
         cells, totals = report.heatmaps[segment]
         out.append(Slide("heatmap", findings.heatmap(report, segment),
-                         [segment_heatmap(cells, totals, HEATMAP_METRIC, segment, lang)], t("heatmap_legend", lang)))
+                         [segment_heatmap(cells, totals, HEATMAP_METRIC, segment, lang)], ""))
     if report.drivers is not None:
         d = report.drivers
         driver_base = t("drivers_summary", lang, r2=fmt_number(d.r2, 3, lang), n=fmt_number(d.n, 0, lang),

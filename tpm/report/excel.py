@@ -301,6 +301,16 @@ SHEETS = (("sheet_cover", _cover), ("page_overview", _overview), ("touchpoints",
           ("page_actions", _actions), ("sheet_data", _data))
 
 
+def printable(ws, repeat_header: bool = False) -> None:
+    """Printed (or converted to PDF) landscape, one page wide; tables repeat their header on each page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    if repeat_header:
+        ws.print_title_rows = "1:1"
+
+
 def sheet_names(lang: str, with_data: bool = True) -> list[str]:
     return [sheet_title(t(key, lang)) for key, _ in SHEETS if with_data or key != "sheet_data"]
 
@@ -316,6 +326,7 @@ def workbook(report: Report) -> bytes:
             write_table(ws, touchpoints_table(report.stats, report.lang), 1)
         else:
             writer(ws, report)
+        printable(ws, repeat_header=writer in (None, _data))
     wb.properties.title = report.title
     wb.properties.creator = "TPM"
     buffer = io.BytesIO()

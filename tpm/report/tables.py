@@ -69,7 +69,10 @@ class Table:
     def to_csv(self) -> bytes:
         """CSV as shown (German: ``;`` and decimal comma), UTF-8 with BOM, formulas neutralised."""
         sep = ";" if self.lang == "de" else ","
-        shown = self.shown().map(neutralise)
+        shown = self.shown()
+        for column in shown.columns:  # user text made inert; numbers ("-1,2", "+3,0") stay numbers
+            text = self.frame[column].map(lambda v: isinstance(v, str)).to_numpy()
+            shown.loc[text, column] = shown.loc[text, column].map(neutralise)
         shown.columns = [neutralise(str(c)) for c in shown.columns]
         return shown.to_csv(index=False, sep=sep).encode("utf-8-sig")
 
