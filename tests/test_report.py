@@ -217,3 +217,52 @@ def test_libreoffice_converts_workbook_and_deck_to_pdf(deck_bytes, evil, tmp_pat
     assert (image.sum(axis=2) < 600).mean() > 0.05  # well inked
     reddish = (image[..., 0] > 230) & (image[..., 1] < 235) & (image[..., 1] > 200) & (image[..., 2] < 230)
     assert reddish.mean() > 0.02  # the "concentrate here" quadrant (#fde0dc)
+
+
+# --- where: the CLI and the Report page ------------------------------------------------------
+
+
+def small_db(path):
+    con = store.connect(path)
+    rows = [["ID", "Region", "Hotline (1-10)", "Filiale (1-10)", "Wie wahrscheinlich würden Sie uns weiterempfehlen? (0-10)"]]
+    rows += [[i, ["Nord", "Süd"][i % 2], i % 10 + 1, (i * 3) % 10 + 1, i % 11] for i in range(60)]
+    store.save_import(con, ingest_bytes("klein.csv", german_csv_bytes(rows)), name="Klein")
+    con.close()
+    return path
+
+
+def test_cli_report_writes_the_workbook_and_refuses_bad_input(tmp_path, capsys):
+    from tpm.cli import main
+
+    db = small_db(tmp_path / "tpm.duckdb")
+    assert main(["report", "--db", str(db), "--lang", "en", "--out", str(tmp_path / "r.xlsx")]) == 0
+    assert "r.xlsx: written in" in capsys.readouterr().out
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert wb.sheetnames[:3] == ["Cover", "Overview", "Touchpoints"] and wb.sheetnames[-1] == "Data"
+    assert main(["report", "--db", str(db), "--out", str(tmp_path / "r.pdf")]) == 2
+    assert "must end in .xlsx (workbook) or .pptx (deck)" in capsys.readouterr().err
+    assert main(["report", "--db", str(db), "--dataset", "Nope", "--out", str(tmp_path / "n.xlsx")]) == 2
+    assert "unknown dataset" in capsys.readouterr().err
+    assert main(["report", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "m.xlsx")]) == 2
+    assert main(["report", "--db", str(db), "--out", str(tmp_path / "no" / "dir.xlsx")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".xlsx", ".pptx", ".pdf")) == ["r.xlsx"]  # nothing else written
+
+
+def test_report_page_builds_the_workbook(db_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+
+    small_db(db_path)
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["lang"] = "en"
+    app.run()
+    app.switch_page("pages/report.py").run()
+    assert not app.exception and app.title[0].value == "Report"
+    assert not app.get("download_button")
+    app.button(key="make_workbook").click().run()
+    assert not app.exception and not app.error
+    assert [b.proto.label for b in app.get("download_button")] == ["Download workbook (.xlsx)"]
+    assert app.session_state["report_workbook"][1][:2] == b"PK"  # the .xlsx (a zip) made for this filter
