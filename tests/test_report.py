@@ -266,3 +266,12 @@ def test_report_page_builds_the_workbook(db_path, monkeypatch):
     assert not app.exception and not app.error
     assert [b.proto.label for b in app.get("download_button")] == ["Download workbook (.xlsx)"]
     assert app.session_state["report_workbook"][1][:2] == b"PK"  # the .xlsx (a zip) made for this filter
+
+
+def test_no_browser_is_a_clear_error_and_nothing_is_written(tmp_path, monkeypatch, capsys):
+    from tpm.cli import main
+
+    db = small_db(tmp_path / "tpm.duckdb")
+    monkeypatch.setenv("TPM_CHROMIUM", str(tmp_path / "no-chromium"))
+    assert main(["report", "--db", str(db), "--out", str(tmp_path / "deck.pptx")]) == 2
+    assert "no browser at" in capsys.readouterr().err and not (tmp_path / "deck.pptx").exists()

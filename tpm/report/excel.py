@@ -246,11 +246,22 @@ def _heatmap(ws, report: Report) -> None:
         _widths(ws, {j: 12})
 
 
+def _section(ws, heading: str, missing: str | None) -> int | None:
+    """The sheet's title; then the reason there is nothing to show (None returned), or the next row."""
+    row = title(ws, heading)
+    if missing is not None:
+        note(ws, row, missing)
+        return None
+    return row
+
+
+def _no_drivers(report: Report) -> str | None:
+    return None if report.drivers is not None else t("no_drivers", report.lang, error=report.drivers_error or "")
+
+
 def _drivers(ws, report: Report) -> None:
     lang = report.lang
-    row = title(ws, t("page_drivers", lang))
-    if report.drivers is None:
-        note(ws, row, t("no_drivers", lang, error=report.drivers_error or ""))
+    if (row := _section(ws, t("page_drivers", lang), _no_drivers(report))) is None:
         return
     d = report.drivers
     row = write_pairs(ws, [
@@ -264,9 +275,7 @@ def _drivers(ws, report: Report) -> None:
 
 def _priority(ws, report: Report) -> None:
     lang = report.lang
-    row = title(ws, t("page_priority", lang))
-    if report.matrix is None:
-        note(ws, row, t("no_drivers", lang, error=report.drivers_error or ""))
+    if (row := _section(ws, t("page_priority", lang), _no_drivers(report))) is None:
         return
     x, y = report.crosshairs
     row = write_pairs(ws, [(t("crosshair", lang), t("crosshair_mean", lang), "text"),
@@ -276,18 +285,15 @@ def _priority(ws, report: Report) -> None:
 
 def _targets(ws, report: Report) -> None:
     lang = report.lang
-    row = title(ws, t("targets_title", lang))
-    if report.targets is None:
-        note(ws, row, t("no_targets", lang))
+    if (row := _section(ws, t("targets_title", lang), t("no_targets", lang) if report.targets is None else None)) is None:
         return
     write_table(ws, targets_table(report.targets, lang), row)
 
 
 def _actions(ws, report: Report) -> None:
     lang = report.lang
-    row = title(ws, t("page_actions", lang))
-    if report.plan is None or report.plan.empty:
-        note(ws, row, t("no_actions", lang))
+    empty = report.plan is None or report.plan.empty
+    if (row := _section(ws, t("page_actions", lang), t("no_actions", lang) if empty else None)) is None:
         return
     write_table(ws, actions_table(report.plan, lang), row)
 

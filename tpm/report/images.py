@@ -62,11 +62,16 @@ def render_png(figures: list[go.Figure], aspect: float | None = None, progress=N
         return out
 
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # no loop in this thread (CLI, a Streamlit script run): progress stays in this thread
-        return asyncio.run(draw())
-    with ThreadPoolExecutor(max_workers=1) as pool:  # inside a running loop (notebooks): a thread of its own
-        return pool.submit(asyncio.run, draw()).result()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop in this thread (CLI, a Streamlit script run): progress stays in this thread
+            return asyncio.run(draw())
+        with ThreadPoolExecutor(max_workers=1) as pool:  # inside a running loop (notebooks): a thread of its own
+            return pool.submit(asyncio.run, draw()).result()
+    except ReportError:
+        raise
+    except Exception as exc:  # the browser did not start or did not answer: say which and why
+        raise ReportError(f"the charts could not be drawn with '{path}': {type(exc).__name__}: {exc}") from exc
 
 
 def figure_png(fig: go.Figure) -> bytes:
