@@ -88,7 +88,8 @@ def shot(pg, name: str):
 
 def test_upload_import_then_overview_and_heatmap(server, page, tmp_path):
     export = tmp_path / "browser_export.xlsx"
-    rows = [["ID", "Region", "Wie zufrieden sind Sie mit: Website?", "Wie zufrieden sind Sie mit: Hotline?",
+    # scales stated in the headers: nothing is unsure, so the import needs no confirmation click
+    rows = [["ID", "Region", "Wie zufrieden sind Sie mit: Website? (1-10)", "Wie zufrieden sind Sie mit: Hotline? (1-10)",
              "Würden Sie uns weiterempfehlen? (0-10)"]]
     rows += [[i, ["Nord", "Süd", "West"][i % 3], i % 10 + 1, (i * 7) % 10 + 1, i % 11] for i in range(1, 121)]
     export.write_bytes(xlsx_bytes(rows))
