@@ -101,20 +101,33 @@ def _headline(slide, text: str) -> None:
             run.font.size, run.font.bold, run.font.color.rgb = Pt(26 if len(text) < 70 else 22), True, ACCENT
 
 
-def _pictures(slide, images: list[bytes], figures: list[go.Figure]) -> None:
-    """Pictures stacked in the picture box, each as large as the box allows, aspect kept, centred."""
-    from tpm.report.images import size
+#: CSS pixels per inch of slide: plotly's 13 px text lands at ~9 pt, readable from the back row
+PIXELS_PER_INCH = 110
+#: a figure is drawn at no less than this share of its on-screen height (or its text would crowd)
+MIN_SHRINK = 0.7
+#: figures up to this height are drawn at their own height
+KEEP_BELOW = 320
 
+
+def layout(figures: list[go.Figure]) -> list[tuple[int, int]]:
+    """Pixel sizes for figures stacked on one slide: the box's width, the on-screen heights
+    shrunk (not below :data:`MIN_SHRINK`) so that the stack fills the picture box."""
+    box_w, box_h = (Emu(v).inches * PIXELS_PER_INCH for v in PICTURE_BOX)
+    heights = [int(fig.layout.height or 500) for fig in figures]
+    shrink = max(MIN_SHRINK, min(1.0, box_h / sum(heights)))
+    heights = [int(max(h * shrink, min(h, KEEP_BELOW))) for h in heights]  # a short figure is mostly margin: kept
+    width = int(max(box_w, sum(heights) * box_w / box_h))  # never narrower than the box's shape
+    return [(width, h) for h in heights]
+
+
+def _pictures(slide, images: list[bytes], sizes: list[tuple[int, int]]) -> None:
+    """The stack scaled to fit the picture box (aspect kept), centred."""
     box_w, box_h = PICTURE_BOX
-    sizes = [size(fig, box_w / box_h) for fig in figures]
-    total_h = sum(h for _, h in sizes)
+    width_px, total_px = sizes[0][0], sum(h for _, h in sizes)
+    emu_per_px = min(box_w / width_px, box_h / total_px)
     top = PICTURE_TOP
     for image, (w, h) in zip(images, sizes):
-        share = h / total_h
-        height = Emu(int(box_h * share))
-        width = Emu(int(height * w / h))
-        if width > box_w:
-            width, height = box_w, Emu(int(box_w * h / w))
+        width, height = Emu(int(w * emu_per_px)), Emu(int(h * emu_per_px))
         slide.shapes.add_picture(io.BytesIO(image), Emu(int((WIDTH - width) / 2)), top, width, height)
         top = Emu(top + height)
 
@@ -126,7 +139,9 @@ def deck(report: Report, progress=None) -> bytes:
     lang = report.lang
     chart_slides = slides(report)
     figures = [fig for s in chart_slides for fig in s.figures]
-    images = iter(render_png(figures, aspect=PICTURE_BOX[0] / PICTURE_BOX[1], progress=progress))
+    sizes = [size for s in chart_slides for size in layout(s.figures)]
+    images = iter(render_png(figures, sizes, progress=progress))
+    sizes = iter(sizes)
 
     prs = Presentation()
     prs.slide_width, prs.slide_height = WIDTH, HEIGHT
@@ -151,7 +166,7 @@ def deck(report: Report, progress=None) -> bytes:
     for spec in chart_slides:
         slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
         _headline(slide, spec.headline)
-        _pictures(slide, [next(images) for _ in spec.figures], spec.figures)
+        _pictures(slide, [next(images) for _ in spec.figures], [next(sizes) for _ in spec.figures])
         footer = " · ".join(part for part in (spec.base, report.base_text()) if part)
         _text(slide, MARGIN, HEIGHT - FOOTER_HEIGHT - Inches(0.1), WIDTH - 2 * MARGIN, FOOTER_HEIGHT, footer, 10, MUTED)
     buffer = io.BytesIO()

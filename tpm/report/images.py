@@ -36,15 +36,14 @@ def chromium_path() -> str:
                       "(apt-get install chromium) or set TPM_CHROMIUM to a Chrome/Chromium executable")
 
 
-def size(fig: go.Figure, aspect: float | None = None) -> tuple[int, int]:
-    """(width, height) in CSS pixels: the figure's own height, wide enough for ``aspect`` (w/h)."""
-    height = int(fig.layout.height or 500)
-    width = WIDTH if aspect is None else int(min(2400, max(1100, height * aspect)))
-    return width, height
+def native_size(fig: go.Figure) -> tuple[int, int]:
+    """(width, height) in CSS pixels as on screen: the figure's own height, a wide page's width."""
+    return WIDTH, int(fig.layout.height or 500)
 
 
-def render_png(figures: list[go.Figure], aspect: float | None = None, progress=None) -> list[bytes]:
-    """Each figure as PNG bytes (``SCALE`` × its pixel size); ``progress(i, k)`` after each one."""
+def render_png(figures: list[go.Figure], sizes: list[tuple[int, int]] | None = None, progress=None) -> list[bytes]:
+    """Each figure as PNG bytes (``SCALE`` × its pixel size, by default :func:`native_size`);
+    ``progress(i, k)`` after each one."""
     if not figures:
         return []
     path = chromium_path()
@@ -54,8 +53,7 @@ def render_png(figures: list[go.Figure], aspect: float | None = None, progress=N
 
         out = []
         async with kaleido.Kaleido(n=1, mathjax=False, path=path, timeout=120) as k:
-            for i, fig in enumerate(figures, start=1):
-                width, height = size(fig, aspect)
+            for i, (fig, (width, height)) in enumerate(zip(figures, sizes or [native_size(f) for f in figures]), start=1):
                 out.append(await k.calc_fig(fig, opts={"format": "png", "width": width, "height": height, "scale": SCALE}))
                 if progress is not None:
                     progress(i, len(figures))
