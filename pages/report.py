@@ -6,7 +6,7 @@ from pages._ui import cursor, page_start, plain
 from tpm import store
 from tpm.i18n import t
 from tpm.report import build
-from tpm.report.content import ReportError, describe_filter
+from tpm.report.content import ReportError, dataset_ids, describe_filter
 from tpm.report.deck import PPTX_MIME
 from tpm.report.excel import XLSX_MIME
 
@@ -15,7 +15,7 @@ lang = ctx.lang
 st.markdown(t("report_intro", lang))
 scope = "; ".join(describe_filter(ctx.flt)) or t("no_filter", lang)
 datasets = store.list_datasets(cursor())
-names = datasets.loc[datasets["id"].isin(ctx.flt.datasets) if ctx.flt.datasets else datasets.index == datasets.index, "name"]
+names = datasets.loc[datasets["id"].isin(dataset_ids(cursor(), ctx.flt)), "name"]
 st.caption(plain(t("report_scope", lang, survey=", ".join(names), scope=scope)))
 
 KINDS = {"workbook": ("make_workbook", "download_workbook", "tpm-bericht.xlsx" if lang == "de" else "tpm-report.xlsx", XLSX_MIME),

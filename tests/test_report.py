@@ -275,3 +275,10 @@ def test_no_browser_is_a_clear_error_and_nothing_is_written(tmp_path, monkeypatc
     monkeypatch.setenv("TPM_CHROMIUM", str(tmp_path / "no-chromium"))
     assert main(["report", "--db", str(db), "--out", str(tmp_path / "deck.pptx")]) == 2
     assert "no browser at" in capsys.readouterr().err and not (tmp_path / "deck.pptx").exists()
+
+
+def test_report_of_one_dataset_names_only_it(seeded):
+    report = gather(seeded, Filter.of([1]), "de", with_data=False)
+    assert report.survey == "Kundenbefragung 2026 Welle 1" and report.respondents == 1500
+    assert report.nps_waves is None and not report.weighted  # one wave: no tracking slide; no weights in the samples
+    assert "Basis: n = 1.500 Befragte · alle Befragten · ungewichtet" == report.base_text()

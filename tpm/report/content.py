@@ -92,6 +92,25 @@ def describe_filter(flt: Filter) -> list[str]:
     return [f"{segment}: {', '.join(values)}" for segment, values in flt.segments]
 
 
+def dataset_ids(con, flt: Filter) -> list[int]:
+    """The datasets the filter's respondents come from (whatever the filter restricts: study, datasets, segments)."""
+    cte, params = flt.respondents_cte()
+    return [int(r[0]) for r in con.execute(f"WITH {cte} SELECT DISTINCT dataset_id FROM resp ORDER BY 1", params).fetchall()]
+
+
+def is_weighted(con, flt: Filter) -> bool:
+    """Whether the figures use survey weights: the filter asks for them and the data has some."""
+    if not getattr(flt, "weighted", False):
+        return False
+    has_column = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'respondents' "
+                             "AND column_name = 'weight'").fetchone()[0]
+    if not has_column:
+        return False
+    cte, params = flt.respondents_cte()
+    return bool(con.execute(f"WITH {cte} SELECT count(*) FROM resp JOIN respondents r USING (dataset_id, resp) "
+                            "WHERE r.weight IS NOT NULL AND r.weight <> 1", params).fetchone()[0])
+
+
 def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=None, now: datetime | None = None) -> Report:
     """Everything the workbook and the deck show, for the respondents passing ``flt``.
 
@@ -102,8 +121,9 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
         if progress is not None:
             progress(name, STEPS.index(name) / len(STEPS))
 
+    ids = dataset_ids(con, flt)
     all_sets = store.list_datasets(con)
-    chosen = all_sets[all_sets["id"].isin(flt.datasets)] if flt.datasets else all_sets
+    chosen = all_sets[all_sets["id"].isin(ids)]
     respondents = respondent_count(con, flt)
     if chosen.empty or respondents == 0:
         raise ReportError(t("report_no_data", lang))
@@ -112,7 +132,8 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
                     filters=describe_filter(flt), respondents=respondents, nps=nps_for(con, flt),
                     stats=touchpoint_stats(con, flt), overall=overall_stats(con, flt))
     step("heatmap")
-    for segment in store.segment_values(con, list(flt.datasets)):
+    report.weighted = is_weighted(con, flt)
+    for segment in store.segment_values(con, ids):
         cells = segment_breakdown(con, flt, segment, HEATMAP_METRIC, anonymity=ANONYMITY)
         if len(cells):
             report.heatmaps[segment] = (cells, total_values(con, flt, HEATMAP_METRIC))
