@@ -1,8 +1,10 @@
-"""What every page shares: the database, the language, the sidebar filters (in the URL), caching.
+"""What every page shares: the database, the language, the study and the sidebar filters (in the
+URL), caching.
 
 Not a page itself (``app.py`` lists the pages explicitly with ``st.navigation``).
-The filters live in ``st.query_params`` so that a copied link opens the same view:
-``?lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd``.
+The study and the filters live in ``st.query_params`` so that a copied link opens the same view:
+``?study=2&lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd``. Every page shows one study
+(default: the most recently imported); ``study`` takes its id or its name.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from tpm import store
+from tpm import store, studies
 from tpm.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for, respondent_count
@@ -20,6 +22,8 @@ from tpm.metrics.satisfaction import touchpoint_stats
 from tpm.seed import seed_if_empty
 
 SEGMENT_PREFIX = "seg."
+#: session key through which a page (Upload) makes the picker switch to a study on the next run
+NEXT_STUDY = "study_next"
 
 
 @st.cache_resource(show_spinner=False)
@@ -41,6 +45,8 @@ class Context:
     flt: Filter
     version: str
     has_data: bool
+    study: int | None = None  # the study every figure and object of the page belongs to
+    study_name: str = ""
 
 
 def page_context() -> Context:
@@ -82,17 +88,20 @@ def language() -> str:
 
 
 def sidebar(con) -> Context:
-    """Language switch and filters in the sidebar, synchronised with the URL."""
+    """Study picker, language switch and filters in the sidebar, synchronised with the URL."""
     lang = language()
+    if st.session_state.get("lang_choice") in ("Deutsch", "English"):  # a click on the switch, before it renders again
+        lang = "de" if st.session_state["lang_choice"] == "Deutsch" else "en"
     with st.sidebar:
+        study, study_name = study_picker(con, lang)
         choice = st.radio(t("language", lang), ["Deutsch", "English"], index=LANGUAGES.index(lang), horizontal=True, key="lang_choice")
         lang = "de" if choice == "Deutsch" else "en"
         st.query_params["lang"] = lang
 
-        datasets = store.list_datasets(con)
+        datasets = store.list_datasets(con, study)
         version = store.data_version(con)
         if datasets.empty:
-            return Context(lang, Filter(), version, has_data=False)
+            return Context(lang, Filter(study=study), version, False, study, study_name)
         st.subheader(t("filters", lang))
         names = dict(zip(datasets["id"].astype(int), datasets["name"]))
         wanted = [int(v) for v in st.query_params.get_all("ds") if v.isdigit() and int(v) in names]
@@ -103,14 +112,38 @@ def sidebar(con) -> Context:
         st.query_params["ds"] = [str(i) for i in chosen]
 
         segments = {}
-        for segment, values in store.segment_values(con, chosen).items():
+        for segment, values in store.segment_values(con, chosen, study).items():
             wanted = [v for v in st.query_params.get_all(SEGMENT_PREFIX + segment) if v in values]
             picked = st.multiselect(segment, values, default=wanted, placeholder=t("segment_filter_help", lang),
                                     key=f"seg_filter_{_key(segment)}")
             st.query_params[SEGMENT_PREFIX + segment] = picked
             if picked:
                 segments[segment] = picked
-    return Context(lang, Filter.of(chosen, segments), version, has_data=True)
+    return Context(lang, Filter.of(chosen, segments, study), version, True, study, study_name)
+
+
+def study_picker(con, lang: str) -> tuple[int | None, str]:
+    """The study (id, name) of this view: ``?study=`` (id or name), else the most recently imported.
+    Switching to another study drops the dataset and segment filters of the one before."""
+    frame = studies.list_studies(con)
+    if frame.empty:
+        return None, ""
+    names = dict(zip(frame["id"].astype(int), frame["name"]))
+    asked = st.query_params.get("study")
+    wanted = linked = studies.find(con, asked) if asked else None
+    if NEXT_STUDY in st.session_state:  # e.g. the study of an import just made
+        wanted = st.session_state.pop(NEXT_STUDY)
+        st.session_state.pop("study_pick", None)  # the widget starts again from ``wanted``
+    if st.session_state.get("study_pick") not in names:
+        st.session_state.pop("study_pick", None)
+    default = wanted if wanted in names else next(iter(names))
+    chosen = st.selectbox(t("study", lang), list(names), index=list(names).index(default), format_func=names.get,
+                          key="study_pick", help=t("study_help", lang))
+    if asked and linked != chosen:  # another study than the URL's: its filters do not apply
+        for param in [p for p in st.query_params if p == "ds" or p.startswith(SEGMENT_PREFIX)]:
+            del st.query_params[param]
+    st.query_params["study"] = str(chosen)
+    return chosen, names[chosen]
 
 
 def _key(text: str) -> str:
@@ -157,7 +190,7 @@ def cached_breakdown(version: str, flt_key: str, segment: str, metric: str, anon
 
 
 def segment_names(ctx: Context) -> list[str]:
-    return list(store.segment_values(cursor(), list(ctx.flt.datasets)))
+    return list(store.segment_values(cursor(), list(ctx.flt.datasets), ctx.study))
 
 
 def segment_choice(ctx: Context, container=st) -> str:

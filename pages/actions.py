@@ -16,7 +16,7 @@ for message in st.session_state.pop("actions_flash", []):
 
 with st.expander(t("new_action", lang), expanded=False):
     with st.form("new_action", clear_on_submit=True):
-        names = inventory.load(con)["name"].tolist()
+        names = inventory.load(con, ctx.study)["name"].tolist()
         touchpoint = st.selectbox(t("touchpoint", lang), names, index=None, placeholder=t("choose", lang), key="na_touchpoint")
         title = st.text_input(t("a_title", lang), key="na_title")
         problem = st.text_area(t("a_problem", lang), key="na_problem")
@@ -28,7 +28,7 @@ with st.expander(t("new_action", lang), expanded=False):
                             format_func=lambda s: t("step_" + s, lang), key="na_step")
         if st.form_submit_button(t("create", lang)):
             try:
-                actions.create(cursor(), touchpoint or "", title, problem or None, owner or None, due, status, step)
+                actions.create(cursor(), touchpoint or "", title, problem or None, owner or None, due, status, step, study=ctx.study)
             except actions.ActionError as exc:
                 st.error(plain(exc.text(lang)))
             else:
@@ -36,7 +36,7 @@ with st.expander(t("new_action", lang), expanded=False):
                 st.session_state["actions_flash"] = [t("created_action", lang)]
                 st.rerun()
 
-plan = actions.plan(con)
+plan = actions.plan(con, study=ctx.study)
 if plan.empty:
     st.info(t("no_actions", lang))
     st.stop()

@@ -13,11 +13,11 @@ for message in st.session_state.pop("inventory_flash", []):
     st.success(message, icon=":material/check_circle:")
 
 con = cursor()
-frame = inventory.load(con)
+frame = inventory.load(con, ctx.study)
 open_items = int((~frame["classified"]).sum())
 if open_items:
     st.warning(t("to_classify", lang, n=open_items))
-allowed = inventory.phases(con)
+allowed = inventory.phases(con, ctx.study)
 edited = st.data_editor(
     frame, key="inventory_editor", hide_index=True, width="stretch", disabled=["name", "classified"],
     column_config={
@@ -50,16 +50,16 @@ def save(action) -> None:
 
 
 if st.button(t("save_changes", lang), type="primary", key="inventory_save"):
-    save(lambda: inventory.save(cursor(), edited.drop(columns=["classified"])))
+    save(lambda: inventory.save(cursor(), edited.drop(columns=["classified"]), ctx.study))
 
 with st.expander(t("phases_edit", lang)):
     text = st.text_input(t("phases_label", lang), value=", ".join(allowed), key="phases_text")
     if st.button(t("save_changes", lang), key="phases_save"):
-        save(lambda: inventory.set_phases(cursor(), text.split(",")) or [])
+        save(lambda: inventory.set_phases(cursor(), text.split(","), ctx.study) or [])
 
 left, right = st.columns(2)
-left.download_button(t("inventory_export", lang), inventory.to_excel(con), file_name="kontaktpunkte.xlsx",
+left.download_button(t("inventory_export", lang), inventory.to_excel(con, ctx.study), file_name="kontaktpunkte.xlsx",
                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="inventory_xlsx")
 upload = right.file_uploader(t("inventory_import", lang), type=["xlsx"], key="inventory_upload")
 if upload is not None and right.button(t("inventory_import_button", lang), key="inventory_import"):
-    save(lambda: inventory.from_excel(cursor(), upload.getvalue()))
+    save(lambda: inventory.from_excel(cursor(), upload.getvalue(), ctx.study))

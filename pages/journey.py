@@ -14,8 +14,8 @@ lane = choice(t("lanes_by", lang), list(LANES), "lanes", "department", lambda x:
 con = cursor()
 stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
 drivers, _ = cached_drivers(ctx.version, repr(ctx.flt), "nps", "shapley", "pairwise", 0, ctx.flt)
-order = inventory.phases(con)
-cards = journey_cards(inventory.load(con), stats, order, lane, drivers.table if drivers else None)
+order = inventory.phases(con, ctx.study)
+cards = journey_cards(inventory.load(con, ctx.study), stats, order, lane, drivers.table if drivers else None)
 curve = emotion_curve(cards)
 if len(curve):
     show_chart(emotion_curve_chart(curve, lang), "emotion", "emotionskurve" if lang == "de" else "emotion-curve", lang)

@@ -21,7 +21,7 @@ if result is None:
     st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()
 stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
-targets = inventory.load(cursor()).set_index("name")["target"].dropna()
+targets = inventory.load(cursor(), ctx.study).set_index("name")["target"].dropna()
 try:
     matrix, x_line, y_line = priority_matrix(stats, result.table, crosshair, targets)
 except ValueError:

@@ -14,7 +14,7 @@ lang = ctx.lang
 con = cursor()
 stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
 drivers, _ = cached_drivers(ctx.version, repr(ctx.flt), "nps", "shapley", "pairwise", 0, ctx.flt)
-cards = journey_cards(inventory.load(con), stats, inventory.phases(con), "department", drivers.table if drivers else None)
+cards = journey_cards(inventory.load(con, ctx.study), stats, inventory.phases(con, ctx.study), "department", drivers.table if drivers else None)
 cards = target_gaps(cards)
 if cards.empty:
     st.info(t("no_targets", lang))

@@ -31,7 +31,7 @@ st.query_params["tp"] = chosen
 metric_label = t(METRICS[metric][0], lang)
 if chosen:
     # targets live on the 0–100 score, so they are drawn for that metric only
-    targets = inventory.load(cursor()).set_index("name")["target"].dropna().to_dict() if metric == "score" else None
+    targets = inventory.load(cursor(), ctx.study).set_index("name")["target"].dropna().to_dict() if metric == "score" else None
     show_chart(trend_chart(trend[trend["touchpoint"].isin(chosen)], "touchpoint",
                            t("tp_trend_title", lang, metric=metric_label), metric_label, lang, targets=targets), "tp_trend",
                "kontaktpunkte-trend" if lang == "de" else "touchpoint-trend", lang)

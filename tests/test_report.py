@@ -29,13 +29,21 @@ EVIL = ['=HYPERLINK("http://example.invalid","klick")', "+49 30 1234", "-2+3", "
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    """The sample surveys (three waves, 3 800 respondents), seeded once for this module."""
+    """The sample studies (the customer survey: three waves, 3 800 respondents), seeded once for this module."""
     from tpm.seed import seed_if_empty
 
     con = store.connect(tmp_path_factory.mktemp("seeded") / "tpm.duckdb")
     seed_if_empty(con)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="module")
+def customers(seeded) -> Filter:
+    """The customer survey's study, all of it."""
+    from tpm import studies
+
+    return Filter(study=studies.find(seeded, "Kundenbefragung 2026"))
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +70,8 @@ def sheet_rows(ws, header_row: int = 1) -> pd.DataFrame:
 # --- the workbook ------------------------------------------------------------------------------
 
 
-def test_workbook_reopens_with_the_numbers_of_the_metrics_api(seeded):
-    flt = Filter.of(segments={"Kundenart": ["B2B"]})
+def test_workbook_reopens_with_the_numbers_of_the_metrics_api(seeded, customers):
+    flt = Filter.of(segments={"Kundenart": ["B2B"]}, study=customers.study)
     report = gather(seeded, flt, "de")
     wb = openpyxl.load_workbook(io.BytesIO(workbook(report)))
     assert wb.sheetnames == sheet_names("de") == ["Deckblatt", "Überblick", "Kontaktpunkte", "Heatmap", "Treiber",
@@ -113,14 +121,15 @@ def test_workbook_reopens_with_the_numbers_of_the_metrics_api(seeded):
     assert set(data["Kundenart"]) == {"B2B"}
 
 
-def test_workbook_in_english_without_respondent_data(seeded):
-    report = gather(seeded, Filter(), "en", with_data=False)
+def test_workbook_in_english_without_respondent_data(seeded, customers):
+    report = gather(seeded, customers, "en", with_data=False)
     wb = openpyxl.load_workbook(io.BytesIO(workbook(report)))
     assert wb.sheetnames == sheet_names("en", with_data=False) == [
         "Cover", "Overview", "Touchpoints", "Heatmap", "Key drivers", "Priority matrix", "Targets", "Action plan"]
     assert [c.value for c in wb["Touchpoints"][1]][:3] == ["Touchpoint", "n", "don't know"]
     cover = [r for r in wb["Cover"].iter_rows(values_only=True) if r[0]]
     assert ("Weighting", "unweighted") in [r[:2] for r in cover]
+    assert ("Study", "Kundenbefragung 2026") in [r[:2] for r in cover]
     assert any(str(r[0]).startswith("• Hotline: biggest lever") for r in cover)  # the finding of the priority matrix
 
 
@@ -154,27 +163,36 @@ def test_table_downloads_as_shown():
     assert ws["B3"].value == 1234.5 and ws["B3"].number_format == "0.00" and ws["C2"].number_format == "#,##0"
 
 
-def test_empty_filter_is_refused(seeded):
+def test_empty_filter_is_refused(seeded, customers):
     with pytest.raises(ReportError, match="Keine Befragten"):
-        gather(seeded, Filter.of(segments={"Region": ["Atlantis"]}), "de")
+        gather(seeded, Filter.of(segments={"Region": ["Atlantis"]}, study=customers.study), "de")
+
+
+def test_a_report_is_of_one_study(seeded):
+    with pytest.raises(ReportError, match="several studies: .*Kundenbefragung 2026"):
+        gather(seeded, Filter(), "de")  # never a pooled report
+    from tpm import studies
+
+    hotline = gather(seeded, Filter(study=studies.find(seeded, "Hotline-Befragung 2026")), "de", with_data=False)
+    assert hotline.respondents == 500 and hotline.survey.startswith("Hotline-Befragung 2026: Servicehotline 2026 Q3")
 
 
 # --- the deck and PDF ------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def deck_bytes(seeded):
-    return build(seeded, Filter(), "deck", "en")
+def deck_bytes(seeded, customers):
+    return build(seeded, customers, "deck", "en")
 
 
-def test_deck_has_a_slide_with_a_picture_per_chart(deck_bytes, seeded):
+def test_deck_has_a_slide_with_a_picture_per_chart(deck_bytes, seeded, customers):
     from PIL import Image
     from pptx import Presentation
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
     from tpm.report.deck import slides
 
-    expected = slides(gather(seeded, Filter(), "en", with_data=False))
+    expected = slides(gather(seeded, customers, "en", with_data=False))
     assert [s.key for s in expected] == ["overview", "heatmap", "priority", "drivers", "journey", "targets", "tracking"]
     prs = Presentation(io.BytesIO(deck_bytes))
     assert len(prs.slides) == 1 + len(expected)
@@ -246,6 +264,14 @@ def test_cli_report_writes_the_workbook_and_refuses_bad_input(tmp_path, capsys):
     assert main(["report", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "m.xlsx")]) == 2
     assert main(["report", "--db", str(db), "--out", str(tmp_path / "no" / "dir.xlsx")]) == 2
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".xlsx", ".pptx", ".pdf")) == ["r.xlsx"]  # nothing else written
+    con = store.connect(db)  # a second study: now the report must be told which one
+    rows = [["ID", "Hotline (1-5)", "Wie wahrscheinlich würden Sie uns weiterempfehlen? (0-10)"]] + [[i, i % 5 + 1, i % 11] for i in range(40)]
+    store.save_import(con, ingest_bytes("zwei.csv", german_csv_bytes(rows)), name="Zwei", study="Zweite Studie")
+    con.close()
+    assert main(["report", "--db", str(db), "--out", str(tmp_path / "s.xlsx")]) == 2
+    assert "several studies" in capsys.readouterr().err and not (tmp_path / "s.xlsx").exists()
+    assert main(["report", "--db", str(db), "--study", "Zweite Studie", "--out", str(tmp_path / "s.xlsx")]) == 0
+    assert openpyxl.load_workbook(tmp_path / "s.xlsx")["Überblick"]["B3"].value == 40  # respondents of that study only
 
 
 def test_report_page_builds_the_workbook(db_path, monkeypatch):
@@ -277,8 +303,9 @@ def test_no_browser_is_a_clear_error_and_nothing_is_written(tmp_path, monkeypatc
     assert "no browser at" in capsys.readouterr().err and not (tmp_path / "deck.pptx").exists()
 
 
-def test_report_of_one_dataset_names_only_it(seeded):
-    report = gather(seeded, Filter.of([1]), "de", with_data=False)
-    assert report.survey == "Kundenbefragung 2026 Welle 1" and report.respondents == 1500
+def test_report_of_one_dataset_names_only_it(seeded, customers):
+    first = int(store.list_datasets(seeded, customers.study)["id"].iloc[0])
+    report = gather(seeded, Filter.of([first], study=customers.study), "de", with_data=False)
+    assert report.survey == "Kundenbefragung 2026: Kundenbefragung 2026 Welle 1" and report.respondents == 1500
     assert report.nps_waves is None and not report.weighted  # one wave: no tracking slide; no weights in the samples
     assert "Basis: n = 1.500 Befragte · alle Befragten · ungewichtet" == report.base_text()

@@ -7,12 +7,12 @@ fewer than two waves, no targets) is ``None`` or empty, with the reason in ``not
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pandas as pd
 
-from tpm import actions, inventory, store
+from tpm import actions, inventory, store, studies
 from tpm.i18n import Message, t
 from tpm.journey import emotion_curve, journey_cards, target_gaps
 from tpm.metrics import Filter
@@ -59,6 +59,8 @@ class Report:
     plan: pd.DataFrame | None = None
     data: "Table | None" = None  # respondent level: only when the role may see it
     weighted: bool = False
+    study: int | None = None
+    study_name: str = ""
 
     @property
     def title(self) -> str:
@@ -66,7 +68,9 @@ class Report:
 
     @property
     def survey(self) -> str:
-        return ", ".join(self.datasets["name"].astype(str))
+        """The study, and the datasets (waves) of it in the report."""
+        sets = ", ".join(self.datasets["name"].astype(str))
+        return f"{self.study_name}: {sets}" if self.study_name else sets
 
     @property
     def waves(self) -> list[str]:
@@ -114,6 +118,8 @@ def is_weighted(con, flt: Filter) -> bool:
 def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=None, now: datetime | None = None) -> Report:
     """Everything the workbook and the deck show, for the respondents passing ``flt``.
 
+    A report is of one study: the filter's, or the only one there is (several studies and none
+    chosen is a :class:`ReportError` naming them, never a pooled report).
     ``with_data``: include the respondent-level data (only for roles allowed to see it).
     ``progress(step, share)`` is called before each of :data:`STEPS`.
     """
@@ -121,6 +127,11 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
         if progress is not None:
             progress(name, STEPS.index(name) / len(STEPS))
 
+    try:
+        study = studies.resolve_or_none(con, flt.study)
+    except studies.StudyError as exc:
+        raise ReportError(str(exc)) from None
+    flt = replace(flt, study=study)
     ids = dataset_ids(con, flt)
     all_sets = store.list_datasets(con)
     chosen = all_sets[all_sets["id"].isin(ids)]
@@ -130,7 +141,8 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
     step("overview")
     report = Report(lang=lang, flt=flt, created=now or datetime.now(), datasets=chosen.reset_index(drop=True),
                     filters=describe_filter(flt), respondents=respondents, nps=nps_for(con, flt),
-                    stats=touchpoint_stats(con, flt), overall=overall_stats(con, flt))
+                    stats=touchpoint_stats(con, flt), overall=overall_stats(con, flt), study=study,
+                    study_name=studies.name_of(con, study) or "")
     step("heatmap")
     report.weighted = is_weighted(con, flt)
     for segment in store.segment_values(con, ids):
@@ -146,13 +158,14 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
             report.drivers_error = message.text(lang) if isinstance(message, Message) else str(message)
     else:
         report.drivers_error = t("no_nps", lang)
-    targets = inventory.load(con).set_index("name")["target"].dropna()
+    touchpoints = inventory.load(con, study)
+    targets = touchpoints.set_index("name")["target"].dropna()
     if report.drivers is not None:
         report.matrix, x, y = priority_matrix(report.stats, report.drivers.table, "mean", targets)
         report.crosshairs = (x, y)
     step("journey")
-    report.phases = inventory.phases(con)
-    cards = journey_cards(inventory.load(con), report.stats, report.phases, "department",
+    report.phases = inventory.phases(con, study)
+    cards = journey_cards(touchpoints, report.stats, report.phases, "department",
                           report.drivers.table if report.drivers else None)
     report.cards, report.curve = cards, emotion_curve(cards)
     with_target = target_gaps(cards)
@@ -165,7 +178,7 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
         report.trend = touchpoint_trend(con, flt, HEATMAP_METRIC)
         report.movers = biggest_movers(report.trend)
     step("actions")
-    report.plan = actions.plan(con)
+    report.plan = actions.plan(con, study=study)
     step("data")
     if with_data:
         from tpm.report.tables import respondents_table

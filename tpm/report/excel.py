@@ -134,7 +134,8 @@ def _cover(ws, report: Report) -> None:
     row = title(ws, report.title)
     platforms = ", ".join(p for p in report.datasets.get("platform", []) if isinstance(p, str)) if "platform" in report.datasets else ""
     row = write_pairs(ws, [
-        (t("survey", lang), report.survey, "text"),
+        *([(t("study", lang), report.study_name, "text")] if report.study_name else []),
+        (t("datasets", lang), ", ".join(report.datasets["name"].astype(str)), "text"),
         (t("waves", lang), ", ".join(report.waves) or "–", "text"),
         (t("filters", lang), "; ".join(report.filters) or t("no_filter", lang), "text"),
         (t("respondents", lang), report.respondents, "count"),
