@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cursor, sidebar
+from pages._ui import cursor, land_unknown_paths, sidebar
 from tpm.i18n import t
 
 st.set_page_config(page_title="TPM", page_icon=":material/hub:", layout="wide")
@@ -26,4 +26,5 @@ pages = [
     st.Page("pages/overview.py", title=t("page_overview", ctx.lang), url_path="overview", visibility="hidden"),
     st.Page("pages/upload.py", title=t("page_upload", ctx.lang), icon=":material/upload_file:", url_path="upload"),
 ]
+land_unknown_paths({page.url_path for page in pages}, ctx.lang)
 st.navigation(pages, position="sidebar").run()

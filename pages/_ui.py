@@ -10,7 +10,7 @@ The study and the filters live in ``st.query_params`` so that a copied link open
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -47,6 +47,7 @@ class Context:
     has_data: bool
     study: int | None = None  # the study every figure and object of the page belongs to
     study_name: str = ""
+    notices: list[str] = field(default_factory=list)  # what a link asked for that no longer exists
 
 
 def page_context() -> Context:
@@ -76,10 +77,28 @@ def page_start(title_key: str) -> Context:
 
     ctx = page_context()
     st.title(t(title_key, ctx.lang))
+    show_notices(ctx)
     if not ctx.has_data:
         st.info(t("no_data", ctx.lang))
         st.stop()
     return ctx
+
+
+def show_notices(ctx: Context) -> None:
+    for notice in ctx.notices + st.session_state.pop("path_notices", []):
+        st.info(notice, icon=":material/link_off:")
+
+
+def land_unknown_paths(known: set[str], lang: str) -> None:
+    """An unknown address (``/start``, an old bookmark) opens the default page with a notice
+    instead of Streamlit's "Page not found" dialog: the request is turned into one for the default page."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)  # Streamlit's router: read what was asked for
+    wanted = getattr(manager, "intended_page_name", None)
+    if wanted and wanted.strip("/") not in known and hasattr(manager, "set_script_intent"):
+        manager.set_script_intent("", "")
+        st.session_state["path_notices"] = [t("unknown_page", lang, path=plain("/" + wanted.strip("/")))]
 
 
 def language() -> str:
@@ -104,7 +123,9 @@ def sidebar(con) -> Context:
             return Context(lang, Filter(study=study), version, False, study, study_name)
         st.subheader(t("filters", lang))
         names = dict(zip(datasets["id"].astype(int), datasets["name"]))
-        wanted = [int(v) for v in st.query_params.get_all("ds") if v.isdigit() and int(v) in names]
+        asked = st.query_params.get_all("ds")
+        wanted = [int(v) for v in asked if v.isdigit() and int(v) in names]
+        gone = [t("gone_dataset", lang, id=plain(v)) for v in asked if not (v.isdigit() and int(v) in names)]
         chosen = st.multiselect(
             t("datasets", lang), list(names), default=wanted, format_func=lambda i: names[i],
             placeholder=t("all_datasets", lang), key="ds_filter",
@@ -112,14 +133,22 @@ def sidebar(con) -> Context:
         st.query_params["ds"] = [str(i) for i in chosen]
 
         segments = {}
-        for segment, values in store.segment_values(con, chosen, study).items():
-            wanted = [v for v in st.query_params.get_all(SEGMENT_PREFIX + segment) if v in values]
+        available = store.segment_values(con, chosen, study)
+        for param in list(st.query_params.keys()):
+            if param.startswith(SEGMENT_PREFIX) and param[len(SEGMENT_PREFIX):] not in available:
+                gone += [f"{plain(param[len(SEGMENT_PREFIX):])} = {plain(v)}" for v in st.query_params.get_all(param)]
+                del st.query_params[param]
+        for segment, values in available.items():
+            asked = st.query_params.get_all(SEGMENT_PREFIX + segment)
+            wanted = [v for v in asked if v in values]
+            gone += [f"{plain(segment)} = {plain(v)}" for v in asked if v not in values]
             picked = st.multiselect(segment, values, default=wanted, placeholder=t("segment_filter_help", lang),
                                     key=f"seg_filter_{_key(segment)}")
             st.query_params[SEGMENT_PREFIX + segment] = picked
             if picked:
                 segments[segment] = picked
-    return Context(lang, Filter.of(chosen, segments, study), version, True, study, study_name)
+    notices = [t("gone_filters", lang, items=", ".join(gone))] if gone else []
+    return Context(lang, Filter.of(chosen, segments, study), version, True, study, study_name, notices)
 
 
 def study_picker(con, lang: str) -> tuple[int | None, str]:
@@ -148,6 +177,11 @@ def study_picker(con, lang: str) -> tuple[int | None, str]:
 
 def _key(text: str) -> str:
     return re.sub(r"\W", "_", text)
+
+
+def show_table(styler) -> None:
+    """A table formatted by :func:`tpm.formatting.format_table`; an empty cell stays empty (not "None")."""
+    st.dataframe(styler, hide_index=True, width="stretch", placeholder="")
 
 
 def plain(text: str) -> str:
@@ -189,6 +223,11 @@ def cached_breakdown(version: str, flt_key: str, segment: str, metric: str, anon
     return segment_breakdown(con, _flt, segment, metric, anonymity), total_values(con, _flt, metric)
 
 
+def has_nps(ctx: Context) -> bool:
+    """Whether any respondent in the filter answered the recommend (NPS) question."""
+    return cached_nps(ctx.version, repr(ctx.flt), ctx.flt).n > 0
+
+
 def segment_names(ctx: Context) -> list[str]:
     return list(store.segment_values(cursor(), list(ctx.flt.datasets), ctx.study))
 
@@ -204,15 +243,36 @@ def segment_choice(ctx: Context, container=st) -> str:
     return choice(t("segment", ctx.lang), segments, "by", "Region" if "Region" in segments else segments[0], container=container)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, bootstrap: int, _flt: Filter):
+def _drivers(flt: Filter, outcome: str, method: str, missing: str, bootstrap: int = 0, progress=None):
     """Key drivers, or the reason there are none (a message for the page)."""
     from tpm.metrics.drivers import drivers_for
 
     try:
-        return drivers_for(cursor(), _flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0), None
+        return drivers_for(cursor(), flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0,
+                           progress=progress), None
     except ValueError as exc:
         return None, exc.args[0]  # a Message where the analysis layer gives one
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, _flt: Filter):
+    """Key drivers without bootstrap intervals (fast), cached on the data version and the filter."""
+    return _drivers(_flt, outcome, method, missing)
+
+
+#: bootstrap runs (~30 s) report progress to a bar on the page, which ``st.cache_data`` cannot replay
+#: on a cache hit; so they are kept here, keyed like :func:`cached_drivers` (a new data version is a new key)
+_BOOTSTRAPPED: dict[tuple, tuple] = {}
+
+
+def bootstrapped_drivers(ctx: Context, outcome: str, method: str, missing: str, resamples: int, progress):
+    """Key drivers with bootstrap 95 % intervals; ``progress(share)`` follows a run that is not cached yet."""
+    key = (ctx.version, repr(ctx.flt), outcome, method, missing, resamples)
+    if key not in _BOOTSTRAPPED:
+        while len(_BOOTSTRAPPED) >= 16:
+            _BOOTSTRAPPED.pop(next(iter(_BOOTSTRAPPED)))
+        _BOOTSTRAPPED[key] = _drivers(ctx.flt, outcome, method, missing, resamples, progress)
+    return _BOOTSTRAPPED[key]
 
 
 def choice(label: str, options: list[str], param: str, default: str, format_func=str, container=st):
@@ -235,6 +295,9 @@ def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, s
     outcomes = ["nps", *(["overall"] if has_overall else []), *sorted(touchpoints)]
     outcome = choice(t("outcome", lang), outcomes, "outcome", "nps",
                      lambda o: t("outcome_" + o, lang) if o in ("nps", "overall") else o, columns[0])
+    if outcome == "nps" and not has_nps(ctx):  # say what is missing and what to do
+        st.warning(t("no_nps_outcome", lang), icon=":material/info:")
+        st.stop()
     if not with_method:
         return outcome, st.query_params.get("method", "shapley"), st.query_params.get("missing", "pairwise")
     method = choice(t("method", lang), ["shapley", "relative_weights"], "method", "shapley",
@@ -264,14 +327,12 @@ def cached_trend(version: str, flt_key: str, metric: str, by: str, _flt: Filter)
 # --- downloads: the page's table as CSV/Excel as shown, the chart as PNG -----------------------
 
 
-def show_table(table, key: str, file_name: str, styler=None) -> None:
-    """A :class:`tpm.report.tables.Table` on screen (its number formats) with CSV and Excel downloads."""
-    from tpm.report.excel import XLSX_MIME
-    from tpm.report.tables import printf_format
+def table_with_downloads(table, key: str, file_name: str, styler=None) -> None:
+    """A :class:`tpm.report.tables.Table` on screen in the language's number format (or as ``styler``),
+    with CSV and Excel downloads of the same columns and decimals."""
+    from tpm.formatting import format_table
 
-    config = {column: st.column_config.NumberColumn(format=fmt) for column in table.frame.columns
-              if (fmt := printf_format(table.kind(column)))}
-    st.dataframe(styler if styler is not None else table.frame, hide_index=True, width="stretch", column_config=config)
+    show_table(styler if styler is not None else format_table(table.frame, table.lang, table.format_kinds()))
     table_downloads(table, key, file_name)
 
 

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cursor, page_start, plain, show_table
+from pages._ui import cursor, page_start, plain, table_with_downloads
 from tpm import actions, inventory
+from tpm.formatting import format_table
 from tpm.i18n import t
 from tpm.report.tables import actions_table
 
@@ -57,8 +58,9 @@ if overdue:
     st.warning(t("overdue_count", lang, n=overdue))
 table = actions_table(shown, lang)
 overdue_column = t("a_overdue", lang)
-styler = table.frame.style.apply(lambda row: ["background-color: #fde0dc" if row[overdue_column] else "" for _ in row], axis=1)
-show_table(table, "actions_table", "massnahmen" if lang == "de" else "actions", styler=styler)
+styler = format_table(table.frame, lang, table.format_kinds()).apply(
+    lambda row: ["background-color: #fde0dc" if row[overdue_column] is True else "" for _ in row], axis=1)
+table_with_downloads(table, "actions_table", "massnahmen" if lang == "de" else "actions", styler=styler)
 
 c1, c2, c3 = st.columns([1, 1, 2])
 chosen = c1.selectbox("id", shown["id"].tolist(), format_func=lambda i: f"{i} – {shown.set_index('id').loc[i, 'title'][:40]}",

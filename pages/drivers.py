@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import page_start, cached_drivers, driver_settings, plain, show_chart, show_table
+from pages._ui import bootstrapped_drivers, cached_drivers, driver_settings, page_start, plain, show_chart, table_with_downloads
 from tpm.charts.drivers import driver_bars
 from tpm.i18n import fmt_number, t
 from tpm.report.tables import drivers_table
@@ -12,8 +12,15 @@ lang = ctx.lang
 
 outcome, method, missing = driver_settings(ctx)
 bootstrap = st.checkbox(t("bootstrap", lang), key="drivers_bootstrap")
-with st.spinner(t("page_drivers", lang) + " …"):
-    result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, 200 if bootstrap else 0, ctx.flt)
+RESAMPLES = 200
+if bootstrap:  # ~30 s on the sample data: a progress bar while it runs
+    bar = st.progress(0.0, text=t("bootstrap_running", lang, n=RESAMPLES))
+    result, error = bootstrapped_drivers(ctx, outcome, method, missing, RESAMPLES,
+                                         lambda done: bar.progress(done, text=t("bootstrap_running", lang, n=RESAMPLES)))
+    bar.empty()
+else:
+    with st.spinner(t("page_drivers", lang) + " …"):
+        result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, ctx.flt)
 if result is None:
     st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()
@@ -30,4 +37,4 @@ for note in result.notes:
     st.info(plain(note.text(lang)))
 show_chart(driver_bars(result.table, outcome_label, lang), "driver_bars", "treiber" if lang == "de" else "drivers", lang)
 st.caption(t("drivers_caption", lang))
-show_table(drivers_table(result.table, lang), "drivers_table", "treiber" if lang == "de" else "drivers")
+table_with_downloads(drivers_table(result.table, lang), "drivers_table", "treiber" if lang == "de" else "drivers")

@@ -19,13 +19,15 @@ if open_items:
     st.warning(t("to_classify", lang, n=open_items))
 allowed = inventory.phases(con, ctx.study)
 edited = st.data_editor(
-    frame, key="inventory_editor", hide_index=True, width="stretch", disabled=["name", "classified"],
+    frame, placeholder="", key="inventory_editor", hide_index=True, width="stretch", disabled=["name", "classified"],
     column_config={
         "name": st.column_config.TextColumn(t("f_name", lang)),
         "aliases": st.column_config.TextColumn(t("f_aliases", lang)),
         "phase": st.column_config.SelectboxColumn(t("f_phase", lang), options=allowed),
-        "channel": st.column_config.SelectboxColumn(t("f_channel", lang), options=inventory.CHANNELS),
-        "contact": st.column_config.SelectboxColumn(t("f_contact", lang), options=inventory.CONTACTS),
+        "channel": st.column_config.SelectboxColumn(t("f_channel", lang), options=inventory.CHANNELS,
+                                                    format_func=lambda v: t("channel_" + v, lang)),
+        "contact": st.column_config.SelectboxColumn(t("f_contact", lang), options=inventory.CONTACTS,
+                                                    format_func=lambda v: t("contact_" + v, lang)),
         "department": st.column_config.TextColumn(t("f_department", lang)),
         "manager": st.column_config.TextColumn(t("f_manager", lang)),
         "target": st.column_config.NumberColumn(t("f_target", lang), min_value=0, max_value=100),

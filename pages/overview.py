@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import page_start, cached_nps, cached_overall, cached_respondents, cached_touchpoints, show_chart, show_table
+from pages._ui import page_start, cached_nps, cached_overall, cached_respondents, cached_touchpoints, show_chart, table_with_downloads
 from tpm.charts.overview import nps_mix, touchpoint_ranking
 from tpm.i18n import fmt_number, t
 from tpm.report.tables import touchpoints_table
@@ -21,12 +21,11 @@ stats = cached_touchpoints(ctx.version, key, ctx.flt)
 overall = cached_overall(ctx.version, key, ctx.flt)
 c1, c2, c3, *c4 = st.columns(4 if not overall.empty else 3)
 c1.metric(t("respondents", lang), fmt_number(respondents, 0, lang))
-c2.metric(
-    t("nps_long", lang),
-    fmt_number(nps.score, 0, lang, signed=True) if nps.n else "–",
-    help=t("nps_help", lang),
-)
-c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}")
+if nps.n:
+    c2.metric(t("nps_long", lang), fmt_number(nps.score, 0, lang, signed=True), help=t("nps_help", lang))
+    c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}")
+else:
+    c2.info(t("no_nps_question", lang), icon=":material/info:")
 c3.metric(t("touchpoints", lang), fmt_number(stats["touchpoint"].nunique(), 0, lang))
 if c4:  # the overall-satisfaction question: an outcome beside the NPS, not a touchpoint
     o = overall.iloc[0]
@@ -41,4 +40,4 @@ if not stats.empty:
     st.caption(t("ranking_caption", lang))
     with st.expander(t("table", lang)):
         st.caption(t("base_rated", lang))
-        show_table(touchpoints_table(stats, lang), "touchpoints", "kontaktpunkte" if lang == "de" else "touchpoints")
+        table_with_downloads(touchpoints_table(stats, lang), "touchpoints", "kontaktpunkte" if lang == "de" else "touchpoints")

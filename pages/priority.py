@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain, show_chart, show_table
+from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain, show_chart, table_with_downloads
 from tpm import inventory
 from tpm.charts.drivers import priority_chart
 from tpm.i18n import fmt_number, t
@@ -16,7 +16,7 @@ left, right = st.columns([2, 1])
 with left:
     outcome, method, missing = driver_settings(ctx, with_method=False)
 crosshair = choice(t("crosshair", lang), list(CROSSHAIRS), "crosshair", "mean", lambda c: t("crosshair_" + c, lang), right)
-result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, 0, ctx.flt)
+result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, ctx.flt)
 if result is None:
     st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()
@@ -38,4 +38,5 @@ for warning in result.warnings:
 outcome_label = t("outcome_" + outcome, lang).split(" (")[0] if outcome in ("nps", "overall") else outcome
 show_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang, crosshair), "priority_chart", "prioritaeten-matrix" if lang == "de" else "priority-matrix", lang)
 
-show_table(priority_table(matrix, lang), "priority_table", "prioritaeten-matrix" if lang == "de" else "priority-matrix")
+table_with_downloads(priority_table(matrix, lang, with_target=crosshair == "target"), "priority_table",
+                     "prioritaeten-matrix" if lang == "de" else "priority-matrix")

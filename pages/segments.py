@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, cached_nps_by_segment, page_start, segment_choice, show_chart, show_table
+from pages._ui import cached_breakdown, cached_nps_by_segment, has_nps, page_start, segment_choice, show_chart, table_with_downloads
 from tpm.charts.tracking import nps_by_segment_chart
 from tpm.i18n import t
 from tpm.report.tables import segment_differences_table
@@ -12,10 +12,13 @@ lang = ctx.lang
 segment = segment_choice(ctx)
 
 nps = cached_nps_by_segment(ctx.version, repr(ctx.flt), segment, ctx.flt)
-if nps.empty:
+if not has_nps(ctx):
+    st.info(t("no_nps_segments", lang), icon=":material/info:")
+elif nps.empty:
     st.warning(t("no_match", lang))
     st.stop()
-show_chart(nps_by_segment_chart(nps, segment, lang), "nps_by_segment", "nps-segment", lang)
+else:
+    show_chart(nps_by_segment_chart(nps, segment, lang), "nps_by_segment", "nps-segment", lang)
 
 st.subheader(t("segment_differs", lang))
 cells, _ = cached_breakdown(ctx.version, repr(ctx.flt), segment, "score", 5, ctx.flt)
@@ -23,4 +26,4 @@ significant = cells[cells["flag"].isin(["higher", "lower"])].copy()
 if significant.empty:
     st.info(t("no_differences", lang))
 else:
-    show_table(segment_differences_table(cells, lang), "segment_differences", "segmente" if lang == "de" else "segments")
+    table_with_downloads(segment_differences_table(cells, lang), "segment_differences", "segmente" if lang == "de" else "segments")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, cursor, page_start, show_chart, show_table
+from pages._ui import cached_drivers, cached_touchpoints, cursor, page_start, show_chart, table_with_downloads
 from tpm import inventory
 from tpm.charts.journey import targets_chart
 from tpm.i18n import t
@@ -13,7 +13,7 @@ ctx = page_start("page_targets")
 lang = ctx.lang
 con = cursor()
 stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
-drivers, _ = cached_drivers(ctx.version, repr(ctx.flt), "nps", "shapley", "pairwise", 0, ctx.flt)
+drivers, _ = cached_drivers(ctx.version, repr(ctx.flt), "nps", "shapley", "pairwise", ctx.flt)
 cards = journey_cards(inventory.load(con, ctx.study), stats, inventory.phases(con, ctx.study), "department", drivers.table if drivers else None)
 cards = target_gaps(cards)
 if cards.empty:
@@ -21,4 +21,4 @@ if cards.empty:
     st.stop()
 show_chart(targets_chart(cards, lang), "targets", "soll-ist" if lang == "de" else "targets", lang)
 st.subheader(t("largest_gaps", lang))
-show_table(targets_table(cards, lang), "targets_table", "soll-ist" if lang == "de" else "targets")
+table_with_downloads(targets_table(cards, lang), "targets_table", "soll-ist" if lang == "de" else "targets")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_trend, choice, cursor, page_start, show_chart, show_table
+from pages._ui import cached_trend, choice, cursor, page_start, show_chart, table_with_downloads
 from tpm import inventory
 from tpm.charts.heatmap import METRICS, segment_heatmap
 from tpm.charts.tracking import trend_chart
@@ -44,4 +44,4 @@ show_chart(segment_heatmap(cells, totals, metric, t("wave", lang), lang, columns
            "wave_heatmap", "wellen-heatmap" if lang == "de" else "wave-heatmap", lang)
 
 st.subheader(t("movers", lang))
-show_table(movers_table(movers, metric_label, lang), "movers", "veraenderungen" if lang == "de" else "movers")
+table_with_downloads(movers_table(movers, metric, metric_label, lang), "movers", "veraenderungen" if lang == "de" else "movers")

@@ -6,7 +6,10 @@ import streamlit as st
 from pages._ui import NEXT_STUDY, page_context, cursor, plain
 from tpm import store, studies
 from tpm.ingest import ROLES, IngestError
-from tpm.i18n import fmt_number, t
+from babel.dates import format_date
+
+from tpm.formatting import LOCALES, format_table
+from tpm.i18n import fmt_number, ingest_text, t
 from tpm.upload import label_choices, mapping_frame, prepare, preview, set_label_scale, specs_from_frame
 
 ctx = page_context()
@@ -20,7 +23,7 @@ uploaded = st.file_uploader(t("upload_label", lang), type=["xlsx", "xlsm", "xls"
 
 
 def show_error(exc: Exception) -> None:
-    st.error(t("import_failed", lang, error=plain(str(exc))), icon=":material/block:")
+    st.error(t("import_failed", lang, error=plain(ingest_text(str(exc), lang))), icon=":material/block:")
 
 
 NEW_STUDY = -1
@@ -110,7 +113,7 @@ def define_label_scale(prepared, column: str) -> None:
     with st.expander(t("label_scale_title", lang, column=column[:60]), icon=":material/format_list_numbered:"):
         st.caption(t("label_scale_intro", lang))
         choices = st.data_editor(
-            label_choices(prepared.table, column), key=f"labels_{prepared.sha256[:12]}_{column}", hide_index=True,
+            label_choices(prepared.table, column), placeholder="", key=f"labels_{prepared.sha256[:12]}_{column}", hide_index=True,
             disabled=["label"],
             column_config={"label": st.column_config.TextColumn(t("label", lang)),
                            "rank": st.column_config.NumberColumn(t("label_rank", lang), min_value=1, max_value=20, step=1),
@@ -145,20 +148,28 @@ if uploaded is not None:
             st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
         facts = [f"{t('respondents', lang)}: {fmt_number(table.n_rows, 0, lang)}", f"{t('columns', lang)}: {len(table.columns)}"]
         facts += [value for value in (table.platform, table.encoding, table.delimiter and f"{t('delimiter', lang)} '{table.delimiter}'") if value]
-        st.caption(plain(" · ".join(facts + table.notes)))
-        if prepared.from_template:
-            st.info(t("template_applied", lang), icon=":material/history:")
+        st.caption(plain(" · ".join(facts + [ingest_text(note, lang) for note in table.notes])))
+        source = store.template_source(cursor(), list(table.columns)) if prepared.from_template else None
+        if source:  # which earlier mapping was applied, and a way back to fresh detection
+            when = format_date(source["saved_at"], format="medium", locale=LOCALES[lang])
+            st.info(t("template_from", lang, file=plain(source["source_file"] or "?"), date=when)
+                    + ("" if source["dataset_kept"] else t("template_orphan", lang)), icon=":material/history:")
+            if st.button(t("template_discard", lang), key="template_discard"):
+                store.discard_template(cursor(), list(table.columns))
+                st.session_state.pop("prepared_key", None)
+                st.rerun()
         st.subheader(t("preview", lang))
-        st.dataframe(preview(table), width="stretch", hide_index=True)
+        st.dataframe(preview(table), width="stretch", hide_index=True, placeholder="")
 
         if prepared.problem():  # say upfront what would stop the import with the detected mapping
-            st.warning(t("mapping_problem", lang, error=plain(prepared.problem())), icon=":material/warning:")
+            st.warning(t("mapping_problem", lang, error=plain(ingest_text(prepared.problem(), lang))), icon=":material/warning:")
         st.subheader(t("mapping", lang))
         st.caption(t("mapping_help", lang))
         for column in table.unknown_scales:
             define_label_scale(prepared, column)
         role_labels = {role: t(f"role_{role}", lang) for role in ROLES}
         frame = mapping_frame(table, prepared.specs, role_labels)
+        frame["unsure"] = [ingest_text(reason, lang) for reason in frame["unsure"]]
         if (frame["unsure"] != "").any():
             columns = ", ".join(f"„{c[:40]}“" for c in frame.loc[frame["unsure"] != "", "column"])
             st.warning(plain(t("unsure_intro", lang, n=int((frame["unsure"] != "").sum()), columns=columns)),
@@ -168,6 +179,7 @@ if uploaded is not None:
             key=f"mapping_{prepared.sha256[:12]}_{st.session_state.get('label_scales', 0)}",
             hide_index=True,
             width="stretch",
+            placeholder="",
             disabled=["column", "unsure", "examples"],
             column_config={
                 "column": st.column_config.TextColumn(t("column", lang)),
@@ -224,8 +236,9 @@ if datasets.empty:
     st.info(t("no_data", lang))
 else:
     st.caption(t("datasets_edit_help", lang))
-    edited = st.data_editor(
-        datasets, hide_index=True, width="stretch", key="datasets_editor",
+    edited = st.data_editor(  # the Styler formats the read-only columns by language
+        format_table(datasets, lang, {"id": "count", "uploaded_at": "datetime", "first_response": "date", "last_response": "date"}),
+        hide_index=True, width="stretch", placeholder="", key="datasets_editor",
         disabled=[c for c in datasets.columns if c not in ("name", "wave")],
         column_config={"id": st.column_config.NumberColumn("id"), "name": st.column_config.TextColumn(t("dataset_name", lang), required=True),
                        "wave": st.column_config.TextColumn(t("wave", lang), required=True),

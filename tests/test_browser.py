@@ -128,6 +128,9 @@ def test_drivers_and_priority_matrix_render(server, page):
         expect(page.get_by_role("heading", name="Überblick")).to_be_visible(timeout=30000)
         page.wait_for_timeout(1000)
         assert "Page not found" not in page.inner_text("body")
+        visit(page, server + "/start", "Überblick")  # an unknown address lands on the overview, with a notice
+        expect(page.get_by_text("Die Seite „/start“ gibt es nicht")).to_be_visible()
+        assert "Page not found" not in page.inner_text("body")
         visit(page, server + f"/drivers?{CUSTOMER}&ds=3", "Treiber")
         expect(page.get_by_text("Was treibt Weiterempfehlung?")).to_be_visible()
         shot(page, "drivers")
@@ -153,6 +156,11 @@ def test_segments_and_tracking_render(server, page):
         expect(page.get_by_text("NPS over waves")).to_be_visible()
         expect(page.get_by_text("Biggest movers")).to_be_visible()
         shot(page, "tracking")
+
+        visit(page, server + f"/tracking?{CUSTOMER}&lang=en&waves=month", "Tracking", charts=3)  # month waves: categories, all labelled
+        heatmap = page.locator(".js-plotly-plot").nth(2)
+        for label in ("2026-01", "2026-05", "2026-09", "Total"):
+            expect(heatmap.locator(".xtick text", has_text=label)).to_be_visible()
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-tracking.png"), full_page=True)
         raise

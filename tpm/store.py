@@ -317,6 +317,21 @@ def mapping_template(con: duckdb.DuckDBPyConnection, headers: list[str]):
     return [ColumnSpec.from_dict(spec) for spec in json.loads(row[0])] if row else None
 
 
+def template_source(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict | None:
+    """Where the mapping template for these headers (the one :func:`mapping_template` applies) comes from:
+    the file it was confirmed on, when, and whether a dataset imported from that file is still stored."""
+    row = con.execute(
+        """SELECT t.source_file, t.saved_at, EXISTS (SELECT 1 FROM datasets d WHERE d.source_file = t.source_file)
+           FROM mapping_templates t WHERE t.signature = ? ORDER BY t.saved_at DESC LIMIT 1""",
+        [header_signature(headers)]).fetchone()
+    return {"source_file": row[0], "saved_at": row[1], "dataset_kept": bool(row[2])} if row else None
+
+
+def discard_template(con: duckdb.DuckDBPyConnection, headers: list[str]) -> None:
+    """Forget the mapping templates for these headers: the next upload is detected afresh."""
+    con.execute("DELETE FROM mapping_templates WHERE signature = ?", [header_signature(headers)])
+
+
 def list_datasets(con: duckdb.DuckDBPyConnection, study: int | None = None) -> pd.DataFrame:
     """The datasets of ``study`` (all if None), oldest first, with counts and the period their responses cover."""
     return con.execute(

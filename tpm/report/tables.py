@@ -28,6 +28,11 @@ KINDS: dict[str, tuple[int, bool]] = {
 }
 
 
+#: kind → the kind of :mod:`tpm.formatting` that shows it on screen (same decimals and sign)
+FORMATTING = {"count": "count", "int": "scale", "mean": "mean", "score": "score", "share": "share", "diff": ("diff", True),
+              "diff2": ("mean", True), "nps": ("nps", True), "p": "p", "r2": "r2", "date": "date"}
+
+
 def excel_format(kind: str) -> str:
     """The Excel number format of a column kind ("0.0", "+0.0;-0.0;0.0", "#,##0" …)."""
     if kind in ("date", "datetime"):
@@ -37,14 +42,6 @@ def excel_format(kind: str) -> str:
     decimals, signed = KINDS[kind]
     body = ("#,##0" if kind == "count" else "0") + ("." + "0" * decimals if decimals else "")
     return f"+{body};-{body};{body}" if signed else body
-
-
-def printf_format(kind: str) -> str | None:
-    """The same format for a Streamlit NumberColumn (printf style), None for non-numbers."""
-    if kind not in KINDS:
-        return None
-    decimals, signed = KINDS[kind]
-    return f"%{'+' if signed else ''}.{decimals}f" if kind != "count" else "%d"
 
 
 @dataclass
@@ -58,6 +55,10 @@ class Table:
 
     def kind(self, column: str) -> str:
         return self.kinds.get(column, "text")
+
+    def format_kinds(self) -> dict:
+        """The kinds as :func:`tpm.formatting.format_table` reads them (on-screen formatting by language)."""
+        return {column: FORMATTING[kind] for column, kind in self.kinds.items() if kind in FORMATTING}
 
     def shown(self) -> pd.DataFrame:
         """Every cell as the text shown on screen (numbers rounded and in the language's format)."""
@@ -158,12 +159,16 @@ def drivers_table(table: pd.DataFrame, lang: str) -> Table:
     return _table(table, columns, lang, t("page_drivers", lang))
 
 
-def priority_table(matrix: pd.DataFrame, lang: str) -> Table:
+def priority_table(matrix: pd.DataFrame, lang: str, with_target: bool = False) -> Table:
+    """Quadrant, touchpoint, importance, performance [, own target], mean, n, near a line, recommended action."""
     frame = matrix.assign(quadrant_label=[t("q_" + q, lang) for q in matrix["quadrant"]],
                           action=[t("a_" + q, lang) for q in matrix["quadrant"]])
-    return _table(frame, {
-        "quadrant_label": (t("quadrant", lang), "text"), "touchpoint": (t("touchpoint", lang), "text"),
-        "importance": (t("importance", lang) + " (%)", "share"), "performance": (t("performance", lang) + " (0–100)", "score"),
+    columns = {"quadrant_label": (t("quadrant", lang), "text"), "touchpoint": (t("touchpoint", lang), "text"),
+               "importance": (t("importance", lang) + " (%)", "share"),
+               "performance": (t("performance", lang) + " (0–100)", "score")}
+    if with_target:
+        columns["reference"] = (t("target", lang), "score")
+    return _table(frame, columns | {
         "mean": (t("mean", lang), "mean"), "n": ("n", "count"), "near_line": (t("near_line", lang), "bool"),
         "action": (t("action", lang), "text"),
     }, lang, t("page_priority", lang))
@@ -190,10 +195,11 @@ def segment_differences_table(cells: pd.DataFrame, lang: str) -> Table:
     }, lang, t("page_segments", lang))
 
 
-def movers_table(movers: pd.DataFrame, metric_label: str, lang: str) -> Table:
+def movers_table(movers: pd.DataFrame, metric: str, metric_label: str, lang: str) -> Table:
+    value_kind, diff_kind = METRIC_KINDS[metric]
     return _table(movers, {
         "touchpoint": (t("touchpoint", lang), "text"), "from_wave": (t("from_wave", lang), "text"),
-        "wave": (t("to_wave", lang), "text"), "value": (metric_label, "mean"), "change": (t("change", lang), "diff2"),
+        "wave": (t("to_wave", lang), "text"), "value": (metric_label, value_kind), "change": (t("change", lang), diff_kind),
         "p": ("p", "p"), "significant": (t("significant", lang), "bool"), "n": ("n", "count"),
     }, lang, t("page_tracking", lang))
 
