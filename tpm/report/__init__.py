@@ -17,7 +17,7 @@ def build(con, flt, kind: str, lang: str = "de", with_data: bool = True, progres
 
     ``progress(text, share)``: what is being done and how far (0…1)."""
     from tpm.i18n import t
-    from tpm.report.content import STEPS, gather
+    from tpm.report.content import gather
 
     def say(text: str, share: float) -> None:
         if progress is not None:
