@@ -16,7 +16,8 @@ st.markdown(t("report_intro", lang))
 scope = "; ".join(describe_filter(ctx.flt)) or t("no_filter", lang)
 datasets = store.list_datasets(cursor())
 names = datasets.loc[datasets["id"].isin(dataset_ids(cursor(), ctx.flt)), "name"]
-st.caption(plain(t("report_scope", lang, survey=", ".join(names), scope=scope)))
+survey = ", ".join(names)
+st.caption(plain(t("report_scope", lang, survey=f"{ctx.study_name}: {survey}" if ctx.study_name else survey, scope=scope)))
 
 KINDS = {"workbook": ("make_workbook", "download_workbook", "tpm-bericht.xlsx" if lang == "de" else "tpm-report.xlsx", XLSX_MIME),
          "deck": ("make_deck", "download_deck", "tpm-bericht.pptx" if lang == "de" else "tpm-report.pptx", PPTX_MIME)}
