@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench chromium samples clean
+.PHONY: run test bench chromium libreoffice samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi; fi
 
-test: $(VENV)/.dev chromium
+# the report test converts the workbook and the deck to PDF with headless LibreOffice (and reads it with poppler)
+libreoffice:
+	@if [ ! -x /usr/bin/soffice ] || [ ! -x /usr/bin/pdftoppm ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc libreoffice-impress poppler-utils; \
+	  else echo "The report test needs LibreOffice: sudo apt-get install libreoffice-calc libreoffice-impress poppler-utils"; exit 1; fi; fi
+
+test: $(VENV)/.dev chromium libreoffice
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.dev

@@ -20,6 +20,7 @@ pages = [
     st.Page("pages/journey.py", title=t("page_journey", ctx.lang), icon=":material/route:", url_path="journey"),
     st.Page("pages/targets.py", title=t("page_targets", ctx.lang), icon=":material/flag:", url_path="targets"),
     st.Page("pages/actions.py", title=t("page_actions", ctx.lang), icon=":material/task_alt:", url_path="actions"),
+    st.Page("pages/report.py", title=t("page_report", ctx.lang), icon=":material/summarize:", url_path="report"),
     st.Page("pages/inventory.py", title=t("page_inventory", ctx.lang), icon=":material/list_alt:", url_path="inventory"),
     # the default page is served at "/": the same view is reachable as /overview, too
     st.Page("pages/overview.py", title=t("page_overview", ctx.lang), url_path="overview", visibility="hidden"),

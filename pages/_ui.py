@@ -337,3 +337,36 @@ def cached_trend(version: str, flt_key: str, metric: str, by: str, _flt: Filter)
 
     con = cursor()
     return (*tracking_view(con, _flt, metric, by), total_values(con, _flt, metric))
+
+
+# --- downloads: the page's table as CSV/Excel as shown, the chart as PNG -----------------------
+
+
+def table_with_downloads(table, key: str, file_name: str, styler=None) -> None:
+    """A :class:`tpm.report.tables.Table` on screen in the language's number format (or as ``styler``),
+    with CSV and Excel downloads of the same columns and decimals."""
+    from tpm.formatting import format_table
+
+    show_table(styler if styler is not None else format_table(table.frame, table.lang, table.format_kinds()))
+    table_downloads(table, key, file_name)
+
+
+def table_downloads(table, key: str, file_name: str) -> None:
+    from tpm.report.excel import XLSX_MIME
+
+    lang = table.lang
+    left, right, _ = st.columns([1, 1, 3])
+    left.download_button(t("download_table_csv", lang), table.to_csv(), file_name=f"{file_name}.csv", mime="text/csv",
+                         key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    right.download_button(t("download_excel", lang), table.to_excel(), file_name=f"{file_name}.xlsx", mime=XLSX_MIME,
+                          key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
+
+
+def show_chart(fig, key: str, file_name: str, lang: str) -> None:
+    """The figure, and a button drawing it as a high-resolution PNG when clicked (not before)."""
+    from tpm.report.images import figure_png
+
+    st.plotly_chart(fig, width="stretch", key=key,
+                    config={"toImageButtonOptions": {"format": "png", "filename": file_name, "scale": 2}})
+    st.download_button(t("download_png", lang), lambda: figure_png(fig), file_name=f"{file_name}.png", mime="image/png",
+                       key=f"{key}_png", icon=":material/image:", on_click="ignore")

@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cursor, page_start, plain, show_table
+from pages._ui import cursor, page_start, plain, table_with_downloads
 from tpm import actions, inventory
 from tpm.formatting import format_table
 from tpm.i18n import t
+from tpm.report.tables import actions_table
 
 ctx = page_start("page_actions")
 lang = ctx.lang
@@ -55,20 +56,11 @@ shown = plan[keep]
 overdue = int(shown["overdue"].sum())
 if overdue:
     st.warning(t("overdue_count", lang, n=overdue))
-labels = {"touchpoint": t("touchpoint", lang), "title": t("a_title", lang), "problem": t("a_problem", lang),
-          "owner": t("a_owner", lang), "due": t("a_due", lang), "status": t("a_status", lang), "step": t("a_step", lang),
-          "created_at": t("a_created", lang), "baseline_wave": t("wave", lang), "baseline_score": t("a_baseline", lang),
-          "follow_wave": t("wave", lang) + " ↗", "follow_score": t("a_follow", lang), "change": t("change", lang),
-          "p": "p", "significant": t("significant", lang), "overdue": t("a_overdue", lang), "department": t("f_department", lang)}
-view = shown.assign(status=[t("status_" + s, lang) for s in shown["status"]],
-                    step=[t("step_" + s, lang) if s else "" for s in shown["step"]],
-                    due=pd.to_datetime(shown["due"]).dt.date, created_at=pd.to_datetime(shown["created_at"]).dt.date)
-columns = ["id", "touchpoint", "title", "status", "due", "overdue", "baseline_score", "follow_score", "change", "significant",
-           "owner", "department", "step", "baseline_wave", "follow_wave", "problem", "created_at"]
-table = view[columns].rename(columns=labels)
-kinds = {"id": "count", "baseline_score": "score", "follow_score": "score", "change": ("score", True), "due": "date", "created_at": "date"}
-styled = format_table(view[columns], lang, kinds, labels)
-show_table(styled.apply(lambda row: ["background-color: #fde0dc" if row[t("a_overdue", lang)] else "" for _ in row], axis=1))
+table = actions_table(shown, lang)
+overdue_column = t("a_overdue", lang)
+styler = format_table(table.frame, lang, table.format_kinds()).apply(
+    lambda row: ["background-color: #fde0dc" if row[overdue_column] is True else "" for _ in row], axis=1)
+table_with_downloads(table, "actions_table", "massnahmen" if lang == "de" else "actions", styler=styler)
 
 c1, c2, c3 = st.columns([1, 1, 2])
 chosen = c1.selectbox("id", shown["id"].tolist(), format_func=lambda i: f"{i} – {shown.set_index('id').loc[i, 'title'][:40]}",
@@ -81,6 +73,3 @@ if c3.button(t("save_changes", lang), key="edit_save", disabled=new_status == cu
     st.cache_data.clear()
     st.session_state["actions_flash"] = [t("saved", lang)]
     st.rerun()
-st.download_button(t("export_excel", lang), actions.to_excel(table, {"sheet": t("page_actions", lang)}),
-                   file_name="massnahmen.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   key="actions_xlsx")

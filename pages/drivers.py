@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from pages._ui import bootstrapped_drivers, cached_drivers, driver_settings, page_start, plain
+from pages._ui import bootstrapped_drivers, cached_drivers, driver_settings, page_start, plain, show_chart, table_with_downloads
 from tpm.charts.drivers import driver_bars
 from tpm.i18n import fmt_number, t
+from tpm.report.tables import drivers_table
 
 ctx = page_start("page_drivers")
 lang = ctx.lang
@@ -36,5 +37,6 @@ for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
 for note in result.notes:
     st.info(plain(note.text(lang)))
-st.plotly_chart(driver_bars(result.table, outcome_label, lang), width="stretch", key="driver_bars")
+show_chart(driver_bars(result.table, outcome_label, lang), "driver_bars", "treiber" if lang == "de" else "drivers", lang)
 st.caption(t("drivers_caption", lang))
+table_with_downloads(drivers_table(result.table, lang), "drivers_table", "treiber" if lang == "de" else "drivers")

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, choice, page_start, segment_choice
+from pages._ui import cached_breakdown, choice, page_start, segment_choice, show_chart, table_downloads
 from tpm.charts.heatmap import METRICS, MODES, SORTS, segment_heatmap
 from tpm.i18n import t
 from tpm.metrics.rules import ANONYMITY
-from tpm.report.csv_export import to_safe_csv
+from tpm.report.tables import heatmap_cells_table
 
 
 ctx = page_start("page_heatmap")
@@ -23,10 +23,7 @@ cells, totals = cached_breakdown(ctx.version, repr(ctx.flt), segment, metric, AN
 if cells.empty:
     st.warning(t("no_match", lang))
     st.stop()
-st.plotly_chart(segment_heatmap(cells, totals, metric, segment, lang, mode=mode, sort=sort, swap=swap),
-                width="stretch", key="heatmap")
+show_chart(segment_heatmap(cells, totals, metric, segment, lang, mode=mode, sort=sort, swap=swap), "heatmap", "heatmap", lang)
 st.caption(t("heatmap_caption", lang))
 
-table = cells.rename(columns={"touchpoint": t("touchpoint", lang), "segment": segment, "value": t(METRICS[metric][0], lang),
-                              "diff": t("diff_to_rest", lang)})
-st.download_button(t("download_csv", lang), to_safe_csv(table), file_name="heatmap.csv", mime="text/csv", key="heatmap_csv")
+table_downloads(heatmap_cells_table(cells, segment, metric, t(METRICS[metric][0], lang), lang), "heatmap_table", "heatmap")

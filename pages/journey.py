@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, page_start
+from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, page_start, show_chart
 from tpm import inventory
 from tpm.charts.journey import emotion_curve_chart, journey_map
 from tpm.i18n import t
@@ -20,8 +20,8 @@ if lane == "channel":  # the stored channel values, in the reader's language
     cards["lane"] = [t("channel_" + v, lang) if v in inventory.CHANNELS else v for v in cards["lane"]]
 curve = emotion_curve(cards)
 if len(curve):
-    st.plotly_chart(emotion_curve_chart(curve, lang), width="stretch", key="emotion")
+    show_chart(emotion_curve_chart(curve, lang), "emotion", "emotionskurve" if lang == "de" else "emotion-curve", lang)
 figure = journey_map(cards, order, t("lane_" + lane, lang), lang)
-st.plotly_chart(figure, width="stretch", key="journey")
+show_chart(figure, "journey", "kundenreise" if lang == "de" else "journey-map", lang)
 st.download_button(t("download_html", lang), figure.to_html(include_plotlyjs="cdn", full_html=True).encode("utf-8"),
                    file_name="kundenreise.html", mime="text/html", key="journey_html")

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from pages._ui import page_start, cached_nps, cached_overall, cached_respondents, cached_touchpoints, show_table
+from pages._ui import page_start, cached_nps, cached_overall, cached_respondents, cached_touchpoints, show_chart, table_with_downloads
 from tpm.charts.overview import nps_mix, touchpoint_ranking
-from tpm.formatting import format_table
 from tpm.i18n import fmt_number, t
+from tpm.report.tables import touchpoints_table
 
 ctx = page_start("page_overview")
 lang = ctx.lang
@@ -35,21 +35,10 @@ if c4:  # the overall-satisfaction question: an outcome beside the NPS, not a to
     c4[0].caption(f"{t('score_0_100', lang)}: {fmt_number(o['score_0_100'], 1, lang)} · n = {fmt_number(o['n'], 0, lang)}")
 
 if nps.n:
-    st.plotly_chart(nps_mix(nps, lang), width="stretch", key="nps_mix")
+    show_chart(nps_mix(nps, lang), "nps_mix", "nps", lang)
 if not stats.empty:
-    st.plotly_chart(touchpoint_ranking(stats, lang), width="stretch", key="ranking")
+    show_chart(touchpoint_ranking(stats, lang), "ranking", "kontaktpunkte" if lang == "de" else "touchpoints", lang)
     st.caption(t("ranking_caption", lang))
     with st.expander(t("table", lang)):
         st.caption(t("base_rated", lang))
-        table = stats[["touchpoint", "n", "n_eff", "dont_know", "dont_know_rate", "mean", "scale_min", "scale_max", "ci_low", "ci_high",
-                       "score_0_100", "top2_box", "bottom2_box", "nps", "low_base"]]
-        kinds = {"n_eff": "count", "dont_know": "count", "dont_know_rate": "share", "scale_min": "scale", "scale_max": "scale", "score_0_100": "score",
-                 "top2_box": "share", "bottom2_box": "share", "nps": ("nps", True)}
-        show_table(
-            format_table(table, lang, kinds, {
-                "touchpoint": t("touchpoint", lang), "n_eff": t("n_eff", lang), "mean": t("mean", lang), "scale_min": t("scale_min", lang),
-                "scale_max": t("scale_max", lang), "ci_low": t("ci95", lang) + " ↓", "ci_high": t("ci95", lang) + " ↑",
-                "score_0_100": t("score_0_100", lang), "top2_box": t("top2_box", lang), "bottom2_box": t("bottom2_box", lang),
-                "nps": t("nps_raters", lang), "low_base": t("low_base", lang),
-                "dont_know": t("dont_know", lang), "dont_know_rate": t("dont_know_rate", lang),
-            }))
+        table_with_downloads(touchpoints_table(stats, lang), "touchpoints", "kontaktpunkte" if lang == "de" else "touchpoints")

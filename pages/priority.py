@@ -2,13 +2,12 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain, show_table
+from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain, show_chart, table_with_downloads
 from tpm import inventory
 from tpm.charts.drivers import priority_chart
-from tpm.formatting import format_table
 from tpm.i18n import fmt_number, t
 from tpm.metrics.priority import CROSSHAIRS, priority_matrix
-from tpm.report.csv_export import to_safe_csv
+from tpm.report.tables import priority_table
 
 ctx = page_start("page_priority")
 lang = ctx.lang
@@ -39,16 +38,7 @@ st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), r2_adj=
 for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
 outcome_label = t("outcome_" + outcome, lang).split(" (")[0] if outcome in ("nps", "overall") else outcome
-st.plotly_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang, crosshair), width="stretch", key="priority_chart")
+show_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang, crosshair), "priority_chart", "prioritaeten-matrix" if lang == "de" else "priority-matrix", lang)
 
-labels = {"quadrant": t("quadrant", lang), "touchpoint": t("touchpoint", lang), "importance": t("importance", lang) + " (%)",
-          "performance": t("performance", lang) + " (0–100)", "target": t("target", lang), "mean": t("mean", lang),
-          "near_line": t("near_line", lang), "action": t("action", lang)}
-columns = ["quadrant", "touchpoint", "importance", "performance"] + (["target"] if crosshair == "target" else []) + [
-    "mean", "n", "near_line", "action"]
-rows = matrix.assign(quadrant=[t("q_" + q, lang) for q in matrix["quadrant"]], action=[t("a_" + q, lang) for q in matrix["quadrant"]],
-                     target=matrix["reference"])[columns]
-table = rows.rename(columns=labels)
-show_table(format_table(rows, lang, {"importance": "share", "performance": "score", "target": "score"}, labels))
-st.download_button(t("download_csv", lang), to_safe_csv(table), file_name="prioritaeten-matrix.csv", mime="text/csv",
-                   key="priority_csv")
+table_with_downloads(priority_table(matrix, lang, with_target=crosshair == "target"), "priority_table",
+                     "prioritaeten-matrix" if lang == "de" else "priority-matrix")

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from pages._ui import cached_trend, choice, cursor, page_start, show_table
+from pages._ui import cached_trend, choice, cursor, page_start, show_chart, table_with_downloads
 from tpm import inventory
 from tpm.charts.heatmap import METRICS, segment_heatmap
 from tpm.charts.tracking import trend_chart
-from tpm.formatting import format_table
 from tpm.i18n import t
 from tpm.metrics.trend import WAVE_BY, biggest_movers
+from tpm.report.tables import movers_table
 
 ctx = page_start("page_tracking")
 lang = ctx.lang
@@ -20,7 +20,7 @@ nps, trend, totals = cached_trend(ctx.version, repr(ctx.flt), metric, by, ctx.fl
 if len(nps) < 2:
     st.info(t("one_wave", lang))
     st.stop()
-st.plotly_chart(trend_chart(nps, None, t("nps_trend_title", lang), t("nps_axis", lang), lang), width="stretch", key="nps_trend")
+show_chart(trend_chart(nps, None, t("nps_trend_title", lang), t("nps_axis", lang), lang), "nps_trend", "nps-trend", lang)
 st.caption(t("tracking_rule", lang))
 
 movers = biggest_movers(trend)
@@ -33,20 +33,16 @@ metric_label = t(METRICS[metric][0], lang)
 if chosen:
     # targets live on the 0–100 score, so they are drawn for that metric only
     targets = inventory.load(cursor(), ctx.study).set_index("name")["target"].dropna().to_dict() if metric == "score" else None
-    st.plotly_chart(trend_chart(trend[trend["touchpoint"].isin(chosen)], "touchpoint",
-                                t("tp_trend_title", lang, metric=metric_label), metric_label, lang, targets=targets),
-                    width="stretch", key="tp_trend")
+    show_chart(trend_chart(trend[trend["touchpoint"].isin(chosen)], "touchpoint",
+                           t("tp_trend_title", lang, metric=metric_label), metric_label, lang, targets=targets), "tp_trend",
+               "kontaktpunkte-trend" if lang == "de" else "touchpoint-trend", lang)
 
 cells = trend.assign(segment=trend["wave"], diff=trend["change"],
                      flag=[("higher" if c > 0 else "lower") if s else "ns" for c, s in zip(trend["change"].fillna(0), trend["significant"])])
 waves = nps.sort_values("wave_no")["wave"].tolist()
-st.plotly_chart(segment_heatmap(cells, totals, metric, t("wave", lang), lang, columns=waves, diff_label=t("change", lang),
-                                title=t("wave_heatmap_title", lang, metric=metric_label), legend=t("wave_heatmap_legend", lang)),
-                width="stretch", key="wave_heatmap")
+show_chart(segment_heatmap(cells, totals, metric, t("wave", lang), lang, columns=waves, diff_label=t("change", lang),
+                           title=t("wave_heatmap_title", lang, metric=metric_label), legend=t("wave_heatmap_legend", lang)),
+           "wave_heatmap", "wellen-heatmap" if lang == "de" else "wave-heatmap", lang)
 
 st.subheader(t("movers", lang))
-kind = {"mean": "mean", "score": "score", "top2": "share", "nps": "nps"}[metric]
-labels = {"touchpoint": t("touchpoint", lang), "from_wave": t("from_wave", lang), "wave": t("to_wave", lang),
-          "value": metric_label, "change": t("change", lang), "significant": t("significant", lang), "n_eff": t("n_eff", lang)}
-show_table(format_table(movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "q", "significant", "n", "n_eff"]], lang,
-                          {"value": kind, "change": (kind, True), "p": "p", "q": "p", "n_eff": "count"}, labels))
+table_with_downloads(movers_table(movers, metric, metric_label, lang), "movers", "veraenderungen" if lang == "de" else "movers")

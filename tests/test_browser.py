@@ -195,3 +195,33 @@ def test_study_picker_shows_one_study(server, page):
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-study.png"), full_page=True)
         raise
+
+
+def test_downloads_chart_png_table_csv_and_the_report_workbook(server, page):
+    """The "chart as PNG" button draws the figure on click; the CSV is the table as shown; the Report
+    page builds the workbook and hands it over."""
+    try:
+        visit(page, server + f"/targets?{CUSTOMER}", "Soll–Ist")
+        with page.expect_download(timeout=90000) as png:
+            page.get_by_role("button", name="Grafik als PNG").click()
+        assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+        with page.expect_download(timeout=30000) as csv:
+            page.get_by_role("button", name="Tabelle als CSV").click()
+        header = open(csv.value.path(), encoding="utf-8-sig").readline().strip()
+        assert header.startswith("Kontaktpunkt;Ist;Soll;Best-in-Class;Lücke zum Soll")
+        page.goto(server + f"/report?{CUSTOMER}")
+        expect(page.get_by_role("heading", name="Bericht")).to_be_visible(timeout=30000)
+        page.get_by_role("button", name="Excel-Arbeitsbuch erstellen").click()
+        with page.expect_download(timeout=90000) as xlsx:
+            page.get_by_role("button", name="Arbeitsbuch herunterladen (.xlsx)").click()
+        import io
+
+        import openpyxl
+
+        assert xlsx.value.suggested_filename == "tpm-bericht.xlsx"
+        workbook = openpyxl.load_workbook(io.BytesIO(open(xlsx.value.path(), "rb").read()))
+        assert workbook.sheetnames[0] == "Deckblatt" and workbook.sheetnames[-1] == "Daten"
+        shot(page, "report")
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-downloads.png"), full_page=True)
+        raise

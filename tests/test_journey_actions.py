@@ -106,15 +106,17 @@ def test_action_without_later_wave_and_bad_input(con):
         actions.create(con, "Hotline", "Alt", baseline_wave="W9")
 
 
-def test_excel_export_neutralises_text(con):
+def test_excel_export_keeps_text_as_text(con):
+    from tpm.report.tables import Table
+
     frame = pd.DataFrame({"Titel": ["=HYPERLINK(\"x\")", "Schulung"], "Score": [50.0, np.nan]})
     import io
 
     import openpyxl
 
-    ws = openpyxl.load_workbook(io.BytesIO(actions.to_excel(frame))).active
-    assert ws["A2"].value == "'=HYPERLINK(\"x\")" and ws["A2"].data_type == "s"
-    assert ws["B2"].value == 50.0 and ws["B3"].value is None
+    ws = openpyxl.load_workbook(io.BytesIO(Table(frame, {"Score": "score"}, "Maßnahmen").to_excel())).active
+    assert ws["A2"].value == "=HYPERLINK(\"x\")" and ws["A2"].data_type == "s" and ws["A2"].quotePrefix
+    assert ws["B2"].value == 50.0 and ws["B2"].number_format == "0.0" and ws["B3"].value is None
 
 
 def test_seeded_demo_shows_a_measure_that_worked(tmp_path):

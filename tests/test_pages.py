@@ -60,7 +60,7 @@ def test_heatmap_page(app):
     app.toggle(key="hm_swap").set_value(True).run()
     no_errors(app)
     assert len(app.get("plotly_chart")) == 1
-    assert len(app.get("download_button")) == 1
+    assert len(app.get("download_button")) == 3  # chart as PNG, cells as CSV and Excel
 
 
 def test_upload_detect_correct_and_import(app, db_path):
@@ -264,7 +264,7 @@ def test_actions_page_create_and_filter(app, db_path):
     assert len(app.dataframe[0].value) == 5
     app.multiselect(key="f_owner").set_value(["Aylin Demir"]).run()
     assert len(app.dataframe[0].value) == 3
-    assert len(app.get("download_button")) == 1
+    assert len(app.get("download_button")) == 2  # table as CSV and Excel
 
 
 def mapping_editor(app):

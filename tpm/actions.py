@@ -11,19 +11,16 @@ study): baselines, follow-ups and the plan come from that study's waves alone.
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
 import duckdb
 import numpy as np
-import openpyxl
 import pandas as pd
 
 from tpm import store, studies
 from tpm.metrics import Filter
 from tpm.metrics.significance import welch_t
 from tpm.metrics.trend import touchpoint_trend
-from tpm.report.csv_export import neutralise
 
 STATUSES = ("open", "in_progress", "done", "dropped")
 #: the eight steps of the touchpoint management cycle (the seeds)
@@ -140,19 +137,3 @@ def plan(con: duckdb.DuckDBPyConnection, today: date | None = None, study: int |
     due = pd.to_datetime(frame["due"])
     frame["overdue"] = due.notna() & (due < pd.Timestamp(today)) & ~frame["status"].isin(CLOSED)
     return frame
-
-
-def to_excel(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> bytes:
-    """The action plan as .xlsx (text neutralised against formula injection)."""
-    labels = labels or {}
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = labels.get("sheet", "Maßnahmen")
-    ws.append([labels.get(c, c) for c in frame.columns])
-    for record in frame.itertuples(index=False):
-        ws.append([None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else
-                   neutralise(v) if isinstance(v, str) else (v.item() if hasattr(v, "item") else v) for v in record])
-    ws.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()

@@ -144,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="trim the weights to LOW–HIGH times the mean weight, e.g. --trim 0.3 3")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_weights)
+    p = sub.add_parser("report", help="the dashboard as an Excel workbook (.xlsx) or a PowerPoint deck (.pptx)")
+    p.add_argument("--db")
+    p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
+    p.add_argument("--lang", choices=["de", "en"], default="de", help="language of sheets, labels and headlines")
+    p.add_argument("--no-data", action="store_true", help="leave out the respondent-level data sheet")
+    p.add_argument("--out", type=Path, required=True, help="FILE.xlsx or FILE.pptx (the suffix chooses)")
+    p.add_argument("--study", help=STUDY_HELP)
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("datasets", help="list the datasets (waves) of a study")
     p.add_argument("--db")
@@ -487,6 +495,24 @@ def cmd_weights(args) -> int:
                          ensure_ascii=False, indent=2))
         return 0
     print(f"{args.dataset}: {describe(result)}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from tpm.report import FORMATS, write_report
+    from tpm.report.content import ReportError
+
+    out: Path = args.out
+    if out.suffix.lower() not in FORMATS:
+        raise CliError(f"--out '{out}': the file must end in .xlsx (workbook) or .pptx (deck)")
+    if not out.parent.is_dir():
+        raise CliError(f"--out '{out}': no folder '{out.parent}'")
+    with _reading(args) as (con, flt):
+        try:
+            seconds = write_report(con, flt, out, args.lang, with_data=not args.no_data)
+        except ReportError as exc:
+            raise CliError(str(exc)) from None
+    print(f"{out}: written in {seconds:.1f} s")
     return 0
 
 

@@ -46,3 +46,12 @@ def emotion_curve(cards: pd.DataFrame) -> pd.DataFrame:
     known = cards[cards["score"].notna()]
     curve = known.groupby(["phase_no", "phase"], as_index=False).agg(score=("score", "mean"), touchpoints=("name", "count"))
     return curve.sort_values("phase_no", ignore_index=True)
+
+
+def target_gaps(cards: pd.DataFrame) -> pd.DataFrame:
+    """Cards with a target and a score, with ``gap`` (target − score) and ``gap_x_importance``
+    (the shortfall weighted by the driver share: the gaps that matter most)."""
+    out = cards[cards["target"].notna() & cards["score"].notna()].copy()
+    out["gap"] = out["target"] - out["score"]
+    out["gap_x_importance"] = np.maximum(out["gap"], 0) * out["importance"].fillna(0) / 100
+    return out

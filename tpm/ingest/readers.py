@@ -349,6 +349,8 @@ def _table_from_columns(file_name: str, columns: list[pa.Array], sheet: str | No
 
 def _empty_as_null(column: pa.Array) -> pa.Array:
     """Blank cells ("" or only spaces) as null, so that emptiness is Arrow's validity bitmap."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = column.cast(pa.string())  # a column Arrow typed itself (all-null, or numbers after a quote mishap): as text
     blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), False)
     if not pc.any(blank).as_py():
         return column

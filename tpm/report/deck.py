@@ -1,0 +1,174 @@
+"""The report deck (python-pptx, 16:9): a title slide, then one slide per chart — overview,
+heatmap, priority matrix, key drivers, journey map, targets, tracking — each with a headline
+that states the finding, the chart as a high-resolution picture of the very plotly figure the
+dashboard shows (:mod:`tpm.report.images`), and the base as a footnote.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.util import Emu, Inches, Pt
+
+from tpm.charts.drivers import driver_bars, priority_chart
+from tpm.charts.heatmap import segment_heatmap
+from tpm.charts.journey import journey_map, targets_chart
+from tpm.charts.overview import nps_mix, touchpoint_ranking
+from tpm.charts.tracking import trend_chart
+from tpm.i18n import fmt_number, t
+from tpm.report import findings
+from tpm.report.content import HEATMAP_METRIC, Report
+
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
+MARGIN = Inches(0.5)
+HEADLINE_TOP, HEADLINE_HEIGHT = Inches(0.35), Inches(0.95)
+PICTURE_TOP = Inches(1.35)
+FOOTER_HEIGHT = Inches(0.45)
+PICTURE_BOX = (WIDTH - 2 * MARGIN, HEIGHT - PICTURE_TOP - FOOTER_HEIGHT - Inches(0.25))
+DARK = RGBColor(0x22, 0x22, 0x22)
+MUTED = RGBColor(0x55, 0x55, 0x55)
+ACCENT = RGBColor(0x1F, 0x6F, 0x8B)
+TITLE_ONLY, TITLE_SLIDE = 5, 0
+
+
+@dataclass
+class Slide:
+    key: str  # overview, heatmap, priority, drivers, journey, targets, tracking
+    headline: str
+    figures: list[go.Figure]
+    base: str  # the chart's own base, before the report's
+
+
+def slides(report: Report) -> list[Slide]:
+    """The chart slides the report's data allows, in order."""
+    lang = report.lang
+    out = []
+    overview = [touchpoint_ranking(report.stats, lang)] if len(report.stats) else []
+    if report.nps.n:
+        overview.insert(0, nps_mix(report.nps, lang))
+    out.append(Slide("overview", findings.overview(report), overview,
+                     t("slide_base_nps", lang, n=fmt_number(report.nps.n, 0, lang)) if report.nps.n else ""))
+    if report.main_segment:
+        segment = report.main_segment
+        cells, totals = report.heatmaps[segment]
+        out.append(Slide("heatmap", findings.heatmap(report, segment),
+                         [segment_heatmap(cells, totals, HEATMAP_METRIC, segment, lang)], ""))
+    if report.drivers is not None:
+        d = report.drivers
+        driver_base = t("drivers_summary", lang, r2=fmt_number(d.r2, 3, lang), n=fmt_number(d.n, 0, lang),
+                        method=t("method_" + d.method, lang), missing=t("missing_" + d.missing, lang))
+        outcome = t("outcome_nps", lang).split(" (")[0]
+        x, y = report.crosshairs
+        out.append(Slide("priority", findings.priority(report),
+                         [priority_chart(report.matrix, x, y, outcome, lang, "mean")], driver_base))
+        out.append(Slide("drivers", findings.drivers(report), [driver_bars(d.table, outcome, lang)], driver_base))
+    if report.cards is not None and len(report.cards):
+        out.append(Slide("journey", findings.journey(report),
+                         [journey_map(report.cards, report.phases, t("lane_department", lang), lang)], ""))
+    if report.targets is not None:
+        out.append(Slide("targets", findings.targets(report), [targets_chart(report.targets, lang)], ""))
+    if report.nps_waves is not None:
+        out.append(Slide("tracking", findings.tracking(report),
+                         [trend_chart(report.nps_waves, None, t("nps_trend_title", lang), t("nps_axis", lang), lang)],
+                         t("trend_legend", lang)))
+    return [s for s in out if s.figures]
+
+
+def _text(slide, left, top, width, height, text: str, size: int, colour=DARK, bold: bool = False):
+    box = slide.shapes.add_textbox(left, top, width, height)
+    frame = box.text_frame
+    frame.word_wrap = True
+    run = frame.paragraphs[0].add_run()
+    run.text = text
+    run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, colour
+    return box
+
+
+def _headline(slide, text: str) -> None:
+    title = slide.shapes.title
+    title.left, title.top, title.width, title.height = MARGIN, HEADLINE_TOP, WIDTH - 2 * MARGIN, HEADLINE_HEIGHT
+    title.text = text
+    frame = title.text_frame
+    frame.word_wrap = True
+    for paragraph in frame.paragraphs:
+        paragraph.alignment = 1  # left
+        for run in paragraph.runs:
+            run.font.size, run.font.bold, run.font.color.rgb = Pt(26 if len(text) < 70 else 22), True, ACCENT
+
+
+#: CSS pixels per inch of slide: plotly's 13 px text lands at ~9 pt, readable from the back row
+PIXELS_PER_INCH = 110
+#: a figure is drawn at no less than this share of its on-screen height (or its text would crowd)
+MIN_SHRINK = 0.7
+#: figures up to this height are drawn at their own height
+KEEP_BELOW = 320
+
+
+def layout(figures: list[go.Figure]) -> list[tuple[int, int]]:
+    """Pixel sizes for figures stacked on one slide: the box's width, the on-screen heights
+    shrunk (not below :data:`MIN_SHRINK`) so that the stack fills the picture box."""
+    box_w, box_h = (Emu(v).inches * PIXELS_PER_INCH for v in PICTURE_BOX)
+    heights = [int(fig.layout.height or 500) for fig in figures]
+    shrink = max(MIN_SHRINK, min(1.0, box_h / sum(heights)))
+    heights = [int(max(h * shrink, min(h, KEEP_BELOW))) for h in heights]  # a short figure is mostly margin: kept
+    width = int(max(box_w, sum(heights) * box_w / box_h))  # never narrower than the box's shape
+    return [(width, h) for h in heights]
+
+
+def _pictures(slide, images: list[bytes], sizes: list[tuple[int, int]]) -> None:
+    """The stack scaled to fit the picture box (aspect kept), centred."""
+    box_w, box_h = PICTURE_BOX
+    width_px, total_px = sizes[0][0], sum(h for _, h in sizes)
+    emu_per_px = min(box_w / width_px, box_h / total_px)
+    top = PICTURE_TOP
+    for image, (w, h) in zip(images, sizes):
+        width, height = Emu(int(w * emu_per_px)), Emu(int(h * emu_per_px))
+        slide.shapes.add_picture(io.BytesIO(image), Emu(int((WIDTH - width) / 2)), top, width, height)
+        top = Emu(top + height)
+
+
+def deck(report: Report, progress=None) -> bytes:
+    """The deck as .pptx bytes; ``progress(i, k)`` after each chart drawn."""
+    from tpm.report.images import render_png
+
+    lang = report.lang
+    chart_slides = slides(report)
+    figures = [fig for s in chart_slides for fig in s.figures]
+    sizes = [size for s in chart_slides for size in layout(s.figures)]
+    images = iter(render_png(figures, sizes, progress=progress))
+    sizes = iter(sizes)
+
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = WIDTH, HEIGHT
+    prs.core_properties.title = report.title
+    prs.core_properties.author = "TPM"
+    first = prs.slides.add_slide(prs.slide_layouts[TITLE_SLIDE])
+    first.shapes.title.left, first.shapes.title.top = MARGIN, Inches(2.0)
+    first.shapes.title.width, first.shapes.title.height = WIDTH - 2 * MARGIN, Inches(1.4)
+    first.shapes.title.text = report.title
+    subtitle = first.placeholders[1]
+    subtitle.left, subtitle.top, subtitle.width, subtitle.height = MARGIN, Inches(3.6), WIDTH - 2 * MARGIN, Inches(2.6)
+    subtitle.text = report.survey
+    subtitle.text_frame.paragraphs[0].font.size = Pt(22)
+    waves = ", ".join(report.waves)
+    created = report.created.strftime("%d.%m.%Y" if lang == "de" else "%Y-%m-%d")
+    for line in ([f"{t('waves', lang)}: {waves}"] if waves and waves != report.survey else []) + [
+            report.base_text(), f"{t('created', lang)}: {created}"]:
+        paragraph = subtitle.text_frame.add_paragraph()
+        paragraph.text = line
+        paragraph.font.size, paragraph.font.color.rgb = Pt(16), MUTED
+
+    for spec in chart_slides:
+        slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
+        _headline(slide, spec.headline)
+        _pictures(slide, [next(images) for _ in spec.figures], [next(sizes) for _ in spec.figures])
+        footer = " · ".join(part for part in (spec.base, report.base_text()) if part)
+        _text(slide, MARGIN, HEIGHT - FOOTER_HEIGHT - Inches(0.1), WIDTH - 2 * MARGIN, FOOTER_HEIGHT, footer, 10, MUTED)
+    buffer = io.BytesIO()
+    prs.save(buffer)
+    return buffer.getvalue()
