@@ -488,11 +488,13 @@ def wide_matrix(con, flt, outcome: str, drivers: list[str]) -> tuple[np.ndarray,
     y = RESPONDENT_OUTCOMES.get(outcome, "NULL")
     numbered = (f"WITH {cte}, numbered AS (SELECT dataset_id, resp, rk, {y} AS y, w, "
                 "(row_number() OVER (ORDER BY dataset_id, resp)) - 1 AS row FROM resp)")
-    weights = np.asarray(con.execute(f"{numbered} SELECT w FROM numbered ORDER BY row", params).fetchnumpy()["w"], dtype=np.float64)
+    # weights and the respondent's own outcome in one pass (NaN where not answered)
+    rows = con.execute(f"{numbered} SELECT w, coalesce(y::DOUBLE, 'NaN'::DOUBLE) AS y FROM numbered ORDER BY row",
+                       params).fetchnumpy()
+    weights = np.asarray(rows["w"], dtype=np.float64)
     X = np.full((len(weights), len(drivers) + 1), np.nan)
     if own:
-        ys = con.execute(f"{numbered} SELECT row, y FROM numbered WHERE y IS NOT NULL", params).fetchnumpy()
-        X[np.asarray(ys["row"]), 0] = np.asarray(ys["y"], dtype=np.float64)
+        X[:, 0] = np.asarray(rows["y"], dtype=np.float64)
     offset = 1 if own else 0
     long = con.execute(
         f"""{numbered}, codes AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(?::INTEGER)) AS code)
