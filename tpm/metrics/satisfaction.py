@@ -38,6 +38,7 @@ BOTTOM_BOX_SQL = box_sql(False)
 
 #: the groups of the per-touchpoint figures, and the long ratings joined with the respondents in a filter
 KEYS = ["touchpoint", "scale_min", "scale_max"]
+BY_SEGMENT_KEYS = ["touchpoint", "segment_value", "scale_min", "scale_max"]
 RATED = f"ratings t JOIN resp ON {row_key('t')} = resp.rk"
 
 
@@ -106,7 +107,7 @@ def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
     """
     cte, params = flt.respondents_cte()
     frame = con.execute(
-        f"WITH {cte} {grouped_rating_sums_sql(['touchpoint', 'segment_value', 'scale_min', 'scale_max'], by_segment('segment_value'))}",
+        f"WITH {cte} {grouped_rating_sums_sql(BY_SEGMENT_KEYS, by_segment('segment_value'))}",
         params + [segment],
     ).df()
     return _finish(frame, has_weights(con, flt)).sort_values(["touchpoint", "segment_value"], ignore_index=True)

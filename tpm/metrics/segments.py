@@ -31,6 +31,7 @@ from tpm.metrics.weighted import MOMENTS, Estimate, difference_p, estimate, grou
 METRICS = ("mean", "score", "top2", "nps")
 __all__ = ["ALPHA", "ANONYMITY", "CAUTION", "METRICS", "MIN_TEST", "segment_breakdown", "total_values", "nps_by_segment"]
 
+
 def _sums(con, flt: Filter, by: str | None) -> pd.DataFrame:
     cte, params = flt.respondents_cte()
     if by is None:
