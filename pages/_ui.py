@@ -8,11 +8,14 @@ The filters live in ``st.query_params`` so that a copied link opens the same vie
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import streamlit as st
 
-from tpm import store
+from tpm import access, store
 from tpm.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for, respondent_count
@@ -22,17 +25,170 @@ from tpm.seed import seed_if_empty
 SEGMENT_PREFIX = "seg."
 
 
+# --- the database: one connection per script run, so that a CLI import can take the file between runs
+#
+# DuckDB lets one process at a time open a file for writing. A connection kept for the server's
+# lifetime would lock the analysts' `python -m tpm ingest` out for good; here each script run opens
+# the file (the connections of concurrent runs share one database instance: ~18 ms for the first,
+# nothing for the others) and closes it at its end, and a waiting CLI writer goes first.
+
+_run = threading.local()
+_orphans: list[tuple[threading.Thread, object]] = []  # connections of runs that did not start in app.py
+_orphans_lock = threading.Lock()
+BUSY_WAIT = 60.0  # seconds a visitor waits for an import to finish before a message instead of the page
+
+
 @st.cache_resource(show_spinner=False)
-def database(path: str):
-    """The one DuckDB connection of this server process, seeded with the samples on first start."""
-    con = store.connect(path)
-    seed_if_empty(con)
+def database(path: str) -> str:
+    """Create, migrate and (on first start) seed the database file once per server process."""
+    con = store.open_retrying(path, wait=BUSY_WAIT)
+    try:
+        seed_if_empty(con)
+    finally:
+        con.close()
+    return path
+
+
+def _open(path: str):
+    database(path)
+    try:
+        return store.open_retrying(path, wait=0.3, migrate_schema=False, yield_to_writer=True)
+    except store.Busy:
+        pass
+    lang = language()
+    note = st.empty()
+    note.info(t("db_busy", lang), icon=":material/hourglass_top:")
+    try:
+        con = store.open_retrying(path, wait=BUSY_WAIT, migrate_schema=False, yield_to_writer=True)
+    except store.Busy:
+        note.error(t("db_busy_gave_up", lang), icon=":material/block:")
+        st.stop()
+    note.empty()
     return con
 
 
+def _close_orphans() -> None:
+    with _orphans_lock:
+        for thread, con in list(_orphans):
+            if not thread.is_alive():
+                con.close()
+                _orphans.remove((thread, con))
+
+
+@contextmanager
+def run_database():
+    """The database for this script run (app.py wraps the whole run in it): closed when the run ends."""
+    _close_orphans()
+    con = _open(str(store.db_path()))
+    _run.con = con
+    try:
+        yield con
+    finally:
+        _run.con = None
+        con.close()
+
+
 def cursor():
-    """A cursor of the shared connection for this script run (connections are not thread-safe)."""
-    return database(str(store.db_path())).cursor()
+    """The database connection of this script run."""
+    con = getattr(_run, "con", None)
+    if con is None:  # a page run without app.py (see page_context): closed once its thread has ended
+        _close_orphans()
+        con = _run.con = _open(str(store.db_path()))
+        with _orphans_lock:
+            _orphans.append((threading.current_thread(), con))
+    return con
+
+
+# --- who is using it
+
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # no secrets.toml: a local installation
+        return {}
+
+
+def authenticate(lang: str) -> access.Actor:
+    """The logged-in user (stops the script with a login form or button until there is one)."""
+    mode = access.auth_mode(secrets=_secrets())
+    if mode == "off":
+        if access.open_without_login(st.get_option("server.address")):
+            st.error(t("open_refused", lang), icon=":material/lock_open:")
+            st.stop()
+        return access.LOCAL
+    if mode == "oidc":
+        return _oidc_user(lang)
+    user = st.session_state.get("user")
+    if isinstance(user, access.Actor):
+        return user
+    _password_form(lang)
+    st.stop()
+
+
+def _oidc_user(lang: str) -> access.Actor:
+    if not st.user.is_logged_in:
+        st.title(t("app_title", lang))
+        st.button(t("login_oidc", lang), on_click=st.login, type="primary", key="login_oidc")
+        st.stop()
+    email = st.user.get("email")
+    role = access.role_for_email(email, (_secrets().get("tpm") or {}).get("roles") or {})
+    if role is None:
+        st.error(t("no_role", lang, email=plain(email or "?")), icon=":material/block:")
+        st.button(t("logout", lang), on_click=st.logout, key="logout_norole")
+        st.stop()
+    return access.Actor(email, role, "oidc")
+
+
+def _password_form(lang: str) -> None:
+    st.title(t("app_title", lang))
+    con = cursor()
+    if access.list_users(con).empty:
+        st.warning(t("no_users_yet", lang), icon=":material/person_add:")
+        return
+    with st.form("login"):
+        name = st.text_input(t("user_name", lang), key="login_name")
+        password = st.text_input(t("password", lang), type="password", key="login_password")
+        submitted = st.form_submit_button(t("login", lang), type="primary")
+    if submitted:
+        user = access.login(con, name, password)
+        if user is None:
+            time.sleep(1.0)  # slows down guessing
+            st.error(t("login_failed", lang), icon=":material/block:")
+            return
+        st.session_state["user"] = user
+        st.rerun()
+
+
+def logout_button(user: access.Actor, lang: str) -> None:
+    """Who is logged in, and the way out (in the sidebar)."""
+    if user.via == "off":
+        st.caption(t("local_mode", lang))
+        return
+    st.caption(t("logged_in_as", lang, name=plain(user.name), role=t("role_name_" + user.role, lang)))
+    if st.button(t("logout", lang), key="logout"):
+        st.session_state.pop("user", None)
+        if user.via == "oidc":
+            st.logout()
+        st.rerun()
+
+
+def require_role(ctx: "Context", what: str) -> None:
+    """Stop a page the user's role does not allow (the navigation hides it, too)."""
+    if not access.allowed(ctx.user, what):
+        st.error(t("not_allowed", ctx.lang), icon=":material/block:")
+        st.stop()
+
+
+def perform(ctx: "Context", action: str, *args, **kwargs):
+    """A write through the one door (role check + audit); its data changes refresh every cache."""
+    try:
+        result = access.perform(cursor(), ctx.user, action, *args, **kwargs)
+    except access.Denied:
+        st.error(t("not_allowed", ctx.lang), icon=":material/block:")
+        st.stop()
+    st.cache_data.clear()
+    return result
 
 
 @dataclass
@@ -41,6 +197,7 @@ class Context:
     flt: Filter
     version: str
     has_data: bool
+    user: access.Actor = field(default=access.LOCAL)
 
 
 def page_context() -> Context:
@@ -88,11 +245,13 @@ def sidebar(con) -> Context:
         choice = st.radio(t("language", lang), ["Deutsch", "English"], index=LANGUAGES.index(lang), horizontal=True, key="lang_choice")
         lang = "de" if choice == "Deutsch" else "en"
         st.query_params["lang"] = lang
-
+    user = authenticate(lang)
+    with st.sidebar:
+        logout_button(user, lang)
         datasets = store.list_datasets(con)
         version = store.data_version(con)
         if datasets.empty:
-            return Context(lang, Filter(), version, has_data=False)
+            return Context(lang, Filter(), version, has_data=False, user=user)
         st.subheader(t("filters", lang))
         names = dict(zip(datasets["id"].astype(int), datasets["name"]))
         wanted = [int(v) for v in st.query_params.get_all("ds") if v.isdigit() and int(v) in names]
@@ -105,21 +264,31 @@ def sidebar(con) -> Context:
         segments = {}
         for segment, values in store.segment_values(con, chosen).items():
             wanted = [v for v in st.query_params.get_all(SEGMENT_PREFIX + segment) if v in values]
-            picked = st.multiselect(segment, values, default=wanted, placeholder=t("segment_filter_help", lang),
+            picked = st.multiselect(plain(segment), values, default=wanted, placeholder=t("segment_filter_help", lang),
                                     key=f"seg_filter_{_key(segment)}")
             st.query_params[SEGMENT_PREFIX + segment] = picked
             if picked:
                 segments[segment] = picked
-    return Context(lang, Filter.of(chosen, segments), version, has_data=True)
+    return Context(lang, Filter.of(chosen, segments), version, has_data=True, user=user)
 
 
 def _key(text: str) -> str:
     return re.sub(r"\W", "_", text)
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#|<>~$:@&!=+^-])")
+
+
 def plain(text: str) -> str:
-    """User text made inert for Streamlit markdown (st.error/st.info/st.caption render markdown)."""
-    return re.sub(r"([\\`*_{}\[\]#|<>~$])", r"\\\1", str(text))
+    """User text made inert for Streamlit markdown (labels, captions, st.error/st.info, help).
+
+    Every character with a meaning in (GitHub/Streamlit) markdown is backslash-escaped: no link,
+    image, emphasis, ``:color[…]``/``:material/…:`` directive, LaTeX or HTML; ``:`` and ``@``
+    break autolinked URLs and e-mail addresses, ``www\\.`` a bare ``www.`` address. Line breaks
+    become spaces (a label is one line).
+    """
+    text = " ".join(str(text).splitlines())
+    return re.sub(r"(?i)\b(www)\.", r"\1\\.", _MARKDOWN.sub(r"\\\1", text))
 
 
 # --- cached aggregates: keyed on the data version and the filter, so they refresh after an import

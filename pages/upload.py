@@ -1,28 +1,44 @@
 """Upload: file → preview and detected mapping (editable) → import in one transaction; list/delete datasets."""
 
+import gc
+
 import streamlit as st
 
-from pages._ui import page_context, cursor, plain
-from tpm import store
+from pages._ui import page_context, cursor, perform, plain, require_role
+from tpm import access, store
 from tpm.ingest import ROLES, IngestError
 from tpm.i18n import fmt_number, t
-from tpm.upload import mapping_frame, prepare, preview, specs_from_frame
+from tpm.upload import mapping_frame, prepare, preview, release_memory, specs_from_frame
 
 ctx = page_context()
 lang = ctx.lang
 st.title(t("page_upload", lang))
+require_role(ctx, "upload")
 st.markdown(t("upload_intro", lang))
 for message in st.session_state.pop("flash", []):
     st.success(message, icon=":material/check_circle:")
 
-uploaded = st.file_uploader(t("upload_label", lang), type=["xlsx", "xlsm", "xls", "csv", "txt", "tsv"], key="upload")
+# a new key after each import empties the widget, so the server forgets the uploaded bytes
+uploader_key = f"upload_{st.session_state.get('uploads_done', 0)}" if st.session_state.get("uploads_done") else "upload"
+uploaded = st.file_uploader(t("upload_label", lang), type=["xlsx", "xlsm", "xls", "csv", "txt", "tsv"], key=uploader_key)
+
+
+def forget_prepared() -> None:
+    """Drop the parsed file (it can be ~20x the file's size in memory) and give the memory back."""
+    for key in ("prepared", "prepared_key"):
+        st.session_state.pop(key, None)
+    gc.collect()
+    release_memory()
 
 
 def show_error(exc: Exception) -> None:
     st.error(t("import_failed", lang, error=plain(str(exc))), icon=":material/block:")
 
 
-if uploaded is not None:
+if uploaded is None:
+    if "prepared" in st.session_state:  # the file was removed from the widget: abandoned
+        forget_prepared()
+else:
     data = uploaded.getvalue()
     sheet = st.session_state.get("upload_sheet")
     cache_key = ("prepared", uploaded.file_id, sheet)
@@ -41,7 +57,7 @@ if uploaded is not None:
         if len(table.sheets) > 1:
             st.selectbox(t("sheet", lang), table.sheets, index=table.sheets.index(table.sheet), key="upload_sheet")
         existing = store.find_by_hash(cursor(), prepared.sha256)
-        if existing and st.session_state.pop("just_imported", None) != prepared.sha256:
+        if existing:
             st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
         facts = [f"{t('respondents', lang)}: {fmt_number(table.n_rows, 0, lang)}", f"{t('columns', lang)}: {len(table.columns)}"]
         facts += [value for value in (table.platform, table.encoding, table.delimiter and f"{t('delimiter', lang)} '{table.delimiter}'") if value]
@@ -80,14 +96,15 @@ if uploaded is not None:
                 with st.status(t("validating", lang), expanded=False) as status:
                     result = prepared.apply(specs_from_frame(edited, role_labels, prepared.specs))
                     status.update(label=t("storing", lang))
-                    saved = store.save_import(cursor(), result, name=name, wave=wave)
+                    saved = perform(ctx, "dataset.import", result, name=name, wave=wave)
                     status.update(label=t("storing", lang), state="complete")
             except IngestError as exc:
                 show_error(exc)
             else:
-                st.cache_data.clear()
                 report = result.report()
-                st.session_state["just_imported"] = prepared.sha256
+                del result, prepared, table, data
+                forget_prepared()
+                st.session_state["uploads_done"] = st.session_state.get("uploads_done", 0) + 1
                 st.session_state["flash"] = [
                     t("imported", lang, name=plain(saved.name), respondents=fmt_number(report["respondents"], 0, lang),
                       touchpoints=len(report["touchpoints"])),
@@ -116,19 +133,20 @@ else:
     if st.button(t("save_changes", lang), disabled=changed.empty, key="datasets_save"):
         try:
             for row in changed.itertuples():
-                store.rename_dataset(cursor(), int(row.id), row.name, row.wave)
+                perform(ctx, "dataset.rename", int(row.id), row.name, row.wave, target=int(row.id),
+                        details={"name": row.name, "wave": row.wave})
         except ValueError:
             st.error(t("name_and_wave_needed", lang))
         else:
-            st.cache_data.clear()
             st.session_state["flash"] = [t("saved", lang)]
             st.rerun()
+    if not access.allowed(ctx.user, "delete"):
+        st.stop()
     with st.expander(t("delete", lang)):
         names = dict(zip(datasets["id"].astype(int), datasets["name"]))
         target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")
-        sure = st.checkbox(t("delete_confirm", lang, name=names[target]), key="delete_sure")
+        sure = st.checkbox(t("delete_confirm", lang, name=plain(names[target])), key="delete_sure")
         if st.button(t("delete", lang), disabled=not sure, key="delete_button"):
-            store.delete_dataset(cursor(), int(target))
-            st.cache_data.clear()
+            perform(ctx, "dataset.delete", int(target), target=int(target), details={"name": names[target]})
             st.session_state["flash"] = [t("deleted", lang, name=plain(names[target]))]
             st.rerun()
