@@ -10,16 +10,19 @@ import argparse
 from contextlib import contextmanager
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
-from tpm import store
+import duckdb
+
+from tpm import access, store
 from tpm.ingest import IngestError
 from tpm.metrics import Filter
 from tpm.metrics.drivers import drivers_for
 from tpm.metrics.segments import segment_breakdown
 from tpm.metrics.trend import nps_trend, touchpoint_trend
-from tpm.upload import prepare
+from tpm.upload import prepare, use_template
 from tpm.metrics.nps import nps_for, respondent_count
 from tpm.metrics.satisfaction import touchpoint_stats
 
@@ -33,9 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (IngestError, CliError) as exc:
+    except (IngestError, CliError, access.UserError, store.Busy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except duckdb.Error as exc:  # e.g. a damaged file or a full disk: one line, never a traceback
+        print(f"error: database: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `python -m tpm … | head`: the reader left; what was done is done
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wave", help="wave label (default: the dataset name)")
     p.add_argument("--sheet", help="sheet name of an Excel workbook (default: the first with data)")
     p.add_argument("--include-incomplete", action="store_true", help="keep LimeSurvey responses without submitdate")
+    p.add_argument("--wait", type=float, default=60.0,
+                   help="seconds to wait while the dashboard or another import holds the database (default 60)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("summary", help="respondents, NPS and per-touchpoint satisfaction")
@@ -96,6 +107,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_delete)
 
+    p = sub.add_parser("users", help="users of the built-in login (TPM_AUTH=password)")
+    p.add_argument("--db")
+    users = p.add_subparsers(dest="users_command", required=True)
+    u = users.add_parser("add", help="add a user; the password is asked for (or read from stdin)")
+    u.add_argument("name")
+    u.add_argument("--role", choices=access.ROLES, default="viewer")
+    u = users.add_parser("remove", help="remove a user")
+    u.add_argument("name")
+    u = users.add_parser("set-role", help="change a user's role")
+    u.add_argument("name")
+    u.add_argument("role", choices=access.ROLES)
+    u = users.add_parser("set-password", help="set a new password (asked for, or read from stdin)")
+    u.add_argument("name")
+    users.add_parser("list", help="list users and roles")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("audit", help="the audit trail: who imported, deleted or edited what, when")
+    p.add_argument("--db")
+    p.add_argument("--limit", type=int, default=50, help="newest N entries (default 50; 0 = all)")
+    p.add_argument("--csv", action="store_true", help="all fields as CSV (for a spreadsheet)")
+    p.set_defaults(func=cmd_audit)
+
     p = sub.add_parser("seed", help="import the sample surveys if the database is empty")
     p.add_argument("--db")
     p.set_defaults(func=cmd_seed)
@@ -103,22 +136,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_ingest(args) -> int:
-    # read and check every file before writing any: one bad file writes nothing
+    """All files or none: read and check every file first, without the database; then hold the
+    database only to look up earlier waves' mappings and, in one transaction, to write."""
     for path in args.paths:
         if not path.is_file():
             raise CliError(f"'{path}': no such file")
-    con = store.connect(args.db)
-    try:
-        results = []
-        for path in args.paths:
-            results.append(prepare(path.name, path.read_bytes(), args.sheet, args.include_incomplete, con).apply_detected())
-        for result in results:
-            name = args.dataset if args.dataset and len(results) == 1 else (
-                f"{args.dataset} {Path(result.file_name).stem}" if args.dataset else None)
-            saved = store.save_import(con, result, name=name, wave=args.wave)
-            print_report(result.report(), saved)
-    finally:
-        con.close()
+    prepared = [prepare(path.name, path.read_bytes(), args.sheet, args.include_incomplete) for path in args.paths]
+    db = store.db_path(args.db)
+    waiting = _say_waiting(db)
+
+    if db.exists():
+        with store.writing(db, args.wait, waiting) as con:
+            for item in prepared:
+                use_template(item, con)
+    results = [item.apply(item.specs) for item in prepared]  # validates; raises before anything is written
+    actor = access.cli_actor()
+    saved = []
+    with store.writing(db, args.wait, waiting) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for result in results:
+                name = args.dataset if args.dataset and len(results) == 1 else (
+                    f"{args.dataset} {Path(result.file_name).stem}" if args.dataset else None)
+                saved.append(access.perform(con, actor, "dataset.import", result, name=name, wave=args.wave, transaction=False))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    for result, one in zip(results, saved):  # printed after the commit: a closed pipe cannot undo half of it
+        print_report(result.report(), one)
     return 0
 
 
@@ -192,7 +238,13 @@ def _open_existing(db) -> "store.duckdb.DuckDBPyConnection":
     path = store.db_path(db)
     if not path.exists():
         raise CliError(f"'{path}': no database yet; import a file first with 'python -m tpm ingest FILE'")
-    return store.connect(path, read_only=True)
+    return store.open_retrying(path, wait=30.0, read_only=True, on_wait=_say_waiting(path))
+
+
+def _say_waiting(path):
+    def say(_):
+        print(f"waiting for the database '{path}' (the dashboard or an import is using it) …", file=sys.stderr)
+    return say
 
 
 def cmd_summary(args) -> int:
@@ -300,7 +352,7 @@ def cmd_datasets(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    con = store.connect(args.db)
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
     try:
         frame = store.list_datasets(con)
         match = frame[(frame["name"] == args.dataset) | (frame["id"].astype(str) == args.dataset)]
@@ -316,10 +368,63 @@ def cmd_delete(args) -> int:
             if answer.strip().lower() not in {"y", "yes", "j", "ja"}:
                 print("nothing deleted")
                 return 1
-        store.delete_dataset(con, int(row["id"]))
+        access.perform(con, access.cli_actor(), "dataset.delete", int(row["id"]), target=int(row["id"]),
+                       details={"name": row["name"]})
         print(f"deleted dataset '{row['name']}' (id {row['id']})")
     finally:
         con.close()
+    return 0
+
+
+def _password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass(prompt)
+        if getpass.getpass("again: ") != first:
+            raise CliError("the two passwords differ; nothing changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users(args) -> int:
+    actor = access.cli_actor()
+    command = args.users_command
+    if command == "list":
+        with _reading(args) as (con, _):
+            frame = access.list_users(con)
+        for r in frame.itertuples():
+            print(f"{r.name}\t{r.role}\t{r.created_at:%Y-%m-%d}")
+        if frame.empty:
+            print("no users")
+        return 0
+    password = _password(f"password for {args.name}: ") if command in ("add", "set-password") else None
+    with store.writing(args.db, 30.0, _say_waiting(store.db_path(args.db))) as con:
+        if command == "add":
+            access.perform(con, actor, "user.add", args.name, args.role, password, target=args.name, details={"role": args.role})
+            print(f"added {args.name} ({args.role})")
+        elif command == "remove":
+            access.perform(con, actor, "user.remove", args.name, target=args.name)
+            print(f"removed {args.name}")
+        elif command == "set-role":
+            access.perform(con, actor, "user.set_role", args.name, args.role, target=args.name, details={"role": args.role})
+            print(f"{args.name} is now {args.role}")
+        else:
+            access.perform(con, actor, "user.set_password", args.name, password, target=args.name)
+            print(f"new password set for {args.name}")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    with _reading(args) as (con, _):
+        frame = store.audit_log(con, args.limit or None)
+    if args.csv:
+        frame.to_csv(sys.stdout, index=False)
+        return 0
+    if frame.empty:
+        print("no entries")
+    for r in frame.itertuples():
+        print(f"{r.at_utc:%Y-%m-%d %H:%M:%S} UTC  {r.actor} ({r.via})  {r.action}  {r.target or ''}  {r.details}")
     return 0
 
 

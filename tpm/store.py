@@ -153,7 +153,7 @@ def writer_waiting(path: str | os.PathLike) -> bool:
 
 
 def open_retrying(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=None, migrate_schema: bool = True,
-                  yield_to_writer: bool = False) -> duckdb.DuckDBPyConnection:
+                  yield_to_writer: bool = False, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """:func:`connect`, retried for up to ``wait`` seconds while another process holds the file.
 
     ``on_wait(seconds_waited)`` is called once, when the first attempt finds the file busy (to say so).
@@ -164,6 +164,8 @@ def open_retrying(path: str | os.PathLike | None = None, wait: float = 30.0, on_
     while True:
         if not (yield_to_writer and writer_waiting(path)):
             try:
+                if read_only:
+                    return connect(path, read_only=True)
                 if migrate_schema or not path.exists():
                     return connect(path)
                 return duckdb.connect(str(path))
@@ -243,11 +245,13 @@ def save_import(
     uploaded_by: str | None = None,
     platform: str | None = None,
     audit: tuple[str, str] | None = None,
+    transaction: bool = True,
 ) -> Saved:
     """Store one import in a single transaction: all of it, or (on any error) nothing.
 
     Re-importing a file with the same SHA-256 stores nothing and returns the existing dataset.
     ``audit`` = (actor, via): an audit record is written in the same transaction.
+    ``transaction=False``: the caller holds one open transaction around several imports.
     """
     existing = find_by_hash(con, result.sha256)
     if existing:
@@ -255,7 +259,8 @@ def save_import(
     name = (name or Path(result.file_name).stem).strip() or result.file_name
     c = result.canonical
     report = result.report()
-    con.execute("BEGIN TRANSACTION")
+    if transaction:
+        con.execute("BEGIN TRANSACTION")
     try:
         dataset_id = con.execute(
             """INSERT INTO datasets (name, source_file, sha256, platform, wave, uploaded_at, uploaded_by, rows, mapping, report)
@@ -303,9 +308,11 @@ def save_import(
             record(con, audit[0], audit[1], "dataset.import", str(dataset_id),
                    {"name": name, "wave": wave or name, "file": result.file_name, "sha256": result.sha256,
                     "respondents": len(c.respondents)})
-        con.execute("COMMIT")
+        if transaction:
+            con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        if transaction:
+            con.execute("ROLLBACK")
         raise
     return Saved(int(dataset_id), name, duplicate=False)
 

@@ -64,6 +64,16 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     return Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
 
 
+def use_template(prepared: Prepared, con) -> Prepared:
+    """Apply an earlier wave's confirmed mapping (if the database has one for these columns), for a
+    file that was prepared without the database (the CLI reads files before it opens the database)."""
+    template = store.mapping_template(con, list(prepared.table.columns))
+    if template is not None:
+        prepared.specs, prepared.from_template = template, True
+        prepared.__dict__.pop("_problem", None)
+    return prepared
+
+
 def release_memory() -> None:
     """Give freed memory back to the operating system after a large file was dropped.
 
