@@ -38,30 +38,36 @@ _orphans_lock = threading.Lock()
 BUSY_WAIT = 60.0  # seconds a visitor waits for an import to finish before a message instead of the page
 
 
-@st.cache_resource(show_spinner=False)
-def database(path: str) -> str:
-    """Create, migrate and (on first start) seed the database file once per server process."""
-    con = store.open_retrying(path, wait=BUSY_WAIT)
-    try:
-        seed_if_empty(con)
-    finally:
-        con.close()
+_ready: set[str] = set()
+_ready_lock = threading.Lock()
+
+
+def database(path: str, on_wait=None) -> str:
+    """Create, migrate and (on first start) seed the database file, once per server process."""
+    if path not in _ready:
+        with _ready_lock:
+            if path not in _ready:
+                con = store.open_retrying(path, wait=BUSY_WAIT, on_wait=on_wait)
+                try:
+                    seed_if_empty(con)
+                finally:
+                    con.close()
+                _ready.add(path)
     return path
 
 
 def _open(path: str):
-    database(path)
-    try:
-        return store.open_retrying(path, wait=0.3, migrate_schema=False, yield_to_writer=True)
-    except store.Busy:
-        pass
-    lang = language()
+    """This run's connection; while an import holds the file, "busy, retrying" instead of an error."""
     note = st.empty()
-    note.info(t("db_busy", lang), icon=":material/hourglass_top:")
+
+    def busy(_seconds):
+        note.info(t("db_busy", language()), icon=":material/hourglass_top:")
+
     try:
-        con = store.open_retrying(path, wait=BUSY_WAIT, migrate_schema=False, yield_to_writer=True)
+        database(path, busy)
+        con = store.open_retrying(path, wait=BUSY_WAIT, migrate_schema=False, yield_to_writer=True, on_wait=busy)
     except store.Busy:
-        note.error(t("db_busy_gave_up", lang), icon=":material/block:")
+        note.error(t("db_busy_gave_up", language()), icon=":material/block:")
         st.stop()
     note.empty()
     return con

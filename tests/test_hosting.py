@@ -237,3 +237,110 @@ def test_link_and_image_from_user_data_render_as_text(db_path, monkeypatch):
     assert [s for s in with_payload if _unescaped(s)] == []
     # the test itself can fail: the raw payload is caught
     assert _unescaped(EVIL)
+
+
+# --- imports while the dashboard serves: whoever finds the file busy waits (bounded) and says so
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from conftest import SAMPLES  # noqa: E402
+
+WAVE3 = SAMPLES / "kundenbefragung_2026_welle3_export.csv"
+
+
+def hold(db_path, seconds: float) -> subprocess.Popen:
+    """Another process (as the dashboard would) holding the database file for ``seconds``."""
+    proc = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                             "print('held', flush=True); time.sleep(float(sys.argv[2]))", str(db_path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def tpm(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "tpm", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          input=stdin, timeout=120)
+
+
+def test_cli_import_waits_for_a_busy_database(db_path):
+    store.connect(db_path).close()
+    holder = hold(db_path, 6)  # longer than the CLI needs to start and read the file
+    out = tpm("ingest", WAVE3, "--db", db_path, "--wait", "60")
+    holder.wait()
+    assert out.returncode == 0, out.stderr
+    assert "waiting for the database" in out.stderr and "Traceback" not in out.stderr
+    con = store.connect(db_path)
+    assert table_counts(con)["datasets"] == 1
+    assert con.execute("SELECT uploaded_by FROM datasets").fetchone()[0]  # the OS user
+    assert con.execute("SELECT via, action FROM audit").fetchall() == [("cli", "dataset.import")]
+    con.close()
+
+
+def test_cli_import_gives_up_with_one_line_and_writes_nothing(db_path):
+    store.connect(db_path).close()
+    holder = hold(db_path, 30)
+    try:
+        out = tpm("ingest", WAVE3, "--db", db_path, "--wait", "1")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert out.returncode == 2
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error")]
+    assert errors == [f"error: the database '{db_path.name}' is in use by another process; gave up after 1 s"]
+    assert "Traceback" not in out.stderr
+    con = store.connect(db_path)
+    assert table_counts(con)["datasets"] == 0
+    con.close()
+
+
+def test_cli_ingest_into_head_is_all_or_nothing_without_traceback(db_path, tmp_path):
+    second = tmp_path / "zweite.csv"
+    second.write_bytes(german_csv_bytes([["ID", "Hotline (1-5)"]] + [[i, i % 5 + 1] for i in range(12)]))
+    out = subprocess.run(f"'{sys.executable}' -m tpm ingest '{WAVE3}' '{second}' --db '{db_path}' | head -1",
+                         shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.count("\n") == 1 and "Traceback" not in out.stderr and "Broken pipe" not in out.stderr
+    con = store.connect(db_path)
+    assert table_counts(con)["datasets"] == 2
+    con.close()
+
+
+def test_cli_users_and_audit(db_path):
+    assert tpm("users", "add", "anna", "--role", "analyst", "--db", db_path, stdin="anna-passwort-1\n").returncode == 0
+    short = tpm("users", "add", "bert", "--db", db_path, stdin="kurz\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr and "Traceback" not in short.stderr
+    assert tpm("users", "set-role", "anna", "admin", "--db", db_path).returncode == 0
+    listed = tpm("users", "list", "--db", db_path).stdout
+    assert listed.startswith("anna\tadmin\t") and "bert" not in listed
+    con = store.connect(db_path)
+    assert access.login(con, "anna", "anna-passwort-1").role == "admin"
+    con.close()
+    log = tpm("audit", "--db", db_path).stdout.splitlines()
+    assert len(log) == 2 and "user.set_role" in log[0] and "(cli)" in log[0] and "user.add  anna" in log[1]
+    assert "anna-passwort-1" not in tpm("audit", "--csv", "--db", db_path).stdout
+
+
+def test_dashboard_waits_for_an_import_instead_of_an_exception(db_path, monkeypatch):
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    from tpm.seed import seed_if_empty
+
+    con = store.connect(db_path)
+    seed_if_empty(con)
+    con.close()
+    holder = hold(db_path, 2)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    holder.wait()
+    assert not at.exception and not at.error and at.metric[0].value == "3.800"
+
+    import pages._ui
+
+    monkeypatch.setattr(pages._ui, "BUSY_WAIT", 0.5)
+    holder = hold(db_path, 30)
+    try:
+        at = AppTest.from_file(APP, default_timeout=60).run()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not at.exception and not at.metric
+    assert [e.value for e in at.error] == ["Die Datenbank ist seit einer Minute belegt. Bitte laden Sie die Seite gleich noch einmal."]
