@@ -23,10 +23,16 @@ uploader_key = f"upload_{st.session_state.get('uploads_done', 0)}" if st.session
 uploaded = st.file_uploader(t("upload_label", lang), type=["xlsx", "xlsm", "xls", "csv", "txt", "tsv"], key=uploader_key)
 
 
-def forget_prepared() -> None:
-    """Drop the parsed file (it can be ~20x the file's size in memory) and give the memory back."""
+def forget_prepared(file_id: str | None = None) -> None:
+    """Drop the parsed file (~30x the file's size in memory) and the uploaded bytes; give the memory back."""
     for key in ("prepared", "prepared_key"):
         st.session_state.pop(key, None)
+    if file_id:  # Streamlit keeps an upload for the whole session unless the browser removes it
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run = get_script_run_ctx()
+        if run is not None and run.uploaded_file_mgr is not None:
+            run.uploaded_file_mgr.remove_file(session_id=run.session_id, file_id=file_id)
     gc.collect()
     release_memory()
 
@@ -103,7 +109,7 @@ else:
             else:
                 report = result.report()
                 del result, prepared, table, data
-                forget_prepared()
+                forget_prepared(uploaded.file_id)
                 st.session_state["uploads_done"] = st.session_state.get("uploads_done", 0) + 1
                 st.session_state["flash"] = [
                     t("imported", lang, name=plain(saved.name), respondents=fmt_number(report["respondents"], 0, lang),
