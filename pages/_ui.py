@@ -308,6 +308,13 @@ def cached_touchpoints(version: str, flt_key: str, _flt: Filter):
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
+def cached_overall(version: str, flt_key: str, _flt: Filter):
+    from tpm.metrics.satisfaction import overall_stats
+
+    return overall_stats(cursor(), _flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
 def cached_nps(version: str, flt_key: str, _flt: Filter):
     return nps_for(cursor(), _flt)
 
@@ -368,8 +375,10 @@ def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, s
     lang = ctx.lang
     touchpoints = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)["touchpoint"].drop_duplicates().tolist()
     columns = st.columns(3 if with_method else 1)
-    outcome = choice(t("outcome", lang), ["nps", *sorted(touchpoints)], "outcome", "nps",
-                     lambda o: t("outcome_nps", lang) if o == "nps" else o, columns[0])
+    has_overall = not cached_overall(ctx.version, repr(ctx.flt), ctx.flt).empty
+    outcomes = ["nps", *(["overall"] if has_overall else []), *sorted(touchpoints)]
+    outcome = choice(t("outcome", lang), outcomes, "outcome", "nps",
+                     lambda o: t("outcome_" + o, lang) if o in ("nps", "overall") else o, columns[0])
     if not with_method:
         return outcome, st.query_params.get("method", "shapley"), st.query_params.get("missing", "pairwise")
     method = choice(t("method", lang), ["shapley", "relative_weights"], "method", "shapley",

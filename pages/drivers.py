@@ -17,7 +17,7 @@ if result is None:
     st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()
 
-outcome_label = t("outcome_nps", lang).split(" (")[0] if outcome == "nps" else outcome
+outcome_label = t("outcome_" + outcome, lang).split(" (")[0] if outcome in ("nps", "overall") else outcome
 top = result.table.iloc[0]
 st.markdown(t("drivers_reading", lang, name=plain(top["driver"]), share=fmt_number(top["share"], 0, lang), outcome=plain(outcome_label)))
 st.markdown(t("drivers_reading_r2", lang, r2=fmt_number(100 * result.r2, 0, lang), outcome=plain(outcome_label)))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import page_start, cached_nps, cached_respondents, cached_touchpoints
+from pages._ui import page_start, cached_nps, cached_overall, cached_respondents, cached_touchpoints
 from tpm.charts.overview import nps_mix, touchpoint_ranking
 from tpm.i18n import fmt_number, t
 
@@ -17,7 +17,8 @@ if respondents == 0:
 nps = cached_nps(ctx.version, key, ctx.flt)
 stats = cached_touchpoints(ctx.version, key, ctx.flt)
 
-c1, c2, c3 = st.columns(3)
+overall = cached_overall(ctx.version, key, ctx.flt)
+c1, c2, c3, *c4 = st.columns(4 if not overall.empty else 3)
 c1.metric(t("respondents", lang), fmt_number(respondents, 0, lang))
 c2.metric(
     t("nps_long", lang),
@@ -26,6 +27,11 @@ c2.metric(
 )
 c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}")
 c3.metric(t("touchpoints", lang), fmt_number(stats["touchpoint"].nunique(), 0, lang))
+if c4:  # the overall-satisfaction question: an outcome beside the NPS, not a touchpoint
+    o = overall.iloc[0]
+    c4[0].metric(t("overall_satisfaction", lang), f"{fmt_number(o['mean'], 2, lang)} / {int(o['scale_max'])}",
+                 help=t("overall_help", lang))
+    c4[0].caption(f"{t('score_0_100', lang)}: {fmt_number(o['score_0_100'], 1, lang)} · n = {fmt_number(o['n'], 0, lang)}")
 
 if nps.n:
     st.plotly_chart(nps_mix(nps, lang), width="stretch", key="nps_mix")
@@ -33,13 +39,16 @@ if not stats.empty:
     st.plotly_chart(touchpoint_ranking(stats, lang), width="stretch", key="ranking")
     st.caption(t("ranking_caption", lang))
     with st.expander(t("table", lang)):
-        table = stats[["touchpoint", "n", "mean", "scale_min", "scale_max", "ci_low", "ci_high", "score_0_100", "top2_box", "bottom2_box", "nps", "low_base"]]
+        st.caption(t("base_rated", lang))
+        table = stats[["touchpoint", "n", "dont_know", "dont_know_rate", "mean", "scale_min", "scale_max", "ci_low", "ci_high",
+                       "score_0_100", "top2_box", "bottom2_box", "nps", "low_base"]]
         st.dataframe(
             table.rename(columns={
                 "touchpoint": t("touchpoint", lang), "mean": t("mean", lang), "scale_min": t("scale_min", lang),
                 "scale_max": t("scale_max", lang), "ci_low": t("ci95", lang) + " ↓", "ci_high": t("ci95", lang) + " ↑",
                 "score_0_100": t("score_0_100", lang), "top2_box": t("top2_box", lang), "bottom2_box": t("bottom2_box", lang),
                 "nps": t("nps_raters", lang), "low_base": t("low_base", lang),
+                "dont_know": t("dont_know", lang), "dont_know_rate": t("dont_know_rate", lang),
             }),
             hide_index=True, width="stretch",
         )

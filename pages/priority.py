@@ -35,7 +35,7 @@ st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), n=fmt_n
              method=t("method_" + result.method, lang), missing=t("missing_" + result.missing, lang)))
 for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
-outcome_label = t("outcome_nps", lang).split(" (")[0] if outcome == "nps" else outcome
+outcome_label = t("outcome_" + outcome, lang).split(" (")[0] if outcome in ("nps", "overall") else outcome
 st.plotly_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang, crosshair), width="stretch", key="priority_chart")
 
 table = matrix.assign(

@@ -8,7 +8,7 @@ from pages._ui import page_context, cursor, perform, plain, require_role
 from tpm import access, store
 from tpm.ingest import ROLES, IngestError
 from tpm.i18n import fmt_number, t
-from tpm.upload import mapping_frame, prepare, preview, release_memory, specs_from_frame
+from tpm.upload import label_choices, mapping_frame, prepare, preview, release_memory, set_label_scale, specs_from_frame
 
 ctx = page_context()
 lang = ctx.lang
@@ -39,6 +39,23 @@ def forget_prepared(file_id: str | None = None) -> None:
 
 def show_error(exc: Exception) -> None:
     st.error(t("import_failed", lang, error=plain(str(exc))), icon=":material/block:")
+
+
+def define_label_scale(prepared, column: str) -> None:
+    """An unknown text scale ordered by the analyst (worst → best, some answers missing)."""
+    with st.expander(t("label_scale_title", lang, column=plain(column[:60])), icon=":material/format_list_numbered:"):
+        st.caption(t("label_scale_intro", lang))
+        choices = st.data_editor(
+            label_choices(prepared.table, column), key=f"labels_{prepared.sha256[:12]}_{column}", hide_index=True,
+            disabled=["label"],
+            column_config={"label": st.column_config.TextColumn(t("label", lang)),
+                           "rank": st.column_config.NumberColumn(t("label_rank", lang), min_value=1, max_value=20, step=1),
+                           "missing": st.column_config.CheckboxColumn(t("label_missing", lang))})
+        if st.button(t("label_scale_apply", lang), key=f"labels_apply_{column}"):
+            if set_label_scale(prepared, column, choices):
+                st.session_state["label_scales"] = st.session_state.get("label_scales", 0) + 1
+                st.rerun()
+            st.error(t("label_scale_invalid", lang))
 
 
 if uploaded is None:
@@ -77,30 +94,45 @@ else:
             st.warning(t("mapping_problem", lang, error=plain(prepared.problem())), icon=":material/warning:")
         st.subheader(t("mapping", lang))
         st.caption(t("mapping_help", lang))
+        for column in table.unknown_scales:
+            define_label_scale(prepared, column)
         role_labels = {role: t(f"role_{role}", lang) for role in ROLES}
         frame = mapping_frame(table, prepared.specs, role_labels)
+        if (frame["unsure"] != "").any():
+            columns = ", ".join(f"„{c[:40]}“" for c in frame.loc[frame["unsure"] != "", "column"])
+            st.warning(plain(t("unsure_intro", lang, n=int((frame["unsure"] != "").sum()), columns=columns)),
+                       icon=":material/help:")
         edited = st.data_editor(
             frame,
-            key=f"mapping_{prepared.sha256[:12]}",
+            key=f"mapping_{prepared.sha256[:12]}_{st.session_state.get('label_scales', 0)}",
             hide_index=True,
             width="stretch",
-            disabled=["column", "examples"],
+            disabled=["column", "unsure", "examples"],
             column_config={
                 "column": st.column_config.TextColumn(t("column", lang)),
                 "role": st.column_config.SelectboxColumn(t("role", lang), options=list(role_labels.values()), required=True),
                 "name": st.column_config.TextColumn(t("name", lang)),
                 "scale_min": st.column_config.NumberColumn(t("scale_min", lang), min_value=0, max_value=100, step=1),
                 "scale_max": st.column_config.NumberColumn(t("scale_max", lang), min_value=1, max_value=100, step=1),
+                "missing_codes": st.column_config.TextColumn(t("missing_codes", lang), help=t("missing_codes_help", lang)),
+                "unsure": st.column_config.TextColumn(t("unsure", lang)),
+                "confirmed": st.column_config.CheckboxColumn(t("confirmed", lang), help=t("confirmed_help", lang)),
                 "examples": st.column_config.TextColumn(t("examples", lang)),
             },
         )
         left, right = st.columns(2)
         name = left.text_input(t("dataset_name", lang), value=prepared.default_name, key="upload_name")
         wave = right.text_input(t("wave", lang), value=prepared.default_name, key="upload_wave")
-        if st.button(t("import", lang), type="primary", disabled=bool(existing), key="upload_import"):
+        try:
+            specs = specs_from_frame(edited, role_labels, prepared.specs)
+        except IngestError as exc:
+            show_error(exc)
+            specs = None
+        waiting = specs is None or any(s.unsure and s.role != "ignore" for s in specs)
+        if st.button(t("import", lang), type="primary", disabled=bool(existing) or waiting, key="upload_import"):
             try:
                 with st.status(t("validating", lang), expanded=False) as status:
-                    result = prepared.apply(specs_from_frame(edited, role_labels, prepared.specs))
+                    result = prepared.apply(specs)
                     status.update(label=t("storing", lang))
                     saved = perform(ctx, "dataset.import", result, name=name, wave=wave)
                     status.update(label=t("storing", lang), state="complete")

@@ -35,19 +35,21 @@ def test_touchpoint_name_strips_question_boilerplate(header, expected):
 
 
 @pytest.mark.parametrize(
-    "header, lo, hi, expected",
+    "header, lo, hi, expected, sure",
     [
-        ("Hotline (1-5)", 1, 4, (1, 5)),
-        ("Hotline 0 bis 10", 2, 9, (0, 10)),
-        ("Hotline", 1, 5, (1, 5)),
-        ("Hotline", 1, 7, (1, 7)),
-        ("Hotline", 2, 9, (1, 10)),
-        ("Hotline", 0, 10, (0, 10)),
-        ("Hotline (1-5)", 1, 7, (1, 7)),  # the data contradicts the header: the data wins
+        ("Hotline (1-5)", 1, 4, (1, 5), True),
+        ("Hotline 0 bis 10", 2, 9, (0, 10), True),
+        ("Hotline", 1, 5, (1, 5), False),
+        ("Hotline", 1, 7, (1, 7), False),  # a 1–10 item whose answers stop at 7: guessed, so unsure
+        ("Hotline", 2, 9, (1, 10), False),
+        ("Hotline", 0, 10, (0, 10), True),  # no known scale is larger
+        ("Hotline (1-5)", 1, 7, (1, 5), True),  # the header wins; 6 and 7 are reported at import
     ],
 )
-def test_scale(header, lo, hi, expected):
-    assert infer_scale(header, lo, hi) == expected
+def test_scale(header, lo, hi, expected, sure):
+    scale_min, scale_max, reason = infer_scale(header, lo, hi)
+    assert (scale_min, scale_max) == expected
+    assert (reason is None) == sure
 
 
 def test_scale_from_header_with_labels():

@@ -73,7 +73,7 @@ def test_upload_detect_correct_and_import(app, db_path):
     )
     app.file_uploader(key="upload").set_value(("filialtest.csv", data, "text/csv")).run()
     no_errors(app)
-    editor = app.data_editor[0] if hasattr(app, "data_editor") and len(app.data_editor) else None
+    editor = mapping_editor(app)
     assert editor is not None
     mapping = editor.value
     assert dict(zip(mapping["column"], mapping["role"]))["Filiale (1-5)"] == "Kontaktpunkt-Bewertung"
@@ -264,6 +264,11 @@ def test_actions_page_create_and_filter(app, db_path):
     assert len(app.get("download_button")) == 1
 
 
+def mapping_editor(app):
+    """The Upload page's mapping table (other editors define text scales)."""
+    return next(e for e in app.data_editor if e.key and e.key.startswith("mapping_"))
+
+
 def test_upload_a_real_surveymonkey_export(app, db_path):
     from conftest import REALWORLD
 
@@ -273,7 +278,7 @@ def test_upload_a_real_surveymonkey_export(app, db_path):
     app.file_uploader(key="upload").set_value(("starwars.csv", data, "text/csv")).run()
     no_errors(app)
     assert any("SurveyMonkey" in c.value and "cp1252" in c.value for c in app.caption)
-    mapping = app.data_editor[0].value
+    mapping = mapping_editor(app).value
     han = mapping[mapping["name"] == "Han Solo"].iloc[0]
     assert han["role"] == "Kontaktpunkt-Bewertung" and (han["scale_min"], han["scale_max"]) == (1, 5)
     assert "very favorably = 5" in han["examples"]  # the text scale's mapping, shown for confirmation
@@ -283,3 +288,52 @@ def test_upload_a_real_surveymonkey_export(app, db_path):
     n, mean = con.execute("SELECT count(*), avg(score) FROM ratings WHERE touchpoint = 'Han Solo'").fetchone()
     con.close()
     assert n == 814 and 4 < mean < 5
+
+
+def test_unsure_columns_need_a_click_before_import(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    data = german_csv_bytes([["Kunden-Nr", "Website", "Hotline (1-5)"]]
+                            + [[f"K{i}", 1 + i % 7, 1 + i % 5] for i in range(40)])
+    app.file_uploader(key="upload").set_value(("unsicher.csv", data, "text/csv")).run()
+    no_errors(app)
+    assert any("Website" in w.value for w in app.warning)  # named where the analyst looks
+    editor = mapping_editor(app)
+    mapping = editor.value.set_index("column")
+    assert "geraten" in mapping.loc["Website", "unsure"] or "guessed" in mapping.loc["Website", "unsure"]
+    assert not mapping.loc["Website", "confirmed"] and mapping.loc["Hotline (1-5)", "confirmed"]
+    assert app.button(key="upload_import").disabled
+    row = list(editor.value["column"]).index("Website")
+    app.session_state[editor.key] = {"edited_rows": {row: {"scale_max": 10}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert not app.button(key="upload_import").disabled  # choosing the scale is the analyst's decision
+    app.button(key="upload_import").click().run()
+    no_errors(app)
+    con = store.connect(db_path)
+    scale = con.execute("SELECT DISTINCT scale_min, scale_max FROM ratings WHERE touchpoint = 'Website'").fetchall()
+    con.close()
+    assert scale == [(1, 10)]
+
+
+def test_custom_text_scale_defined_on_the_upload_page(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    labels = ["mies", "naja", "passt", "super"]
+    data = german_csv_bytes([["Kunden-Nr", "Eindruck Filiale", "Hotline (1-5)"]]
+                            + [[f"K{i}", labels[i % 4], 1 + i % 5] for i in range(40)])
+    app.file_uploader(key="upload").set_value(("text.csv", data, "text/csv")).run()
+    no_errors(app)
+    editor = next(e for e in app.data_editor if e.key and e.key.startswith("labels_"))
+    ranks = {i: {"rank": labels.index(label) + 1} for i, label in enumerate(editor.value["label"])}
+    app.session_state[editor.key] = {"edited_rows": ranks, "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="labels_apply_Eindruck Filiale").click().run()
+    no_errors(app)
+    mapping = mapping_editor(app).value.set_index("column")
+    assert mapping.loc["Eindruck Filiale", "role"] == "Kontaktpunkt-Bewertung"
+    assert "super = 4" in mapping.loc["Eindruck Filiale", "examples"]
+    app.button(key="upload_import").click().run()
+    no_errors(app)
+    con = store.connect(db_path)
+    assert con.execute("SELECT avg(score) FROM ratings WHERE touchpoint = 'Eindruck Filiale'").fetchone()[0] == 2.5
+    con.close()

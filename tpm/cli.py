@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-incomplete", action="store_true", help="keep LimeSurvey responses without submitdate")
     p.add_argument("--wait", type=float, default=60.0,
                    help="seconds to wait while the dashboard or another import holds the database (default 60)")
+    p.add_argument("--scale", action="append", default=[], metavar="HEADER=MIN-MAX",
+                   help="the scale of a rating column, HEADER as written in the file, e.g. \"Hotline=1-10\" (repeatable)")
+    p.add_argument("--missing", action="append", default=[], metavar="HEADER=CODE[;CODE]",
+                   help="values of a rating column that mean 'no answer', e.g. \"Hotline (1-5)=0\" (repeatable)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse (exit 2, nothing written) while any column was read without full certainty")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("summary", help="respondents, NPS and per-touchpoint satisfaction")
@@ -142,6 +148,7 @@ def cmd_ingest(args) -> int:
     for path in args.paths:
         if not path.is_file():
             raise CliError(f"'{path}': no such file")
+    overrides = _overrides(args.scale, args.missing)
     prepared = [prepare(path.name, path.read_bytes(), args.sheet, args.include_incomplete) for path in args.paths]
     db = store.db_path(args.db)
     waiting = _say_waiting(db)
@@ -150,7 +157,16 @@ def cmd_ingest(args) -> int:
         with store.writing(db, args.wait, waiting) as con:
             for item in prepared:
                 use_template(item, con)
-    results = [item.apply(item.specs) for item in prepared]  # validates; raises before anything is written
+    results = []
+    for item in prepared:  # validates; raises before anything is written
+        specs = apply_overrides(item.file_name, item.specs, overrides)
+        if args.strict:
+            doubts = [s for s in specs if s.unsure and s.role != "ignore"]
+            if doubts:
+                raise CliError(f"'{item.file_name}': {len(doubts)} column(s) read without full certainty (--strict):\n"
+                               + "\n".join(f"  '{s.column}': {s.unsure}" for s in doubts)
+                               + "\nconfirm with --scale/--missing, a mapping template, or drop --strict")
+        results.append(item.apply(specs))
     actor = access.cli_actor()
     saved = []
     with store.writing(db, args.wait, waiting) as con:
@@ -169,6 +185,55 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def _overrides(scales: list[str], missing: list[str]) -> dict[str, dict]:
+    """``--scale "H=1-10"`` and ``--missing "H=0;99"`` → {header: {"scale": (1, 10), "missing": [0, 99]}}."""
+    out: dict[str, dict] = {}
+    for text in scales:
+        header, _, value = text.rpartition("=")
+        parts = value.replace("–", "-").split("-")
+        try:
+            lo, hi = int(parts[0]), int(parts[1])
+            if len(parts) != 2 or not 0 <= lo < hi <= 100:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise CliError(f"--scale '{text}': write HEADER=MIN-MAX, e.g. \"Hotline=1-10\"") from None
+        out.setdefault(header.strip(), {})["scale"] = (lo, hi)
+    for text in missing:
+        header, _, value = text.rpartition("=")
+        try:
+            codes = [float(v) for v in value.replace(",", ";").split(";") if v.strip()]
+            if not codes or not header.strip():
+                raise ValueError
+        except ValueError:
+            raise CliError(f"--missing '{text}': write HEADER=CODE[;CODE], e.g. \"Hotline (1-5)=0\"") from None
+        out.setdefault(header.strip(), {})["missing"] = codes
+    return out
+
+
+def apply_overrides(file_name: str, specs: list, overrides: dict[str, dict]) -> list:
+    """The analyst's ``--scale``/``--missing`` decisions applied to the detected specs (they
+    settle the detector's doubt about that column). A header the file lacks is an error."""
+    from dataclasses import replace
+
+    by_column = {" ".join(s.column.split()).casefold(): s for s in specs}
+    out = list(specs)
+    for header, change in overrides.items():
+        spec = by_column.get(" ".join(header.split()).casefold())
+        if spec is None:
+            raise CliError(f"'{file_name}': no column '{header}' (--scale/--missing name a header as written in the file)")
+        if spec.role not in ("rating", "nps", "overall"):
+            raise CliError(f"'{file_name}', column '{header}': not read as a rating (role {spec.role}); --scale/--missing apply to ratings")
+        new = replace(spec, unsure=None)
+        if "scale" in change:
+            if spec.labels:
+                raise CliError(f"'{file_name}', column '{header}': a scale in words; its points come from the labels")
+            new.scale_min, new.scale_max = change["scale"]
+        if "missing" in change:
+            new.missing_codes = change["missing"]
+        out[out.index(spec)] = new
+    return out
+
+
 def print_report(report: dict, saved: store.Saved) -> None:
     if saved.duplicate:
         print(f"{report['file']}: already imported as dataset '{saved.name}' (id {saved.dataset_id}); nothing written")
@@ -179,7 +244,15 @@ def print_report(report: dict, saved: store.Saved) -> None:
     print(f"  respondents: {report['respondents']}")
     print(f"  touchpoints ({len(report['touchpoints'])}):")
     for tp in report["touchpoints"]:
-        print(f"    {tp['name']}: scale {tp['scale'][0]}-{tp['scale'][1]}, n={tp['n']}  [{tp['column']}]")
+        dk = f", don't know={tp['dont_know']}" if tp.get("dont_know") else ""
+        print(f"    {tp['name']}: scale {tp['scale'][0]}-{tp['scale'][1]}, n={tp['n']}{dk}  [{tp['column']}]")
+    if report.get("overall"):
+        o = report["overall"]
+        print(f"  overall satisfaction: '{o['column']}', scale {o['scale'][0]}-{o['scale'][1]}, n={o['n']}")
+    if report.get("weight_column"):
+        print(f"  weight column: {report['weight_column']}")
+    if report.get("multiple_choice"):
+        print(f"  multiple choice: " + "; ".join(f"{q} ({k} options)" for q, k in report["multiple_choice"].items()))
     print(f"  NPS column: {report['nps_column'] or '—'} (n={report['nps_n']})")
     print(f"  id column: {report['id_column'] or '— (numbered by row)'}; date column: {report['date_column'] or '—'}")
     print(f"  segments: {', '.join(report['segments']) or '—'}")
@@ -187,6 +260,8 @@ def print_report(report: dict, saved: store.Saved) -> None:
     print(f"  dropped columns: {', '.join(report['ignored_columns']) or '—'}")
     for note in report["notes"]:
         print(f"  note: {note}")
+    for doubt in report.get("unsure", []):
+        print(f"  unsure: '{doubt['column']}': {doubt['reason']}")
     if report.get("template"):
         print("  mapping: the confirmed mapping of an earlier wave with the same columns was applied")
 
@@ -218,7 +293,9 @@ def summary_dict(con, flt: Filter) -> dict:
             {
                 "name": r.touchpoint, "n": int(r.n), "mean": _num(r.mean), "scale_min": int(r.scale_min),
                 "scale_max": int(r.scale_max), "score_0_100": _num(r.score_0_100), "top2_box": _num(r.top2_box),
-                "bottom2_box": _num(r.bottom2_box), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
+                "bottom2_box": _num(r.bottom2_box), "box_points": int(r.box_points),
+                "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
+                "dont_know": int(r.dont_know), "dont_know_rate": _num(r.dont_know_rate),
             }
             for r in stats.itertuples()
         ],

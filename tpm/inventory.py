@@ -162,6 +162,7 @@ def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> list[str]:
                 con.execute("INSERT INTO touchpoint_aliases VALUES (?, ?)", [alias.lower(), row.name])
                 hit = con.execute("SELECT count(*) FROM ratings WHERE lower(touchpoint) = ?", [alias.lower()]).fetchone()[0]
                 con.execute("UPDATE ratings SET touchpoint = ? WHERE lower(touchpoint) = ?", [row.name, alias.lower()])
+                con.execute("UPDATE dont_know SET touchpoint = ? WHERE lower(touchpoint) = ?", [row.name, alias.lower()])
                 con.execute("UPDATE actions SET touchpoint = ? WHERE lower(touchpoint) = ?", [row.name, alias.lower()])
                 gone = con.execute("DELETE FROM touchpoints WHERE lower(name) = ? AND name <> ? RETURNING name",
                                    [alias.lower(), row.name]).fetchall()

@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS respondents (
     responded_at TIMESTAMP,
     nps DOUBLE
 );
+CREATE TABLE IF NOT EXISTS dont_know (  -- "weiß nicht" / "k.A." answers: not a score, counted
+    dataset_id INTEGER NOT NULL,
+    resp INTEGER NOT NULL,
+    touchpoint VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ratings (
     dataset_id INTEGER NOT NULL,
     resp INTEGER NOT NULL,
@@ -114,7 +119,7 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 );
 """
 
-DATA_TABLES = ("respondents", "ratings", "segments", "comments")
+DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments")
 
 
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:
@@ -218,10 +223,17 @@ INVENTORY_COLUMNS = {
 }
 
 
+#: respondent columns added after the first release: the overall-satisfaction question (on its
+#: own scale) and the survey weight (NULL: unweighted)
+RESPONDENT_COLUMNS = {"overall": "DOUBLE", "overall_min": "SMALLINT", "overall_max": "SMALLINT", "weight": "DOUBLE"}
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
     for column, kind in INVENTORY_COLUMNS.items():
         con.execute(f"ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS {column} {kind}")
+    for column, kind in RESPONDENT_COLUMNS.items():
+        con.execute(f"ALTER TABLE respondents ADD COLUMN IF NOT EXISTS {column} {kind}")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
@@ -278,7 +290,9 @@ def save_import(
                 json.dumps(report, ensure_ascii=False, default=str),
             ],
         ).fetchone()[0]
-        for table, frame in (("respondents", c.respondents), ("ratings", c.ratings), ("segments", c.segments), ("comments", c.comments)):
+        frames = (("respondents", c.respondents), ("ratings", c.ratings), ("dont_know", c.dont_know),
+                  ("segments", c.segments), ("comments", c.comments))
+        for table, frame in frames:
             if len(frame):
                 # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
                 con.register("incoming", pa.Table.from_pandas(frame, preserve_index=False))
@@ -286,11 +300,12 @@ def save_import(
                 con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
                 con.unregister("incoming")
         # survey headers that are aliases of an inventory touchpoint take its name
-        con.execute(
-            """UPDATE ratings SET touchpoint = a.name FROM touchpoint_aliases a
-               WHERE ratings.dataset_id = ? AND lower(ratings.touchpoint) = a.alias""",
-            [dataset_id],
-        )
+        for table in ("ratings", "dont_know"):
+            con.execute(
+                f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
+                   WHERE {table}.dataset_id = ? AND lower({table}.touchpoint) = a.alias""",
+                [dataset_id],
+            )
         con.execute(
             """INSERT INTO touchpoints (name, first_seen)
                SELECT DISTINCT touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
@@ -346,7 +361,7 @@ def mapping_template(con: duckdb.DuckDBPyConnection, headers: list[str]):
     from tpm.ingest import ColumnSpec
 
     row = con.execute("SELECT mapping FROM mapping_templates WHERE signature = ?", [header_signature(headers)]).fetchone()
-    return [ColumnSpec(**spec) for spec in json.loads(row[0])] if row else None
+    return [ColumnSpec.from_dict(spec) for spec in json.loads(row[0])] if row else None
 
 
 def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -15,10 +15,11 @@ import pandas as pd
 from tpm import store
 from tpm.ingest import ColumnSpec, ImportResult, IngestError, RawTable, detect, read_table
 from tpm.ingest import arrange, file_hash
+from tpm.ingest.detect import SCORED
 from tpm.ingest.normalise import normalise
 from tpm.ingest.values import cell_text
 
-MAPPING_COLUMNS = ["column", "role", "name", "scale_min", "scale_max", "examples"]
+MAPPING_COLUMNS = ["column", "role", "name", "scale_min", "scale_max", "missing_codes", "unsure", "confirmed", "examples"]
 
 
 @dataclass
@@ -114,20 +115,41 @@ def examples(table: RawTable, column: str, k: int = 4, labels: dict[str, float] 
 
 
 def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per column: column, role (as ``role_labels`` names it), name, scale, examples."""
+    """One row per column: column, role (as ``role_labels`` names it), name, scale, missing codes,
+    why the detector is unsure (empty: sure), whether the analyst confirmed it, examples."""
     role_labels = role_labels or {}
     rows = []
     for spec in specs:
-        name = spec.touchpoint if spec.role == "rating" else (spec.touchpoint or (spec.column if spec.role == "segment" else None))
+        named = spec.role in ("rating", "overall", "multi")
+        name = spec.touchpoint if named else (spec.touchpoint or (spec.column if spec.role == "segment" else None))
+        unsure = spec.unsure if spec.unsure and spec.role != "ignore" else ""
         rows.append({
             "column": spec.column, "role": role_labels.get(spec.role, spec.role), "name": name or "",
             "scale_min": spec.scale_min, "scale_max": spec.scale_max,
-            "examples": examples(table, spec.column, labels=spec.labels),
+            "missing_codes": format_codes(spec.missing_codes),
+            "unsure": unsure, "confirmed": not unsure,
+            "examples": (f"[{spec.option}] " if spec.option else "") + examples(table, spec.column, labels=spec.labels),
         })
     frame = pd.DataFrame(rows, columns=MAPPING_COLUMNS)
     for c in ("scale_min", "scale_max"):
         frame[c] = frame[c].astype("Int64")
+    frame["confirmed"] = frame["confirmed"].astype(bool)
     return frame
+
+
+def format_codes(codes: list[float] | None) -> str:
+    return "; ".join(f"{c:g}" for c in codes) if codes else ""
+
+
+def parse_codes(text, column: str = "") -> list[float] | None:
+    """"0; 99" → [0.0, 99.0]; empty → None. Raises IngestError naming the column otherwise."""
+    text = "" if text is None or text is pd.NA or (isinstance(text, float) and math.isnan(text)) else str(text)
+    parts = [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]
+    try:
+        return [float(p) for p in parts] or None
+    except ValueError:
+        raise IngestError(column or "mapping", f"missing codes must be numbers separated by ';', not '{text[:30]}'",
+                          hint="e.g. 0; 99") from None
 
 
 def _int_or_none(value) -> int | None:
@@ -140,7 +162,8 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
                      detected: list[ColumnSpec] | None = None) -> list[ColumnSpec]:
     """The edited table back to specs. NPS is always 0–10; a rating without a scale keeps None (and
     fails validation). A text scale's label mapping (from ``detected``) is kept while its column
-    stays a rating on the same scale."""
+    stays a rating on the same scale. A detector doubt stays until the analyst ticks *confirmed*
+    or decides otherwise (another role, scale or missing code)."""
     role_of = {label: role for role, label in (role_labels or {}).items()}
     known = {spec.column: spec for spec in detected or []}
     specs = []
@@ -150,10 +173,50 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
         lo, hi = _int_or_none(row.get("scale_min")), _int_or_none(row.get("scale_max"))
         if role == "nps":
             lo, hi = 0, 10
-        if role not in ("rating", "nps"):
+        if role not in SCORED:
             lo = hi = None
+        codes = parse_codes(row.get("missing_codes"), row["column"]) if role in SCORED else None
         before = known.get(row["column"])
-        labels = before.labels if before and before.labels and before.role == role and (before.scale_min, before.scale_max) == (lo, hi) else None
-        specs.append(ColumnSpec(column=row["column"], role=role, touchpoint=name if role in ("rating", "segment") else None,
-                                scale_min=lo, scale_max=hi, labels=labels))
+        same = before is not None and before.role == role and (before.scale_min, before.scale_max) == (lo, hi)
+        labels = before.labels if same and before.labels else None
+        unsure = row.get("unsure") or None
+        if bool(row.get("confirmed")) or (before is not None and not (same and (before.missing_codes or None) == codes)):
+            unsure = None
+        specs.append(ColumnSpec(column=row["column"], role=role,
+                                touchpoint=name if role in ("rating", "overall", "segment", "multi") else None,
+                                scale_min=lo, scale_max=hi, labels=labels, missing_codes=codes,
+                                option=before.option if before is not None and role == "multi" else None,
+                                unsure=unsure))
     return specs
+
+
+def label_choices(table: RawTable, column: str) -> pd.DataFrame:
+    """The distinct text answers of a column for ordering: label, rank (empty), missing (False)."""
+    parsed = table.parsed(column)
+    labels = list(dict.fromkeys(v for v in parsed.text[~parsed.missing] if v))[:20]
+    return pd.DataFrame({"label": labels, "rank": pd.array([None] * len(labels), dtype="Int64"),
+                         "missing": [False] * len(labels)})
+
+
+def set_label_scale(prepared: Prepared, column: str, choices: pd.DataFrame) -> bool:
+    """Turn ``column`` into a rating on the analyst's order (ranks 1…k, each used once; answers
+    marked *missing* are no answer). The label set travels with the mapping template, so the
+    next wave imports by itself. False (and nothing changed) if the ranks are not 1…k."""
+    from tpm.ingest.detect import touchpoint_name
+    from tpm.ingest.scales import normalise_label
+
+    ranked = choices[~choices["missing"].astype(bool)]
+    ranks = [_int_or_none(r) for r in ranked["rank"]]
+    if not ranks or None in ranks or sorted(ranks) != list(range(1, len(ranks) + 1)) or len(ranks) < 2:
+        return False
+    spec = next(s for s in prepared.specs if s.column == column)
+    spec.role, spec.touchpoint = "rating", touchpoint_name(column, prepared.table.platform)
+    spec.scale_min, spec.scale_max = 1, len(ranks)
+    spec.labels = {normalise_label(str(label)): float(rank) for label, rank in zip(ranked["label"], ranks)}
+    spec.missing_codes, spec.unsure = None, None
+    missing = [normalise_label(str(v)) for v in choices.loc[choices["missing"].astype(bool), "label"]]
+    if missing:
+        spec.labels.update({label: -1.0 for label in missing})  # a negative code: no answer
+    if hasattr(prepared, "_problem"):
+        del prepared._problem
+    return True

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from tpm.ingest.detect import ROLES, ColumnSpec, detect, touchpoint_name
 from tpm.ingest.errors import IngestError
 from tpm.ingest.normalise import Canonical, normalise
-from tpm.ingest.readers import MAX_FILE_BYTES, RawTable, read_table
+from tpm.ingest.readers import MAX_FILE_BYTES, RawTable
+from tpm.ingest.readers import read_table as _read_table
 
 __all__ = [
     "ROLES",
@@ -52,6 +53,12 @@ class ImportResult:
         c = self.canonical
         nps_spec = next((s for s in specs if s.role == "nps"), None)
         counts = c.ratings["touchpoint"].value_counts()
+        dk = c.dont_know["touchpoint"].value_counts() if len(c.dont_know) else {}
+        overall = next((s for s in specs if s.role == "overall"), None)
+        multi: dict[str, int] = {}
+        for s in specs:
+            if s.role == "multi":
+                multi[s.touchpoint] = multi.get(s.touchpoint, 0) + 1
         return {
             "file": self.file_name,
             "sheet": self.table.sheet,
@@ -63,14 +70,20 @@ class ImportResult:
             "respondents": int(len(c.respondents)),
             "touchpoints": [
                 {"name": s.touchpoint, "column": s.column, "scale": [s.scale_min, s.scale_max],
-                 "n": int(counts.get(s.touchpoint.strip(), 0))}
+                 "n": int(counts.get(s.touchpoint.strip(), 0)), "dont_know": int(dk.get(s.touchpoint.strip(), 0)),
+                 "missing_codes": s.missing_codes or []}
                 for s in specs if s.role == "rating"
             ],
             "nps_column": nps_spec.column if nps_spec else None,
             "nps_n": int(c.respondents["nps"].notna().sum()),
             "id_column": next((s.column for s in specs if s.role == "id"), None),
             "date_column": next((s.column for s in specs if s.role == "date"), None),
-            "segments": [s.touchpoint or s.column for s in specs if s.role == "segment"],
+            "segments": [s.touchpoint or s.column for s in specs if s.role == "segment"] + list(multi),
+            "multiple_choice": multi,
+            "overall": {"column": overall.column, "scale": [overall.scale_min, overall.scale_max],
+                        "n": int(c.respondents["overall"].notna().sum())} if overall else None,
+            "weight_column": next((s.column for s in specs if s.role == "weight"), None),
+            "unsure": [{"column": s.column, "reason": s.unsure} for s in specs if s.unsure and s.role != "ignore"],
             "comment_columns": [s.column for s in specs if s.role == "comment"],
             "comments": int(len(c.comments)),
             "ignored_columns": [s.column for s in specs if s.role == "ignore"],
@@ -79,29 +92,39 @@ class ImportResult:
         }
 
 
+def read_table(file_name: str, data: bytes, sheet: str | int | None = None) -> RawTable:
+    """:func:`tpm.ingest.readers.read_table`; of a workbook's sheets the one with the most
+    rating/NPS columns is taken (a notes or cleanup sheet before the data loses), and the
+    report says which and why."""
+    return _read_table(file_name, data, sheet=sheet, choose=choose_sheet)
+
+
+def choose_sheet(tables: list[RawTable]) -> RawTable:
+    """The sheet with the most scored columns (ties: the first), with a note naming the others."""
+    from tpm.ingest.detect import SCORED
+
+    counts = []
+    for table in tables:
+        try:
+            counts.append(sum(s.role in SCORED for s in detect(arrange(table))))
+        except IngestError:
+            counts.append(-1)
+    best = max(range(len(tables)), key=lambda i: (counts[i], -i))
+    others = ", ".join(f"'{t.sheet}': {max(c, 0)}" for t, c in zip(tables, counts) if t is not tables[best])
+    chosen = tables[best]
+    chosen.notes.append(f"sheet '{chosen.sheet}' chosen: {max(counts[best], 0)} rating/NPS column(s) (other sheets: {others})")
+    return chosen
+
+
 def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
 def arrange(table: RawTable, include_incomplete: bool = False) -> RawTable:
-    """One row per complete response: long format reshaped, incomplete LimeSurvey responses dropped."""
-    from tpm.ingest.layouts import is_long, long_to_wide
+    """One row per complete response, by the platforms' row rules (:mod:`tpm.ingest.platforms`)."""
+    from tpm.ingest.platforms import arrange as platform_rows
 
-    if is_long(table):
-        table = long_to_wide(table)
-    if not include_incomplete:
-        drop_incomplete(table)
-    return table
-
-
-def drop_incomplete(table: RawTable) -> None:
-    """LimeSurvey marks unfinished responses with an empty ``submitdate``: they are left out."""
-    column = next((name for name in table.columns if name.strip().lower() == "submitdate"), None)
-    if column is None:
-        return
-    complete = ~table.parsed(column).missing
-    if not complete.all():
-        table.keep_rows(complete, f"{int((~complete).sum())} incomplete response(s) (empty submitdate) left out")
+    return platform_rows(table, include_incomplete)
 
 
 def ingest_bytes(file_name: str, data: bytes, specs: list[ColumnSpec] | None = None, sheet: str | int | None = None,

@@ -1,8 +1,16 @@
 """Guess each column's role, touchpoint name and scale from its header and its values.
 
 Roles: ``id`` (respondent id), ``date`` (response date/time), ``rating`` (a touchpoint
-rated on a numeric scale), ``nps`` (the 0–10 recommend question), ``segment``
-(categorical attribute such as Region or Kundenart), ``comment`` (free text), ``ignore``.
+rated on a numeric scale), ``nps`` (the 0–10 recommend question), ``overall`` (the overall
+satisfaction question: an outcome, not a touchpoint), ``weight`` (the respondent's survey
+weight), ``segment`` (categorical attribute such as Region or Kundenart), ``multi`` (one
+option of a multiple-choice question: ticked/empty or yes/no columns grouped into one
+filter), ``comment`` (free text), ``ignore``.
+
+Every decision taken with less than full evidence carries its reason in
+:attr:`ColumnSpec.unsure` (a scale guessed from the data alone, an unknown label set, a
+column that could be a segment or a comment, a value outside the stated scale): the Upload
+page asks for a click on each, the CLI lists them and ``--strict`` refuses while any is left.
 
 The guess is a :class:`ColumnSpec` per column; the Upload page shows them as an editable
 table, so a wrong guess is one click to correct, and the corrected specs go to
@@ -17,11 +25,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from tpm.ingest.platforms import is_meta
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import match_labels
 from tpm.ingest.values import ParsedColumn, to_dates
 
-ROLES = ("id", "date", "rating", "nps", "segment", "comment", "ignore")
+ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "multi", "comment", "ignore")
+#: roles whose column holds scores on a scale
+SCORED = ("rating", "nps", "overall")
 #: Scales TPM knows; any (min, max) with 0 <= min < max <= 100 is accepted when set by hand.
 KNOWN_SCALES = ((0, 10), (1, 10), (1, 7), (1, 5))
 
@@ -32,6 +43,17 @@ _ID = re.compile(
     r"antwort[ -]?id|kunden[ -]?(nr|nummer|id)|case[ _-]?id)$",
     re.I,
 )
+_ID_WORD = re.compile(r"(^|[^a-zäöü])(id|nr|no)([^a-zäöü]|$)", re.I)  # "Your Enquiry ID (pre-filled)"
+_WEIGHT = re.compile(r"(^|[^a-zäöü])(weights?|weighting|wt|wgt|gewicht|gewichte)([^a-zäöü]|$)|gewichtung|gewichtsfaktor|designgewicht", re.I)
+_UNIT = re.compile(r"\b(kg|g|lbs?|pounds|gramm|kilo\w*|tonnen|tons?)\b", re.I)
+_COUNT = re.compile(r"\b(how many|wie ?viele|wie viel|anzahl|number of|count of|menge)\b", re.I)
+_OVERALL = re.compile(
+    r"gesamtzufriedenheit|gesamteindruck|gesamturteil|gesamtbewertung|overall|alles in allem|all in all|"
+    r"im gro(ß|ss)en und ganzen|total satisfaction|general satisfaction|zufriedenheit\s+(gesamt|insgesamt|allgemein)|"
+    r"(zufrieden\w*|satisf\w*)\s+(sind sie\s+)?(insgesamt|alles in allem)?\s*(mit|with)\s+(a|an|ein|einem|einer|uns|us)\b|"
+    r"(zufrieden|satisfied)\s+(sind sie|are you)\s+insgesamt\s*\??$",
+    re.I,
+)
 _DATE = re.compile(r"datum|date|zeit|time|timestamp|submit|abgeschickt|erfasst", re.I)
 _COMMENT = re.compile(r"kommentar|anmerkung|bemerkung|comment|feedback|freitext|anregung|remark|suggestion|warum|why|sonstig|anything else|noch etwas|mitteilen|tell us", re.I)
 _PERSONAL = re.compile(
@@ -39,9 +61,6 @@ _PERSONAL = re.compile(
     r"telefon(nummer)?|phone(\s*number)?|url|token|recipient\w*|location\s*\w+|latitude|longitude)\s*$",
     re.I,
 )
-_META = re.compile(r"^(lastpage|startlanguage|seed|datestamp|ipaddr|refurl|submitdate|interviewtime|"
-                   r"progress|duration \(in seconds\)|finished|status|responseset|locationaccuracy|q_recaptcharesult|"
-                   r"distributionchannel|userlanguage|network id|.*_nps_group|response type)$", re.I)
 _RANKING = re.compile(r"\brank(ing|e|en)?\b|reihenfolge", re.I)
 _SCALE_HINT = re.compile(r"(?<![\d.])(0|1)\s*(?:-|–|—|bis|to|\.\.)\s*(5|7|10)(?![\d.])")
 _SCALE_HINT_EQ = re.compile(r"(?<![\d.])(0|1)\s*=.*?(?<![\d.])(5|7|10)\s*=", re.I)
@@ -59,9 +78,12 @@ _ARTICLE = re.compile(r"^(dem|der|den|die|das|unserem|unserer|unseren|ihrem|ihre
 class ColumnSpec:
     """What one column of the file means.
 
-    ``touchpoint`` is the touchpoint's name for a rating and the segment's name for a segment
-    (both editable on the Upload page); ``scale_min``/``scale_max`` are set for ratings and the NPS;
-    ``labels`` maps text answers to scale points for scales written as words.
+    ``touchpoint`` is the touchpoint's name for a rating, the segment's name for a segment and
+    the question for a ``multi`` option (all editable on the Upload page); ``scale_min``/
+    ``scale_max`` are set for ratings, the NPS and the overall question; ``labels`` maps text
+    answers to scale points for scales written as words; ``missing_codes`` are values the
+    analyst declared as "no answer" (e.g. a stray 0 on a 1–5 item); ``option`` is the option a
+    ``multi`` column stands for; ``unsure`` says why the detector is not sure (None: sure).
     """
 
     column: str
@@ -70,9 +92,18 @@ class ColumnSpec:
     scale_min: int | None = None
     scale_max: int | None = None
     labels: dict[str, float] | None = None  # text answers → scale points (normalised labels)
+    missing_codes: list[float] | None = None
+    option: str | None = None
+    unsure: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ColumnSpec":
+        """A spec stored by this or an earlier version (unknown keys are ignored)."""
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass
@@ -89,6 +120,8 @@ class ColumnProfile:
     mean_length: float
     date_share: float
     negative_codes: int
+    zeros: int = 0  # answers equal to 0
+    minimum_above_zero: float | None = None
 
 
 def profile(parsed: ParsedColumn) -> ColumnProfile:
@@ -111,6 +144,7 @@ def profile(parsed: ParsedColumn) -> ColumnProfile:
             _, date_share = to_dates(None, parsed)
     else:
         unique = int(len(np.unique(valid))) if len(valid) else 0
+    above = valid[valid > 0]
     return ColumnProfile(
         filled=filled,
         numeric_share=numeric_share,
@@ -122,6 +156,8 @@ def profile(parsed: ParsedColumn) -> ColumnProfile:
         mean_length=mean_length,
         date_share=date_share,
         negative_codes=negative,
+        zeros=int((valid == 0).sum()),
+        minimum_above_zero=float(above.min()) if len(above) else None,
     )
 
 
@@ -134,14 +170,7 @@ def scale_from_header(header: str) -> tuple[int, int] | None:
     return None
 
 
-def infer_scale(header: str, minimum: float | None, maximum: float | None) -> tuple[int, int]:
-    """The rating scale: the header's statement if any, else the smallest known scale that fits.
-
-    Observed 0 → 0–10; maximum ≤ 5 → 1–5; ≤ 7 → 1–7; otherwise 1–10.
-    """
-    stated = scale_from_header(header)
-    if stated and (maximum is None or maximum <= stated[1]) and (minimum is None or minimum >= stated[0]):
-        return stated
+def _smallest_fitting(minimum: float | None, maximum: float | None) -> tuple[int, int]:
     if minimum is not None and minimum < 1:
         return (0, 10)
     if maximum is not None and maximum <= 3 and minimum == 1:
@@ -153,12 +182,47 @@ def infer_scale(header: str, minimum: float | None, maximum: float | None) -> tu
     return (1, 10)
 
 
+#: a value seen at most this share of answers (and at least once) counts as "stray" (see infer_scale)
+STRAY_SHARE = 0.02
+
+
+def infer_scale(header: str, minimum: float | None, maximum: float | None, zeros: int = 0,
+                filled: int = 0, minimum_above_zero: float | None = None) -> tuple[int, int, str | None]:
+    """The rating scale and, when it was guessed, why it is unsure: ``(min, max, reason | None)``.
+
+    - A scale stated in the header wins, always: values outside it are reported by the import
+      (row and column), never a reason to widen the scale (DOMAIN.md).
+    - Else the data decide, and the guess is *unsure*: the data only show which points were
+      used, not which exist (a 1–10 item whose answers stop at 7 looks like 1–7). The smallest
+      known scale that fits the answers is proposed (0 present → 0–10; maximum ≤ 5 → 1–5;
+      ≤ 7 → 1–7; else 1–10). Only 0 and 10 both present make 0–10 certain (no larger scale).
+    - A rare 0 (≤ 2 % of answers) beside answers that otherwise fit 1–5 or 1–7 is taken as a
+      stray value, not as the bottom of a 0–10 scale: the scale is proposed without it and
+      the 0 is named as outside the scale (declare it a missing code or choose 0–10).
+    """
+    stated = scale_from_header(header)
+    if stated:
+        return stated[0], stated[1], None
+    lo, hi = _smallest_fitting(minimum, maximum)
+    if (lo, hi) == (0, 10) and maximum is not None and maximum <= 7 and zeros and filled \
+            and zeros <= max(1, STRAY_SHARE * filled) and minimum_above_zero is not None:
+        lo, hi = _smallest_fitting(minimum_above_zero, maximum)
+        return lo, hi, (f"scale {lo}–{hi} guessed from the answers; the value 0 ({zeros}×) lies outside it — "
+                        f"declare 0 a missing code, or choose 0–10")
+    if (lo, hi) == (0, 10) and minimum == 0 and maximum == 10:
+        return lo, hi, None
+    seen = "" if minimum is None else f" (answers {minimum:g}–{maximum:g})"
+    return lo, hi, f"scale {lo}–{hi} guessed from the answers{seen}; the header does not state it"
+
+
 def touchpoint_name(header: str, platform: str | None = None) -> str:
     """The touchpoint in a question header, without question boilerplate.
 
     "Wie zufrieden sind Sie mit: Hotline?" → "Hotline"; "Zufriedenheit Lieferung (1-10)" →
     "Lieferung"; "Please rate [Website]" → "Website"; in Qualtrics exports also
-    "Indicate how you feel about the following vegetables-Squash" → "Squash".
+    "Indicate how you feel about the following vegetables-Squash" → "Squash". Only known
+    question boilerplate is stripped; an article goes only with it ("Zufriedenheit mit der
+    Rechnung" → "Rechnung", but "Die informellen Modelle werden …" keeps its "Die").
     """
     name = header.strip()
     bracket = re.search(r"\[([^\]]+)\]\s*$", name)
@@ -167,15 +231,19 @@ def touchpoint_name(header: str, platform: str | None = None) -> str:
     name = re.sub(r"\((?:[^()]*\d\s*=[^()]*|\s*\d+\s*(?:-|–|—|bis|to)\s*\d+\s*)\)", "", name)
     name = _SCALE_HINT.sub("", name)
     glued = re.match(r"^(\S+\s+\S+\s+\S+.*?\S)-([A-ZÄÖÜ0-9][^-]*)$", name) if platform == "Qualtrics" else None  # Qualtrics: "Indicate how you feel about X-Squash"
+    question_part = False
     if ":" in name:
         name = name.rsplit(":", 1)[1]
+        question_part = True
     elif re.search(r"\s[-–—]\s", name):
         name = re.split(r"\s[-–—]\s", name)[-1]
+        question_part = True
     elif glued:
         name = glued.group(2)
-    name = _BOILERPLATE_PREFIX.sub("", name.strip())
-    name = _ARTICLE.sub("", name.strip())
-    name = name.strip(" ?!.:;\"'„“”")
+    stripped = _BOILERPLATE_PREFIX.sub("", name.strip())
+    if stripped != name.strip() or question_part:
+        stripped = _ARTICLE.sub("", stripped.strip())
+    name = stripped.strip(" ?!.:;\"'„“”")
     name = " ".join(name.split())
     return name or header.strip()
 
@@ -184,19 +252,23 @@ def guess_role(header: str, p: ColumnProfile, n_rows: int) -> str:
     """The role rules, in order; see the module docstring."""
     if p.filled == 0:
         return "ignore"
-    if _PERSONAL.search(header) or _META.match(header.strip()) or _RANKING.search(header):
-        return "ignore"
-    if _ID.match(header.strip()) and p.unique == p.filled:
+    head = header.strip()
+    if _PERSONAL.search(header) or is_meta(head) or _RANKING.search(header) or _COUNT.search(header):
+        return "ignore"  # personal data, platform meta, rankings and counts ("Wie viele …") are never ratings
+    if (_ID.match(head) or _ID_WORD.search(head)) and p.unique == p.filled and p.filled >= 0.5 * n_rows \
+            and not _NPS.search(header):
         return "id"
     if p.date_share >= 0.9:
         return "date"
+    if _WEIGHT.search(header) and not _UNIT.search(header) and p.numeric_share >= 0.9:
+        return "weight"  # non-positive or unreadable weights are refused at import with their row
     if p.numeric_share == 1.0:
         in_range = p.minimum is not None and p.minimum >= 0 and p.maximum <= 10
         if _NPS.search(header) and p.integer_share >= 0.99 and p.maximum is not None and p.maximum <= 100:
             return "nps"  # values outside 0–10 are then reported with their row, not silently dropped
         # decimals are allowed: agencies deliver averaged indices ("4,5") as ratings
-        if in_range and p.maximum - p.minimum >= 1 and not _ID.match(header.strip()):
-            return "rating"
+        if in_range and p.maximum - p.minimum >= 1 and not _ID.match(head):
+            return "overall" if _OVERALL.search(header) else "rating"
         return "ignore"
     if _COMMENT.search(header) and p.mean_length >= 3:
         return "comment"
@@ -207,43 +279,128 @@ def guess_role(header: str, p: ColumnProfile, n_rows: int) -> str:
     return "ignore"
 
 
+_BRACKETED = re.compile(r"^(.*\S)\s*\[([^\]]+)\]\s*$")
+#: answers of a ticked/empty or yes/no option column (plus the option's own text, SurveyMonkey-style)
+_TICKED = frozenset({"yes", "ja", "y", "j", "1", "x", "true", "wahr", "checked", "ausgewählt", "selected", "gewählt", "✓", "✔"})
+UNTICKED = frozenset({"no", "nein", "n", "0", "false", "falsch", "unchecked", "nicht ausgewählt", "not selected", "nicht gewählt"})
+
+
+def _option_answers(table: RawTable, column: str, option: str) -> bool:
+    """True when a column holds only "ticked"/"not ticked" answers (at least one ticked)."""
+    parsed = table.parsed(column)
+    answers = {" ".join(str(v).split()).casefold() for v in parsed.text[~parsed.missing][:5000]}
+    ticked = _TICKED | {" ".join(option.split()).casefold()}
+    return bool(answers & ticked) and answers <= ticked | UNTICKED
+
+
+def group_multiple_choice(table: RawTable, specs: list[ColumnSpec]) -> None:
+    """The option columns of one multiple-choice question become role ``multi``.
+
+    ``Welchen Hintergrund haben Sie? [Maschinenbau]``, ``… [Informatik]`` … (Google Forms,
+    LimeSurvey, SurveyMonkey's two header rows): two or more columns with the same question and
+    only ticked/empty or yes/no answers (or the option's own text) are one question, offered as
+    one filter ("any of"); stored as segment = question, value = each ticked option.
+    """
+    groups: dict[str, list[tuple[ColumnSpec, str]]] = {}
+    for spec in specs:
+        match = _BRACKETED.match(spec.column)
+        if match and spec.role in {"segment", "rating", "ignore", "comment"}:
+            groups.setdefault(match.group(1), []).append((spec, match.group(2)))
+    for question, members in groups.items():
+        if len(members) < 2:
+            continue
+        options = [(spec, option) for spec, option in members if _option_answers(table, spec.column, option)]
+        if len(options) < 2:
+            continue
+        for spec, option in options:
+            spec.role, spec.touchpoint, spec.option = "multi", question, option
+            spec.scale_min = spec.scale_max = spec.labels = spec.unsure = None
+
+
+_EVALUATIVE = re.compile(
+    r"\b(very|sehr|eher|somewhat|extremely|äußerst|rather|fairly|slightly|ziemlich|not at all|gar nicht|überhaupt nicht|"
+    r"good|gut|poor|schlecht|bad|excellent|agree|zu|satisf\w*|zufrieden|likely|wahrscheinlich|important|wichtig|"
+    r"helpful|hilfreich|useful|nützlich|easy|einfach|difficult|schwierig|positiv\w*|negativ\w*|favou?rabl\w*)\b",
+    re.I,
+)
+
+
+def _evaluative(parsed: ParsedColumn) -> bool:
+    """Most answers use words of judgement or intensity ("sehr", "eher gut", "Very useful"): an
+    unknown set of them may be a rating scale; regions, ages and education levels are not."""
+    answers = list(dict.fromkeys(parsed.text[~parsed.missing][:5000]))
+    return sum(bool(_EVALUATIVE.search(a)) for a in answers) >= max(2, len(answers) / 2)
+
+
+def _label_scale(table: RawTable, header: str, parsed: ParsedColumn):
+    """A known label set matching the column's text answers — including answers that are
+    no-answer words elsewhere ("trifft nicht zu") when the set itself uses them as a point."""
+    answers = list(dict.fromkeys(parsed.text[~parsed.missing][:5000]))
+    tokens = [v for v in dict.fromkeys(parsed.text[parsed.missing][:5000]) if v]
+    if tokens:
+        with_tokens = match_labels(answers + tokens)
+        if with_tokens:
+            return with_tokens
+    return match_labels(answers)
+
+
 def detect(table: RawTable) -> list[ColumnSpec]:
     """One :class:`ColumnSpec` per column of ``table``, in file order.
 
-    Only the first id, date and NPS column keep that role; later ones are ignored.
+    Only the first id, date, NPS, overall and weight column keep that role; later overall
+    columns are ratings, the others are ignored.
     """
     specs: list[ColumnSpec] = []
     taken: set[str] = set()
+    table.unknown_scales.clear()
     table.parse_all()
     for header, column in table.columns.items():
         parsed = table.parsed(header)
         p = profile(parsed)
         role = guess_role(header, p, table.n_rows)
         scale = None
-        if p.numeric_share < 1.0 and 2 <= p.unique <= 12:
-            answers = list(dict.fromkeys(parsed.text[~parsed.missing][:5000]))
-            scale = match_labels(answers)
+        unsure = None
+        named = _PERSONAL.search(header) or is_meta(header) or _RANKING.search(header) or _COUNT.search(header)
+        if p.numeric_share < 1.0 and 1 <= p.unique <= 12 and role in {"segment", "comment", "ignore"} and not named:
+            scale = _label_scale(table, header, parsed)
             if scale:
-                role = "nps" if _NPS.search(header) and scale[:2] == (0, 10) else "rating"
+                role = "nps" if _NPS.search(header) and scale[:2] == (0, 10) else (
+                    "overall" if _OVERALL.search(header) else "rating")
             elif 3 <= p.unique <= 7 and role == "segment":
                 table.unknown_scales.append(header)  # maybe a rating scale in words TPM does not know
-        if role in {"id", "date", "nps"}:
+            if not scale and 3 <= p.unique <= 7 and role == "segment" and _evaluative(parsed):
+                unsure = (f"{p.unique} different text answers: a segment, or a rating scale in words TPM does not know "
+                          "(then define its order on the Upload page)")
+        if role == "segment" and p.unique_share > 0.3 and p.mean_length > 15:
+            unsure = "short text with repeated answers: a segment or a comment?"
+        if role in {"id", "date", "nps", "weight", "overall"}:
             if role in taken:
-                role = "ignore"
+                role = "rating" if role == "overall" else "ignore"
             taken.add(role)
-        spec = ColumnSpec(column=header, role=role)
-        if role == "rating" and scale:
+        spec = ColumnSpec(column=header, role=role, unsure=unsure)
+        if role in {"rating", "overall"}:
             spec.touchpoint = touchpoint_name(header, table.platform)
-            spec.scale_min, spec.scale_max, spec.labels = scale[0], scale[1], scale[2]
-        elif role == "rating":
-            spec.touchpoint = touchpoint_name(header, table.platform)
-            spec.scale_min, spec.scale_max = infer_scale(header, p.minimum, p.maximum)
+            if scale:
+                spec.scale_min, spec.scale_max, spec.labels = scale[0], scale[1], scale[2]
+            else:
+                spec.scale_min, spec.scale_max, spec.unsure = infer_scale(
+                    header, p.minimum, p.maximum, p.zeros, p.filled, p.minimum_above_zero)
+            if role == "overall":
+                spec.touchpoint = spec.touchpoint if len(spec.touchpoint) <= 60 else header[:60]
         elif role == "nps":
             spec.scale_min, spec.scale_max = 0, 10
             spec.labels = scale[2] if scale else None
         elif role == "segment":
             spec.touchpoint = header  # the segment's name; editable like a touchpoint name
+        if role in {"rating", "nps", "overall"} and not spec.labels:
+            stated = scale_from_header(header)
+            if stated and p.minimum is not None and (p.minimum < spec.scale_min or p.maximum > spec.scale_max):
+                outside = p.zeros if p.minimum == 0 and spec.scale_min > 0 else None
+                spec.unsure = (f"values outside the stated scale {spec.scale_min}–{spec.scale_max} "
+                               f"(seen {p.minimum:g}–{p.maximum:g}{f', 0 ×{outside}' if outside else ''}): "
+                               "fix the data or declare the value a missing code")
         specs.append(spec)
+    group_multiple_choice(table, specs)
     names: dict[str, int] = {}
     for spec in specs:  # the same label under two questions (e.g. a matrix asked twice) stays apart
         if spec.role == "rating":
@@ -252,3 +409,8 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             if names[key] > 1:
                 spec.touchpoint = f"{spec.touchpoint} ({names[key]})"
     return specs
+
+
+def unsure_specs(specs: list[ColumnSpec]) -> list[ColumnSpec]:
+    """The columns whose reading the analyst still has to confirm."""
+    return [s for s in specs if s.unsure and s.role != "ignore"]

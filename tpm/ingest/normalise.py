@@ -2,17 +2,20 @@
 
 Frames (one row per respondent / per given answer, long and sparse):
 
-- ``respondents``: resp, respondent_id, row_number, responded_at, nps
+- ``respondents``: resp, respondent_id, row_number, responded_at, nps, overall, overall_min,
+  overall_max, weight (NaN without a weight column; else rescaled to sum to n)
 - ``ratings``: resp, touchpoint, score, scale_min, scale_max (answered cells only)
-- ``segments``: resp, segment, value
+- ``dont_know``: resp, touchpoint — a "weiß nicht"/"k.A."/"N/A" answer: not a score, counted
+- ``segments``: resp, segment, value (a multiple-choice question: one row per ticked option)
 - ``comments``: resp, question, text
 
 ``resp`` is the respondent's 0-based row in the file: a compact integer join key.
 
 Validation raises :class:`IngestError` naming the column and, for a value, the row as
 the user sees it in Excel: a rating outside its scale, a duplicate respondent id, a
-mapping with two NPS columns. Missing answers (blank, "k.A.", negative codes) are
-dropped, never scored.
+mapping with two NPS columns, an empty, zero or negative weight. Missing answers (blank,
+negative codes, the analyst's missing codes) are dropped and "don't know" answers counted,
+never scored.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tpm.ingest.detect import ROLES, ColumnSpec
+from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec
 from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import normalise_label
@@ -37,6 +40,7 @@ class Canonical:
     segments: pd.DataFrame
     comments: pd.DataFrame
     specs: list[ColumnSpec]
+    dont_know: pd.DataFrame = field(default_factory=lambda: _empty(["resp", "touchpoint"]))
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -52,13 +56,15 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
             raise IngestError(name, "the mapping names a column the file does not have", column=spec.column, sheet=table.sheet)
         if spec.role not in ROLES:
             raise IngestError(name, f"unknown role '{spec.role}'", column=spec.column, hint=f"use one of {', '.join(ROLES)}")
-        if spec.role in {"rating", "nps"}:
+        if spec.role in SCORED:
             lo, hi = spec.scale_min, spec.scale_max
             if lo is None or hi is None or not (0 <= lo < hi <= 100):
                 raise IngestError(name, f"the scale {lo}–{hi} is not valid", column=spec.column, hint="set a scale such as 1–10 or 1–5")
         if spec.role == "rating" and not (spec.touchpoint or "").strip():
             raise IngestError(name, "a rating column needs a touchpoint name", column=spec.column)
-    for role in ("id", "date", "nps"):
+        if spec.role == "multi" and not ((spec.touchpoint or "").strip() and (spec.option or "").strip()):
+            raise IngestError(name, "a multiple-choice option needs its question and option", column=spec.column)
+    for role in ("id", "date", "nps", "overall", "weight"):
         chosen = [s.column for s in specs if s.role == role]
         if len(chosen) > 1:
             raise IngestError(name, f"{len(chosen)} columns are marked as '{role}': {', '.join(chosen)}", hint="keep one, set the others to 'ignore'")
@@ -66,7 +72,7 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
     doubled = [t for t, c in touchpoints.items() if c > 1]
     if doubled:
         raise IngestError(name, f"the touchpoint '{doubled[0]}' is mapped from {touchpoints[doubled[0]]} columns", hint="give each rating column its own touchpoint name")
-    if not any(s.role in {"rating", "nps"} for s in specs):
+    if not any(s.role in SCORED for s in specs):
         hint = "the file needs at least one column of numeric ratings (e.g. 1–10) or the 0–10 recommend question"
         if table.unknown_scales:
             shown = ", ".join(f"'{c[:40]}'" for c in table.unknown_scales[:3])
@@ -74,14 +80,24 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
         raise IngestError(name, "no rating or recommendation (NPS) column was found", sheet=table.sheet, hint=hint)
 
 
-def _scored(table: RawTable, spec: ColumnSpec) -> np.ndarray:
-    """A rating/NPS column as floats, missing (incl. negative codes) as NaN, checked against the scale."""
+def _scored(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, np.ndarray]:
+    """A rating/NPS/overall column as floats, missing as NaN, checked against the scale; and the
+    mask of its *don't know* answers.
+
+    Missing: blanks, no-answer words, negative codes and the analyst's ``missing_codes``. A
+    label set's own labels win over no-answer words ("trifft nicht zu" in an agreement set).
+    """
     parsed = table.parsed(spec.column)
     raw = parsed.numbers
+    missing = parsed.missing
+    dont_know = parsed.dont_know
     if spec.labels:  # a scale written as words: each answer through the confirmed mapping
-        raw = np.array([spec.labels.get(normalise_label(v), np.nan) if not m else np.nan
-                        for v, m in zip(parsed.text, parsed.missing)], dtype=np.float64)
-    unreadable = ~parsed.missing & np.isnan(raw)
+        labels = {normalise_label(k): v for k, v in spec.labels.items()}
+        raw = np.array([labels.get(normalise_label(v), np.nan) if v else np.nan for v in parsed.text], dtype=np.float64)
+        labelled = ~np.isnan(raw)
+        missing = missing & ~labelled
+        dont_know = dont_know & ~labelled
+    unreadable = ~missing & np.isnan(raw)
     if unreadable.any():
         i = int(np.flatnonzero(unreadable)[0])
         raise IngestError(
@@ -93,7 +109,9 @@ def _scored(table: RawTable, spec: ColumnSpec) -> np.ndarray:
             column=spec.column,
             hint="fix the cell, or mark the column as 'ignore' or 'segment'",
         )
-    numbers = np.where(parsed.missing | (raw < 0), np.nan, raw)
+    numbers = np.where(missing | (raw < 0), np.nan, raw)
+    if spec.missing_codes:
+        numbers = np.where(np.isin(numbers, np.asarray(spec.missing_codes, dtype=np.float64)), np.nan, numbers)
     with np.errstate(invalid="ignore"):
         outside = (numbers < spec.scale_min) | (numbers > spec.scale_max)
     if outside.any():
@@ -105,9 +123,27 @@ def _scored(table: RawTable, spec: ColumnSpec) -> np.ndarray:
             sheet=table.sheet,
             row=table.sheet_row(i),
             column=spec.column,
-            hint="correct the scale in the mapping or fix the data",
+            hint=f"fix the data, correct the scale in the mapping, or declare {numbers[i]:g} a missing code "
+                 f"(Upload page: column 'missing codes'; CLI: --missing \"{spec.column[:40]}={numbers[i]:g}\")",
         )
-    return numbers
+    return numbers, dont_know
+
+
+def _weights(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, str]:
+    """The weight column, checked (every respondent needs a positive number) and rescaled so the
+    weights sum to n (the unweighted count): w_i · n / Σw. Returns (weights, note)."""
+    parsed = table.parsed(spec.column)
+    w = parsed.numbers
+    for bad, what in ((parsed.missing, "is empty"), (~parsed.missing & np.isnan(w), "is not a number"),
+                      (~np.isnan(w) & (w <= 0), "is not positive")):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise IngestError(table.file_name, f"the weight {what} ({int(bad.sum())} row(s) in this column)",
+                              sheet=table.sheet, row=table.sheet_row(i), column=spec.column,
+                              hint="every respondent needs a positive weight; fix the file, or set the column to 'ignore'")
+    factor = len(w) / float(w.sum())
+    note = f"weights from '{spec.column}' rescaled to sum to n = {len(w)} (factor {factor:.6g})"
+    return w * factor, note
 
 
 def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
@@ -142,14 +178,24 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
         respondents["responded_at"] = pd.to_datetime(dates).astype("datetime64[us]").to_numpy()
     else:
         respondents["responded_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[us]")
-    if by_role["nps"]:
-        respondents["nps"] = _scored(table, by_role["nps"][0])
+    respondents["nps"] = _scored(table, by_role["nps"][0])[0] if by_role["nps"] else np.nan
+    overall = by_role["overall"][0] if by_role["overall"] else None
+    respondents["overall"] = _scored(table, overall)[0] if overall else np.nan
+    respondents["overall_min"] = np.int16(overall.scale_min if overall else 0)
+    respondents["overall_max"] = np.int16(overall.scale_max if overall else 0)
+    if by_role["weight"]:
+        respondents["weight"], note = _weights(table, by_role["weight"][0])
+        notes.append(note)
     else:
-        respondents["nps"] = np.nan
+        respondents["weight"] = np.nan
 
     keys, scores, touchpoints, lows, highs = [], [], [], [], []
+    dk_keys, dk_touchpoints = [], []
     for code, spec in enumerate(by_role["rating"]):
-        values = _scored(table, spec)
+        values, dont_know = _scored(table, spec)
+        dk = np.flatnonzero(dont_know).astype(np.int32)
+        dk_keys.append(dk)
+        dk_touchpoints.append(np.full(len(dk), code, dtype=np.int32))
         keep = np.flatnonzero(~np.isnan(values)).astype(np.int32)
         keys.append(keep)
         scores.append(values[keep])
@@ -165,12 +211,32 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
             "scale_min": np.concatenate(lows),
             "scale_max": np.concatenate(highs),
         })
+        dont_know = pd.DataFrame({
+            "resp": np.concatenate(dk_keys),
+            "touchpoint": pd.Categorical.from_codes(np.concatenate(dk_touchpoints), categories=names),
+        })
     else:
         ratings = _empty(["resp", "touchpoint", "score", "scale_min", "scale_max"])
+        dont_know = _empty(["resp", "touchpoint"])
 
     segments = _long_text(table, by_role["segment"], "segment", "value")
+    if by_role["multi"]:
+        segments = pd.concat([segments, _ticked_options(table, by_role["multi"])], ignore_index=True)
     comments = _long_text(table, by_role["comment"], "question", "text")
-    return Canonical(respondents=respondents, ratings=ratings, segments=segments, comments=comments, specs=list(specs), notes=notes)
+    return Canonical(respondents=respondents, ratings=ratings, segments=segments, comments=comments, specs=list(specs),
+                     notes=notes, dont_know=dont_know)
+
+
+def _ticked_options(table: RawTable, specs: list[ColumnSpec]) -> pd.DataFrame:
+    """segment = the question, value = the option, one row per respondent and ticked option."""
+    parts = []
+    for spec in specs:
+        parsed = table.parsed(spec.column)
+        answers = np.array([v.casefold() for v in parsed.text], dtype=object)
+        ticked = ~parsed.missing & ~np.isin(answers, list(UNTICKED))
+        parts.append(pd.DataFrame({"resp": np.flatnonzero(ticked).astype(np.int32), "segment": spec.touchpoint.strip(),
+                                   "value": spec.option.strip()}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _long_text(table: RawTable, specs: list[ColumnSpec], key: str, value: str) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tpm.ingest.errors import IngestError
+from tpm.ingest.platforms import detect_layout
 from tpm.ingest.values import ParsedColumn
 
 #: Largest upload accepted (bytes); the Streamlit uploader is capped the same way.
@@ -96,8 +97,13 @@ class RawTable:
         return self.header_row + 1 + index
 
 
-def read_table(file_name: str, data: bytes, sheet: str | int | None = None) -> RawTable:
-    """Read ``data`` (the file's bytes) into a :class:`RawTable`; raise :class:`IngestError`."""
+def read_table(file_name: str, data: bytes, sheet: str | int | None = None, choose=None) -> RawTable:
+    """Read ``data`` (the file's bytes) into a :class:`RawTable`; raise :class:`IngestError`.
+
+    ``choose``: for a workbook with several sheets holding data and no ``sheet`` asked for, a
+    function that picks one of their tables (:func:`tpm.ingest.read_table` picks the sheet with
+    the most rating/NPS columns); without it, the first sheet with data.
+    """
     if len(data) == 0:
         raise IngestError(file_name, "the file is empty", hint="export the survey again")
     if len(data) > MAX_FILE_BYTES:
@@ -115,7 +121,7 @@ def read_table(file_name: str, data: bytes, sheet: str | int | None = None) -> R
                 "this is not an Excel workbook (its content does not match the file ending)",
                 hint="export the survey as .xlsx or .csv again",
             )
-        return _read_excel(file_name, data, kind, sheet)
+        return _read_excel(file_name, data, kind, sheet, choose)
     if kind in {"pdf", "html"}:
         raise IngestError(file_name, f"this is a {kind.upper()} file, not a survey export", hint="upload the .xlsx or .csv export")
     if suffix and suffix not in TEXT_SUFFIXES:
@@ -137,7 +143,7 @@ def _sniff_kind(data: bytes) -> str:
     return "text"
 
 
-def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None) -> RawTable:
+def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None, choose=None) -> RawTable:
     if kind == "zip":
         _check_zip(file_name, data)
     try:
@@ -149,7 +155,8 @@ def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None)
             raise IngestError(file_name, "the workbook is password-protected", hint="save it without a password and upload again") from None
         raise IngestError(file_name, "the workbook cannot be read (damaged or not an Excel file)", hint="open it in Excel, save as .xlsx and upload again") from None
     candidates = _candidate_sheets(file_name, names, sheet)
-    columns: list[pa.Array] = []
+    tables: list[RawTable] = []
+    chosen, columns = candidates[0], []
     for chosen in candidates:
         try:
             loaded = workbook.load_sheet(chosen, header_row=None, dtypes="string").to_arrow()
@@ -157,8 +164,16 @@ def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None)
             raise IngestError(file_name, "the sheet cannot be read (damaged workbook)", sheet=chosen) from None
         columns = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in loaded.columns]
         if loaded.num_rows > 1 and len(columns) > 1:
-            break  # the first sheet with data, unless one was asked for
-    table = _table_from_columns(file_name, columns, sheet=chosen)
+            if choose is None or len(candidates) == 1:
+                break  # the first sheet with data, unless one was asked for
+            try:
+                tables.append(_table_from_columns(file_name, columns, sheet=chosen))
+            except IngestError:
+                continue  # a sheet without responses (notes, a title page) is no candidate
+    if tables:
+        table = tables[0] if len(tables) == 1 else choose(tables)
+    else:
+        table = _table_from_columns(file_name, columns, sheet=chosen)
     table.sheets = names
     return table
 
@@ -311,78 +326,6 @@ def _empty_as_null(column: pa.Array) -> pa.Array:
 
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-@dataclass
-class Layout:
-    """Where the header is: ``rows`` header lines from ``first_row``, combined into ``header``."""
-
-    first_row: int
-    rows: int
-    header: list
-    platform: str | None = None
-
-
-_QUALTRICS_META = {
-    "startdate", "enddate", "status", "ipaddress", "progress", "duration (in seconds)", "finished", "recordeddate",
-    "responseid", "recipientlastname", "recipientfirstname", "recipientemail", "externalreference", "externaldatareference",
-    "locationlatitude", "locationlongitude", "locationaccuracy", "distributionchannel", "userlanguage", "responseset",
-}
-_PLACEHOLDER = re.compile(r"^(unnamed: ?\d+(_level_\d+)?|column\d+)$", re.I)
-_MONKEY_RESPONSE = {"response", "open-ended response", "other (please specify)"}
-
-
-def _text(value) -> str:
-    return "" if _blank(value) else str(value).strip()
-
-
-def detect_layout(head: list[list]) -> Layout:
-    """The header rows of the common survey platforms, else the first well-filled row.
-
-    - Qualtrics: row 3 holds ``{"ImportId": …}`` (JSON, or single-quoted in 2016 exports):
-      3 header rows; meta columns keep their id (``ResponseId``), questions take their text (row 2).
-    - Qualtrics legacy: row 1 is ``V1, V2, …``; the names are in row 2.
-    - SurveyMonkey (and LimeSurvey's two-row export): the question stands over its first column
-      only, row 2 names the option (``Response``, a matrix row, a choice); placeholders such as
-      ``Unnamed: 5`` (pandas) or ``Column5`` (Excel) count as empty. Columns become
-      ``Question [Option]`` (just ``Question`` for a plain ``Response``).
-    """
-    row = lambda i: [_text(v) for v in head[i]] if i < len(head) else []  # noqa: E731
-    r0, r1, r2 = row(0), row(1), row(2)
-    if r2 and sum(v.startswith(("{\"ImportId\"", "{'ImportId'")) for v in r2) >= max(1, len(r2) // 2):
-        header = [a if a.lower() in _QUALTRICS_META or not b else b for a, b in zip(r0, r1)]
-        return Layout(0, 3, header, "Qualtrics")
-    if r0 and sum(bool(re.fullmatch(r"V\d+", v)) for v in r0) >= 3 and r1:
-        return Layout(1, 1, r1, "Qualtrics (legacy)")
-    if r0 and r1:
-        blank0 = [i for i, v in enumerate(r0) if not v or _PLACEHOLDER.match(v)]
-        filled1 = [v for v in r1 if v]
-        textual = sum(not _number_like(v) for v in filled1) >= 0.9 * max(len(filled1), 1)
-        covered = sum(bool(r1[i]) for i in blank0) >= 0.8 * len(blank0) if blank0 else False
-        if blank0 and covered and textual and len(filled1) >= 0.6 * len(r1):
-            header, question = [], ""
-            for top, sub in zip(r0, r1):
-                if top and not _PLACEHOLDER.match(top):
-                    question = top
-                header.append(question if not sub or sub.lower() in _MONKEY_RESPONSE and question else
-                              f"{question} [{sub}]" if question and question != sub else sub)
-            platform = "SurveyMonkey" if any(v.lower() in _MONKEY_RESPONSE for v in r1) else "two header rows"
-            return Layout(0, 2, header, platform)
-    first = _find_header(head)
-    return Layout(first, 1, head[first])
-
-
-def _number_like(text: str) -> bool:
-    return bool(re.fullmatch(r"[+-]?\d+([.,]\d+)?", text))
-
-
-def _find_header(rows: list[list]) -> int:
-    width = max(len(r) for r in rows)
-    for i, row in enumerate(rows[:10]):
-        filled = sum(not _blank(v) for v in row)
-        if filled >= max(2, width / 2):
-            return i
-    return 0
 
 
 def _unique_names(header: list) -> list[str]:

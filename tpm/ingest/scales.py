@@ -1,5 +1,6 @@
 """Rating scales written as words: ordered label sets (German and English) mapped to numbers by
-their meaning, never by the alphabet; and labels glued to numbers ("Very helpful10",
+their meaning, never by the alphabet (a set matches only when each answer is a different point
+of it, so "trifft nicht zu" is a scale point where the set uses it and "not applicable" elsewhere); and labels glued to numbers ("Very helpful10",
 "10 - äußerst zufrieden", "Agree (2)").
 
 :func:`match_labels` takes the distinct answers of a column and returns ``(1, k, mapping)`` for
@@ -34,6 +35,12 @@ LABEL_SETS: dict[str, list[list[str]]] = {
         ["stimme eher nicht zu", "disagree", "trifft eher nicht zu"],
         ["stimme eher zu", "agree", "trifft eher zu"],
         ["stimme vollständig zu", "stimme voll zu", "stimme voll und ganz zu", "strongly agree", "trifft voll zu"],
+    ],
+    "agreement_de_4": [  # "trifft nicht zu / eher nicht zu / eher zu / trifft zu"
+        ["trifft nicht zu", "trifft überhaupt nicht zu", "stimme nicht zu"],
+        ["trifft eher nicht zu", "stimme eher nicht zu"],
+        ["trifft eher zu", "stimme eher zu"],
+        ["trifft zu", "trifft voll zu", "trifft voll und ganz zu", "stimme zu", "stimme voll zu"],
     ],
     "favourability_5": [
         ["very unfavorably", "very unfavourably", "sehr negativ"],
@@ -104,7 +111,8 @@ def match_labels(values: list[str]) -> tuple[int, int, dict[str, float], str] | 
     best = None
     for name, points in LABEL_SETS.items():
         lookup = {normalise_label(spelling): rank + 1 for rank, spellings in enumerate(points) for spelling in spellings}
-        if labels <= set(lookup):
+        if labels <= set(lookup) and len({lookup[label] for label in labels}) == len(labels):
+            # two answers on one point (e.g. "trifft nicht zu" beside "trifft eher nicht zu") is not this set
             candidate = (1, len(points), {label: float(lookup[label]) for label in labels}, name)
             if best is None or len(points) < best[1]:
                 best = candidate

@@ -69,8 +69,13 @@ DATE_FORMATS: tuple[str, ...] = (
     "%d.%m.%y",
     "%Y-%m-%d",
     "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",  # Google Sheets date-times with milliseconds
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%d.%m.%Y %H:%M:%S.%f",
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y",
@@ -78,8 +83,14 @@ DATE_FORMATS: tuple[str, ...] = (
 )
 
 
+#: Tokens that only mean "empty" (no answer given at all). Every other token is an answer of
+#: its own — "weiß nicht", "k.A.", "N/A", "don't know" — counted as *don't know* (DOMAIN.md).
+BLANK_TOKENS: frozenset[str] = frozenset({"", "-", "--", ".", "nan", "none", "null", "#n/a"})
+DONT_KNOW_TOKENS: frozenset[str] = MISSING_TOKENS - BLANK_TOKENS
+
 _NUMBER_START = frozenset("0123456789+-.")
 _TOKENS = pa.array(sorted(MISSING_TOKENS | {t.replace("ss", "ß") for t in MISSING_TOKENS}))
+_DK = pa.array(sorted(DONT_KNOW_TOKENS | {t.replace("ss", "ß") for t in DONT_KNOW_TOKENS}))
 # number patterns for Arrow's regex kernels (RE2 syntax): plain "7.5" and German "1.234,56"
 _PLAIN_RE2 = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _GERMAN_RE2 = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
@@ -109,6 +120,7 @@ class ParsedColumn:
     """One pass over a column's cells, shared by detection and normalisation.
 
     - ``missing``: empty cell or a no-answer token ("k.A.", "weiß nicht", …);
+    - ``dont_know``: the part of ``missing`` that is a *don't know* answer, not an empty cell;
     - ``numbers``: float value of numeric text ("7", "7.5", "7,5", "1.234,56"), NaN elsewhere
       (negative codes are kept; normalisation treats them as missing);
     - ``text``: every cell as stripped text ("" for empty), a numpy object array, made on first use.
@@ -119,6 +131,11 @@ class ParsedColumn:
         self.stripped = stripped
         tokens = pc.fill_null(pc.is_in(pc.utf8_lower(stripped), value_set=_TOKENS), False)
         self.missing = pc.or_(pc.is_null(stripped), tokens).to_numpy(zero_copy_only=False)
+        if pc.any(tokens).as_py():
+            dk = pc.fill_null(pc.is_in(pc.utf8_lower(stripped), value_set=_DK), False)
+            self.dont_know = dk.to_numpy(zero_copy_only=False)
+        else:
+            self.dont_know = np.zeros(len(stripped), dtype=bool)
         answers = pc.if_else(self.missing, pa.scalar(None, pa.string()), stripped)
         sample = answers.drop_null()[:200].to_pylist()
         if not any(v[:1] in _NUMBER_START for v in sample):

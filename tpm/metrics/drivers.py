@@ -285,6 +285,13 @@ def _bootstrap(values: np.ndarray, method: str, missing: str, times: int, seed: 
 
 #: outcome name for the 0–10 recommend question
 NPS_OUTCOME = "nps"
+#: outcome name for the overall-satisfaction question (role *overall*), as a 0–1 score
+OVERALL_OUTCOME = "overall"
+#: outcomes stored per respondent (not among the touchpoint ratings), as SQL over ``resp``
+RESPONDENT_OUTCOMES = {
+    NPS_OUTCOME: "nps",
+    OVERALL_OUTCOME: "(overall - overall_min) / nullif(overall_max - overall_min, 0)",
+}
 
 
 def wide_sql(flt, outcome: str, drivers: list[str]) -> tuple[str, list]:
@@ -295,8 +302,8 @@ def wide_sql(flt, outcome: str, drivers: list[str]) -> tuple[str, list]:
     """
     cte, params = flt.respondents_cte()
     norm = "(t.score - t.scale_min) / (t.scale_max - t.scale_min)"
-    if outcome == NPS_OUTCOME:
-        first = "any_value(r.nps)"
+    if outcome in RESPONDENT_OUTCOMES:
+        first = f"any_value({RESPONDENT_OUTCOMES[outcome]})"  # columns of resp (ratings has none of these names)
     else:
         first = f"max({norm}) FILTER (WHERE t.touchpoint = ?)"
         params = params + [outcome]
@@ -346,16 +353,17 @@ def wide_matrix(con, flt, outcome: str, drivers: list[str]) -> np.ndarray:
     """Respondents (passing ``flt``) × [outcome, drivers…] as floats (NaN = not answered),
     scattered from the long ratings that DuckDB joins, filters and numbers."""
     cte, params = flt.respondents_cte()
-    names = ([] if outcome == NPS_OUTCOME else [outcome]) + list(drivers)
-    first = 0 if outcome == NPS_OUTCOME else None
-    numbered = (f"WITH {cte}, numbered AS (SELECT dataset_id, resp, nps, "
+    own = outcome in RESPONDENT_OUTCOMES
+    names = ([] if own else [outcome]) + list(drivers)
+    y = RESPONDENT_OUTCOMES.get(outcome, "NULL")
+    numbered = (f"WITH {cte}, numbered AS (SELECT dataset_id, resp, {y} AS y, "
                 "(row_number() OVER (ORDER BY dataset_id, resp)) - 1 AS row FROM resp)")
     count, = con.execute(f"WITH {cte} SELECT count(*) FROM resp", params).fetchone()
     X = np.full((count, len(drivers) + 1), np.nan)
-    if outcome == NPS_OUTCOME:
-        nps = con.execute(f"{numbered} SELECT row, nps FROM numbered WHERE nps IS NOT NULL", params).fetchnumpy()
-        X[np.asarray(nps["row"]), 0] = np.asarray(nps["nps"], dtype=np.float64)
-    offset = 1 if first == 0 else 0
+    if own:
+        ys = con.execute(f"{numbered} SELECT row, y FROM numbered WHERE y IS NOT NULL", params).fetchnumpy()
+        X[np.asarray(ys["row"]), 0] = np.asarray(ys["y"], dtype=np.float64)
+    offset = 1 if own else 0
     long = con.execute(
         f"""{numbered}, codes AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(?::INTEGER)) AS code)
             SELECT n.row, c.code, (t.score - t.scale_min) / (t.scale_max - t.scale_min) AS x
@@ -387,7 +395,8 @@ def drivers_for(
 ) -> DriverResult:
     """Key drivers on the stored data of the respondents that pass ``flt``.
 
-    ``outcome``: "nps" (the 0–10 recommend question) or a touchpoint name (e.g. overall
+    ``outcome``: "nps" (the 0–10 recommend question), "overall" (the overall-satisfaction
+    question, role *overall*) or a touchpoint name (e.g. overall
     satisfaction). ``drivers``: touchpoint names; by default every touchpoint with enough
     ratings, pruned by :func:`prune_sparse`. The correlations are computed by DuckDB.
     """

@@ -1,7 +1,7 @@
 """Which respondents a view looks at: datasets and segment values, as bound SQL parameters.
 
 A :class:`Filter` turns into a ``resp`` common table expression listing
-``(dataset_id, resp, nps, responded_at)`` of the respondents that pass. Values are always
+``(dataset_id, resp, nps, responded_at, overall, overall_min, overall_max)`` of the respondents that pass. Values are always
 bound parameters, never part of the SQL text.
 """
 
@@ -25,7 +25,8 @@ class Filter:
     def respondents_cte(self) -> tuple[str, list]:
         """``resp AS (…)`` and its parameters."""
         sql = [
-            "resp AS (SELECT r.dataset_id, r.resp, r.nps, r.responded_at FROM respondents r",
+            "resp AS (SELECT r.dataset_id, r.resp, r.nps, r.responded_at, r.overall, r.overall_min, r.overall_max "
+            "FROM respondents r",
             "WHERE (len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], r.dataset_id))",
         ]
         params: list = [list(self.datasets), list(self.datasets)]

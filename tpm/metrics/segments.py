@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tpm.metrics.filters import Filter
+from tpm.metrics.satisfaction import TOP_BOX_SQL
 from tpm.metrics.significance import benjamini_hochberg, nps_difference, two_proportion_z, welch_t
 
 METRICS = ("mean", "score", "top2", "nps")
@@ -27,8 +28,8 @@ CAUTION = 50
 ANONYMITY = 5
 ALPHA = 0.05
 
-_SUMS = """count(*) AS n, sum(score) AS s, sum(score * score) AS ss,
-    count(*) FILTER (WHERE score >= scale_max - 1) AS top2,
+_SUMS = f"""count(*) AS n, sum(score) AS s, sum(score * score) AS ss,
+    count(*) FILTER (WHERE {TOP_BOX_SQL}) AS top2,
     count(resp.nps) AS nps_n, count(*) FILTER (WHERE resp.nps >= 9) AS pro, count(*) FILTER (WHERE resp.nps <= 6) AS det"""
 
 

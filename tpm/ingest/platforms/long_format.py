@@ -1,4 +1,4 @@
-"""Reshaping layouts that are not one row per respondent.
+"""Long format — not a survey tool's, but how agencies and BI tools deliver data.
 
 **Long format** (one row per respondent × touchpoint, as agencies and BI tools deliver it):
 columns for the respondent id, the touchpoint and the score, plus respondent-level columns
@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tpm.ingest.errors import IngestError
+from tpm.ingest.platforms import Platform
 from tpm.ingest.readers import RawTable
 
 _ID = re.compile(r"^(respondent[ _-]?id|befragten[ _-]?id|response[ _-]?id|teilnehmer[ _-]?id|id)$", re.I)
@@ -66,3 +67,10 @@ def long_to_wide(table: RawTable) -> RawTable:
     return RawTable(file_name=table.file_name, columns=columns, header_row=table.header_row, sheet=table.sheet,
                     sheets=table.sheets, encoding=table.encoding, delimiter=table.delimiter, notes=notes,
                     platform="long format", row_numbers=np.array([table.sheet_row(int(i)) for i in first_rows]))
+
+
+def reshape(table: RawTable, include_incomplete: bool = False) -> RawTable:
+    return long_to_wide(table) if is_long(table) else table
+
+
+PLATFORM = Platform("long format", rows=reshape)
