@@ -285,18 +285,21 @@ def _key(text: str) -> str:
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#|<>~$:@&!=+^-])")
+_AUTOLINK = re.compile(r"(?i)(://|\bwww(?=\\?\.)|@)")
+_BREAK = "\u2060"  # WORD JOINER: invisible, keeps the word together, but no autolink pattern matches across it
 
 
 def plain(text: str) -> str:
     """User text made inert for Streamlit markdown (labels, captions, st.error/st.info, help).
 
     Every character with a meaning in (GitHub/Streamlit) markdown is backslash-escaped: no link,
-    image, emphasis, ``:color[…]``/``:material/…:`` directive, LaTeX or HTML; ``:`` and ``@``
-    break autolinked URLs and e-mail addresses, ``www\\.`` a bare ``www.`` address. Line breaks
-    become spaces (a label is one line).
+    image, emphasis, ``:color[…]``/``:material/…:`` directive, LaTeX or HTML. GitHub's autolinks
+    (``https://…``, ``www.…``, ``name@host``) are found in the text *after* escapes are resolved, so an
+    invisible word joiner goes after ``:``, ``www`` and ``@``. Line breaks become spaces (a label is one line).
     """
-    text = " ".join(str(text).splitlines())
-    return re.sub(r"(?i)\b(www)\.", r"\1\\.", _MARKDOWN.sub(r"\\\1", text))
+    text = _AUTOLINK.sub(lambda m: ":" + _BREAK + "//" if m.group(1) == "://" else m.group(1) + _BREAK,
+                         " ".join(str(text).splitlines()))
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 # --- cached aggregates: keyed on the data version and the filter, so they refresh after an import
