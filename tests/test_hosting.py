@@ -347,3 +347,17 @@ def test_dashboard_waits_for_an_import_instead_of_an_exception(db_path, monkeypa
         holder.wait()
     assert not at.exception and not at.metric
     assert [e.value for e in at.error] == ["Die Datenbank ist seit einer Minute belegt. Bitte laden Sie die Seite gleich noch einmal."]
+
+
+def test_config_is_safe_for_hosting():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"  # no tracebacks or server paths in the browser
+    assert config["server"]["enableXsrfProtection"] is True and config["server"]["enableCORS"] is True
+    assert config["server"]["address"] == "127.0.0.1" and 0 < config["server"]["maxUploadSize"] <= 200
+    example = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8"))
+    assert access.auth_mode({}, example) == "oidc" and access.role_for_email("x@firma.de", example["tpm"]["roles"]) == "analyst"
+    assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "USER tpm" in dockerfile and "/_stcore/health" in dockerfile and 'VOLUME ["/data"]' in dockerfile
