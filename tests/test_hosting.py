@@ -361,3 +361,13 @@ def test_config_is_safe_for_hosting():
     assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "USER tpm" in dockerfile and "/_stcore/health" in dockerfile and 'VOLUME ["/data"]' in dockerfile
+
+
+def test_pages_write_only_through_the_one_door():
+    """No page calls a write function itself (which would skip the role check and the audit trail)."""
+    writes = {f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}" for _, fn in access.WRITES.values() if fn.__module__ != "tpm.access"}
+    assert {"store.save_import", "store.delete_dataset", "inventory.save", "actions.create"} <= writes
+    calls = re.compile(r"\b(" + "|".join(re.escape(w) for w in writes) + r")\(")
+    offenders = [(p.name, m) for p in [*(ROOT / "pages").glob("*.py"), ROOT / "app.py"]
+                 for m in calls.findall(p.read_text(encoding="utf-8"))]
+    assert offenders == []
