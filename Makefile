@@ -43,6 +43,7 @@ bench: $(VENV)/.dev
 
 samples: $(VENV)/.runtime
 	$(BIN)/python sample_surveys/generate.py
+	$(BIN)/python sample_surveys/generate_hotline.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

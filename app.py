@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import run_database, sidebar
+from pages._ui import land_unknown_paths, run_database, sidebar
 from tpm import access
 from tpm.i18n import t
 
@@ -30,4 +30,5 @@ with run_database() as con:  # open for this script run only: a CLI import can t
         pages.append(st.Page("pages/upload.py", title=t("page_upload", lang), icon=":material/upload_file:", url_path="upload"))
     if access.allowed(ctx.user, "audit"):
         pages.append(st.Page("pages/admin.py", title=t("page_admin", lang), icon=":material/admin_panel_settings:", url_path="admin"))
+    land_unknown_paths({page.url_path for page in pages}, lang)
     st.navigation(pages, position="sidebar").run()

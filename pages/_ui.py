@@ -1,8 +1,10 @@
-"""What every page shares: the database, the language, the sidebar filters (in the URL), caching.
+"""What every page shares: the database, the language, the study and the sidebar filters (in the
+URL), caching.
 
 Not a page itself (``app.py`` lists the pages explicitly with ``st.navigation``).
-The filters live in ``st.query_params`` so that a copied link opens the same view:
-``?lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd``.
+The study and the filters live in ``st.query_params`` so that a copied link opens the same view:
+``?study=2&lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd``. Every page shows one study
+(default: the most recently imported); ``study`` takes its id or its name.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from tpm import access, store
+from tpm import access, store, studies
 from tpm.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for, respondent_count
@@ -24,6 +26,8 @@ from tpm.metrics.satisfaction import touchpoint_stats
 from tpm.seed import seed_if_empty
 
 SEGMENT_PREFIX = "seg."
+#: session key through which a page (Upload) makes the picker switch to a study on the next run
+NEXT_STUDY = "study_next"
 
 
 # --- the database: one connection per script run, so that a CLI import can take the file between runs
@@ -205,6 +209,9 @@ class Context:
     flt: Filter
     version: str
     has_data: bool
+    study: int | None = None  # the study every figure and object of the page belongs to
+    study_name: str = ""
+    notices: list[str] = field(default_factory=list)  # what a link asked for that no longer exists
     user: access.Actor = field(default=access.LOCAL)
 
 
@@ -235,10 +242,28 @@ def page_start(title_key: str) -> Context:
 
     ctx = page_context()
     st.title(t(title_key, ctx.lang))
+    show_notices(ctx)
     if not ctx.has_data:
         st.info(t("no_data", ctx.lang))
         st.stop()
     return ctx
+
+
+def show_notices(ctx: Context) -> None:
+    for notice in ctx.notices + st.session_state.pop("path_notices", []):
+        st.info(notice, icon=":material/link_off:")
+
+
+def land_unknown_paths(known: set[str], lang: str) -> None:
+    """An unknown address (``/start``, an old bookmark) opens the default page with a notice
+    instead of Streamlit's "Page not found" dialog: the request is turned into one for the default page."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)  # Streamlit's router: read what was asked for
+    wanted = getattr(manager, "intended_page_name", None)
+    if wanted and wanted.strip("/") not in known and hasattr(manager, "set_script_intent"):
+        manager.set_script_intent("", "")
+        st.session_state["path_notices"] = [t("unknown_page", lang, path=plain("/" + wanted.strip("/")))]
 
 
 def language() -> str:
@@ -247,22 +272,26 @@ def language() -> str:
 
 
 def sidebar(con) -> Context:
-    """Language switch and filters in the sidebar, synchronised with the URL."""
+    """Study picker, language switch and filters in the sidebar, synchronised with the URL."""
     lang = language()
+    if st.session_state.get("lang_choice") in ("Deutsch", "English"):  # a click on the switch, before it renders again
+        lang = "de" if st.session_state["lang_choice"] == "Deutsch" else "en"
+    user = authenticate(lang)  # before anything of the data, even the studies' names
     with st.sidebar:
+        study, study_name = study_picker(con, lang)
         choice = st.radio(t("language", lang), ["Deutsch", "English"], index=LANGUAGES.index(lang), horizontal=True, key="lang_choice")
         lang = "de" if choice == "Deutsch" else "en"
         st.query_params["lang"] = lang
-    user = authenticate(lang)
-    with st.sidebar:
         logout_button(user, lang)
-        datasets = store.list_datasets(con)
+        datasets = store.list_datasets(con, study)
         version = store.data_version(con)
         if datasets.empty:
-            return Context(lang, Filter(), version, has_data=False, user=user)
+            return Context(lang, Filter(study=study), version, False, study, study_name, user=user)
         st.subheader(t("filters", lang))
         names = dict(zip(datasets["id"].astype(int), datasets["name"]))
-        wanted = [int(v) for v in st.query_params.get_all("ds") if v.isdigit() and int(v) in names]
+        asked = st.query_params.get_all("ds")
+        wanted = [int(v) for v in asked if v.isdigit() and int(v) in names]
+        gone = [t("gone_dataset", lang, id=plain(v)) for v in asked if not (v.isdigit() and int(v) in names)]
         chosen = st.multiselect(
             t("datasets", lang), list(names), default=wanted, format_func=lambda i: names[i],
             placeholder=t("all_datasets", lang), key="ds_filter",
@@ -270,18 +299,55 @@ def sidebar(con) -> Context:
         st.query_params["ds"] = [str(i) for i in chosen]
 
         segments = {}
-        for segment, values in store.segment_values(con, chosen).items():
-            wanted = [v for v in st.query_params.get_all(SEGMENT_PREFIX + segment) if v in values]
+        available = store.segment_values(con, chosen, study)
+        for param in list(st.query_params.keys()):
+            if param.startswith(SEGMENT_PREFIX) and param[len(SEGMENT_PREFIX):] not in available:
+                gone += [f"{plain(param[len(SEGMENT_PREFIX):])} = {plain(v)}" for v in st.query_params.get_all(param)]
+                del st.query_params[param]
+        for segment, values in available.items():
+            asked = st.query_params.get_all(SEGMENT_PREFIX + segment)
+            wanted = [v for v in asked if v in values]
+            gone += [f"{plain(segment)} = {plain(v)}" for v in asked if v not in values]
             picked = st.multiselect(plain(segment), values, default=wanted, placeholder=t("segment_filter_help", lang),
                                     key=f"seg_filter_{_key(segment)}")
             st.query_params[SEGMENT_PREFIX + segment] = picked
             if picked:
                 segments[segment] = picked
-    return Context(lang, Filter.of(chosen, segments), version, has_data=True, user=user)
+    notices = [t("gone_filters", lang, items=", ".join(gone))] if gone else []
+    return Context(lang, Filter.of(chosen, segments, study), version, True, study, study_name, notices, user)
+
+
+def study_picker(con, lang: str) -> tuple[int | None, str]:
+    """The study (id, name) of this view: ``?study=`` (id or name), else the most recently imported.
+    Switching to another study drops the dataset and segment filters of the one before."""
+    frame = studies.list_studies(con)
+    if frame.empty:
+        return None, ""
+    names = dict(zip(frame["id"].astype(int), frame["name"]))
+    asked = st.query_params.get("study")
+    wanted = linked = studies.find(con, asked) if asked else None
+    if NEXT_STUDY in st.session_state:  # e.g. the study of an import just made
+        wanted = st.session_state.pop(NEXT_STUDY)
+        st.session_state.pop("study_pick", None)  # the widget starts again from ``wanted``
+    if st.session_state.get("study_pick") not in names:
+        st.session_state.pop("study_pick", None)
+    default = wanted if wanted in names else next(iter(names))
+    chosen = st.selectbox(t("study", lang), list(names), index=list(names).index(default), format_func=names.get,
+                          key="study_pick", help=t("study_help", lang))
+    if asked and linked != chosen:  # another study than the URL's: its filters do not apply
+        for param in [p for p in st.query_params if p == "ds" or p.startswith(SEGMENT_PREFIX)]:
+            del st.query_params[param]
+    st.query_params["study"] = str(chosen)
+    return chosen, names[chosen]
 
 
 def _key(text: str) -> str:
     return re.sub(r"\W", "_", text)
+
+
+def show_table(styler) -> None:
+    """A table formatted by :func:`tpm.formatting.format_table`; an empty cell stays empty (not "None")."""
+    st.dataframe(styler, hide_index=True, width="stretch", placeholder="")
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#|<>~$:@&!=+^-])")
@@ -336,8 +402,13 @@ def cached_breakdown(version: str, flt_key: str, segment: str, metric: str, anon
     return segment_breakdown(con, _flt, segment, metric, anonymity), total_values(con, _flt, metric)
 
 
+def has_nps(ctx: Context) -> bool:
+    """Whether any respondent in the filter answered the recommend (NPS) question."""
+    return cached_nps(ctx.version, repr(ctx.flt), ctx.flt).n > 0
+
+
 def segment_names(ctx: Context) -> list[str]:
-    return list(store.segment_values(cursor(), list(ctx.flt.datasets)))
+    return list(store.segment_values(cursor(), list(ctx.flt.datasets), ctx.study))
 
 
 def segment_choice(ctx: Context, container=st) -> str:
@@ -351,15 +422,36 @@ def segment_choice(ctx: Context, container=st) -> str:
     return choice(t("segment", ctx.lang), segments, "by", "Region" if "Region" in segments else segments[0], container=container)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, bootstrap: int, _flt: Filter):
+def _drivers(flt: Filter, outcome: str, method: str, missing: str, bootstrap: int = 0, progress=None):
     """Key drivers, or the reason there are none (a message for the page)."""
     from tpm.metrics.drivers import drivers_for
 
     try:
-        return drivers_for(cursor(), _flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0), None
+        return drivers_for(cursor(), flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0,
+                           progress=progress), None
     except ValueError as exc:
         return None, exc.args[0]  # a Message where the analysis layer gives one
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, _flt: Filter):
+    """Key drivers without bootstrap intervals (fast), cached on the data version and the filter."""
+    return _drivers(_flt, outcome, method, missing)
+
+
+#: bootstrap runs (~30 s) report progress to a bar on the page, which ``st.cache_data`` cannot replay
+#: on a cache hit; so they are kept here, keyed like :func:`cached_drivers` (a new data version is a new key)
+_BOOTSTRAPPED: dict[tuple, tuple] = {}
+
+
+def bootstrapped_drivers(ctx: Context, outcome: str, method: str, missing: str, resamples: int, progress):
+    """Key drivers with bootstrap 95 % intervals; ``progress(share)`` follows a run that is not cached yet."""
+    key = (ctx.version, repr(ctx.flt), outcome, method, missing, resamples)
+    if key not in _BOOTSTRAPPED:
+        while len(_BOOTSTRAPPED) >= 16:
+            _BOOTSTRAPPED.pop(next(iter(_BOOTSTRAPPED)))
+        _BOOTSTRAPPED[key] = _drivers(ctx.flt, outcome, method, missing, resamples, progress)
+    return _BOOTSTRAPPED[key]
 
 
 def choice(label: str, options: list[str], param: str, default: str, format_func=str, container=st):
@@ -382,6 +474,9 @@ def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, s
     outcomes = ["nps", *(["overall"] if has_overall else []), *sorted(touchpoints)]
     outcome = choice(t("outcome", lang), outcomes, "outcome", "nps",
                      lambda o: t("outcome_" + o, lang) if o in ("nps", "overall") else o, columns[0])
+    if outcome == "nps" and not has_nps(ctx):  # say what is missing and what to do
+        st.warning(t("no_nps_outcome", lang), icon=":material/info:")
+        st.stop()
     if not with_method:
         return outcome, st.query_params.get("method", "shapley"), st.query_params.get("missing", "pairwise")
     method = choice(t("method", lang), ["shapley", "relative_weights"], "method", "shapley",

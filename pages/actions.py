@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cursor, page_start, perform, plain
+from pages._ui import cursor, page_start, perform, plain, show_table
 from tpm import access, actions, inventory
+from tpm.formatting import format_table
 from tpm.i18n import t
 
 ctx = page_start("page_actions")
@@ -18,7 +19,7 @@ may_edit = access.allowed(ctx.user, "edit")  # viewers browse, filter and downlo
 
 def new_action_form() -> None:
     with st.expander(t("new_action", lang), expanded=False), st.form("new_action", clear_on_submit=True):
-        names = inventory.load(con)["name"].tolist()
+        names = inventory.load(con, ctx.study)["name"].tolist()
         touchpoint = st.selectbox(t("touchpoint", lang), names, index=None, placeholder=t("choose", lang), key="na_touchpoint")
         title = st.text_input(t("a_title", lang), key="na_title")
         problem = st.text_area(t("a_problem", lang), key="na_problem")
@@ -31,7 +32,8 @@ def new_action_form() -> None:
         if st.form_submit_button(t("create", lang)):
             try:
                 perform(ctx, "action.create", touchpoint or "", title, problem or None, owner or None, due, status, step,
-                        target=touchpoint, details={"title": title, "owner": owner, "status": status})
+                        study=ctx.study, target=touchpoint, details={"title": title, "owner": owner, "status": status,
+                                                                     "study_id": ctx.study})
             except actions.ActionError as exc:
                 st.error(plain(exc.text(lang)))
             else:
@@ -42,7 +44,7 @@ def new_action_form() -> None:
 if may_edit:
     new_action_form()
 
-plan = actions.plan(con)
+plan = actions.plan(con, study=ctx.study)
 if plan.empty:
     st.info(t("no_actions", lang))
     st.stop()
@@ -71,15 +73,10 @@ view = shown.assign(status=[t("status_" + s, lang) for s in shown["status"]],
                     due=pd.to_datetime(shown["due"]).dt.date, created_at=pd.to_datetime(shown["created_at"]).dt.date)
 columns = ["id", "touchpoint", "title", "status", "due", "overdue", "baseline_score", "follow_score", "change", "significant",
            "owner", "department", "step", "baseline_wave", "follow_wave", "problem", "created_at"]
-table = view[columns].astype(object).where(view[columns].notna(), None).rename(columns=labels)
-for column in (t("wave", lang) + " ↗", t("problem", lang) if False else t("a_problem", lang), t("f_department", lang), t("a_owner", lang)):
-    if column in table:
-        table[column] = table[column].fillna("")
-st.dataframe(table.style.apply(lambda row: ["background-color: #fde0dc" if row[t("a_overdue", lang)] else "" for _ in row], axis=1),
-             hide_index=True, width="stretch", column_config={
-                 t("a_baseline", lang): st.column_config.NumberColumn(format="%.1f"),
-                 t("a_follow", lang): st.column_config.NumberColumn(format="%.1f"),
-                 t("change", lang): st.column_config.NumberColumn(format="%+.1f")})
+table = view[columns].rename(columns=labels)
+kinds = {"id": "count", "baseline_score": "score", "follow_score": "score", "change": ("score", True), "due": "date", "created_at": "date"}
+styled = format_table(view[columns], lang, kinds, labels)
+show_table(styled.apply(lambda row: ["background-color: #fde0dc" if row[t("a_overdue", lang)] else "" for _ in row], axis=1))
 
 c1, c2, c3 = st.columns([1, 1, 2])
 chosen = c1.selectbox("id", shown["id"].tolist(), format_func=lambda i: f"{i} – {shown.set_index('id').loc[i, 'title'][:40]}",

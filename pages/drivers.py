@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import page_start, cached_drivers, driver_settings, plain
+from pages._ui import bootstrapped_drivers, cached_drivers, driver_settings, page_start, plain
 from tpm.charts.drivers import driver_bars
 from tpm.i18n import fmt_number, t
 
@@ -11,8 +11,15 @@ lang = ctx.lang
 
 outcome, method, missing = driver_settings(ctx)
 bootstrap = st.checkbox(t("bootstrap", lang), key="drivers_bootstrap")
-with st.spinner(t("page_drivers", lang) + " …"):
-    result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, 200 if bootstrap else 0, ctx.flt)
+RESAMPLES = 200
+if bootstrap:  # ~30 s on the sample data: a progress bar while it runs
+    bar = st.progress(0.0, text=t("bootstrap_running", lang, n=RESAMPLES))
+    result, error = bootstrapped_drivers(ctx, outcome, method, missing, RESAMPLES,
+                                         lambda done: bar.progress(done, text=t("bootstrap_running", lang, n=RESAMPLES)))
+    bar.empty()
+else:
+    with st.spinner(t("page_drivers", lang) + " …"):
+        result, error = cached_drivers(ctx.version, repr(ctx.flt), outcome, method, missing, ctx.flt)
 if result is None:
     st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()

@@ -13,20 +13,23 @@ for message in st.session_state.pop("inventory_flash", []):
     st.success(message, icon=":material/check_circle:")
 
 con = cursor()
-frame = inventory.load(con)
+frame = inventory.load(con, ctx.study)
 open_items = int((~frame["classified"]).sum())
 if open_items:
     st.warning(t("to_classify", lang, n=open_items))
-allowed = inventory.phases(con)
+allowed = inventory.phases(con, ctx.study)
 may_edit = access.allowed(ctx.user, "edit")
 edited = st.data_editor(
-    frame, key="inventory_editor", hide_index=True, width="stretch", disabled=True if not may_edit else ["name", "classified"],
+    frame, placeholder="", key="inventory_editor", hide_index=True, width="stretch",
+    disabled=["name", "classified"] if may_edit else True,
     column_config={
         "name": st.column_config.TextColumn(t("f_name", lang)),
         "aliases": st.column_config.TextColumn(t("f_aliases", lang)),
         "phase": st.column_config.SelectboxColumn(t("f_phase", lang), options=allowed),
-        "channel": st.column_config.SelectboxColumn(t("f_channel", lang), options=inventory.CHANNELS),
-        "contact": st.column_config.SelectboxColumn(t("f_contact", lang), options=inventory.CONTACTS),
+        "channel": st.column_config.SelectboxColumn(t("f_channel", lang), options=inventory.CHANNELS,
+                                                    format_func=lambda v: t("channel_" + v, lang)),
+        "contact": st.column_config.SelectboxColumn(t("f_contact", lang), options=inventory.CONTACTS,
+                                                    format_func=lambda v: t("contact_" + v, lang)),
         "department": st.column_config.TextColumn(t("f_department", lang)),
         "manager": st.column_config.TextColumn(t("f_manager", lang)),
         "target": st.column_config.NumberColumn(t("f_target", lang), min_value=0, max_value=100),
@@ -40,7 +43,7 @@ edited = st.data_editor(
 
 def save(action: str, *args) -> None:
     try:
-        merged = perform(ctx, action, *args)
+        merged = perform(ctx, action, *args, details={"study_id": ctx.study})
     except inventory.InventoryError as exc:
         st.error(plain(str(exc)), icon=":material/block:")
         return
@@ -50,19 +53,19 @@ def save(action: str, *args) -> None:
 
 
 left, right = st.columns(2)
-left.download_button(t("inventory_export", lang), inventory.to_excel(con), file_name="kontaktpunkte.xlsx",
+left.download_button(t("inventory_export", lang), inventory.to_excel(con, ctx.study), file_name="kontaktpunkte.xlsx",
                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="inventory_xlsx")
 if not may_edit:  # viewers browse and download; the writes below check the role again
     st.stop()
 
 if st.button(t("save_changes", lang), type="primary", key="inventory_save"):
-    save("inventory.save", edited.drop(columns=["classified"]))
+    save("inventory.save", edited.drop(columns=["classified"]), ctx.study)
 
 with st.expander(t("phases_edit", lang)):
     text = st.text_input(t("phases_label", lang), value=", ".join(allowed), key="phases_text")
     if st.button(t("save_changes", lang), key="phases_save"):
-        save("inventory.phases", text.split(","))
+        save("inventory.phases", text.split(","), ctx.study)
 
 upload = right.file_uploader(t("inventory_import", lang), type=["xlsx"], key="inventory_upload")
 if upload is not None and right.button(t("inventory_import_button", lang), key="inventory_import"):
-    save("inventory.import", upload.getvalue())
+    save("inventory.import", upload.getvalue(), ctx.study)

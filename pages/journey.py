@@ -13,9 +13,11 @@ lang = ctx.lang
 lane = choice(t("lanes_by", lang), list(LANES), "lanes", "department", lambda x: t("lane_" + x, lang))
 con = cursor()
 stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
-drivers, _ = cached_drivers(ctx.version, repr(ctx.flt), "nps", "shapley", "pairwise", 0, ctx.flt)
-order = inventory.phases(con)
-cards = journey_cards(inventory.load(con), stats, order, lane, drivers.table if drivers else None)
+drivers, _ = cached_drivers(ctx.version, repr(ctx.flt), "nps", "shapley", "pairwise", ctx.flt)
+order = inventory.phases(con, ctx.study)
+cards = journey_cards(inventory.load(con, ctx.study), stats, order, lane, drivers.table if drivers else None)
+if lane == "channel":  # the stored channel values, in the reader's language
+    cards["lane"] = [t("channel_" + v, lang) if v in inventory.CHANNELS else v for v in cards["lane"]]
 curve = emotion_curve(cards)
 if len(curve):
     st.plotly_chart(emotion_curve_chart(curve, lang), width="stretch", key="emotion")

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, cached_nps_by_segment, page_start, segment_choice
+from pages._ui import cached_breakdown, cached_nps_by_segment, has_nps, page_start, segment_choice, show_table
 from tpm.charts.tracking import nps_by_segment_chart
+from tpm.formatting import format_table
 from tpm.i18n import t
 
 ctx = page_start("page_segments")
@@ -11,10 +12,13 @@ lang = ctx.lang
 segment = segment_choice(ctx)
 
 nps = cached_nps_by_segment(ctx.version, repr(ctx.flt), segment, ctx.flt)
-if nps.empty:
+if not has_nps(ctx):
+    st.info(t("no_nps_segments", lang), icon=":material/info:")
+elif nps.empty:
     st.warning(t("no_match", lang))
     st.stop()
-st.plotly_chart(nps_by_segment_chart(nps, segment, lang), width="stretch", key="nps_by_segment")
+else:
+    st.plotly_chart(nps_by_segment_chart(nps, segment, lang), width="stretch", key="nps_by_segment")
 
 st.subheader(t("segment_differs", lang))
 cells, _ = cached_breakdown(ctx.version, repr(ctx.flt), segment, "score", 5, ctx.flt)
@@ -23,11 +27,7 @@ if significant.empty:
     st.info(t("no_differences", lang))
 else:
     significant = significant.assign(size=significant["diff"].abs()).sort_values("size", ascending=False)
-    table = significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]].rename(columns={
-        "segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
-        "rest": t("rest", lang), "diff": t("diff_to_rest", lang)})
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        t("score_0_100", lang): st.column_config.NumberColumn(format="%.1f"),
-        t("rest", lang): st.column_config.NumberColumn(format="%.1f"),
-        t("diff_to_rest", lang): st.column_config.NumberColumn(format="%+.1f"),
-        "q": st.column_config.NumberColumn(format="%.4f")})
+    labels = {"segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
+              "rest": t("rest", lang), "diff": t("diff_to_rest", lang)}
+    show_table(format_table(significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]], lang,
+                              {"value": "score", "rest": "score", "diff": ("diff", True), "q": "p"}, labels))

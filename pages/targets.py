@@ -3,9 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, cursor, page_start
+from pages._ui import cached_drivers, cached_touchpoints, cursor, page_start, show_table
 from tpm import inventory
 from tpm.charts.journey import targets_chart
+from tpm.formatting import format_table
 from tpm.i18n import t
 from tpm.journey import journey_cards
 
@@ -13,8 +14,8 @@ ctx = page_start("page_targets")
 lang = ctx.lang
 con = cursor()
 stats = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)
-drivers, _ = cached_drivers(ctx.version, repr(ctx.flt), "nps", "shapley", "pairwise", 0, ctx.flt)
-cards = journey_cards(inventory.load(con), stats, inventory.phases(con), "department", drivers.table if drivers else None)
+drivers, _ = cached_drivers(ctx.version, repr(ctx.flt), "nps", "shapley", "pairwise", ctx.flt)
+cards = journey_cards(inventory.load(con, ctx.study), stats, inventory.phases(con, ctx.study), "department", drivers.table if drivers else None)
 cards = cards[cards["target"].notna() & cards["score"].notna()].copy()
 if cards.empty:
     st.info(t("no_targets", lang))
@@ -23,10 +24,9 @@ cards["gap"] = cards["target"] - cards["score"]
 cards["gap_x_importance"] = np.maximum(cards["gap"], 0) * cards["importance"].fillna(0) / 100
 st.plotly_chart(targets_chart(cards, lang), width="stretch", key="targets")
 st.subheader(t("largest_gaps", lang))
-table = cards.sort_values("gap_x_importance", ascending=False)[
-    ["name", "score", "target", "benchmark", "gap", "importance", "gap_x_importance", "n"]].rename(columns={
-        "name": t("touchpoint", lang), "score": t("actual", lang), "target": t("target", lang),
-        "benchmark": t("benchmark", lang), "gap": t("gap", lang), "importance": t("importance", lang) + " (%)",
-        "gap_x_importance": t("gap_x_importance", lang)})
-st.dataframe(table, hide_index=True, width="stretch", column_config={
-    c: st.column_config.NumberColumn(format="%.1f") for c in table.columns if c not in (t("touchpoint", lang), "n")})
+rows = cards.sort_values("gap_x_importance", ascending=False)[
+    ["name", "score", "target", "benchmark", "gap", "importance", "gap_x_importance", "n"]]
+labels = {"name": t("touchpoint", lang), "score": t("actual", lang), "target": t("target", lang), "benchmark": t("benchmark", lang),
+          "gap": t("gap", lang), "importance": t("importance", lang) + " (%)", "gap_x_importance": t("gap_x_importance", lang)}
+show_table(format_table(rows, lang, {c: "score" for c in ("score", "target", "benchmark", "gap", "importance", "gap_x_importance")},
+                          labels))

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from pages._ui import cached_trend, choice, cursor, page_start
+from pages._ui import cached_trend, choice, cursor, page_start, show_table
 from tpm import inventory
 from tpm.charts.heatmap import METRICS, segment_heatmap
 from tpm.charts.tracking import trend_chart
+from tpm.formatting import format_table
 from tpm.i18n import t
 from tpm.metrics.trend import WAVE_BY, biggest_movers
 
@@ -30,7 +31,7 @@ st.query_params["tp"] = chosen
 metric_label = t(METRICS[metric][0], lang)
 if chosen:
     # targets live on the 0–100 score, so they are drawn for that metric only
-    targets = inventory.load(cursor()).set_index("name")["target"].dropna().to_dict() if metric == "score" else None
+    targets = inventory.load(cursor(), ctx.study).set_index("name")["target"].dropna().to_dict() if metric == "score" else None
     st.plotly_chart(trend_chart(trend[trend["touchpoint"].isin(chosen)], "touchpoint",
                                 t("tp_trend_title", lang, metric=metric_label), metric_label, lang, targets=targets),
                     width="stretch", key="tp_trend")
@@ -43,9 +44,8 @@ st.plotly_chart(segment_heatmap(cells, totals, metric, t("wave", lang), lang, co
                 width="stretch", key="wave_heatmap")
 
 st.subheader(t("movers", lang))
-table = movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "significant", "n"]].rename(columns={
-    "touchpoint": t("touchpoint", lang), "from_wave": t("from_wave", lang), "wave": t("to_wave", lang),
-    "value": metric_label, "change": t("change", lang), "significant": t("significant", lang)})
-st.dataframe(table, hide_index=True, width="stretch", column_config={
-    metric_label: st.column_config.NumberColumn(format="%.2f"), t("change", lang): st.column_config.NumberColumn(format="%+.2f"),
-    "p": st.column_config.NumberColumn(format="%.4f")})
+kind = {"mean": "mean", "score": "score", "top2": "share", "nps": "nps"}[metric]
+labels = {"touchpoint": t("touchpoint", lang), "from_wave": t("from_wave", lang), "wave": t("to_wave", lang),
+          "value": metric_label, "change": t("change", lang), "significant": t("significant", lang)}
+show_table(format_table(movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "significant", "n"]], lang,
+                          {"value": kind, "change": (kind, True), "p": "p"}, labels))

@@ -1,13 +1,17 @@
-"""Upload: file → preview and detected mapping (editable) → import in one transaction; list/delete datasets."""
+"""Upload: file → preview and detected mapping (editable) → study (proposed) → import in one
+transaction; list/delete datasets of the study; rename, merge and delete studies."""
 
 import gc
 
 import streamlit as st
 
-from pages._ui import page_context, cursor, perform, plain, require_role
-from tpm import access, store
+from pages._ui import NEXT_STUDY, page_context, cursor, perform, plain, require_role
+from tpm import access, store, studies
 from tpm.ingest import ROLES, IngestError
-from tpm.i18n import fmt_number, t
+from babel.dates import format_date
+
+from tpm.formatting import LOCALES, format_table
+from tpm.i18n import fmt_number, ingest_text, t
 from tpm.upload import label_choices, mapping_frame, prepare, preview, release_memory, set_label_scale, specs_from_frame
 
 ctx = page_context()
@@ -38,7 +42,89 @@ def forget_prepared(file_id: str | None = None) -> None:
 
 
 def show_error(exc: Exception) -> None:
-    st.error(t("import_failed", lang, error=plain(str(exc))), icon=":material/block:")
+    st.error(t("import_failed", lang, error=plain(ingest_text(str(exc), lang))), icon=":material/block:")
+
+
+NEW_STUDY = -1
+
+
+def study_choice(prepared) -> int | str:
+    """The study to import into: proposed (template or touchpoints match, else a new one named after
+    the file), changeable to any stored study or a new name. Returns its id or the new name."""
+    proposal = studies.propose(cursor(), list(prepared.table.columns),
+                               [s.touchpoint for s in prepared.specs if s.role == "rating" and s.touchpoint], prepared.file_name)
+    st.subheader(t("study", lang))
+    if proposal.study_id is not None:
+        st.info(t("study_proposed_existing", lang, wave=proposal.wave_no, name=plain(proposal.name),
+                  reason=t("reason_" + proposal.reason, lang)), icon=":material/folder_open:")
+    else:
+        st.info(t("study_proposed_new", lang, name=plain(proposal.name)), icon=":material/create_new_folder:")
+    frame = studies.list_studies(cursor())
+    names = dict(zip(frame["id"].astype(int), frame["name"]))
+    options = [NEW_STUDY, *names]
+    target = st.selectbox(t("study_target", lang), options, index=options.index(proposal.study_id or NEW_STUDY),
+                          format_func=lambda i: t("new_study", lang) if i == NEW_STUDY else names[i],
+                          key=f"upload_study_{prepared.sha256[:12]}")
+    if target != NEW_STUDY:
+        return int(target)
+    default = proposal.name if proposal.study_id is None else studies.unique_name(cursor(), studies.name_from_file(prepared.file_name))
+    return st.text_input(t("new_study_name", lang), value=default, key=f"upload_study_name_{prepared.sha256[:12]}")
+
+
+def manage_studies() -> None:
+    """Rename, merge and delete studies (each with a confirmation where data moves or goes)."""
+    frame = studies.list_studies(cursor())
+    if frame.empty:
+        return
+    with st.expander(t("studies_manage", lang)):
+        st.caption(t("studies_table_help", lang))
+        table = frame.assign(waves=[", ".join(w) for w in frame["waves"]])[["name", "waves", "respondents", "last_import"]]
+        st.dataframe(table.rename(columns={"name": t("study", lang), "waves": t("waves", lang), "respondents": t("respondents", lang),
+                                           "last_import": t("last_import", lang)}), hide_index=True, width="stretch")
+        names = dict(zip(frame["id"].astype(int), frame["name"]))
+        ids = list(names)
+        current = ids.index(ctx.study) if ctx.study in ids else 0
+
+        st.markdown("**" + t("study_rename", lang) + "**")
+        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        which = c1.selectbox(t("study", lang), ids, index=current, format_func=names.get, key="study_rename_pick")
+        new = c2.text_input(t("study_new_name", lang), value=names[which], key=f"study_rename_name_{which}")
+        if c3.button(t("study_rename", lang), key="study_rename_button", disabled=new.strip() == names[which]):
+            change(lambda: perform(ctx, "study.rename", which, new, target=which, details={"name": new}), t("study_renamed", lang, name=plain(" ".join(new.split()))))
+
+        if len(ids) > 1:
+            st.markdown("**" + t("study_merge", lang) + "**")
+            c1, c2 = st.columns(2)
+            source = c1.selectbox(t("study_merge_source", lang), ids, index=current, format_func=names.get, key="study_merge_source")
+            target = c2.selectbox(t("study_merge_target", lang), [i for i in ids if i != source], format_func=names.get,
+                                  key="study_merge_target")
+            sure = st.checkbox(t("study_merge_confirm", lang, source=plain(names[source]), target=plain(names[target])),
+                               key="study_merge_sure")
+            if st.button(t("study_merge_button", lang), disabled=not sure, key="study_merge_button"):
+                change(lambda: perform(ctx, "study.merge", source, target, target=source, details={"into": target}),
+                       t("study_merged", lang, source=plain(names[source]), target=plain(names[target])), show=target)
+
+        st.markdown("**" + t("study_delete", lang) + "**")
+        victim = st.selectbox(t("study", lang), ids, index=current, format_func=names.get, key="study_delete_pick")
+        row = frame.set_index("id").loc[victim]
+        sure = st.checkbox(t("study_delete_confirm", lang, name=plain(names[victim]), datasets=int(row["datasets"]),
+                             respondents=fmt_number(int(row["respondents"]), 0, lang)), key="study_delete_sure")
+        if st.button(t("study_delete", lang), disabled=not sure, key="study_delete_button"):
+            change(lambda: perform(ctx, "study.delete", victim, target=victim, details={"name": names[victim]}), t("study_deleted", lang, name=plain(names[victim])))
+
+
+def change(action, message: str, show: int | None = None) -> None:
+    """Run a study change; on success flash ``message`` (and switch the sidebar to study ``show``)."""
+    try:
+        action()
+    except studies.StudyError as exc:
+        st.error(t("study_error", lang, error=plain(str(exc))), icon=":material/block:")
+        return
+    st.cache_data.clear()
+    st.session_state["flash"] = [message]
+    if show is not None:
+        st.session_state[NEXT_STUDY] = show
+    st.rerun()
 
 
 def define_label_scale(prepared, column: str) -> None:
@@ -46,7 +132,7 @@ def define_label_scale(prepared, column: str) -> None:
     with st.expander(t("label_scale_title", lang, column=plain(column[:60])), icon=":material/format_list_numbered:"):
         st.caption(t("label_scale_intro", lang))
         choices = st.data_editor(
-            label_choices(prepared.table, column), key=f"labels_{prepared.sha256[:12]}_{column}", hide_index=True,
+            label_choices(prepared.table, column), placeholder="", key=f"labels_{prepared.sha256[:12]}_{column}", hide_index=True,
             disabled=["label"],
             column_config={"label": st.column_config.TextColumn(t("label", lang)),
                            "rank": st.column_config.NumberColumn(t("label_rank", lang), min_value=1, max_value=20, step=1),
@@ -84,20 +170,28 @@ else:
             st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
         facts = [f"{t('respondents', lang)}: {fmt_number(table.n_rows, 0, lang)}", f"{t('columns', lang)}: {len(table.columns)}"]
         facts += [value for value in (table.platform, table.encoding, table.delimiter and f"{t('delimiter', lang)} '{table.delimiter}'") if value]
-        st.caption(plain(" · ".join(facts + table.notes)))
-        if prepared.from_template:
-            st.info(t("template_applied", lang), icon=":material/history:")
+        st.caption(plain(" · ".join(facts + [ingest_text(note, lang) for note in table.notes])))
+        source = store.template_source(cursor(), list(table.columns)) if prepared.from_template else None
+        if source:  # which earlier mapping was applied, and a way back to fresh detection
+            when = format_date(source["saved_at"], format="medium", locale=LOCALES[lang])
+            st.info(t("template_from", lang, file=plain(source["source_file"] or "?"), date=when)
+                    + ("" if source["dataset_kept"] else t("template_orphan", lang)), icon=":material/history:")
+            if st.button(t("template_discard", lang), key="template_discard"):
+                store.discard_template(cursor(), list(table.columns))
+                st.session_state.pop("prepared_key", None)
+                st.rerun()
         st.subheader(t("preview", lang))
-        st.dataframe(preview(table), width="stretch", hide_index=True)
+        st.dataframe(preview(table), width="stretch", hide_index=True, placeholder="")
 
         if prepared.problem():  # say upfront what would stop the import with the detected mapping
-            st.warning(t("mapping_problem", lang, error=plain(prepared.problem())), icon=":material/warning:")
+            st.warning(t("mapping_problem", lang, error=plain(ingest_text(prepared.problem(), lang))), icon=":material/warning:")
         st.subheader(t("mapping", lang))
         st.caption(t("mapping_help", lang))
         for column in table.unknown_scales:
             define_label_scale(prepared, column)
         role_labels = {role: t(f"role_{role}", lang) for role in ROLES}
         frame = mapping_frame(table, prepared.specs, role_labels)
+        frame["unsure"] = [ingest_text(reason, lang) for reason in frame["unsure"]]
         if (frame["unsure"] != "").any():
             columns = ", ".join(f"„{c[:40]}“" for c in frame.loc[frame["unsure"] != "", "column"])
             st.warning(plain(t("unsure_intro", lang, n=int((frame["unsure"] != "").sum()), columns=columns)),
@@ -107,6 +201,7 @@ else:
             key=f"mapping_{prepared.sha256[:12]}_{st.session_state.get('label_scales', 0)}",
             hide_index=True,
             width="stretch",
+            placeholder="",
             disabled=["column", "unsure", "examples"],
             column_config={
                 "column": st.column_config.TextColumn(t("column", lang)),
@@ -120,6 +215,7 @@ else:
                 "examples": st.column_config.TextColumn(t("examples", lang)),
             },
         )
+        study = study_choice(prepared)
         left, right = st.columns(2)
         name = left.text_input(t("dataset_name", lang), value=prepared.default_name, key="upload_name")
         wave = right.text_input(t("wave", lang), value=prepared.default_name, key="upload_wave")
@@ -134,9 +230,9 @@ else:
                 with st.status(t("validating", lang), expanded=False) as status:
                     result = prepared.apply(specs)
                     status.update(label=t("storing", lang))
-                    saved = perform(ctx, "dataset.import", result, name=name, wave=wave)
+                    saved = perform(ctx, "dataset.import", result, name=name, wave=wave, study=study)
                     status.update(label=t("storing", lang), state="complete")
-            except IngestError as exc:
+            except (IngestError, studies.StudyError) as exc:
                 show_error(exc)
             else:
                 report = result.report()
@@ -148,18 +244,24 @@ else:
                       touchpoints=len(report["touchpoints"])),
                     plain(t("understood", lang, respondents=report["respondents"], touchpoints=len(report["touchpoints"]),
                             nps=report["nps_column"] or t("none", lang), segments=", ".join(report["segments"]) or t("none", lang))),
+                    t("imported_study", lang, name=plain(saved.study_name),
+                      new=t("imported_study_new", lang) if saved.study_created else ""),
                 ]
+                st.session_state[NEXT_STUDY] = saved.study_id  # the sidebar shows the study just imported into
                 st.rerun()
 
 st.divider()
 st.subheader(t("stored_datasets", lang))
-datasets = store.list_datasets(cursor())
+if ctx.study is not None:
+    st.caption(t("of_study", lang, name=plain(ctx.study_name)))
+datasets = store.list_datasets(cursor(), ctx.study)
 if datasets.empty:
     st.info(t("no_data", lang))
 else:
     st.caption(t("datasets_edit_help", lang))
-    edited = st.data_editor(
-        datasets, hide_index=True, width="stretch", key="datasets_editor",
+    edited = st.data_editor(  # the Styler formats the read-only columns by language
+        format_table(datasets, lang, {"id": "count", "uploaded_at": "datetime", "first_response": "date", "last_response": "date"}),
+        hide_index=True, width="stretch", placeholder="", key="datasets_editor",
         disabled=[c for c in datasets.columns if c not in ("name", "wave")],
         column_config={"id": st.column_config.NumberColumn("id"), "name": st.column_config.TextColumn(t("dataset_name", lang), required=True),
                        "wave": st.column_config.TextColumn(t("wave", lang), required=True),
@@ -178,13 +280,15 @@ else:
         else:
             st.session_state["flash"] = [t("saved", lang)]
             st.rerun()
-    if not access.allowed(ctx.user, "delete"):
-        st.stop()
-    with st.expander(t("delete", lang)):
-        names = dict(zip(datasets["id"].astype(int), datasets["name"]))
-        target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")
-        sure = st.checkbox(t("delete_confirm", lang, name=plain(names[target])), key="delete_sure")
-        if st.button(t("delete", lang), disabled=not sure, key="delete_button"):
-            perform(ctx, "dataset.delete", int(target), target=int(target), details={"name": names[target]})
-            st.session_state["flash"] = [t("deleted", lang, name=plain(names[target]))]
-            st.rerun()
+    if access.allowed(ctx.user, "delete"):  # admins only (the write checks the role again)
+        with st.expander(t("delete", lang)):
+            names = dict(zip(datasets["id"].astype(int), datasets["name"]))
+            target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")
+            sure = st.checkbox(t("delete_confirm", lang, name=plain(names[target])), key="delete_sure")
+            if st.button(t("delete", lang), disabled=not sure, key="delete_button"):
+                perform(ctx, "dataset.delete", int(target), target=int(target), details={"name": names[target]})
+                st.session_state["flash"] = [t("deleted", lang, name=plain(names[target]))]
+                st.rerun()
+
+st.divider()
+manage_studies()

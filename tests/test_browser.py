@@ -18,6 +18,8 @@ from playwright.sync_api import expect, sync_playwright
 from conftest import ROOT, xlsx_bytes
 
 CHROMIUM = "/usr/bin/chromium"
+#: the seeded customer survey, by name in the link (the upload test makes another study the latest import)
+CUSTOMER = "study=Kundenbefragung%202026"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -92,7 +94,8 @@ def shot(pg, name: str):
 
 def test_upload_import_then_overview_and_heatmap(server, page, tmp_path):
     export = tmp_path / "browser_export.xlsx"
-    rows = [["ID", "Region", "Wie zufrieden sind Sie mit: Website?", "Wie zufrieden sind Sie mit: Hotline?",
+    # the scales stated in the headers: nothing unsure, so the import needs no confirmation click
+    rows = [["ID", "Region", "Wie zufrieden sind Sie mit: Website? (1-10)", "Wie zufrieden sind Sie mit: Hotline? (1-10)",
              "Würden Sie uns weiterempfehlen? (0-10)"]]
     rows += [[i, ["Nord", "Süd", "West"][i % 3], i % 10 + 1, (i * 7) % 10 + 1, i % 11] for i in range(1, 121)]
     export.write_bytes(xlsx_bytes(rows))
@@ -129,11 +132,14 @@ def test_drivers_and_priority_matrix_render(server, page):
         expect(page.get_by_role("heading", name="Überblick")).to_be_visible(timeout=30000)
         page.wait_for_timeout(1000)
         assert "Page not found" not in page.inner_text("body")
-        visit(page, server + "/drivers?ds=1", "Treiber")
+        visit(page, server + "/start", "Überblick")  # an unknown address lands on the overview, with a notice
+        expect(page.get_by_text("Die Seite „/start“ gibt es nicht")).to_be_visible()
+        assert "Page not found" not in page.inner_text("body")
+        visit(page, server + f"/drivers?{CUSTOMER}&ds=3", "Treiber")
         expect(page.get_by_text("Was treibt Weiterempfehlung?")).to_be_visible()
         shot(page, "drivers")
 
-        visit(page, server + "/priority?ds=1", "Prioritäten-Matrix")
+        visit(page, server + f"/priority?{CUSTOMER}&ds=3", "Prioritäten-Matrix")
         expect(page.get_by_text("Zuerst angehen: Hotline, Lieferung, Reklamation")).to_be_visible()
         for quadrant in ("Hier ansetzen", "Stärken halten", "Geringe Priorität", "Möglicher Overkill"):
             expect(page.locator(".js-plotly-plot").get_by_text(quadrant)).to_be_visible()
@@ -145,15 +151,20 @@ def test_drivers_and_priority_matrix_render(server, page):
 
 def test_segments_and_tracking_render(server, page):
     try:
-        visit(page, server + "/segments?ds=1&by=Region", "Segmente")
+        visit(page, server + f"/segments?{CUSTOMER}&ds=3&by=Region", "Segmente")
         expect(page.get_by_text("NPS je Region")).to_be_visible()
         shot(page, "segments")
 
         page.set_viewport_size({"width": 1400, "height": 2600})
-        visit(page, server + "/tracking?lang=en", "Tracking", charts=3)
+        visit(page, server + f"/tracking?{CUSTOMER}&lang=en", "Tracking", charts=3)
         expect(page.get_by_text("NPS over waves")).to_be_visible()
         expect(page.get_by_text("Biggest movers")).to_be_visible()
         shot(page, "tracking")
+
+        visit(page, server + f"/tracking?{CUSTOMER}&lang=en&waves=month", "Tracking", charts=3)  # month waves: categories, all labelled
+        heatmap = page.locator(".js-plotly-plot").nth(2)
+        for label in ("2026-01", "2026-05", "2026-09", "Total"):
+            expect(heatmap.locator(".xtick text", has_text=label)).to_be_visible()
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-tracking.png"), full_page=True)
         raise
@@ -162,12 +173,12 @@ def test_segments_and_tracking_render(server, page):
 def test_journey_inventory_targets_actions_render(server, page):
     try:
         page.set_viewport_size({"width": 1400, "height": 2000})
-        visit(page, server + "/journey", "Kundenreise", charts=2)
+        visit(page, server + f"/journey?{CUSTOMER}", "Kundenreise", charts=2)
         expect(page.locator(".js-plotly-plot").get_by_text("Emotionskurve")).to_be_visible()
         expect(page.locator(".js-plotly-plot").get_by_text("Fulfillment")).to_be_visible()
         shot(page, "journey")
         for path, heading in (("/inventory", "Kontaktpunkte"), ("/targets", "Soll–Ist"), ("/actions", "Maßnahmen")):
-            visit(page, server + path, heading, charts=0)
+            visit(page, server + path + "?" + CUSTOMER, heading, charts=0)
             page.wait_for_timeout(1000)
             shot(page, path.strip("/"))
         expect(page.get_by_text("Callcenter-Schulung und Rückrufservice")).to_be_attached()  # grid cells are drawn on a canvas
@@ -215,4 +226,18 @@ def test_import_while_serving_and_user_text_stays_text(server, page, tmp_path):
         assert hosts <= {"fonts.gstatic.com"}, hosts  # Streamlit's own icon font for page_icon=":material/…", nothing else
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-injection.png"), full_page=True)
+        raise
+
+
+def test_study_picker_shows_one_study(server, page):
+    try:
+        visit(page, server + "/?study=Hotline-Befragung%202026", "Überblick", charts=2)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar).to_contain_text("Studie")
+        expect(sidebar.get_by_role("combobox").first).to_have_value("Hotline-Befragung 2026")
+        expect(page.get_by_text("Lösung beim ersten Kontakt").first).to_be_attached()
+        assert "Lieferung" not in page.inner_text("body")  # nothing of the customer survey
+        shot(page, "study-hotline")
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-study.png"), full_page=True)
         raise

@@ -174,3 +174,65 @@ def test_trend_json_finds_the_hotline_improvement(db_path):
     assert [set(r) >= {"wave", "n", "value", "ci_low", "ci_high", "change", "p"} for r in rows] == [True, True]
     assert rows[0]["change"] is None and rows[1]["change"] > 0.8 and rows[1]["p"] < 0.001
     assert data["nps"][1]["significant"]
+
+
+HOTLINE_Q3 = SAMPLES / "hotline" / "servicehotline_2026_q3.csv"
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """``python -m tpm`` in-process (fast): returns a CompletedProcess-like result."""
+    from tpm.cli import main
+
+    monkeypatch.delenv("TPM_DB", raising=False)
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return run
+
+
+def test_two_studies_every_read_command_needs_a_study(cli, db_path, tmp_path):
+    out = cli("ingest", WAVE3, "--db", db_path)
+    assert out.returncode == 0 and "study: Kundenbefragung 2026 (new)" in out.stdout
+    out = cli("ingest", HOTLINE_Q3, "--db", db_path, "--study", "Hotline-Befragung")
+    assert out.returncode == 0 and "study: Hotline-Befragung (new)" in out.stdout
+    hotline_id = json.loads(cli("studies", "--db", db_path, "--json").stdout)[0]["id"]
+    out = cli("ingest", SAMPLES / "hotline" / "servicehotline_2026_q4.csv", "--db", db_path, "--study", hotline_id)
+    assert "study: Hotline-Befragung\n" in out.stdout  # by id: the existing study, no new one called "2"
+    for command in (["summary"], ["drivers"], ["segments", "--by", "Kundenart"], ["trend"], ["datasets"]):
+        refused = cli(*command, "--db", db_path)
+        assert refused.returncode == 2, command
+        assert "Kundenbefragung 2026" in refused.stderr and "Hotline-Befragung" in refused.stderr and "--study" in refused.stderr
+        assert cli(*command, "--db", db_path, "--study", "hotline-befragung").returncode == 0, command
+    unknown = cli("summary", "--db", db_path, "--study", "Gibt es nicht")
+    assert unknown.returncode == 2 and "no study 'Gibt es nicht'" in unknown.stderr
+    # one study's figures equal those of a database holding that study alone
+    alone = tmp_path / "alone.duckdb"
+    cli("ingest", HOTLINE_Q3, SAMPLES / "hotline" / "servicehotline_2026_q4.csv", "--db", alone)
+    for command in (["summary", "--json"], ["segments", "--by", "Anliegen", "--json"], ["drivers", "--json"], ["trend", "--json"]):
+        assert cli(*command, "--db", db_path, "--study", "Hotline-Befragung").stdout == cli(*command, "--db", alone).stdout
+    # a dataset name of the other study is unknown in this one
+    assert cli("summary", "--db", db_path, "--study", "Hotline-Befragung", "--dataset", "kundenbefragung_2026_welle3_export").returncode == 2
+
+
+def test_studies_list_and_manage(cli, db_path):
+    cli("ingest", WAVE3, "--db", db_path)
+    cli("ingest", HOTLINE_Q3, "--db", db_path, "--study", "Hotline")
+    data = json.loads(cli("studies", "--db", db_path, "--json").stdout)
+    assert [(s["name"], s["waves"], s["respondents"]) for s in data] == [
+        ("Hotline", ["servicehotline_2026_q3"], 240), ("Kundenbefragung 2026", ["kundenbefragung_2026_welle3_export"], 800)]
+    assert all(s["last_import"] for s in data)
+    assert "Kundenbefragung 2026  (1 waves" in cli("studies", "--db", db_path).stdout
+    assert cli("study", "rename", "Hotline", "Servicehotline", "--db", db_path).returncode == 0
+    refused = cli("study", "delete", "Servicehotline", "--db", db_path)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert cli("study", "delete", "Servicehotline", "--db", db_path, "--yes").returncode == 0
+    assert [s["name"] for s in json.loads(cli("studies", "--db", db_path, "--json").stdout)] == ["Kundenbefragung 2026"]
+    con = store.connect(db_path)
+    assert table_counts(con)["respondents"] == 800
+    con.close()
+    # one study left: read commands need no --study
+    assert json.loads(cli("summary", "--db", db_path, "--json").stdout)["respondents"] == 800

@@ -25,7 +25,11 @@ def write_calls(con):
     result = small_result()
     dataset = con.execute("SELECT min(id) FROM datasets").fetchone()[0]
     inventory_frame = __import__("tpm.inventory", fromlist=["load"]).load(con).drop(columns=["classified"])
+    first, second = [r[0] for r in con.execute("SELECT id FROM studies ORDER BY id LIMIT 2").fetchall()]
     return {
+        "study.rename": (first, "Umbenannt"),
+        "study.merge": (second, first),
+        "study.delete": (second,),
         "dataset.import": (result,),
         "dataset.rename": (dataset, "Neu", "W9"),
         "dataset.delete": (dataset,),
@@ -53,6 +57,7 @@ def seeded(con):
 
 def snapshot(con):
     return (table_counts(con), con.execute("SELECT count(*) FROM audit").fetchone()[0],
+            con.execute("SELECT list(name ORDER BY id) FROM studies").fetchone(),
             con.execute("SELECT list(name ORDER BY name), list(role ORDER BY name), list(password_hash ORDER BY name) FROM users").fetchone(),
             con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone())
 
@@ -75,7 +80,7 @@ def test_every_write_refused_below_its_role_and_nothing_written(seeded, role):
     if role == "viewer":
         assert refused == list(access.WRITES)
     else:
-        assert refused == ["dataset.delete", "user.add", "user.remove", "user.set_role", "user.set_password"]
+        assert refused == ["study.delete", "dataset.delete", "user.add", "user.remove", "user.set_role", "user.set_password"]
 
 
 def test_writes_are_audited_with_who_and_what(seeded):

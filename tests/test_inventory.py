@@ -56,8 +56,8 @@ def test_invalid_edits_are_refused_and_nothing_changes(con, field, value, words)
 
 
 def test_alias_merges_two_waves_with_different_spellings(con):
-    store.save_import(con, wave("w1", "Wie zufrieden sind Sie mit: Hotline?"))
-    store.save_import(con, wave("w2", "Zufriedenheit Telefon-Hotline (1-10)", offset=100, hotline=lambda i: 9 + i % 2))
+    store.save_import(con, wave("w1", "Wie zufrieden sind Sie mit: Hotline?"), study="Service")
+    store.save_import(con, wave("w2", "Zufriedenheit Telefon-Hotline (1-10)", offset=100, hotline=lambda i: 9 + i % 2), study="Service")
     assert {"Hotline", "Telefon-Hotline"} <= set(inventory.load(con).name)
     inv = inventory.load(con)
     inv.loc[inv.name == "Hotline", "aliases"] = "Telefon-Hotline; Kundenservice (Telefon)"
@@ -67,7 +67,7 @@ def test_alias_merges_two_waves_with_different_spellings(con):
     stats = touchpoint_stats(con, Filter()).set_index("touchpoint")
     assert stats.loc["Hotline", "n"] == 80
     # the next wave with the third spelling maps on import
-    store.save_import(con, wave("w3", "Kundenservice (Telefon)", offset=200))
+    store.save_import(con, wave("w3", "Kundenservice (Telefon)", offset=200), study="Service")
     assert touchpoint_stats(con, Filter()).set_index("touchpoint").loc["Hotline", "n"] == 120
     assert "Kundenservice (Telefon)" not in set(inventory.load(con).name)
 
@@ -95,9 +95,15 @@ def test_excel_round_trip_for_a_workshop(con):
         inventory.from_excel(con, b"not a workbook")
 
 
-def test_phases_are_configurable(con):
-    assert inventory.phases(con) == inventory.DEFAULT_PHASES
-    inventory.set_phases(con, ["Aufmerksamkeit", " Kauf ", "Service"])
-    assert inventory.phases(con) == ["Aufmerksamkeit", "Kauf", "Service"]
+def test_phases_are_configurable_per_study(con):
+    from tpm import studies
+
+    a, b = studies.create(con, "A"), studies.create(con, "B")
+    assert inventory.phases(con, a) == inventory.DEFAULT_PHASES
+    inventory.set_phases(con, ["Aufmerksamkeit", " Kauf ", "Service"], a)
+    assert inventory.phases(con, a) == ["Aufmerksamkeit", "Kauf", "Service"]
+    assert inventory.phases(con, b) == inventory.DEFAULT_PHASES
     with pytest.raises(inventory.InventoryError):
-        inventory.set_phases(con, ["Kauf", "Kauf"])
+        inventory.set_phases(con, ["Kauf", "Kauf"], a)
+    with pytest.raises(studies.StudyError, match="several studies: B, A"):  # never a pooled guess
+        inventory.phases(con)

@@ -118,13 +118,14 @@ def test_excel_export_neutralises_text(con):
 
 
 def test_seeded_demo_shows_a_measure_that_worked(tmp_path):
-    from tpm.seed import seed_if_empty
+    from tpm.seed import CUSTOMER_STUDY, HOTLINE_STUDY, seed_if_empty
 
     con = store.connect(tmp_path / "demo.duckdb")
     seed_if_empty(con)
-    inv = inventory.load(con)
+    inv = inventory.load(con, CUSTOMER_STUDY)
     assert inv["classified"].all() and len(inv) == 16
-    plan = actions.plan(con).set_index("touchpoint")
+    assert actions.plan(con, study=HOTLINE_STUDY).empty  # the measures belong to the customer survey
+    plan = actions.plan(con, study=CUSTOMER_STUDY).set_index("touchpoint")
     hotline = plan.loc["Hotline"]
     assert hotline.baseline_wave.endswith("Welle 1") and hotline.change > 8 and bool(hotline.significant)
     con.close()

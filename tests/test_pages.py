@@ -115,12 +115,15 @@ def test_delete_needs_confirmation(app, db_path):
     app.button(key="delete_button").click().run()
     no_errors(app)
     con = store.connect(db_path)
-    assert table_counts(con)["datasets"] == 2
+    assert table_counts(con)["datasets"] == 4
+    # the picked dataset was one of the study shown (the customer survey); the hotline study is untouched
+    assert con.execute("SELECT count(*) FROM datasets d JOIN studies s ON s.id = d.study_id WHERE s.name = ?",
+                       ["Hotline-Befragung 2026"]).fetchone()[0] == 2
     con.close()
 
 
 def test_drivers_page(app):
-    app.query_params["ds"] = ["1"]
+    app.query_params["ds"] = ["3"]  # wave 1 of the customer survey (the hotline study is seeded first)
     app.run()
     app.switch_page("pages/drivers.py").run()
     no_errors(app)
@@ -136,7 +139,7 @@ def test_drivers_page(app):
 
 
 def test_priority_page(app):
-    app.query_params["ds"] = ["1"]
+    app.query_params["ds"] = ["3"]  # wave 1 of the customer survey (the hotline study is seeded first)
     app.query_params["lang"] = "en"
     app.run()
     app.switch_page("pages/priority.py").run()
@@ -154,7 +157,7 @@ def test_priority_page(app):
 
 
 def test_segments_page(app):
-    app.query_params["ds"] = ["1"]
+    app.query_params["ds"] = ["3"]  # wave 1 of the customer survey (the hotline study is seeded first)
     app.run()
     app.switch_page("pages/segments.py").run()
     no_errors(app)
@@ -182,7 +185,7 @@ def test_tracking_page(app):
 
 
 def test_tracking_needs_two_waves(app, db_path):
-    app.query_params["ds"] = ["1"]
+    app.query_params["ds"] = ["3"]  # wave 1 of the customer survey (the hotline study is seeded first)
     app.run()
     app.switch_page("pages/tracking.py").run()
     no_errors(app)
@@ -193,7 +196,7 @@ def test_wave_labels_are_editable(app, db_path):
     app.run()
     app.switch_page("pages/upload.py").run()
     editor = app.data_editor(key="datasets_editor")
-    row = list(editor.value["id"]).index(2)
+    row = list(editor.value["id"]).index(4)
     app.session_state["datasets_editor"] = {"edited_rows": {row: {"wave": "Kundenbefragung 2026 Welle 1"}}, "added_rows": [], "deleted_rows": []}
     app.run()
     app.button(key="datasets_save").click().run()
@@ -201,7 +204,7 @@ def test_wave_labels_are_editable(app, db_path):
     con = store.connect(db_path)
     waves = dict(con.execute("SELECT id, wave FROM datasets").fetchall())
     con.close()
-    assert waves[2] == waves[1] == "Kundenbefragung 2026 Welle 1"
+    assert waves[4] == waves[3] == "Kundenbefragung 2026 Welle 1"
 
 
 def test_inventory_page_edit_and_alias(app, db_path):
@@ -289,6 +292,149 @@ def test_upload_a_real_surveymonkey_export(app, db_path):
     con.close()
     assert n == 814 and 4 < mean < 5
 
+
+# --- studies: one study per view
+
+
+HOTLINE = "Hotline-Befragung 2026"
+
+
+def hotline_only_database(path):
+    """A database holding the seeded hotline study alone: what the hotline view must equal."""
+    from tpm.seed import HOTLINE_STUDY, _import, sample_files
+
+    con = store.connect(path)
+    _import(con, sample_files(SAMPLES / "hotline"), HOTLINE_STUDY)
+    con.close()
+
+
+def overview_and_heatmap(app):
+    """What the Overview, Heatmap, Tracking, Inventory and Drivers pages show (figures as their JSON)."""
+    app.run()
+    no_errors(app)
+    shown = {"metrics": [m.value for m in app.metric]}
+    for page in ("heatmap", "tracking", "inventory"):
+        app.switch_page(f"pages/{page}.py").run()
+        no_errors(app)
+        shown[page] = [chart.proto.spec for chart in app.get("plotly_chart")]
+    inventory = app.data_editor(key="inventory_editor").value
+    shown["inventory"] = inventory.astype(object).where(inventory.notna(), None).to_dict("records")
+    app.switch_page("pages/drivers.py").run()  # as read (the chart's shares differ in the 15th digit: summation order)
+    shown["drivers"] = [m.value for m in app.markdown] + [c.value for c in app.caption]
+    return shown
+
+
+def test_picker_defaults_to_the_latest_import_and_the_link_keeps_the_study(app):
+    app.run()
+    no_errors(app)
+    picker = app.selectbox(key="study_pick")
+    assert picker.options == ["Kundenbefragung 2026", HOTLINE]  # the most recently imported first
+    assert picker.value == 2
+    assert app.query_params["study"] == "2"
+    assert app.metric[0].value == "3.800"
+    app.selectbox(key="study_pick").set_value(1).run()
+    no_errors(app)
+    assert app.metric[0].value == "500" and app.metric[2].value == "5"
+    assert app.query_params["study"] == "1"
+
+
+def test_a_study_page_equals_a_database_of_that_study_alone(app, tmp_path, monkeypatch):
+    app.query_params["study"] = HOTLINE  # by name, as a readable link
+    app.query_params["by"] = "Anliegen"
+    both = overview_and_heatmap(app)
+    assert both["metrics"][0] == "500" and len(both["tracking"]) == 3 and len(both["inventory"]) == 5
+    alone_db = tmp_path / "alone.duckdb"
+    hotline_only_database(alone_db)
+    monkeypatch.setenv("TPM_DB", str(alone_db))
+    alone = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    alone.query_params["by"] = "Anliegen"
+    assert overview_and_heatmap(alone) == both
+
+
+def test_switching_the_study_drops_the_filters_of_the_one_before(app):
+    app.query_params["study"] = "2"
+    app.query_params["ds"] = ["3"]
+    app.query_params["seg.Region"] = ["Ost"]
+    app.run()
+    assert app.multiselect(key="seg_filter_Region").value == ["Ost"]
+    app.selectbox(key="study_pick").set_value(1).run()
+    no_errors(app)
+    assert "ds" not in app.query_params and "seg.Region" not in app.query_params
+    assert app.metric[0].value == "500"
+    assert sorted(m.label for m in app.multiselect) == sorted(["Datensätze", "Anliegen", "Kundenart"])
+
+
+def test_objects_of_one_study_stay_out_of_the_other(app):
+    app.query_params["study"] = HOTLINE
+    app.run()
+    app.switch_page("pages/inventory.py").run()
+    no_errors(app)
+    names = list(app.data_editor(key="inventory_editor").value["name"])
+    assert sorted(names) == sorted(["Erreichbarkeit", "Wartezeit", "Freundlichkeit", "Fachkompetenz", "Lösung beim ersten Kontakt"])
+    assert len(app.warning) == 1  # five to classify: the hotline study has no inventory of its own yet
+    app.switch_page("pages/actions.py").run()
+    no_errors(app)
+    assert len(app.info) == 1 and not app.dataframe  # the customer survey's four measures are not here
+    app.switch_page("pages/tracking.py").run()
+    no_errors(app)
+    assert app.dataframe[0].value.iloc[0]["Kontaktpunkt"] == "Wartezeit"
+
+
+def test_upload_proposes_the_matching_study_and_switches_to_it(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    lines = (SAMPLES / "hotline" / "servicehotline_2026_q4.csv").read_bytes().splitlines(keepends=True)
+    next_wave = b"".join(lines[:1] + [line.replace(b"H2-", b"H3-") for line in lines[1:60]])  # same columns, new answers
+    app.file_uploader(key="upload").set_value(("hotline_2027_q1.csv", next_wave, "text/csv")).run()
+    no_errors(app)
+    assert any("Welle 3 der Studie „Hotline-Befragung 2026“" in i.value for i in app.info)
+    app.text_input(key="upload_wave").input("2027 Q1").run()
+    app.button(key="upload_import").click().run()
+    no_errors(app)
+    assert any("Hotline-Befragung 2026" in s.value for s in app.success)
+    assert app.query_params["study"] == "1"
+    con = store.connect(db_path)
+    assert con.execute("SELECT s.name FROM datasets d JOIN studies s ON s.id = d.study_id WHERE d.wave = '2027 Q1'").fetchone() == (HOTLINE,)
+    con.close()
+    app.switch_page("pages/overview.py").run()
+    assert app.metric[0].value == "559"  # the hotline study with its new wave, shown right after the import
+
+
+def test_upload_into_a_new_study_named_by_the_analyst(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    data = german_csv_bytes([["Kunden-Nr", "Filiale (1-5)", "Beratung (1-5)", "Region"]]
+                            + [[f"K{i}", i % 5 + 1, (i * 2) % 5 + 1, ["Nord", "Süd"][i % 2]] for i in range(40)])
+    app.file_uploader(key="upload").set_value(("filialtest.csv", data, "text/csv")).run()
+    assert any("neue Studie „Filialtest“" in i.value for i in app.info)
+    app.text_input(key=[t.key for t in app.text_input if t.key.startswith("upload_study_name_")][0]).input("Filial*test* 2026").run()
+    app.button(key="upload_import").click().run()
+    no_errors(app)
+    con = store.connect(db_path)
+    assert con.execute("SELECT count(*) FROM studies WHERE name = 'Filial*test* 2026'").fetchone()[0] == 1
+    con.close()
+    assert app.selectbox(key="study_pick").options[0] == "Filial*test* 2026"  # the newest study, shown as plain text
+
+
+def test_study_rename_and_delete_with_confirmation(app, db_path):
+    app.query_params["study"] = HOTLINE
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    no_errors(app)
+    assert app.selectbox(key="study_delete_pick").value == 1
+    app.text_input(key="study_rename_name_1").input("Servicehotline").run()
+    app.button(key="study_rename_button").click().run()
+    no_errors(app)
+    assert app.selectbox(key="study_pick").options == ["Kundenbefragung 2026", "Servicehotline"]
+    assert app.button(key="study_delete_button").disabled
+    app.checkbox(key="study_delete_sure").check().run()
+    app.button(key="study_delete_button").click().run()
+    no_errors(app)
+    con = store.connect(db_path)
+    assert [r[0] for r in con.execute("SELECT name FROM studies").fetchall()] == ["Kundenbefragung 2026"]
+    assert table_counts(con)["respondents"] == 3800
+    con.close()
+    assert app.selectbox(key="study_pick").options == ["Kundenbefragung 2026"]
 
 def test_unsure_columns_need_a_click_before_import(app, db_path):
     app.run()

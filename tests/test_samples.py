@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from conftest import SAMPLES
-from tpm import store
+from tpm import store, studies
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for
 from tpm.metrics.satisfaction import touchpoint_by_segment, touchpoint_stats
-from tpm.seed import dataset_name, seed_if_empty
+from tpm.seed import CUSTOMER_STUDY, HOTLINE_STUDY, dataset_name, seed_if_empty
 
 
 def load_generator():
@@ -26,10 +26,15 @@ def load_generator():
 GEN = load_generator()
 
 
+def customer(con) -> Filter:
+    """The customer survey's study (the seed adds a second, small one: never pooled with it)."""
+    return Filter(study=studies.find(con, CUSTOMER_STUDY))
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     con = store.connect(tmp_path_factory.mktemp("s") / "s.duckdb")
-    saved = seed_if_empty(con)
+    saved = [s for s in seed_if_empty(con) if s.study_name == CUSTOMER_STUDY]
     assert len(saved) == len(GEN.FILES)
     ids = {wave: next(s.dataset_id for s in saved if s.name == dataset_name(SAMPLES / f)) for wave, f in GEN.FILES.items()}
     yield con, ids
@@ -39,7 +44,7 @@ def seeded(tmp_path_factory):
 def test_seed_imports_every_sample_once(seeded, tmp_path):
     con, ids = seeded
     assert seed_if_empty(con) == []  # not empty any more: nothing seeded twice
-    frame = store.list_datasets(con)
+    frame = store.list_datasets(con, customer(con).study)
     assert sorted(frame["respondents"]) == sorted([1500, 1500, 800])
     assert set(frame["touchpoints"]) == {len(GEN.TOUCHPOINTS)}
     assert dataset_name(SAMPLES / GEN.FILES[1]) == "Kundenbefragung 2026 Welle 1"
@@ -50,7 +55,7 @@ def test_all_touchpoints_and_segments_detected(seeded):
     for wave, dataset in ids.items():
         names = set(touchpoint_stats(con, Filter.of([dataset]))["touchpoint"])
         assert names == set(GEN.TOUCHPOINTS), wave
-    assert set(store.segment_values(con)) == {"Region", "Kundenart", "Altersgruppe", "Kanal"}
+    assert set(store.segment_values(con, study=customer(con).study)) == {"Region", "Kundenart", "Altersgruppe", "Kanal"}
 
 
 def test_planted_segment_gap_is_the_largest(seeded):
@@ -82,7 +87,8 @@ def test_planted_drivers_correlate_most_with_recommendation(seeded):
     con, _ = seeded
     corr = dict(con.execute(
         """SELECT touchpoint, corr(score, r.nps) FROM ratings t JOIN respondents r USING (dataset_id, resp)
-           GROUP BY touchpoint HAVING count(r.nps) >= 100 ORDER BY 2 DESC"""
+           WHERE dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)
+           GROUP BY touchpoint HAVING count(r.nps) >= 100 ORDER BY 2 DESC""", [customer(con).study]
     ).fetchall())
     assert list(corr)[:3] == GEN.DRIVERS
 
@@ -106,7 +112,7 @@ def test_planted_drivers_come_out_on_top_through_the_api(seeded, method):
         assert result.table["share"].sum() == pytest.approx(100)
         assert 0.3 < result.r2 < 0.95
         assert not result.warnings
-    pooled = drivers_for(con, Filter(), method=method)
+    pooled = drivers_for(con, customer(con), method=method)
     assert pooled.table["driver"].tolist()[:2] == GEN.DRIVERS[:2]
     assert set(pooled.table["driver"].tolist()[:3]) == set(GEN.DRIVERS)
 
@@ -151,7 +157,7 @@ def test_planted_wave_improvement_is_found(seeded):
     from tpm.metrics.trend import biggest_movers, nps_trend, touchpoint_trend
 
     con, _ = seeded
-    trend = touchpoint_trend(con, Filter(), "mean")
+    trend = touchpoint_trend(con, customer(con), "mean")
     movers = biggest_movers(trend)
     top = movers.iloc[0]
     assert (top.touchpoint, top.wave_no, bool(top.significant)) == (GEN.WAVE_EFFECT["touchpoint"], 2, True)
@@ -159,7 +165,7 @@ def test_planted_wave_improvement_is_found(seeded):
     hotline = trend[trend.touchpoint == GEN.WAVE_EFFECT["touchpoint"]].set_index("wave_no")
     assert not hotline.loc[3, "significant"]  # nothing planted between waves 2 and 3
     assert movers.significant.sum() <= 2  # (nearly) nothing else moves
-    nps = nps_trend(con, Filter()).set_index("wave_no")
+    nps = nps_trend(con, customer(con)).set_index("wave_no")
     assert nps.loc[2, "significant"] and nps.loc[2, "change"] > 0
 
 
@@ -167,9 +173,9 @@ def test_waves_by_quarter_follow_the_response_dates(seeded):
     from tpm.metrics.trend import nps_trend
 
     con, _ = seeded
-    quarters = nps_trend(con, Filter(), by="quarter")
+    quarters = nps_trend(con, customer(con), by="quarter")
     assert quarters["wave"].tolist() == ["2026-Q1", "2026-Q2", "2026-Q3"]
-    assert quarters["n"].sum() == nps_trend(con, Filter())["n"].sum()
+    assert quarters["n"].sum() == nps_trend(con, customer(con))["n"].sum()
 
 
 @pytest.mark.parametrize("missing, drivers", [("pairwise", None), ("listwise", ["Hotline", "Lieferung", "Website", "Rechnung"])])
@@ -187,4 +193,37 @@ def test_gram_path_equals_duckdb_corr_path(seeded, monkeypatch, missing, drivers
 
 def drivers_for_with(con, module, monkeypatch, gram_from, missing, drivers):
     monkeypatch.setattr(module, "GRAM_FROM", gram_from)
-    return module.drivers_for(con, Filter(), method="relative_weights", missing=missing, drivers=drivers)
+    return module.drivers_for(con, customer(con), method="relative_weights", missing=missing, drivers=drivers)
+
+
+def test_seed_makes_two_studies_the_customer_survey_shown_first(seeded):
+    con, _ = seeded
+    frame = studies.list_studies(con)
+    assert frame["name"].tolist() == [CUSTOMER_STUDY, HOTLINE_STUDY]
+    assert frame["respondents"].tolist() == [3800, 500] and [len(w) for w in frame["waves"]] == [3, 2]
+    assert studies.default_study(con) == customer(con).study
+
+
+def test_hotline_study_has_its_planted_driver_and_improvement(seeded):
+    from tpm.metrics.drivers import drivers_for
+    from tpm.metrics.trend import biggest_movers, touchpoint_trend
+
+    spec = importlib.util.spec_from_file_location("hotline_generator", SAMPLES / "generate_hotline.py")
+    hotline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hotline)
+    con, _ = seeded
+    flt = Filter(study=studies.find(con, HOTLINE_STUDY))
+    assert drivers_for(con, flt).table.iloc[0]["driver"] == hotline.DRIVER
+    top = biggest_movers(touchpoint_trend(con, flt, "mean")).iloc[0]
+    assert (top.touchpoint, bool(top.significant)) == (hotline.WAVE_EFFECT["aspect"], True)
+    assert top.change == pytest.approx(hotline.WAVE_EFFECT["delta"], abs=0.3)
+    # nothing of the customer survey in the hotline study, and the other way round
+    assert set(store.segment_values(con, study=flt.study)) == {"Anliegen", "Kundenart"}
+    assert set(inventory_names(con, flt.study)) == set(hotline.ASPECTS)
+    assert not set(inventory_names(con, customer(con).study)) & set(hotline.ASPECTS)
+
+
+def inventory_names(con, study):
+    from tpm import inventory
+
+    return inventory.load(con, study)["name"].tolist()

@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from tpm import actions, inventory, store
+from tpm import actions, inventory, store, studies
 
 ROLES = ("viewer", "analyst", "admin")
 MODES = ("off", "password", "oidc")
@@ -196,6 +196,9 @@ WRITES = {
     "action.create": ("analyst", actions.create),
     "action.update": ("analyst", actions.update),
     "action.delete": ("analyst", actions.delete),
+    "study.rename": ("analyst", studies.rename),
+    "study.merge": ("analyst", studies.merge),
+    "study.delete": ("admin", studies.delete),
     "user.add": ("admin", _add_user),
     "user.remove": ("admin", _remove_user),
     "user.set_role": ("admin", _set_role),

@@ -4,6 +4,9 @@ of the management cycle — and whether they worked.
 On creation a measure records its *baseline*: the touchpoint's 0–100 score in the latest wave
 then. The follow-up is the score in the latest wave after that one; the change is tested with
 Welch's t-test (:mod:`tpm.metrics.significance`) where both waves have ratings.
+
+Measures belong to a study (``study``: its id; None only for a database holding a single
+study): baselines, follow-ups and the plan come from that study's waves alone.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from tpm import store
+from tpm import store, studies
 from tpm.metrics import Filter
 from tpm.metrics.significance import welch_t
 from tpm.metrics.trend import touchpoint_trend
@@ -41,9 +44,9 @@ class ActionError(ValueError):
         return self.message.text(lang)
 
 
-def _baseline(con, touchpoint: str, wave: str | None = None) -> tuple[str | None, float | None]:
-    """The touchpoint's score in ``wave`` (default: the latest wave with ratings of it)."""
-    trend = touchpoint_trend(con, Filter(), "score")
+def _baseline(con, study: int, touchpoint: str, wave: str | None = None) -> tuple[str | None, float | None]:
+    """The touchpoint's score in ``wave`` of the study (default: the latest wave with ratings of it)."""
+    trend = touchpoint_trend(con, Filter(study=study), "score")
     rows = trend[trend["touchpoint"] == touchpoint].sort_values("wave_no")
     if wave is not None:
         rows = rows[rows["wave"] == wave]
@@ -70,15 +73,17 @@ def _check(touchpoint: str, title: str, status: str, step: str | None, due) -> N
 
 def create(con: duckdb.DuckDBPyConnection, touchpoint: str, title: str, problem: str | None = None, owner: str | None = None,
            due: date | None = None, status: str = "open", step: str | None = "plan", now: datetime | None = None,
-           baseline_wave: str | None = None) -> int:
-    """Store a measure with its baseline (the touchpoint's score in the latest wave, or in
-    ``baseline_wave`` for a measure recorded after the fact); returns its id."""
+           baseline_wave: str | None = None, study: int | str | None = None) -> int:
+    """Store a measure of the study with its baseline (the touchpoint's score in the latest wave,
+    or in ``baseline_wave`` for a measure recorded after the fact); returns its id."""
     _check(touchpoint, title, status, step, due)
-    wave, score = _baseline(con, touchpoint, baseline_wave)
+    sid = studies.resolve(con, study)
+    wave, score = _baseline(con, sid, touchpoint, baseline_wave)
     row = con.execute(
-        """INSERT INTO actions (touchpoint, title, problem, owner, due, status, step, created_at, baseline_wave, baseline_score)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-        [touchpoint.strip(), title.strip(), problem, owner, due, status, step, now or datetime.now(), wave, score],
+        """INSERT INTO actions (study_id, touchpoint, title, problem, owner, due, status, step, created_at, baseline_wave,
+                                baseline_score)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+        [sid, touchpoint.strip(), title.strip(), problem, owner, due, status, step, now or datetime.now(), wave, score],
     ).fetchone()
     store.bump_version(con)
     return int(row[0])
@@ -105,17 +110,20 @@ def delete(con: duckdb.DuckDBPyConnection, action_id: int) -> None:
     store.bump_version(con)
 
 
-def plan(con: duckdb.DuckDBPyConnection, today: date | None = None) -> pd.DataFrame:
-    """All measures with department, overdue flag and follow-up: the touchpoint's score in the latest
-    wave after the baseline wave, the change and its p-value (Welch)."""
+def plan(con: duckdb.DuckDBPyConnection, today: date | None = None, study: int | str | None = None) -> pd.DataFrame:
+    """The study's measures with department, overdue flag and follow-up: the touchpoint's score in
+    the latest wave after the baseline wave, the change and its p-value (Welch)."""
     today = today or date.today()
+    sid = studies.resolve_or_none(con, study)
     frame = con.execute(
-        """SELECT a.*, t.department FROM actions a LEFT JOIN touchpoints t ON t.name = a.touchpoint ORDER BY a.id"""
+        """SELECT a.* EXCLUDE (study_id), t.department FROM actions a
+           LEFT JOIN touchpoints t ON t.name = a.touchpoint AND t.study_id = a.study_id
+           WHERE a.study_id = ? ORDER BY a.id""", [sid]
     ).df()
     if frame.empty:
         return frame.assign(overdue=pd.Series(dtype=bool), follow_wave=None, follow_score=np.nan, change=np.nan, p=np.nan,
                             significant=pd.Series(dtype=bool))
-    trend = touchpoint_trend(con, Filter(), "score")
+    trend = touchpoint_trend(con, Filter(study=sid), "score")
     follow = []
     for action in frame.itertuples():
         rows = trend[trend["touchpoint"] == action.touchpoint].sort_values("wave_no")

@@ -2,6 +2,8 @@
 
 Database: ``--db`` if given, else ``$TPM_DB``, else ``data/tpm.duckdb``.
 Bad input: exit code 2, one line on stderr, nothing written.
+Studies: every read command looks at one study (``--study NAME``, needed when the database
+holds several; the command names them and exits 2 instead of pooling them).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from tpm import access, store
+from tpm import access, store, studies
 from tpm.ingest import IngestError
 from tpm.metrics import Filter
 from tpm.metrics.drivers import drivers_for
@@ -31,12 +33,15 @@ class CliError(Exception):
     """A user error: printed as one line, exit code 2."""
 
 
+STUDY_HELP = "study name or id (needed when the database holds several)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (IngestError, CliError, access.UserError, store.Busy) as exc:
+    except (IngestError, CliError, studies.StudyError, access.UserError, store.Busy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except duckdb.Error as exc:  # e.g. a damaged file or a full disk: one line, never a traceback
@@ -55,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--db")
     p.add_argument("--dataset", help="dataset name (default: the file name); with several files, used as prefix")
+    p.add_argument("--study", help="study (survey programme) to import into, created if missing "
+                                   "(default: the study whose template or touchpoints match, else a new one named after the file)")
     p.add_argument("--wave", help="wave label (default: the dataset name)")
     p.add_argument("--sheet", help="sheet name of an Excel workbook (default: the first with data)")
     p.add_argument("--include-incomplete", action="store_true", help="keep LimeSurvey responses without submitdate")
@@ -72,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("drivers", help="key drivers of recommendation (or another outcome) among the touchpoints")
@@ -83,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 500)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_drivers)
 
     p = sub.add_parser("segments", help="touchpoint x segment breakdown with significance against the rest")
@@ -92,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--dataset", action="append")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_segments)
 
     p = sub.add_parser("trend", help="NPS and touchpoints per wave, with change tests")
@@ -101,14 +111,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--dataset", action="append")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_trend)
 
-    p = sub.add_parser("datasets", help="list stored datasets")
+    p = sub.add_parser("datasets", help="list the datasets (waves) of a study")
     p.add_argument("--db")
+    p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("studies", help="list the studies with their waves, respondents and last import")
+    p.add_argument("--db")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_studies)
+
+    p = sub.add_parser("study", help="rename, merge or delete a study")
+    p.add_argument("action", choices=["rename", "merge", "delete"])
+    p.add_argument("study", help="study name or id")
+    p.add_argument("other", nargs="?", help="rename: the new name; merge: the study to merge into")
+    p.add_argument("--db")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (delete)")
+    p.set_defaults(func=cmd_study)
 
     p = sub.add_parser("delete", help="delete a dataset and all its responses")
     p.add_argument("dataset", help="dataset name or id")
+    p.add_argument("--study", help="the study of the dataset (when names repeat across studies)")
     p.add_argument("--db")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_delete)
@@ -170,12 +196,15 @@ def cmd_ingest(args) -> int:
     actor = access.cli_actor()
     saved = []
     with store.writing(db, args.wait, waiting) as con:
+        # --study: an existing study by name or id, else the name of a new one
+        study = None if args.study is None else studies.find(con, args.study) or args.study
         con.execute("BEGIN TRANSACTION")
         try:
             for result in results:
                 name = args.dataset if args.dataset and len(results) == 1 else (
                     f"{args.dataset} {Path(result.file_name).stem}" if args.dataset else None)
-                saved.append(access.perform(con, actor, "dataset.import", result, name=name, wave=args.wave, transaction=False))
+                saved.append(access.perform(con, actor, "dataset.import", result, name=name, wave=args.wave, study=study,
+                                            transaction=False))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -236,11 +265,13 @@ def apply_overrides(file_name: str, specs: list, overrides: dict[str, dict]) -> 
 
 def print_report(report: dict, saved: store.Saved) -> None:
     if saved.duplicate:
-        print(f"{report['file']}: already imported as dataset '{saved.name}' (id {saved.dataset_id}); nothing written")
+        print(f"{report['file']}: already imported as dataset '{saved.name}' (id {saved.dataset_id}) "
+              f"of study '{saved.study_name}'; nothing written")
         return
     where = f", sheet '{report['sheet']}'" if report["sheet"] else ""
     where += f" ({report['platform']})" if report.get("platform") else ""
     print(f"{report['file']}{where}: imported as dataset '{saved.name}' (id {saved.dataset_id})")
+    print(f"  study: {saved.study_name}{' (new)' if saved.study_created else ''}")
     print(f"  respondents: {report['respondents']}")
     print(f"  touchpoints ({len(report['touchpoints'])}):")
     for tp in report["touchpoints"]:
@@ -266,14 +297,22 @@ def print_report(report: dict, saved: store.Saved) -> None:
         print("  mapping: the confirmed mapping of an earlier wave with the same columns was applied")
 
 
-def _filter(con, names: list[str] | None) -> Filter:
+def _study(con, study: str | None) -> int | None:
+    """The study a read command looks at: ``--study``, or the only one; several and none given is an error."""
+    if study is None and len(studies.list_studies(con)) > 1:
+        raise CliError(f"the database holds several studies ({', '.join(studies.names(con))}); "
+                       "choose one with --study NAME")
+    return studies.resolve_or_none(con, study)
+
+
+def _filter(con, names: list[str] | None, study: int | None) -> Filter:
     if not names:
-        return Filter()
-    ids = store.dataset_ids_by_name(con, names)
+        return Filter(study=study)
+    ids = store.dataset_ids_by_name(con, names, study)
     if len(ids) < len(set(names)):
-        known = ", ".join(store.list_datasets(con)["name"]) or "none"
+        known = ", ".join(store.list_datasets(con, study)["name"]) or "none"
         raise CliError(f"unknown dataset in {names}; known datasets: {known}")
-    return Filter.of(ids)
+    return Filter.of(ids, study=study)
 
 
 def _num(value) -> float | None:
@@ -304,10 +343,10 @@ def summary_dict(con, flt: Filter) -> dict:
 
 @contextmanager
 def _reading(args):
-    """(connection, dataset filter) of an existing database, closed afterwards."""
+    """(connection, study and dataset filter) of an existing database, closed afterwards."""
     con = _open_existing(args.db)
     try:
-        yield con, _filter(con, getattr(args, "dataset", None))
+        yield con, _filter(con, getattr(args, "dataset", None), _study(con, getattr(args, "study", None)))
     finally:
         con.close()
 
@@ -375,7 +414,7 @@ def cmd_drivers(args) -> int:
 
 def cmd_segments(args) -> int:
     with _reading(args) as (con, flt):
-        known = store.segment_values(con, list(flt.datasets))
+        known = store.segment_values(con, list(flt.datasets), flt.study)
         if args.by not in known:
             raise CliError(f"no segment '{args.by}'; segments: {', '.join(known) or 'none'}")
         table = segment_breakdown(con, flt, args.by, args.metric, anonymity=args.anonymity)
@@ -420,32 +459,93 @@ def cmd_trend(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    with _reading(args) as (con, _):
-        frame = store.list_datasets(con)
+    with _reading(args) as (con, flt):
+        frame = store.list_datasets(con, flt.study)
+        name = studies.name_of(con, flt.study)
+    if name:
+        print(f"study: {name}")
     if frame.empty:
         print("no datasets")
     for r in frame.itertuples():
-        print(f"{r.id:>4}  {r.name}  ({r.respondents} respondents, {r.touchpoints} touchpoints, from {r.source_file})")
+        print(f"{r.id:>4}  {r.name}  (wave {r.wave}; {r.respondents} respondents, {r.touchpoints} touchpoints, from {r.source_file})")
     return 0
+
+
+def cmd_studies(args) -> int:
+    con = _open_existing(args.db)
+    try:
+        frame = studies.list_studies(con)
+    finally:
+        con.close()
+    rows = [{"id": int(r.id), "name": r.name, "waves": list(r.waves), "datasets": int(r.datasets),
+             "respondents": int(r.respondents),
+             "last_import": None if r.last_import is None or r.last_import != r.last_import else r.last_import.isoformat()}
+            for r in frame.itertuples()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no studies")
+    for r in rows:
+        last = (r["last_import"] or "—")[:16].replace("T", " ")
+        print(f"{r['id']:>4}  {r['name']}  ({len(r['waves'])} waves: {', '.join(r['waves']) or '—'}; "
+              f"{r['respondents']} respondents; last import {last})")
+    return 0
+
+
+def cmd_study(args) -> int:
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
+    actor = access.cli_actor()
+    try:
+        sid = studies.resolve(con, args.study)
+        name = studies.name_of(con, sid)
+        if args.action == "rename":
+            if not args.other:
+                raise CliError("rename needs the new name: python -m tpm study rename OLD NEW")
+            access.perform(con, actor, "study.rename", sid, args.other, target=sid, details={"from": name, "name": args.other})
+            print(f"renamed study '{name}' to '{studies.name_of(con, sid)}'")
+        elif args.action == "merge":
+            if not args.other:
+                raise CliError("merge needs the study to merge into: python -m tpm study merge SOURCE TARGET")
+            target = studies.resolve(con, args.other)
+            access.perform(con, actor, "study.merge", sid, target, target=sid, details={"name": name, "into": target})
+            print(f"merged study '{name}' into '{studies.name_of(con, target)}'")
+        else:
+            frame = studies.list_studies(con).set_index("id")
+            if not _confirmed(args, f"Delete study '{name}' with {frame.loc[sid, 'datasets']} dataset(s), "
+                                    f"{frame.loc[sid, 'respondents']} respondents, its inventory and measures?"):
+                return 1
+            access.perform(con, actor, "study.delete", sid, target=sid, details={"name": name})
+            print(f"deleted study '{name}' (id {sid})")
+    finally:
+        con.close()
+    return 0
+
+
+def _confirmed(args, question: str) -> bool:
+    """--yes, or a "y" typed at the terminal; refuses (exit 2) without a terminal."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise CliError("refusing to delete without confirmation; pass --yes")
+    if input(f"{question} [y/N] ").strip().lower() in {"y", "yes", "j", "ja"}:
+        return True
+    print("nothing deleted")
+    return False
 
 
 def cmd_delete(args) -> int:
     con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
     try:
-        frame = store.list_datasets(con)
+        frame = store.list_datasets(con, studies.resolve(con, args.study) if args.study else None)
         match = frame[(frame["name"] == args.dataset) | (frame["id"].astype(str) == args.dataset)]
         if match.empty:
             raise CliError(f"no dataset '{args.dataset}'")
         if len(match) > 1:
-            raise CliError(f"several datasets are called '{args.dataset}'; give the id")
+            raise CliError(f"several datasets are called '{args.dataset}'; give the id or --study")
         row = match.iloc[0]
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise CliError("refusing to delete without confirmation; pass --yes")
-            answer = input(f"Delete dataset '{row['name']}' with {row['respondents']} respondents? [y/N] ")
-            if answer.strip().lower() not in {"y", "yes", "j", "ja"}:
-                print("nothing deleted")
-                return 1
+        if not _confirmed(args, f"Delete dataset '{row['name']}' with {row['respondents']} respondents?"):
+            return 1
         access.perform(con, access.cli_actor(), "dataset.delete", int(row["id"]), target=int(row["id"]),
                        details={"name": row["name"]})
         print(f"deleted dataset '{row['name']}' (id {row['id']})")
@@ -509,10 +609,11 @@ def cmd_audit(args) -> int:
 def cmd_seed(args) -> int:
     from tpm.seed import seed_if_empty
 
-    con = store.connect(args.db)
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
     try:
         saved = seed_if_empty(con)
     finally:
         con.close()
-    print(f"seeded {len(saved)} dataset(s)" if saved else "database not empty; nothing seeded")
+    print(f"seeded {len(saved)} dataset(s) in {len({s.study_id for s in saved})} studies" if saved
+          else "database not empty; nothing seeded")
     return 0

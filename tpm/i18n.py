@@ -6,7 +6,7 @@ translation is visible, not a crash. German is the default language.
 
 from __future__ import annotations
 
-import math
+from tpm.formatting import fmt_number, plotly_separators  # noqa: F401  (re-exported: one place formats numbers)
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -65,12 +65,35 @@ TEXT: dict[str, tuple[str, str]] = {
     # filters
     "filters": ("Filter", "Filters"),
     "datasets": ("Datensätze", "Datasets"),
-    "all_datasets": ("alle Datensätze", "all datasets"),
+    "all_datasets": ("alle Wellen der Studie", "all waves of the study"),
+    "study": ("Studie", "Study"),
+    "study_help": (
+        "Jede Studie (Befragungsprogramm) für sich: Zahlen, Kontaktpunkte, Ziele und Maßnahmen gehören zur gewählten Studie.",
+        "Each study (survey programme) on its own: figures, touchpoints, targets and measures belong to the chosen study.",
+    ),
     "segment_filter_help": ("leer = alle", "empty = all"),
     "no_data": (
         "Noch keine Daten. Laden Sie unter „Daten hochladen“ einen Survey-Export hoch.",
         "No data yet. Upload a survey export on the “Upload data” page.",
     ),
+    "no_nps_question": (
+        "Diese Daten haben keine Weiterempfehlungsfrage (NPS, 0–10) – daher kein NPS. Die Zufriedenheit je Kontaktpunkt steht unten.",
+        "This data has no recommendation question (NPS, 0–10), so there is no NPS. Satisfaction per touchpoint is below.",
+    ),
+    "no_nps_segments": (
+        "Diese Daten haben keine Weiterempfehlungsfrage (NPS, 0–10) – daher kein NPS je Segment. Wo sich die Segmente bei den Kontaktpunkten unterscheiden, steht unten.",
+        "This data has no recommendation question (NPS, 0–10), so there is no NPS per segment. Where the segments differ at the touchpoints is shown below.",
+    ),
+    "no_nps_outcome": (
+        "Diese Daten haben keine Weiterempfehlungsfrage (NPS, 0–10) – wählen Sie oben eine andere Zielgröße, z. B. eine Gesamtzufriedenheit.",
+        "This data has no recommendation question (NPS, 0–10) – choose another outcome above, e.g. an overall satisfaction question.",
+    ),
+    "gone_filters": (
+        "Dieser Link filtert nach etwas, das es nicht mehr gibt: {items}. Gezeigt wird, was davon noch existiert.",
+        "This link filters by something that no longer exists: {items}. Shown is what still does.",
+    ),
+    "gone_dataset": ("Datensatz {id}", "dataset {id}"),
+    "unknown_page": ("Die Seite „{path}“ gibt es nicht – hier ist der Überblick.", "There is no page “{path}” – here is the overview."),
     "no_match": ("Kein Befragter passt zu diesen Filtern.", "No respondent matches these filters."),
     # metrics
     "respondents": ("Befragte", "Respondents"),
@@ -173,6 +196,37 @@ TEXT: dict[str, tuple[str, str]] = {
     "storing": ("Wird in DuckDB gespeichert …", "Storing in DuckDB …"),
     "understood": ("Verstanden: {respondents} Befragte, {touchpoints} Kontaktpunkte, NPS-Spalte: {nps}, Segmente: {segments}.", "Understood: {respondents} respondents, {touchpoints} touchpoints, NPS column: {nps}, segments: {segments}."),
     "stored_datasets": ("Gespeicherte Datensätze", "Stored datasets"),
+    "of_study": ("Wellen der Studie „{name}“ (Studie in der Seitenleiste wählen)", "Waves of the study “{name}” (choose the study in the sidebar)"),
+    "study_proposed_existing": ("Vorschlag: Welle {wave} der Studie „{name}“ ({reason}).", "Proposed: wave {wave} of the study “{name}” ({reason})."),
+    "study_proposed_new": ("Vorschlag: eine neue Studie „{name}“ – keine gespeicherte Studie hat diese Spalten oder Kontaktpunkte.",
+                           "Proposed: a new study “{name}” – no stored study has these columns or touchpoints."),
+    "reason_template": ("dieselben Spalten wie eine frühere Welle", "the same columns as an earlier wave"),
+    "reason_touchpoints": ("dieselben Kontaktpunkte", "the same touchpoints"),
+    "study_target": ("Importieren in Studie", "Import into study"),
+    "new_study": ("＋ neue Studie", "＋ new study"),
+    "new_study_name": ("Name der neuen Studie", "Name of the new study"),
+    "imported_study": ("Studie: „{name}“{new}.", "Study: “{name}”{new}."),
+    "imported_study_new": (" (neu angelegt)", " (new)"),
+    "studies_manage": ("Studien verwalten", "Manage studies"),
+    "studies_table_help": ("Jede Studie ist ein Befragungsprogramm mit eigenen Wellen, Kontaktpunkten, Zielen und Maßnahmen.",
+                           "Each study is a survey programme with its own waves, touchpoints, targets and measures."),
+    "waves": ("Wellen", "Waves"),
+    "last_import": ("Letzter Import (UTC)", "Last import (UTC)"),
+    "study_rename": ("Umbenennen", "Rename"),
+    "study_new_name": ("Neuer Name", "New name"),
+    "study_renamed": ("Studie umbenannt in „{name}“.", "Study renamed to “{name}”."),
+    "study_merge": ("Zusammenführen (dasselbe Programm als zwei Studien importiert)", "Merge (the same programme imported as two studies)"),
+    "study_merge_source": ("Studie", "Study"),
+    "study_merge_button": ("Zusammenführen", "Merge"),
+    "study_merge_target": ("aufgehen lassen in", "merge into"),
+    "study_merge_confirm": ("Ja, alle Wellen, Kontaktpunkte und Maßnahmen von „{source}“ nach „{target}“ verschieben",
+                            "Yes, move all waves, touchpoints and measures of “{source}” into “{target}”"),
+    "study_merged": ("„{source}“ ist in „{target}“ aufgegangen.", "“{source}” was merged into “{target}”."),
+    "study_delete": ("Studie löschen", "Delete study"),
+    "study_delete_confirm": ("Ja, „{name}“ mit {datasets} Welle(n), {respondents} Befragten, Kontaktpunkten, Zielen und Maßnahmen endgültig löschen",
+                             "Yes, delete “{name}” with {datasets} wave(s), {respondents} respondents, touchpoints, targets and measures"),
+    "study_deleted": ("Studie „{name}“ gelöscht.", "Study “{name}” deleted."),
+    "study_error": ("Nicht möglich: {error}", "Not possible: {error}"),
     "delete": ("Datensatz löschen", "Delete dataset"),
     "delete_pick": ("Datensatz", "Dataset"),
     "delete_confirm": ("Ja, „{name}“ mit allen Antworten endgültig löschen", "Yes, delete “{name}” with all its responses"),
@@ -181,10 +235,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "source_file": ("Datei", "File"),
     "columns": ("Spalten", "Columns"),
     "delimiter": ("Trennzeichen", "delimiter"),
-    "template_applied": (
-        "Diese Datei hat dieselben Spalten wie eine frühere Welle: deren bestätigte Zuordnung wurde übernommen.",
-        "This file has the same columns as an earlier wave: its confirmed mapping was applied.",
+    "template_from": (
+        "Diese Datei hat dieselben Spalten wie „{file}“ (Zuordnung bestätigt am {date}): deren Zuordnung wurde übernommen.",
+        "This file has the same columns as “{file}” (mapping confirmed on {date}): that mapping was applied.",
     ),
+    "template_orphan": (
+        " Der Datensatz aus dieser Datei ist inzwischen gelöscht.",
+        " The dataset imported from that file has since been deleted.",
+    ),
+    "template_discard": ("Vorlage verwerfen und Spalten neu erkennen", "Discard the template and detect the columns afresh"),
     "datasets_edit_help": ("Name und Welle sind editierbar; Datensätze mit derselben Welle werden in der Entwicklung zusammengefasst.", "Name and wave are editable; datasets with the same wave are pooled in tracking."),
     "first_response": ("erste Antwort", "first response"),
     "last_response": ("letzte Antwort", "last response"),
@@ -215,6 +274,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Anteile summieren sich zu 100 %: jeder Kontaktpunkt erhält seinen fairen Anteil an der erklärten Varianz (R²), auch wenn Kontaktpunkte untereinander korrelieren – anders als einfache Korrelationen. Paarweise fehlende Werte: jede Korrelation nutzt alle Befragten, die beide Fragen beantwortet haben (n = kleinste Paarbasis).",
         "Shares sum to 100%: each touchpoint gets its fair share of the explained variance (R²), even when touchpoints correlate with each other – unlike simple correlations. Pairwise missing data: each correlation uses everyone who answered both questions (n = the smallest pair base).",
     ),
+    "bootstrap_running": ("Bootstrap: {n} Stichproben werden gezogen …", "Bootstrap: drawing {n} resamples …"),
     "importance": ("Wichtigkeit", "Importance"),
     "performance": ("Leistung", "Performance"),
     "importance_axis": ("Wichtigkeit: Anteil an der erklärten {outcome} (%)", "Importance: share of explained {outcome} (%)"),
@@ -223,11 +283,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "priority_legend": ("Kreisgröße = Anzahl Bewertungen · ≈ / offener Kreis = liegt nahe an einer Linie, Quadrant unsicher · gestrichelt = {lines}", "Bubble size = number of ratings · ≈ / open circle = close to a line, quadrant uncertain · dashed = {lines}"),
     "lines_mean": ("Mittelwerte", "means"),
     "lines_midpoint": ("Skalenmitte und mittlere Wichtigkeit", "scale midpoint and mean importance"),
-    "lines_target": ("Ø Soll, Ø Wichtigkeit · | = eigenes Soll (entscheidet)", "mean target, mean importance · | = own target (decides)"),
+    "lines_target": ("eigenes Soll erreicht (0), Ø Wichtigkeit", "own target reached (0), mean importance"),
+    "performance_gap_axis": ("Leistung: Score 0–100 minus eigenes Soll (Punkte)", "Performance: score 0–100 minus own target (points)"),
     "crosshair": ("Achsenkreuz bei", "Crosshairs at"),
     "crosshair_mean": ("Mittelwerten", "the means"),
     "crosshair_midpoint": ("Skalenmitte (Score 50)", "the scale midpoint (score 50)"),
-    "crosshair_target": ("Soll-Werten (je Kontaktpunkt; Linie = Ø Soll)", "targets (per touchpoint; line = mean target)"),
+    "crosshair_target": ("Soll-Werten (je Kontaktpunkt: Abstand zum eigenen Soll)", "targets (per touchpoint: distance to its own target)"),
     "q_concentrate": ("Hier ansetzen", "Concentrate here"),
     "q_keep_up": ("Stärken halten", "Keep up the good work"),
     "q_low_priority": ("Geringe Priorität", "Low priority"),
@@ -302,6 +363,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "f_phase": ("Phase", "Phase"),
     "f_channel": ("Kanal", "Channel"),
     "f_contact": ("Kontaktart", "Contact"),
+    "channel_online": ("online", "online"),
+    "channel_offline": ("offline", "offline"),
+    "channel_mobile": ("mobil", "mobile"),
+    "contact_direct": ("direkt", "direct"),
+    "contact_indirect": ("indirekt", "indirect"),
     "f_department": ("Abteilung", "Department"),
     "f_manager": ("Verantwortlich", "Manager"),
     "f_target": ("Soll (0–100)", "Target (0–100)"),
@@ -315,7 +381,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "lanes_by": ("Schwimmbahnen nach", "Swimlanes by"),
     "lane_department": ("Abteilung", "Department"),
     "lane_channel": ("Kanal", "Channel"),
-    "journey_title": ("Kundenreise: Kontaktpunkte nach Phase und Abteilung", "Customer journey: touchpoints by phase and lane"),
+    "journey_title": ("Kundenreise: Kontaktpunkte nach Phase und {lane}", "Customer journey: touchpoints by phase and {lane}"),
     "journey_legend": (
         "Grün/rot: Score über/unter Soll (ohne Soll: über/unter Mittel) · ★ Moment der Wahrheit · ⚠ Schmerzpunkt · ◆ Treiber-Anteil",
         "Green/red: score above/below target (no target: above/below mean) · ★ moment of truth · ⚠ pain point · ◆ driver share",
@@ -417,18 +483,108 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     return text.format(**values) if values else text
 
 
-def fmt_number(value: float | None, decimals: int = 1, lang: str = DEFAULT_LANGUAGE, signed: bool = False) -> str:
-    """1234.5 → "1.234,5" (de) / "1,234.5" (en); NaN/None → "–"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if round(value, decimals) == 0:
-        value = 0.0  # no "−0"
-    text = f"{value:{'+' if signed else ''},.{decimals}f}"
-    if lang == "de":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text.replace("-", "−")
+#: The importer (``tpm.ingest``) words its errors, hints and notes in English for the CLI and logs;
+#: the Upload page shows them through :func:`ingest_text`. Longer phrases before the shorter ones they contain.
+INGEST_DE: list[tuple[str, str]] = [
+    # where: "'file.xlsx', sheet 'Daten', row 17, column 'Hotline': …"
+    (r", sheet '", ", Blatt '"), (r", row (\d+)(?=[,:])", r", Zeile \1"), (r", column '", ", Spalte '"),
+    # notes
+    (r"skipped (\d+) line\(s\) above the header", r"\1 Zeile(n) über der Kopfzeile übersprungen"),
+    (r"(\d+) header rows \(", r"\1 Kopfzeilen ("),
+    (r"(\d+) incomplete response\(s\) \(empty submitdate\) left out", r"\1 unvollständige Antwort(en) (leeres submitdate) nicht übernommen"),
+    # problems
+    (r"no rating or recommendation \(NPS\) column was found", "keine Spalte mit Bewertungen oder Weiterempfehlung (NPS) gefunden"),
+    (r"the file needs at least one column of numeric ratings \(e\.g\. 1–10\) or the 0–10 recommend question",
+     "die Datei braucht mindestens eine Spalte mit Bewertungen in Zahlen (z. B. 1–10) oder die Weiterempfehlungsfrage 0–10"),
+    (r"; the text answers in (.+?) are no rating scale TPM knows \(their order is unknown\) — recode them to numbers in the export",
+     r"; die Textantworten in \1 sind keine Bewertungsskala, die TPM kennt (ihre Reihenfolge ist unbekannt) – kodieren Sie sie im Export als Zahlen"),
+    (r"the file is empty", "die Datei ist leer"),
+    (r"the file contains NUL bytes, so it is not a text CSV", "die Datei enthält NUL-Bytes und ist daher keine Text-CSV"),
+    (r"the file has a header but no responses", "die Datei hat eine Kopfzeile, aber keine Antworten"),
+    (r"the file has no rows", "die Datei hat keine Zeilen"),
+    (r"the file is (\d+) MB, more than the limit of (\d+) MB", r"die Datei hat \1 MB, mehr als die Grenze von \2 MB"),
+    (r"the mapping names a column the file does not have", "die Zuordnung nennt eine Spalte, die die Datei nicht hat"),
+    (r"the sheet cannot be read \(damaged workbook\)", "das Blatt kann nicht gelesen werden (beschädigte Arbeitsmappe)"),
+    (r"the workbook cannot be read \(damaged or not an Excel file\)", "die Arbeitsmappe kann nicht gelesen werden (beschädigt oder keine Excel-Datei)"),
+    (r"the workbook has no sheets", "die Arbeitsmappe hat keine Blätter"),
+    (r"the workbook is damaged \(truncated or not a valid \.xlsx\)", "die Arbeitsmappe ist beschädigt (abgeschnitten oder keine gültige .xlsx)"),
+    (r"the workbook is password-protected", "die Arbeitsmappe ist passwortgeschützt"),
+    (r"the workbook unpacks to (\S+) GB, more than the limit of (\S+) GB", r"die Arbeitsmappe entpackt sich auf \1 GB, mehr als die Grenze von \2 GB"),
+    (r"this is not an Excel workbook \(its content does not match the file ending\)",
+     "das ist keine Excel-Arbeitsmappe (der Inhalt passt nicht zur Dateiendung)"),
+    (r"this is a (\w+) file, not a survey export", r"das ist eine \1-Datei, kein Umfrage-Export"),
+    (r"files ending in '(.*?)' are not supported", r"Dateien mit der Endung „\1“ werden nicht unterstützt"),
+    (r"the CSV cannot be parsed \((.*)\)", r"die CSV-Datei kann nicht gelesen werden (\1)"),
+    (r"the table has (\d+) rows, more than the limit of (\d+)", r"die Tabelle hat \1 Zeilen, mehr als die Grenze von \2"),
+    (r"the table has (\d+) columns, more than the limit of (\d+)", r"die Tabelle hat \1 Spalten, mehr als die Grenze von \2"),
+    (r"there is no sheet number (\d+)", r"es gibt kein Blatt Nummer \1"),
+    (r"there is no sheet '(.*?)'", r"es gibt kein Blatt „\1“"),
+    (r"a long-format file needs one row per respondent and touchpoint", "eine Datei im Langformat braucht eine Zeile je Befragtem und Kontaktpunkt"),
+    (r"a multiple-choice option needs its question and option", "eine Option einer Mehrfachauswahl braucht ihre Frage und ihre Option"),
+    (r"a rating column needs a touchpoint name", "eine Bewertungsspalte braucht einen Kontaktpunkt-Namen"),
+    (r"a respondent id is empty", "eine Befragten-ID ist leer"),
+    (r"the respondent id '(.*?)' appears more than once \(rows (\d+) and (\d+)\)", r"die Befragten-ID „\1“ kommt mehrfach vor (Zeilen \2 und \3)"),
+    (r"respondent '(.*?)' rated '(.*?)' twice", r"„\1“ hat „\2“ zweimal bewertet"),
+    (r"'(.*?)' is not one of the scale's labels", r"„\1“ ist keine Beschriftung der Skala"),
+    (r"'(.*?)' is not a number on the scale (\S+)", r"„\1“ ist keine Zahl auf der Skala \2"),
+    (r"the value (\S+) is outside the scale (\S+) \((\d+) value\(s\) in this column\)",
+     r"der Wert \1 liegt außerhalb der Skala \2 (\3 Wert(e) in dieser Spalte)"),
+    (r"the scale (\S+) is not valid", r"die Skala \1 ist ungültig"),
+    (r"the touchpoint '(.*?)' is mapped from (\d+) columns", r"der Kontaktpunkt „\1“ ist \2 Spalten zugeordnet"),
+    (r"unknown role '(.*?)'", r"unbekannte Rolle „\1“"),
+    (r"(\d+) columns are marked as '(.*?)': ", r"\1 Spalten sind als „\2“ markiert: "),
+    (r"the weight is empty", "das Gewicht fehlt"), (r"the weight is not a number", "das Gewicht ist keine Zahl"),
+    (r"the weight is not positive", "das Gewicht ist nicht positiv"),
+    (r"\((\d+) row\(s\) in this column\)", r"(\1 Zeile(n) in dieser Spalte)"),
+    (r"weights from '(.*?)' rescaled to sum to n = (\d+) \(factor (\S+)\)", r"Gewichte aus „\1“ auf die Summe n = \2 skaliert (Faktor \3)"),
+    # why the detector is unsure (the mapping table's column)
+    (r"scale (\S+) guessed from the answers; the value 0 \((\d+)×\) lies outside it — declare 0 a missing code, or choose 0–10",
+     r"Skala \1 aus den Antworten geraten; der Wert 0 (\2×) liegt außerhalb – erklären Sie 0 zum Fehlend-Code oder wählen Sie 0–10"),
+    (r"scale (\S+) guessed from the answers", r"Skala \1 aus den Antworten geraten"), (r" \(answers (\S+)\)", r" (Antworten \1)"),
+    (r"; the header does not state it", "; die Kopfzeile nennt sie nicht"),
+    (r"values outside the stated scale (\S+) \(seen (\S+?)(, 0 ×\d+)?\): fix the data or declare the value a missing code",
+     r"Werte außerhalb der angegebenen Skala \1 (gesehen \2\3): korrigieren Sie die Daten oder erklären Sie den Wert zum Fehlend-Code"),
+    (r"(\d+) different text answers: a segment, or a rating scale in words TPM does not know \(then define its order on the Upload page\)",
+     r"\1 verschiedene Textantworten: ein Segment oder eine Bewertungsskala in Worten, die TPM nicht kennt (dann legen Sie ihre Reihenfolge hier fest)"),
+    (r"short text with repeated answers: a segment or a comment\?", "kurzer Text mit wiederholten Antworten: ein Segment oder ein Kommentar?"),
+    # hints
+    (r"fix the data, correct the scale in the mapping, or declare (\S+) a missing code \(Upload page: column 'missing codes'; CLI: ",
+     r"korrigieren Sie die Daten oder die Skala in der Zuordnung, oder erklären Sie \1 zum Fehlend-Code (Upload-Seite: Spalte „Fehlend-Codes“; CLI: "),
+    (r"every respondent needs a positive weight; fix the file, or set the column to 'ignore'",
+     "jede befragte Person braucht ein positives Gewicht; korrigieren Sie die Datei, oder setzen Sie die Spalte auf „ignorieren“"),
+    (r"export the survey as \.xlsx or \.csv again", "exportieren Sie die Umfrage erneut als .xlsx oder .csv"),
+    (r"export the survey with its responses", "exportieren Sie die Umfrage mit ihren Antworten"),
+    (r"export the survey again", "exportieren Sie die Umfrage erneut"),
+    (r"export it again as CSV \(UTF-8\)", "exportieren Sie sie erneut als CSV (UTF-8)"),
+    (r"export it again", "exportieren Sie sie erneut"),
+    (r"check the quoting and export again", "prüfen Sie die Anführungszeichen und exportieren Sie erneut"),
+    (r"fill it, or set the column to 'ignore' to number respondents by row",
+     "füllen Sie sie, oder setzen Sie die Spalte auf „ignorieren“, um die Befragten nach Zeilen zu nummerieren"),
+    (r"give each rating column its own touchpoint name", "geben Sie jeder Bewertungsspalte einen eigenen Kontaktpunkt-Namen"),
+    (r"keep one, set the others to 'ignore'", "behalten Sie eine, setzen Sie die anderen auf „ignorieren“"),
+    (r"open it in Excel, save as \.xlsx and upload again", "öffnen Sie sie in Excel, speichern Sie sie als .xlsx und laden Sie sie erneut hoch"),
+    (r"remove duplicate responses, or set the column to 'ignore'", "entfernen Sie doppelte Antworten, oder setzen Sie die Spalte auf „ignorieren“"),
+    (r"save it without a password and upload again", "speichern Sie sie ohne Passwort und laden Sie sie erneut hoch"),
+    (r"set a scale such as 1–10 or 1–5", "setzen Sie eine Skala wie 1–10 oder 1–5"),
+    (r"split the export or remove unused columns", "teilen Sie den Export oder entfernen Sie ungenutzte Spalten"),
+    (r"split the export", "teilen Sie den Export"),
+    (r"upload \.xlsx, \.xls or \.csv", "laden Sie .xlsx, .xls oder .csv hoch"),
+    (r"upload the \.xlsx or \.csv export", "laden Sie den .xlsx- oder .csv-Export hoch"),
+    (r"fix the cell, or mark the column as 'ignore' or 'segment'",
+     "korrigieren Sie die Zelle, oder markieren Sie die Spalte als „ignorieren“ oder „Segment“"),
+    (r"correct the scale in the mapping or fix the data", "korrigieren Sie die Skala in der Zuordnung oder die Daten"),
+    (r"sheets: ", "Blätter: "),
+    (r"use one of ", "verwenden Sie eine von "),
+]
 
 
-def plotly_separators(lang: str) -> str:
-    """Plotly's ``layout.separators``: decimal then thousands separator."""
-    return ",." if lang == "de" else ".,"
+def ingest_text(text: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An importer message or note in ``lang`` (the importer words them in English)."""
+    import re
+
+    text = str(text)
+    if lang != "de":
+        return text
+    for pattern, german in INGEST_DE:
+        text = re.sub(pattern, german, text)
+    return text

@@ -8,12 +8,14 @@ other survey spellings of the same touchpoint ("Telefon-Hotline", "Kundenservice
 declaring one renames the ratings already stored under it and every future import maps it.
 The inventory travels as an Excel sheet (:func:`to_excel` / :func:`from_excel`) so that a
 workshop can fill it in.
+
+The inventory, its aliases and the journey phases belong to one study (``study``: its id; None
+only for a database holding a single study, see :func:`tpm.studies.resolve`).
 """
 
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 
 import duckdb
@@ -22,7 +24,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from tpm import store
+from tpm import store, studies
 from tpm.report.csv_export import neutralise
 
 DEFAULT_PHASES = ["Vorkauf", "Kauf", "Nutzung", "Service", "Loyalität"]
@@ -37,29 +39,32 @@ class InventoryError(ValueError):
     """An invalid inventory edit: names the touchpoint and the field."""
 
 
-def phases(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The journey phases in order (configurable; default Vorkauf / Kauf / Nutzung / Service / Loyalität)."""
-    row = con.execute("SELECT value FROM meta WHERE key = 'phases'").fetchone()
-    return json.loads(row[0]) if row else list(DEFAULT_PHASES)
+def phases(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> list[str]:
+    """The study's journey phases in order (configurable; default Vorkauf / Kauf / Nutzung / Service / Loyalität)."""
+    sid = studies.resolve_or_none(con, study)
+    return (studies.phases_of(con, sid) if sid is not None else None) or list(DEFAULT_PHASES)
 
 
-def set_phases(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+def set_phases(con: duckdb.DuckDBPyConnection, names: list[str], study: int | str | None = None) -> None:
     names = [n.strip() for n in names if n and n.strip()]
     if not names or len(set(names)) != len(names):
         raise InventoryError("phases must be distinct and not empty")
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('phases', ?)", [json.dumps(names, ensure_ascii=False)])
+    studies.set_phases(con, studies.resolve(con, study), names)
 
 
-def load(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The inventory, one row per touchpoint (columns :data:`FIELDS` + ``classified``), by phase then name."""
+def load(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> pd.DataFrame:
+    """The study's inventory, one row per touchpoint (columns :data:`FIELDS` + ``classified``), by phase then name."""
+    sid = studies.resolve_or_none(con, study)
     frame = con.execute(
         """SELECT t.name, coalesce(string_agg(a.alias, '; ' ORDER BY a.alias), '') AS aliases, t.phase, t.channel,
                   t.contact, t.department, t.manager, t.target, t.benchmark, coalesce(t.moment_of_truth, false) AS moment_of_truth,
                   t.pain_points
-           FROM touchpoints t LEFT JOIN touchpoint_aliases a ON a.name = t.name
-           GROUP BY ALL ORDER BY t.name"""
+           FROM touchpoints t LEFT JOIN touchpoint_aliases a ON a.name = t.name AND a.study_id = t.study_id
+           WHERE t.study_id = ?
+           GROUP BY ALL ORDER BY t.name""",
+        [sid],
     ).df()
-    order = {p: i for i, p in enumerate(phases(con))}
+    order = {p: i for i, p in enumerate(phases(con, sid))}
     frame["classified"] = frame["phase"].notna() & frame["department"].notna()
     frame = frame.assign(_o=frame["phase"].map(order).fillna(len(order))).sort_values(["_o", "name"]).drop(columns="_o")
     return frame.reset_index(drop=True)
@@ -136,49 +141,49 @@ def validate(frame: pd.DataFrame, allowed_phases: list[str]) -> list[Row]:
     return [row for row in rows if alias_owner.get(row.name.lower(), row.name) == row.name]
 
 
-def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> list[str]:
-    """Validate and store the whole inventory in one transaction; returns the touchpoints merged
-    into others through aliases. Ratings stored under an alias are renamed to its touchpoint."""
-    rows = validate(frame, phases(con))
+def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: int | str | None = None) -> list[str]:
+    """Validate and store the study's whole inventory in one transaction; returns the touchpoints
+    merged into others through aliases. The study's ratings stored under an alias are renamed to
+    its touchpoint."""
+    sid = studies.resolve(con, study)
+    rows = validate(frame, phases(con, sid))
     merged = []
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM touchpoint_aliases")
+    in_study = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
+    with store.transaction(con):
+        con.execute("DELETE FROM touchpoint_aliases WHERE study_id = ?", [sid])
         for row in rows:
             con.execute(
-                """INSERT INTO touchpoints (name, first_seen, phase, channel, contact, department, manager, target, benchmark,
-                                            moment_of_truth, pain_points)
-                   VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (name) DO UPDATE SET phase = excluded.phase, channel = excluded.channel,
+                """INSERT INTO touchpoints (study_id, name, first_seen, phase, channel, contact, department, manager, target,
+                                            benchmark, moment_of_truth, pain_points)
+                   VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (study_id, name) DO UPDATE SET phase = excluded.phase, channel = excluded.channel,
                        contact = excluded.contact, department = excluded.department, manager = excluded.manager,
                        target = excluded.target, benchmark = excluded.benchmark,
                        moment_of_truth = excluded.moment_of_truth, pain_points = excluded.pain_points""",
-                [row.name, row.phase, row.channel, row.contact, row.department, row.manager, row.target, row.benchmark,
+                [sid, row.name, row.phase, row.channel, row.contact, row.department, row.manager, row.target, row.benchmark,
                  row.moment_of_truth, row.pain_points],
             )
             for alias in row.aliases:
                 if alias.lower() == row.name.lower():
                     continue
-                con.execute("INSERT INTO touchpoint_aliases VALUES (?, ?)", [alias.lower(), row.name])
-                hit = con.execute("SELECT count(*) FROM ratings WHERE lower(touchpoint) = ?", [alias.lower()]).fetchone()[0]
-                con.execute("UPDATE ratings SET touchpoint = ? WHERE lower(touchpoint) = ?", [row.name, alias.lower()])
-                con.execute("UPDATE dont_know SET touchpoint = ? WHERE lower(touchpoint) = ?", [row.name, alias.lower()])
-                con.execute("UPDATE actions SET touchpoint = ? WHERE lower(touchpoint) = ?", [row.name, alias.lower()])
-                gone = con.execute("DELETE FROM touchpoints WHERE lower(name) = ? AND name <> ? RETURNING name",
-                                   [alias.lower(), row.name]).fetchall()
+                con.execute("INSERT INTO touchpoint_aliases (study_id, alias, name) VALUES (?, ?, ?)", [sid, alias.lower(), row.name])
+                hit = con.execute(f"SELECT count(*) FROM ratings WHERE lower(touchpoint) = ? AND {in_study}",
+                                  [alias.lower(), sid]).fetchone()[0]
+                for table in ("ratings", "dont_know"):
+                    con.execute(f"UPDATE {table} SET touchpoint = ? WHERE lower(touchpoint) = ? AND {in_study}",
+                                [row.name, alias.lower(), sid])
+                con.execute("UPDATE actions SET touchpoint = ? WHERE lower(touchpoint) = ? AND study_id = ?",
+                            [row.name, alias.lower(), sid])
+                gone = con.execute("DELETE FROM touchpoints WHERE lower(name) = ? AND name <> ? AND study_id = ? RETURNING name",
+                                   [alias.lower(), row.name, sid]).fetchall()
                 if hit or gone:
                     merged.append(alias)
-        store.bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return merged
 
 
-def to_excel(con: duckdb.DuckDBPyConnection) -> bytes:
-    """The inventory as an .xlsx sheet for a workshop (formula-like text neutralised)."""
-    frame = load(con)[FIELDS]
+def to_excel(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> bytes:
+    """The study's inventory as an .xlsx sheet for a workshop (formula-like text neutralised)."""
+    frame = load(con, study)[FIELDS]
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -188,15 +193,15 @@ def to_excel(con: duckdb.DuckDBPyConnection) -> bytes:
                    for v in record])
     ws.freeze_panes = "A2"
     meta = wb.create_sheet("Phasen")
-    for phase in phases(con):
+    for phase in phases(con, study):
         meta.append([phase])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
 
 
-def from_excel(con: duckdb.DuckDBPyConnection, data: bytes) -> list[str]:
-    """Read a filled-in inventory sheet and :func:`save` it (all or nothing)."""
+def from_excel(con: duckdb.DuckDBPyConnection, data: bytes, study: int | str | None = None) -> list[str]:
+    """Read a filled-in inventory sheet and :func:`save` it into the study (all or nothing)."""
     try:
         reader = fastexcel.read_excel(data)
         sheet = SHEET if SHEET in reader.sheet_names else reader.sheet_names[0]
@@ -210,4 +215,4 @@ def from_excel(con: duckdb.DuckDBPyConnection, data: bytes) -> list[str]:
     for field in FIELDS:
         if field not in frame.columns:
             frame[field] = None
-    return save(con, frame[FIELDS])
+    return save(con, frame[FIELDS], study)

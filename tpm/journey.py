@@ -30,7 +30,10 @@ def journey_cards(inventory: pd.DataFrame, stats: pd.DataFrame, phase_order: lis
     cards["lane"] = cards[lane].fillna(UNASSIGNED).replace("", UNASSIGNED)
     mean = cards["score"].mean()
     reference = cards["target"].where(cards["target"].notna(), mean)
-    cards["status"] = np.where(cards["score"].isna(), "no_data", np.where(cards["score"] >= reference, "above", "below"))
+    # against a target the card shows both as whole numbers: "75 (Soll 75)" is on target, whatever the decimals
+    shown = cards["score"].where(cards["target"].isna(), cards["score"].round())
+    reference = reference.where(cards["target"].isna(), reference.round())
+    cards["status"] = np.where(cards["score"].isna(), "no_data", np.where(shown >= reference, "above", "below"))
     cards["against_target"] = cards["target"].notna()
     cards["importance"] = cards["name"].map(drivers.set_index("driver")["share"]) if drivers is not None else np.nan
     columns = ["name", "phase", "phase_no", "lane", "score", "n", "target", "benchmark", "status", "against_target",

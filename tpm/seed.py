@@ -1,15 +1,19 @@
-"""Seed an empty database with the sample surveys in ``sample_surveys/`` (first start)."""
+"""Seed an empty database with the sample surveys in ``sample_surveys/`` (first start): two studies,
+the customer survey (three waves, a classified inventory and measures) and a small transactional
+hotline survey (``sample_surveys/hotline/``, two waves), so the study picker shows from the start."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from tpm import store
 from tpm.ingest import ingest_bytes
+from tpm.studies import humanise
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_surveys"
 SAMPLE_SUFFIXES = {".xlsx", ".csv"}
+CUSTOMER_STUDY = "Kundenbefragung 2026"
+HOTLINE_STUDY = "Hotline-Befragung 2026"
 
 
 def sample_files(directory: Path = SAMPLE_DIR) -> list[Path]:
@@ -18,24 +22,28 @@ def sample_files(directory: Path = SAMPLE_DIR) -> list[Path]:
 
 def dataset_name(path: Path) -> str:
     """"kundenbefragung_2026_welle1.xlsx" → "Kundenbefragung 2026 Welle 1"."""
-    words = re.sub(r"(welle|wave)(\d+)", r"\1 \2", path.stem, flags=re.I).replace("_", " ").split()
-    return " ".join(w.capitalize() if w.isalpha() else w for w in words if w.lower() != "export")
+    return humanise(path.stem)
 
 
 def seed_if_empty(con, directory: Path = SAMPLE_DIR) -> list[store.Saved]:
-    """Import every sample file if no dataset is stored yet, then the sample inventory and
-    measures (``inventory/``); returns the saved datasets."""
+    """Import every sample file if no dataset is stored yet — the hotline study first, so that the
+    customer survey is the most recent import (the study a first visitor sees) — then the
+    customer survey's inventory and measures (``inventory/``); returns the saved datasets."""
     if not store.is_empty(con):
         return []
-    saved = []
-    for path in sample_files(directory):
-        result = ingest_bytes(path.name, path.read_bytes())
-        saved.append(store.save_import(con, result, name=dataset_name(path), platform="TPM sample"))
-    seed_inventory(con, directory / "inventory", [s.name for s in saved])
-    return saved
+    hotline = _import(con, sample_files(directory / "hotline"), HOTLINE_STUDY)
+    customer = _import(con, sample_files(directory), CUSTOMER_STUDY)
+    if customer:
+        seed_inventory(con, directory / "inventory", [s.name for s in customer], customer[0].study_id)
+    return hotline + customer
 
 
-def seed_inventory(con, directory: Path, waves: list[str]) -> None:
+def _import(con, paths: list[Path], study: str) -> list[store.Saved]:
+    return [store.save_import(con, ingest_bytes(path.name, path.read_bytes()), name=dataset_name(path), platform="TPM sample",
+                              study=study) for path in paths]
+
+
+def seed_inventory(con, directory: Path, waves: list[str], study: int | None = None) -> None:
     """The sample company's classified inventory and a few measures (baseline wave by number)."""
     import pandas as pd
 
@@ -43,11 +51,12 @@ def seed_inventory(con, directory: Path, waves: list[str]) -> None:
 
     if (directory / "kontaktpunkte.csv").exists():
         frame = pd.read_csv(directory / "kontaktpunkte.csv", sep=";", dtype=str, keep_default_na=False)
-        inventory.save(con, frame)
+        inventory.save(con, frame, study)
     if (directory / "massnahmen.csv").exists():
         plan = pd.read_csv(directory / "massnahmen.csv", sep=";", dtype=str, keep_default_na=False)
         for row in plan.itertuples():
             wave = waves[int(row.baseline_wave) - 1]
             actions.create(con, row.touchpoint, row.title, row.problem or None, row.owner or None,
                            pd.Timestamp(row.due).date() if row.due else None, row.status, row.step or None,
-                           now=pd.Timestamp(row.due).to_pydatetime() - pd.Timedelta(days=60), baseline_wave=wave)
+                           now=pd.Timestamp(row.due).to_pydatetime() - pd.Timedelta(days=60), baseline_wave=wave,
+                           study=study)

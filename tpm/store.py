@@ -22,12 +22,20 @@ import pyarrow as pa
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 1  # bump with a migration in migrate() when the tables change
+SCHEMA_VERSION = 2  # bump with a migration in migrate() when the tables change (2: studies)
 
 SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
+CREATE TABLE IF NOT EXISTS studies (
+    id INTEGER PRIMARY KEY DEFAULT nextval('study_ids'),
+    name VARCHAR NOT NULL,          -- unique, case-insensitively (checked by tpm.studies)
+    created_at TIMESTAMP NOT NULL,
+    phases JSON                     -- the journey phases of this study (NULL: the defaults)
+);
 CREATE SEQUENCE IF NOT EXISTS dataset_ids START 1;
 CREATE TABLE IF NOT EXISTS datasets (
     id INTEGER PRIMARY KEY DEFAULT nextval('dataset_ids'),
+    study_id INTEGER,               -- every dataset (wave) belongs to exactly one study
     name VARCHAR NOT NULL,
     source_file VARCHAR NOT NULL,
     sha256 VARCHAR NOT NULL UNIQUE,
@@ -73,16 +81,21 @@ CREATE TABLE IF NOT EXISTS comments (
     text VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS touchpoints (
-    name VARCHAR PRIMARY KEY,
-    first_seen TIMESTAMP NOT NULL
+    study_id INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    first_seen TIMESTAMP NOT NULL,
+    PRIMARY KEY (study_id, name)
 );
 CREATE TABLE IF NOT EXISTS touchpoint_aliases (
-    alias VARCHAR PRIMARY KEY,   -- lower-case header spelling from a survey ("telefon-hotline")
-    name VARCHAR NOT NULL        -- the inventory touchpoint it means ("Hotline")
+    study_id INTEGER NOT NULL,
+    alias VARCHAR NOT NULL,      -- lower-case header spelling from a survey ("telefon-hotline")
+    name VARCHAR NOT NULL,       -- the inventory touchpoint it means ("Hotline")
+    PRIMARY KEY (study_id, alias)
 );
 CREATE SEQUENCE IF NOT EXISTS action_ids START 1;
 CREATE TABLE IF NOT EXISTS actions (
     id INTEGER PRIMARY KEY DEFAULT nextval('action_ids'),
+    study_id INTEGER,
     touchpoint VARCHAR NOT NULL,
     title VARCHAR NOT NULL,
     problem VARCHAR,
@@ -112,10 +125,12 @@ CREATE TABLE IF NOT EXISTS users (
     created_at TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS mapping_templates (
-    signature VARCHAR PRIMARY KEY,  -- hash of the file's column headers
+    study_id INTEGER NOT NULL,
+    signature VARCHAR NOT NULL,     -- hash of the file's column headers
     mapping JSON NOT NULL,          -- the confirmed column specs
     source_file VARCHAR,
-    saved_at TIMESTAMP NOT NULL
+    saved_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (study_id, signature)
 );
 """
 
@@ -125,6 +140,20 @@ DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments")
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:
     """Mark the data as changed (cached aggregates are recomputed)."""
     _bump_version(con)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, bump: bool = True):
+    """One transaction: all of the block's changes, or (on any error) none; ``bump`` marks the data as changed."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        if bump:
+            _bump_version(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def db_path(cli_value: str | os.PathLike | None = None) -> Path:
@@ -209,6 +238,8 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     """Open (and create/migrate) the database file."""
     path = db_path(path)
     if read_only and path.exists():
+        if needs_migration(path):  # a file of an older version: migrate once, then read
+            connect(path).close()
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
@@ -229,12 +260,35 @@ RESPONDENT_COLUMNS = {"overall": "DOUBLE", "overall_min": "SMALLINT", "overall_m
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    from tpm import studies
+
+    before_studies = studies.needs_migration(con)
+    create_tables(con)
+    if before_studies:  # version 1: datasets grouped into studies, the inventory given to them
+        studies.migrate_to_studies(con)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables that are missing, and the columns that older files lack."""
     con.execute(SCHEMA)
+    for table in ("datasets", "actions"):
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS study_id INTEGER")
     for column, kind in INVENTORY_COLUMNS.items():
         con.execute(f"ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS {column} {kind}")
     for column, kind in RESPONDENT_COLUMNS.items():
         con.execute(f"ALTER TABLE respondents ADD COLUMN IF NOT EXISTS {column} {kind}")
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+def needs_migration(path: Path) -> bool:
+    """True if the database file was made by an older version (opened read-only to look)."""
+    from tpm import studies
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return studies.needs_migration(con)
+    finally:
+        con.close()
 
 
 @dataclass
@@ -242,6 +296,9 @@ class Saved:
     dataset_id: int
     name: str
     duplicate: bool  # True: the same file (same sha256) was already stored; nothing written
+    study_id: int | None = None
+    study_name: str | None = None
+    study_created: bool = False  # the import made a new study
 
 
 def find_by_hash(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[int, str] | None:
@@ -258,26 +315,37 @@ def save_import(
     platform: str | None = None,
     audit: tuple[str, str] | None = None,
     transaction: bool = True,
+    study: int | str | None = None,
 ) -> Saved:
     """Store one import in a single transaction: all of it, or (on any error) nothing.
 
+    ``study``: a study id, a study name (created if missing) or None: the proposed study
+    (:func:`tpm.studies.propose` — the one whose template or touchpoints match, else a new one).
     Re-importing a file with the same SHA-256 stores nothing and returns the existing dataset.
     ``audit`` = (actor, via): an audit record is written in the same transaction.
     ``transaction=False``: the caller holds one open transaction around several imports.
     """
+    from tpm import studies
+
     existing = find_by_hash(con, result.sha256)
     if existing:
-        return Saved(existing[0], existing[1], duplicate=True)
+        study_id = con.execute("SELECT study_id FROM datasets WHERE id = ?", [existing[0]]).fetchone()[0]
+        return Saved(existing[0], existing[1], duplicate=True, study_id=study_id, study_name=studies.name_of(con, study_id))
     name = (name or Path(result.file_name).stem).strip() or result.file_name
+    if study is None:
+        proposal = studies.propose_for(con, result)
+        study = proposal.study_id if proposal.study_id is not None else proposal.name
     c = result.canonical
     report = result.report()
     if transaction:
         con.execute("BEGIN TRANSACTION")
     try:
+        study_id, study_created = studies.ensure(con, study)
         dataset_id = con.execute(
-            """INSERT INTO datasets (name, source_file, sha256, platform, wave, uploaded_at, uploaded_by, rows, mapping, report)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            """INSERT INTO datasets (study_id, name, source_file, sha256, platform, wave, uploaded_at, uploaded_by, rows, mapping, report)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
             [
+                study_id,
                 name,
                 result.file_name,
                 result.sha256,
@@ -303,25 +371,26 @@ def save_import(
         for table in ("ratings", "dont_know"):
             con.execute(
                 f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
-                   WHERE {table}.dataset_id = ? AND lower({table}.touchpoint) = a.alias""",
-                [dataset_id],
+                   WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
+                [dataset_id, study_id],
             )
         con.execute(
-            """INSERT INTO touchpoints (name, first_seen)
-               SELECT DISTINCT touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
+            """INSERT INTO touchpoints (study_id, name, first_seen)
+               SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
                ON CONFLICT DO NOTHING""",
-            [dataset_id],
+            [study_id, dataset_id],
         )
         if result.table is not None:  # remember the confirmed mapping for the next wave of this survey
             con.execute(
-                "INSERT OR REPLACE INTO mapping_templates VALUES (?, ?, ?, now()::TIMESTAMP)",
-                [header_signature(list(result.table.columns)), json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False),
-                 result.file_name],
+                """INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
+                   VALUES (?, ?, ?, ?, now()::TIMESTAMP)""",
+                [study_id, header_signature(list(result.table.columns)),
+                 json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
             )
         _bump_version(con)
         if audit:
             record(con, audit[0], audit[1], "dataset.import", str(dataset_id),
-                   {"name": name, "wave": wave or name, "file": result.file_name, "sha256": result.sha256,
+                   {"study_id": study_id, "name": name, "wave": wave or name, "file": result.file_name, "sha256": result.sha256,
                     "respondents": len(c.respondents)})
         if transaction:
             con.execute("COMMIT")
@@ -329,7 +398,8 @@ def save_import(
         if transaction:
             con.execute("ROLLBACK")
         raise
-    return Saved(int(dataset_id), name, duplicate=False)
+    return Saved(int(dataset_id), name, duplicate=False, study_id=study_id, study_name=studies.name_of(con, study_id),
+                 study_created=study_created)
 
 
 def record(con: duckdb.DuckDBPyConnection, actor: str, via: str, action: str, target: str | None = None,
@@ -360,19 +430,36 @@ def mapping_template(con: duckdb.DuckDBPyConnection, headers: list[str]):
     """The confirmed mapping of an earlier import with the same headers (next wave), or None."""
     from tpm.ingest import ColumnSpec
 
-    row = con.execute("SELECT mapping FROM mapping_templates WHERE signature = ?", [header_signature(headers)]).fetchone()
+    row = con.execute("SELECT mapping FROM mapping_templates WHERE signature = ? ORDER BY saved_at DESC LIMIT 1",
+                      [header_signature(headers)]).fetchone()
     return [ColumnSpec.from_dict(spec) for spec in json.loads(row[0])] if row else None
 
 
-def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All datasets, oldest first, with counts and the period their responses cover."""
+def template_source(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict | None:
+    """Where the mapping template for these headers (the one :func:`mapping_template` applies) comes from:
+    the file it was confirmed on, when, and whether a dataset imported from that file is still stored."""
+    row = con.execute(
+        """SELECT t.source_file, t.saved_at, EXISTS (SELECT 1 FROM datasets d WHERE d.source_file = t.source_file)
+           FROM mapping_templates t WHERE t.signature = ? ORDER BY t.saved_at DESC LIMIT 1""",
+        [header_signature(headers)]).fetchone()
+    return {"source_file": row[0], "saved_at": row[1], "dataset_kept": bool(row[2])} if row else None
+
+
+def discard_template(con: duckdb.DuckDBPyConnection, headers: list[str]) -> None:
+    """Forget the mapping templates for these headers: the next upload is detected afresh."""
+    con.execute("DELETE FROM mapping_templates WHERE signature = ?", [header_signature(headers)])
+
+
+def list_datasets(con: duckdb.DuckDBPyConnection, study: int | None = None) -> pd.DataFrame:
+    """The datasets of ``study`` (all if None), oldest first, with counts and the period their responses cover."""
     return con.execute(
         """SELECT d.id, d.name, d.wave, d.source_file, d.uploaded_at, d.rows AS respondents,
                   (SELECT count(*) FROM ratings r WHERE r.dataset_id = d.id) AS ratings,
                   (SELECT count(DISTINCT touchpoint) FROM ratings r WHERE r.dataset_id = d.id) AS touchpoints,
                   (SELECT min(responded_at)::DATE FROM respondents p WHERE p.dataset_id = d.id) AS first_response,
                   (SELECT max(responded_at)::DATE FROM respondents p WHERE p.dataset_id = d.id) AS last_response
-           FROM datasets d ORDER BY d.id"""
+           FROM datasets d WHERE ?::INTEGER IS NULL OR d.study_id = ? ORDER BY d.id""",
+        [study, study],
     ).df()
 
 
@@ -381,34 +468,23 @@ def rename_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int, name: str, w
     name, wave = (name or "").strip(), (wave or "").strip()
     if not name or not wave:
         raise ValueError("a dataset needs a name and a wave label")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("UPDATE datasets SET name = ?, wave = ? WHERE id = ?", [name, wave, int(dataset_id)])
-        _bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
-def dataset_ids_by_name(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[int]:
-    rows = con.execute("SELECT id, name FROM datasets WHERE list_contains(?, name) ORDER BY id", [list(names)]).fetchall()
+def dataset_ids_by_name(con: duckdb.DuckDBPyConnection, names: list[str], study: int | None = None) -> list[int]:
+    rows = con.execute("""SELECT id, name FROM datasets WHERE list_contains(?, name) AND (?::INTEGER IS NULL OR study_id = ?)
+                          ORDER BY id""", [list(names), study, study]).fetchall()
     return [int(r[0]) for r in rows]
 
 
 def delete_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int) -> bool:
     """Delete one dataset and all its rows, in one transaction. False if it did not exist."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         found = con.execute("SELECT count(*) FROM datasets WHERE id = ?", [dataset_id]).fetchone()[0]
         for table in DATA_TABLES:
             con.execute(f"DELETE FROM {table} WHERE dataset_id = ?", [dataset_id])
         con.execute("DELETE FROM datasets WHERE id = ?", [dataset_id])
-        _bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return bool(found)
 
 
@@ -425,13 +501,15 @@ def _bump_version(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def segment_values(con: duckdb.DuckDBPyConnection, dataset_ids: list[int] | None = None) -> dict[str, list[str]]:
-    """Segment name → its values (sorted), within the given datasets (all if None/empty)."""
+def segment_values(con: duckdb.DuckDBPyConnection, dataset_ids: list[int] | None = None,
+                   study: int | None = None) -> dict[str, list[str]]:
+    """Segment name → its values (sorted), within the given datasets (all of ``study`` if None/empty)."""
     rows = con.execute(
         """SELECT segment, value FROM segments
            WHERE (len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], dataset_id))
+             AND (?::INTEGER IS NULL OR dataset_id IN (SELECT id FROM datasets WHERE study_id = ?))
            GROUP BY ALL ORDER BY segment, value""",
-        [list(dataset_ids or []), list(dataset_ids or [])],
+        [list(dataset_ids or []), list(dataset_ids or []), study, study],
     ).fetchall()
     out: dict[str, list[str]] = {}
     for segment, value in rows:

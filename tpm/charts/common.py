@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 
 import plotly.graph_objects as go
 
@@ -17,6 +18,60 @@ BAR = "#1f6f8b"
 def safe(label) -> str:
     """A user-provided label made inert for plotly's HTML-like text rendering."""
     return html.escape(str(label), quote=False)
+
+
+DARK_TEXT, LIGHT_TEXT = "#111111", "#ffffff"
+
+
+def _hex_rgb(colour: str) -> tuple[float, float, float]:
+    colour = colour.strip()
+    if colour.startswith("#"):
+        value = colour[1:]
+        if len(value) == 3:
+            value = "".join(c * 2 for c in value)
+        return tuple(int(value[i:i + 2], 16) for i in (0, 2, 4))
+    inside = colour[colour.index("(") + 1:colour.index(")")]
+    return tuple(float(part) for part in inside.split(",")[:3])
+
+
+def luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of ``#rrggbb`` / ``rgb(r, g, b)``."""
+    def channel(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in _hex_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio (1 … 21) of two colours."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour(background: str) -> str:
+    """Dark or light text, whichever contrasts more with ``background`` (always ≥ 4.5:1 for black/white)."""
+    return DARK_TEXT if contrast(DARK_TEXT, background) >= contrast(LIGHT_TEXT, background) else LIGHT_TEXT
+
+
+def short(label, width: int = 28, lines: int = 2) -> str:
+    """A user label fit for an axis or a card: wrapped at ``width`` characters on at most ``lines``
+    lines (joined by ``<br>``), shortened with "…" beyond; escaped. The full name goes in the hover."""
+    parts = textwrap.wrap(" ".join(str(label).split()), width=width, break_long_words=True) or [""]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 1].rstrip() + "…"
+    return "<br>".join(safe(part) for part in parts)
+
+
+def unique_short(labels, width: int = 28, lines: int = 2) -> list[str]:
+    """:func:`short` for a list of categories; two names that shorten alike stay apart ("… (2)")."""
+    out, seen = [], {}
+    for label in labels:
+        text = short(label, width, lines)
+        seen[text] = seen.get(text, 0) + 1
+        out.append(text if seen[text] == 1 else f"{text} ({seen[text]})")
+    return out
 
 
 def base_layout(fig: go.Figure, title: str, lang: str, height: int | None = None) -> go.Figure:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from tpm.charts.common import BAR, GREY, base_layout, safe
+from tpm.charts.common import BAR, base_layout, safe, short, unique_short
 from tpm.i18n import fmt_number, t
 
 QUADRANT_COLOURS = {"concentrate": "#fde0dc", "keep_up": "#e3f1e0", "low_priority": "#f2f2f2", "overkill": "#e6eef7"}
@@ -16,21 +16,25 @@ QUADRANT_TEXT = {"concentrate": "#b2182b", "keep_up": "#1b7837", "low_priority":
 def driver_bars(table: pd.DataFrame, outcome_label: str, lang: str = "de") -> go.Figure:
     """Horizontal bars of the shares (largest on top), with bootstrap whiskers if present."""
     frame = table.sort_values("share")
-    error = None
+    names = unique_short(frame["driver"], 34)
+    error, ends = None, frame["share"]
     if "ci_low" in frame:
         error = {"type": "data", "symmetric": False, "array": frame["ci_high"] - frame["share"],
                  "arrayminus": frame["share"] - frame["ci_low"], "color": "#333", "thickness": 1.2, "width": 3}
+        ends = np.fmax(frame["share"], frame["ci_high"])
     fig = go.Figure(go.Bar(
-        x=frame["share"], y=[safe(d) for d in frame["driver"]], orientation="h", marker_color=BAR, error_x=error,
-        text=[f"{fmt_number(v, 1, lang)} %" for v in frame["share"]], textposition="outside", cliponaxis=False,
-        customdata=frame[["raw", "n", "sign"]].to_numpy(),
-        hovertemplate="<b>%{y}</b><br>" + t("share_of_r2", lang) + ": %{x:.1f} %<br>"
+        x=frame["share"], y=names, orientation="h", marker_color=BAR, error_x=error,
+        customdata=np.column_stack([frame[["raw", "n", "sign"]].to_numpy(dtype=object), [safe(d) for d in frame["driver"]]]),
+        hovertemplate="<b>%{customdata[3]}</b><br>" + t("share_of_r2", lang) + ": %{x:.1f} %<br>"
                       + t("raw_r2", lang) + ": %{customdata[0]:.3f}<br>n = %{customdata[1]}<extra></extra>",
         showlegend=False,
     ))
+    # the value labels sit right of the bar and of its whisker, never under it
+    fig.add_scatter(x=ends, y=names, mode="text", text=[f"  {fmt_number(v, 1, lang)} %" for v in frame["share"]],
+                    textposition="middle right", cliponaxis=False, hoverinfo="skip", showlegend=False, name="labels")
     base_layout(fig, t("drivers_title", lang, outcome=outcome_label), lang, height=max(320, 30 * len(frame) + 140))
     fig.update_xaxes(title_text=t("share_of_r2", lang) + " (%)", ticksuffix=" %", gridcolor="#eee",
-                     range=[0, max(5.0, float(np.nanmax(frame.get("ci_high", frame["share"]))) * 1.15)])
+                     range=[0, max(5.0, float(np.nanmax(ends)) * 1.22)])
     fig.update_yaxes(title_text=t("touchpoint", lang), automargin=True)
     return fig
 
@@ -67,54 +71,74 @@ def _label_offsets(xs, ys, labels, xr, yr, width=900, height=560) -> list[tuple[
     return out
 
 
+#: share of the importance axis kept free above and below the points for the quadrant names
+LABEL_BAND = 0.1
+
+
+def _nice_ticks(low: float, high: float, count: int = 7) -> list[float]:
+    """Round tick values from 0 (importance is never negative) up to ``high``."""
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100) if (high - max(low, 0)) / s <= count)
+    return [float(v) for v in np.arange(0, high + 1e-9, step) if v >= low]
+
+
 def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_label: str, lang: str = "de",
                    crosshair: str = "mean") -> go.Figure:
-    """Bubble chart: x = performance (score 0–100), y = importance (% of R²); shaded, named quadrants."""
-    xs, ys = matrix["performance"], matrix["importance"]
+    """Bubble chart: x = performance (score 0–100), y = importance (% of R²); shaded, named quadrants.
+
+    With targets as crosshair each touchpoint is judged against its own target, so x is the
+    distance to it (score − target) and the line is at 0: a point's drawn side is its quadrant.
+    The quadrant names sit in bands above and below all points, where no bubble can cover them."""
+    ys = matrix["importance"]
+    if crosshair == "target":
+        xs, x_line = matrix["performance"] - matrix["reference"], 0.0
+    else:
+        xs = matrix["performance"]
     pad_x = max(3.0, (xs.max() - xs.min()) * 0.12)
-    pad_y = max(1.0, (ys.max() - ys.min()) * 0.12)
+    pad_y = max(1.0, (ys.max() - ys.min()) * 0.08)
     xr = (min(xs.min(), x_line) - pad_x, max(xs.max(), x_line) + pad_x)
-    yr = (max(0.0, min(ys.min(), y_line) - pad_y), max(ys.max(), y_line) + pad_y)
+    data_low, data_high = min(ys.min(), y_line) - pad_y, max(ys.max(), y_line) + pad_y
+    band = LABEL_BAND * (data_high - data_low) / (1 - 2 * LABEL_BAND)
+    yr = (data_low - band, data_high + band)
     fig = go.Figure()
     for quadrant, (x0, x1, y0, y1) in {
         "concentrate": (xr[0], x_line, y_line, yr[1]), "keep_up": (x_line, xr[1], y_line, yr[1]),
         "low_priority": (xr[0], x_line, yr[0], y_line), "overkill": (x_line, xr[1], yr[0], y_line),
     }.items():
         fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, fillcolor=QUADRANT_COLOURS[quadrant], line_width=0, layer="below")
-        fig.add_annotation(x=x0 if quadrant in ("concentrate", "low_priority") else x1, y=y1 if y1 == yr[1] else y0,
+        top = y1 == yr[1]
+        fig.add_annotation(x=x0 if quadrant in ("concentrate", "low_priority") else x1, y=yr[1] if top else yr[0],
                            xanchor="left" if quadrant in ("concentrate", "low_priority") else "right",
-                           yanchor="top" if y1 == yr[1] else "bottom", showarrow=False,
+                           yanchor="top" if top else "bottom", showarrow=False, name="quadrant",
                            text=f"<b>{t('q_' + quadrant, lang)}</b>", font={"color": QUADRANT_TEXT[quadrant], "size": 14})
     fig.add_vline(x=x_line, line={"color": "#888", "dash": "dash", "width": 1})
     fig.add_hline(y=y_line, line={"color": "#888", "dash": "dash", "width": 1})
-    if crosshair == "target":  # each touchpoint is judged against its own target: show it
-        fig.add_scatter(x=matrix["reference"], y=ys, mode="markers", name=t("target", lang), showlegend=False,
-                        marker={"symbol": "line-ns", "size": 16, "line": {"width": 2, "color": "#555"}},
-                        hovertemplate="%{text}: " + t("target", lang) + " %{x:.0f}<extra></extra>",
-                        text=[safe(n) for n in matrix["touchpoint"]])
     sizes = np.sqrt(matrix["n"].to_numpy(dtype=float))
     sizes = 12 + 26 * (sizes - sizes.min()) / max(sizes.max() - sizes.min(), 1e-9)
     colours = [QUADRANT_TEXT[q] for q in matrix["quadrant"]]
-    labels = [str(name) + (" ≈" if near else "") for name, near in zip(matrix["touchpoint"], matrix["near_line"])]
+    labels = [short(name, 24, 1) + (" ≈" if near else "") for name, near in zip(matrix["touchpoint"], matrix["near_line"])]
     fig.add_scatter(
         x=xs, y=ys, mode="markers", showlegend=False,
         marker={"size": sizes, "color": colours, "opacity": 0.8, "line": {"color": "white", "width": 1.5},
                 "symbol": ["circle-open-dot" if near else "circle" for near in matrix["near_line"]]},
         customdata=np.column_stack([matrix["n"], matrix["mean"], matrix["ci_low"], matrix["ci_high"],
-                                    matrix["scale_min"], matrix["scale_max"], [t("q_" + q, lang) for q in matrix["quadrant"]]]),
+                                    matrix["scale_min"], matrix["scale_max"], [t("q_" + q, lang) for q in matrix["quadrant"]],
+                                    matrix["performance"], matrix["reference"]]),
         text=[safe(n) for n in matrix["touchpoint"]],
-        hovertemplate=("<b>%{text}</b> – %{customdata[6]}<br>" + t("score_0_100", lang) + ": %{x:.1f}<br>"
+        hovertemplate=("<b>%{text}</b> – %{customdata[6]}<br>" + t("score_0_100", lang) + ": %{customdata[7]:.1f}"
+                       + (" (" + t("target", lang) + " %{customdata[8]:.0f})" if crosshair == "target" else "") + "<br>"
                        + t("importance", lang) + ": %{y:.1f} %<br>" + t("mean", lang)
                        + ": %{customdata[1]:.2f} (" + t("ci95", lang) + " %{customdata[2]:.2f}–%{customdata[3]:.2f}, "
                        + t("scale", lang) + " %{customdata[4]}–%{customdata[5]})<br>n = %{customdata[0]}<extra></extra>"),
     )
     for (dx, dy), x, y, label in zip(_label_offsets(xs, ys, labels, xr, yr), xs, ys, labels):
-        fig.add_annotation(x=x, y=y, text=safe(label), ax=dx, ay=dy, showarrow=True, arrowhead=0,
+        fig.add_annotation(x=x, y=y, text=label, ax=dx, ay=dy, showarrow=True, arrowhead=0,
                            arrowwidth=0.8, arrowcolor="#999", standoff=4, font={"size": 12, "color": "#222"},
                            bgcolor="rgba(255,255,255,0.7)")
     base_layout(fig, t("priority_title", lang), lang, height=640)
-    fig.update_xaxes(range=xr, title_text=t("performance_axis", lang), showgrid=False, zeroline=False)
-    fig.update_yaxes(range=yr, title_text=t("importance_axis", lang, outcome=safe(outcome_label)), ticksuffix=" %", showgrid=False, zeroline=False)
+    fig.update_xaxes(range=xr, title_text=t("performance_gap_axis" if crosshair == "target" else "performance_axis", lang),
+                     showgrid=False, zeroline=False)
+    fig.update_yaxes(range=yr, title_text=t("importance_axis", lang, outcome=safe(outcome_label)), ticksuffix=" %", showgrid=False,
+                     zeroline=False, tickmode="array", tickvals=_nice_ticks(*yr))
     legend = t("priority_legend", lang, lines=t("lines_" + crosshair, lang))
     fig.add_annotation(text=legend.replace(" · ", "<br>", 1), showarrow=False, xref="paper", yref="paper", x=0, y=-0.12,
                        xanchor="left", yanchor="top", align="left", font={"size": 12, "color": "#555"})

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
-from tpm.charts.common import GREY, base_layout, safe
+from tpm.charts.common import GREY, base_layout, safe, text_colour, unique_short
 from tpm.i18n import fmt_number, t
 
 #: metric → (label key, decimals, fixed colour range for absolute values or None)
@@ -29,6 +30,18 @@ SORTS = ("total", "gap")
 COLOURS = [[0.0, "#e2604f"], [0.25, "#f4a582"], [0.5, "#fbe7a1"], [0.75, "#a6d96a"], [1.0, "#52b365"]]  # light enough for black labels
 DIVERGING = [[0.0, "#d6604d"], [0.5, "#f7f7f7"], [1.0, "#4d9a5f"]]
 MARK = {"higher": " ▲", "lower": " ▼"}
+
+
+def cell_colours(z: np.ndarray, grey: np.ndarray, colours, zmin: float, zmax: float) -> np.ndarray:
+    """The fill colour of each cell as drawn (colour scale at its value, or grey); "" where no cell."""
+    out = np.full(z.shape, "", dtype=object)
+    span = (zmax - zmin) or 1.0
+    for (i, j), value in np.ndenumerate(z):
+        if grey[i, j]:
+            out[i, j] = GREY
+        elif np.isfinite(value):
+            out[i, j] = sample_colorscale(colours, [min(max((value - zmin) / span, 0.0), 1.0)])[0]
+    return out
 
 
 def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, sort: str = "total",
@@ -79,8 +92,10 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
     text = np.array([[("·" if hid else "" if np.isnan(v) else fmt_number(v, decimals, lang, signed=mode == "diff" and j < len(row) - 1)
                        + MARK.get(f, "")) for j, (v, f, hid) in enumerate(zip(row, frow, hrow))]
                      for row, frow, hrow in zip(shown_text, flags, hidden)], dtype=object)
-    rows, cols = [safe(r) for r in shown.index], [safe(c) for c in shown.columns]
-    custom = np.dstack([n, m["value"].to_numpy(dtype=float), m["diff"].to_numpy(dtype=float)])
+    rows, cols = unique_short(shown.index, 30), unique_short(shown.columns, 16)
+    full_rows, full_cols = np.array([safe(r) for r in shown.index], dtype=object), np.array([safe(c) for c in shown.columns], dtype=object)
+    custom = np.dstack([n.astype(object), m["value"].to_numpy(dtype=float).astype(object), m["diff"].to_numpy(dtype=float).astype(object),
+                        np.repeat(full_rows[:, None], len(cols), axis=1), np.repeat(full_cols[None, :], len(rows), axis=0)])
     if mode == "diff":
         limit = float(np.nanmax(np.abs(np.where(low | hidden, np.nan, z)))) if np.isfinite(z).any() else 1.0
         limit = limit if limit > 0 else 1.0
@@ -91,24 +106,33 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
             finite = z[np.isfinite(z) & ~low]
             zrange = (float(np.floor(finite.min())), float(np.ceil(finite.max()))) if len(finite) else (0.0, 1.0)
         zmin, zmax = zrange
+    grey = (low | hidden) & ~np.isnan(z) | hidden
+    fill = cell_colours(z, grey, colours, zmin, zmax)
     if swap:
-        z, text, low, hidden, custom = z.T, text.T, low.T, hidden.T, custom.transpose(1, 0, 2)
+        z, text, low, hidden, grey, fill, custom = z.T, text.T, low.T, hidden.T, grey.T, fill.T, custom.transpose(1, 0, 2)
         rows, cols = cols, rows
-    hover = ("<b>%{y}</b> · %{x}<br>" + metric_label + ": %{customdata[1]:." + str(decimals if metric != "mean" else 2)
-             + "f}<br>" + diff_label + ": %{customdata[2]:+." + str(decimals if metric != "mean" else 2)
-             + "f}<br>n = %{customdata[0]}<extra></extra>")
+    decimals_hover = str(decimals if metric != "mean" else 2)
+    hover = ("<b>%{customdata[3]}</b> · %{customdata[4]}<br>" + metric_label + ": %{customdata[1]:." + decimals_hover
+             + "f}<br>" + diff_label + ": %{customdata[2]:+." + decimals_hover + "f}<br>n = %{customdata[0]}<extra></extra>")
     fig = go.Figure()
-    fig.add_heatmap(z=np.where(low | hidden, np.nan, z), x=cols, y=rows, text=text, texttemplate="%{text}", customdata=custom,
+    fig.add_heatmap(z=np.where(low | hidden, np.nan, z), x=cols, y=rows, customdata=custom,
                     colorscale=colours, zmin=zmin, zmax=zmax, hovertemplate=hover, xgap=2, ygap=2, hoverongaps=False,
                     colorbar={"title": {"text": bar_title, "side": "right"}})
-    fig.add_heatmap(z=np.where((low | hidden) & ~np.isnan(z) | hidden, 1.0, np.nan), x=cols, y=rows, text=text,
-                    texttemplate="%{text}", customdata=custom, colorscale=[[0, GREY], [1, GREY]], showscale=False,
+    fig.add_heatmap(z=np.where(grey, 1.0, np.nan), x=cols, y=rows, customdata=custom, colorscale=[[0, GREY], [1, GREY]], showscale=False,
                     hoverongaps=False, xgap=2, ygap=2,
                     hovertemplate=hover.replace("<extra></extra>", " (" + t("low_base", lang) + ")<extra></extra>"))
+    # the values as text, each in black or white by its cell's luminance (WCAG contrast ≥ 4.5:1)
+    cells_with_text = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if text[i, j] and fill[i, j]]
+    fig.add_scatter(x=[cols[j] for _, j in cells_with_text], y=[rows[i] for i, _ in cells_with_text], mode="text",
+                    text=[text[i, j] for i, j in cells_with_text], hoverinfo="skip", showlegend=False, name="values",
+                    textfont={"color": [text_colour(fill[i, j]) for i, j in cells_with_text], "size": 13})
     title = title or t("heatmap_title", lang, metric=metric_label + (" – " + diff_label if mode == "diff" else ""), segment=segment)
-    base_layout(fig, title, lang, height=max(380, 30 * len(rows) + 180))
-    fig.update_xaxes(title_text=safe(segment if not swap else t("touchpoint", lang)), side="bottom")
-    fig.update_yaxes(title_text=t("touchpoint", lang) if not swap else safe(segment), autorange="reversed", automargin=True)
+    base_layout(fig, title, lang, height=max(380, 30 * len(rows) + 14 * sum("<br>" in r for r in rows) + 180))
+    # waves and segment values are categories (never dates or numbers), every one labelled
+    fig.update_xaxes(title_text=safe(segment if not swap else t("touchpoint", lang)), side="bottom", type="category",
+                     tickmode="array", tickvals=cols, ticktext=cols, showgrid=False, zeroline=False)
+    fig.update_yaxes(title_text=t("touchpoint", lang) if not swap else safe(segment), autorange="reversed", automargin=True,
+                     type="category", tickmode="array", tickvals=rows, ticktext=rows, showgrid=False, zeroline=False)
     fig.add_annotation(text=(legend or t("heatmap_legend", lang)).replace(" · ", "<br>"), showarrow=False, xref="paper", yref="paper",
                        x=0, y=1.0, xanchor="left", yanchor="bottom", align="left", font={"color": "#555", "size": 12})
     fig.update_layout(margin={"t": 130})

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from tpm.charts.common import BAR, base_layout, safe
+from tpm.charts.common import BAR, base_layout, safe, short, unique_short
 from tpm.i18n import fmt_number, t
 
 STATUS_FILL = {"above": "#d9efd3", "below": "#f8d3cd", "no_data": "#eeeeee"}
@@ -16,7 +16,7 @@ CARD_W, CARD_H = 0.86, 0.8
 
 def _card_text(card, lang: str) -> str:
     marks = ("★ " if card.moment_of_truth else "") + ("⚠ " if isinstance(card.pain_points, str) and card.pain_points else "")
-    line1 = f"<b>{marks}{safe(card.name)}</b>"
+    line1 = f"<b>{marks}{short(card.name, 20, 2)}</b>"
     if np.isnan(card.score):
         return f"{line1}<br>{t('no_ratings', lang)}"
     target = f" ({t('target_short', lang)} {fmt_number(card.target, 0, lang)})" if card.against_target else ""
@@ -54,10 +54,10 @@ def journey_map(cards: pd.DataFrame, phase_order: list[str], lane_title: str, la
         x=[x for _, x, _ in placed], y=[y for _, _, y in placed], mode="markers", marker={"size": 40, "opacity": 0},
         hovertext=[f"<b>{safe(c.name)}</b><br>{safe(c.pain_points) if isinstance(c.pain_points, str) else ''}" for c, _, _ in placed],
         hoverinfo="text", showlegend=False)
-    base_layout(fig, t("journey_title", lang), lang, height=max(360, int(top * 84) + 160))
+    base_layout(fig, t("journey_title", lang, lane=safe(lane_title if lang == "de" else lane_title.lower())), lang, height=max(360, int(top * 84) + 160))
     fig.update_xaxes(tickvals=list(range(len(phases))), ticktext=[f"<b>{safe(p)}</b>" for p in phases], side="top",
                      range=[-0.5, len(phases) - 0.5], showgrid=False, zeroline=False)
-    fig.update_yaxes(tickvals=lane_centres, ticktext=[safe(lane) for lane in lanes], range=[-top - 0.05, 0.05],
+    fig.update_yaxes(tickvals=lane_centres, ticktext=[short(lane, 20, 2) for lane in lanes], range=[-top - 0.05, 0.05],
                      showgrid=False, zeroline=False, title_text=safe(lane_title))
     fig.add_annotation(text=t("journey_legend", lang), showarrow=False, xref="paper", yref="paper", x=0, y=-0.02,
                        xanchor="left", yanchor="top", font={"size": 12, "color": "#555"})
@@ -83,16 +83,17 @@ def emotion_curve_chart(curve: pd.DataFrame, lang: str = "de") -> go.Figure:
 def targets_chart(frame: pd.DataFrame, lang: str = "de") -> go.Figure:
     """Per touchpoint: actual score (bar), target (Soll, black line marker) and best-in-class (◆)."""
     frame = frame.sort_values("gap_x_importance", ascending=True, na_position="first")
-    names = [safe(n) for n in frame["name"]]
+    names = unique_short(frame["name"], 34)
+    full = np.column_stack([[safe(n) for n in frame["name"]], frame["n"].to_numpy(dtype=object)])
     fig = go.Figure()
     fig.add_bar(x=frame["score"], y=names, orientation="h", name=t("actual", lang), marker_color=BAR,
-                customdata=frame[["n"]].to_numpy(), hovertemplate="%{y}: %{x:.1f} (n = %{customdata[0]})<extra></extra>")
-    fig.add_scatter(x=frame["target"], y=names, mode="markers", name=t("target", lang),
+                customdata=full, hovertemplate="%{customdata[0]}: %{x:.1f} (n = %{customdata[1]})<extra></extra>")
+    fig.add_scatter(x=frame["target"], y=names, mode="markers", name=t("target", lang), customdata=full,
                     marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#111"}},
-                    hovertemplate="%{y}: " + t("target", lang) + " %{x:.0f}<extra></extra>")
-    fig.add_scatter(x=frame["benchmark"], y=names, mode="markers", name=t("benchmark", lang),
+                    hovertemplate="%{customdata[0]}: " + t("target", lang) + " %{x:.0f}<extra></extra>")
+    fig.add_scatter(x=frame["benchmark"], y=names, mode="markers", name=t("benchmark", lang), customdata=full,
                     marker={"symbol": "diamond", "size": 10, "color": "#d95f02"},
-                    hovertemplate="%{y}: " + t("benchmark", lang) + " %{x:.0f}<extra></extra>")
+                    hovertemplate="%{customdata[0]}: " + t("benchmark", lang) + " %{x:.0f}<extra></extra>")
     base_layout(fig, t("targets_title", lang), lang, height=max(320, 30 * len(frame) + 150))
     fig.update_xaxes(range=[0, 100], title_text=t("score_0_100", lang), gridcolor="#eee")
     fig.update_yaxes(title_text=t("touchpoint", lang), automargin=True)

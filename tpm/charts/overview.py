@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from tpm.charts.common import BAR, DETRACTOR, GREY, PASSIVE, PROMOTER, base_layout, safe
+from tpm.charts.common import BAR, DETRACTOR, GREY, PASSIVE, PROMOTER, base_layout, safe, unique_short
 from tpm.i18n import fmt_number, t
 from tpm.metrics.nps import NPS
 
@@ -38,11 +39,11 @@ def nps_mix(nps: NPS, lang: str = "de") -> go.Figure:
 def touchpoint_ranking(stats: pd.DataFrame, lang: str = "de") -> go.Figure:
     """Touchpoints ranked by 0–100 score, best on top, 95 % CI whiskers, low bases in grey."""
     frame = stats.sort_values("score_0_100", ascending=True)
-    labels = [
-        safe(f"{name} ({lo}–{hi})") if (frame["touchpoint"] == name).sum() > 1 else safe(name)
-        for name, lo, hi in zip(frame["touchpoint"], frame["scale_min"], frame["scale_max"])
-    ]
-    labels = [f"{label} (n={fmt_number(n, 0, lang)})" + (" ⚠" if low else "") for label, n, low in zip(labels, frame["n"], frame["low_base"])]
+    names = [f"{name} ({lo}–{hi})" if (frame["touchpoint"] == name).sum() > 1 else str(name)
+             for name, lo, hi in zip(frame["touchpoint"], frame["scale_min"], frame["scale_max"])]
+    # long names (a whole survey question) are wrapped and shortened on the axis; the hover has them in full
+    labels = [f"{label} (n={fmt_number(n, 0, lang)})" + (" ⚠" if low else "")
+              for label, n, low in zip(unique_short(names, 34), frame["n"], frame["low_base"])]
     colours = [GREY if low else BAR for low in frame["low_base"]]
     fig = go.Figure(
         go.Bar(
@@ -53,9 +54,10 @@ def touchpoint_ranking(stats: pd.DataFrame, lang: str = "de") -> go.Figure:
                      "color": "#333", "thickness": 1.2, "width": 3},
             text=[fmt_number(v, 0, lang) for v in frame["score_0_100"]], textposition="inside", insidetextanchor="start",
             textfont={"color": "white"},
-            customdata=frame[["n", "mean", "scale_min", "scale_max", "ci_low", "ci_high", "top2_box"]].to_numpy(),
+            customdata=np.column_stack([frame[["n", "mean", "scale_min", "scale_max", "ci_low", "ci_high", "top2_box"]].to_numpy(dtype=object),
+                                        [safe(name) for name in names]]),
             hovertemplate=(
-                "<b>%{y}</b><br>" + t("score_0_100", lang) + ": %{x:.1f}<br>"
+                "<b>%{customdata[7]}</b><br>" + t("score_0_100", lang) + ": %{x:.1f}<br>"
                 + t("mean", lang) + ": %{customdata[1]:.2f} (" + t("scale", lang) + " %{customdata[2]}–%{customdata[3]})<br>"
                 + t("ci95", lang) + ": %{customdata[4]:.2f} – %{customdata[5]:.2f}<br>"
                 + t("top2_box", lang) + ": %{customdata[6]:.1f}<br>n = %{customdata[0]}<extra></extra>"
@@ -63,7 +65,7 @@ def touchpoint_ranking(stats: pd.DataFrame, lang: str = "de") -> go.Figure:
             showlegend=False,
         )
     )
-    base_layout(fig, t("ranking_title", lang), lang, height=max(320, 28 * len(frame) + 120))
+    base_layout(fig, t("ranking_title", lang), lang, height=max(320, 28 * len(frame) + 14 * sum('<br>' in label for label in labels) + 120))
     fig.update_xaxes(range=[0, 100], title_text=t("ranking_x", lang), gridcolor="#eee")
     fig.update_yaxes(title_text=t("touchpoint", lang), automargin=True)
     return fig

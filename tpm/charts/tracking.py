@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from tpm.charts.common import BAR, DETRACTOR, GREY, PROMOTER, base_layout, safe
+from tpm.charts.common import BAR, DETRACTOR, GREY, PROMOTER, base_layout, safe, short
 from tpm.i18n import fmt_number, t
 
 FLAG_COLOUR = {"higher": PROMOTER, "lower": DETRACTOR, "ns": BAR, "untested": GREY, "hidden": GREY}
@@ -15,7 +15,7 @@ PALETTE = ["#1f6f8b", "#d95f02", "#7570b3", "#1b9e77", "#e7298a", "#66a61e", "#a
 
 def nps_by_segment_chart(frame: pd.DataFrame, segment: str, lang: str = "de") -> go.Figure:
     """Vertical bars: NPS per segment value with adjusted-Wald 95 % CI; colour = significance vs the rest."""
-    labels = [f"<b>{safe(s)}</b><br>NPS {fmt_number(v, 0, lang, signed=True)}{FLAG_MARK.get(f, '')}<br>n = {fmt_number(n, 0, lang)}"
+    labels = [f"<b>{short(s, 18, 2)}</b><br>NPS {fmt_number(v, 0, lang, signed=True)}{FLAG_MARK.get(f, '')}<br>n = {fmt_number(n, 0, lang)}"
               for s, v, f, n in zip(frame["segment"], frame["value"], frame["flag"], frame["n"])]
     fig = go.Figure(go.Bar(
         x=labels, y=frame["value"],
@@ -32,7 +32,7 @@ def nps_by_segment_chart(frame: pd.DataFrame, segment: str, lang: str = "de") ->
     pad = max(5.0, (high - low) * 0.1)
     fig.update_yaxes(title_text=t("nps_axis", lang), range=[max(-100, low - pad), min(100, high + pad)], zeroline=True,
                      zerolinecolor="#999", gridcolor="#eee")
-    fig.update_xaxes(title_text=safe(segment))
+    fig.update_xaxes(title_text=safe(segment), type="category")
     fig.add_annotation(text=t("segment_legend", lang), showarrow=False, xref="paper", yref="paper", x=0, y=1.0,
                        xanchor="left", yanchor="bottom", font={"color": "#555", "size": 12})
     return fig
@@ -50,7 +50,7 @@ def trend_chart(frame: pd.DataFrame, series: str | None, title: str, y_title: st
     for i, (name, part) in enumerate(groups):
         part = part.sort_values("wave_no")
         colour = PALETTE[i % len(PALETTE)]
-        label = safe(name) if name is not None else "NPS"
+        label = short(name, 30, 1) if name is not None else "NPS"
         waves = [safe(w) for w in part["wave"]]
         fig.add_scatter(x=waves + waves[::-1], y=list(part["ci_high"]) + list(part["ci_low"])[::-1], fill="toself", mode="lines",
                         fillcolor=colour, opacity=0.15, line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=label)
@@ -60,7 +60,7 @@ def trend_chart(frame: pd.DataFrame, series: str | None, title: str, y_title: st
             line={"color": colour, "width": 2.5}, marker={"size": 8},
             text=[fmt_number(v, 1, lang) + m for v, m in zip(part["value"], marks)], textposition="top center",
             customdata=part[["n", "ci_low", "ci_high", "change"]].to_numpy(),
-            hovertemplate=(f"<b>{label}</b> · %{{x}}<br>%{{y:.1f}} (" + t("ci95", lang) + " %{customdata[1]:.1f} … %{customdata[2]:.1f})"
+            hovertemplate=(f"<b>{safe(name) if name is not None else label}</b> · %{{x}}<br>%{{y:.1f}} (" + t("ci95", lang) + " %{customdata[1]:.1f} … %{customdata[2]:.1f})"
                            "<br>" + t("change", lang) + ": %{customdata[3]:+.1f}<br>n = %{customdata[0]}<extra></extra>"),
         )
         target = (targets or {}).get(name)

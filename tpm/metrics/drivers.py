@@ -220,7 +220,7 @@ def _check(method: str, missing: str, drivers: list[str]) -> str:
     return missing
 
 
-def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootstrap, seed) -> DriverResult:
+def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootstrap, seed, progress=None) -> DriverResult:
     notes, warnings = [], []
     p = len(drivers)
     used = method
@@ -256,20 +256,24 @@ def _result(R, pair_n, n_rows, outcome, drivers, method, missing, values, bootst
         "n": driver_n.astype(int),
     })
     if bootstrap:
-        low, high = _bootstrap(values, used, missing, bootstrap, seed)
+        low, high = _bootstrap(values, used, missing, bootstrap, seed, progress)
         table["ci_low"], table["ci_high"] = low, high
     table = table.sort_values("share", ascending=False, ignore_index=True)
     return DriverResult(r2=r2, n=n, table=table, method=used, missing=missing, outcome=outcome, notes=notes, warnings=warnings)
 
 
-def _bootstrap(values: np.ndarray, method: str, missing: str, times: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile 95 % CIs of the shares over ``times`` resamples of respondents."""
+def _bootstrap(values: np.ndarray, method: str, missing: str, times: int, seed: int,
+               progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile 95 % CIs of the shares over ``times`` resamples of respondents;
+    ``progress(done_share)`` (0…1) is called after each resample when given."""
     rng = np.random.default_rng(seed)
     values = values[~np.isnan(values[:, 0])]
     if missing == "listwise":
         values = values[~np.isnan(values).any(axis=1)]
     shares = []
-    for _ in range(times):
+    for i in range(times):
+        if progress is not None:
+            progress(i / times)
         sample = values[rng.integers(0, len(values), len(values))]
         R, _ = pairwise_corr(sample)
         if np.isnan(R).any():
@@ -392,6 +396,7 @@ def drivers_for(
     missing: str = "pairwise",
     bootstrap: int = 0,
     seed: int = 0,
+    progress=None,
 ) -> DriverResult:
     """Key drivers on the stored data of the respondents that pass ``flt``.
 
@@ -432,6 +437,6 @@ def drivers_for(
     elif bootstrap:
         columns = ", ".join(f"c{i}" for i in range(len(chosen) + 1))
         values = con.execute(f"{with_clause} SELECT {columns} FROM wide WHERE c0 IS NOT NULL", params).df().to_numpy(dtype=np.float64)
-    result = _result(R, pair_n, n_rows, outcome, chosen, method, missing, values, bootstrap, seed)
+    result = _result(R, pair_n, n_rows, outcome, chosen, method, missing, values, bootstrap, seed, progress)
     result.notes[:0] = notes
     return result

@@ -1,4 +1,4 @@
-"""Which respondents a view looks at: datasets and segment values, as bound SQL parameters.
+"""Which respondents a view looks at: study, datasets and segment values, as bound SQL parameters.
 
 A :class:`Filter` turns into a ``resp`` common table expression listing
 ``(dataset_id, resp, nps, responded_at, overall, overall_min, overall_max)`` of the respondents that pass. Values are always
@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Filter:
-    """``datasets``: ids (empty = all). ``segments``: segment name → allowed values (empty = all)."""
+    """``study``: the study (None = no restriction: for a database holding one study only).
+    ``datasets``: ids (empty = all of the study). ``segments``: segment name → allowed values (empty = all)."""
 
     datasets: tuple[int, ...] = ()
     segments: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    study: int | None = None
 
     @classmethod
-    def of(cls, datasets=None, segments: dict[str, list[str]] | None = None) -> "Filter":
+    def of(cls, datasets=None, segments: dict[str, list[str]] | None = None, study: int | None = None) -> "Filter":
         segs = tuple(sorted((k, tuple(sorted(v))) for k, v in (segments or {}).items() if v))
-        return cls(tuple(sorted(int(d) for d in (datasets or []))), segs)
+        return cls(tuple(sorted(int(d) for d in (datasets or []))), segs, None if study is None else int(study))
 
     def respondents_cte(self) -> tuple[str, list]:
         """``resp AS (…)`` and its parameters."""
@@ -30,6 +32,9 @@ class Filter:
             "WHERE (len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], r.dataset_id))",
         ]
         params: list = [list(self.datasets), list(self.datasets)]
+        if self.study is not None:
+            sql.append("AND r.dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)")
+            params.append(self.study)
         for segment, values in self.segments:
             sql.append(
                 "AND EXISTS (SELECT 1 FROM segments s WHERE s.dataset_id = r.dataset_id "

@@ -1,0 +1,93 @@
+"""Numbers by language, for tables and charts alike (Babel's CLDR locale data, not hand-written rules).
+
+German: decimal comma, thousands dot (``1.234,5``); English: ``1,234.5``. The minus sign is the
+typographic ``−``; an empty value (None, NaN) is an empty string in tables and ``–`` in running text.
+
+Each kind of figure has its own number of decimals (:data:`DECIMALS`): a mean on a 1–5 scale
+needs two, a 0–100 score one, a share in per cent one, a count none, a p-value three.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Number
+
+import pandas as pd
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+LOCALES = {"de": "de_DE", "en": "en_US"}
+MINUS = "−"
+
+#: kind of figure → decimals shown
+DECIMALS = {"count": 0, "mean": 2, "score": 1, "share": 1, "diff": 1, "nps": 1, "p": 3, "r2": 3, "scale": 0}
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_number(value: float | None, decimals: int = 1, lang: str = "de", signed: bool = False, empty: str = "–") -> str:
+    """1234.5 → "1.234,5" (de) / "1,234.5" (en); ``signed`` adds "+"; None/NaN → ``empty``; never "−0"."""
+    if _missing(value):
+        return empty
+    value = float(value)
+    if round(value, decimals) == 0:
+        value = 0.0
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    text = format_decimal(abs(value), format=pattern, locale=LOCALES.get(lang, LOCALES["en"]))
+    sign = MINUS if value < 0 else "+" if signed else ""
+    return sign + text
+
+
+def fmt_p(value: float | None, lang: str = "de", empty: str = "") -> str:
+    """A p- or q-value: three decimals, "< 0,001" below that."""
+    if _missing(value):
+        return empty
+    return "< " + fmt_number(0.001, 3, lang) if float(value) < 0.001 else fmt_number(value, 3, lang)
+
+
+def cell_formatter(kind: str, lang: str, signed: bool = False):
+    """A function formatting one table cell of ``kind`` (see :data:`DECIMALS`); empty stays empty."""
+    if kind == "p":
+        return lambda v: fmt_p(v, lang)
+    if kind in ("date", "datetime"):
+        show = format_date if kind == "date" else format_datetime
+        return lambda v: "" if _missing(v) else show(v, format="medium", locale=LOCALES.get(lang, LOCALES["en"]))
+    decimals = DECIMALS[kind]
+
+    def fmt(value) -> str:
+        if isinstance(value, bool) or not isinstance(value, Number):
+            return "" if _missing(value) else str(value)
+        return fmt_number(value, decimals, lang, signed=signed, empty="")
+    return fmt
+
+
+def format_table(frame: pd.DataFrame, lang: str, kinds: dict[str, str | tuple[str, bool]] | None = None,
+                 labels: dict[str, str] | None = None):
+    """A pandas Styler showing ``frame`` in ``lang``: each column in ``kinds`` as that kind of figure
+    (``"score"``, or ``("diff", True)`` for a signed one), other numeric columns as counts or
+    two-decimal numbers; empty cells (None/NaN) empty. The values stay numbers, so columns sort.
+    (Streamlit draws a missing value as "None" unless the table is given ``placeholder=""``.)
+    ``labels`` renames the columns for display (``kinds`` uses the original names)."""
+    labels = labels or {}
+    kinds = {labels.get(column, column): kind for column, kind in (kinds or {}).items()}
+    frame = frame.rename(columns=labels)
+    styler = frame.style.format(na_rep="")
+    for column in frame.columns:
+        spec = kinds.get(column)
+        if spec is None:
+            if pd.api.types.is_bool_dtype(frame[column]) or not pd.api.types.is_numeric_dtype(frame[column]):
+                continue
+            spec = "count" if pd.api.types.is_integer_dtype(frame[column]) else "mean"
+        kind, signed = (spec, False) if isinstance(spec, str) else spec
+        styler = styler.format(cell_formatter(kind, lang, signed), subset=[column], na_rep="")
+    return styler
+
+
+def plotly_separators(lang: str) -> str:
+    """Plotly's ``layout.separators`` (decimal, then thousands) from the same locale data."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    locale = LOCALES.get(lang, LOCALES["en"])
+    return get_decimal_symbol(locale) + get_group_symbol(locale)

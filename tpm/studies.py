@@ -1,0 +1,416 @@
+"""Studies: each survey programme on its own, its waves (datasets) inside it.
+
+A *study* is one survey programme (the relationship survey, a transactional hotline survey, a
+B2B study). Every dataset (wave) belongs to exactly one study, and so do the touchpoint
+inventory, the aliases, the journey phases, the targets, the measures and the mapping
+templates. Every page and every command looks at one study at a time
+(:class:`tpm.metrics.Filter` ``study``); nothing of one study shows in another.
+
+On import a study is *proposed* (:func:`propose`): the study whose mapping template matches the
+file's headers (the next wave of the same export), else the study that already knows most of
+the file's touchpoints (Jaccard ≥ :data:`MATCH` over names and aliases: a reworded export of
+the same programme), else a new study named after the file. The analyst can choose or name
+another. Databases made before studies existed are migrated by the same rules
+(:func:`migrate_to_studies`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import PurePath
+
+import duckdb
+import pandas as pd
+
+from tpm import store
+
+#: two sets of touchpoint names belong to the same programme from this Jaccard similarity on
+MATCH = 0.5
+_WAVE_WORDS = re.compile(r"^(welle|wave|w|export|teil|part|q[1-4]|\d{1,2}|[ivx]+)$", re.I)
+
+
+class StudyError(ValueError):
+    """A study that does not exist, an empty or taken name, an ambiguous choice."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# --- reading
+
+
+def list_studies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every study, the most recently imported first: id, name, datasets, waves (labels in import
+    order), respondents, last_import, created_at."""
+    frame = con.execute(
+        """SELECT s.id, s.name, count(d.id) AS datasets,
+                  coalesce(list(d.wave ORDER BY d.id) FILTER (WHERE d.id IS NOT NULL), []) AS waves,
+                  coalesce(sum(d.rows), 0)::BIGINT AS respondents, max(d.uploaded_at) AS last_import, s.created_at
+           FROM studies s LEFT JOIN datasets d ON d.study_id = s.id
+           GROUP BY s.id, s.name, s.created_at
+           ORDER BY coalesce(max(d.uploaded_at), s.created_at) DESC, s.id DESC"""
+    ).df()
+    frame["waves"] = [list(dict.fromkeys(w)) for w in frame["waves"]]
+    return frame
+
+
+def default_study(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The most recently imported study (None without any)."""
+    row = con.execute(
+        """SELECT s.id FROM studies s LEFT JOIN datasets d ON d.study_id = s.id GROUP BY s.id, s.created_at
+           ORDER BY coalesce(max(d.uploaded_at), s.created_at) DESC, s.id DESC LIMIT 1"""
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def name_of(con: duckdb.DuckDBPyConnection, study_id: int | None) -> str | None:
+    row = con.execute("SELECT name FROM studies WHERE id = ?", [study_id]).fetchone() if study_id is not None else None
+    return row[0] if row else None
+
+
+def find(con: duckdb.DuckDBPyConnection, key: int | str | None) -> int | None:
+    """The study with this id or name (case-insensitive), or None."""
+    if key is None:
+        return None
+    if isinstance(key, int) or str(key).strip().isdigit():
+        row = con.execute("SELECT id FROM studies WHERE id = ?", [int(key)]).fetchone()
+        if row:
+            return int(row[0])
+    row = con.execute("SELECT id FROM studies WHERE lower(name) = lower(?) ORDER BY id LIMIT 1", [str(key).strip()]).fetchone()
+    return int(row[0]) if row else None
+
+
+def names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return list_studies(con)["name"].tolist()
+
+
+def resolve(con: duckdb.DuckDBPyConnection, study: int | str | None) -> int:
+    """The study meant: the given one (id or name), or — if None — the only one there is.
+
+    Several studies and none chosen is an error, never a pooled view."""
+    if study is not None:
+        found = find(con, study)
+        if found is None:
+            raise StudyError(f"no study '{study}'; studies: {', '.join(names(con)) or 'none'}")
+        return found
+    ids = [int(r[0]) for r in con.execute("SELECT id FROM studies ORDER BY id").fetchall()]
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise StudyError("no study yet; import a file first")
+    raise StudyError(f"several studies: {', '.join(names(con))}; choose one")
+
+
+def resolve_or_none(con: duckdb.DuckDBPyConnection, study: int | str | None) -> int | None:
+    """:func:`resolve`, but None on a database without any study when none was asked for."""
+    if study is None and not con.execute("SELECT count(*) FROM studies").fetchone()[0]:
+        return None
+    return resolve(con, study)
+
+
+def phases_of(con: duckdb.DuckDBPyConnection, study_id: int) -> list[str] | None:
+    row = con.execute("SELECT phases FROM studies WHERE id = ?", [study_id]).fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
+# --- proposing a study for an import
+
+
+@dataclass
+class Proposal:
+    """The study an import goes to: an existing one (``study_id``) or a new one (``name``)."""
+
+    study_id: int | None
+    name: str
+    reason: str  # "template" (same headers as an earlier wave), "touchpoints" (same touchpoints) or "new"
+    wave_no: int = 1  # the number this import would get among the study's waves
+    similarity: float = field(default=0.0)
+
+
+def similarity(a: set[str], b: set[str]) -> float:
+    """Jaccard similarity of two sets of touchpoint names (case-insensitive)."""
+    a, b = {x.casefold() for x in a}, {x.casefold() for x in b}
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def propose(con: duckdb.DuckDBPyConnection, headers: list[str], touchpoints: list[str], file_name: str) -> Proposal:
+    """Template match → that study; else most touchpoints in common (≥ :data:`MATCH`) → that study;
+    else a new study named after the file."""
+    row = con.execute(
+        "SELECT study_id FROM mapping_templates WHERE signature = ? ORDER BY saved_at DESC LIMIT 1",
+        [store.header_signature(list(headers))],
+    ).fetchone() if headers else None
+    if row:
+        return _existing(con, int(row[0]), "template", 1.0)
+    known = con.execute(
+        """SELECT study_id, list(DISTINCT lower(name)) FROM (
+               SELECT study_id, name FROM touchpoints UNION ALL SELECT study_id, alias FROM touchpoint_aliases)
+           GROUP BY study_id ORDER BY study_id"""
+    ).fetchall()
+    mine = {t for t in touchpoints if t}
+    best = max(((similarity(mine, set(names_)), -int(sid), int(sid)) for sid, names_ in known), default=None)
+    if best and best[0] >= MATCH:
+        return _existing(con, best[2], "touchpoints", best[0])
+    return Proposal(None, unique_name(con, name_from_file(file_name)), "new")
+
+
+def propose_for(con: duckdb.DuckDBPyConnection, result) -> Proposal:
+    """:func:`propose` for an :class:`tpm.ingest.ImportResult` (or anything with table, specs, file_name)."""
+    headers = list(result.table.columns) if getattr(result, "table", None) is not None else []
+    touchpoints = [s.touchpoint for s in result.specs if s.role == "rating" and s.touchpoint]
+    return propose(con, headers, touchpoints, result.file_name)
+
+
+def _existing(con, study_id: int, reason: str, score: float) -> Proposal:
+    waves = con.execute("SELECT count(DISTINCT wave) FROM datasets WHERE study_id = ?", [study_id]).fetchone()[0]
+    return Proposal(study_id, name_of(con, study_id), reason, int(waves) + 1, score)
+
+
+def name_from_file(file_name: str) -> str:
+    """"kundenbefragung_2026_welle1.xlsx" → "Kundenbefragung 2026" (the wave part left out)."""
+    words = humanise(PurePath(file_name).stem).split()
+    while len(words) > 1 and _WAVE_WORDS.match(words[-1]):
+        words.pop()
+    return " ".join(words) or PurePath(file_name).stem or "Studie"
+
+
+def humanise(stem: str) -> str:
+    """"kundenbefragung_2026_welle1" → "Kundenbefragung 2026 Welle 1"."""
+    words = re.sub(r"(welle|wave)(\d+)", r"\1 \2", stem, flags=re.I).replace("_", " ").split()
+    return " ".join(w.capitalize() if w.islower() else w for w in words if w.lower() != "export")
+
+
+def unique_name(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """``name``, or ``name (2)``, ``name (3)`` … if a study is called so already."""
+    taken = {n.casefold() for n in names(con)}
+    candidate, i = name, 2
+    while candidate.casefold() in taken:
+        candidate, i = f"{name} ({i})", i + 1
+    return candidate
+
+
+# --- changing studies (each in one transaction, except ensure(): the caller's)
+
+
+def _clean(name) -> str:
+    text = " ".join(str(name or "").split())
+    if not text:
+        raise StudyError("a study needs a name")
+    if len(text) > 200:
+        raise StudyError("a study name has at most 200 characters")
+    return text
+
+
+def ensure(con: duckdb.DuckDBPyConnection, study: int | str) -> tuple[int, bool]:
+    """(id, created): an existing study by id, or by name — created if missing. Runs inside the
+    caller's transaction."""
+    if isinstance(study, int):
+        if name_of(con, study) is None:
+            raise StudyError(f"no study with id {study}")
+        return study, False
+    name = _clean(study)
+    found = con.execute("SELECT id FROM studies WHERE lower(name) = lower(?) ORDER BY id LIMIT 1", [name]).fetchone()
+    if found:
+        return int(found[0]), False
+    row = con.execute("INSERT INTO studies (name, created_at) VALUES (?, ?) RETURNING id", [name, _now()]).fetchone()
+    return int(row[0]), True
+
+
+def create(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """A new, empty study; its name must not be taken."""
+    name = _clean(name)
+    if find(con, name) is not None and not name.isdigit():
+        raise StudyError(f"a study called '{name}' exists already")
+    with store.transaction(con):
+        return ensure(con, name)[0]
+
+
+def rename(con: duckdb.DuckDBPyConnection, study_id: int, name: str) -> None:
+    name = _clean(name)
+    if name_of(con, study_id) is None:
+        raise StudyError(f"no study with id {study_id}")
+    clash = con.execute("SELECT name FROM studies WHERE lower(name) = lower(?) AND id <> ?", [name, study_id]).fetchone()
+    if clash:
+        raise StudyError(f"a study called '{clash[0]}' exists already")
+    with store.transaction(con):
+        con.execute("UPDATE studies SET name = ? WHERE id = ?", [name, study_id])
+
+
+def set_phases(con: duckdb.DuckDBPyConnection, study_id: int, phases: list[str]) -> None:
+    with store.transaction(con):
+        con.execute("UPDATE studies SET phases = ? WHERE id = ?", [json.dumps(phases, ensure_ascii=False), study_id])
+
+
+def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> None:
+    """Move everything of ``source`` into ``target`` (the same programme imported as two studies),
+    then remove ``source``. Where both know a touchpoint, alias or template, ``target``'s is kept;
+    the merged aliases then apply to all ratings of the merged study."""
+    if source == target:
+        raise StudyError("a study cannot be merged into itself")
+    for sid in (source, target):
+        if name_of(con, sid) is None:
+            raise StudyError(f"no study with id {sid}")
+
+    with store.transaction(con):
+        con.execute("UPDATE datasets SET study_id = ? WHERE study_id = ?", [target, source])
+        con.execute("UPDATE actions SET study_id = ? WHERE study_id = ?", [target, source])
+        for table, key in (("touchpoints", "name"), ("touchpoint_aliases", "alias"), ("mapping_templates", "signature")):
+            con.execute(f"""UPDATE {table} SET study_id = ? WHERE study_id = ?
+                            AND {key} NOT IN (SELECT {key} FROM {table} WHERE study_id = ?)""", [target, source, target])
+            con.execute(f"DELETE FROM {table} WHERE study_id = ?", [source])
+        apply_aliases(con, target)
+        con.execute("DELETE FROM studies WHERE id = ?", [source])
+
+
+def apply_aliases(con: duckdb.DuckDBPyConnection, study_id: int) -> None:
+    """Rename ratings and measures stored under an alias of the study to its touchpoint, and drop
+    inventory rows that are now aliases. (Inside the caller's transaction.)"""
+    in_study = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
+    for table in ("ratings", "dont_know"):
+        con.execute(f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
+                        WHERE a.study_id = ? AND lower({table}.touchpoint) = a.alias AND {table}.{in_study}""",
+                    [study_id, study_id])
+    con.execute("""UPDATE actions SET touchpoint = a.name FROM touchpoint_aliases a
+                   WHERE a.study_id = ? AND actions.study_id = ? AND lower(actions.touchpoint) = a.alias""", [study_id, study_id])
+    con.execute("""DELETE FROM touchpoints WHERE study_id = ? AND lower(name) IN
+                   (SELECT alias FROM touchpoint_aliases a WHERE a.study_id = ? AND lower(a.name) <> a.alias)""",
+                [study_id, study_id])
+
+
+def delete(con: duckdb.DuckDBPyConnection, study_id: int) -> bool:
+    """Delete a study with all its datasets, rows, inventory, aliases, measures and templates.
+    False if it did not exist."""
+    if name_of(con, study_id) is None:
+        return False
+
+    with store.transaction(con):
+        datasets = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
+        for table in store.DATA_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE {datasets}", [study_id])
+        for table in ("datasets", "touchpoints", "touchpoint_aliases", "actions", "mapping_templates"):
+            con.execute(f"DELETE FROM {table} WHERE study_id = ?", [study_id])
+        con.execute("DELETE FROM studies WHERE id = ?", [study_id])
+    return True
+
+
+# --- migration of databases made before studies existed (schema version 1)
+
+
+def needs_migration(con: duckdb.DuckDBPyConnection) -> bool:
+    """True for a database whose inventory predates studies (no ``study_id`` on touchpoints)."""
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'touchpoints'").fetchall()}
+    return bool(columns) and "study_id" not in columns
+
+
+@dataclass
+class _Item:
+    id: int
+    name: str
+    signature: str
+    touchpoints: set[str]
+
+
+def group_datasets(items: list[_Item]) -> list[list[_Item]]:
+    """Datasets of one programme: the same header signature (mapping template), or touchpoints in
+    common (Jaccard ≥ :data:`MATCH`), transitively. Groups in order of their first dataset."""
+    parent = list(range(len(items)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(items):
+        for j in range(i):
+            b = items[j]
+            if a.signature == b.signature or similarity(a.touchpoints, b.touchpoints) >= MATCH:
+                parent[root(i)] = root(j)
+    groups: dict[int, list[_Item]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(root(i), []).append(item)
+    return sorted(groups.values(), key=lambda g: g[0].id)
+
+
+def name_for(dataset_names: list[str]) -> str:
+    """A study's name from its datasets' names: their common words ("Kundenbefragung 2026 Welle 1/2/3"
+    → "Kundenbefragung 2026"), else the first name."""
+    split = [n.split() for n in dataset_names]
+    common = []
+    for words in zip(*split):
+        if len({w.casefold() for w in words}) != 1:
+            break
+        common.append(words[0])
+    while common and _WAVE_WORDS.match(common[-1]):
+        common.pop()
+    return " ".join(common) or name_from_file(dataset_names[0])
+
+
+def migrate_to_studies(con: duckdb.DuckDBPyConnection) -> None:
+    """Group the datasets of a version-1 database into studies and give every inventory row,
+    alias, measure, template and the phases to a study — in one transaction."""
+    with store.transaction(con, bump=False):
+        _migrate(con)
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    rated = dict(con.execute("SELECT dataset_id, list(DISTINCT touchpoint) FROM ratings GROUP BY dataset_id").fetchall())
+    items = [
+        _Item(int(i), name, store.header_signature([spec["column"] for spec in json.loads(mapping)]), set(rated.get(i, [])))
+        for i, name, mapping in con.execute("SELECT id, name, mapping FROM datasets ORDER BY id").fetchall()
+    ]
+    study_ids, groups = [], group_datasets(items)
+    for group in groups:
+        created = con.execute("SELECT min(uploaded_at) FROM datasets WHERE list_contains(?, id)", [[g.id for g in group]]).fetchone()[0]
+        sid = con.execute("INSERT INTO studies (name, created_at) VALUES (?, ?) RETURNING id",
+                          [unique_name(con, name_for([g.name for g in group])), created or _now()]).fetchone()[0]
+        con.execute("UPDATE datasets SET study_id = ? WHERE list_contains(?, id)", [sid, [g.id for g in group]])
+        study_ids.append(int(sid))
+    leftovers = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in ("touchpoints", "touchpoint_aliases", "actions", "mapping_templates"))
+    if not study_ids and leftovers:  # an inventory without datasets: kept in a study of its own
+        study_ids.append(int(con.execute("INSERT INTO studies (name, created_at) VALUES ('Studie 1', ?) RETURNING id",
+                                         [_now()]).fetchone()[0]))
+    phases = con.execute("SELECT value FROM meta WHERE key = 'phases'").fetchone()
+    if phases:
+        con.execute("UPDATE studies SET phases = ?", [phases[0]])
+        con.execute("DELETE FROM meta WHERE key = 'phases'")
+    for table in ("touchpoints", "touchpoint_aliases", "mapping_templates"):
+        con.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
+    store.create_tables(con)
+    if not study_ids:
+        for table in ("touchpoints", "touchpoint_aliases", "mapping_templates"):
+            con.execute(f"DROP TABLE {table}_v1")
+        return
+    fallback = study_ids[0]
+    columns = ", ".join(["name", "first_seen", *store.INVENTORY_COLUMNS])
+    # a touchpoint goes to every study that rated it (the inventory row copied), unrated ones to the first study
+    con.execute(f"""INSERT INTO touchpoints (study_id, {columns})
+                    SELECT u.study_id, {', '.join('t.' + c for c in columns.split(', '))} FROM touchpoints_v1 t
+                    JOIN (SELECT DISTINCT d.study_id, r.touchpoint FROM ratings r JOIN datasets d ON d.id = r.dataset_id) u
+                      ON u.touchpoint = t.name""")
+    con.execute(f"""INSERT INTO touchpoints (study_id, {columns}) SELECT ?, {columns} FROM touchpoints_v1
+                    WHERE name NOT IN (SELECT name FROM touchpoints)""", [fallback])
+    con.execute("""INSERT INTO touchpoint_aliases SELECT DISTINCT t.study_id, a.alias, a.name
+                   FROM touchpoint_aliases_v1 a JOIN touchpoints t ON t.name = a.name""")
+    con.execute("""INSERT INTO touchpoint_aliases SELECT ?, alias, name FROM touchpoint_aliases_v1
+                   WHERE alias NOT IN (SELECT alias FROM touchpoint_aliases)""", [fallback])
+    # a measure goes to the study that has its touchpoint, preferring the one with its baseline wave
+    for action_id, touchpoint, wave in con.execute("SELECT id, touchpoint, baseline_wave FROM actions").fetchall():
+        row = con.execute(
+            """SELECT t.study_id FROM touchpoints t
+               WHERE t.name = ? ORDER BY EXISTS (SELECT 1 FROM datasets d WHERE d.study_id = t.study_id AND d.wave = ?) DESC,
+                     t.study_id LIMIT 1""", [touchpoint, wave]).fetchone()
+        con.execute("UPDATE actions SET study_id = ? WHERE id = ?", [row[0] if row else fallback, action_id])
+    # a template goes to the study of the datasets with its header signature
+    owner = {item.signature: sid for sid, group in zip(study_ids, groups) for item in group}
+    for signature, mapping, source, saved in con.execute(
+            "SELECT signature, mapping, source_file, saved_at FROM mapping_templates_v1").fetchall():
+        con.execute("INSERT INTO mapping_templates VALUES (?, ?, ?, ?, ?)", [owner.get(signature, fallback), signature, mapping, source, saved])
+    for table in ("touchpoints", "touchpoint_aliases", "mapping_templates"):
+        con.execute(f"DROP TABLE {table}_v1")
