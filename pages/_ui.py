@@ -350,7 +350,7 @@ def show_table(styler) -> None:
     st.dataframe(styler, hide_index=True, width="stretch", placeholder="")
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#|<>~$:@&!=+^-])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]#|<>~$:@&])")  # "!", "(", ")" need a "[" to matter; "-", "+" a line start
 _AUTOLINK = re.compile(r"(?i)(://|\bwww(?=\\?\.)|@)")
 _BREAK = "\u2060"  # WORD JOINER: invisible, keeps the word together, but no autolink pattern matches across it
 
