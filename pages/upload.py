@@ -59,16 +59,20 @@ def study_choice(prepared) -> int | str:
                   reason=t("reason_" + proposal.reason, lang)), icon=":material/folder_open:")
     else:
         st.info(t("study_proposed_new", lang, name=plain(proposal.name)), icon=":material/create_new_folder:")
+    new_name = proposal.name if proposal.study_id is None else studies.unique_name(cursor(), studies.name_from_file(prepared.file_name))
+    return pick_study(t("study_target", lang), f"upload_study_{prepared.sha256[:12]}", proposal.study_id, new_name)
+
+
+def pick_study(label: str, key: str, chosen: int | None, new_name: str, container=st) -> int | str:
+    """A stored study (its id) or a new one (its name, typed under the choice); ``chosen`` None: new."""
     frame = studies.list_studies(cursor())
     names = dict(zip(frame["id"].astype(int), frame["name"]))
     options = [NEW_STUDY, *names]
-    target = st.selectbox(t("study_target", lang), options, index=options.index(proposal.study_id or NEW_STUDY),
-                          format_func=lambda i: t("new_study", lang) if i == NEW_STUDY else names[i],
-                          key=f"upload_study_{prepared.sha256[:12]}")
+    target = container.selectbox(label, options, index=options.index(chosen if chosen in names else NEW_STUDY),
+                                 format_func=lambda i: t("new_study", lang) if i == NEW_STUDY else names[i], key=key)
     if target != NEW_STUDY:
         return int(target)
-    default = proposal.name if proposal.study_id is None else studies.unique_name(cursor(), studies.name_from_file(prepared.file_name))
-    return st.text_input(t("new_study_name", lang), value=default, key=f"upload_study_name_{prepared.sha256[:12]}")
+    return container.text_input(t("new_study_name", lang), value=new_name, key=key + "_name")
 
 
 def manage_studies() -> None:
@@ -280,14 +284,30 @@ else:
         else:
             st.session_state["flash"] = [t("saved", lang)]
             st.rerun()
+    names = dict(zip(datasets["id"].astype(int), datasets["name"]))
     if access.allowed(ctx.user, "delete"):  # admins only (the write checks the role again)
         with st.expander(t("delete", lang)):
-            names = dict(zip(datasets["id"].astype(int), datasets["name"]))
             target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")
             sure = st.checkbox(t("delete_confirm", lang, name=plain(names[target])), key="delete_sure")
             if st.button(t("delete", lang), disabled=not sure, key="delete_button"):
                 perform(ctx, "dataset.delete", int(target), target=int(target), details={"name": names[target]})
                 st.session_state["flash"] = [t("deleted", lang, name=plain(names[target]))]
+                st.rerun()
+    with st.expander(t("move", lang)):
+        st.caption(t("move_help", lang))
+        left, right = st.columns(2)
+        moving = left.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="move_pick")
+        with right:
+            goal = pick_study(t("move_to", lang), "move_target", None, studies.unique_name(cursor(), names[moving]))
+        if st.button(t("move_button", lang), key="move_button", disabled=goal == ctx.study):
+            try:
+                target = perform(ctx, "dataset.move", int(moving), goal, target=int(moving),
+                                 details={"name": names[moving], "from_study": ctx.study, "to_study": goal})
+            except studies.StudyError as exc:
+                st.error(t("study_error", lang, error=plain(str(exc))), icon=":material/block:")
+            else:
+                st.session_state["flash"] = [t("moved", lang, name=plain(names[moving]), study=plain(studies.name_of(cursor(), target)))]
+                st.session_state[NEXT_STUDY] = target
                 st.rerun()
 
 st.divider()

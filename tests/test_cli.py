@@ -226,6 +226,12 @@ def test_studies_list_and_manage(cli, db_path):
         ("Hotline", ["servicehotline_2026_q3"], 240), ("Kundenbefragung 2026", ["kundenbefragung_2026_welle3_export"], 800)]
     assert all(s["last_import"] for s in data)
     assert "Kundenbefragung 2026  (1 waves" in cli("studies", "--db", db_path).stdout
+    moved = cli("move", "kundenbefragung_2026_welle3_export", "Hotline", "--db", db_path)  # into the wrong study …
+    assert moved.returncode == 0 and "to study 'Hotline'" in moved.stdout
+    moved = cli("move", "kundenbefragung_2026_welle3_export", "Kundenbefragung", "--db", db_path)  # … and out again
+    assert "to study 'Kundenbefragung' (new)" in moved.stdout
+    cli("study", "delete", "Kundenbefragung 2026", "--db", db_path, "--yes")  # the study left empty
+    cli("study", "rename", "Kundenbefragung", "Kundenbefragung 2026", "--db", db_path)
     assert cli("study", "rename", "Hotline", "Servicehotline", "--db", db_path).returncode == 0
     refused = cli("study", "delete", "Servicehotline", "--db", db_path)
     assert refused.returncode == 2 and "--yes" in refused.stderr

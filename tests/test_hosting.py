@@ -33,6 +33,7 @@ def write_calls(con):
         "dataset.import": (result,),
         "dataset.rename": (dataset, "Neu", "W9"),
         "dataset.delete": (dataset,),
+        "dataset.move": (dataset, second),
         "inventory.save": (inventory_frame, first),
         "inventory.phases": (["Vorher", "Nachher"], first),
         "inventory.import": (b"not an xlsx", first),

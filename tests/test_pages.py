@@ -407,7 +407,7 @@ def test_upload_into_a_new_study_named_by_the_analyst(app, db_path):
                             + [[f"K{i}", i % 5 + 1, (i * 2) % 5 + 1, ["Nord", "Süd"][i % 2]] for i in range(40)])
     app.file_uploader(key="upload").set_value(("filialtest.csv", data, "text/csv")).run()
     assert any("neue Studie „Filialtest“" in i.value for i in app.info)
-    app.text_input(key=[t.key for t in app.text_input if t.key.startswith("upload_study_name_")][0]).input("Filial*test* 2026").run()
+    app.text_input(key=[t.key for t in app.text_input if t.key.startswith("upload_study_") and t.key.endswith("_name")][0]).input("Filial*test* 2026").run()
     app.button(key="upload_import").click().run()
     no_errors(app)
     con = store.connect(db_path)
@@ -483,3 +483,16 @@ def test_custom_text_scale_defined_on_the_upload_page(app, db_path):
     con = store.connect(db_path)
     assert con.execute("SELECT avg(score) FROM ratings WHERE touchpoint = 'Eindruck Filiale'").fetchone()[0] == 2.5
     con.close()
+
+
+def test_move_a_wave_into_a_new_study(app, db_path):
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    app.selectbox(key="move_pick").set_value(5)  # wave 3 of the customer survey
+    app.run()
+    app.text_input(key="move_target_name").input("Kundenbefragung Welle 3 (separat)").run()
+    app.button(key="move_button").click().run()
+    no_errors(app)
+    assert app.selectbox(key="study_pick").options[0] == "Kundenbefragung Welle 3 (separat)"  # shown right away
+    app.switch_page("pages/overview.py").run()
+    assert app.metric[0].value == "800"

@@ -178,6 +178,10 @@ def test_rename_checks_the_name(con):
     with pytest.raises(studies.StudyError):
         studies.rename(con, fan.study_id, " ")
     assert studies.name_of(con, fan.study_id) == "Fanumfrage"
+    with pytest.raises(studies.StudyError, match="exists already"):
+        studies.create(con, " fanumfrage ")
+    numeric = studies.create(con, "2026")  # a name of digits: found by name where no study has that id
+    assert studies.find(con, "2026") == numeric and studies.find(con, str(fan.study_id)) == fan.study_id
 
 
 def test_delete_removes_the_study_with_all_its_rows_and_objects(con):
@@ -357,3 +361,20 @@ def test_an_empty_version_1_database_gets_no_study(tmp_path):
     con = store.connect(path)
     assert studies.list_studies(con).empty and inventory.load(con).empty
     con.close()
+
+
+def test_move_a_dataset_to_split_a_study(con):
+    first = store.save_import(con, imported("kundenbefragung_welle1.xlsx", survey(120, 1)), wave="W1")
+    fans = store.save_import(con, imported("fanumfrage.xlsx", survey(70, 3, touchpoints=FAN, scale=5)), study=first.study_id)
+    assert fans.study_id == first.study_id  # imported into the wrong study
+    with pytest.raises(studies.StudyError):
+        studies.move_dataset(con, 999, "Fanumfrage")
+    target = studies.move_dataset(con, fans.dataset_id, "Fanumfrage")
+    assert studies.name_of(con, target) == "Fanumfrage"
+    assert store.list_datasets(con, first.study_id)["wave"].tolist() == ["W1"]
+    assert set(inventory.load(con, target).name) == set(FAN)
+    assert figures(con, target)["summary"]["respondents"] == 70
+    assert figures(con, first.study_id)["summary"]["respondents"] == 120
+    # the next fan poll of the same layout is proposed for the study it now belongs to
+    proposal = studies.propose_for(con, imported("fanumfrage_2.xlsx", survey(30, 8, touchpoints=FAN, scale=5)))
+    assert (proposal.study_id, proposal.reason) == (target, "template")

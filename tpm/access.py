@@ -190,6 +190,7 @@ WRITES = {
     "dataset.import": ("analyst", store.save_import),
     "dataset.rename": ("analyst", store.rename_dataset),
     "dataset.delete": ("admin", store.delete_dataset),
+    "dataset.move": ("analyst", studies.move_dataset),
     "inventory.save": ("analyst", inventory.save),
     "inventory.phases": ("analyst", inventory.set_phases),
     "inventory.import": ("analyst", inventory.from_excel),

@@ -132,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation (delete)")
     p.set_defaults(func=cmd_study)
 
+    p = sub.add_parser("move", help="move a dataset (wave) to another study, e.g. to split a study holding two programmes")
+    p.add_argument("dataset", help="dataset name or id")
+    p.add_argument("to", help="the study to move it to (name or id; created if missing)")
+    p.add_argument("--study", help="the study of the dataset (when names repeat across studies)")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_move)
+
     p = sub.add_parser("delete", help="delete a dataset and all its responses")
     p.add_argument("dataset", help="dataset name or id")
     p.add_argument("--study", help="the study of the dataset (when names repeat across studies)")
@@ -534,16 +541,35 @@ def _confirmed(args, question: str) -> bool:
     return False
 
 
+def _dataset(con, key: str, study: str | None):
+    """The one dataset called ``key`` (or with that id), within ``study`` if given."""
+    frame = store.list_datasets(con, studies.resolve(con, study) if study else None)
+    match = frame[(frame["name"] == key) | (frame["id"].astype(str) == key)]
+    if match.empty:
+        raise CliError(f"no dataset '{key}'")
+    if len(match) > 1:
+        raise CliError(f"several datasets are called '{key}'; give the id or --study")
+    return match.iloc[0]
+
+
+def cmd_move(args) -> int:
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
+    try:
+        row = _dataset(con, args.dataset, args.study)
+        target = studies.find(con, args.to)
+        created = target is None
+        target = access.perform(con, access.cli_actor(), "dataset.move", int(row["id"]), args.to if created else target,
+                                target=int(row["id"]), details={"name": row["name"], "to_study": args.to})
+        print(f"moved dataset '{row['name']}' (id {row['id']}) to study '{studies.name_of(con, target)}'{' (new)' if created else ''}")
+    finally:
+        con.close()
+    return 0
+
+
 def cmd_delete(args) -> int:
     con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
     try:
-        frame = store.list_datasets(con, studies.resolve(con, args.study) if args.study else None)
-        match = frame[(frame["name"] == args.dataset) | (frame["id"].astype(str) == args.dataset)]
-        if match.empty:
-            raise CliError(f"no dataset '{args.dataset}'")
-        if len(match) > 1:
-            raise CliError(f"several datasets are called '{args.dataset}'; give the id or --study")
-        row = match.iloc[0]
+        row = _dataset(con, args.dataset, args.study)
         if not _confirmed(args, f"Delete dataset '{row['name']}' with {row['respondents']} respondents?"):
             return 1
         access.perform(con, access.cli_actor(), "dataset.delete", int(row["id"]), target=int(row["id"]),

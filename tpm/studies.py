@@ -80,7 +80,12 @@ def find(con: duckdb.DuckDBPyConnection, key: int | str | None) -> int | None:
         row = con.execute("SELECT id FROM studies WHERE id = ?", [int(key)]).fetchone()
         if row:
             return int(row[0])
-    row = con.execute("SELECT id FROM studies WHERE lower(name) = lower(?) ORDER BY id LIMIT 1", [str(key).strip()]).fetchone()
+    return by_name(con, str(key))
+
+
+def by_name(con: duckdb.DuckDBPyConnection, name: str) -> int | None:
+    """The study called ``name`` (case-insensitive, spaces normalised), or None."""
+    row = con.execute("SELECT id FROM studies WHERE lower(name) = lower(?) ORDER BY id LIMIT 1", [" ".join(name.split())]).fetchone()
     return int(row[0]) if row else None
 
 
@@ -213,9 +218,9 @@ def ensure(con: duckdb.DuckDBPyConnection, study: int | str) -> tuple[int, bool]
             raise StudyError(f"no study with id {study}")
         return study, False
     name = _clean(study)
-    found = con.execute("SELECT id FROM studies WHERE lower(name) = lower(?) ORDER BY id LIMIT 1", [name]).fetchone()
-    if found:
-        return int(found[0]), False
+    found = by_name(con, name)
+    if found is not None:
+        return found, False
     row = con.execute("INSERT INTO studies (name, created_at) VALUES (?, ?) RETURNING id", [name, _now()]).fetchone()
     return int(row[0]), True
 
@@ -223,7 +228,7 @@ def ensure(con: duckdb.DuckDBPyConnection, study: int | str) -> tuple[int, bool]
 def create(con: duckdb.DuckDBPyConnection, name: str) -> int:
     """A new, empty study; its name must not be taken."""
     name = _clean(name)
-    if find(con, name) is not None and not name.isdigit():
+    if by_name(con, name) is not None:
         raise StudyError(f"a study called '{name}' exists already")
     with store.transaction(con):
         return ensure(con, name)[0]
@@ -264,6 +269,29 @@ def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> None:
             con.execute(f"DELETE FROM {table} WHERE study_id = ?", [source])
         apply_aliases(con, target)
         con.execute("DELETE FROM studies WHERE id = ?", [source])
+
+
+def move_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int, study: int | str) -> int:
+    """Move one dataset (wave) to another study — an existing one (id) or a new one (name): how a
+    study that holds two programmes is split. Its touchpoints join the target's inventory (as "to
+    classify" where new), the target's aliases apply to it, and its mapping template goes along, so
+    the next file of its layout is proposed for the target. Returns the target study's id."""
+    row = con.execute("SELECT study_id, mapping, source_file FROM datasets WHERE id = ?", [int(dataset_id)]).fetchone()
+    if row is None:
+        raise StudyError(f"no dataset with id {dataset_id}")
+    with store.transaction(con):
+        target, _ = ensure(con, study)
+        con.execute("UPDATE datasets SET study_id = ? WHERE id = ?", [target, int(dataset_id)])
+        con.execute("""INSERT INTO touchpoints (study_id, name, first_seen)
+                       SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
+                       ON CONFLICT DO NOTHING""", [target, int(dataset_id)])
+        apply_aliases(con, target)
+        signature = store.header_signature([spec["column"] for spec in json.loads(row[1])])
+        con.execute("""INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
+                       VALUES (?, ?, ?, ?, now()::TIMESTAMP)""", [target, signature, row[1], row[2]])
+        if row[0] != target:  # the layout now belongs to the target: not proposed for the old study any more
+            con.execute("DELETE FROM mapping_templates WHERE study_id = ? AND signature = ?", [row[0], signature])
+    return target
 
 
 def apply_aliases(con: duckdb.DuckDBPyConnection, study_id: int) -> None:
