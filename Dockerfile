@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TPM_DB=/data/tpm.duckdb \
     TPM_AUTH=password \
-    TPM_SEED=0
+    TPM_SEED=0 \
+    ARROW_DEFAULT_MEMORY_POOL=system
 
 WORKDIR /app
 COPY requirements.txt .

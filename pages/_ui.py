@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 import streamlit as st
 
 from tpm import access, store, studies
@@ -24,6 +25,10 @@ from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for, respondent_count
 from tpm.metrics.satisfaction import touchpoint_stats
 from tpm.seed import seed_if_empty
+
+# A long-running server must give the memory of a parsed upload back: Arrow's default pool
+# (mimalloc) keeps ~100 MB of a 50 MB CSV for good, the system allocator returns it with malloc_trim.
+pa.set_memory_pool(pa.system_memory_pool())
 
 SEGMENT_PREFIX = "seg."
 #: session key through which a page (Upload) makes the picker switch to a study on the next run
