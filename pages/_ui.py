@@ -3,7 +3,7 @@ URL), caching.
 
 Not a page itself (``app.py`` lists the pages explicitly with ``st.navigation``).
 The study and the filters live in ``st.query_params`` so that a copied link opens the same view:
-``?study=2&lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd``. Every page shows one study
+``?study=2&lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd`` (and ``w=0`` for unweighted figures). Every page shows one study
 (default: the most recently imported); ``study`` takes its id or its name.
 """
 
@@ -318,8 +318,9 @@ def sidebar(con) -> Context:
             st.query_params[SEGMENT_PREFIX + segment] = picked
             if picked:
                 segments[segment] = picked
+        weighted = weighting_switch(con, chosen, lang)
     notices = [t("gone_filters", lang, items=", ".join(gone))] if gone else []
-    return Context(lang, Filter.of(chosen, segments, study), version, True, study, study_name, notices, user)
+    return Context(lang, Filter.of(chosen, segments, study, weighted), version, True, study, study_name, notices, user)
 
 
 def study_picker(con, lang: str) -> tuple[int | None, str]:
@@ -344,6 +345,19 @@ def study_picker(con, lang: str) -> tuple[int | None, str]:
             del st.query_params[param]
     st.query_params["study"] = str(chosen)
     return chosen, names[chosen]
+
+
+def weighting_switch(con, chosen: list[int], lang: str) -> bool:
+    """"gewichtet / ungewichtet" (in the URL as ``w``; default weighted), shown when the data has weights."""
+    weighted_ids = store.weighted_datasets(con)
+    if not weighted_ids or (chosen and not weighted_ids & set(chosen)):
+        return st.query_params.get("w", "1") != "0"
+    options = ["1", "0"]
+    value = st.radio(t("weighting", lang), options, index=0 if st.query_params.get("w", "1") != "0" else 1, horizontal=True,
+                     format_func=lambda v: t("weighted" if v == "1" else "unweighted", lang), help=t("weighting_help", lang),
+                     key="weight_switch")
+    st.query_params["w"] = value
+    return value == "1"
 
 
 def _key(text: str) -> str:
@@ -500,9 +514,10 @@ def cached_nps_by_segment(version: str, flt_key: str, segment: str, _flt: Filter
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_trend(version: str, flt_key: str, metric: str, by: str, _flt: Filter):
-    """(NPS per wave, touchpoints per wave, touchpoint totals over all waves)."""
+    """(NPS per wave, touchpoints per wave, touchpoint totals over all waves); the change tests are
+    Benjamini–Hochberg adjusted across the NPS and touchpoint steps together (one view)."""
     from tpm.metrics.segments import total_values
-    from tpm.metrics.trend import nps_trend, touchpoint_trend
+    from tpm.metrics.trend import tracking_view
 
     con = cursor()
-    return nps_trend(con, _flt, by), touchpoint_trend(con, _flt, metric, by), total_values(con, _flt, metric)
+    return (*tracking_view(con, _flt, metric, by), total_values(con, _flt, metric))

@@ -28,8 +28,10 @@ outcome_label = t("outcome_" + outcome, lang).split(" (")[0] if outcome in ("nps
 top = result.table.iloc[0]
 st.markdown(t("drivers_reading", lang, name=plain(top["driver"]), share=fmt_number(top["share"], 0, lang), outcome=plain(outcome_label)))
 st.markdown(t("drivers_reading_r2", lang, r2=fmt_number(100 * result.r2, 0, lang), outcome=plain(outcome_label)))
-st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), n=fmt_number(result.n, 0, lang),
-             method=t("method_" + result.method, lang), missing=t("missing_" + result.missing, lang)))
+st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), r2_adj=fmt_number(result.r2_adj, 3, lang),
+             n=fmt_number(result.n, 0, lang),
+             method=t("method_" + result.method, lang), missing=t("missing_" + result.missing, lang))
+           + (f" · {t('weighted_caption', lang, n_eff=fmt_number(result.n_eff, 0, lang))}" if result.weighted else ""))
 for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
 for note in result.notes:

@@ -5,9 +5,9 @@ import streamlit as st
 from pages._ui import cached_breakdown, choice, page_start, segment_choice
 from tpm.charts.heatmap import METRICS, MODES, SORTS, segment_heatmap
 from tpm.i18n import t
+from tpm.metrics.rules import ANONYMITY
 from tpm.report.csv_export import to_safe_csv
 
-ANONYMITY = 5
 
 ctx = page_start("page_heatmap")
 lang = ctx.lang

@@ -23,7 +23,8 @@ c1, c2, c3, *c4 = st.columns(4 if not overall.empty else 3)
 c1.metric(t("respondents", lang), fmt_number(respondents, 0, lang))
 if nps.n:
     c2.metric(t("nps_long", lang), fmt_number(nps.score, 0, lang, signed=True), help=t("nps_help", lang))
-    c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}")
+    c2.caption(f"{t('ci95', lang)}: {fmt_number(nps.ci_low, 1, lang, signed=True)} … {fmt_number(nps.ci_high, 1, lang, signed=True)} · n = {fmt_number(nps.n, 0, lang)}"
+               + (f" · {t('weighted_caption', lang, n_eff=fmt_number(nps.n_eff, 0, lang))}" if nps.weighted else ""))
 else:
     c2.info(t("no_nps_question", lang), icon=":material/info:")
 c3.metric(t("touchpoints", lang), fmt_number(stats["touchpoint"].nunique(), 0, lang))
@@ -40,13 +41,13 @@ if not stats.empty:
     st.caption(t("ranking_caption", lang))
     with st.expander(t("table", lang)):
         st.caption(t("base_rated", lang))
-        table = stats[["touchpoint", "n", "dont_know", "dont_know_rate", "mean", "scale_min", "scale_max", "ci_low", "ci_high",
+        table = stats[["touchpoint", "n", "n_eff", "dont_know", "dont_know_rate", "mean", "scale_min", "scale_max", "ci_low", "ci_high",
                        "score_0_100", "top2_box", "bottom2_box", "nps", "low_base"]]
-        kinds = {"dont_know": "count", "dont_know_rate": "share", "scale_min": "scale", "scale_max": "scale", "score_0_100": "score",
+        kinds = {"n_eff": "count", "dont_know": "count", "dont_know_rate": "share", "scale_min": "scale", "scale_max": "scale", "score_0_100": "score",
                  "top2_box": "share", "bottom2_box": "share", "nps": ("nps", True)}
         show_table(
             format_table(table, lang, kinds, {
-                "touchpoint": t("touchpoint", lang), "mean": t("mean", lang), "scale_min": t("scale_min", lang),
+                "touchpoint": t("touchpoint", lang), "n_eff": t("n_eff", lang), "mean": t("mean", lang), "scale_min": t("scale_min", lang),
                 "scale_max": t("scale_max", lang), "ci_low": t("ci95", lang) + " ↓", "ci_high": t("ci95", lang) + " ↑",
                 "score_0_100": t("score_0_100", lang), "top2_box": t("top2_box", lang), "bottom2_box": t("bottom2_box", lang),
                 "nps": t("nps_raters", lang), "low_base": t("low_base", lang),

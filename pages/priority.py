@@ -32,8 +32,10 @@ except ValueError:
 first = matrix.loc[matrix["quadrant"] == "concentrate", "touchpoint"].tolist()
 if first:
     st.subheader(t("fix_first", lang, names=plain(", ".join(first))))
-st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), n=fmt_number(result.n, 0, lang),
-             method=t("method_" + result.method, lang), missing=t("missing_" + result.missing, lang)))
+st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), r2_adj=fmt_number(result.r2_adj, 3, lang),
+             n=fmt_number(result.n, 0, lang),
+             method=t("method_" + result.method, lang), missing=t("missing_" + result.missing, lang))
+           + (f" · {t('weighted_caption', lang, n_eff=fmt_number(result.n_eff, 0, lang))}" if result.weighted else ""))
 for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
 outcome_label = t("outcome_" + outcome, lang).split(" (")[0] if outcome in ("nps", "overall") else outcome

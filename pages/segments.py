@@ -28,6 +28,6 @@ if significant.empty:
 else:
     significant = significant.assign(size=significant["diff"].abs()).sort_values("size", ascending=False)
     labels = {"segment": t("segment_value", lang), "touchpoint": t("touchpoint", lang), "value": t("score_0_100", lang),
-              "rest": t("rest", lang), "diff": t("diff_to_rest", lang)}
-    show_table(format_table(significant[["segment", "touchpoint", "value", "rest", "diff", "n", "q"]], lang,
-                              {"value": "score", "rest": "score", "diff": ("diff", True), "q": "p"}, labels))
+              "rest": t("rest", lang), "diff": t("diff_to_rest", lang), "n_eff": t("n_eff", lang)}
+    show_table(format_table(significant[["segment", "touchpoint", "value", "rest", "diff", "n", "n_eff", "q"]], lang,
+                              {"value": "score", "rest": "score", "diff": ("diff", True), "n_eff": "count", "q": "p"}, labels))

@@ -21,6 +21,7 @@ if len(nps) < 2:
     st.info(t("one_wave", lang))
     st.stop()
 st.plotly_chart(trend_chart(nps, None, t("nps_trend_title", lang), t("nps_axis", lang), lang), width="stretch", key="nps_trend")
+st.caption(t("tracking_rule", lang))
 
 movers = biggest_movers(trend)
 names = sorted(trend["touchpoint"].unique())
@@ -46,6 +47,6 @@ st.plotly_chart(segment_heatmap(cells, totals, metric, t("wave", lang), lang, co
 st.subheader(t("movers", lang))
 kind = {"mean": "mean", "score": "score", "top2": "share", "nps": "nps"}[metric]
 labels = {"touchpoint": t("touchpoint", lang), "from_wave": t("from_wave", lang), "wave": t("to_wave", lang),
-          "value": metric_label, "change": t("change", lang), "significant": t("significant", lang)}
-show_table(format_table(movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "significant", "n"]], lang,
-                          {"value": kind, "change": (kind, True), "p": "p"}, labels))
+          "value": metric_label, "change": t("change", lang), "significant": t("significant", lang), "n_eff": t("n_eff", lang)}
+show_table(format_table(movers[["touchpoint", "from_wave", "wave", "value", "change", "p", "q", "significant", "n", "n_eff"]], lang,
+                          {"value": kind, "change": (kind, True), "p": "p", "q": "p", "n_eff": "count"}, labels))

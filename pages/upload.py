@@ -131,6 +131,40 @@ def change(action, message: str, show: int | None = None) -> None:
     st.rerun()
 
 
+def weighting_section(names: dict[int, str]) -> None:
+    """Raking to target shares: typed into a table (pre-filled with the sample's shares) or a CSV."""
+    from tpm.weights import WeightsError, margin_template, margins_from_rows, rake_dataset, read_margins
+
+    with st.expander(t("weights_title", lang)):
+        st.caption(t("weights_intro", lang))
+        target = st.selectbox(t("weights_dataset", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="weights_pick")
+        use_csv = st.toggle(t("weights_margins_csv", lang), key="weights_use_csv")  # (one file input on the page by default)
+        upload = st.file_uploader(t("weights_margins_csv", lang), type=["csv", "txt"], key="weights_csv") if use_csv else None
+        rows = st.data_editor(margin_template(cursor(), int(target)), num_rows="dynamic", hide_index=True, width="stretch",
+                              key=f"weights_rows_{target}", disabled=upload is not None)
+        trim = st.checkbox(t("weights_trim", lang), key="weights_trim")
+        if st.button(t("weights_apply", lang), key="weights_apply"):
+            try:
+                margins = (read_margins(upload.name, upload.getvalue()) if upload is not None
+                           else margins_from_rows(t("weights_title", lang), rows.values.tolist()))
+                result = perform(ctx, "dataset.weights", int(target), margins, (0.3, 3.0) if trim else None, target=int(target),
+                                 details={"source": upload.name if upload is not None else "table", "trim": trim})
+            except WeightsError as exc:
+                show_error(exc)
+            else:
+                s = result.summary
+                st.cache_data.clear()
+                st.session_state["flash"] = [t("weights_done", lang, n_eff=fmt_number(s["n_eff"], 0, lang), n=fmt_number(s["n"], 0, lang),
+                                               efficiency=fmt_number(100 * s["efficiency"], 1, lang), min=fmt_number(s["min"], 2, lang),
+                                               max=fmt_number(s["max"], 2, lang), error=fmt_number(result.max_error, 4, lang))]
+                st.rerun()
+        current = store.weight_sets(cursor())
+        if not current.empty:
+            st.caption(t("weights_current", lang))
+            st.dataframe(current[["dataset", "source", "n", "n_eff", "min_weight", "max_weight", "max_margin_error", "created_at"]],
+                         hide_index=True, width="stretch")
+
+
 def define_label_scale(prepared, column: str) -> None:
     """An unknown text scale ordered by the analyst (worst → best, some answers missing)."""
     with st.expander(t("label_scale_title", lang, column=plain(column[:60])), icon=":material/format_list_numbered:"):
@@ -239,7 +273,7 @@ else:
             except (IngestError, studies.StudyError) as exc:
                 show_error(exc)
             else:
-                report = result.report()
+                report = saved.report or result.report()
                 del result, prepared, table, data
                 forget_prepared(uploaded.file_id)
                 st.session_state["uploads_done"] = st.session_state.get("uploads_done", 0) + 1
@@ -250,7 +284,7 @@ else:
                             nps=report["nps_column"] or t("none", lang), segments=", ".join(report["segments"]) or t("none", lang))),
                     t("imported_study", lang, name=plain(saved.study_name),
                       new=t("imported_study_new", lang) if saved.study_created else ""),
-                ]
+                ] + ([plain(report["weights"]["note"])] if report.get("weights") else [])
                 st.session_state[NEXT_STUDY] = saved.study_id  # the sidebar shows the study just imported into
                 st.rerun()
 
@@ -284,7 +318,7 @@ else:
         else:
             st.session_state["flash"] = [t("saved", lang)]
             st.rerun()
-    names = dict(zip(datasets["id"].astype(int), datasets["name"]))
+    weighting_section(names := dict(zip(datasets["id"].astype(int), datasets["name"])))
     if access.allowed(ctx.user, "delete"):  # admins only (the write checks the role again)
         with st.expander(t("delete", lang)):
             target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")

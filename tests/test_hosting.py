@@ -34,6 +34,7 @@ def write_calls(con):
         "dataset.rename": (dataset, "Neu", "W9"),
         "dataset.delete": (dataset,),
         "dataset.move": (dataset, second),
+        "dataset.weights": (dataset, []),
         "inventory.save": (inventory_frame, first),
         "inventory.phases": (["Vorher", "Nachher"], first),
         "inventory.import": (b"not an xlsx", first),

@@ -293,6 +293,45 @@ def test_upload_a_real_surveymonkey_export(app, db_path):
     assert n == 814 and 4 < mean < 5
 
 
+def test_weights_on_the_upload_page_and_the_switch(app, db_path):
+    app.query_params["study"] = "Kundenbefragung 2026"
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    first = int(app.selectbox(key="weights_pick").options[0].rsplit("id ", 1)[1].rstrip(")"))
+    app.selectbox(key="weights_pick").set_value(first).run()
+    key = f"weights_rows_{first}"
+    template = app.data_editor(key=key).value
+    assert set(template["variable"]) == {"Region", "Kundenart", "Altersgruppe", "Kanal"}
+    row = list(template["value"]).index("Ost")  # Region Ost: 15 % in the sample → 30 %, the rest of Region scaled
+    region = template[template["variable"] == "Region"]
+    edits = {row: {"share": 30.0}}
+    others = [i for i in region.index if i != row]
+    for i in others:
+        edits[i] = {"share": float(template.loc[i, "share"]) * 70 / (100 - float(template.loc[row, "share"]))}
+    app.session_state[key] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="weights_apply").click().run()
+    no_errors(app)
+    assert any("n_eff" in s.value for s in app.success), [s.value for s in app.success]
+    con = store.connect(db_path)
+    ost = con.execute("""SELECT sum(r.weight) / (SELECT sum(weight) FROM respondents WHERE dataset_id = ?) FROM respondents r
+                         JOIN segments s USING (dataset_id, resp) WHERE r.dataset_id = ? AND s.segment = 'Region' AND s.value = 'Ost'""",
+                      [first, first]).fetchone()[0]
+    con.close()
+    total = 30.0 + sum(edits[i]["share"] for i in others)  # the rounded template shares, normalised to 100 %
+    assert ost == pytest.approx(30.0 / total, abs=1e-6)
+
+    app.switch_page("pages/overview.py").run()
+    no_errors(app)
+    assert app.radio(key="weight_switch").value == "1"
+    assert "n_eff" in app.caption[0].value or any("n_eff" in c.value for c in app.caption)
+    weighted_n = app.metric[0].value
+    app.radio(key="weight_switch").set_value("0").run()
+    no_errors(app)
+    assert app.query_params["w"] == "0" and not any("n_eff" in c.value for c in app.caption)
+    assert app.metric[0].value == weighted_n  # respondents are counted, never weighted
+
+
 # --- studies: one study per view
 
 

@@ -111,7 +111,8 @@ def test_planted_drivers_come_out_on_top_through_the_api(seeded, method):
         assert result.table["driver"].tolist()[:3] == GEN.DRIVERS, (wave, result.table.head())
         assert result.table["share"].sum() == pytest.approx(100)
         assert 0.3 < result.r2 < 0.95
-        assert not result.warnings
+        # n is the smallest *pair* base (two rarely co-used touchpoints), so the base rule may warn; nothing else
+        assert all(w.key == "warn_base" and w.values["n"] == result.n for w in result.warnings)
     pooled = drivers_for(con, customer(con), method=method)
     assert pooled.table["driver"].tolist()[:2] == GEN.DRIVERS[:2]
     assert set(pooled.table["driver"].tolist()[:3]) == set(GEN.DRIVERS)

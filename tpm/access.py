@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from tpm import actions, inventory, store, studies
+from tpm import actions, inventory, store, studies, weights
 
 ROLES = ("viewer", "analyst", "admin")
 MODES = ("off", "password", "oidc")
@@ -191,6 +191,7 @@ WRITES = {
     "dataset.rename": ("analyst", store.rename_dataset),
     "dataset.delete": ("admin", store.delete_dataset),
     "dataset.move": ("analyst", studies.move_dataset),
+    "dataset.weights": ("analyst", weights.rake_dataset),
     "inventory.save": ("analyst", inventory.save),
     "inventory.phases": ("analyst", inventory.set_phases),
     "inventory.import": ("analyst", inventory.from_excel),

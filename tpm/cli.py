@@ -22,8 +22,10 @@ from tpm import access, store, studies
 from tpm.ingest import IngestError
 from tpm.metrics import Filter
 from tpm.metrics.drivers import drivers_for
+from tpm.metrics.rules import ANONYMITY, MIN_TEST
 from tpm.metrics.segments import segment_breakdown
-from tpm.metrics.trend import nps_trend, touchpoint_trend
+from tpm.metrics.trend import TRACKING_RULE, tracking_view
+from tpm.metrics.weighted import has_weights
 from tpm.upload import prepare, use_template
 from tpm.metrics.nps import nps_for, respondent_count
 from tpm.metrics.satisfaction import touchpoint_stats
@@ -79,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
     p.add_argument("--json", action="store_true")
+    _unweighted(p)
     p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_summary)
 
@@ -91,16 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 500)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    _unweighted(p)
     p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_drivers)
 
     p = sub.add_parser("segments", help="touchpoint x segment breakdown with significance against the rest")
     p.add_argument("--by", required=True, help="segment column, e.g. Region")
     p.add_argument("--metric", choices=["mean", "score", "top2", "nps"], default="mean")
-    p.add_argument("--anonymity", type=int, default=5, help="hide cells with fewer respondents (default 5)")
+    p.add_argument("--anonymity", type=int, default=ANONYMITY, help=f"hide cells with fewer respondents (default {ANONYMITY})")
     p.add_argument("--db")
     p.add_argument("--dataset", action="append")
     p.add_argument("--json", action="store_true")
+    _unweighted(p)
     p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_segments)
 
@@ -111,8 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--dataset", action="append")
     p.add_argument("--json", action="store_true")
+    _unweighted(p)
     p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_trend)
+
+    p = sub.add_parser("weights", help="rake a dataset to known margins (CSV variable,value,share) and store the weights")
+    p.add_argument("--db")
+    p.add_argument("--dataset", required=True, help="dataset name or id")
+    p.add_argument("--margins", required=True, type=Path, help="CSV with the columns variable,value,share (e.g. Region,Nord,25)")
+    p.add_argument("--trim", nargs=2, type=float, metavar=("LOW", "HIGH"),
+                   help="trim the weights to LOW–HIGH times the mean weight, e.g. --trim 0.3 3")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("datasets", help="list the datasets (waves) of a study")
     p.add_argument("--db")
@@ -175,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unweighted(parser) -> None:
+    parser.add_argument("--unweighted", action="store_true", help="ignore the survey weights (default: use them where the data has them)")
+
+
 def cmd_ingest(args) -> int:
     """All files or none: read and check every file first, without the database; then hold the
     database only to look up earlier waves' mappings and, in one transaction, to write."""
@@ -217,7 +236,7 @@ def cmd_ingest(args) -> int:
             con.execute("ROLLBACK")
             raise
     for result, one in zip(results, saved):  # printed after the commit: a closed pipe cannot undo half of it
-        print_report(result.report(), one)
+        print_report(one.report or result.report(), one)
     return 0
 
 
@@ -312,14 +331,14 @@ def _study(con, study: str | None) -> int | None:
     return studies.resolve_or_none(con, study)
 
 
-def _filter(con, names: list[str] | None, study: int | None) -> Filter:
+def _filter(con, names: list[str] | None, study: int | None, weighted: bool = True) -> Filter:
     if not names:
-        return Filter(study=study)
+        return Filter(study=study, weighted=weighted)
     ids = store.dataset_ids_by_name(con, names, study)
     if len(ids) < len(set(names)):
         known = ", ".join(store.list_datasets(con, study)["name"]) or "none"
         raise CliError(f"unknown dataset in {names}; known datasets: {known}")
-    return Filter.of(ids, study=study)
+    return Filter.of(ids, study=study, weighted=weighted)
 
 
 def _num(value) -> float | None:
@@ -330,14 +349,17 @@ def summary_dict(con, flt: Filter) -> dict:
     nps = nps_for(con, flt)
     stats = touchpoint_stats(con, flt)
     return {
+        "weighted": has_weights(con, flt),
         "respondents": respondent_count(con, flt),
         "nps": {
-            "score": _num(nps.score), "n": nps.n, "promoters": nps.promoters, "passives": nps.passives,
-            "detractors": nps.detractors, "se": _num(nps.se), "ci_low": _num(nps.ci_low), "ci_high": _num(nps.ci_high),
+            "score": _num(nps.score), "n": nps.n, "n_eff": _num(nps.n_eff), "promoters": nps.promoters,
+            "passives": nps.passives, "detractors": nps.detractors, "promoter_share": _num(nps.promoter_share),
+            "detractor_share": _num(nps.detractor_share), "se": _num(nps.se), "ci_low": _num(nps.ci_low),
+            "ci_high": _num(nps.ci_high),
         },
         "touchpoints": [
             {
-                "name": r.touchpoint, "n": int(r.n), "mean": _num(r.mean), "scale_min": int(r.scale_min),
+                "name": r.touchpoint, "n": int(r.n), "n_eff": _num(r.n_eff), "mean": _num(r.mean), "scale_min": int(r.scale_min),
                 "scale_max": int(r.scale_max), "score_0_100": _num(r.score_0_100), "top2_box": _num(r.top2_box),
                 "bottom2_box": _num(r.bottom2_box), "box_points": int(r.box_points),
                 "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
@@ -353,16 +375,17 @@ def _reading(args):
     """(connection, study and dataset filter) of an existing database, closed afterwards."""
     con = _open_existing(args.db)
     try:
-        yield con, _filter(con, getattr(args, "dataset", None), _study(con, getattr(args, "study", None)))
+        yield con, _filter(con, getattr(args, "dataset", None), _study(con, getattr(args, "study", None)),
+                           not getattr(args, "unweighted", False))
     finally:
         con.close()
 
 
-def _open_existing(db) -> "store.duckdb.DuckDBPyConnection":
+def _open_existing(db, read_only: bool = True) -> "store.duckdb.DuckDBPyConnection":
     path = store.db_path(db)
     if not path.exists():
         raise CliError(f"'{path}': no database yet; import a file first with 'python -m tpm ingest FILE'")
-    return store.open_retrying(path, wait=30.0, read_only=True, on_wait=_say_waiting(path))
+    return store.open_retrying(path, wait=30.0, read_only=read_only, on_wait=_say_waiting(path))
 
 
 def _say_waiting(path):
@@ -378,13 +401,14 @@ def cmd_summary(args) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     n = data["nps"]
-    print(f"respondents: {data['respondents']}")
+    print(f"respondents: {data['respondents']}{' (weighted figures)' if data['weighted'] else ''}")
     if n["n"]:
-        print(f"NPS: {n['score']:+.1f} (95% CI {n['ci_low']:+.1f} to {n['ci_high']:+.1f}, n={n['n']}; "
+        print(f"NPS: {n['score']:+.1f} (95% CI {n['ci_low']:+.1f} to {n['ci_high']:+.1f}, n={n['n']}"
+              f"{', n_eff=%.0f' % n['n_eff'] if data['weighted'] else ''}; "
               f"promoters {n['promoters']}, passives {n['passives']}, detractors {n['detractors']})")
     print(f"{'touchpoint':<28} {'n':>6} {'mean':>6} {'scale':>6} {'0-100':>6} {'top2%':>6}")
     for tp in data["touchpoints"]:
-        flag = "  (n<30)" if tp["n"] < 30 else ""
+        flag = f"  (n<{MIN_TEST})" if tp["n"] < MIN_TEST else ""
         print(f"{tp['name'][:28]:<28} {tp['n']:>6} {tp['mean']:>6.2f} {tp['scale_min']:>2}-{tp['scale_max']:<3} "
               f"{tp['score_0_100']:>6.1f} {tp['top2_box']:>6.1f}{flag}")
     return 0
@@ -399,16 +423,19 @@ def cmd_drivers(args) -> int:
             raise CliError(str(exc)) from None
     rows = []
     for r in result.table.itertuples():
-        row = {"name": r.driver, "raw": _num(r.raw), "share": _num(r.share), "sign": int(r.sign), "n": int(r.n)}
+        row = {"name": r.driver, "raw": _num(r.raw), "share": _num(r.share), "sign": int(r.sign), "n": int(r.n),
+               "n_eff": _num(r.n_eff)}
         if args.bootstrap:
             row.update(ci_low=_num(r.ci_low), ci_high=_num(r.ci_high))
         rows.append(row)
-    data = {"outcome": result.outcome, "method": result.method, "missing": result.missing, "n": result.n,
-            "r2": _num(result.r2), "drivers": rows, "notes": result.notes, "warnings": result.warnings}
+    data = {"outcome": result.outcome, "method": result.method, "missing": result.missing, "weighted": result.weighted,
+            "n": result.n, "n_eff": _num(result.n_eff),
+            "r2": _num(result.r2), "r2_adj": _num(result.r2_adj), "drivers": rows, "notes": result.notes, "warnings": result.warnings}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    print(f"key drivers of {data['outcome']}: {data['method']}, {data['missing']} deletion, n = {data['n']}, R² = {data['r2']:.3f}")
+    print(f"key drivers of {data['outcome']}: {data['method']}, {data['missing']} deletion, n = {data['n']}"
+          f"{', n_eff = %.0f' % data['n_eff'] if data['weighted'] else ''}, R² = {data['r2']:.3f} (adjusted {data['r2_adj'] or float('nan'):.3f})")
     for row in rows:
         ci = f"  [{row['ci_low']:.1f}–{row['ci_high']:.1f}]" if args.bootstrap else ""
         print(f"  {row['name'][:30]:<30} {row['share']:5.1f} %{ci}  ({'+' if row['sign'] >= 0 else '−'}, n={row['n']})")
@@ -425,13 +452,16 @@ def cmd_segments(args) -> int:
         if args.by not in known:
             raise CliError(f"no segment '{args.by}'; segments: {', '.join(known) or 'none'}")
         table = segment_breakdown(con, flt, args.by, args.metric, anonymity=args.anonymity)
-    cells = [{"touchpoint": r.touchpoint, "segment": r.segment, "n": int(r.n), "value": _num(r.value), "diff": _num(r.diff),
-              "p": _num(r.p), "q": _num(r.q), "flag": r.flag, "caution": bool(r.caution)} for r in table.itertuples()]
+    cells = [{"touchpoint": r.touchpoint, "segment": r.segment, "n": int(r.n), "n_eff": _num(r.n_eff), "value": _num(r.value),
+              "diff": _num(r.diff), "p": _num(r.p), "q": _num(r.q), "flag": r.flag, "caution": bool(r.caution)}
+             for r in table.itertuples()]
+    weighted = bool(table["weighted"].any()) if len(table) else False
     if args.json:
-        print(json.dumps({"by": args.by, "metric": args.metric, "cells": cells}, ensure_ascii=False, indent=2))
+        print(json.dumps({"by": args.by, "metric": args.metric, "weighted": weighted, "cells": cells}, ensure_ascii=False, indent=2))
         return 0
-    marks = {"higher": "▲", "lower": "▼", "ns": "", "untested": "(n<30)", "hidden": "(hidden)"}
-    print(f"{args.metric} by {args.by}, each cell against the rest (Benjamini–Hochberg q < 0.05 marked)")
+    marks = {"higher": "▲", "lower": "▼", "ns": "", "untested": f"(n<{MIN_TEST})", "hidden": "(hidden)"}
+    print(f"{args.metric} by {args.by}{', weighted' if weighted else ''}, each cell against the rest "
+          "(Benjamini–Hochberg q < 0.05 marked)")
     for c in cells:
         value = "–" if c["value"] is None else f"{c['value']:.2f}"
         diff = "" if c["diff"] is None else f"{c['diff']:+.2f}"
@@ -441,16 +471,17 @@ def cmd_segments(args) -> int:
 
 def cmd_trend(args) -> int:
     with _reading(args) as (con, flt):
-        nps = nps_trend(con, flt, by=args.waves)
-        table = touchpoint_trend(con, flt, args.metric, by=args.waves)
+        nps, table = tracking_view(con, flt, args.metric, by=args.waves)
+        weighted = has_weights(con, flt)
 
     def rows(frame, with_touchpoint):
         return [{**({"touchpoint": r.touchpoint} if with_touchpoint else {}), "wave": r.wave, "n": int(r.n),
-                 "value": _num(r.value), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
-                 "change": _num(r.change), "p": _num(r.p), "significant": bool(r.significant)} for r in frame.itertuples()]
+                 "n_eff": _num(r.n_eff), "value": _num(r.value), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
+                 "change": _num(r.change), "p": _num(r.p), "q": _num(r.q), "significant": bool(r.significant)}
+                for r in frame.itertuples()]
 
-    data = {"metric": args.metric, "waves_by": args.waves, "waves": nps["wave"].tolist(), "nps": rows(nps, False),
-            "touchpoints": rows(table, True)}
+    data = {"metric": args.metric, "waves_by": args.waves, "weighted": weighted, "rule": TRACKING_RULE,
+            "waves": nps["wave"].tolist(), "nps": rows(nps, False), "touchpoints": rows(table, True)}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
@@ -461,7 +492,29 @@ def cmd_trend(args) -> int:
     for r in data["touchpoints"]:
         change = "" if r["change"] is None else f"  change {r['change']:+.2f}{' *' if r['significant'] else ''}"
         print(f"  {r['touchpoint'][:24]:<24} {r['wave'][:28]:<28} {r['value']:7.2f} n={r['n']}{change}")
-    print("* = significant at 95 %")
+    print(f"* = significant: {TRACKING_RULE}")
+    return 0
+
+
+def cmd_weights(args) -> int:
+    from tpm.weights import describe, read_margins
+
+    if not args.margins.is_file():
+        raise CliError(f"'{args.margins}': no such file")
+    margins = read_margins(args.margins.name, args.margins.read_bytes())
+    con = _open_existing(args.db, read_only=False)
+    try:
+        result = access.perform(con, access.cli_actor(), "dataset.weights", args.dataset, margins,
+                                tuple(args.trim) if args.trim else None, source=args.margins.name, target=args.dataset,
+                                details={"source": args.margins.name})
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps({"dataset": args.dataset, "weighted": True, **{k: _num(v) for k, v in result.summary.items()},
+                          "max_margin_error": _num(result.max_error), "trim": list(args.trim) if args.trim else None},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"{args.dataset}: {describe(result)}")
     return 0
 
 

@@ -118,12 +118,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "top2_box": ("Top-2-Box (%)", "Top-2-box (%)"),
     "bottom2_box": ("Bottom-2-Box (%)", "Bottom-2-box (%)"),
     "nps_raters": ("NPS der Bewertenden", "NPS among raters"),
-    "low_base": ("n < 30: mit Vorsicht lesen", "n < 30: read with caution"),
+    "low_base": ("n < {min_test}: mit Vorsicht lesen", "n < {min_test}: read with caution"),
     "ranking_title": ("Zufriedenheit je Kontaktpunkt (Score 0–100, mit 95-%-KI)", "Satisfaction per touchpoint (score 0–100, with 95% CI)"),
     "ranking_x": ("Zufriedenheit, Score 0–100 (100 = bestmöglich)", "Satisfaction, score 0–100 (100 = best possible)"),
     "ranking_caption": (
-        "Score 0–100 = (Mittelwert − Skalenminimum) / (Skalenmaximum − Skalenminimum) × 100, damit 1–5- und 1–10-Skalen vergleichbar sind. Graue Balken: weniger als 30 Bewertungen.",
-        "Score 0–100 = (mean − scale minimum) / (scale maximum − scale minimum) × 100, so 1–5 and 1–10 scales compare. Grey bars: fewer than 30 ratings.",
+        "Score 0–100 = (Mittelwert − Skalenminimum) / (Skalenmaximum − Skalenminimum) × 100, damit 1–5- und 1–10-Skalen vergleichbar sind. Graue Balken: weniger als {min_test} Bewertungen.",
+        "Score 0–100 = (mean − scale minimum) / (scale maximum − scale minimum) × 100, so 1–5 and 1–10 scales compare. Grey bars: fewer than {min_test} ratings.",
     ),
     "table": ("Tabelle", "Table"),
     # heatmap
@@ -132,15 +132,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "total": ("Gesamt", "Total"),
     "heatmap_title": ("{metric}: Kontaktpunkte × {segment}", "{metric}: touchpoints × {segment}"),
     "heatmap_caption": (
-        "Jede Zelle: Kennzahl der Befragten dieses Segments, die den Kontaktpunkt bewertet haben; n und exakter Wert beim Überfahren. Grau: n < 30, zu wenige Antworten für eine belastbare Aussage.",
-        "Each cell: the metric among respondents of this segment who rated the touchpoint; n and the exact value on hover. Grey: n < 30, too few answers to rely on.",
+        "Jede Zelle: Kennzahl der Befragten dieses Segments, die den Kontaktpunkt bewertet haben; n und exakter Wert beim Überfahren. Grau: n < {min_test}, zu wenige Antworten für eine belastbare Aussage.",
+        "Each cell: the metric among respondents of this segment who rated the touchpoint; n and the exact value on hover. Grey: n < {min_test}, too few answers to rely on.",
     ),
     "no_segments": ("Die Daten enthalten keine Segmente (z. B. Region, Kundenart).", "The data has no segments (e.g. region, customer type)."),
-    "grey_cells": ("n < 30 (grau)", "n < 30 (grey)"),
+    "grey_cells": ("n < {min_test} (grau)", "n < {min_test} (grey)"),
     "diff_to_rest": ("Differenz zum Rest", "Difference to the rest"),
     "heatmap_legend": (
-        "▲/▼ signifikant höher/niedriger als der Rest (95 %, Benjamini–Hochberg) · grau: nicht getestet (n < 30, oder kein Rest zum Vergleich) · „·“: zu wenige Befragte, ausgeblendet",
-        "▲/▼ significantly higher/lower than the rest (95%, Benjamini–Hochberg) · grey: not tested (n < 30, or no rest to compare with) · “·”: too few respondents, hidden",
+        "▲/▼ signifikant höher/niedriger als der Rest (95 %, Benjamini–Hochberg) · grau: nicht getestet (n < {min_test}, oder kein Rest zum Vergleich) · „·“: zu wenige Befragte, ausgeblendet",
+        "▲/▼ significantly higher/lower than the rest (95%, Benjamini–Hochberg) · grey: not tested (n < {min_test}, or no rest to compare with) · “·”: too few respondents, hidden",
     ),
     "colour_mode": ("Farbe zeigt", "Colour shows"),
     "mode_absolute": ("den Wert", "the value"),
@@ -273,7 +273,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "share_of_r2": ("Anteil an der erklärten Varianz", "Share of explained variance"),
     "raw_r2": ("Beitrag zu R²", "Contribution to R²"),
     "drivers_title": ("Was treibt {outcome}? Anteil je Kontaktpunkt", "What drives {outcome}? Share per touchpoint"),
-    "drivers_summary": ("R² = {r2} · n = {n} · {method} · fehlende Werte: {missing}", "R² = {r2} · n = {n} · {method} · missing data: {missing}"),
+    "drivers_summary": ("R² = {r2} (korrigiert {r2_adj}) · n = {n} · {method} · fehlende Werte: {missing}",
+                        "R² = {r2} (adjusted {r2_adj}) · n = {n} · {method} · missing data: {missing}"),
     "drivers_reading": ("**{name}** erklärt {share} % dessen, was die {outcome} treibt.", "**{name}** explains {share}% of what drives {outcome}."),
     "drivers_reading_r2": ("Zusammen erklären die Kontaktpunkte {r2} % der Unterschiede in der {outcome}.", "Together the touchpoints explain {r2}% of the differences in {outcome}."),
     "drivers_caption": (
@@ -318,18 +319,18 @@ TEXT: dict[str, tuple[str, str]] = {
         "The pairwise correlation matrix was not positive definite and was repaired (eigenvalues clipped)",
     ),
     "note_left_out": (
-        "Nicht berücksichtigt, weil zu wenige Befragte beide Fragen beantwortet haben (< 30): {names}",
-        "Left out for too few joint answers (< 30 respondents rated both): {names}",
+        "Nicht berücksichtigt, weil zu wenige Befragte beide Fragen beantwortet haben (< {min_test}): {names}",
+        "Left out for too few joint answers (< {min_test} respondents rated both): {names}",
     ),
     "warn_base": (
-        "Basis zu klein: n = {n}, aber {p} Treiber brauchen mindestens {base} Befragte (max(30, 10 × Treiber))",
-        "Base too small: n = {n}, but {p} drivers need at least {base} respondents (max(30, 10 × drivers))",
+        "Basis zu klein: n = {n}, aber {p} Treiber brauchen mindestens {base} Befragte (max({min_test}, 10 × Treiber))",
+        "Base too small: n = {n}, but {p} drivers need at least {base} respondents (max({min_test}, 10 × drivers))",
     ),
     "page_segments": ("Segmente", "Segments"),
     "page_tracking": ("Entwicklung", "Tracking"),
     "nps_by_segment_title": ("NPS je {segment} (mit 95-%-KI)", "NPS by {segment} (with 95% CI)"),
     "nps_axis": ("NPS (−100 … +100)", "NPS (−100 … +100)"),
-    "segment_legend": ("▲/▼ grün/rot: signifikant höher/niedriger als der Rest · grau: n < 30", "▲/▼ green/red: significantly higher/lower than the rest · grey: n < 30"),
+    "segment_legend": ("▲/▼ grün/rot: signifikant höher/niedriger als der Rest · grau: n < {min_test}", "▲/▼ green/red: significantly higher/lower than the rest · grey: n < {min_test}"),
     "segment_differs": ("Wo sich dieses Segment am stärksten unterscheidet (Score 0–100, signifikant)", "Where this segment differs most (score 0–100, significant)"),
     "no_differences": ("Keine signifikanten Unterschiede bei den Kontaktpunkten.", "No significant differences at the touchpoints."),
     "segment_value": ("Segmentwert", "Segment value"),
@@ -348,7 +349,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "to_wave": ("zu Welle", "to wave"),
     "significant": ("signifikant", "significant"),
     "one_wave": ("Für eine Entwicklung braucht es mindestens zwei Wellen. Laden Sie eine weitere Welle hoch oder bilden Sie Wellen nach Monat/Quartal.", "Tracking needs at least two waves. Upload another wave or form waves by month/quarter."),
-    "wave_heatmap_legend": ("▲/▼ signifikante Veränderung zur Vorwelle (95 %) · grau: n < 30", "▲/▼ significant change from the previous wave (95%) · grey: n < 30"),
+    "wave_heatmap_legend": ("▲/▼ signifikante Veränderung zur Vorwelle (Benjamini–Hochberg über alle gezeigten Schritte) · grau: n < {min_test}",
+                            "▲/▼ significant change from the previous wave (Benjamini–Hochberg across all steps shown) · grey: n < {min_test}"),
     "wave_heatmap_title": ("{metric}: Kontaktpunkte × Wellen", "{metric}: touchpoints × waves"),
     "page_inventory": ("Kontaktpunkte", "Touchpoints"),
     "page_journey": ("Kundenreise", "Journey map"),
@@ -448,7 +450,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Nur {n} Befragte haben die Zielgröße und alle {p} Treiber beantwortet – zu wenige für listenweisen Ausschluss. Wählen Sie „paarweise“ oder weniger Treiber.",
         "Only {n} respondents answered the outcome and all {p} drivers: too few for listwise deletion; use pairwise, or fewer drivers.",
     ),
-    "err_no_drivers": ("Kein Kontaktpunkt hat 30 oder mehr Bewertungen zusammen mit der Zielgröße.", "No touchpoint has 30 or more ratings together with the outcome."),
+    "err_no_drivers": ("Kein Kontaktpunkt hat {min_test} oder mehr Bewertungen zusammen mit der Zielgröße.", "No touchpoint has {min_test} or more ratings together with the outcome."),
     "role_id": ("ID", "id"),
     "role_date": ("Datum", "date"),
     "role_rating": ("Kontaktpunkt-Bewertung", "touchpoint rating"),
@@ -467,6 +469,42 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_multi": ("Mehrfachauswahl (Option)", "multiple choice (option)"),
     "role_comment": ("Kommentar", "comment"),
     "role_ignore": ("ignorieren", "ignore"),
+    # survey weights
+    "weighting": ("Gewichtung", "Weighting"),
+    "weighted": ("gewichtet", "weighted"),
+    "unweighted": ("ungewichtet", "unweighted"),
+    "weighting_help": (
+        "Gewichtet: jede Kennzahl als Σw·y/Σw mit den Gewichten der Datei bzw. der Randverteilungs-Gewichtung; "
+        "Standardfehler nach Taylor-Linearisierung, effektive Fallzahl n_eff nach Kish. Mindestbasen gelten für das ungewichtete n.",
+        "Weighted: every figure as Σw·y/Σw with the file's or the raking weights; Taylor-linearised standard errors, "
+        "Kish effective sample size n_eff. Minimum bases apply to the unweighted n.",
+    ),
+    "n_eff": ("n_eff (Kish)", "n_eff (Kish)"),
+    "weighted_caption": ("gewichtet · effektive Fallzahl n_eff = {n_eff}", "weighted · effective sample size n_eff = {n_eff}"),
+    "tracking_rule": (
+        "▲/▼: signifikante Veränderung zur Vorwelle — Benjamini–Hochberg (q < 0,05) über alle hier gezeigten Wellenschritte; "
+        "getestet wird nur, wenn beide Wellen n ≥ {min_test} haben.",
+        "▲/▼: significant change from the previous wave — Benjamini–Hochberg (q < 0.05) across all wave steps shown here; "
+        "a step is tested only when both waves have n ≥ {min_test}.",
+    ),
+    "weights_title": ("Gewichtung (Randverteilungen)", "Weighting (raking to margins)"),
+    "weights_intro": (
+        "Zielanteile je Segment eingeben (z. B. Region Nord 25 %) oder eine CSV mit den Spalten variable,value,share hochladen. "
+        "TPM gewichtet iterativ (Raking), bis jede Randverteilung auf 10⁻⁶ erreicht ist.",
+        "Enter target shares per segment (e.g. Region Nord 25 %) or upload a CSV with the columns variable,value,share. "
+        "TPM rakes (iterative proportional fitting) until every margin is met within 10⁻⁶.",
+    ),
+    "weights_dataset": ("Datensatz", "Dataset"),
+    "weights_margins_csv": ("Randverteilungen als CSV (variable,value,share)", "Margins as CSV (variable,value,share)"),
+    "weights_trim": ("Gewichte kappen (0,3–3)", "Trim weights (0.3–3)"),
+    "weights_apply": ("Gewichten", "Compute weights"),
+    "weights_done": (
+        "Gewichtet: effektive Fallzahl n_eff = {n_eff} von n = {n} (Effizienz {efficiency} %), Gewichte {min} bis {max}, "
+        "größte Abweichung einer Randverteilung {error} Prozentpunkte.",
+        "Weighted: effective sample size n_eff = {n_eff} of n = {n} (efficiency {efficiency} %), weights {min} to {max}, "
+        "largest margin deviation {error} percentage points.",
+    ),
+    "weights_current": ("Aktuelle Gewichtungen", "Current weight sets"),
 }
 
 
@@ -482,11 +520,25 @@ class Message(str):
         return t(self.key, lang, **self.values)
 
 
+class _Placeholders(dict):
+    """The base rules (``{min_test}`` …, from :mod:`tpm.metrics.rules`) and the caller's values;
+    a placeholder nobody filled stays as it is."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _rules() -> dict:
+    from tpm.metrics import rules
+
+    return {"min_test": rules.MIN_TEST, "caution": rules.CAUTION, "anonymity": rules.ANONYMITY}
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
-    """The label for ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``."""
+    """The label for ``key`` in ``lang``, with ``{placeholders}`` filled from ``values`` and the base rules."""
     pair = TEXT.get(key)
     text = key if pair is None else pair[0 if lang == "de" else 1]
-    return text.format(**values) if values else text
+    return text.format_map(_Placeholders(_rules(), **values)) if "{" in text else text
 
 
 #: The importer (``tpm.ingest``) words its errors, hints and notes in English for the CLI and logs;

@@ -22,7 +22,7 @@ import pyarrow as pa
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 2  # bump with a migration in migrate() when the tables change (2: studies)
+SCHEMA_VERSION = 3  # bump with a migration in migrate() when the tables change (2: studies; 3: weights)
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS respondents (
     respondent_id VARCHAR NOT NULL, -- the id as the export gave it (or "row-N")
     row_number INTEGER,
     responded_at TIMESTAMP,
-    nps DOUBLE
+    nps DOUBLE,
+    weight DOUBLE                   -- survey weight, rescaled to sum to n per dataset; NULL = unweighted
 );
 CREATE TABLE IF NOT EXISTS dont_know (  -- "weiß nicht" / "k.A." answers: not a score, counted
     dataset_id INTEGER NOT NULL,
@@ -107,6 +108,19 @@ CREATE TABLE IF NOT EXISTS actions (
     baseline_wave VARCHAR,
     baseline_score DOUBLE
 );
+CREATE TABLE IF NOT EXISTS weight_sets (
+    dataset_id INTEGER PRIMARY KEY, -- the weight set now in respondents.weight of this dataset
+    source VARCHAR NOT NULL,        -- 'file' (a weight column) or 'raking' (margins below)
+    margins JSON,                   -- raking: [{"variable", "value", "share"}…]
+    trim_low DOUBLE,
+    trim_high DOUBLE,
+    n INTEGER NOT NULL,
+    n_eff DOUBLE NOT NULL,          -- Kish: (Σw)² / Σw²
+    min_weight DOUBLE NOT NULL,
+    max_weight DOUBLE NOT NULL,
+    max_margin_error DOUBLE,        -- raking: largest |achieved − target| share (percentage points)
+    created_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS audit_ids START 1;
 CREATE TABLE IF NOT EXISTS audit (
@@ -134,7 +148,20 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 );
 """
 
-DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments")
+DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "weight_sets")
+
+
+@contextmanager
+def changing(con: duckdb.DuckDBPyConnection):
+    """One transaction that changes the data: committed with a raised data version, or rolled back."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        _bump_version(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:
@@ -276,7 +303,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS study_id INTEGER")
     for column, kind in INVENTORY_COLUMNS.items():
         con.execute(f"ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS {column} {kind}")
-    for column, kind in RESPONDENT_COLUMNS.items():
+    for column, kind in RESPONDENT_COLUMNS.items():  # schema 2: older files get these (empty) columns
         con.execute(f"ALTER TABLE respondents ADD COLUMN IF NOT EXISTS {column} {kind}")
 
 
@@ -286,9 +313,17 @@ def needs_migration(path: Path) -> bool:
 
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return studies.needs_migration(con)
+        return studies.needs_migration(con) or _schema_version(con) < SCHEMA_VERSION
     finally:
         con.close()
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        return 0
+    return int(row[0]) if row else 0
 
 
 @dataclass
@@ -296,6 +331,7 @@ class Saved:
     dataset_id: int
     name: str
     duplicate: bool  # True: the same file (same sha256) was already stored; nothing written
+    report: dict | None = None  # the import report as stored (with the weights rescaling note)
     study_id: int | None = None
     study_name: str | None = None
     study_created: bool = False  # the import made a new study
@@ -337,6 +373,10 @@ def save_import(
         study = proposal.study_id if proposal.study_id is not None else proposal.name
     c = result.canonical
     report = result.report()
+    respondents, weights = rescaled_weights(c.respondents)
+    if weights:
+        report["weights"] = weights
+        report["notes"] = [*report.get("notes", []), weights["note"]]
     if transaction:
         con.execute("BEGIN TRANSACTION")
     try:
@@ -358,7 +398,7 @@ def save_import(
                 json.dumps(report, ensure_ascii=False, default=str),
             ],
         ).fetchone()[0]
-        frames = (("respondents", c.respondents), ("ratings", c.ratings), ("dont_know", c.dont_know),
+        frames = (("respondents", respondents), ("ratings", c.ratings), ("dont_know", c.dont_know),
                   ("segments", c.segments), ("comments", c.comments))
         for table, frame in frames:
             if len(frame):
@@ -367,6 +407,8 @@ def save_import(
                 columns = ", ".join(frame.columns)
                 con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
                 con.unregister("incoming")
+        if weights:
+            save_weight_set(con, dataset_id, "file", weights)
         # survey headers that are aliases of an inventory touchpoint take its name
         for table in ("ratings", "dont_know"):
             con.execute(
@@ -399,7 +441,61 @@ def save_import(
             con.execute("ROLLBACK")
         raise
     return Saved(int(dataset_id), name, duplicate=False, study_id=study_id, study_name=studies.name_of(con, study_id),
-                 study_created=study_created)
+                 study_created=study_created, report=report)
+
+
+def weight_summary(w) -> dict:
+    """n, Kish effective n = (Σw)²/Σw², efficiency n_eff/n, min and max of a weight vector."""
+    import numpy as np
+
+    w = np.asarray(w, dtype=float)
+    n_eff = float(w.sum() ** 2 / (w**2).sum())
+    return {"n": int(len(w)), "n_eff": n_eff, "efficiency": n_eff / len(w), "min": float(w.min()), "max": float(w.max())}
+
+
+def rescaled_weights(respondents: pd.DataFrame) -> tuple[pd.DataFrame, dict | None]:
+    """The respondents with their ``weight`` rescaled to sum to n (the unweighted count), and a
+    summary for the import report (None when the file has no weights).
+
+    Rescaling changes no weighted estimate (Σwy/Σw is scale-free) but makes pooled datasets
+    count by their respondents, and the weights readable (1 = an average respondent).
+    """
+    if "weight" not in respondents or respondents["weight"].isna().all():
+        return respondents.drop(columns="weight", errors="ignore"), None
+    w = respondents["weight"].astype(float)
+    if w.isna().any() or (w <= 0).any():  # the ingest refuses these with row and column; never store them
+        raise ValueError("weights must be positive numbers for every respondent")
+    factor = len(w) / float(w.sum())
+    out = respondents.assign(weight=w * factor)
+    summary = weight_summary(out["weight"])
+    summary["factor"] = factor
+    rescaled = f"weights rescaled to sum to n = {len(w)} (factor {factor:.6g}); " if abs(factor - 1) > 1e-9 else "weights: "
+    summary["note"] = (f"{rescaled}Kish effective n = {summary['n_eff']:.1f} ({100 * summary['efficiency']:.1f} %), "
+                       f"weights {summary['min']:.3g} to {summary['max']:.3g}")
+    return out, summary
+
+
+def save_weight_set(con: duckdb.DuckDBPyConnection, dataset_id: int, source: str, summary: dict, margins=None,
+                    trim: tuple[float, float] | None = None, max_margin_error: float | None = None) -> None:
+    """Record which weight set is in ``respondents.weight`` of a dataset (inside the caller's transaction)."""
+    con.execute(
+        "INSERT OR REPLACE INTO weight_sets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+        [int(dataset_id), source, json.dumps(margins, ensure_ascii=False) if margins is not None else None,
+         trim[0] if trim else None, trim[1] if trim else None, summary["n"], summary["n_eff"], summary["min"],
+         summary["max"], max_margin_error],
+    )
+
+
+def weighted_datasets(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Ids of the datasets whose respondents carry weights."""
+    return {int(r[0]) for r in con.execute("SELECT DISTINCT dataset_id FROM respondents WHERE weight IS NOT NULL").fetchall()}
+
+
+def weight_sets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The weight set of every weighted dataset, with the dataset name."""
+    return con.execute(
+        """SELECT d.name AS dataset, w.* FROM weight_sets w JOIN datasets d ON d.id = w.dataset_id ORDER BY d.id"""
+    ).df()
 
 
 def record(con: duckdb.DuckDBPyConnection, actor: str, via: str, action: str, target: str | None = None,

@@ -17,6 +17,7 @@ from plotly.colors import sample_colorscale
 
 from tpm.charts.common import GREY, base_layout, safe, text_colour, unique_short
 from tpm.i18n import fmt_number, t
+from tpm.metrics.rules import MIN_TEST
 
 #: metric → (label key, decimals, fixed colour range for absolute values or None)
 METRICS: dict[str, tuple[str, int, tuple[float, float] | None]] = {
@@ -46,17 +47,19 @@ def cell_colours(z: np.ndarray, grey: np.ndarray, colours, zmin: float, zmax: fl
 
 def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, sort: str = "total",
                   columns: list[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Matrices (touchpoints × segment values + total): value, diff, n, flag — rows sorted;
+    """Matrices (touchpoints × segment values + total): value, diff, n, n_eff, flag — rows sorted;
     ``columns`` fixes the column order (e.g. waves in time order), else alphabetical."""
     def pivot(column):
         return cells.pivot_table(index="touchpoint", columns="segment", values=column, aggfunc="first", dropna=False)
 
     value, diff, n = pivot("value"), pivot("diff"), pivot("n")
+    n_eff = pivot("n_eff") if "n_eff" in cells else n.astype(float)
     flag = cells.pivot(index="touchpoint", columns="segment", values="flag") if len(cells) else pd.DataFrame()
     if columns is not None:
-        value, diff, n = (frame.reindex(columns=columns) for frame in (value, diff, n))
+        value, diff, n, n_eff = (frame.reindex(columns=columns) for frame in (value, diff, n, n_eff))
     total = totals.drop_duplicates("touchpoint").set_index("touchpoint")
     value[total_label], n[total_label], diff[total_label] = total["value"], total["n"], 0.0
+    n_eff[total_label] = total["n_eff"] if "n_eff" in total else total["n"]
     flag = flag.reindex(index=value.index, columns=value.columns).astype(object).fillna("")
     flag[total_label] = ""
     if sort == "gap":  # the largest tested gap first
@@ -64,7 +67,7 @@ def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, s
         order = tested.abs().max(axis=1).fillna(-1).sort_values(ascending=False).index
     else:
         order = value[total_label].sort_values(ascending=False).index
-    out = {"value": value, "diff": diff, "n": n.fillna(0).astype(int), "flag": flag}
+    out = {"value": value, "diff": diff, "n": n.fillna(0).astype(int), "n_eff": n_eff.astype(float), "flag": flag}
     for key, frame in out.items():
         frame = frame.loc[order]
         frame.columns.name = None
@@ -83,7 +86,7 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
     z = shown.to_numpy(dtype=float)
     n = m["n"].to_numpy()
     flags = m["flag"].to_numpy()
-    low = (n < 30) | (flags == "untested")
+    low = (n < MIN_TEST) | (flags == "untested")
     hidden = flags == "hidden"
     if mode == "diff":  # the total column shows its value, in a neutral colour
         z[:, -1] = 0.0
@@ -95,7 +98,9 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
     rows, cols = unique_short(shown.index, 30), unique_short(shown.columns, 16)
     full_rows, full_cols = np.array([safe(r) for r in shown.index], dtype=object), np.array([safe(c) for c in shown.columns], dtype=object)
     custom = np.dstack([n.astype(object), m["value"].to_numpy(dtype=float).astype(object), m["diff"].to_numpy(dtype=float).astype(object),
-                        np.repeat(full_rows[:, None], len(cols), axis=1), np.repeat(full_cols[None, :], len(rows), axis=0)])
+                        np.repeat(full_rows[:, None], len(cols), axis=1), np.repeat(full_cols[None, :], len(rows), axis=0),
+                        m["n_eff"].to_numpy(dtype=float).astype(object)])
+    weighted = bool(cells["weighted"].any()) if "weighted" in cells and len(cells) else False
     if mode == "diff":
         limit = float(np.nanmax(np.abs(np.where(low | hidden, np.nan, z)))) if np.isfinite(z).any() else 1.0
         limit = limit if limit > 0 else 1.0
@@ -113,7 +118,8 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
         rows, cols = cols, rows
     decimals_hover = str(decimals if metric != "mean" else 2)
     hover = ("<b>%{customdata[3]}</b> · %{customdata[4]}<br>" + metric_label + ": %{customdata[1]:." + decimals_hover
-             + "f}<br>" + diff_label + ": %{customdata[2]:+." + decimals_hover + "f}<br>n = %{customdata[0]}<extra></extra>")
+             + "f}<br>" + diff_label + ": %{customdata[2]:+." + decimals_hover + "f}<br>n = %{customdata[0]}"
+             + (" · n_eff = %{customdata[5]:.0f} (" + t("weighted", lang) + ")" if weighted else "") + "<extra></extra>")
     fig = go.Figure()
     fig.add_heatmap(z=np.where(low | hidden, np.nan, z), x=cols, y=rows, customdata=custom,
                     colorscale=colours, zmin=zmin, zmax=zmax, hovertemplate=hover, xgap=2, ygap=2, hoverongaps=False,

@@ -59,9 +59,11 @@ def trend_chart(frame: pd.DataFrame, series: str | None, title: str, y_title: st
             x=waves, y=part["value"], mode="lines+markers+text", name=label, legendgroup=label,
             line={"color": colour, "width": 2.5}, marker={"size": 8},
             text=[fmt_number(v, 1, lang) + m for v, m in zip(part["value"], marks)], textposition="top center",
-            customdata=part[["n", "ci_low", "ci_high", "change"]].to_numpy(),
+            customdata=part.assign(n_eff=part["n_eff"] if "n_eff" in part else part["n"])[["n", "ci_low", "ci_high", "change", "n_eff"]].to_numpy(),
             hovertemplate=(f"<b>{safe(name) if name is not None else label}</b> · %{{x}}<br>%{{y:.1f}} (" + t("ci95", lang) + " %{customdata[1]:.1f} … %{customdata[2]:.1f})"
-                           "<br>" + t("change", lang) + ": %{customdata[3]:+.1f}<br>n = %{customdata[0]}<extra></extra>"),
+                           "<br>" + t("change", lang) + ": %{customdata[3]:+.1f}<br>n = %{customdata[0]}"
+                           + (" · n_eff = %{customdata[4]:.0f}" if "weighted" in part and part["weighted"].any() else "")
+                           + "<extra></extra>"),
         )
         target = (targets or {}).get(name)
         if target is not None and not pd.isna(target):

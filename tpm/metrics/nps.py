@@ -10,6 +10,11 @@ On the 0–10 recommend question: promoters answer 9–10, passives 7–8, detra
   1.5 passive, 0.75 promoter — i.e. n' = n + 3, p'_pro = (pro + 0.75)/n',
   p'_det = (det + 0.75)/n', then NPS' ± 1.96 · sqrt(var'/n'), clipped to ±100.
 - Difference of two independent NPS: z = Δ / sqrt(var₁/n₁ + var₂/n₂) (in proportions).
+
+Weighted (:func:`nps_weighted`): the NPS is the weighted mean of y ∈ {−100, 0, +100}, its SE the
+Taylor-linearised SE of that mean and the 95 % CI NPS ± 1.96·SE clipped to ±100
+(:mod:`tpm.metrics.weighted`); the mix shows weighted shares; n stays the unweighted count and
+``n_eff`` the Kish effective n.
 """
 
 from __future__ import annotations
@@ -36,18 +41,27 @@ class NPS:
     se: float
     ci_low: float
     ci_high: float
+    n_eff: float = math.nan  #: Kish effective n (= n unweighted)
+    weighted: bool = False
+    #: weighted (detractor, passive, promoter) shares in %; None = the unweighted counts' shares
+    weighted_shares: tuple[float, float, float] | None = None
+
+    def _share(self, i: int, count: int) -> float:
+        if self.weighted_shares is not None:
+            return self.weighted_shares[i]
+        return 100 * count / self.n if self.n else math.nan
 
     @property
     def promoter_share(self) -> float:
-        return 100 * self.promoters / self.n if self.n else math.nan
+        return self._share(2, self.promoters)
 
     @property
     def passive_share(self) -> float:
-        return 100 * self.passives / self.n if self.n else math.nan
+        return self._share(1, self.passives)
 
     @property
     def detractor_share(self) -> float:
-        return 100 * self.detractors / self.n if self.n else math.nan
+        return self._share(0, self.detractors)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -86,7 +100,24 @@ def nps_from_counts(detractors: int, passives: int, promoters: int, confidence: 
         se=se,
         ci_low=max(-100.0, 100 * (centre - half)),
         ci_high=min(100.0, 100 * (centre + half)),
+        n_eff=float(n),
     )
+
+
+def nps_weighted(detractors: int, passives: int, promoters: int, sums: dict, confidence: float = 0.95) -> NPS:
+    """Weighted NPS from the counts and the sums of y ∈ {−100, 0, 100} (``n, sw, sw2, swy, sw2y,
+    sw2yy`` of :func:`tpm.metrics.weighted.moment_sql`, plus ``pro_w``/``det_w`` = Σw of each group)."""
+    from tpm.metrics.weighted import Estimate, interval, taylor
+
+    n = int(detractors) + int(passives) + int(promoters)
+    if n == 0:
+        return nps_from_counts(0, 0, 0)
+    est: Estimate = taylor(*(sums[k] for k in ("n", "sw", "sw2", "swy", "sw2y", "sw2yy")))
+    low, high = interval(est, "nps", True, confidence)
+    sw = float(sums["sw"])
+    pro, det = 100 * float(sums["pro_w"]) / sw, 100 * float(sums["det_w"]) / sw
+    return NPS(int(detractors), int(passives), int(promoters), n, float(est.value), float(est.se), float(low), float(high),
+               n_eff=float(est.n_eff), weighted=True, weighted_shares=(det, 100 - pro - det, pro))
 
 
 def nps_difference_z(a: NPS, b: NPS) -> float:
@@ -105,11 +136,29 @@ COUNTS_SQL = """count(*) FILTER (WHERE nps <= 6) AS detractors,
     count(*) FILTER (WHERE nps >= 9) AS promoters"""
 
 
+def nps_sums_sql(column: str = "nps") -> str:
+    """Counts and weighted sums of the NPS answers in ``column`` (weights in ``w``)."""
+    from tpm.metrics.weighted import moment_sql, nps_y
+
+    return (f"count(*) FILTER (WHERE {column} <= 6) AS detractors, count(*) FILTER (WHERE {column} > 6 AND {column} < 9) AS passives, "
+            f"count(*) FILTER (WHERE {column} >= 9) AS promoters, {moment_sql(nps_y(column), '')}, "
+            f"coalesce(sum(w) FILTER (WHERE {column} >= 9), 0) AS pro_w, coalesce(sum(w) FILTER (WHERE {column} <= 6), 0) AS det_w")
+
+
+def nps_from_row(row: dict, weighted: bool) -> NPS:
+    """NPS from one row of :func:`nps_sums_sql`: weighted, or the classic figures from the counts."""
+    counts = (row["detractors"], row["passives"], row["promoters"])
+    return nps_weighted(*counts, row) if weighted else nps_from_counts(*counts)
+
+
 def nps_for(con, flt: Filter) -> NPS:
-    """NPS of the respondents that pass ``flt`` (those who answered the question)."""
+    """NPS of the respondents that pass ``flt`` (those who answered the question); weighted when
+    ``flt`` is weighted and the data has weights."""
+    from tpm.metrics.weighted import has_weights
+
     cte, params = flt.respondents_cte()
-    row = con.execute(f"WITH {cte} SELECT {COUNTS_SQL} FROM resp WHERE nps IS NOT NULL", params).fetchone()
-    return nps_from_counts(*row)
+    frame = con.execute(f"WITH {cte} SELECT {nps_sums_sql()} FROM resp WHERE nps IS NOT NULL", params).df()
+    return nps_from_row(frame.iloc[0].to_dict(), has_weights(con, flt))
 
 
 def respondent_count(con, flt: Filter) -> int:

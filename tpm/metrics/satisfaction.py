@@ -2,7 +2,7 @@
 
 For the ratings of a touchpoint on a scale [min, max] with n answers:
 
-- ``mean`` on the file's own scale, ``sd`` the sample standard deviation;
+- ``mean`` on the file's own scale, ``sd`` the sample standard deviation (weighted: √(n/(n−1)·(Σwy²/Σw − ȳ²)));
 - 95 % CI of the mean: mean ± t(0.975, n−1) · sd / √n (Student t);
 - ``score_0_100`` = (mean − min) / (max − min) · 100, so 1–5 and 1–10 surveys compare
   (the CI is mapped the same way);
@@ -14,6 +14,10 @@ For the ratings of a touchpoint on a scale [min, max] with n answers:
   them), ``dont_know_rate`` = dont_know / (n + dont_know) · 100;
 - ``nps`` = NPS among the respondents who rated this touchpoint (see :mod:`tpm.metrics.nps`).
 
+Weighted views (:mod:`tpm.metrics.weighted`): every figure is Σwy/Σw, the CI is
+mean ± t(0.975, n−1) · SE with the Taylor-linearised SE (which is sd/√n when unweighted),
+``n_eff`` the Kish effective n; ``n`` and the low-base flag stay unweighted.
+
 Aggregation runs as one SQL ``GROUP BY`` inside DuckDB; only the per-group sums come back.
 A touchpoint asked on two different scales (in two datasets) is reported once per scale.
 """
@@ -22,18 +26,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
 
 from tpm.metrics.filters import Filter
-from tpm.metrics.nps import COUNTS_SQL, nps_from_counts
+from tpm.metrics.rules import MIN_TEST as MIN_BASE
+from tpm.metrics.weighted import SUM_COLUMNS, box_sql, estimate, has_weights, interval, rating_sums_sql
 
-#: Below this base a figure is flagged as unreliable (DOMAIN.md).
-MIN_BASE = 30
-
-#: points in the top (bottom) box less one: 1 on scales of 5 points or more, 0 on 3 and 4 points
-BOX_WIDTH_SQL = "(CASE WHEN scale_max - scale_min + 1 <= 4 THEN 0 ELSE 1 END)"
-TOP_BOX_SQL = f"score >= scale_max - {BOX_WIDTH_SQL}"
-BOTTOM_BOX_SQL = f"score <= scale_min + {BOX_WIDTH_SQL}"
+#: the top (bottom) box in SQL over columns score, scale_min, scale_max (see :func:`tpm.metrics.weighted.box_sql`)
+TOP_BOX_SQL = box_sql(True)
+BOTTOM_BOX_SQL = box_sql(False)
 
 
 def box_points(scale_min: int, scale_max: int) -> int:
@@ -41,12 +41,7 @@ def box_points(scale_min: int, scale_max: int) -> int:
     return 1 if scale_max - scale_min + 1 <= 4 else 2
 
 
-_AGGREGATES = f"""count(*) AS n, avg(score) AS mean, stddev_samp(score) AS sd,
-    100.0 * avg(CASE WHEN {TOP_BOX_SQL} THEN 1 ELSE 0 END) AS top2_box,
-    100.0 * avg(CASE WHEN {BOTTOM_BOX_SQL} THEN 1 ELSE 0 END) AS bottom2_box,
-    {COUNTS_SQL}"""
-
-COLUMNS = ["touchpoint", "scale_min", "scale_max", "n", "mean", "sd", "ci_low", "ci_high", "score_0_100",
+COLUMNS = ["touchpoint", "scale_min", "scale_max", "n", "n_eff", "mean", "sd", "ci_low", "ci_high", "score_0_100",
            "score_ci_low", "score_ci_high", "top2_box", "bottom2_box", "box_points", "nps", "nps_n", "low_base",
            "dont_know", "dont_know_rate"]
 
@@ -56,7 +51,7 @@ def touchpoint_stats(con, flt: Filter) -> pd.DataFrame:
     cte, params = flt.respondents_cte()
     frame = con.execute(
         f"""WITH {cte}
-            SELECT t.touchpoint, t.scale_min, t.scale_max, {_AGGREGATES}
+            SELECT t.touchpoint, t.scale_min, t.scale_max, {rating_sums_sql()}
             FROM ratings t JOIN resp USING (dataset_id, resp)
             GROUP BY ALL""",
         params,
@@ -66,7 +61,8 @@ def touchpoint_stats(con, flt: Filter) -> pd.DataFrame:
             FROM dont_know d JOIN resp USING (dataset_id, resp) GROUP BY ALL""",
         params,
     ).df()
-    frame = _finish(frame).sort_values(["score_0_100", "touchpoint"], ascending=[False, True], ignore_index=True)
+    frame = _finish(frame, has_weights(con, flt)).sort_values(["score_0_100", "touchpoint"], ascending=[False, True],
+                                                              ignore_index=True)
     return _with_dont_know(frame, dont_know)
 
 
@@ -86,12 +82,13 @@ def overall_stats(con, flt: Filter) -> pd.DataFrame:
     outcome, not a touchpoint: it is never among the touchpoints. Empty without such a question."""
     cte, params = flt.respondents_cte()
     frame = con.execute(
-        f"""WITH {cte}, o AS (SELECT overall AS score, overall_min AS scale_min, overall_max AS scale_max, nps
+        f"""WITH {cte}, o AS (SELECT overall AS score, overall_min AS scale_min, overall_max AS scale_max, nps, w
                              FROM resp WHERE overall IS NOT NULL)
-            SELECT 'overall' AS touchpoint, scale_min, scale_max, {_AGGREGATES} FROM o GROUP BY ALL""",
+            SELECT 'overall' AS touchpoint, scale_min, scale_max, {rating_sums_sql("nps", "score", "scale_min", "scale_max")}
+            FROM o GROUP BY ALL""",
         params,
     ).df()
-    return _finish(frame)
+    return _finish(frame, has_weights(con, flt))
 
 
 def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
@@ -102,35 +99,35 @@ def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
     cte, params = flt.respondents_cte()
     frame = con.execute(
         f"""WITH {cte}
-            SELECT t.touchpoint, s.value AS segment_value, t.scale_min, t.scale_max, {_AGGREGATES}
+            SELECT t.touchpoint, s.value AS segment_value, t.scale_min, t.scale_max, {rating_sums_sql()}
             FROM ratings t JOIN resp USING (dataset_id, resp)
             JOIN segments s ON s.dataset_id = t.dataset_id AND s.resp = t.resp AND s.segment = ?
             GROUP BY ALL""",
         params + [segment],
     ).df()
-    return _finish(frame).sort_values(["touchpoint", "segment_value"], ignore_index=True)
+    return _finish(frame, has_weights(con, flt)).sort_values(["touchpoint", "segment_value"], ignore_index=True)
 
 
-def _finish(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add CI, 0–100 score and NPS among raters to the SQL aggregates."""
+def _finish(frame: pd.DataFrame, weighted: bool) -> pd.DataFrame:
+    """Estimates, CIs, 0–100 score and NPS among raters from the SQL sums."""
     frame = frame.copy()
-    n = frame["n"].astype(float)
-    sd = frame["sd"].astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tq = student_t.ppf(0.975, np.maximum(n - 1, 1))
-        half = np.where(n > 1, tq * sd / np.sqrt(n), np.nan)
-    frame["ci_low"] = frame["mean"] - half
-    frame["ci_high"] = frame["mean"] + half
+    mean = estimate(frame, "mean")
+    frame["mean"], frame["n_eff"] = mean.value, mean.n_eff
+    with np.errstate(invalid="ignore", divide="ignore"):  # (weighted) SD: √(n/(n−1)·(Σwy²/Σw − ȳ²)); s when unweighted
+        var = frame["m_swyy"].to_numpy(float) / mean.sw - mean.value**2
+        frame["sd"] = np.where(mean.n > 1, np.sqrt(np.maximum(var, 0) * mean.n / (mean.n - 1)), np.nan)
+    frame["ci_low"], frame["ci_high"] = interval(mean, "mean", weighted)
     span = (frame["scale_max"] - frame["scale_min"]).astype(float)
     for source, target in (("mean", "score_0_100"), ("ci_low", "score_ci_low"), ("ci_high", "score_ci_high")):
         frame[target] = (frame[source] - frame["scale_min"]) / span * 100
-    nps = [nps_from_counts(d, p, q) for d, p, q in zip(frame["detractors"], frame["passives"], frame["promoters"])]
-    frame["nps"] = [x.score for x in nps]
-    frame["nps_n"] = [x.n for x in nps]
+    frame["top2_box"] = estimate(frame, "top2").value
+    frame["bottom2_box"] = estimate(frame, "bottom2").value
+    frame["nps"] = estimate(frame, "nps").value
+    frame["nps_n"] = frame["nps_n"].astype(int)
+    frame["n"] = frame["m_n"].astype(int)
     frame["low_base"] = frame["n"] < MIN_BASE
     frame["box_points"] = [box_points(lo, hi) for lo, hi in zip(frame["scale_min"], frame["scale_max"])]
-    frame["n"] = frame["n"].astype(int)
     frame["scale_min"] = frame["scale_min"].astype(int)
     frame["scale_max"] = frame["scale_max"].astype(int)
-    extra = [c for c in frame.columns if c not in COLUMNS and c not in ("detractors", "passives", "promoters")]
+    extra = [c for c in frame.columns if c not in COLUMNS and c not in SUM_COLUMNS]
     return frame[[c for c in COLUMNS[:1] + extra + COLUMNS[1:] if c in frame.columns]]

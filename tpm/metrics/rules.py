@@ -1,0 +1,13 @@
+"""The base and significance rules every breakdown, tracking view and label uses (DOMAIN.md).
+
+All bases are *unweighted* counts of respondents, also in weighted views.
+"""
+
+#: no significance test below this base (on either side of a comparison); flagged "low base"
+MIN_TEST = 30
+#: below this base a tested figure is marked "interpret with caution"
+CAUTION = 50
+#: cells with fewer respondents are hidden (anonymity); configurable per view
+ANONYMITY = 5
+#: false discovery rate (Benjamini–Hochberg) / significance level
+ALPHA = 0.05

@@ -1,0 +1,182 @@
+"""Weighted estimates from SQL sums: value, Taylor-linearised SE, Kish effective n, and tests.
+
+Every figure of TPM is a (weighted) mean of a per-respondent value y:
+
+- mean / 0–100 score: y = the rating (the score maps mean and SE linearly);
+- top-2-box / bottom-2-box: y = 1 in the box, else 0 (reported ×100);
+- NPS: y = +100 (promoter), 0 (passive), −100 (detractor).
+
+With respondent weights wᵢ (1 for everyone when unweighted) DuckDB returns, per group, the sums
+n, Σw, Σw², Σwy, Σwy², Σw²y, Σw²y² (:func:`rating_sums_sql`); from them:
+
+- estimate ȳw = Σwy / Σw;
+- Taylor linearisation SE of a ratio mean for a one-stage design with weights only
+  (R: ``svymean(~y, svydesign(ids = ~1, weights = ~w))``; Wolter 2007, ch. 6)::
+
+      SE(ȳw) = √( n/(n−1) · Σ wᵢ² (yᵢ − ȳw)² ) / Σ wᵢ,
+      Σ wᵢ² (yᵢ − ȳw)² = Σw²y² − 2 ȳw Σw²y + ȳw² Σw²;
+
+  with all weights 1 this is s/√n exactly (s the sample standard deviation);
+- Kish effective n = (Σw)² / Σw² (equals n when unweighted).
+
+Sums are additive, so "the rest" of a breakdown is the total minus the cell, and pooled
+datasets (each with its own weight set) simply add up.
+
+Tests between two independent groups of a weighted view: z = (ȳ₁ − ȳ₂) / √(SE₁² + SE₂²),
+two-sided normal p. Unweighted views keep the classic tests (Welch t, pooled two-proportion z,
+NPS difference z; :mod:`tpm.metrics.significance`), so their figures are unchanged.
+Base rules (untested below 30, hidden below 5) always use the unweighted n.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from tpm.metrics.significance import nps_difference, two_proportion_z, welch_t
+
+METRICS = ("mean", "score", "top2", "bottom2", "nps")
+
+_NPS_Y = "CASE WHEN {v} >= 9 THEN 100.0 WHEN {v} <= 6 THEN -100.0 ELSE 0.0 END"
+
+
+def moment_sql(y: str, prefix: str, w: str = "w", where: str | None = None) -> str:
+    """The seven sums of expression ``y`` over rows where it is not NULL (and ``where``), named
+    ``{prefix}n, {prefix}sw, {prefix}sw2, {prefix}swy, {prefix}swyy, {prefix}sw2y, {prefix}sw2yy``.
+    Only generated SQL: ``y``/``w``/``where`` are code, never user text."""
+    cond = f"({y}) IS NOT NULL" + (f" AND ({where})" if where else "")
+    parts = {
+        "n": "count(*)", "sw": f"sum({w})", "sw2": f"sum({w} * {w})", "swy": f"sum({w} * ({y}))",
+        "swyy": f"sum({w} * ({y}) * ({y}))", "sw2y": f"sum({w} * {w} * ({y}))", "sw2yy": f"sum({w} * {w} * ({y}) * ({y}))",
+    }
+    return ", ".join(f"coalesce({expr} FILTER (WHERE {cond}), 0) AS {prefix}{name}" for name, expr in parts.items())
+
+
+def nps_y(column: str) -> str:
+    """SQL for the NPS value y ∈ {−100, 0, +100} of a 0–10 answer (NULL stays NULL)."""
+    return f"(CASE WHEN {column} IS NULL THEN NULL ELSE {_NPS_Y.format(v=column)} END)"
+
+
+def box_sql(top: bool, score: str = "score", lo: str = "scale_min", hi: str = "scale_max") -> str:
+    """SQL condition: the answer is in the top (bottom) box — the two highest (lowest) points on
+    scales of 5 to 11 points, the one highest (lowest) on 3- and 4-point scales (never overlapping)."""
+    width = f"(CASE WHEN {hi} - {lo} + 1 <= 4 THEN 0 ELSE 1 END)"
+    return f"{score} >= {hi} - {width}" if top else f"{score} <= {lo} + {width}"
+
+
+def rating_sums_sql(nps_column: str = "resp.nps", score: str = "t.score", lo: str = "t.scale_min", hi: str = "t.scale_max") -> str:
+    """Sums per group of ``ratings t`` joined with weighted respondents (column ``w``): the rating
+    (``m_``), top box (``t2_``), bottom box (``b2_``) and the NPS among raters (``nps_``)."""
+    return ", ".join([
+        moment_sql(score, "m_"),
+        moment_sql(f"CASE WHEN {box_sql(True, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "t2_"),
+        moment_sql(f"CASE WHEN {box_sql(False, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "b2_"),
+        moment_sql(nps_y(nps_column), "nps_"),
+        f"count(*) FILTER (WHERE {nps_column} >= 9) AS nps_pro_n",
+        f"count(*) FILTER (WHERE {nps_column} <= 6) AS nps_det_n",
+        f"coalesce(sum(w) FILTER (WHERE {nps_column} >= 9), 0) AS nps_pro_w",
+        f"coalesce(sum(w) FILTER (WHERE {nps_column} <= 6), 0) AS nps_det_w",
+    ])
+
+
+#: metric → prefix of its sums in :func:`rating_sums_sql`
+PREFIX = {"mean": "m_", "score": "m_", "top2": "t2_", "bottom2": "b2_", "nps": "nps_"}
+MOMENTS = ("n", "sw", "sw2", "swy", "swyy", "sw2y", "sw2yy")
+SUM_COLUMNS = tuple(p + m for p in dict.fromkeys(PREFIX.values()) for m in MOMENTS) + (
+    "nps_pro_n", "nps_det_n", "nps_pro_w", "nps_det_w")
+
+
+@dataclass
+class Estimate:
+    """Arrays (one entry per group): value, SE, unweighted n, Kish n_eff, and Σw (the weighted base)."""
+
+    value: np.ndarray
+    se: np.ndarray
+    n: np.ndarray
+    n_eff: np.ndarray
+    sw: np.ndarray
+
+
+def taylor(n, sw, sw2, swy, sw2y, sw2yy) -> Estimate:
+    """Weighted mean, Taylor SE and Kish n_eff from the sums (formulas in the module docstring)."""
+    n, sw, sw2, swy, sw2y, sw2yy = (np.asarray(a, dtype=float) for a in (n, sw, sw2, swy, sw2y, sw2yy))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = swy / sw
+        ss = np.maximum(sw2yy - 2 * mean * sw2y + mean**2 * sw2, 0.0)
+        se = np.where(n > 1, np.sqrt(n / (n - 1) * ss) / sw, np.nan)
+        n_eff = sw**2 / sw2
+    return Estimate(mean, se, n, n_eff, sw)
+
+
+def estimate(frame: pd.DataFrame, metric: str, prefix: str = "") -> Estimate:
+    """The estimate of ``metric`` from the sums in ``frame`` (columns ``prefix`` + :data:`SUM_COLUMNS`;
+    ``scale_min``/``scale_max`` for the 0–100 score). Proportions and NPS in points (×100)."""
+    if metric not in PREFIX:
+        raise ValueError(f"metric must be one of {METRICS}")
+    col = lambda name: frame[prefix + PREFIX[metric] + name].to_numpy(float)  # noqa: E731
+    est = taylor(*(col(m) for m in ("n", "sw", "sw2", "swy", "sw2y", "sw2yy")))
+    if metric == "score":
+        lo, span = frame["scale_min"].to_numpy(float), (frame["scale_max"] - frame["scale_min"]).to_numpy(float)
+        est.value, est.se = (est.value - lo) / span * 100, est.se / span * 100
+    elif metric in ("top2", "bottom2"):
+        est.value, est.se = 100 * est.value, 100 * est.se
+    return est
+
+
+def with_rest(frame: pd.DataFrame, totals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Cells merged with their totals; ``rest_`` + every sum column = total − cell."""
+    merged = frame.merge(totals[keys + [c for c in SUM_COLUMNS if c in totals]], on=keys, suffixes=("", "_total"))
+    for column in SUM_COLUMNS:
+        if column in frame:
+            merged["rest_" + column] = merged[column + "_total"] - merged[column]
+    return merged
+
+
+def difference_p(a: Estimate, b: Estimate, metric: str, weighted: bool, frame_a=None, frame_b=None,
+                 prefix_a: str = "", prefix_b: str = "") -> np.ndarray:
+    """Two-sided p of a − b for independent groups.
+
+    Weighted: z = Δ / √(SE_a² + SE_b²) with Taylor SEs. Unweighted (all weights 1): the classic
+    tests on the same sums — Welch t (mean, score; s/√n = the Taylor SE), pooled two-proportion
+    z (boxes) and the NPS difference z (DOMAIN.md) — so unweighted figures stay as they were.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if weighted:
+            z = (a.value - b.value) / np.sqrt(a.se**2 + b.se**2)
+            return 2 * stats.norm.sf(np.abs(z))
+        if metric in ("mean", "score"):
+            return welch_t(a.value, a.se * np.sqrt(a.n), a.n, b.value, b.se * np.sqrt(b.n), b.n)[2]
+        if metric in ("top2", "bottom2"):
+            return two_proportion_z(a.value / 100 * a.n, a.n, b.value / 100 * b.n, b.n)[1]
+        pro_a, det_a = frame_a[prefix_a + "nps_pro_n"].to_numpy(float), frame_a[prefix_a + "nps_det_n"].to_numpy(float)
+        pro_b, det_b = frame_b[prefix_b + "nps_pro_n"].to_numpy(float), frame_b[prefix_b + "nps_det_n"].to_numpy(float)
+        return nps_difference(pro_a, det_a, a.n, pro_b, det_b, b.n)[1]
+
+
+def interval(est: Estimate, metric: str, weighted: bool, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """95 % interval: mean ± t(n−1)·SE for means/scores (R: ``confint(svymean(…), df = degf(design))``);
+    proportions and NPS ± z·SE, clipped to their range. (Unweighted NPS and boxes keep their
+    adjusted-Wald / Wilson intervals, computed by their modules.)"""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if metric in ("mean", "score"):
+            half = stats.t.ppf(0.5 + confidence / 2, np.maximum(est.n - 1, 1)) * est.se
+            return est.value - half, est.value + half
+        half = stats.norm.ppf(0.5 + confidence / 2) * est.se
+        lo, hi = (-100.0, 100.0) if metric == "nps" else (0.0, 100.0)
+        return np.clip(est.value - half, lo, hi), np.clip(est.value + half, lo, hi)
+
+
+def weight_column(weighted: bool) -> str:
+    """SQL for a respondent's weight in a view: its stored weight (1 where the dataset has none) or 1."""
+    return "coalesce(r.weight, 1.0)" if weighted else "1.0"
+
+
+def has_weights(con, flt) -> bool:
+    """True when ``flt`` asks for weights and some respondent in it carries one."""
+    if not getattr(flt, "weighted", False):
+        return False
+    cte, params = flt.respondents_cte()
+    return bool(con.execute(f"WITH {cte} SELECT count(*) FILTER (WHERE weight IS NOT NULL) > 0 FROM resp", params).fetchone()[0])
