@@ -133,7 +133,7 @@ def change(action, message: str, show: int | None = None) -> None:
 
 def weighting_section(names: dict[int, str]) -> None:
     """Raking to target shares: typed into a table (pre-filled with the sample's shares) or a CSV."""
-    from tpm.weights import WeightsError, margin_template, margins_from_rows, rake_dataset, read_margins
+    from tpm.weights import WeightsError, margin_template, margins_from_rows, read_margins
 
     with st.expander(t("weights_title", lang)):
         st.caption(t("weights_intro", lang))
