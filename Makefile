@@ -1,11 +1,12 @@
 # Two commands for a fresh machine with Python 3.11:
 #   make run   — set up .venv and start the dashboard on data/tpm.duckdb (seeded with the samples)
 #   make test  — set up .venv (with test tools) and run all tests, including the browser test
+#   make serve — hosted mode on this machine: login required, reachable from the network (README "Hosting")
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench chromium libreoffice samples clean
+.PHONY: run serve test bench chromium libreoffice samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,11 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/python -m tpm seed
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $${PORT:-8501}
+
+# Hosted mode: login with the built-in users (create the first: .venv/bin/python -m tpm users add NAME --role admin),
+# or TPM_AUTH=oidc with [auth] in .streamlit/secrets.toml. Put a TLS reverse proxy in front of it.
+serve: $(VENV)/.runtime
+	TPM_AUTH=$${TPM_AUTH:-password} $(BIN)/streamlit run app.py --server.address $${ADDRESS:-0.0.0.0} --server.port $${PORT:-8501}
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

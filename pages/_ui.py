@@ -9,34 +9,203 @@ The study and the filters live in ``st.query_params`` so that a copied link open
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 import streamlit as st
 
-from tpm import store, studies
+from tpm import access, store, studies
 from tpm.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for, respondent_count
 from tpm.metrics.satisfaction import touchpoint_stats
 from tpm.seed import seed_if_empty
 
+# A long-running server must give the memory of a parsed upload back: Arrow's default pool
+# (mimalloc) keeps ~100 MB of a 50 MB CSV for good, the system allocator returns it with malloc_trim.
+pa.set_memory_pool(pa.system_memory_pool())
+
 SEGMENT_PREFIX = "seg."
 #: session key through which a page (Upload) makes the picker switch to a study on the next run
 NEXT_STUDY = "study_next"
 
 
-@st.cache_resource(show_spinner=False)
-def database(path: str):
-    """The one DuckDB connection of this server process, seeded with the samples on first start."""
-    con = store.connect(path)
-    seed_if_empty(con)
+# --- the database: one connection per script run, so that a CLI import can take the file between runs
+#
+# DuckDB lets one process at a time open a file for writing. A connection kept for the server's
+# lifetime would lock the analysts' `python -m tpm ingest` out for good; here each script run opens
+# the file (the connections of concurrent runs share one database instance: ~18 ms for the first,
+# nothing for the others) and closes it at its end, and a waiting CLI writer goes first.
+
+_run = threading.local()
+_orphans: list[tuple[threading.Thread, object]] = []  # connections of runs that did not start in app.py
+_orphans_lock = threading.Lock()
+BUSY_WAIT = 60.0  # seconds a visitor waits for an import to finish before a message instead of the page
+
+
+_ready: set[str] = set()
+_ready_lock = threading.Lock()
+
+
+def database(path: str, on_wait=None) -> str:
+    """Create, migrate and (on first start) seed the database file, once per server process."""
+    if path not in _ready:
+        with _ready_lock:
+            if path not in _ready:
+                con = store.open_retrying(path, wait=BUSY_WAIT, on_wait=on_wait)
+                try:
+                    if os.environ.get("TPM_SEED", "1") != "0":  # a hosted installation starts empty (Dockerfile)
+                        seed_if_empty(con)
+                finally:
+                    con.close()
+                _ready.add(path)
+    return path
+
+
+def _open(path: str):
+    """This run's connection; while an import holds the file, "busy, retrying" instead of an error."""
+    note = st.empty()
+
+    def busy(_seconds):
+        note.info(t("db_busy", language()), icon=":material/hourglass_top:")
+
+    try:
+        database(path, busy)
+        con = store.open_retrying(path, wait=BUSY_WAIT, migrate_schema=False, yield_to_writer=True, on_wait=busy)
+    except store.Busy:
+        note.error(t("db_busy_gave_up", language()), icon=":material/block:")
+        st.stop()
+    note.empty()
     return con
 
 
+def _close_orphans() -> None:
+    with _orphans_lock:
+        for thread, con in list(_orphans):
+            if not thread.is_alive():
+                con.close()
+                _orphans.remove((thread, con))
+
+
+@contextmanager
+def run_database():
+    """The database for this script run (app.py wraps the whole run in it): closed when the run ends."""
+    _close_orphans()
+    con = _open(str(store.db_path()))
+    _run.con = con
+    try:
+        yield con
+    finally:
+        _run.con = None
+        con.close()
+
+
 def cursor():
-    """A cursor of the shared connection for this script run (connections are not thread-safe)."""
-    return database(str(store.db_path())).cursor()
+    """The database connection of this script run."""
+    con = getattr(_run, "con", None)
+    if con is None:  # a page run without app.py (see page_context): closed once its thread has ended
+        _close_orphans()
+        con = _run.con = _open(str(store.db_path()))
+        with _orphans_lock:
+            _orphans.append((threading.current_thread(), con))
+    return con
+
+
+# --- who is using it
+
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # no secrets.toml: a local installation
+        return {}
+
+
+def authenticate(lang: str) -> access.Actor:
+    """The logged-in user (stops the script with a login form or button until there is one)."""
+    mode = access.auth_mode(secrets=_secrets())
+    if mode == "off":
+        if access.open_without_login(st.get_option("server.address")):
+            st.error(t("open_refused", lang), icon=":material/lock_open:")
+            st.stop()
+        return access.LOCAL
+    if mode == "oidc":
+        return _oidc_user(lang)
+    user = st.session_state.get("user")
+    if isinstance(user, access.Actor):
+        return user
+    _password_form(lang)
+    st.stop()
+
+
+def _oidc_user(lang: str) -> access.Actor:
+    if not st.user.is_logged_in:
+        st.title(t("app_title", lang))
+        st.button(t("login_oidc", lang), on_click=st.login, type="primary", key="login_oidc")
+        st.stop()
+    email = st.user.get("email")
+    role = access.role_for_email(email, (_secrets().get("tpm") or {}).get("roles") or {})
+    if role is None:
+        st.error(t("no_role", lang, email=plain(email or "?")), icon=":material/block:")
+        st.button(t("logout", lang), on_click=st.logout, key="logout_norole")
+        st.stop()
+    return access.Actor(email, role, "oidc")
+
+
+def _password_form(lang: str) -> None:
+    st.title(t("app_title", lang))
+    con = cursor()
+    if access.list_users(con).empty:
+        st.warning(t("no_users_yet", lang), icon=":material/person_add:")
+        return
+    with st.form("login"):
+        name = st.text_input(t("user_name", lang), key="login_name")
+        password = st.text_input(t("password", lang), type="password", key="login_password")
+        submitted = st.form_submit_button(t("login", lang), type="primary")
+    if submitted:
+        user = access.login(con, name, password)
+        if user is None:
+            time.sleep(1.0)  # slows down guessing
+            st.error(t("login_failed", lang), icon=":material/block:")
+            return
+        st.session_state["user"] = user
+        st.rerun()
+
+
+def logout_button(user: access.Actor, lang: str) -> None:
+    """Who is logged in, and the way out (in the sidebar)."""
+    if user.via == "off":
+        st.caption(t("local_mode", lang))
+        return
+    st.caption(t("logged_in_as", lang, name=plain(user.name), role=t("role_name_" + user.role, lang)))
+    if st.button(t("logout", lang), key="logout"):
+        st.session_state.pop("user", None)
+        if user.via == "oidc":
+            st.logout()
+        st.rerun()
+
+
+def require_role(ctx: "Context", what: str) -> None:
+    """Stop a page the user's role does not allow (the navigation hides it, too)."""
+    if not access.allowed(ctx.user, what):
+        st.error(t("not_allowed", ctx.lang), icon=":material/block:")
+        st.stop()
+
+
+def perform(ctx: "Context", action: str, *args, **kwargs):
+    """A write through the one door (role check + audit); its data changes refresh every cache."""
+    try:
+        result = access.perform(cursor(), ctx.user, action, *args, **kwargs)
+    except access.Denied:
+        st.error(t("not_allowed", ctx.lang), icon=":material/block:")
+        st.stop()
+    st.cache_data.clear()
+    return result
 
 
 @dataclass
@@ -48,6 +217,7 @@ class Context:
     study: int | None = None  # the study every figure and object of the page belongs to
     study_name: str = ""
     notices: list[str] = field(default_factory=list)  # what a link asked for that no longer exists
+    user: access.Actor = field(default=access.LOCAL)
 
 
 def page_context() -> Context:
@@ -111,16 +281,17 @@ def sidebar(con) -> Context:
     lang = language()
     if st.session_state.get("lang_choice") in ("Deutsch", "English"):  # a click on the switch, before it renders again
         lang = "de" if st.session_state["lang_choice"] == "Deutsch" else "en"
+    user = authenticate(lang)  # before anything of the data, even the studies' names
     with st.sidebar:
         study, study_name = study_picker(con, lang)
         choice = st.radio(t("language", lang), ["Deutsch", "English"], index=LANGUAGES.index(lang), horizontal=True, key="lang_choice")
         lang = "de" if choice == "Deutsch" else "en"
         st.query_params["lang"] = lang
-
+        logout_button(user, lang)
         datasets = store.list_datasets(con, study)
         version = store.data_version(con)
         if datasets.empty:
-            return Context(lang, Filter(study=study), version, False, study, study_name)
+            return Context(lang, Filter(study=study), version, False, study, study_name, user=user)
         st.subheader(t("filters", lang))
         names = dict(zip(datasets["id"].astype(int), datasets["name"]))
         asked = st.query_params.get_all("ds")
@@ -142,14 +313,14 @@ def sidebar(con) -> Context:
             asked = st.query_params.get_all(SEGMENT_PREFIX + segment)
             wanted = [v for v in asked if v in values]
             gone += [f"{plain(segment)} = {plain(v)}" for v in asked if v not in values]
-            picked = st.multiselect(segment, values, default=wanted, placeholder=t("segment_filter_help", lang),
+            picked = st.multiselect(plain(segment), values, default=wanted, placeholder=t("segment_filter_help", lang),
                                     key=f"seg_filter_{_key(segment)}")
             st.query_params[SEGMENT_PREFIX + segment] = picked
             if picked:
                 segments[segment] = picked
         weighted = weighting_switch(con, chosen, lang)
     notices = [t("gone_filters", lang, items=", ".join(gone))] if gone else []
-    return Context(lang, Filter.of(chosen, segments, study, weighted), version, True, study, study_name, notices)
+    return Context(lang, Filter.of(chosen, segments, study, weighted), version, True, study, study_name, notices, user)
 
 
 def study_picker(con, lang: str) -> tuple[int | None, str]:
@@ -198,9 +369,22 @@ def show_table(styler) -> None:
     st.dataframe(styler, hide_index=True, width="stretch", placeholder="")
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]#|<>~$:@&])")  # "!", "(", ")" need a "[" to matter; "-", "+" a line start
+_AUTOLINK = re.compile(r"(?i)(://|\bwww(?=\\?\.)|@)")
+_BREAK = "\u2060"  # WORD JOINER: invisible, keeps the word together, but no autolink pattern matches across it
+
+
 def plain(text: str) -> str:
-    """User text made inert for Streamlit markdown (st.error/st.info/st.caption render markdown)."""
-    return re.sub(r"([\\`*_{}\[\]#|<>~$])", r"\\\1", str(text))
+    """User text made inert for Streamlit markdown (labels, captions, st.error/st.info, help).
+
+    Every character with a meaning in (GitHub/Streamlit) markdown is backslash-escaped: no link,
+    image, emphasis, ``:color[…]``/``:material/…:`` directive, LaTeX or HTML. GitHub's autolinks
+    (``https://…``, ``www.…``, ``name@host``) are found in the text *after* escapes are resolved, so an
+    invisible word joiner goes after ``:``, ``www`` and ``@``. Line breaks become spaces (a label is one line).
+    """
+    text = _AUTOLINK.sub(lambda m: ":" + _BREAK + "//" if m.group(1) == "://" else m.group(1) + _BREAK,
+                         " ".join(str(text).splitlines()))
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 # --- cached aggregates: keyed on the data version and the filter, so they refresh after an import

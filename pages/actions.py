@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cursor, page_start, plain, table_with_downloads
-from tpm import actions, inventory
+from pages._ui import cursor, page_start, perform, plain, table_with_downloads
+from tpm import access, actions, inventory
 from tpm.formatting import format_table
 from tpm.i18n import t
 from tpm.report.tables import actions_table
@@ -15,8 +15,11 @@ con = cursor()
 for message in st.session_state.pop("actions_flash", []):
     st.success(message, icon=":material/check_circle:")
 
-with st.expander(t("new_action", lang), expanded=False):
-    with st.form("new_action", clear_on_submit=True):
+may_edit = access.allowed(ctx.user, "edit")  # viewers browse, filter and download; writes check the role again
+
+
+def new_action_form() -> None:
+    with st.expander(t("new_action", lang), expanded=False), st.form("new_action", clear_on_submit=True):
         names = inventory.load(con, ctx.study)["name"].tolist()
         touchpoint = st.selectbox(t("touchpoint", lang), names, index=None, placeholder=t("choose", lang), key="na_touchpoint")
         title = st.text_input(t("a_title", lang), key="na_title")
@@ -29,13 +32,18 @@ with st.expander(t("new_action", lang), expanded=False):
                             format_func=lambda s: t("step_" + s, lang), key="na_step")
         if st.form_submit_button(t("create", lang)):
             try:
-                actions.create(cursor(), touchpoint or "", title, problem or None, owner or None, due, status, step, study=ctx.study)
+                perform(ctx, "action.create", touchpoint or "", title, problem or None, owner or None, due, status, step,
+                        study=ctx.study, target=touchpoint, details={"title": title, "owner": owner, "status": status,
+                                                                     "study_id": ctx.study})
             except actions.ActionError as exc:
                 st.error(plain(exc.text(lang)))
             else:
-                st.cache_data.clear()
                 st.session_state["actions_flash"] = [t("created_action", lang)]
                 st.rerun()
+
+
+if may_edit:
+    new_action_form()
 
 plan = actions.plan(con, study=ctx.study)
 if plan.empty:
@@ -68,8 +76,7 @@ chosen = c1.selectbox("id", shown["id"].tolist(), format_func=lambda i: f"{i} â€
 current = shown.set_index("id").loc[chosen, "status"]
 new_status = c2.selectbox(t("a_status", lang), actions.STATUSES, index=actions.STATUSES.index(current),
                           format_func=lambda s: t("status_" + s, lang), key=f"edit_status_{chosen}")
-if c3.button(t("save_changes", lang), key="edit_save", disabled=new_status == current):
-    actions.update(cursor(), int(chosen), status=new_status)
-    st.cache_data.clear()
+if c3.button(t("save_changes", lang), key="edit_save", disabled=new_status == current or not may_edit):
+    perform(ctx, "action.update", int(chosen), status=new_status, target=int(chosen), details={"status": new_status})
     st.session_state["actions_flash"] = [t("saved", lang)]
     st.rerun()

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from pages._ui import cursor, page_start, plain
-from tpm import inventory
+from pages._ui import cursor, page_start, perform, plain
+from tpm import access, inventory
 from tpm.i18n import t
 
 ctx = page_start("page_inventory")
@@ -18,8 +18,10 @@ open_items = int((~frame["classified"]).sum())
 if open_items:
     st.warning(t("to_classify", lang, n=open_items))
 allowed = inventory.phases(con, ctx.study)
+may_edit = access.allowed(ctx.user, "edit")
 edited = st.data_editor(
-    frame, placeholder="", key="inventory_editor", hide_index=True, width="stretch", disabled=["name", "classified"],
+    frame, placeholder="", key="inventory_editor", hide_index=True, width="stretch",
+    disabled=["name", "classified"] if may_edit else True,
     column_config={
         "name": st.column_config.TextColumn(t("f_name", lang)),
         "aliases": st.column_config.TextColumn(t("f_aliases", lang)),
@@ -39,29 +41,31 @@ edited = st.data_editor(
 )
 
 
-def save(action) -> None:
+def save(action: str, *args) -> None:
     try:
-        merged = action()
+        merged = perform(ctx, action, *args, details={"study_id": ctx.study})
     except inventory.InventoryError as exc:
         st.error(plain(str(exc)), icon=":material/block:")
         return
-    st.cache_data.clear()
     st.session_state["inventory_flash"] = [t("inventory_saved", lang)] + (
         [t("inventory_merged", lang, names=plain(", ".join(merged)))] if merged else [])
     st.rerun()
 
 
+left, right = st.columns(2)
+left.download_button(t("inventory_export", lang), inventory.to_excel(con, ctx.study), file_name="kontaktpunkte.xlsx",
+                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="inventory_xlsx")
+if not may_edit:  # viewers browse and download; the writes below check the role again
+    st.stop()
+
 if st.button(t("save_changes", lang), type="primary", key="inventory_save"):
-    save(lambda: inventory.save(cursor(), edited.drop(columns=["classified"]), ctx.study))
+    save("inventory.save", edited.drop(columns=["classified"]), ctx.study)
 
 with st.expander(t("phases_edit", lang)):
     text = st.text_input(t("phases_label", lang), value=", ".join(allowed), key="phases_text")
     if st.button(t("save_changes", lang), key="phases_save"):
-        save(lambda: inventory.set_phases(cursor(), text.split(","), ctx.study) or [])
+        save("inventory.phases", text.split(","), ctx.study)
 
-left, right = st.columns(2)
-left.download_button(t("inventory_export", lang), inventory.to_excel(con, ctx.study), file_name="kontaktpunkte.xlsx",
-                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="inventory_xlsx")
 upload = right.file_uploader(t("inventory_import", lang), type=["xlsx"], key="inventory_upload")
 if upload is not None and right.button(t("inventory_import_button", lang), key="inventory_import"):
-    save(lambda: inventory.from_excel(cursor(), upload.getvalue(), ctx.study))
+    save("inventory.import", upload.getvalue(), ctx.study)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages._ui import cursor, page_start, plain
-from tpm import store
+from tpm import access, store
 from tpm.i18n import t
 from tpm.report import build
 from tpm.report.content import ReportError, dataset_ids, describe_filter
@@ -27,7 +27,8 @@ for column, (kind, (make, download, name, mime)) in zip(columns, KINDS.items()):
     if column.button(t(make, lang), key=f"make_{kind}", type="primary", icon=":material/description:"):
         bar = column.progress(0.0, text=t("report_step_overview", lang))
         try:
-            data = build(cursor(), ctx.flt, kind, lang, with_data=True,
+            # respondent-level data only for roles that may see it (analyst, admin); viewers get the figures
+            data = build(cursor(), ctx.flt, kind, lang, with_data=access.allowed(ctx.user, "respondents"),
                          progress=lambda text, share: bar.progress(min(1.0, share), text=text))
         except ReportError as exc:
             column.error(t("report_failed", lang, error=plain(str(exc))))

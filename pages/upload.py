@@ -1,25 +1,44 @@
 """Upload: file → preview and detected mapping (editable) → study (proposed) → import in one
 transaction; list/delete datasets of the study; rename, merge and delete studies."""
 
+import gc
+
 import streamlit as st
 
-from pages._ui import NEXT_STUDY, page_context, cursor, plain
-from tpm import store, studies
+from pages._ui import NEXT_STUDY, page_context, cursor, perform, plain, require_role
+from tpm import access, store, studies
 from tpm.ingest import ROLES, IngestError
 from babel.dates import format_date
 
 from tpm.formatting import LOCALES, format_table
 from tpm.i18n import fmt_number, ingest_text, t
-from tpm.upload import label_choices, mapping_frame, prepare, preview, set_label_scale, specs_from_frame
+from tpm.upload import label_choices, mapping_frame, prepare, preview, release_memory, set_label_scale, specs_from_frame
 
 ctx = page_context()
 lang = ctx.lang
 st.title(t("page_upload", lang))
+require_role(ctx, "upload")
 st.markdown(t("upload_intro", lang))
 for message in st.session_state.pop("flash", []):
     st.success(message, icon=":material/check_circle:")
 
-uploaded = st.file_uploader(t("upload_label", lang), type=["xlsx", "xlsm", "xls", "csv", "txt", "tsv"], key="upload")
+# a new key after each import empties the widget, so the server forgets the uploaded bytes
+uploader_key = f"upload_{st.session_state.get('uploads_done', 0)}" if st.session_state.get("uploads_done") else "upload"
+uploaded = st.file_uploader(t("upload_label", lang), type=["xlsx", "xlsm", "xls", "csv", "txt", "tsv"], key=uploader_key)
+
+
+def forget_prepared(file_id: str | None = None) -> None:
+    """Drop the parsed file (~30x the file's size in memory) and the uploaded bytes; give the memory back."""
+    for key in ("prepared", "prepared_key"):
+        st.session_state.pop(key, None)
+    if file_id:  # Streamlit keeps an upload for the whole session unless the browser removes it
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run = get_script_run_ctx()
+        if run is not None and run.uploaded_file_mgr is not None:
+            run.uploaded_file_mgr.remove_file(session_id=run.session_id, file_id=file_id)
+    gc.collect()
+    release_memory()
 
 
 def show_error(exc: Exception) -> None:
@@ -75,7 +94,7 @@ def manage_studies() -> None:
         which = c1.selectbox(t("study", lang), ids, index=current, format_func=names.get, key="study_rename_pick")
         new = c2.text_input(t("study_new_name", lang), value=names[which], key=f"study_rename_name_{which}")
         if c3.button(t("study_rename", lang), key="study_rename_button", disabled=new.strip() == names[which]):
-            change(lambda: studies.rename(cursor(), which, new), t("study_renamed", lang, name=plain(" ".join(new.split()))))
+            change(lambda: perform(ctx, "study.rename", which, new, target=which, details={"name": new}), t("study_renamed", lang, name=plain(" ".join(new.split()))))
 
         if len(ids) > 1:
             st.markdown("**" + t("study_merge", lang) + "**")
@@ -86,7 +105,7 @@ def manage_studies() -> None:
             sure = st.checkbox(t("study_merge_confirm", lang, source=plain(names[source]), target=plain(names[target])),
                                key="study_merge_sure")
             if st.button(t("study_merge_button", lang), disabled=not sure, key="study_merge_button"):
-                change(lambda: studies.merge(cursor(), source, target),
+                change(lambda: perform(ctx, "study.merge", source, target, target=source, details={"into": target}),
                        t("study_merged", lang, source=plain(names[source]), target=plain(names[target])), show=target)
 
         st.markdown("**" + t("study_delete", lang) + "**")
@@ -95,7 +114,7 @@ def manage_studies() -> None:
         sure = st.checkbox(t("study_delete_confirm", lang, name=plain(names[victim]), datasets=int(row["datasets"]),
                              respondents=fmt_number(int(row["respondents"]), 0, lang)), key="study_delete_sure")
         if st.button(t("study_delete", lang), disabled=not sure, key="study_delete_button"):
-            change(lambda: studies.delete(cursor(), victim), t("study_deleted", lang, name=plain(names[victim])))
+            change(lambda: perform(ctx, "study.delete", victim, target=victim, details={"name": names[victim]}), t("study_deleted", lang, name=plain(names[victim])))
 
 
 def change(action, message: str, show: int | None = None) -> None:
@@ -114,7 +133,7 @@ def change(action, message: str, show: int | None = None) -> None:
 
 def weighting_section(names: dict[int, str]) -> None:
     """Raking to target shares: typed into a table (pre-filled with the sample's shares) or a CSV."""
-    from tpm.weights import WeightsError, margin_template, margins_from_rows, rake_dataset, read_margins
+    from tpm.weights import WeightsError, margin_template, margins_from_rows, read_margins
 
     with st.expander(t("weights_title", lang)):
         st.caption(t("weights_intro", lang))
@@ -128,7 +147,8 @@ def weighting_section(names: dict[int, str]) -> None:
             try:
                 margins = (read_margins(upload.name, upload.getvalue()) if upload is not None
                            else margins_from_rows(t("weights_title", lang), rows.values.tolist()))
-                result = rake_dataset(cursor(), int(target), margins, (0.3, 3.0) if trim else None)
+                result = perform(ctx, "dataset.weights", int(target), margins, (0.3, 3.0) if trim else None, target=int(target),
+                                 details={"source": upload.name if upload is not None else "table", "trim": trim})
             except WeightsError as exc:
                 show_error(exc)
             else:
@@ -147,7 +167,7 @@ def weighting_section(names: dict[int, str]) -> None:
 
 def define_label_scale(prepared, column: str) -> None:
     """An unknown text scale ordered by the analyst (worst → best, some answers missing)."""
-    with st.expander(t("label_scale_title", lang, column=column[:60]), icon=":material/format_list_numbered:"):
+    with st.expander(t("label_scale_title", lang, column=plain(column[:60])), icon=":material/format_list_numbered:"):
         st.caption(t("label_scale_intro", lang))
         choices = st.data_editor(
             label_choices(prepared.table, column), placeholder="", key=f"labels_{prepared.sha256[:12]}_{column}", hide_index=True,
@@ -162,7 +182,10 @@ def define_label_scale(prepared, column: str) -> None:
             st.error(t("label_scale_invalid", lang))
 
 
-if uploaded is not None:
+if uploaded is None:
+    if "prepared" in st.session_state:  # the file was removed from the widget: abandoned
+        forget_prepared()
+else:
     data = uploaded.getvalue()
     sheet = st.session_state.get("upload_sheet")
     cache_key = ("prepared", uploaded.file_id, sheet)
@@ -181,7 +204,7 @@ if uploaded is not None:
         if len(table.sheets) > 1:
             st.selectbox(t("sheet", lang), table.sheets, index=table.sheets.index(table.sheet), key="upload_sheet")
         existing = store.find_by_hash(cursor(), prepared.sha256)
-        if existing and st.session_state.pop("just_imported", None) != prepared.sha256:
+        if existing:
             st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
         facts = [f"{t('respondents', lang)}: {fmt_number(table.n_rows, 0, lang)}", f"{t('columns', lang)}: {len(table.columns)}"]
         facts += [value for value in (table.platform, table.encoding, table.delimiter and f"{t('delimiter', lang)} '{table.delimiter}'") if value]
@@ -245,14 +268,15 @@ if uploaded is not None:
                 with st.status(t("validating", lang), expanded=False) as status:
                     result = prepared.apply(specs)
                     status.update(label=t("storing", lang))
-                    saved = store.save_import(cursor(), result, name=name, wave=wave, study=study)
+                    saved = perform(ctx, "dataset.import", result, name=name, wave=wave, study=study)
                     status.update(label=t("storing", lang), state="complete")
             except (IngestError, studies.StudyError) as exc:
                 show_error(exc)
             else:
-                st.cache_data.clear()
                 report = saved.report or result.report()
-                st.session_state["just_imported"] = prepared.sha256
+                del result, prepared, table, data
+                forget_prepared(uploaded.file_id)
+                st.session_state["uploads_done"] = st.session_state.get("uploads_done", 0) + 1
                 st.session_state["flash"] = [
                     t("imported", lang, name=plain(saved.name), respondents=fmt_number(report["respondents"], 0, lang),
                       touchpoints=len(report["touchpoints"])),
@@ -287,22 +311,22 @@ else:
     if st.button(t("save_changes", lang), disabled=changed.empty, key="datasets_save"):
         try:
             for row in changed.itertuples():
-                store.rename_dataset(cursor(), int(row.id), row.name, row.wave)
+                perform(ctx, "dataset.rename", int(row.id), row.name, row.wave, target=int(row.id),
+                        details={"name": row.name, "wave": row.wave})
         except ValueError:
             st.error(t("name_and_wave_needed", lang))
         else:
-            st.cache_data.clear()
             st.session_state["flash"] = [t("saved", lang)]
             st.rerun()
     weighting_section(names := dict(zip(datasets["id"].astype(int), datasets["name"])))
-    with st.expander(t("delete", lang)):
-        target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")
-        sure = st.checkbox(t("delete_confirm", lang, name=plain(names[target])), key="delete_sure")
-        if st.button(t("delete", lang), disabled=not sure, key="delete_button"):
-            store.delete_dataset(cursor(), int(target))
-            st.cache_data.clear()
-            st.session_state["flash"] = [t("deleted", lang, name=plain(names[target]))]
-            st.rerun()
+    if access.allowed(ctx.user, "delete"):  # admins only (the write checks the role again)
+        with st.expander(t("delete", lang)):
+            target = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="delete_pick")
+            sure = st.checkbox(t("delete_confirm", lang, name=plain(names[target])), key="delete_sure")
+            if st.button(t("delete", lang), disabled=not sure, key="delete_button"):
+                perform(ctx, "dataset.delete", int(target), target=int(target), details={"name": names[target]})
+                st.session_state["flash"] = [t("deleted", lang, name=plain(names[target]))]
+                st.rerun()
     with st.expander(t("move", lang)):
         st.caption(t("move_help", lang))
         left, right = st.columns(2)
@@ -311,11 +335,11 @@ else:
             goal = pick_study(t("move_to", lang), "move_target", None, studies.unique_name(cursor(), names[moving]))
         if st.button(t("move_button", lang), key="move_button", disabled=goal == ctx.study):
             try:
-                target = studies.move_dataset(cursor(), int(moving), goal)
+                target = perform(ctx, "dataset.move", int(moving), goal, target=int(moving),
+                                 details={"name": names[moving], "from_study": ctx.study, "to_study": goal})
             except studies.StudyError as exc:
                 st.error(t("study_error", lang, error=plain(str(exc))), icon=":material/block:")
             else:
-                st.cache_data.clear()
                 st.session_state["flash"] = [t("moved", lang, name=plain(names[moving]), study=plain(studies.name_of(cursor(), target)))]
                 st.session_state[NEXT_STUDY] = target
                 st.rerun()

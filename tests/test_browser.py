@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -30,10 +31,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     assert os.path.exists(CHROMIUM), "Debian's chromium is needed: apt-get install chromium (make test does it as root)"
-    db = tmp_path_factory.mktemp("browser") / "tpm.duckdb"
+    db = SERVER["db"] = tmp_path_factory.mktemp("browser") / "tpm.duckdb"
     port = free_port()
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
     proc = subprocess.Popen(
@@ -180,6 +184,48 @@ def test_journey_inventory_targets_actions_render(server, page):
         expect(page.get_by_text("Callcenter-Schulung und Rückrufservice")).to_be_attached()  # grid cells are drawn on a canvas
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-journey.png"), full_page=True)
+        raise
+
+
+def test_import_while_serving_and_user_text_stays_text(server, page, tmp_path):
+    """An analyst imports with the CLI while the dashboard serves; the file plants markdown/HTML
+    links and images in a segment header, segment values, a touchpoint and the dataset name: none
+    becomes a link or image in the DOM, and the browser never contacts the outside address."""
+    from conftest import german_csv_bytes
+
+    segment = "Region [bitte neu anmelden](https://evil.example) ![x](https://evil.example/t.png)"
+    values = ["![x](https://evil.example/v.png)", "<img src=https://evil.example/i.png>", "Nord"]
+    rows = [["ID", "[Chat](https://evil.example) <a href='https://evil.example'>x</a> (1-5)", "Weiterempfehlung (0-10)", segment]]
+    rows += [[i, i % 5 + 1, i % 11, values[i % 3]] for i in range(60)]
+    export = tmp_path / "evil.csv"
+    export.write_bytes(german_csv_bytes(rows))
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto(server + "/")  # a visitor is on the dashboard while the import runs
+        expect(page.get_by_role("heading", name="Überblick")).to_be_visible(timeout=30000)
+        out = subprocess.run([sys.executable, "-m", "tpm", "ingest", str(export), "--db", str(SERVER["db"]),
+                              "--dataset", "[Neu anmelden](https://evil.example) ![i](https://evil.example/d.png)"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        for path in ("/?lang=en", "/heatmap?by=" + urllib.parse.quote(segment), "/segments?by=" + urllib.parse.quote(segment),
+                     "/upload"):
+            page.goto(server + path)
+            page.wait_for_timeout(2500)
+            expect(page.get_by_text("bitte neu anmelden").first).to_be_attached(timeout=30000)  # the label is there, as text
+            links = page.locator('a[href*="evil"]')
+            assert links.count() == 0, [links.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML.slice(0, 800)")
+                                        for i in range(links.count())]
+            assert page.locator('img[src*="evil"], image[href*="evil"]').count() == 0
+            assert_no_exception(page)
+        page.get_by_text("Datensatz löschen").first.click()
+        page.wait_for_timeout(1000)
+        shot(page, "injection")
+        assert page.locator('a[href*="evil"], img[src*="evil"]').count() == 0
+        hosts = {urllib.parse.urlsplit(url).hostname for url in requests} - {"127.0.0.1", None}
+        assert hosts <= {"fonts.gstatic.com"}, hosts  # Streamlit's own icon font for page_icon=":material/…", nothing else
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-injection.png"), full_page=True)
         raise
 
 

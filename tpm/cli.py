@@ -12,12 +12,14 @@ import argparse
 from contextlib import contextmanager
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
 import importlib
 
 from tpm.metrics.rules import ANONYMITY, MIN_TEST
+from tpm.roles import ROLES
 
 
 class _Lazy:
@@ -38,6 +40,7 @@ class _Lazy:
         return self._target()(*args, **kwargs)
 
 
+access = _Lazy("tpm.access")
 store = _Lazy("tpm.store")
 studies = _Lazy("tpm.studies")
 Filter = _Lazy("tpm.metrics.filters", "Filter")
@@ -45,6 +48,7 @@ drivers_for = _Lazy("tpm.metrics.drivers", "drivers_for")
 segment_breakdown = _Lazy("tpm.metrics.segments", "segment_breakdown")
 has_weights = _Lazy("tpm.metrics.weighted", "has_weights")
 prepare = _Lazy("tpm.upload", "prepare")
+use_template = _Lazy("tpm.upload", "use_template")
 nps_for = _Lazy("tpm.metrics.nps", "nps_for")
 respondent_count = _Lazy("tpm.metrics.nps", "respondent_count")
 touchpoint_stats = _Lazy("tpm.metrics.satisfaction", "touchpoint_stats")
@@ -62,14 +66,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `python -m tpm … | head`: the reader left; what was done is done
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except Exception as exc:
+        import duckdb
+
+        from tpm.access import UserError
         from tpm.ingest import IngestError
+        from tpm.store import Busy
         from tpm.studies import StudyError
 
-        if not isinstance(exc, (IngestError, CliError, StudyError)):
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy)):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, duckdb.Error):  # e.g. a damaged file or a full disk: one line, never a traceback
+            print(f"error: database: {' '.join(str(exc).split())}", file=sys.stderr)
+            return 2
+        raise
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wave", help="wave label (default: the dataset name)")
     p.add_argument("--sheet", help="sheet name of an Excel workbook (default: the first with data)")
     p.add_argument("--include-incomplete", action="store_true", help="keep LimeSurvey responses without submitdate")
+    p.add_argument("--wait", type=float, default=60.0,
+                   help="seconds to wait while the dashboard or another import holds the database (default 60)")
     p.add_argument("--scale", action="append", default=[], metavar="HEADER=MIN-MAX",
                    help="the scale of a rating column, HEADER as written in the file, e.g. \"Hotline=1-10\" (repeatable)")
     p.add_argument("--missing", action="append", default=[], metavar="HEADER=CODE[;CODE]",
@@ -185,6 +201,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_delete)
 
+    p = sub.add_parser("users", help="users of the built-in login (TPM_AUTH=password)")
+    users = p.add_subparsers(dest="users_command", required=True)
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db")
+    u = users.add_parser("add", parents=[db], help="add a user; the password is asked for (or read from stdin)")
+    u.add_argument("name")
+    u.add_argument("--role", choices=ROLES, default="viewer")
+    u = users.add_parser("remove", parents=[db], help="remove a user")
+    u.add_argument("name")
+    u = users.add_parser("set-role", parents=[db], help="change a user's role")
+    u.add_argument("name")
+    u.add_argument("role", choices=ROLES)
+    u = users.add_parser("set-password", parents=[db], help="set a new password (asked for, or read from stdin)")
+    u.add_argument("name")
+    users.add_parser("list", parents=[db], help="list users and roles")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("audit", help="the audit trail: who imported, deleted or edited what, when")
+    p.add_argument("--db")
+    p.add_argument("--limit", type=int, default=50, help="newest N entries (default 50; 0 = all)")
+    p.add_argument("--csv", action="store_true", help="all fields as CSV (for a spreadsheet)")
+    p.set_defaults(func=cmd_audit)
+
     p = sub.add_parser("seed", help="import the sample surveys if the database is empty")
     p.add_argument("--db")
     p.set_defaults(func=cmd_seed)
@@ -196,33 +235,48 @@ def _unweighted(parser) -> None:
 
 
 def cmd_ingest(args) -> int:
-    # read and check every file before writing any: one bad file writes nothing
+    """All files or none: read and check every file first, without the database; then hold the
+    database only to look up earlier waves' mappings and, in one transaction, to write."""
     for path in args.paths:
         if not path.is_file():
             raise CliError(f"'{path}': no such file")
     overrides = _overrides(args.scale, args.missing)
-    con = store.connect(args.db)
-    try:
-        results = []
-        for path in args.paths:
-            prepared = prepare(path.name, path.read_bytes(), args.sheet, args.include_incomplete, con)
-            specs = apply_overrides(prepared.file_name, prepared.specs, overrides)
-            if args.strict:
-                doubts = [s for s in specs if s.unsure and s.role != "ignore"]
-                if doubts:
-                    raise CliError(f"'{path.name}': {len(doubts)} column(s) read without full certainty (--strict):\n"
-                                   + "\n".join(f"  '{s.column}': {s.unsure}" for s in doubts)
-                                   + "\nconfirm with --scale/--missing, a mapping template, or drop --strict")
-            results.append(prepared.apply(specs))
+    prepared = [prepare(path.name, path.read_bytes(), args.sheet, args.include_incomplete) for path in args.paths]
+    db = store.db_path(args.db)
+    waiting = _say_waiting(db)
+
+    if db.exists():
+        with store.writing(db, args.wait, waiting) as con:
+            for item in prepared:
+                use_template(item, con)
+    results = []
+    for item in prepared:  # validates; raises before anything is written
+        specs = apply_overrides(item.file_name, item.specs, overrides)
+        if args.strict:
+            doubts = [s for s in specs if s.unsure and s.role != "ignore"]
+            if doubts:
+                raise CliError(f"'{item.file_name}': {len(doubts)} column(s) read without full certainty (--strict):\n"
+                               + "\n".join(f"  '{s.column}': {s.unsure}" for s in doubts)
+                               + "\nconfirm with --scale/--missing, a mapping template, or drop --strict")
+        results.append(item.apply(specs))
+    actor = access.cli_actor()
+    saved = []
+    with store.writing(db, args.wait, waiting) as con:
         # --study: an existing study by name or id, else the name of a new one
         study = None if args.study is None else studies.find(con, args.study) or args.study
-        for result in results:
-            name = args.dataset if args.dataset and len(results) == 1 else (
-                f"{args.dataset} {Path(result.file_name).stem}" if args.dataset else None)
-            saved = store.save_import(con, result, name=name, wave=args.wave, study=study)
-            print_report(saved.report or result.report(), saved)
-    finally:
-        con.close()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for result in results:
+                name = args.dataset if args.dataset and len(results) == 1 else (
+                    f"{args.dataset} {Path(result.file_name).stem}" if args.dataset else None)
+                saved.append(access.perform(con, actor, "dataset.import", result, name=name, wave=args.wave, study=study,
+                                            transaction=False))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    for result, one in zip(results, saved):  # printed after the commit: a closed pipe cannot undo half of it
+        print_report(one.report or result.report(), one)
     return 0
 
 
@@ -371,7 +425,13 @@ def _open_existing(db, read_only: bool = True) -> "store.duckdb.DuckDBPyConnecti
     path = store.db_path(db)
     if not path.exists():
         raise CliError(f"'{path}': no database yet; import a file first with 'python -m tpm ingest FILE'")
-    return store.connect(path, read_only=read_only)
+    return store.open_retrying(path, wait=30.0, read_only=read_only, on_wait=_say_waiting(path))
+
+
+def _say_waiting(path):
+    def say(_):
+        print(f"waiting for the database '{path}' (the dashboard or an import is using it) …", file=sys.stderr)
+    return say
 
 
 def cmd_summary(args) -> int:
@@ -479,14 +539,16 @@ def cmd_trend(args) -> int:
 
 
 def cmd_weights(args) -> int:
-    from tpm.weights import describe, rake_dataset, read_margins
+    from tpm.weights import describe, read_margins
 
     if not args.margins.is_file():
         raise CliError(f"'{args.margins}': no such file")
     margins = read_margins(args.margins.name, args.margins.read_bytes())
     con = _open_existing(args.db, read_only=False)
     try:
-        result = rake_dataset(con, args.dataset, margins, tuple(args.trim) if args.trim else None, source=args.margins.name)
+        result = access.perform(con, access.cli_actor(), "dataset.weights", args.dataset, margins,
+                                tuple(args.trim) if args.trim else None, source=args.margins.name, target=args.dataset,
+                                details={"source": args.margins.name})
     finally:
         con.close()
     if args.json:
@@ -552,27 +614,28 @@ def cmd_studies(args) -> int:
 
 
 def cmd_study(args) -> int:
-    con = store.connect(args.db)
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
+    actor = access.cli_actor()
     try:
         sid = studies.resolve(con, args.study)
         name = studies.name_of(con, sid)
         if args.action == "rename":
             if not args.other:
                 raise CliError("rename needs the new name: python -m tpm study rename OLD NEW")
-            studies.rename(con, sid, args.other)
+            access.perform(con, actor, "study.rename", sid, args.other, target=sid, details={"from": name, "name": args.other})
             print(f"renamed study '{name}' to '{studies.name_of(con, sid)}'")
         elif args.action == "merge":
             if not args.other:
                 raise CliError("merge needs the study to merge into: python -m tpm study merge SOURCE TARGET")
             target = studies.resolve(con, args.other)
-            studies.merge(con, sid, target)
+            access.perform(con, actor, "study.merge", sid, target, target=sid, details={"name": name, "into": target})
             print(f"merged study '{name}' into '{studies.name_of(con, target)}'")
         else:
             frame = studies.list_studies(con).set_index("id")
             if not _confirmed(args, f"Delete study '{name}' with {frame.loc[sid, 'datasets']} dataset(s), "
                                     f"{frame.loc[sid, 'respondents']} respondents, its inventory and measures?"):
                 return 1
-            studies.delete(con, sid)
+            access.perform(con, actor, "study.delete", sid, target=sid, details={"name": name})
             print(f"deleted study '{name}' (id {sid})")
     finally:
         con.close()
@@ -603,12 +666,13 @@ def _dataset(con, key: str, study: str | None):
 
 
 def cmd_move(args) -> int:
-    con = store.connect(args.db)
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
     try:
         row = _dataset(con, args.dataset, args.study)
         target = studies.find(con, args.to)
         created = target is None
-        target = studies.move_dataset(con, int(row["id"]), args.to if created else target)
+        target = access.perform(con, access.cli_actor(), "dataset.move", int(row["id"]), args.to if created else target,
+                                target=int(row["id"]), details={"name": row["name"], "to_study": args.to})
         print(f"moved dataset '{row['name']}' (id {row['id']}) to study '{studies.name_of(con, target)}'{' (new)' if created else ''}")
     finally:
         con.close()
@@ -616,22 +680,75 @@ def cmd_move(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    con = store.connect(args.db)
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
     try:
         row = _dataset(con, args.dataset, args.study)
         if not _confirmed(args, f"Delete dataset '{row['name']}' with {row['respondents']} respondents?"):
             return 1
-        store.delete_dataset(con, int(row["id"]))
+        access.perform(con, access.cli_actor(), "dataset.delete", int(row["id"]), target=int(row["id"]),
+                       details={"name": row["name"]})
         print(f"deleted dataset '{row['name']}' (id {row['id']})")
     finally:
         con.close()
     return 0
 
 
+def _password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass(prompt)
+        if getpass.getpass("again: ") != first:
+            raise CliError("the two passwords differ; nothing changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users(args) -> int:
+    actor = access.cli_actor()
+    command = args.users_command
+    if command == "list":
+        with _reading(args) as (con, _):
+            frame = access.list_users(con)
+        for r in frame.itertuples():
+            print(f"{r.name}\t{r.role}\t{r.created_at:%Y-%m-%d}")
+        if frame.empty:
+            print("no users")
+        return 0
+    password = _password(f"password for {args.name}: ") if command in ("add", "set-password") else None
+    with store.writing(args.db, 30.0, _say_waiting(store.db_path(args.db))) as con:
+        if command == "add":
+            access.perform(con, actor, "user.add", args.name, args.role, password, target=args.name, details={"role": args.role})
+            print(f"added {args.name} ({args.role})")
+        elif command == "remove":
+            access.perform(con, actor, "user.remove", args.name, target=args.name)
+            print(f"removed {args.name}")
+        elif command == "set-role":
+            access.perform(con, actor, "user.set_role", args.name, args.role, target=args.name, details={"role": args.role})
+            print(f"{args.name} is now {args.role}")
+        else:
+            access.perform(con, actor, "user.set_password", args.name, password, target=args.name)
+            print(f"new password set for {args.name}")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    with _reading(args) as (con, _):
+        frame = store.audit_log(con, args.limit or None)
+    if args.csv:
+        frame.to_csv(sys.stdout, index=False)
+        return 0
+    if frame.empty:
+        print("no entries")
+    for r in frame.itertuples():
+        print(f"{r.at_utc:%Y-%m-%d %H:%M:%S} UTC  {r.actor} ({r.via})  {r.action}  {r.target or ''}  {r.details}")
+    return 0
+
+
 def cmd_seed(args) -> int:
     from tpm.seed import seed_if_empty
 
-    con = store.connect(args.db)
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
     try:
         saved = seed_if_empty(con)
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -121,6 +122,22 @@ CREATE TABLE IF NOT EXISTS weight_sets (
     created_at TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS audit_ids START 1;
+CREATE TABLE IF NOT EXISTS audit (
+    id BIGINT PRIMARY KEY DEFAULT nextval('audit_ids'),
+    at_utc TIMESTAMP NOT NULL,
+    actor VARCHAR NOT NULL,         -- user name, e-mail (OIDC) or OS user (CLI)
+    via VARCHAR NOT NULL,           -- local | password | oidc | cli
+    action VARCHAR NOT NULL,        -- e.g. dataset.import, dataset.delete, inventory.save
+    target VARCHAR,                 -- what: dataset id, touchpoint name, action id, user name
+    details JSON
+);
+CREATE TABLE IF NOT EXISTS users (
+    name VARCHAR PRIMARY KEY,
+    role VARCHAR NOT NULL,
+    password_hash VARCHAR NOT NULL,  -- scrypt$n$r$p$salt$hash (tpm.access.hash_password)
+    created_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS mapping_templates (
     study_id INTEGER NOT NULL,
     signature VARCHAR NOT NULL,     -- hash of the file's column headers
@@ -169,6 +186,79 @@ def transaction(con: duckdb.DuckDBPyConnection, bump: bool = True):
 def db_path(cli_value: str | os.PathLike | None = None) -> Path:
     """``--db`` if given, else ``$TPM_DB``, else ``data/tpm.duckdb``."""
     return Path(cli_value or os.environ.get("TPM_DB") or DEFAULT_DB)
+
+
+class Busy(Exception):
+    """The database file is held by another process (an import from the CLI, or the dashboard) for too long."""
+
+
+def is_locked(exc: BaseException) -> bool:
+    """DuckDB refused the file because another process holds its lock."""
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def writer_flag(path: str | os.PathLike) -> Path:
+    """A file that says "a writer (the CLI) waits for or holds this database": readers then step back."""
+    path = Path(path)
+    return path.with_name(path.name + ".writer")
+
+
+WRITER_FLAG_MAX_AGE = 120.0  # seconds; an older flag was left by a killed process and is ignored
+
+
+def writer_waiting(path: str | os.PathLike) -> bool:
+    try:
+        return time.time() - writer_flag(path).stat().st_mtime < WRITER_FLAG_MAX_AGE
+    except OSError:
+        return False
+
+
+def open_retrying(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=None, migrate_schema: bool = True,
+                  yield_to_writer: bool = False, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """:func:`connect`, retried for up to ``wait`` seconds while another process holds the file.
+
+    ``on_wait(seconds_waited)`` is called once, when the first attempt finds the file busy (to say so).
+    With ``yield_to_writer`` (the dashboard), a waiting CLI writer goes first. Raises :class:`Busy`.
+    """
+    path = db_path(path)
+    start, delay, told = time.monotonic(), 0.02, False
+    while True:
+        if not (yield_to_writer and writer_waiting(path)):
+            try:
+                if read_only:
+                    return connect(path, read_only=True)
+                if migrate_schema or not path.exists():
+                    return connect(path)
+                return duckdb.connect(str(path))
+            except duckdb.IOException as exc:
+                if not is_locked(exc):
+                    raise
+        waited = time.monotonic() - start
+        if waited >= wait:
+            raise Busy(f"the database '{path.name}' is in use by another process; gave up after {waited:.0f} s")
+        if on_wait and not told:
+            on_wait(waited)
+            told = True
+        time.sleep(min(delay, max(0.0, wait - waited)))
+        delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def writing(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=None):
+    """The database for one write from a separate process (the CLI): announce it so the dashboard
+    steps back between its script runs, take the lock (waiting up to ``wait`` s), close right after."""
+    path = db_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flag = writer_flag(path)
+    flag.write_text(str(os.getpid()))
+    try:
+        con = open_retrying(path, wait, on_wait)
+        try:
+            yield con
+        finally:
+            con.close()
+    finally:
+        flag.unlink(missing_ok=True)
 
 
 def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -259,6 +349,8 @@ def save_import(
     wave: str | None = None,
     uploaded_by: str | None = None,
     platform: str | None = None,
+    audit: tuple[str, str] | None = None,
+    transaction: bool = True,
     study: int | str | None = None,
 ) -> Saved:
     """Store one import in a single transaction: all of it, or (on any error) nothing.
@@ -266,6 +358,8 @@ def save_import(
     ``study``: a study id, a study name (created if missing) or None: the proposed study
     (:func:`tpm.studies.propose` — the one whose template or touchpoints match, else a new one).
     Re-importing a file with the same SHA-256 stores nothing and returns the existing dataset.
+    ``audit`` = (actor, via): an audit record is written in the same transaction.
+    ``transaction=False``: the caller holds one open transaction around several imports.
     """
     from tpm import studies
 
@@ -283,7 +377,8 @@ def save_import(
     if weights:
         report["weights"] = weights
         report["notes"] = [*report.get("notes", []), weights["note"]]
-    con.execute("BEGIN TRANSACTION")
+    if transaction:
+        con.execute("BEGIN TRANSACTION")
     try:
         study_id, study_created = studies.ensure(con, study)
         dataset_id = con.execute(
@@ -335,9 +430,15 @@ def save_import(
                  json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
             )
         _bump_version(con)
-        con.execute("COMMIT")
+        if audit:
+            record(con, audit[0], audit[1], "dataset.import", str(dataset_id),
+                   {"study_id": study_id, "name": name, "wave": wave or name, "file": result.file_name, "sha256": result.sha256,
+                    "respondents": len(c.respondents)})
+        if transaction:
+            con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        if transaction:
+            con.execute("ROLLBACK")
         raise
     return Saved(int(dataset_id), name, duplicate=False, study_id=study_id, study_name=studies.name_of(con, study_id),
                  study_created=study_created, report=report)
@@ -394,6 +495,23 @@ def weight_sets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The weight set of every weighted dataset, with the dataset name."""
     return con.execute(
         """SELECT d.name AS dataset, w.* FROM weight_sets w JOIN datasets d ON d.id = w.dataset_id ORDER BY d.id"""
+    ).df()
+
+
+def record(con: duckdb.DuckDBPyConnection, actor: str, via: str, action: str, target: str | None = None,
+           details: dict | None = None) -> None:
+    """One line of the audit trail (inside the caller's transaction, if any)."""
+    con.execute(
+        "INSERT INTO audit (at_utc, actor, via, action, target, details) VALUES (?, ?, ?, ?, ?, ?)",
+        [datetime.now(timezone.utc).replace(tzinfo=None), actor, via, action, target,
+         json.dumps(details or {}, ensure_ascii=False, default=str)],
+    )
+
+
+def audit_log(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
+    """The audit trail, newest first."""
+    return con.execute(
+        "SELECT id, at_utc, actor, via, action, target, details FROM audit ORDER BY id DESC LIMIT ?", [limit or 2**62]
     ).df()
 
 

@@ -65,6 +65,36 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     return Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
 
 
+def use_template(prepared: Prepared, con) -> Prepared:
+    """Apply an earlier wave's confirmed mapping (if the database has one for these columns), for a
+    file that was prepared without the database (the CLI reads files before it opens the database)."""
+    template = store.mapping_template(con, list(prepared.table.columns))
+    if template is not None:
+        prepared.specs, prepared.from_template = template, True
+        prepared.__dict__.pop("_problem", None)
+    return prepared
+
+
+def release_memory() -> None:
+    """Give freed memory back to the operating system after a large file was dropped.
+
+    Arrow's pool and glibc's malloc keep freed blocks for reuse; a server that parsed a 50 MB CSV
+    would otherwise hold its peak for good. Call after the last reference is gone (and gc.collect()).
+    """
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    if libc:
+        try:
+            ctypes.CDLL(libc).malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+            pass
+
+
 def display_value(value) -> str:
     """A cell as a person reads it: 5.0 shows as "5", empty as ""."""
     return cell_text(value) or ""

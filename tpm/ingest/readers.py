@@ -290,6 +290,8 @@ def _arrow_csv(data: bytes, delimiter: str) -> list[pa.Array] | None:
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         return None
+    if table.num_columns != width or not all(pa.types.is_string(f.type) for f in table.schema):
+        return None  # Arrow saw another shape than the first line (a quoting mishap): the csv module decides
     return [c.combine_chunks() for c in table.columns]
 
 

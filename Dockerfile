@@ -1,0 +1,36 @@
+# TPM for hosting: a slim Python 3.11 image, a non-root user, the database on a volume, login required.
+#   docker build -t tpm .
+#   docker volume create tpm-data
+#   docker run -d --name tpm -p 8501:8501 -v tpm-data:/data tpm
+#   docker exec -it tpm python -m tpm users add anna --role admin     (asks for the password)
+# Put a reverse proxy with TLS in front of it (README "Hosting").
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TPM_DB=/data/tpm.duckdb \
+    TPM_AUTH=password \
+    TPM_SEED=0 \
+    ARROW_DEFAULT_MEMORY_POOL=system
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin tpm \
+    && mkdir -p /data && chown tpm:tpm /data
+# the code belongs to root and is read-only for the server's user; only /data is writable
+COPY app.py ./
+COPY .streamlit/config.toml .streamlit/config.toml
+COPY pages pages
+COPY tpm tpm
+COPY sample_surveys sample_surveys
+
+USER tpm
+VOLUME ["/data"]
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)" || exit 1
+CMD ["streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501"]

@@ -1,0 +1,59 @@
+"""Administration (admins only): users of the built-in login, and the audit trail (table + CSV)."""
+
+import streamlit as st
+
+from pages._ui import cursor, page_context, perform, plain, require_role
+from tpm import access, store
+from tpm.i18n import t
+from tpm.report.csv_export import to_safe_csv
+
+ctx = page_context()
+lang = ctx.lang
+st.title(t("page_admin", lang))
+require_role(ctx, "users")
+for message in st.session_state.pop("admin_flash", []):
+    st.success(message, icon=":material/check_circle:")
+
+st.subheader(t("users_title", lang))
+mode = ctx.user.via
+if mode == "off":
+    st.caption(t("users_local", lang))
+elif mode == "oidc":
+    st.caption(t("users_oidc", lang))
+else:
+    users = access.list_users(cursor())
+    st.dataframe(users, hide_index=True, width="stretch")
+    roles = {r: t("role_name_" + r, lang) for r in access.ROLES}
+    with st.expander(t("user_add", lang)):
+        with st.form("user_add", clear_on_submit=True):
+            name = st.text_input(t("user_name", lang), key="ua_name")
+            password = st.text_input(t("password", lang), type="password", key="ua_password")
+            role = st.selectbox(t("user_role", lang), list(roles), format_func=roles.get, key="ua_role")
+            if st.form_submit_button(t("user_add", lang)):
+                try:
+                    perform(ctx, "user.add", name, role, password, target=name, details={"role": role})
+                except access.UserError as exc:
+                    st.error(plain(str(exc)))
+                else:
+                    st.session_state["admin_flash"] = [t("user_added", lang, name=plain(name))]
+                    st.rerun()
+    if not users.empty:
+        c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+        who = c1.selectbox(t("user_name", lang), users["name"].tolist(), key="um_name")
+        new_role = c2.selectbox(t("user_role", lang), list(roles), format_func=roles.get, key="um_role")
+        if c3.button(t("user_set_role", lang), key="um_set_role"):
+            perform(ctx, "user.set_role", who, new_role, target=who, details={"role": new_role})
+            st.session_state["admin_flash"] = [t("saved", lang)]
+            st.rerun()
+        if c4.button(t("user_remove", lang), key="um_remove", disabled=who == ctx.user.name):
+            perform(ctx, "user.remove", who, target=who)
+            st.session_state["admin_flash"] = [t("user_removed", lang, name=plain(who))]
+            st.rerun()
+
+st.subheader(t("audit_title", lang))
+log = store.audit_log(cursor())
+if log.empty:
+    st.info(t("audit_empty", lang))
+else:
+    st.dataframe(log, hide_index=True, width="stretch")
+    st.download_button(t("audit_export", lang), to_safe_csv(log), file_name="tpm-audit.csv", mime="text/csv", key="audit_csv")

@@ -1,0 +1,234 @@
+"""Who may do what: login modes, roles, built-in users, and the one door every write goes through.
+
+Roles, each including the one before:
+
+- ``viewer``  — browse, filter, download;
+- ``analyst`` — + upload and re-map surveys, rename datasets, edit the inventory, targets and measures;
+- ``admin``   — + delete datasets, manage users, read the audit trail.
+
+Login modes (:func:`auth_mode`): ``off`` — the local single-user default (everyone is the local
+admin; the server binds to 127.0.0.1 only); ``password`` — the built-in users table (scrypt hashes,
+managed with ``python -m tpm users …``); ``oidc`` — Streamlit's ``st.login`` with an identity provider,
+roles by e-mail address or domain.
+
+Every write — from a page or the CLI — goes through :func:`perform`: it checks the role *here*, on
+the server, whatever the page showed, and writes one line of the audit trail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets as _secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from tpm import actions, inventory, store, studies, weights
+from tpm.roles import ROLES
+
+MODES = ("off", "password", "oidc")
+
+
+class Denied(PermissionError):
+    """The actor's role does not allow this action."""
+
+
+class UserError(ValueError):
+    """A bad user name, role or password (a message for the person)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+    via: str  # off (local) | password | oidc | cli
+
+    def may(self, role: str) -> bool:
+        return self.role in ROLES and ROLES.index(self.role) >= ROLES.index(role)
+
+
+LOCAL = Actor("local", "admin", "off")
+
+
+def cli_actor() -> Actor:
+    """The CLI works on the database file directly, so it is trusted as admin; the audit trail keeps the OS user."""
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except Exception:  # no user name in the environment (some containers)
+        name = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return Actor(name, "admin", "cli")
+
+
+# --- which mode
+
+
+def auth_mode(env: dict | None = None, secrets: dict | None = None) -> str:
+    """``$TPM_AUTH`` if set, else ``[tpm] auth`` in secrets.toml, else ``oidc`` when an ``[auth]``
+    section is configured, else ``off`` (local)."""
+    env = os.environ if env is None else env
+    secrets = secrets or {}
+    wanted = (env.get("TPM_AUTH") or (secrets.get("tpm") or {}).get("auth") or "").strip().lower()
+    if not wanted:
+        wanted = "oidc" if secrets.get("auth") else "off"
+    if wanted not in MODES:
+        raise UserError(f"TPM_AUTH / [tpm] auth must be one of {', '.join(MODES)}, not '{wanted}'")
+    return wanted
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def open_without_login(address: str | None, env: dict | None = None) -> bool:
+    """Local mode on an address other computers can reach, without ``TPM_I_KNOW_ITS_OPEN=1``."""
+    env = os.environ if env is None else env
+    return (address or "") not in LOOPBACK and env.get("TPM_I_KNOW_ITS_OPEN") != "1"
+
+
+def role_for_email(email: str | None, rules: dict[str, str]) -> str | None:
+    """The role of an OIDC user: the exact address, else ``@domain``, else ``*``; None = no access."""
+    if not email or "@" not in email:
+        return None
+    email = email.strip().lower()
+    rules = {k.strip().lower(): v for k, v in (rules or {}).items()}
+    for key in (email, "@" + email.rsplit("@", 1)[1], "*"):
+        if key in rules:
+            return rules[key] if rules[key] in ROLES else None
+    return None
+
+
+# --- passwords (hashlib.scrypt: in the standard library, memory-hard, the OWASP-listed choice besides Argon2/bcrypt)
+
+_N, _R, _P = 2**14, 8, 1
+MIN_PASSWORD = 10
+
+
+def hash_password(password: str) -> str:
+    salt = _secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        assert kind == "scrypt"
+        got = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
+                             dklen=len(digest) // 2)
+    except (ValueError, AssertionError):
+        return False
+    return hmac.compare_digest(got.hex(), digest)
+
+
+_DUMMY = hash_password(_secrets.token_hex(8))  # compared against when the user does not exist (same time)
+
+
+def check_name(name: str) -> str:
+    name = unicodedata.normalize("NFC", (name or "").strip())
+    if not name or len(name) > 64 or any(unicodedata.category(ch).startswith(("C", "Z")) and ch != " " for ch in name):
+        raise UserError("a user name needs 1–64 visible characters")
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, not '{role}'")
+    return role
+
+
+def check_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+def login(con, name: str, password: str) -> Actor | None:
+    """The user, if the name and password match; None otherwise (which of the two is not said)."""
+    row = con.execute("SELECT name, role, password_hash FROM users WHERE name = ?", [(name or "").strip()]).fetchone()
+    ok = verify_password(password or "", row[2] if row else _DUMMY)
+    return Actor(row[0], row[1], "password") if row and ok else None
+
+
+def list_users(con):
+    return con.execute("SELECT name, role, created_at FROM users ORDER BY name").df()
+
+
+# --- the one door for writes
+
+
+def _add_user(con, name: str, role: str, password: str) -> None:
+    name, role, password = check_name(name), check_role(role), check_password(password)
+    if con.execute("SELECT count(*) FROM users WHERE name = ?", [name]).fetchone()[0]:
+        raise UserError(f"user '{name}' exists already")
+    con.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
+                [name, role, hash_password(password), datetime.now(timezone.utc).replace(tzinfo=None)])
+
+
+def _existing(con, name: str) -> str:
+    if not con.execute("SELECT count(*) FROM users WHERE name = ?", [name]).fetchone()[0]:
+        raise UserError(f"no user '{name}'")
+    return name
+
+
+def _remove_user(con, name: str) -> None:
+    con.execute("DELETE FROM users WHERE name = ?", [_existing(con, name)])
+
+
+def _set_role(con, name: str, role: str) -> None:
+    con.execute("UPDATE users SET role = ? WHERE name = ?", [check_role(role), _existing(con, name)])
+
+
+def _set_password(con, name: str, password: str) -> None:
+    con.execute("UPDATE users SET password_hash = ? WHERE name = ?", [hash_password(check_password(password)), _existing(con, name)])
+
+
+#: every write of the product: the role it needs and the function that does it (``fn(con, *args, **kwargs)``)
+WRITES = {
+    "dataset.import": ("analyst", store.save_import),
+    "dataset.rename": ("analyst", store.rename_dataset),
+    "dataset.delete": ("admin", store.delete_dataset),
+    "dataset.move": ("analyst", studies.move_dataset),
+    "dataset.weights": ("analyst", weights.rake_dataset),
+    "inventory.save": ("analyst", inventory.save),
+    "inventory.phases": ("analyst", inventory.set_phases),
+    "inventory.import": ("analyst", inventory.from_excel),
+    "action.create": ("analyst", actions.create),
+    "action.update": ("analyst", actions.update),
+    "action.delete": ("analyst", actions.delete),
+    "study.rename": ("analyst", studies.rename),
+    "study.merge": ("analyst", studies.merge),
+    "study.delete": ("admin", studies.delete),
+    "user.add": ("admin", _add_user),
+    "user.remove": ("admin", _remove_user),
+    "user.set_role": ("admin", _set_role),
+    "user.set_password": ("admin", _set_password),
+}
+
+#: what a role may see beyond browsing
+READS = {"audit": "admin", "users": "admin", "upload": "analyst", "edit": "analyst", "delete": "admin",
+         "respondents": "analyst"}  # respondent-level rows (report data sheet) are not for viewers
+
+
+def require(actor: Actor | None, role: str) -> None:
+    if actor is None or not actor.may(role):
+        who = f"'{actor.name}' ({actor.role})" if actor else "nobody logged in"
+        raise Denied(f"{who} may not do this; it needs the role {role}")
+
+
+def allowed(actor: Actor | None, what: str) -> bool:
+    return actor is not None and actor.may(READS[what])
+
+
+def perform(con, actor: Actor, action: str, *args, target=None, details: dict | None = None, **kwargs):
+    """Check the role, do the write, record who did what (imports record inside their own transaction)."""
+    role, fn = WRITES[action]
+    require(actor, role)
+    if action == "dataset.import":
+        kwargs.setdefault("uploaded_by", actor.name)
+        return fn(con, *args, audit=(actor.name, actor.via), **kwargs)
+    result = fn(con, *args, **kwargs)
+    store.record(con, actor.name, actor.via, action, None if target is None else str(target), details)
+    return result
