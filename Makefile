@@ -41,7 +41,7 @@ libreoffice:
 	  else echo "The report test needs LibreOffice: sudo apt-get install libreoffice-calc libreoffice-impress poppler-utils"; exit 1; fi; fi
 
 test: $(VENV)/.dev chromium libreoffice
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/ingest.py

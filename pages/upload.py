@@ -231,7 +231,7 @@ else:
         frame = mapping_frame(table, prepared.specs, role_labels)
         frame["unsure"] = [ingest_text(reason, lang) for reason in frame["unsure"]]
         if (frame["unsure"] != "").any():
-            columns = ", ".join(f"„{c[:40]}“" for c in frame.loc[frame["unsure"] != "", "column"])
+            columns = ", ".join((f"„{c[:40]}“" if lang == "de" else f"“{c[:40]}”") for c in frame.loc[frame["unsure"] != "", "column"])
             st.warning(plain(t("unsure_intro", lang, n=int((frame["unsure"] != "").sum()), columns=columns)),
                        icon=":material/help:")
         edited = st.data_editor(

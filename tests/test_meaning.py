@@ -402,3 +402,19 @@ def test_custom_label_set_round_trips_into_the_next_wave(con):
     assert spec.role == "rating" and spec.labels["super"] == 4 and spec.scale_max == 4
     again = second.apply(second.specs).canonical
     assert len(again.ratings) == 60 - 7 and len(again.dont_know) == 7
+
+
+def test_dont_know_in_the_heatmap_hover(con):
+    from tpm.charts.heatmap import segment_heatmap
+    from tpm.metrics.segments import segment_breakdown, total_values
+
+    rows = [["ID", "Region", "Filiale (1-10)"]]
+    rows += [[i, ["Nord", "Süd"][i % 2], "weiß nicht" if i % 10 == 0 else 1 + i % 10] for i in range(200)]
+    store.save_import(con, ingest_bytes("hm.csv", csv_bytes(rows)))
+    cells = segment_breakdown(con, Filter(), "Region", "mean")
+    counts = dict(zip(cells["segment"], cells["dont_know"]))
+    assert counts == {"Nord": 20, "Süd": 0}  # i % 10 == 0 is always even: all in Nord
+    fig = segment_heatmap(cells, total_values(con, Filter(), "mean"), "mean", "Region", "de")
+    assert "weiß nicht: %{customdata[6]}" in fig.data[0].hovertemplate
+    custom = np.asarray(fig.data[0].customdata)
+    assert sorted(custom[0, :, 6].tolist()) == [0, 20, 20]  # Nord, Süd, total

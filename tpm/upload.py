@@ -19,7 +19,7 @@ from tpm.ingest.detect import SCORED
 from tpm.ingest.normalise import normalise
 from tpm.ingest.values import cell_text
 
-MAPPING_COLUMNS = ["column", "role", "name", "scale_min", "scale_max", "missing_codes", "unsure", "confirmed", "examples"]
+MAPPING_COLUMNS = ["column", "role", "confirmed", "unsure", "name", "scale_min", "scale_max", "missing_codes", "examples"]
 
 
 @dataclass

@@ -47,19 +47,21 @@ def cell_colours(z: np.ndarray, grey: np.ndarray, colours, zmin: float, zmax: fl
 
 def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, sort: str = "total",
                   columns: list[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Matrices (touchpoints × segment values + total): value, diff, n, n_eff, flag — rows sorted;
+    """Matrices (touchpoints × segment values + total): value, diff, n, n_eff, dont_know, flag — rows sorted;
     ``columns`` fixes the column order (e.g. waves in time order), else alphabetical."""
     def pivot(column):
         return cells.pivot_table(index="touchpoint", columns="segment", values=column, aggfunc="first", dropna=False)
 
     value, diff, n = pivot("value"), pivot("diff"), pivot("n")
     n_eff = pivot("n_eff") if "n_eff" in cells else n.astype(float)
+    dont_know = pivot("dont_know") if "dont_know" in cells else n * 0
     flag = cells.pivot(index="touchpoint", columns="segment", values="flag") if len(cells) else pd.DataFrame()
     if columns is not None:
-        value, diff, n, n_eff = (frame.reindex(columns=columns) for frame in (value, diff, n, n_eff))
+        value, diff, n, n_eff, dont_know = (frame.reindex(columns=columns) for frame in (value, diff, n, n_eff, dont_know))
     total = totals.drop_duplicates("touchpoint").set_index("touchpoint")
     value[total_label], n[total_label], diff[total_label] = total["value"], total["n"], 0.0
     n_eff[total_label] = total["n_eff"] if "n_eff" in total else total["n"]
+    dont_know[total_label] = dont_know.sum(axis=1, min_count=1)
     flag = flag.reindex(index=value.index, columns=value.columns).astype(object).fillna("")
     flag[total_label] = ""
     if sort == "gap":  # the largest tested gap first
@@ -67,7 +69,8 @@ def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, s
         order = tested.abs().max(axis=1).fillna(-1).sort_values(ascending=False).index
     else:
         order = value[total_label].sort_values(ascending=False).index
-    out = {"value": value, "diff": diff, "n": n.fillna(0).astype(int), "n_eff": n_eff.astype(float), "flag": flag}
+    out = {"value": value, "diff": diff, "n": n.fillna(0).astype(int), "n_eff": n_eff.astype(float),
+           "dont_know": dont_know.fillna(0).astype(int), "flag": flag}
     for key, frame in out.items():
         frame = frame.loc[order]
         frame.columns.name = None
@@ -99,7 +102,7 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
     full_rows, full_cols = np.array([safe(r) for r in shown.index], dtype=object), np.array([safe(c) for c in shown.columns], dtype=object)
     custom = np.dstack([n.astype(object), m["value"].to_numpy(dtype=float).astype(object), m["diff"].to_numpy(dtype=float).astype(object),
                         np.repeat(full_rows[:, None], len(cols), axis=1), np.repeat(full_cols[None, :], len(rows), axis=0),
-                        m["n_eff"].to_numpy(dtype=float).astype(object)])
+                        m["n_eff"].to_numpy(dtype=float).astype(object), m["dont_know"].to_numpy().astype(object)])
     weighted = bool(cells["weighted"].any()) if "weighted" in cells and len(cells) else False
     if mode == "diff":
         limit = float(np.nanmax(np.abs(np.where(low | hidden, np.nan, z)))) if np.isfinite(z).any() else 1.0
@@ -119,7 +122,8 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
     decimals_hover = str(decimals if metric != "mean" else 2)
     hover = ("<b>%{customdata[3]}</b> · %{customdata[4]}<br>" + metric_label + ": %{customdata[1]:." + decimals_hover
              + "f}<br>" + diff_label + ": %{customdata[2]:+." + decimals_hover + "f}<br>n = %{customdata[0]}"
-             + (" · n_eff = %{customdata[5]:.0f} (" + t("weighted", lang) + ")" if weighted else "") + "<extra></extra>")
+             + (" · n_eff = %{customdata[5]:.0f} (" + t("weighted", lang) + ")" if weighted else "")
+             + "<br>" + t("dont_know", lang) + ": %{customdata[6]}<extra></extra>")
     fig = go.Figure()
     fig.add_heatmap(z=np.where(low | hidden, np.nan, z), x=cols, y=rows, customdata=custom,
                     colorscale=colours, zmin=zmin, zmax=zmax, hovertemplate=hover, xgap=2, ygap=2, hoverongaps=False,

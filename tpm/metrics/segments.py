@@ -69,7 +69,21 @@ def segment_breakdown(con, flt: Filter, by: str, metric: str = "mean", anonymity
         "value": np.where(hidden, np.nan, cell.value), "rest": rest.value, "diff": np.where(hidden, np.nan, diff),
         "p": p, "q": q, "flag": flag, "caution": (cell.n < CAUTION) & ~hidden, "weighted": weighted,
     })
+    out = out.merge(dont_know_by(con, flt, by), on=["touchpoint", "segment"], how="left")
+    out["dont_know"] = np.where(hidden, 0, out["dont_know"].fillna(0)).astype(int)  # hidden cells reveal nothing
     return out.sort_values(["touchpoint", "segment"], ignore_index=True)
+
+
+def dont_know_by(con, flt: Filter, by: str) -> pd.DataFrame:
+    """"weiß nicht"/"k.A." answers per touchpoint × value of segment ``by`` (counted, never scores)."""
+    cte, params = flt.respondents_cte()
+    return con.execute(
+        f"""WITH {cte} SELECT d.touchpoint, s.value AS segment, count(*) AS dont_know
+            FROM dont_know d JOIN resp USING (dataset_id, resp)
+            JOIN segments s ON s.dataset_id = d.dataset_id AND s.resp = d.resp AND s.segment = ?
+            GROUP BY ALL""",
+        params + [by],
+    ).df()
 
 
 def total_values(con, flt: Filter, metric: str) -> pd.DataFrame:
