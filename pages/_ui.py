@@ -293,7 +293,7 @@ def sidebar(con) -> Context:
         if datasets.empty:
             return Context(lang, Filter(study=study), version, False, study, study_name, user=user)
         st.subheader(t("filters", lang))
-        names = dict(zip(datasets["id"].astype(int), datasets["name"]))
+        names = studies.dataset_labels(datasets)  # what tells the waves apart first, even when a chip is cut short
         asked = st.query_params.get_all("ds")
         wanted = [int(v) for v in asked if v.isdigit() and int(v) in names]
         gone = [t("gone_dataset", lang, id=plain(v)) for v in asked if not (v.isdigit() and int(v) in names)]

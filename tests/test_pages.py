@@ -535,3 +535,11 @@ def test_move_a_wave_into_a_new_study(app, db_path):
     assert app.selectbox(key="study_pick").options[0] == "Kundenbefragung Welle 3 (separat)"  # shown right away
     app.switch_page("pages/overview.py").run()
     assert app.metric[0].value == "800"
+
+
+def test_dataset_chips_start_with_the_wave(app):
+    app.run()
+    no_errors(app)
+    options = app.multiselect(key="ds_filter").options
+    assert len(options) == 3
+    assert all(" · " in o and o.split(" · ")[0] != o.split(" · ")[1] for o in options), options

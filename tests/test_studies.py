@@ -378,3 +378,18 @@ def test_move_a_dataset_to_split_a_study(con):
     # the next fan poll of the same layout is proposed for the study it now belongs to
     proposal = studies.propose_for(con, imported("fanumfrage_2.xlsx", survey(30, 8, touchpoints=FAN, scale=5)))
     assert (proposal.study_id, proposal.reason) == (target, "template")
+
+
+def test_dataset_labels_put_what_differs_first():
+    import pandas as pd
+
+    from tpm.studies import dataset_labels
+
+    same = pd.DataFrame({"id": [3, 4, 5], "name": [f"Kundenbefragung 2026 Welle {k}" for k in (1, 2, 3)],
+                         "wave": [f"Kundenbefragung 2026 Welle {k}" for k in (1, 2, 3)]})
+    assert dataset_labels(same) == {3: "Welle 1 · Kundenbefragung 2026", 4: "Welle 2 · Kundenbefragung 2026",
+                                    5: "Welle 3 · Kundenbefragung 2026"}
+    waved = pd.DataFrame({"id": [1, 2], "name": ["Export Mai", "Export Juni"], "wave": ["W1", "W2"]})
+    assert dataset_labels(waved) == {1: "W1 · Export Mai", 2: "W2 · Export Juni"}
+    single = pd.DataFrame({"id": [7], "name": ["Hotline 2026"], "wave": ["Hotline 2026"]})
+    assert dataset_labels(single) == {7: "Hotline 2026"}

@@ -442,3 +442,27 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("INSERT INTO mapping_templates VALUES (?, ?, ?, ?, ?)", [owner.get(signature, fallback), signature, mapping, source, saved])
     for table in ("touchpoints", "touchpoint_aliases", "mapping_templates"):
         con.execute(f"DROP TABLE {table}_v1")
+
+
+def dataset_labels(datasets) -> dict[int, str]:
+    """Short, distinct labels for the sidebar's dataset chips, the part that tells waves apart first:
+    the wave label when it differs from the name ("W3 · Kundenbefragung 2026"), else the name with
+    the words all datasets share moved behind ("Welle 3 · Kundenbefragung 2026" for five datasets
+    named "Kundenbefragung 2026 Welle 1…5"). ``datasets``: a frame with id, name, wave."""
+    names = [str(n).split() for n in datasets["name"]]
+    common = 0
+    if len(names) > 1:
+        while all(len(words) > common + 1 and words[common] == names[0][common] for words in names):
+            common += 1
+        while common and not all(any(ch.isalpha() for ch in "".join(words[common:])) for words in names):
+            common -= 1  # "1", "2" alone say little: keep the word before them ("Welle 1")
+    labels = {}
+    for i, name, wave, words in zip(datasets["id"], datasets["name"], datasets["wave"], names):
+        name, wave = str(name).strip(), str(wave or "").strip()
+        if wave and wave != name:
+            labels[int(i)] = f"{wave} · {name}"
+        elif common:
+            labels[int(i)] = f"{' '.join(words[common:])} · {' '.join(words[:common])}"
+        else:
+            labels[int(i)] = name
+    return labels
