@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages._ui import NEXT_STUDY, page_context, cursor, perform, plain, require_role
 from tpm import access, store, studies
-from tpm.ingest import ROLES, IngestError
+from tpm.ingest import ROLES, IngestError, unsure_specs
 from babel.dates import format_date
 
 from tpm.formatting import LOCALES, format_table
@@ -262,7 +262,7 @@ else:
         except IngestError as exc:
             show_error(exc)
             specs = None
-        waiting = specs is None or any(s.unsure and s.role != "ignore" for s in specs)
+        waiting = specs is None or bool(unsure_specs(specs))
         if st.button(t("import", lang), type="primary", disabled=bool(existing) or waiting, key="upload_import"):
             try:
                 with st.status(t("validating", lang), expanded=False) as status:

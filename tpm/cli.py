@@ -49,6 +49,7 @@ segment_breakdown = _Lazy("tpm.metrics.segments", "segment_breakdown")
 has_weights = _Lazy("tpm.metrics.weighted", "has_weights")
 prepare = _Lazy("tpm.upload", "prepare")
 use_template = _Lazy("tpm.upload", "use_template")
+unsure_specs = _Lazy("tpm.ingest.detect", "unsure_specs")
 nps_for = _Lazy("tpm.metrics.nps", "nps_for")
 respondent_count = _Lazy("tpm.metrics.nps", "respondent_count")
 touchpoint_stats = _Lazy("tpm.metrics.satisfaction", "touchpoint_stats")
@@ -253,7 +254,7 @@ def cmd_ingest(args) -> int:
     for item in prepared:  # validates; raises before anything is written
         specs = apply_overrides(item.file_name, item.specs, overrides)
         if args.strict:
-            doubts = [s for s in specs if s.unsure and s.role != "ignore"]
+            doubts = unsure_specs(specs)
             if doubts:
                 raise CliError(f"'{item.file_name}': {len(doubts)} column(s) read without full certainty (--strict):\n"
                                + "\n".join(f"  '{s.column}': {s.unsure}" for s in doubts)

@@ -122,7 +122,7 @@ def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[st
     for spec in specs:
         named = spec.role in ("rating", "overall", "multi")
         name = spec.touchpoint if named else (spec.touchpoint or (spec.column if spec.role == "segment" else None))
-        unsure = spec.unsure if spec.unsure and spec.role != "ignore" else ""
+        unsure = spec.doubt or ""
         rows.append({
             "column": spec.column, "role": role_labels.get(spec.role, spec.role), "name": name or "",
             "scale_min": spec.scale_min, "scale_max": spec.scale_max,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from tpm.ingest.detect import ROLES, ColumnSpec, detect, touchpoint_name
+from tpm.ingest.detect import ROLES, ColumnSpec, detect, touchpoint_name, unsure_specs
 from tpm.ingest.errors import IngestError
 from tpm.ingest.normalise import Canonical, normalise
 from tpm.ingest.readers import MAX_FILE_BYTES, RawTable
@@ -30,6 +30,7 @@ __all__ = [
     "ingest_bytes",
     "read_table",
     "touchpoint_name",
+    "unsure_specs",
 ]
 
 
@@ -83,7 +84,7 @@ class ImportResult:
             "overall": {"column": overall.column, "scale": [overall.scale_min, overall.scale_max],
                         "n": int(c.respondents["overall"].notna().sum())} if overall else None,
             "weight_column": next((s.column for s in specs if s.role == "weight"), None),
-            "unsure": [{"column": s.column, "reason": s.unsure} for s in specs if s.unsure and s.role != "ignore"],
+            "unsure": [{"column": s.column, "reason": s.unsure} for s in unsure_specs(specs)],
             "comment_columns": [s.column for s in specs if s.role == "comment"],
             "comments": int(len(c.comments)),
             "ignored_columns": [s.column for s in specs if s.role == "ignore"],

@@ -99,6 +99,11 @@ class ColumnSpec:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def doubt(self) -> str | None:
+        """Why this column still waits for the analyst's confirmation (None: sure, or ignored)."""
+        return self.unsure if self.role != "ignore" else None
+
     @classmethod
     def from_dict(cls, data: dict) -> "ColumnSpec":
         """A spec stored by this or an earlier version (unknown keys are ignored)."""
@@ -248,13 +253,18 @@ def touchpoint_name(header: str, platform: str | None = None) -> str:
     return name or header.strip()
 
 
+def _never_a_rating(header: str) -> bool:
+    """Personal data, platform bookkeeping, rankings and counts ("Wie viele …") are never ratings."""
+    return bool(_PERSONAL.search(header) or is_meta(header) or _RANKING.search(header) or _COUNT.search(header))
+
+
 def guess_role(header: str, p: ColumnProfile, n_rows: int) -> str:
     """The role rules, in order; see the module docstring."""
     if p.filled == 0:
         return "ignore"
     head = header.strip()
-    if _PERSONAL.search(header) or is_meta(head) or _RANKING.search(header) or _COUNT.search(header):
-        return "ignore"  # personal data, platform meta, rankings and counts ("Wie viele …") are never ratings
+    if _never_a_rating(header):
+        return "ignore"
     if (_ID.match(head) or _ID_WORD.search(head)) and p.unique == p.filled and p.filled >= 0.5 * n_rows \
             and not _NPS.search(header):
         return "id"
@@ -332,7 +342,7 @@ def _evaluative(parsed: ParsedColumn) -> bool:
     return sum(bool(_EVALUATIVE.search(a)) for a in answers) >= max(2, len(answers) / 2)
 
 
-def _label_scale(table: RawTable, header: str, parsed: ParsedColumn):
+def _label_scale(parsed: ParsedColumn):
     """A known label set matching the column's text answers — including answers that are
     no-answer words elsewhere ("trifft nicht zu") when the set itself uses them as a point."""
     answers = list(dict.fromkeys(parsed.text[~parsed.missing][:5000]))
@@ -360,9 +370,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
         role = guess_role(header, p, table.n_rows)
         scale = None
         unsure = None
-        named = _PERSONAL.search(header) or is_meta(header) or _RANKING.search(header) or _COUNT.search(header)
-        if p.numeric_share < 1.0 and 1 <= p.unique <= 12 and role in {"segment", "comment", "ignore"} and not named:
-            scale = _label_scale(table, header, parsed)
+        if p.numeric_share < 1.0 and 1 <= p.unique <= 12 and role in {"segment", "comment", "ignore"} \
+                and not _never_a_rating(header):
+            scale = _label_scale(parsed)
             if scale:
                 role = "nps" if _NPS.search(header) and scale[:2] == (0, 10) else (
                     "overall" if _OVERALL.search(header) else "rating")
@@ -385,8 +395,6 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             else:
                 spec.scale_min, spec.scale_max, spec.unsure = infer_scale(
                     header, p.minimum, p.maximum, p.zeros, p.filled, p.minimum_above_zero)
-            if role == "overall":
-                spec.touchpoint = spec.touchpoint if len(spec.touchpoint) <= 60 else header[:60]
         elif role == "nps":
             spec.scale_min, spec.scale_max = 0, 10
             spec.labels = scale[2] if scale else None
@@ -413,4 +421,4 @@ def detect(table: RawTable) -> list[ColumnSpec]:
 
 def unsure_specs(specs: list[ColumnSpec]) -> list[ColumnSpec]:
     """The columns whose reading the analyst still has to confirm."""
-    return [s for s in specs if s.unsure and s.role != "ignore"]
+    return [s for s in specs if s.doubt]
