@@ -11,3 +11,6 @@ CAUTION = 50
 ANONYMITY = 5
 #: false discovery rate (Benjamini–Hochberg) / significance level
 ALPHA = 0.05
+#: scales with at most this many points have a one-point top/bottom box (else two points), so the
+#: boxes of a 3- or 4-point scale never overlap
+ONE_POINT_BOX_MAX_POINTS = 4

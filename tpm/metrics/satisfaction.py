@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from tpm.metrics.filters import Filter, row_key
-from tpm.metrics.rules import MIN_TEST as MIN_BASE
+from tpm.metrics.rules import MIN_TEST as MIN_BASE, ONE_POINT_BOX_MAX_POINTS
 from tpm.metrics.weighted import SUM_COLUMNS, box_sql, estimate, grouped_rating_sums_sql, has_weights, interval
 
 #: the top (bottom) box in SQL over columns score, scale_min, scale_max (see :func:`tpm.metrics.weighted.box_sql`)
@@ -51,7 +51,7 @@ def by_segment(name: str) -> str:
 
 def box_points(scale_min: int, scale_max: int) -> int:
     """Points in the top (and bottom) box: 2 on 5- to 11-point scales, 1 on 3- and 4-point scales."""
-    return 1 if scale_max - scale_min + 1 <= 4 else 2
+    return 1 if scale_max - scale_min + 1 <= ONE_POINT_BOX_MAX_POINTS else 2
 
 
 COLUMNS = ["touchpoint", "scale_min", "scale_max", "n", "n_eff", "mean", "sd", "ci_low", "ci_high", "score_0_100",

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tpm.metrics.rules import ONE_POINT_BOX_MAX_POINTS
 from tpm.metrics.significance import nps_difference, two_proportion_z, welch_t
 
 METRICS = ("mean", "score", "top2", "bottom2", "nps")
@@ -81,7 +82,7 @@ def nps_y(column: str) -> str:
 def box_sql(top: bool, score: str = "score", lo: str = "scale_min", hi: str = "scale_max") -> str:
     """SQL condition: the answer is in the top (bottom) box — the two highest (lowest) points on
     scales of 5 to 11 points, the one highest (lowest) on 3- and 4-point scales (never overlapping)."""
-    width = f"(CASE WHEN {hi} - {lo} + 1 <= 4 THEN 0 ELSE 1 END)"
+    width = f"(CASE WHEN {hi} - {lo} + 1 <= {ONE_POINT_BOX_MAX_POINTS} THEN 0 ELSE 1 END)"
     return f"{score} >= {hi} - {width}" if top else f"{score} <= {lo} + {width}"
 
 
