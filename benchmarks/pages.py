@@ -15,7 +15,7 @@ export has weights) and unweighted:
 - Segments: ``nps_by_segment`` + ``segment_breakdown`` by Region (score)
 - Tracking by month: ``tracking_view`` (score, month) + ``total_values``
 - Drivers: ``drivers_for`` default (NPS, Shapley, pairwise)
-- Priority: ``drivers_for`` + ``touchpoint_stats`` + ``priority_matrix``
+- Priority: ``touchpoint_stats`` + ``drivers_for`` (given those figures) + ``priority_matrix``
 
 and prints each against the floor, measured in the same run: a plain DuckDB group-by of the
 same long ratings (count, sum, sum of squares per dataset × touchpoint). Each timing is the
@@ -129,9 +129,9 @@ def pages(con, flt):
     from tpm.metrics.segments import nps_by_segment, segment_breakdown, total_values
     from tpm.metrics.trend import tracking_view
 
-    def priority():
-        result = drivers_for(con, flt)
-        return priority_matrix(touchpoint_stats(con, flt), result.table, "mean")
+    def priority():  # the page shows the touchpoint figures anyway; they also choose the drivers
+        stats = touchpoint_stats(con, flt)
+        return priority_matrix(stats, drivers_for(con, flt, stats=stats).table, "mean")
 
     return {
         "overview": lambda: (touchpoint_stats(con, flt), nps_for(con, flt), respondent_count(con, flt)),

@@ -185,3 +185,115 @@ def test_bootstrap_intervals_cover_the_true_shares():
     coverage = hits / reps
     print("coverage", coverage)
     assert ((0.90 <= coverage) & (coverage <= 0.99)).all(), coverage  # 150 samples: ±1.8 points SE around 95 %
+
+
+# --- on stored data: the fetched arrays and Gram sums against an independent computation ----------
+
+
+def _stored_survey(con, seed: int, n: int, name: str, weighted: bool, shop_points: int = 10) -> int:
+    """Respondents with Region, five sparse touchpoints driving NPS, optional lognormal weights."""
+    from conftest import xlsx_bytes
+    from tpm import store
+    from tpm.ingest import ingest_bytes
+
+    rng = np.random.default_rng(seed)
+    touchpoints = ["Hotline", "Shop", "Website", "Lieferung", "Rechnung"]
+    latent = rng.normal(size=(n, len(touchpoints)))
+    rows = [["ID", "Region", *touchpoints, "Weiterempfehlung (0-10)"]]
+    for i in range(n):
+        ratings = [int(np.clip(np.rint(6 + 2 * v), 1, 10)) for v in latent[i]]
+        ratings[1] = int(np.clip(np.rint(ratings[1] * shop_points / 10), 1, shop_points))
+        ratings = [None if rng.random() < p else r for r, p in zip(ratings, (0.5, 0.2, 0.3, 0.1, 0.6))]
+        nps = int(np.clip(np.rint(5 + latent[i] @ [1.2, 0.8, 0.5, 0.3, 0.1] + rng.normal()), 0, 10))
+        rows.append([f"{name}-{i}", ["Nord", "Süd", "Ost"][i % 3], *ratings, None if rng.random() < 0.1 else nps])
+    result = ingest_bytes(f"{name}.xlsx", xlsx_bytes(rows))
+    if weighted:
+        result.canonical.respondents["weight"] = rng.lognormal(0, 0.6, n)
+    return store.save_import(con, result, name=name).dataset_id
+
+
+def _reference_drivers(con, flt, missing, drivers):
+    """(drivers, R, pair n, pair n_eff, rows) by plain SQL + pandas + a loop over pairs: what drivers_for must give."""
+    from tpm.metrics.drivers import MIN_PAIR_BASE, prune_sparse
+
+    resp = con.execute("SELECT r.dataset_id, r.resp, r.nps, r.weight, s.value AS region FROM respondents r "
+                       "LEFT JOIN segments s ON s.dataset_id = r.dataset_id AND s.resp = r.resp AND s.segment = 'Region'").df()
+    if flt.datasets:
+        resp = resp[resp["dataset_id"].isin(flt.datasets)]
+    for _, values in flt.segments:
+        resp = resp[resp["region"].isin(values)]
+    resp = resp.assign(w=resp["weight"].fillna(1.0) if flt.weighted else 1.0).set_index(["dataset_id", "resp"])
+    ratings = con.execute("SELECT dataset_id, resp, touchpoint, score, scale_min, scale_max FROM ratings").df()
+    ratings = ratings.join(resp[[]], on=["dataset_id", "resp"], how="inner")
+    if drivers is None:
+        n = ratings.groupby(["touchpoint", "scale_min", "scale_max"]).size()
+        drivers = sorted(set(n[n >= 30].index.get_level_values(0)))
+    ratings["x"] = (ratings["score"] - ratings["scale_min"]) / (ratings["scale_max"] - ratings["scale_min"])
+    wide = ratings.pivot_table(index=["dataset_id", "resp"], columns="touchpoint", values="x")
+    data = resp[["nps", "w"]].join(wide.reindex(columns=drivers)).dropna(subset=["nps"])
+    if missing == "listwise":
+        data = data.dropna()
+    X, w = data[["nps", *drivers]].to_numpy(float), data["w"].to_numpy(float)
+    k = X.shape[1]
+    R, pair_n, n_eff = np.eye(k), np.zeros((k, k), dtype=int), np.zeros((k, k))
+    for i in range(k):
+        for j in range(k):
+            both = ~np.isnan(X[:, i]) & ~np.isnan(X[:, j])
+            a, b, ww = X[both, i], X[both, j], w[both]
+            pair_n[i, j], n_eff[i, j] = both.sum(), ww.sum() ** 2 / (ww**2).sum() if both.any() else 0
+            if i != j and both.sum() > 1:
+                ma, mb = np.average(a, weights=ww), np.average(b, weights=ww)
+                R[i, j] = (ww * (a - ma) * (b - mb)).sum() / np.sqrt((ww * (a - ma) ** 2).sum() * (ww * (b - mb) ** 2).sum())
+    if missing == "pairwise":
+        keep = prune_sparse(drivers, pair_n, MIN_PAIR_BASE)
+        idx = [0] + [i + 1 for i in keep]
+        drivers, R, pair_n, n_eff = [drivers[i] for i in keep], R[np.ix_(idx, idx)], pair_n[np.ix_(idx, idx)], n_eff[np.ix_(idx, idx)]
+    return drivers, R, pair_n, n_eff, len(data)
+
+
+def test_stored_drivers_equal_an_independent_computation_on_random_filters(con, monkeypatch):
+    """drivers_for (DuckDB joins and filters, Arrow to numpy, Gram sums over blocks of rows — 97
+    here, so that every run spans several) against plain SQL + pandas + weighted correlations pair
+    by pair, on random filters over three datasets (two weighted, one not; one asks Shop on 1–5):
+    shares, R², bases and n_eff to 1e-9; the touchpoint figures handed in (as the Priority page
+    does) choose the same drivers."""
+    from tpm.metrics import Filter, drivers as module
+    from tpm.metrics.drivers import drivers_for, importance, nearest_correlation
+    from tpm.metrics.satisfaction import touchpoint_stats
+
+    monkeypatch.setattr(module, "GRAM_BLOCK", 97)
+
+    ids = [_stored_survey(con, 1, 500, "a", True), _stored_survey(con, 2, 400, "b", False),
+           _stored_survey(con, 3, 300, "c", True, shop_points=5)]
+    assert con.execute("SELECT count(DISTINCT scale_max) FROM ratings WHERE touchpoint = 'Shop'").fetchone()[0] == 2
+    rng = np.random.default_rng(13)
+    checked = {"weighted": 0, "unweighted": 0, "pairwise": 0, "listwise": 0}
+    for _ in range(16):
+        datasets = [d for d in ids if rng.random() < 0.7]
+        regions = {"Region": sorted(rng.choice(["Nord", "Süd", "Ost"], 2, replace=False))} if rng.random() < 0.4 else None
+        flt = Filter.of(datasets, regions, weighted=bool(rng.random() < 0.6))
+        missing = "listwise" if rng.random() < 0.4 else "pairwise"
+        chosen = ["Hotline", "Shop", "Website", "Lieferung"] if missing == "listwise" else None
+        method = "shapley" if rng.random() < 0.5 else "relative_weights"
+        result = drivers_for(con, flt, method=method, missing=missing, drivers=chosen)
+        if chosen is None:
+            given = drivers_for(con, flt, method=method, stats=touchpoint_stats(con, flt))
+            pd.testing.assert_frame_equal(given.table, result.table)
+        names, R, pair_n, n_eff, rows = _reference_drivers(con, flt, missing, chosen)
+        R, _ = nearest_correlation(R) if missing == "pairwise" else (R, False)
+        raw, _ = importance(R, method)
+        table = result.table.set_index("driver").loc[names]
+        np.testing.assert_allclose(table["raw"], raw, atol=1e-9, rtol=0)
+        np.testing.assert_allclose(table["share"], 100 * raw / raw.sum(), atol=1e-9, rtol=0)
+        assert result.r2 == pytest.approx(raw.sum(), abs=1e-9)
+        if missing == "pairwise":
+            upper = np.triu_indices(len(names) + 1, 1)
+            assert result.n == pair_n[upper].min()
+            assert table["n"].tolist() == pair_n[0, 1:].tolist()
+            np.testing.assert_allclose(table["n_eff"], n_eff[0, 1:], rtol=1e-12)
+        else:
+            assert result.n == rows and (table["n"] == rows).all()
+            np.testing.assert_allclose(table["n_eff"], n_eff[0, 0], rtol=1e-12)
+        checked["weighted" if result.weighted else "unweighted"] += 1
+        checked[missing] += 1
+    assert min(checked.values()) >= 3, checked

@@ -179,24 +179,6 @@ def test_waves_by_quarter_follow_the_response_dates(seeded):
     assert quarters["n"].sum() == nps_trend(con, customer(con))["n"].sum()
 
 
-@pytest.mark.parametrize("missing, drivers", [("pairwise", None), ("listwise", ["Hotline", "Lieferung", "Website", "Rechnung"])])
-def test_gram_path_equals_duckdb_corr_path(seeded, monkeypatch, missing, drivers):
-    from tpm.metrics import drivers as module
-
-    con, _ = seeded
-    sql = drivers_for_with(con, module, monkeypatch, 1000, missing, drivers)
-    gram = drivers_for_with(con, module, monkeypatch, 1, missing, drivers)
-    assert sql.n == gram.n and sql.table.driver.tolist() == gram.table.driver.tolist()
-    assert gram.r2 == pytest.approx(sql.r2, abs=1e-6)
-    assert gram.table.share.to_numpy() == pytest.approx(sql.table.share.to_numpy(), abs=1e-4)
-    assert gram.table.n.tolist() == sql.table.n.tolist()
-
-
-def drivers_for_with(con, module, monkeypatch, gram_from, missing, drivers):
-    monkeypatch.setattr(module, "GRAM_FROM", gram_from)
-    return module.drivers_for(con, customer(con), method="relative_weights", missing=missing, drivers=drivers)
-
-
 def test_seed_makes_two_studies_the_customer_survey_shown_first(seeded):
     con, _ = seeded
     frame = studies.list_studies(con)

@@ -19,10 +19,13 @@ L = V Λ^½ V'; β = L⁻¹ r_xy; raw_j = Σ_k L_jk² β_k², summing to R². An
 ``share`` = 100 · raw / R²; ``sign`` is the sign of the driver's coefficient in the full
 model (R_xx⁻¹ r_xy). Pratt's measure is not offered: it can go negative.
 
-**Where the correlations are computed.** Up to 15 drivers: DuckDB's ``corr()`` aggregates over a
-wide pivot. With more drivers the number of pairs grows with p², so DuckDB joins, filters and
-numbers the long ratings, and numpy scatters them into a respondents × drivers matrix whose
-pairwise Gram sums are BLAS products (:func:`pairwise_corr`); both give the same matrix.
+**Where the correlations are computed.** On stored data (:func:`drivers_for`) DuckDB joins and
+filters the long ratings and hands them over as Arrow columns (respondent, touchpoint code, 0–1
+score; :func:`rating_arrays`); numpy places them in a respondents × drivers matrix whose pairwise
+sums (n, Σw, Σwx, Σwx², Σwxy, Σw² per pair) are float64 Gram products over blocks of rows
+(:func:`pair_statistics`). A pivot in SQL (one group per respondent) or 78–820 ``corr()``
+aggregates were several times slower at a million respondents. :func:`key_drivers` (a frame in
+memory) keeps DuckDB's ``corr()`` aggregates; both give the same matrix.
 
 **Missing data.** ``listwise`` uses respondents who answered the outcome and every driver;
 ``pairwise`` (the default in the UI) uses every available pair, repairs a matrix that is not
@@ -38,7 +41,7 @@ the shares (BCa was measured and did not cover better: :func:`_bootstrap`). **Mi
 **Weights.** In a weighted view the correlations are weighted Pearson correlations,
 r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)) over the respondents present
 for the pair (= ``numpy.cov(…, aweights=w)`` scaled to a correlation), computed from weighted
-Gram matrices of the respondents × drivers matrix (:func:`pairwise_corr` with ``weights``);
+Gram matrices of the respondents × drivers matrix (:func:`pair_statistics` with ``weights``);
 Shapley values and relative weights then follow from that matrix unchanged. Bootstrap
 resamples respondents together with their weights. ``n`` stays unweighted (base rules);
 ``n_eff`` is the Kish effective n of the same base.
@@ -109,40 +112,61 @@ def correlation_matrix(con: duckdb.DuckDBPyConnection, relation: str, p: int, mi
     return R, pair_n, int(row[0])
 
 
-def pairwise_corr(X: np.ndarray, single: bool = False, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise-complete (weighted) Pearson correlations of the columns of X (NaN = missing), vectorised.
+#: rows per block of the Gram products: the block's arrays stay in the CPU cache
+GRAM_BLOCK = 8_192
 
-    The columns are centred first (numerically stable sums); the four Gram matrices
-    (M'WM, X'WM, X²'WM, X'WX with M the presence mask, W the weights, 1 if none) are BLAS
-    products. ``single`` runs them in float32 — 3× faster on millions of rows; after centring
-    the error stays below 1e-7. Returns R and the unweighted pair counts.
+
+def pair_statistics(X: np.ndarray, weights: np.ndarray | None = None,
+                    rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise-complete (weighted) Pearson correlations of the columns of X (NaN = missing), the
+    unweighted pair counts and the Kish effective n (Σw)²/Σw² of each pair's respondents; over
+    the ``rows`` (a boolean mask) only, when given.
+
+    Per pair of columns (i, j) over the rows where both are present: n, Σw, Σw·xᵢ, Σw·xᵢ², Σw·xᵢxⱼ
+    (and Σw²), as Gram products M'WM, X'WM, X²'WM, X'WX of the centred values X (0 where
+    missing) and the presence mask M, in float64, summed over blocks of :data:`GRAM_BLOCK` rows
+    (the columns are centred first: numerically stable sums). Then
+    r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)).
     """
-    with np.errstate(invalid="ignore"):
-        centre = np.nanmean(X, axis=0) if len(X) else np.zeros(X.shape[1])
-    dtype = np.float32 if single else np.float64
-    Xc = (X - np.nan_to_num(centre)).astype(dtype, copy=False)
-    M = (~np.isnan(Xc)).astype(dtype)
-    X0 = np.nan_to_num(Xc)
-    MW = M if weights is None else M * np.asarray(weights, dtype=dtype)[:, None]
-    counts = (M.T @ M).astype(np.float64)
-    n = counts if weights is None else (M.T @ MW).astype(np.float64)  # Σw over the rows of each pair
-    sx = (X0.T @ MW).astype(np.float64)    # sx[i, j] = Σ w·x_i over rows where x_j is present too
-    sxx = ((X0 * X0).T @ MW).astype(np.float64)
-    sxy = (X0.T @ (X0 if weights is None else X0 * MW)).astype(np.float64)
+    k = X.shape[1]
+    counts, n, sx, sxx, sxy, sw2 = (np.zeros((k, k)) for _ in range(6))
+    centre = None
+    for start in range(0, len(X), GRAM_BLOCK):
+        block = slice(start, start + GRAM_BLOCK)
+        x = X[block] if rows is None else X[block][rows[block]]
+        if centre is None:  # any centre near the mean will do: the first block's (0 for a column without values)
+            present = (~np.isnan(x)).sum(axis=0)
+            centre = np.where(present > 0, np.nansum(x, axis=0) / np.maximum(present, 1), 0.0)
+        X0 = x - centre
+        missing = np.isnan(X0)
+        X0[missing] = 0.0
+        M = (~missing).astype(np.float64)
+        counts += M.T @ M
+        if weights is None:
+            MW, X0W = M, X0
+        else:
+            w = (weights[block] if rows is None else weights[block][rows[block]]).astype(np.float64)[:, None]
+            MW, X0W = M * w, X0 * w
+            n += M.T @ MW
+            sw2 += MW.T @ MW
+        sx += X0.T @ MW      # sx[i, j] = Σ w·x_i over rows where x_j is present too
+        sxx += (X0 * X0).T @ MW
+        sxy += X0.T @ X0W
+    if weights is None:
+        n = counts
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = n * sxy - sx * sx.T
         var_i = n * sxx - sx * sx
         R = cov / np.sqrt(var_i * var_i.T)
+        n_eff = counts.copy() if weights is None else n**2 / sw2
     np.fill_diagonal(R, 1.0)
-    return R, np.rint(counts).astype(np.int64)
+    return R, np.rint(counts).astype(np.int64), n_eff
 
 
-def pair_n_eff(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Kish effective n (Σw)²/Σw² of the respondents present for each pair of columns."""
-    M = (~np.isnan(X)).astype(np.float64)
-    w = np.asarray(weights, dtype=np.float64)[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (M.T @ (M * w)) ** 2 / (M.T @ (M * w * w))
+def pairwise_corr(X: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(R, unweighted pair counts) of :func:`pair_statistics`."""
+    R, counts, _ = pair_statistics(X, weights)
+    return R, counts
 
 
 def nearest_correlation(R: np.ndarray, floor: float = 1e-6) -> tuple[np.ndarray, bool]:
@@ -424,35 +448,145 @@ RESPONDENT_OUTCOMES = {
 }
 
 
-def wide_sql(flt, outcome: str, drivers: list[str]) -> tuple[str, list]:
-    """``WITH resp AS (…), wide AS (…)``: one row per respondent, c0 = outcome, c1… = drivers.
+@dataclass
+class RatingArrays:
+    """The filtered respondents and their ratings, fetched once as Arrow (no pivot in SQL).
 
-    Ratings enter as 0–1 scores ((score − min)/(max − min)) so datasets on different scales
-    pool; touchpoint names are bound parameters.
-    """
+    Respondent ``i`` of dataset ``d`` sits in row ``offset[d] + i`` of a matrix ordered by dataset
+    and respondent (rows of respondents outside the filter stay empty); ``weight``/``own`` are
+    indexed by that row (``own``: the respondent's own outcome, NaN if not answered). The long
+    ratings of the filtered respondents come in chunks (:meth:`chunks`: row, touchpoint code —
+    an index into ``names`` — and the 0–1 score, as zero-copy numpy views; plus the scale,
+    scale_min · 2¹⁶ + scale_max, when fetched). ``counts``: ratings per touchpoint."""
+
+    size: int
+    weight: np.ndarray
+    own: np.ndarray
+    names: list[str]
+    counts: np.ndarray
+    long: object  # pyarrow.Table: [dataset_id,] resp, code, x [, scale]
+    low: int = 0
+    offset: np.ndarray | None = None
+
+    def chunks(self, scale: bool = False):
+        """(row, code, x[, scale]) per Arrow chunk, as numpy views."""
+        several = "dataset_id" in self.long.column_names
+        for batch in self.long.to_batches():
+            get = lambda name: batch.column(name).to_numpy(zero_copy_only=False)  # noqa: E731
+            row = get("resp")
+            if several:
+                row = self.offset[get("dataset_id") - self.low] + row
+            yield (row, get("code"), get("x")) + ((get("scale"),) if scale else ())
+
+    @property
+    def has_scales(self) -> bool:
+        return "scale" in self.long.column_names
+
+
+def rating_arrays(con, flt, outcome: str, scales: bool = False) -> RatingArrays:
+    """Three queries: the touchpoint names in the filter's datasets, the filtered respondents
+    (weight, own outcome) and their long ratings — joined, filtered and numbered by DuckDB, moved
+    as Arrow columns and placed by respondent in numpy (a pivot in SQL, one group per respondent,
+    and ``fetchnumpy`` of the long rows were each several times slower)."""
+    where, where_params = flt.datasets_sql("dataset_id")
+    # execute() first: it closes a result left unfinished on this connection, which con.sql() refuses
+    names = sorted(n for (n,) in con.execute(f"SELECT DISTINCT touchpoint FROM ratings WHERE {where}",
+                                            where_params).fetchall())
     cte, params = flt.respondents_cte()
-    norm = "(t.score - t.scale_min) / (t.scale_max - t.scale_min)"
-    if outcome in RESPONDENT_OUTCOMES:
-        first = f"any_value({RESPONDENT_OUTCOMES[outcome]})"  # columns of resp (ratings has none of these names)
+    y = RESPONDENT_OUTCOMES.get(outcome, "NULL")
+    resp = con.sql(f"WITH {cte} SELECT dataset_id, resp, w, coalesce(({y})::DOUBLE, 'NaN'::DOUBLE) AS y FROM resp",
+                   params=params).to_arrow_table()
+    ds, number = _column(resp, "dataset_id"), _column(resp, "resp")
+    low, offset, size = _offsets(ds, number)
+    weight, own = np.ones(size), np.full(size, np.nan)
+    own_rows = number if len(offset) == 1 else offset[ds - low] + number
+    weight[own_rows] = _column(resp, "w")
+    own[own_rows] = _column(resp, "y")
+    several = len(offset) > 1
+    long = con.sql(
+        f"""WITH {cte}, v AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(?::INTEGER))::USMALLINT AS code)
+            SELECT {"t.dataset_id, " if several else ""}t.resp, v.code, (t.score - t.scale_min) / (t.scale_max - t.scale_min) AS x
+                   {", (t.scale_min::INTEGER << 16) + t.scale_max AS scale" if scales and several else ""}
+            FROM ratings t JOIN resp r ON {row_key('t')} = r.rk JOIN v USING (touchpoint)""",
+        params=params + [names, len(names)],
+    ).to_arrow_table()
+    counts = np.zeros(len(names), dtype=np.int64)
+    for batch in long.to_batches():
+        counts += np.bincount(batch.column("code").to_numpy(), minlength=len(names))
+    return RatingArrays(size, weight, own, names, counts, long, low, offset)
+
+
+def _column(table, name: str) -> np.ndarray:
+    """A column of an Arrow table as one numpy array (ChunkedArray.to_numpy is ~20× slower)."""
+    return table.column(name).combine_chunks().to_numpy(zero_copy_only=False)
+
+
+def _offsets(ds: np.ndarray, number: np.ndarray) -> tuple[int, np.ndarray, int]:
+    """(smallest dataset id, row offset of each dataset id from it on, number of rows)."""
+    if not len(ds):
+        return 0, np.zeros(1, dtype=np.int64), 0
+    low, high = int(ds.min()), int(ds.max())
+    if low == high:
+        return low, np.zeros(1, dtype=np.int64), int(number.max()) + 1
+    sizes = np.zeros(high - low + 1, dtype=np.int64)
+    np.maximum.at(sizes, ds - low, number.astype(np.int64) + 1)
+    return low, np.concatenate([[0], np.cumsum(sizes)[:-1]]), int(sizes.sum())
+
+
+def default_drivers(con, flt, outcome: str, min_n: int = MIN_TEST, data: RatingArrays | None = None,
+                    stats: pd.DataFrame | None = None) -> list[str]:
+    """Every touchpoint in the filtered data with at least ``min_n`` ratings on one of its scales
+    (the ``n`` of :func:`tpm.metrics.satisfaction.touchpoint_stats`, or ``stats`` when given), except the outcome."""
+    if stats is not None:
+        names = stats.loc[stats["n"] >= min_n, "touchpoint"]
     else:
-        first = f"max({norm}) FILTER (WHERE t.touchpoint = ?)"
-        params = params + [outcome]
-    columns = [f"{first} AS c0"]
-    for i, name in enumerate(drivers, start=1):
-        columns.append(f"max({norm}) FILTER (WHERE t.touchpoint = ?) AS c{i}")
-        params.append(name)
-    sql = (f"WITH {cte}, wide AS (SELECT r.dataset_id, r.resp, {', '.join(columns)} "
-           f"FROM resp r LEFT JOIN ratings t ON {row_key('t')} = r.rk GROUP BY r.dataset_id, r.resp)")
-    return sql, params
+        data = data if data is not None else rating_arrays(con, flt, outcome, scales=True)
+        names = [data.names[i] for i in _enough_on_one_scale(data, min_n)]
+    return sorted(n for n in set(names) if n != outcome)
 
 
-def default_drivers(con, flt, outcome: str, min_n: int = MIN_TEST) -> list[str]:
-    """Every touchpoint in the filtered data with at least ``min_n`` ratings, except the outcome."""
-    from tpm.metrics.satisfaction import touchpoint_stats
+def _enough_on_one_scale(data: RatingArrays, min_n: int) -> list[int]:
+    """Touchpoint codes with at least ``min_n`` ratings on one scale. A touchpoint has one scale
+    within a dataset, so the counts per touchpoint decide, except for a touchpoint asked on
+    several scales across datasets: its ratings are counted per scale."""
+    enough = set(np.flatnonzero(data.counts >= min_n).tolist())
+    if not data.has_scales:
+        return sorted(enough)
+    seen = np.full(len(data.names), -1, dtype=np.int64)
+    several: set[int] = set()
+    for _, code, _, scale in data.chunks(scale=True):
+        new = seen[code] < 0
+        seen[code[new]] = scale[new]  # the first scale met of each touchpoint; a rating on another marks it
+        several.update(np.unique(code[scale != seen[code]]).tolist())
+    for code in several:
+        per_scale: dict[int, int] = {}
+        for _, codes, _, scale in data.chunks(scale=True):
+            values, n = np.unique(scale[codes == code], return_counts=True)
+            for v, c in zip(values.tolist(), n.tolist()):
+                per_scale[v] = per_scale.get(v, 0) + c
+        (enough.add if max(per_scale.values()) >= min_n else enough.discard)(code)
+    return sorted(enough)
 
-    stats = touchpoint_stats(con, flt)
-    names = stats.loc[stats["n"] >= min_n, "touchpoint"].drop_duplicates().tolist()
-    return sorted(n for n in names if n != outcome)
+
+def wide_matrix(data: RatingArrays, outcome: str, drivers: list[str]) -> np.ndarray:
+    """Respondents (rows as in :class:`RatingArrays`) × [outcome, drivers…] as floats (NaN = not answered)."""
+    X = np.full((data.size, len(drivers) + 1), np.nan)
+    if outcome in RESPONDENT_OUTCOMES:
+        X[:, 0] = data.own
+    touchpoint_outcome = [] if outcome in RESPONDENT_OUTCOMES else [outcome]
+    for first, names in ((0, touchpoint_outcome), (1, list(drivers))):
+        if not names:
+            continue
+        columns = {name: i for i, name in enumerate(names, start=first)}
+        where = np.array([columns.get(name, -1) for name in data.names] + [-1], dtype=np.int64)
+        for row, code, x in data.chunks():
+            column = where[code]
+            used = column >= 0
+            if used.all():
+                X[row, column] = x
+            else:
+                X[row[used], column[used]] = x[used]
+    return X
 
 
 #: every correlation between two drivers (and with the outcome) needs this many respondents
@@ -474,48 +608,13 @@ def prune_sparse(names: list[str], pair_n: np.ndarray, min_pair: int = MIN_PAIR_
     return keep
 
 
-#: above this many drivers the correlations come from BLAS Gram matrices over the wide matrix
-#: (DuckDB's corr() aggregates grow with p²: 820 of them for 40 drivers took 8 s on 1M rows)
-GRAM_FROM = MAX_SHAPLEY + 1
-
-
-def wide_matrix(con, flt, outcome: str, drivers: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Respondents (passing ``flt``) × [outcome, drivers…] as floats (NaN = not answered),
-    scattered from the long ratings that DuckDB joins, filters and numbers; and each row's weight."""
-    cte, params = flt.respondents_cte()
-    own = outcome in RESPONDENT_OUTCOMES
-    names = ([] if own else [outcome]) + list(drivers)
-    y = RESPONDENT_OUTCOMES.get(outcome, "NULL")
-    numbered = (f"WITH {cte}, numbered AS (SELECT dataset_id, resp, rk, {y} AS y, w, "
-                "(row_number() OVER (ORDER BY dataset_id, resp)) - 1 AS row FROM resp)")
-    # weights and the respondent's own outcome in one pass (NaN where not answered)
-    rows = con.execute(f"{numbered} SELECT w, coalesce(y::DOUBLE, 'NaN'::DOUBLE) AS y FROM numbered ORDER BY row",
-                       params).fetchnumpy()
-    weights = np.asarray(rows["w"], dtype=np.float64)
-    X = np.full((len(weights), len(drivers) + 1), np.nan)
-    if own:
-        X[:, 0] = np.asarray(rows["y"], dtype=np.float64)
-    offset = 1 if own else 0
-    long = con.execute(
-        f"""{numbered}, codes AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(?::INTEGER)) AS code)
-            SELECT n.row, c.code, (t.score - t.scale_min) / (t.scale_max - t.scale_min) AS x
-            FROM ratings t JOIN numbered n ON {row_key('t')} = n.rk JOIN codes c USING (touchpoint)""",
-        params + [names, len(names)],
-    ).fetchnumpy()
-    X[np.asarray(long["row"]), np.asarray(long["code"]) + offset] = np.asarray(long["x"], dtype=np.float64)
-    return X, weights
-
-
 def _matrix_correlations(X: np.ndarray, missing: str, weights: np.ndarray | None = None):
     """(R, pair_n, n_rows, pair n_eff) like :func:`correlation_matrix`, from an in-memory matrix."""
     keep = ~np.isnan(X[:, 0])
     if missing == "listwise":
         keep &= ~np.isnan(X).any(axis=1)
-    X = X[keep]
-    weights = None if weights is None else weights[keep]
-    R, pair_n = pairwise_corr(X, single=X.size > 5_000_000, weights=weights)
-    n_eff = pair_n.astype(float) if weights is None else pair_n_eff(X, weights)
-    return R, pair_n, len(X), n_eff
+    R, pair_n, n_eff = pair_statistics(X, weights, keep)
+    return R, pair_n, int(keep.sum()), n_eff
 
 
 def drivers_for(
@@ -528,32 +627,29 @@ def drivers_for(
     bootstrap: int = 0,
     seed: int = 0,
     progress=None,
+    stats: pd.DataFrame | None = None,
 ) -> DriverResult:
     """Key drivers on the stored data of the respondents that pass ``flt``.
 
     ``outcome``: "nps" (the 0–10 recommend question), "overall" (the overall-satisfaction
     question, role *overall*) or a touchpoint name (e.g. overall
     satisfaction). ``drivers``: touchpoint names; by default every touchpoint with enough
-    ratings, pruned by :func:`prune_sparse`. The correlations are computed by DuckDB.
+    ratings, pruned by :func:`prune_sparse` (``stats``: the :func:`tpm.metrics.satisfaction.touchpoint_stats`
+    of the same filter, when the caller has them, saves counting them). DuckDB joins and filters the ratings
+    (:func:`rating_arrays`); the correlations are Gram products of the respondents × drivers matrix.
     """
     from tpm.metrics.weighted import has_weights
 
-    chosen = list(drivers) if drivers is not None else default_drivers(con, flt, outcome)
+    _check(method, missing, drivers if drivers is not None else [outcome])
+    data = rating_arrays(con, flt, outcome, scales=drivers is None and stats is None)
+    chosen = list(drivers) if drivers is not None else default_drivers(con, flt, outcome, data=data, stats=stats)
     _check(method, missing, chosen)
     notes = []
     weighted = has_weights(con, flt)
-    with_clause, params = wide_sql(flt, outcome, chosen)
     first_pass = "pairwise" if drivers is None else missing  # pruning needs the pairwise bases
-    weights = None
-    # weighted correlations (and many drivers) come from the in-memory matrix's Gram products
-    if weighted or len(chosen) >= GRAM_FROM:
-        matrix, all_weights = wide_matrix(con, flt, outcome, chosen)
-        weights = all_weights if weighted else None
-        R, pair_n, n_rows, n_eff = _matrix_correlations(matrix, first_pass, weights)
-    else:
-        matrix = None
-        R, pair_n, n_rows = correlation_matrix(con, "wide", len(chosen), first_pass, params, with_clause)
-        n_eff = pair_n.astype(float)
+    matrix = wide_matrix(data, outcome, chosen)
+    weights = data.weight if weighted else None
+    R, pair_n, n_rows, n_eff = _matrix_correlations(matrix, first_pass, weights)
     if drivers is None:
         keep = prune_sparse(chosen, pair_n)
         dropped = [chosen[i] for i in range(len(chosen)) if i not in keep]
@@ -563,21 +659,14 @@ def drivers_for(
         chosen, R, pair_n, n_eff = [chosen[k] for k in keep], R[np.ix_(idx, idx)], pair_n[np.ix_(idx, idx)], n_eff[np.ix_(idx, idx)]
         if not chosen:
             raise ValueError(Message("err_no_drivers"))
-        matrix = matrix[:, idx] if matrix is not None else None
-        with_clause, params = wide_sql(flt, outcome, chosen)
+        matrix = matrix[:, idx]
     if missing == "listwise" and first_pass != "listwise":
-        if matrix is not None:
-            R, pair_n, n_rows, n_eff = _matrix_correlations(matrix, "listwise", weights)
-        else:
-            R, pair_n, n_rows = correlation_matrix(con, "wide", len(chosen), "listwise", params, with_clause)
-            n_eff = np.full_like(pair_n, n_rows, dtype=float)
+        R, pair_n, n_rows, n_eff = _matrix_correlations(matrix, "listwise", weights)
     values, value_weights = None, None
-    if bootstrap and matrix is not None:
-        values = matrix[~np.isnan(matrix[:, 0])]
-        value_weights = None if weights is None else weights[~np.isnan(matrix[:, 0])]
-    elif bootstrap:
-        columns = ", ".join(f"c{i}" for i in range(len(chosen) + 1))
-        values = con.execute(f"{with_clause} SELECT {columns} FROM wide WHERE c0 IS NOT NULL", params).df().to_numpy(dtype=np.float64)
+    if bootstrap:
+        answered = ~np.isnan(matrix[:, 0])
+        values = matrix[answered]
+        value_weights = None if weights is None else weights[answered]
     result = _result(R, pair_n, n_rows, outcome, chosen, method, missing, values, bootstrap, seed, value_weights, progress)
     result.notes[:0] = notes
     result.weighted = weighted

@@ -44,18 +44,25 @@ class Filter:
     def unweighted(self) -> "Filter":
         return replace(self, weighted=False)
 
+    def datasets_sql(self, column: str) -> tuple[str, list]:
+        """SQL condition on a dataset id ``column`` (the datasets and study of the filter, not its
+        segments) and its parameters."""
+        sql = "(len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], {c}))".format(c=column)
+        params: list = [list(self.datasets), list(self.datasets)]
+        if self.study is not None:
+            sql += f" AND {column} IN (SELECT id FROM datasets WHERE study_id = ?)"
+            params.append(self.study)
+        return sql, params
+
     def respondents_cte(self) -> tuple[str, list]:
         """``resp AS (…)`` and its parameters."""
+        where, params = self.datasets_sql("r.dataset_id")
         sql = [
             "resp AS (SELECT r.dataset_id, r.resp, r.nps, r.responded_at, r.overall, r.overall_min, r.overall_max, "
             f"r.weight, {weight_column(self.weighted)} AS w, {row_key('r')} AS rk "
             "FROM respondents r",
-            "WHERE (len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], r.dataset_id))",
+            f"WHERE {where}",
         ]
-        params: list = [list(self.datasets), list(self.datasets)]
-        if self.study is not None:
-            sql.append("AND r.dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)")
-            params.append(self.study)
         for segment, values in self.segments:
             sql.append(
                 f"AND {row_key('r')} IN (SELECT {row_key('s')} FROM segments s "

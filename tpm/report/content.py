@@ -152,7 +152,7 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
     step("drivers")
     if report.nps.n:
         try:
-            report.drivers = drivers_for(con, flt, outcome="nps", method="shapley", missing="pairwise")
+            report.drivers = drivers_for(con, flt, outcome="nps", method="shapley", missing="pairwise", stats=report.stats)
         except ValueError as exc:
             message = exc.args[0]
             report.drivers_error = message.text(lang) if isinstance(message, Message) else str(message)
