@@ -18,6 +18,7 @@ from pathlib import Path
 
 import importlib
 
+from tpm.metrics.registry import CHOICES as METRIC_CHOICES
 from tpm.metrics.rules import ANONYMITY, MIN_TEST
 from tpm.roles import ROLES
 
@@ -133,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("segments", help="touchpoint x segment breakdown with significance against the rest")
     p.add_argument("--by", required=True, help="segment column, e.g. Region")
-    p.add_argument("--metric", choices=["mean", "score", "top2", "nps"], default="mean")
+    p.add_argument("--metric", choices=METRIC_CHOICES, default="mean")
     p.add_argument("--anonymity", type=int, default=ANONYMITY, help=f"hide cells with fewer respondents (default {ANONYMITY})")
     p.add_argument("--db")
     p.add_argument("--dataset", action="append")
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_segments)
 
     p = sub.add_parser("trend", help="NPS and touchpoints per wave, with change tests")
-    p.add_argument("--metric", choices=["mean", "score", "top2", "nps"], default="score")
+    p.add_argument("--metric", choices=METRIC_CHOICES, default="score")
     p.add_argument("--waves", choices=["dataset", "month", "quarter"], default="dataset",
                    help="waves from the dataset's wave label (default) or from response dates")
     p.add_argument("--db")
