@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outcome", default="nps", help="'nps' (default) or a touchpoint name, e.g. overall satisfaction")
     p.add_argument("--method", choices=["shapley", "relative_weights"], default="shapley")
     p.add_argument("--missing", choices=["pairwise", "listwise"], default="pairwise")
-    p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 500)")
+    p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 999)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     _unweighted(p)

@@ -269,7 +269,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "missing_data": ("Fehlende Werte", "Missing data"),
     "missing_pairwise": ("paarweise (alle vorhandenen Paare)", "pairwise (all available pairs)"),
     "missing_listwise": ("listenweise (nur vollständige Fälle)", "listwise (complete cases only)"),
-    "bootstrap": ("95-%-Intervalle per Bootstrap (200 Stichproben, dauert einige Sekunden)", "95% intervals by bootstrap (200 resamples, takes a few seconds)"),
+    "bootstrap": ("95-%-Intervalle per Bootstrap ({n} Stichproben, dauert einige Sekunden)", "95% intervals by bootstrap ({n} resamples, takes a few seconds)"),
     "share_of_r2": ("Anteil an der erklärten Varianz", "Share of explained variance"),
     "raw_r2": ("Beitrag zu R²", "Contribution to R²"),
     "drivers_title": ("Was treibt {outcome}? Anteil je Kontaktpunkt", "What drives {outcome}? Share per touchpoint"),
