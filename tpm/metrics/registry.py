@@ -75,7 +75,7 @@ def _nps_difference(a, b, counts_a, counts_b):
 # --- intervals ------------------------------------------------------------------------------
 
 
-def _t_interval(metric, est, confidence, counts):
+def _t_interval(spec, est, confidence, counts):
     from scipy import stats
     import numpy as np
 
@@ -83,16 +83,16 @@ def _t_interval(metric, est, confidence, counts):
     return est.value - half, est.value + half
 
 
-def _z_interval(metric, est, confidence, counts):
+def _z_interval(spec, est, confidence, counts):
     from scipy import stats
     import numpy as np
 
     half = stats.norm.ppf(0.5 + confidence / 2) * est.se
-    lo, hi = metric.value_range
+    lo, hi = spec.value_range
     return np.clip(est.value - half, lo, hi), np.clip(est.value + half, lo, hi)
 
 
-def _wilson(metric, est, confidence, counts):
+def _wilson(spec, est, confidence, counts):
     """Wilson score interval of a proportion (in %): (p̂ + z²/2n ± z·√(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n)."""
     import numpy as np
 
@@ -102,7 +102,7 @@ def _wilson(metric, est, confidence, counts):
     return 100 * (centre - half), 100 * (centre + half)
 
 
-def _adjusted_wald(metric, est, confidence, counts):
+def _adjusted_wald(spec, est, confidence, counts):
     """Adjusted-Wald NPS interval from the counts (:func:`tpm.metrics.nps.nps_from_counts`)."""
     import numpy as np
 
@@ -183,18 +183,19 @@ class Metric:
             return how(self, est, confidence, self._counts(frame, prefix))
 
 
-_MEANS = dict(test=_welch, weighted_interval=_t_interval, classic_interval=_t_interval, fixed_colours=False)
-_BOXES = dict(prefix=None, transform=_to_percent, test=_two_proportions, weighted_interval=_z_interval,
-              classic_interval=_wilson, value_range=(0.0, 100.0), fixed_colours=False, decimals=0, kind="share", diff_kind="diff")
-
 #: every metric by name, in the order the choices are offered
 METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("mean", "mean", "m_", _as_is, value_range=None, decimals=2, kind="mean", diff_kind="diff2", **_MEANS),
-    Metric("score", "score_0_100", "m_", _to_score, value_range=(0.0, 100.0), decimals=0, kind="score", diff_kind="diff", **_MEANS),
-    Metric("top2", "top2_box", **(_BOXES | {"prefix": "t2_"})),
-    Metric("bottom2", "bottom2_box", **(_BOXES | {"prefix": "b2_", "offered": False})),
-    Metric("nps", "nps_raters", "nps_", _as_is, _nps_difference, _z_interval, _adjusted_wald, value_range=(-100.0, 100.0),
-           fixed_colours=True, decimals=0, kind="nps", diff_kind="diff"),
+    Metric("mean", label="mean", prefix="m_", transform=_as_is, test=_welch, weighted_interval=_t_interval,
+           classic_interval=_t_interval, value_range=None, fixed_colours=False, decimals=2, kind="mean", diff_kind="diff2"),
+    Metric("score", label="score_0_100", prefix="m_", transform=_to_score, test=_welch, weighted_interval=_t_interval,
+           classic_interval=_t_interval, value_range=(0.0, 100.0), fixed_colours=False, decimals=0, kind="score", diff_kind="diff"),
+    Metric("top2", label="top2_box", prefix="t2_", transform=_to_percent, test=_two_proportions, weighted_interval=_z_interval,
+           classic_interval=_wilson, value_range=(0.0, 100.0), fixed_colours=False, decimals=0, kind="share", diff_kind="diff"),
+    Metric("bottom2", label="bottom2_box", prefix="b2_", transform=_to_percent, test=_two_proportions, weighted_interval=_z_interval,
+           classic_interval=_wilson, value_range=(0.0, 100.0), fixed_colours=False, decimals=0, kind="share", diff_kind="diff",
+           offered=False),
+    Metric("nps", label="nps_raters", prefix="nps_", transform=_as_is, test=_nps_difference, weighted_interval=_z_interval,
+           classic_interval=_adjusted_wald, value_range=(-100.0, 100.0), fixed_colours=True, decimals=0, kind="nps", diff_kind="diff"),
 )}
 #: the metrics a user can choose (pages' select boxes, the CLI's ``--metric``)
 CHOICES: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.offered)
