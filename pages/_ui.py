@@ -282,8 +282,14 @@ def sidebar(con) -> Context:
     if st.session_state.get("lang_choice") in ("Deutsch", "English"):  # a click on the switch, before it renders again
         lang = "de" if st.session_state["lang_choice"] == "Deutsch" else "en"
     user = authenticate(lang)  # before anything of the data, even the studies' names
+    visible = access.visible_studies(con, user)
+    if visible is not None and not visible & set(studies.list_studies(con)["id"].astype(int)):
+        st.title(t("app_title", lang))  # limited to studies that are gone (or none yet): nothing to show
+        st.info(t("no_study_shared", lang), icon=":material/lock:")
+        logout_button(user, lang)
+        st.stop()
     with st.sidebar:
-        study, study_name = study_picker(con, lang)
+        study, study_name = study_picker(con, lang, visible)
         choice = st.radio(t("language", lang), ["Deutsch", "English"], index=LANGUAGES.index(lang), horizontal=True, key="lang_choice")
         lang = "de" if choice == "Deutsch" else "en"
         st.query_params["lang"] = lang
@@ -323,10 +329,12 @@ def sidebar(con) -> Context:
     return Context(lang, Filter.of(chosen, segments, study, weighted), version, True, study, study_name, notices, user)
 
 
-def study_picker(con, lang: str) -> tuple[int | None, str]:
-    """The study (id, name) of this view: ``?study=`` (id or name), else the most recently imported.
-    Switching to another study drops the dataset and segment filters of the one before."""
+def study_picker(con, lang: str, visible: set[int] | None = None) -> tuple[int | None, str]:
+    """The study (id, name) of this view: ``?study=`` (id or name), else the most recently imported;
+    only studies in ``visible`` (None: every study) are offered or opened from a link. Switching to another study drops the dataset and segment filters of the one before."""
     frame = studies.list_studies(con)
+    if visible is not None:  # limited by an admin: other studies are neither offered nor opened from a link
+        frame = frame[frame["id"].astype(int).isin(visible)]
     if frame.empty:
         return None, ""
     names = dict(zip(frame["id"].astype(int), frame["name"]))
@@ -482,6 +490,16 @@ def choice(label: str, options: list[str], param: str, default: str, format_func
     value = container.selectbox(label, options, index=index, format_func=format_func, key=f"q_{param}")
     st.query_params[param] = value
     return value
+
+
+def metric_choice(lang: str, container=st, default: str = "score") -> tuple[str, str]:
+    """The metric to show (in the URL as ``metric``), one of the registry's choices; and its label."""
+    from tpm.i18n import t
+    from tpm.metrics.registry import CHOICES, METRICS
+
+    label = lambda m: t(METRICS[m].label, lang)  # noqa: E731
+    metric = choice(t("metric", lang), list(CHOICES), "metric", default, label, container)
+    return metric, label(metric)
 
 
 def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, str]:
