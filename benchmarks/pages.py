@@ -11,9 +11,9 @@ for the whole sample and for one segment filter (Region = Nord), weighted (the d
 export has weights) and unweighted:
 
 - Overview: ``touchpoint_stats`` + ``nps_for`` + ``respondent_count``
-- Heatmap: ``segment_breakdown`` by Region (mean) + ``total_values``
-- Segments: ``nps_by_segment`` + ``segment_breakdown`` by Region (score)
-- Tracking by month: ``tracking_view`` (score, month) + ``total_values``
+- Heatmap: ``breakdown_and_totals`` by Region (mean): the cells and the total column
+- Segments: ``nps_by_segment`` + ``breakdown_and_totals`` by Region (score)
+- Tracking by month: ``tracking_and_totals`` (score, month): NPS and touchpoints per wave, totals
 - Drivers: ``drivers_for`` default (NPS, Shapley, pairwise)
 - Priority: ``touchpoint_stats`` + ``drivers_for`` (given those figures) + ``priority_matrix``
 
@@ -126,8 +126,8 @@ def pages(con, flt):
     from tpm.metrics.nps import nps_for, respondent_count
     from tpm.metrics.priority import priority_matrix
     from tpm.metrics.satisfaction import touchpoint_stats
-    from tpm.metrics.segments import nps_by_segment, segment_breakdown, total_values
-    from tpm.metrics.trend import tracking_view
+    from tpm.metrics.segments import breakdown_and_totals, nps_by_segment
+    from tpm.metrics.trend import tracking_and_totals
 
     def priority():  # the page shows the touchpoint figures anyway; they also choose the drivers
         stats = touchpoint_stats(con, flt)
@@ -135,9 +135,9 @@ def pages(con, flt):
 
     return {
         "overview": lambda: (touchpoint_stats(con, flt), nps_for(con, flt), respondent_count(con, flt)),
-        "heatmap": lambda: (segment_breakdown(con, flt, "Region", "mean"), total_values(con, flt, "mean")),
-        "segments": lambda: (nps_by_segment(con, flt, "Region"), segment_breakdown(con, flt, "Region", "score")),
-        "tracking": lambda: (tracking_view(con, flt, "score", "month"), total_values(con, flt, "score")),
+        "heatmap": lambda: breakdown_and_totals(con, flt, "Region", "mean"),
+        "segments": lambda: (nps_by_segment(con, flt, "Region"), breakdown_and_totals(con, flt, "Region", "score")),
+        "tracking": lambda: tracking_and_totals(con, flt, "score", "month"),
         "drivers": lambda: drivers_for(con, flt),
         "priority": priority,
     }

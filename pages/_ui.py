@@ -423,10 +423,9 @@ def cached_respondents(version: str, flt_key: str, _flt: Filter) -> int:
 @st.cache_data(show_spinner=False, max_entries=256)
 def cached_breakdown(version: str, flt_key: str, segment: str, metric: str, anonymity: int, _flt: Filter):
     """Cells with significance against the rest, and the totals, for the heatmap and segments pages."""
-    from tpm.metrics.segments import segment_breakdown, total_values
+    from tpm.metrics.segments import breakdown_and_totals
 
-    con = cursor()
-    return segment_breakdown(con, _flt, segment, metric, anonymity), total_values(con, _flt, metric)
+    return breakdown_and_totals(cursor(), _flt, segment, metric, anonymity)
 
 
 def has_nps(ctx: Context) -> bool:
@@ -536,11 +535,9 @@ def cached_nps_by_segment(version: str, flt_key: str, segment: str, _flt: Filter
 def cached_trend(version: str, flt_key: str, metric: str, by: str, _flt: Filter):
     """(NPS per wave, touchpoints per wave, touchpoint totals over all waves); the change tests are
     Benjamini–Hochberg adjusted across the NPS and touchpoint steps together (one view)."""
-    from tpm.metrics.segments import total_values
-    from tpm.metrics.trend import tracking_view
+    from tpm.metrics.trend import tracking_and_totals
 
-    con = cursor()
-    return (*tracking_view(con, _flt, metric, by), total_values(con, _flt, metric))
+    return tracking_and_totals(cursor(), _flt, metric, by)
 
 
 # --- downloads: the page's table as CSV/Excel as shown, the chart as PNG -----------------------

@@ -309,3 +309,70 @@ def test_compact_sums_equal_the_sums_over_every_rating(weighted_db):
                 np.testing.assert_allclose(b[column].to_numpy(float), a[column].to_numpy(float), rtol=1e-12, atol=1e-9,
                                            err_msg=f"{column} {flt} by {by}")
                 assert b[column].dtype.kind == a[column].dtype.kind, column
+
+
+def test_one_scan_cells_and_totals_equal_the_separate_scans(weighted_db):
+    """The heatmap's cells and total column, the tracking's waves and totals, and NPS by segment
+    with its total each come from one scan (grouping sets); on random filters, weighted and
+    unweighted, their sums equal those of the separate scans they replaced (cells by an inner join
+    on the segment or wave, totals over all raters) — and the figures built from them are the same."""
+    from tpm.metrics import segments, trend
+    from tpm.metrics.filters import row_key
+    from tpm.metrics.nps import nps_from_row, nps_sums_sql
+    from tpm.metrics.satisfaction import KEYS, RATED, by_segment
+    from tpm.metrics.weighted import SUM_COLUMNS, grouped_rating_sums_sql
+
+    con, frame, weighted = weighted_db
+    plain = store_weighted(con, planted(seed=5, n=120), "ungewichtet", weights=False)
+    con.execute("DELETE FROM segments WHERE dataset_id = ? AND resp % 7 = 0", [plain])  # raters without a Region
+
+    def same(a, b, keys, columns):
+        a, b = a.sort_values(keys, ignore_index=True), b.sort_values(keys, ignore_index=True)
+        assert len(a) == len(b) > 0
+        pd.testing.assert_frame_equal(a[keys], b[keys], check_dtype=False)
+        for column in columns:
+            np.testing.assert_allclose(b[column].to_numpy(float), a[column].to_numpy(float), rtol=1e-12, atol=1e-9,
+                                       err_msg=column)
+
+    rng = np.random.default_rng(17)
+    for _ in range(10):
+        datasets = [d for d in (weighted, plain) if rng.random() < 0.7]
+        regions = {"Region": ["Nord"]} if rng.random() < 0.3 else None
+        flt = Filter.of(datasets, regions, weighted=bool(rng.random() < 0.6))
+        cte, params = flt.respondents_cte()
+        cells, totals = segments._cells_and_totals(con, flt, "Region")
+        same(con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], by_segment('segment'))}",
+                         params + ["Region"]).df(), cells, [*KEYS, "segment"], SUM_COLUMNS)
+        same(con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}", params).df(), totals, KEYS, SUM_COLUMNS)
+        for metric in ("mean", "top2", "nps"):
+            pd.testing.assert_frame_equal(segments.breakdown_and_totals(con, flt, "Region", metric)[1],
+                                          segments.total_values(con, flt, metric))
+        ctes, wparams = trend._waves_cte(flt, "dataset")
+        series = ["touchpoint", "scale_min", "scale_max"]
+        old = con.execute(f"""WITH {ctes} {grouped_rating_sums_sql(["wave", "wave_no", *series],
+                              f"ratings t JOIN rw ON {row_key('t')} = rw.rk JOIN wave_order USING (wave)")}""", wparams).df()
+        waves, wave_totals = trend._trend_and_totals(con, flt, "score", "dataset")
+        new = con.execute(f"""WITH {ctes} {grouped_rating_sums_sql(["wave", "wave_no", *series],
+                              f"ratings t JOIN rw ON {row_key('t')} = rw.rk LEFT JOIN wave_order USING (wave)", series)}""",
+                          wparams).df()
+        same(old, new[~new["is_total"]], ["wave", *series], SUM_COLUMNS)
+        same(totals, wave_totals, KEYS, SUM_COLUMNS)
+        nps, steps, tp_totals = trend.tracking_and_totals(con, flt, "score", "dataset")
+        old_nps, old_steps = trend.adjust(trend.nps_trend(con, flt, "dataset"), waves)
+        pd.testing.assert_frame_equal(nps, old_nps)
+        pd.testing.assert_frame_equal(steps, old_steps)
+        pd.testing.assert_frame_equal(tp_totals, segments.total_values(con, flt, "score"))
+        by_value = con.execute(f"""WITH {cte} SELECT s.value AS segment, {nps_sums_sql("resp.nps")} FROM resp
+                                   JOIN segments s ON {row_key('s')} = resp.rk AND s.segment = 'Region'
+                                   WHERE resp.nps IS NOT NULL GROUP BY ALL""", params).df()
+        total = con.execute(f"WITH {cte} SELECT {nps_sums_sql()} FROM resp WHERE nps IS NOT NULL", params).df()
+        table = segments.nps_by_segment(con, flt, "Region").set_index("segment")
+        assert sorted(table.index) == sorted(by_value["segment"])
+        has = bool(table.empty or segments.has_weights(con, flt))
+        for row in by_value.to_dict("records"):
+            rest = {k: float(total[k].iloc[0]) - float(row[k]) for k in segments._NPS_SUMS}
+            cell, other = nps_from_row(row, has), nps_from_row(rest, has)
+            assert table.loc[row["segment"], "n"] == row["n"]
+            if row["n"] >= 5:  # shown (not hidden by the anonymity rule)
+                assert table.loc[row["segment"], "value"] == pytest.approx(cell.score, abs=1e-9, nan_ok=True)
+                assert table.loc[row["segment"], "diff"] == pytest.approx(cell.score - other.score, abs=1e-9, nan_ok=True)

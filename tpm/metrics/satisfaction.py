@@ -43,11 +43,11 @@ BY_SEGMENT_KEYS = ["touchpoint", "segment_value", "scale_min", "scale_max"]
 RATED = f"ratings t JOIN resp ON {row_key('t')} = resp.rk"
 
 
-def by_segment(name: str) -> str:
+def by_segment(name: str, keep_all: bool = False) -> str:
     """:data:`RATED` with each rater's value of one segment (bound as the next parameter) as column ``name``;
-    raters without a value are left out."""
-    return (f"{RATED} JOIN (SELECT {row_key('s')} AS sk, s.value AS {name} FROM segments s WHERE s.segment = ?) sg "
-            "ON sg.sk = resp.rk")
+    raters without a value are left out (``keep_all``: kept, with NULL)."""
+    return (f"{RATED} {'LEFT ' if keep_all else ''}JOIN (SELECT {row_key('s')} AS sk, s.value AS {name} FROM segments s "
+            "WHERE s.segment = ?) sg ON sg.sk = resp.rk")
 
 
 def box_points(scale_min: int, scale_max: int) -> int:

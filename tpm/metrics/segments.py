@@ -29,16 +29,24 @@ from tpm.metrics.rules import ALPHA, ANONYMITY, CAUTION, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
 from tpm.metrics.satisfaction import KEYS, RATED, by_segment
 from tpm.metrics.registry import CHOICES, METRICS, metric as metric_named
-from tpm.metrics.weighted import MOMENTS, Estimate, grouped_rating_sums_sql, has_weights, with_rest
+from tpm.metrics.weighted import MOMENTS, Estimate, grouped_rating_sums_sql, has_weights, split_totals, with_rest
 
-__all__ = ["ALPHA", "ANONYMITY", "CAUTION", "MIN_TEST", "segment_breakdown", "total_values", "nps_by_segment"]
+__all__ = ["ALPHA", "ANONYMITY", "CAUTION", "MIN_TEST", "breakdown_and_totals", "segment_breakdown", "total_values",
+           "nps_by_segment"]
 
 
-def _sums(con, flt: Filter, by: str | None) -> pd.DataFrame:
+def _sums(con, flt: Filter) -> pd.DataFrame:
     cte, params = flt.respondents_cte()
-    if by is None:
-        return con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}", params).df()
-    return con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], by_segment('segment'))}", params + [by]).df()
+    return con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}", params).df()
+
+
+def _cells_and_totals(con, flt: Filter, by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sums per touchpoint × value of ``by`` and per touchpoint over all raters (with a value of
+    ``by`` or not), in one scan of the ratings (:func:`grouped_rating_sums_sql` with totals)."""
+    cte, params = flt.respondents_cte()
+    frame = con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], by_segment('segment', True), KEYS)}",
+                        params + [by]).df()
+    return split_totals(frame, "segment")
 
 
 def significance_flags(value, rest, n, rest_n, p, hidden, min_base: int = MIN_TEST) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -55,11 +63,18 @@ def significance_flags(value, rest, n, rest_n, p, hidden, min_base: int = MIN_TE
 
 def segment_breakdown(con, flt: Filter, by: str, metric: str = "mean", anonymity: int = ANONYMITY) -> pd.DataFrame:
     """Cells of touchpoint × value of segment ``by``, with diff to the rest, p, q and flag."""
+    return breakdown_and_totals(con, flt, by, metric, anonymity)[0]
+
+
+def breakdown_and_totals(con, flt: Filter, by: str, metric: str = "mean",
+                         anonymity: int = ANONYMITY) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(:func:`segment_breakdown`, :func:`total_values`) — what the heatmap shows — from one scan of the ratings."""
     if metric not in CHOICES:
         raise ValueError(f"metric must be one of {CHOICES}")
     m = METRICS[metric]
     weighted = has_weights(con, flt)
-    frame = with_rest(_sums(con, flt, by), _sums(con, flt, None), KEYS)
+    cells, totals = _cells_and_totals(con, flt, by)
+    frame = with_rest(cells, totals, KEYS)
     cell, rest = m.estimate(frame), m.estimate(frame, "rest_")
     p = m.difference_p(cell, rest, weighted, frame, frame, "", "rest_")
     hidden = frame["m_n"].to_numpy() < anonymity
@@ -74,7 +89,7 @@ def segment_breakdown(con, flt: Filter, by: str, metric: str = "mean", anonymity
     })
     out = out.merge(dont_know_by(con, flt, by), on=["touchpoint", "segment"], how="left")
     out["dont_know"] = np.where(hidden, 0, out["dont_know"].fillna(0)).astype(int)  # hidden cells reveal nothing
-    return out.sort_values(["touchpoint", "segment"], ignore_index=True)
+    return out.sort_values(["touchpoint", "segment"], ignore_index=True), total_table(totals, metric)
 
 
 def dont_know_by(con, flt: Filter, by: str) -> pd.DataFrame:
@@ -91,7 +106,12 @@ def dont_know_by(con, flt: Filter, by: str) -> pd.DataFrame:
 
 def total_values(con, flt: Filter, metric: str) -> pd.DataFrame:
     """The metric over all raters per touchpoint (the heatmap's total column)."""
-    totals = _sums(con, flt, None)
+    return total_table(_sums(con, flt), metric)
+
+
+def total_table(totals: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """:func:`total_values` from the sums per touchpoint."""
+    totals = totals.sort_values(KEYS, ignore_index=True)
     est = metric_named(metric).estimate(totals)
     return pd.DataFrame({"touchpoint": totals["touchpoint"], "scale_min": totals["scale_min"],
                          "scale_max": totals["scale_max"], "n": est.n.astype(int), "n_eff": est.n_eff, "value": est.value})
@@ -105,13 +125,14 @@ def nps_by_segment(con, flt: Filter, by: str, anonymity: int = ANONYMITY) -> pd.
     difference to the rest (NPS difference z-test, or the weighted z-test; BH across the values):
     segment, n, n_eff, value, ci_low, ci_high, diff, p, q, flag."""
     cte, params = flt.respondents_cte()
-    frame = con.execute(
-        f"""WITH {cte} SELECT s.value AS segment, {nps_sums_sql("resp.nps")}
-            FROM resp JOIN segments s ON {row_key('s')} = resp.rk AND s.segment = ?
-            WHERE resp.nps IS NOT NULL GROUP BY ALL ORDER BY segment""",
+    both = con.execute(  # the values and the total (every respondent, with a value or not) in one pass
+        f"""WITH {cte} SELECT s.value AS segment, grouping(s.value) > 0 AS is_total, {nps_sums_sql("resp.nps")}
+            FROM resp LEFT JOIN segments s ON {row_key('s')} = resp.rk AND s.segment = ?
+            WHERE resp.nps IS NOT NULL GROUP BY GROUPING SETS ((s.value), ())""",
         params + [by],
     ).df()
-    total = con.execute(f"WITH {cte} SELECT {nps_sums_sql()} FROM resp WHERE nps IS NOT NULL", params).df()
+    frame = both[~both["is_total"] & both["segment"].notna()].sort_values("segment", ignore_index=True)
+    total = both.loc[both["is_total"], list(_NPS_SUMS)].fillna(0)
     weighted = has_weights(con, flt)
     rest = pd.DataFrame({c: float(total[c].iloc[0]) - frame[c].astype(float) for c in _NPS_SUMS})
     scores = [nps_from_row(row, weighted) for row in frame.to_dict("records")]

@@ -29,7 +29,7 @@ from tpm.metrics.nps import nps_from_row, nps_sums_sql
 from tpm.metrics.registry import metric as metric_named
 from tpm.metrics.rules import ALPHA, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
-from tpm.metrics.weighted import Estimate, grouped_rating_sums_sql, has_weights, taylor
+from tpm.metrics.weighted import Estimate, grouped_rating_sums_sql, has_weights, split_totals, taylor
 
 WAVE_BY = ("dataset", "month", "quarter")
 #: the rule a tracking view states (the pages translate it: i18n key ``tracking_rule``)
@@ -80,13 +80,20 @@ def adjust(*views: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
 def touchpoint_trend(con, flt: Filter, metric: str = "score", by: str = "dataset") -> pd.DataFrame:
     """One row per wave × touchpoint: wave, wave_no, touchpoint, n, n_eff, value, ci_low, ci_high, change,
     p, q, significant (BH across the steps of this table), sd, se, weighted."""
+    return _trend_and_totals(con, flt, metric, by)[0]
+
+
+def _trend_and_totals(con, flt: Filter, metric: str, by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(:func:`touchpoint_trend`, the sums per touchpoint over all raters — waves or none) from one scan of the ratings."""
     ctes, params = _waves_cte(flt, by)
-    frame = con.execute(
-        f"""WITH {ctes} {grouped_rating_sums_sql(["wave", "wave_no", "touchpoint", "scale_min", "scale_max"],
-                                                 f"ratings t JOIN rw ON {row_key('t')} = rw.rk JOIN wave_order USING (wave)")}""",
+    series = ["touchpoint", "scale_min", "scale_max"]
+    both = con.execute(
+        f"""WITH {ctes} {grouped_rating_sums_sql(["wave", "wave_no", *series],
+                                                 f"ratings t JOIN rw ON {row_key('t')} = rw.rk LEFT JOIN wave_order USING (wave)",
+                                                 series)}""",
         params,
     ).df()
-    series = ["touchpoint", "scale_min", "scale_max"]
+    frame, totals = split_totals(both, "wave_no")
     frame = frame.sort_values([*series, "wave_no"], ignore_index=True)
     weighted = has_weights(con, flt)
     est = metric_named(metric).estimate(frame)
@@ -97,7 +104,7 @@ def touchpoint_trend(con, flt: Filter, metric: str = "score", by: str = "dataset
         "wave": frame["wave"], "wave_no": frame["wave_no"].astype(int), "touchpoint": frame["touchpoint"],
         "n": est.n.astype(int), "n_eff": est.n_eff, "value": est.value, "ci_low": low, "ci_high": high,
         "change": est.value - prev_value, "p": p, "sd": est.se * np.sqrt(est.n), "se": est.se, "weighted": weighted,
-    }))[0]
+    }))[0], totals
 
 
 def _nps_estimate(frame: pd.DataFrame) -> Estimate:
@@ -128,7 +135,17 @@ def nps_trend(con, flt: Filter, by: str = "dataset") -> pd.DataFrame:
 def tracking_view(con, flt: Filter, metric: str = "score", by: str = "dataset") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(NPS per wave, touchpoints per wave) as the Tracking page and ``trend`` CLI show them together:
     Benjamini–Hochberg across all their steps at once."""
-    return adjust(nps_trend(con, flt, by), touchpoint_trend(con, flt, metric, by))
+    return tracking_and_totals(con, flt, metric, by)[:2]
+
+
+def tracking_and_totals(con, flt: Filter, metric: str = "score",
+                        by: str = "dataset") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`tracking_view` and the touchpoints' :func:`tpm.metrics.segments.total_values` over all
+    waves (what the Tracking page shows), the touchpoint figures from one scan of the ratings."""
+    from tpm.metrics.segments import total_table
+
+    trend, totals = _trend_and_totals(con, flt, metric, by)
+    return (*adjust(nps_trend(con, flt, by), trend), total_table(totals, metric))
 
 
 def biggest_movers(trend: pd.DataFrame) -> pd.DataFrame:

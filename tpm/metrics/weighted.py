@@ -100,13 +100,29 @@ def rating_sums_sql(nps_column: str = "resp.nps", score: str = "t.score", lo: st
     ])
 
 
-def grouped_rating_sums_sql(keys: list[str], rows: str) -> str:
+def grouped_rating_sums_sql(keys: list[str], rows: str, totals_by: list[str] | None = None) -> str:
     """SQL: per group of ``keys`` the sums of :func:`rating_sums_sql` over ``rows``, a FROM clause
     whose columns are the ``keys``, ``score``, ``scale_min``, ``scale_max``, ``nps`` and ``w`` —
-    in two passes: the rows compacted (:func:`compact_sql`), then the sums over the compact rows."""
+    in two passes: the rows compacted (:func:`compact_sql`), then the sums over the compact rows.
+
+    ``totals_by`` (some of the ``keys``): also the sums per group of those keys alone, from the
+    same compact rows (a grouping set: one scan of the ratings gives the cells and their totals);
+    such rows have the other keys NULL and ``is_total`` true. :func:`split_totals` parts them."""
     inner = compact_sql(", ".join(dict.fromkeys([*keys, "score", "scale_min", "scale_max", "nps"])), rows)
-    return (f"SELECT {', '.join(keys)}, {rating_sums_sql('nps', 'score', 'scale_min', 'scale_max', compact=True)} "
-            f"FROM ({inner}) GROUP BY ALL")
+    sums = rating_sums_sql('nps', 'score', 'scale_min', 'scale_max', compact=True)
+    if totals_by is None:
+        return f"SELECT {', '.join(keys)}, {sums} FROM ({inner}) GROUP BY ALL"
+    other = ", ".join(k for k in keys if k not in totals_by)
+    return (f"SELECT {', '.join(keys)}, {sums}, grouping({other}) > 0 AS is_total FROM ({inner}) "
+            f"GROUP BY GROUPING SETS (({', '.join(keys)}), ({', '.join(totals_by)}))")
+
+
+def split_totals(frame: pd.DataFrame, cell_key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(cells, totals) of a frame of :func:`grouped_rating_sums_sql` with ``totals_by``: cells are
+    the rows that are no total and have a ``cell_key`` (rows without one count in the totals only)."""
+    total = frame["is_total"].to_numpy(bool)
+    cells = frame[~total & frame[cell_key].notna().to_numpy()].drop(columns="is_total").reset_index(drop=True)
+    return cells, frame[total].drop(columns="is_total").reset_index(drop=True)
 
 
 MOMENTS = ("n", "sw", "sw2", "swy", "swyy", "sw2y", "sw2yy")

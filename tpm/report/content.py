@@ -20,7 +20,7 @@ from tpm.metrics.drivers import DriverResult, drivers_for
 from tpm.metrics.nps import NPS, nps_for, respondent_count
 from tpm.metrics.priority import priority_matrix
 from tpm.metrics.satisfaction import overall_stats, touchpoint_stats
-from tpm.metrics.segments import ANONYMITY, segment_breakdown, total_values
+from tpm.metrics.segments import ANONYMITY, breakdown_and_totals
 from tpm.metrics.trend import biggest_movers, nps_trend, touchpoint_trend
 
 #: the heatmap metric of the report (the pages' default)
@@ -146,9 +146,9 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
     step("heatmap")
     report.weighted = is_weighted(con, flt)
     for segment in store.segment_values(con, ids):
-        cells = segment_breakdown(con, flt, segment, HEATMAP_METRIC, anonymity=ANONYMITY)
+        cells, totals = breakdown_and_totals(con, flt, segment, HEATMAP_METRIC, anonymity=ANONYMITY)
         if len(cells):
-            report.heatmaps[segment] = (cells, total_values(con, flt, HEATMAP_METRIC))
+            report.heatmaps[segment] = (cells, totals)
     step("drivers")
     if report.nps.n:
         try:
