@@ -286,11 +286,7 @@ def test_compact_sums_equal_the_sums_over_every_rating(weighted_db):
 
     con, frame, weighted = weighted_db
     plain = store_weighted(con, planted(seed=5, n=120), "ungewichtet", weights=False)
-    rng = np.random.default_rng(11)
-    for _ in range(12):
-        datasets = [d for d in (weighted, plain) if rng.random() < 0.7]
-        regions = {"Region": ["Nord"]} if rng.random() < 0.4 else None
-        flt = Filter.of(datasets, regions, weighted=bool(rng.random() < 0.6))
+    for flt in random_filters(11, 12, (weighted, plain), 0.4):
         cte, params = flt.respondents_cte()
         for by in (None, "Region"):
             keys = KEYS + ([] if by is None else ["segment"])
@@ -301,14 +297,31 @@ def test_compact_sums_equal_the_sums_over_every_rating(weighted_db):
                                             "AND s.segment = ? ") + "GROUP BY ALL")
             new = f"WITH {cte} {grouped_rating_sums_sql(keys, RATED if by is None else by_segment('segment'))}"
             extra = [] if by is None else [by]
-            a = con.execute(old, params + extra).df().sort_values(keys, ignore_index=True)
-            b = con.execute(new, params + extra).df().sort_values(keys, ignore_index=True)
-            assert len(a) == len(b) > 0
-            pd.testing.assert_frame_equal(a[keys], b[keys], check_dtype=False)
+            a, b = con.execute(old, params + extra).df(), con.execute(new, params + extra).df()
+            assert_same_sums(a, b, keys, f"{flt} by {by}")
             for column in SUM_COLUMNS:
-                np.testing.assert_allclose(b[column].to_numpy(float), a[column].to_numpy(float), rtol=1e-12, atol=1e-9,
-                                           err_msg=f"{column} {flt} by {by}")
                 assert b[column].dtype.kind == a[column].dtype.kind, column
+
+
+def random_filters(seed: int, times: int, datasets: tuple[int, ...], region_share: float):
+    """Random views: some of the datasets, sometimes Region = Nord, weighted or not."""
+    rng = np.random.default_rng(seed)
+    for _ in range(times):
+        chosen = [d for d in datasets if rng.random() < 0.7]
+        regions = {"Region": ["Nord"]} if rng.random() < region_share else None
+        yield Filter.of(chosen, regions, weighted=bool(rng.random() < 0.6))
+
+
+def assert_same_sums(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], what: str = "") -> None:
+    """The same groups (``keys``) with the same sums (every column of SUM_COLUMNS), to 1e-12 relative / 1e-9 absolute."""
+    from tpm.metrics.weighted import SUM_COLUMNS
+
+    a, b = a.sort_values(keys, ignore_index=True), b.sort_values(keys, ignore_index=True)
+    assert len(a) == len(b) > 0
+    pd.testing.assert_frame_equal(a[keys], b[keys], check_dtype=False)
+    for column in SUM_COLUMNS:
+        np.testing.assert_allclose(b[column].to_numpy(float), a[column].to_numpy(float), rtol=1e-12, atol=1e-9,
+                                   err_msg=f"{column} {what}")
 
 
 def test_one_scan_cells_and_totals_equal_the_separate_scans(weighted_db):
@@ -320,30 +333,18 @@ def test_one_scan_cells_and_totals_equal_the_separate_scans(weighted_db):
     from tpm.metrics.filters import row_key
     from tpm.metrics.nps import nps_from_row, nps_sums_sql
     from tpm.metrics.satisfaction import KEYS, RATED, by_segment
-    from tpm.metrics.weighted import SUM_COLUMNS, grouped_rating_sums_sql
+    from tpm.metrics.weighted import grouped_rating_sums_sql
 
     con, frame, weighted = weighted_db
     plain = store_weighted(con, planted(seed=5, n=120), "ungewichtet", weights=False)
     con.execute("DELETE FROM segments WHERE dataset_id = ? AND resp % 7 = 0", [plain])  # raters without a Region
 
-    def same(a, b, keys, columns):
-        a, b = a.sort_values(keys, ignore_index=True), b.sort_values(keys, ignore_index=True)
-        assert len(a) == len(b) > 0
-        pd.testing.assert_frame_equal(a[keys], b[keys], check_dtype=False)
-        for column in columns:
-            np.testing.assert_allclose(b[column].to_numpy(float), a[column].to_numpy(float), rtol=1e-12, atol=1e-9,
-                                       err_msg=column)
-
-    rng = np.random.default_rng(17)
-    for _ in range(10):
-        datasets = [d for d in (weighted, plain) if rng.random() < 0.7]
-        regions = {"Region": ["Nord"]} if rng.random() < 0.3 else None
-        flt = Filter.of(datasets, regions, weighted=bool(rng.random() < 0.6))
+    for flt in random_filters(17, 10, (weighted, plain), 0.3):
         cte, params = flt.respondents_cte()
         cells, totals = segments._cells_and_totals(con, flt, "Region")
-        same(con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], by_segment('segment'))}",
-                         params + ["Region"]).df(), cells, [*KEYS, "segment"], SUM_COLUMNS)
-        same(con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}", params).df(), totals, KEYS, SUM_COLUMNS)
+        assert_same_sums(con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], by_segment('segment'))}",
+                                     params + ["Region"]).df(), cells, [*KEYS, "segment"])
+        assert_same_sums(con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}", params).df(), totals, KEYS)
         for metric in ("mean", "top2", "nps"):
             pd.testing.assert_frame_equal(segments.breakdown_and_totals(con, flt, "Region", metric)[1],
                                           segments.total_values(con, flt, metric))
@@ -355,8 +356,8 @@ def test_one_scan_cells_and_totals_equal_the_separate_scans(weighted_db):
         new = con.execute(f"""WITH {ctes} {grouped_rating_sums_sql(["wave", "wave_no", *series],
                               f"ratings t JOIN rw ON {row_key('t')} = rw.rk LEFT JOIN wave_order USING (wave)", series)}""",
                           wparams).df()
-        same(old, new[~new["is_total"]], ["wave", *series], SUM_COLUMNS)
-        same(totals, wave_totals, KEYS, SUM_COLUMNS)
+        assert_same_sums(old, new[~new["is_total"]], ["wave", *series])
+        assert_same_sums(totals, wave_totals, KEYS)
         nps, steps, tp_totals = trend.tracking_and_totals(con, flt, "score", "dataset")
         old_nps, old_steps = trend.adjust(trend.nps_trend(con, flt, "dataset"), waves)
         pd.testing.assert_frame_equal(nps, old_nps)
