@@ -101,13 +101,19 @@ def test_listwise_and_pairwise_report_their_bases():
     assert listwise.warnings and "at least 30" in listwise.warnings[0]
 
 
-def test_pairwise_corr_matches_pandas():
+def test_pairwise_corr_matches_pandas(monkeypatch):
+    from tpm.metrics import drivers as module
+
     rng = np.random.default_rng(5)
-    X = rng.normal(size=(300, 5))
+    X = rng.normal(size=(3000, 5))
     X[rng.random(X.shape) < 0.3] = np.nan
     R, n = pairwise_corr(X)
     np.testing.assert_allclose(R, pd.DataFrame(X).corr().to_numpy(), atol=1e-12)
     assert n[0, 1] == (~np.isnan(X[:, 0]) & ~np.isnan(X[:, 1])).sum()
+    monkeypatch.setattr(module, "SINGLE_FROM", 0)  # the float32 products of large matrices: within 1e-7
+    R32, n32 = pairwise_corr(X)
+    np.testing.assert_allclose(R32, R, atol=1e-7)
+    assert (n32 == n).all()
 
 
 def test_nearest_correlation_repairs_indefinite_matrix():
@@ -261,7 +267,7 @@ def _reference_drivers(con, flt, missing, drivers):
 
 
 def test_stored_drivers_equal_an_independent_computation_on_random_filters(con, monkeypatch):
-    """drivers_for (DuckDB joins and filters, Arrow to numpy, Gram sums over blocks of rows — 97
+    """drivers_for (DuckDB joins and filters, Arrow to numpy, Gram sums over blocks of rows — ~100
     here, so that every run spans several) against plain SQL + pandas + weighted correlations pair
     by pair, on random filters over three datasets (two weighted, one not; one asks Shop on 1–5):
     shares, R², bases and n_eff to 1e-9; the touchpoint figures handed in (as the Priority page
@@ -270,7 +276,7 @@ def test_stored_drivers_equal_an_independent_computation_on_random_filters(con, 
     from tpm.metrics.drivers import drivers_for, importance, nearest_correlation
     from tpm.metrics.satisfaction import touchpoint_stats
 
-    monkeypatch.setattr(module, "GRAM_BLOCK", 97)
+    monkeypatch.setattr(module, "BLAS_ONE_THREAD", 3000)  # blocks of ~80–120 rows
 
     ids = [_stored_survey(con, 1, 500, "a", True), _stored_survey(con, 2, 400, "b", False),
            _stored_survey(con, 3, 300, "c", True, shop_points=5)]

@@ -114,8 +114,13 @@ def correlation_matrix(con: duckdb.DuckDBPyConnection, relation: str, p: int, mi
     return R, pair_n, int(row[0])
 
 
-#: rows per block of the Gram products: the block's arrays stay in the CPU cache
-GRAM_BLOCK = 8_192
+#: OpenBLAS runs a matrix product on several threads above m·n·k = 4 · 65 536 (its
+#: GEMM_MULTITHREAD_THRESHOLD); on a busy machine those threads spin and a Gram product of
+#: 41 columns took 25 × as long as on one thread. Blocks of rows stay below it.
+BLAS_ONE_THREAD = 4 * 65_536
+#: above this many values the Gram products run in float32 (2 × faster; after centring, in blocks
+#: summed in float64, the correlations stay within 1e-7), below in float64
+SINGLE_FROM = 5_000_000
 
 
 def pair_statistics(X: np.ndarray, weights: np.ndarray | None = None,
@@ -126,28 +131,32 @@ def pair_statistics(X: np.ndarray, weights: np.ndarray | None = None,
 
     Per pair of columns (i, j) over the rows where both are present: n, Σw, Σw·xᵢ, Σw·xᵢ², Σw·xᵢxⱼ
     (and Σw²), as Gram products M'WM, X'WM, X²'WM, X'WX of the centred values X (0 where
-    missing) and the presence mask M, in float64, summed over blocks of :data:`GRAM_BLOCK` rows
-    (the columns are centred first: numerically stable sums). Then
+    missing) and the presence mask M, over blocks of rows (:data:`BLAS_ONE_THREAD`) summed in
+    float64 (the products in float32 above :data:`SINGLE_FROM` values; the columns are centred
+    first: numerically stable sums). Then
     r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)).
     """
     k = X.shape[1]
+    dtype = np.float32 if X.size > SINGLE_FROM else np.float64
+    step = max(64, BLAS_ONE_THREAD // max(k * k, 1) - 1)
     counts, n, sx, sxx, sxy, sw2 = (np.zeros((k, k)) for _ in range(6))
     centre = None
-    for start in range(0, len(X), GRAM_BLOCK):
-        block = slice(start, start + GRAM_BLOCK)
+    for start in range(0, len(X), step):
+        block = slice(start, start + step)
         x = X[block] if rows is None else X[block][rows[block]]
-        if centre is None:  # any centre near the mean will do: the first block's (0 for a column without values)
-            present = (~np.isnan(x)).sum(axis=0)
-            centre = np.where(present > 0, np.nansum(x, axis=0) / np.maximum(present, 1), 0.0)
-        X0 = x - centre
+        if centre is None:  # any centre near the mean will do: the first rows' (0 for a column without values)
+            head = X[:max(step, 10_000)] if rows is None else X[:max(step, 10_000)][rows[:max(step, 10_000)]]
+            present = (~np.isnan(head)).sum(axis=0)
+            centre = np.where(present > 0, np.nansum(head, axis=0) / np.maximum(present, 1), 0.0)
+        X0 = x.astype(dtype, copy=False) - centre.astype(dtype)
         missing = np.isnan(X0)
         X0[missing] = 0.0
-        M = (~missing).astype(np.float64)
+        M = (~missing).astype(dtype)
         counts += M.T @ M
         if weights is None:
             MW, X0W = M, X0
         else:
-            w = (weights[block] if rows is None else weights[block][rows[block]]).astype(np.float64)[:, None]
+            w = (weights[block] if rows is None else weights[block][rows[block]]).astype(dtype)[:, None]
             MW, X0W = M * w, X0 * w
             n += M.T @ MW
             sw2 += MW.T @ MW
@@ -645,8 +654,10 @@ def _enough_on_one_scale(data: RatingArrays, min_n: int) -> list[int]:
 
 
 def wide_matrix(data: RatingArrays, outcome: str, drivers: list[str]) -> np.ndarray:
-    """Respondents (rows as in :class:`RatingArrays`) × [outcome, drivers…] as floats (NaN = not answered)."""
-    X = np.full((data.size, len(drivers) + 1), np.nan)
+    """Respondents (rows as in :class:`RatingArrays`) × [outcome, drivers…] as floats (NaN = not answered);
+    float32 above :data:`SINGLE_FROM` values, where the Gram products run in float32 anyway."""
+    shape = (data.size, len(drivers) + 1)
+    X = np.full(shape, np.nan, dtype=np.float32 if shape[0] * shape[1] > SINGLE_FROM else np.float64)
     if outcome in RESPONDENT_OUTCOMES:
         X[:, 0] = data.own
     touchpoint_outcome = [] if outcome in RESPONDENT_OUTCOMES else [outcome]
