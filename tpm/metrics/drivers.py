@@ -588,13 +588,17 @@ def rating_arrays(con, flt, outcome: str, scales: bool = False) -> RatingArrays:
     weight[own_rows] = _column(resp, "w")
     own[own_rows] = _column(resp, "y")
     several = len(offset) > 1
-    long = con.sql(
-        f"""WITH {cte}, v AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(?::INTEGER))::USMALLINT AS code)
-            SELECT {"t.dataset_id, " if several else ""}t.resp, v.code, (t.score - t.scale_min) / (t.scale_max - t.scale_min) AS x
-                   {", (t.scale_min::INTEGER << 16) + t.scale_max AS scale" if scales and several else ""}
-            FROM ratings t JOIN resp r ON {row_key('t')} = r.rk JOIN v USING (touchpoint)""",
-        params=params + [names, len(names)],
-    ).to_arrow_table()
+    columns = (f"{'t.dataset_id, ' if several else ''}t.resp, v.code, (t.score - t.scale_min) / (t.scale_max - t.scale_min) AS x"
+               + (", (t.scale_min::INTEGER << 16) + t.scale_max AS scale" if scales and several else ""))
+    codes = "v AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(?::INTEGER))::USMALLINT AS code)"
+    if flt.segments:  # the filtered respondents' ratings: a join
+        sql = (f"WITH {cte}, {codes} SELECT {columns} FROM ratings t JOIN resp r ON {row_key('t')} = r.rk "
+               "JOIN v USING (touchpoint)")
+        params = params + [names, len(names)]
+    else:  # every respondent of the datasets passes: their ratings, no join
+        sql = f"WITH {codes} SELECT {columns} FROM ratings t JOIN v USING (touchpoint) WHERE {where}"
+        params = [names, len(names)] + where_params
+    long = con.sql(sql, params=params).to_arrow_table()
     counts = np.zeros(len(names), dtype=np.int64)
     for batch in long.to_batches():
         counts += np.bincount(batch.column("code").to_numpy(), minlength=len(names))
