@@ -446,6 +446,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "err_action_field": ("{fields} kann nicht geändert werden.", "Cannot change {fields}."),
     "err_action_missing": ("Keine Maßnahme {id}.", "No measure {id}."),
     "err_action_wave": ("„{touchpoint}“ hat keine Bewertungen in Welle „{wave}“.", "'{touchpoint}' has no ratings in wave '{wave}'."),
+    "err_tp_missing": ("Kein Kontaktpunkt „{name}“ in dieser Studie.", "No touchpoint '{name}' in this study."),
+    "err_tp_name": ("Der neue Name darf nicht leer sein.", "The new name must not be empty."),
+    "err_tp_exists": ("„{name}“ gibt es schon (als „{other}“) – führen Sie die beiden zusammen statt umzubenennen.",
+                      "'{name}' exists already (as '{other}') – merge the two instead of renaming."),
+    "err_tp_same": ("„{name}“ kann nicht mit sich selbst zusammengeführt werden.", "'{name}' cannot be merged into itself."),
+    "err_tp_both_rated": (
+        "Nicht zusammengeführt: {n} Befragte (z. B. in „{dataset}“) haben „{source}“ und „{target}“ beide bewertet – ein "
+        "Kontaktpunkt hat höchstens eine Bewertung je Befragtem. Es sind verschiedene Kontaktpunkte; benennen Sie einen um.",
+        "Not merged: {n} respondents (e.g. in '{dataset}') rated both '{source}' and '{target}' – a touchpoint has at most "
+        "one rating per respondent. They are different touchpoints; rename one instead."),
+    "err_remap_missing": ("Kein Datensatz {id}.", "No dataset {id}."),
+    "err_remap_no_file": (
+        "„{name}“ wurde importiert, bevor TPM die Originaldatei aufbewahrt hat. Um die Zuordnung zu korrigieren, laden Sie "
+        "die Datei erneut hoch (Datensatz löschen, dann neu importieren).",
+        "'{name}' was imported before TPM kept the original file. To correct its mapping, upload the file again "
+        "(delete the dataset, then import it anew)."),
+    "err_remap_column": ("Keine Spalte „{column}“ in der Datei (Kopfzeile so angeben, wie sie in der Datei steht).",
+                         "No column '{column}' in the file (name the header as written in the file)."),
+    "err_remap_role": ("Spalte „{column}“: unbekannte Rolle „{role}“ (erlaubt: {allowed}).",
+                       "Column '{column}': unknown role '{role}' (allowed: {allowed})."),
+    "err_remap_not_scored": ("Spalte „{column}“ ist keine Bewertung (Rolle {role}); Skala und Fehlend-Codes gelten nur für Bewertungen.",
+                             "Column '{column}' is not a rating (role {role}); scale and missing codes apply to ratings only."),
+    "err_remap_labels": ("Spalte „{column}“ ist eine Skala in Worten; ihre Punkte kommen aus den Beschriftungen.",
+                         "Column '{column}' is a scale in words; its points come from the labels."),
+    "err_remap_needs_scale": ("Spalte „{column}“ braucht als Bewertung eine Skala (z. B. 1–10).",
+                              "Column '{column}' needs a scale as a rating (e.g. 1–10)."),
     "err_listwise": (
         "Nur {n} Befragte haben die Zielgröße und alle {p} Treiber beantwortet – zu wenige für listenweisen Ausschluss. Wählen Sie „paarweise“ oder weniger Treiber.",
         "Only {n} respondents answered the outcome and all {p} drivers: too few for listwise deletion; use pairwise, or fewer drivers.",
