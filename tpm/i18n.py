@@ -233,6 +233,25 @@ TEXT: dict[str, tuple[str, str]] = {
                              "Yes, delete “{name}” with {datasets} wave(s), {respondents} respondents, touchpoints, targets and measures"),
     "study_deleted": ("Studie „{name}“ gelöscht.", "Study “{name}” deleted."),
     "study_error": ("Nicht möglich: {error}", "Not possible: {error}"),
+    "remap_title": ("Zuordnung eines gespeicherten Datensatzes korrigieren", "Correct a stored dataset's mapping"),
+    "remap_intro": (
+        "Rolle, Skala, Name oder Fehlend-Codes einer Spalte nachträglich ändern: TPM liest die beim Import aufbewahrte "
+        "Datei neu und ersetzt Befragte, Bewertungen, Segmente und Kommentare dieses Datensatzes in einem Schritt – "
+        "Datensatz, Studie und Welle bleiben. Passt die Datei nicht zur neuen Zuordnung, wird nichts geändert.",
+        "Change a column's role, scale, name or missing codes after the import: TPM reads the file kept at the import "
+        "again and replaces this dataset's respondents, ratings, segments and comments in one step – dataset, study and "
+        "wave stay. If the file does not fit the new mapping, nothing changes."),
+    "remap_preview": ("Vorschau ({n} Spalte(n) geändert): Skala, n und Score 0–100 (ungewichtet) jetzt und danach",
+                      "Preview ({n} column(s) changed): scale, n and score 0–100 (unweighted) now and after"),
+    "remap_scale_before": ("Skala jetzt", "Scale now"),
+    "remap_n_before": ("n jetzt", "n now"),
+    "remap_score_before": ("Score jetzt", "Score now"),
+    "remap_scale_after": ("Skala danach", "Scale after"),
+    "remap_n_after": ("n danach", "n after"),
+    "remap_score_after": ("Score danach", "Score after"),
+    "remap_apply": ("Neu ableiten", "Re-map"),
+    "remapped": ("„{name}“ neu abgeleitet: {n} Spalte(n) geändert, {respondents} Befragte.",
+                 "“{name}” re-mapped: {n} column(s) changed, {respondents} respondents."),
     "delete": ("Datensatz löschen", "Delete dataset"),
     "delete_pick": ("Datensatz", "Dataset"),
     "delete_confirm": ("Ja, „{name}“ mit allen Antworten endgültig löschen", "Yes, delete “{name}” with all its responses"),
@@ -366,6 +385,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "inventory_export": ("Als Excel exportieren (für den Workshop)", "Export as Excel (for a workshop)"),
     "inventory_import": ("Ausgefülltes Excel importieren", "Import a filled-in Excel sheet"),
     "inventory_import_button": ("Inventar aus Excel übernehmen", "Take over the inventory from Excel"),
+    "tp_rename_merge": ("Kontaktpunkt umbenennen oder zusammenführen", "Rename or merge touchpoints"),
+    "tp_rename_merge_help": (
+        "Umbenennen gilt für alle Wellen, Maßnahmen und Aliase; der alte Name bleibt als Alias, spätere Wellen mit ihm landen "
+        "beim neuen. Zusammenführen: zwei Namen desselben Kontaktpunkts werden einer – Bewertungen, „weiß nicht“, Maßnahmen "
+        "und Aliase gehen zum Ziel, dessen Einordnung bleibt (Lücken füllt der andere). Hat jemand beide bewertet, sind es "
+        "zwei Kontaktpunkte: dann wird nicht zusammengeführt.",
+        "A rename applies to all waves, measures and aliases; the old name stays as an alias, so later waves with it land on "
+        "the new one. Merge: two names of the same touchpoint become one – ratings, “don't know” answers, measures and "
+        "aliases go to the target, whose classification is kept (the other fills its gaps). If anyone rated both, they are "
+        "two touchpoints: then nothing is merged."),
+    "tp_rename_pick": ("Kontaktpunkt", "Touchpoint"),
+    "tp_new_name": ("Neuer Name", "New name"),
+    "tp_rename": ("Umbenennen", "Rename"),
+    "tp_renamed": ("„{old}“ heißt jetzt „{new}“ (der alte Name bleibt als Alias).", "“{old}” is now called “{new}” (the old name stays as an alias)."),
+    "tp_merge_source": ("Zusammenführen: diesen Kontaktpunkt …", "Merge this touchpoint …"),
+    "tp_merge_target": ("… in diesen", "… into this one"),
+    "tp_merge_confirm": ("Ja, „{source}“ in „{target}“ aufgehen lassen", "Yes, merge “{source}” into “{target}”"),
+    "tp_merge": ("Zusammenführen", "Merge"),
+    "tp_merged": ("„{source}“ ist in „{target}“ aufgegangen.", "“{source}” has been merged into “{target}”."),
     "f_name": ("Kontaktpunkt", "Touchpoint"),
     "f_aliases": ("Aliase (;)", "Aliases (;)"),
     "f_phase": ("Phase", "Phase"),
