@@ -185,7 +185,8 @@ def test_viewer_browses_but_cannot_upload_edit_or_delete(hosted, db_path):
     assert not any(b.key == "inventory_save" for b in hosted.button) and len(hosted.get("download_button")) == 1
     hosted.switch_page("pages/actions.py").run()
     assert not hosted.exception and not hosted.get("form") and len(hosted.dataframe) == 1
-    assert hosted.button(key="edit_save").disabled
+    assert not any(b.key in ("delete_action_button", "tp_rename_button") for b in hosted.button)  # no edit, no delete
+    assert not any(w.key == "edit_id" for w in hosted.selectbox)
 
 
 def test_viewer_opening_the_upload_page_directly_is_refused(db_path, monkeypatch):
