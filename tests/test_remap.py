@@ -221,3 +221,18 @@ def test_viewer_cannot_rename_or_merge(con):
         with pytest.raises(access.Denied):
             access.perform(con, viewer, action, *args)
     assert set(stats(con, sid).index) == {"Website", "Telefon", "Hotline"}
+
+
+def test_cli_renames_and_merges_touchpoints(db_path, capsys):
+    con = store.connect(db_path)
+    sid = two_waves(con)
+    con.close()
+    assert main(["touchpoint", "rename", "Telefon", "Telefonservice", "--db", str(db_path)]) == 0
+    assert main(["touchpoint", "merge", "Website", "Hotline", "--db", str(db_path)]) == 2
+    assert "rated both 'Website' and 'Hotline'" in capsys.readouterr().err
+    assert main(["touchpoint", "merge", "Telefonservice", "Hotline", "--db", str(db_path)]) == 0
+    assert "merged 'Telefonservice' into 'Hotline'" in capsys.readouterr().out
+    con = store.connect(db_path)
+    assert set(stats(con, sid).index) == {"Website", "Hotline"}
+    assert [r[0] for r in con.execute("SELECT action FROM audit ORDER BY id").fetchall()] == ["touchpoint.rename", "touchpoint.merge"]
+    con.close()

@@ -76,10 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         from tpm.access import UserError
         from tpm.ingest import IngestError
         from tpm.store import Busy
+        from tpm.inventory import InventoryError
         from tpm.remap import RemapError
         from tpm.studies import StudyError
 
-        if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy, RemapError)):
+        if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy, RemapError, InventoryError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if isinstance(exc, duckdb.Error):  # e.g. a damaged file or a full disk: one line, never a traceback
@@ -219,6 +220,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the touchpoint or segment name of a column (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="show the stored mapping and what would change; write nothing")
     p.set_defaults(func=cmd_remap)
+
+    p = sub.add_parser("touchpoint", help="rename a touchpoint in every wave (the old name stays as an alias), "
+                                          "or merge two names of one touchpoint")
+    p.add_argument("action", choices=["rename", "merge"])
+    p.add_argument("name", help="the touchpoint (rename) or the one merged away (merge)")
+    p.add_argument("other", help="rename: the new name; merge: the touchpoint to merge into")
+    p.add_argument("--study", help=STUDY_HELP)
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_touchpoint)
 
     p = sub.add_parser("users", help="users of the built-in login (TPM_AUTH=password)")
     users = p.add_subparsers(dest="users_command", required=True)
@@ -773,6 +783,19 @@ def cmd_remap(args) -> int:
               f"{done.respondents} respondents, {len(done.touchpoints)} touchpoints")
     finally:
         con.close()
+    return 0
+
+
+def cmd_touchpoint(args) -> int:
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
+    try:
+        study = _study(con, args.study)
+        done = access.perform(con, access.cli_actor(), f"touchpoint.{args.action}", args.name, args.other, study,
+                              target=args.name, details={"study_id": study, "to": args.other})
+    finally:
+        con.close()
+    print(f"renamed '{args.name}' to '{done}' (the old name stays as an alias)" if args.action == "rename"
+          else f"merged '{args.name}' into '{done}'")
     return 0
 
 
