@@ -78,7 +78,7 @@ def edit_form(action: dict) -> None:
         touchpoint = st.selectbox(t("touchpoint", lang), names, index=names.index(action["touchpoint"]), key=f"ea_touchpoint_{key}")
         title = st.text_input(t("a_title", lang), value=action["title"], key=f"ea_title_{key}")
         problem = st.text_area(t("a_problem", lang), value=action["problem"] or "", key=f"ea_problem_{key}")
-        c1, c2, c3, c4, c5 = st.columns(5)
+        c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 2, 3])
         owner = c1.text_input(t("a_owner", lang), value=action["owner"] or "", key=f"ea_owner_{key}")
         due = c2.date_input(t("a_due", lang), value=action["due"], key=f"ea_due_{key}",
                             format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD")

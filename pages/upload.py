@@ -165,10 +165,12 @@ def weighting_section(names: dict[int, str]) -> None:
                          hide_index=True, width="stretch")
 
 
-def mapping_editor(frame, key: str, role_labels: dict[str, str]):
-    """The mapping as an editable table: role, name, scale and missing codes per column."""
+def mapping_editor(frame, key: str, role_labels: dict[str, str], confirm: bool = True):
+    """The mapping as an editable table: role, name, scale and missing codes per column (and, before
+    an import, the tick that confirms a column the detector was unsure about)."""
     return st.data_editor(
         frame, key=key, hide_index=True, width="stretch", placeholder="", disabled=["column", "unsure", "examples"],
+        column_order=None if confirm else [c for c in frame.columns if c != "confirmed"],
         column_config={
             "column": st.column_config.TextColumn(t("column", lang)),
             "role": st.column_config.SelectboxColumn(t("role", lang), options=list(role_labels.values()), required=True),
@@ -203,7 +205,7 @@ def remap_section(names: dict[int, str]) -> None:
         role_labels = {role: t(f"role_{role}", lang) for role in ROLES}
         frame = mapping_frame(stored.prepared.table, stored.specs, role_labels)
         frame["unsure"] = [ingest_text(reason, lang) for reason in frame["unsure"]]
-        edited = mapping_editor(frame, f"remap_mapping_{chosen}_{ctx.version}", role_labels)
+        edited = mapping_editor(frame, f"remap_mapping_{chosen}_{ctx.version}", role_labels, confirm=False)
         try:
             specs = specs_from_frame(edited, role_labels, stored.specs)
             table, _ = remap.preview(cursor(), stored, specs)

@@ -166,7 +166,10 @@ def preview(con: duckdb.DuckDBPyConnection, stored: Stored, specs: list[ColumnSp
     table = before.merge(after, on="touchpoint", how="outer", suffixes=("_before", "_after"))
     table = pd.concat([table, nps], ignore_index=True) if nps_before or nps_after else table
     columns = ["touchpoint", "scale_before", "n_before", "score_before", "scale_after", "n_after", "score_after"]
-    return table.reindex(columns=columns), result
+    table = table.reindex(columns=columns)
+    same = [table[f"{c}_before"].fillna(-1).astype(str) == table[f"{c}_after"].fillna(-1).astype(str) for c in ("scale", "n", "score")]
+    unchanged = same[0] & same[1] & same[2]
+    return table.assign(_u=unchanged).sort_values("_u", kind="stable").drop(columns="_u").reset_index(drop=True), result
 
 
 @dataclass
