@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tpm import store, studies
+from tpm.i18n import MessageError
 from tpm.metrics import Filter
 from tpm.metrics.significance import welch_t
 from tpm.metrics.trend import touchpoint_trend
@@ -28,17 +29,8 @@ STEPS = ("analysis", "documentation", "target", "processes", "plan", "implement"
 CLOSED = ("done", "dropped")
 
 
-class ActionError(ValueError):
+class ActionError(MessageError):
     """An invalid measure (names the field); ``text(lang)`` for the UI."""
-
-    def __init__(self, key: str, **values):
-        from tpm.i18n import Message
-
-        self.message = Message(key, **values)
-        super().__init__(str(self.message))
-
-    def text(self, lang: str) -> str:
-        return self.message.text(lang)
 
 
 def _baseline(con, study: int, touchpoint: str, wave: str | None = None) -> tuple[str | None, float | None]:

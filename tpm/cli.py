@@ -469,6 +469,16 @@ def _open_existing(db, read_only: bool = True) -> "store.duckdb.DuckDBPyConnecti
     return store.open_retrying(path, wait=30.0, read_only=read_only, on_wait=_say_waiting(path))
 
 
+@contextmanager
+def _database(args):
+    """The database of ``--db`` for one command that writes (created if missing), closed afterwards."""
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def _say_waiting(path):
     def say(_):
         print(f"waiting for the database '{path}' (the dashboard or an import is using it) …", file=sys.stderr)
@@ -655,9 +665,8 @@ def cmd_studies(args) -> int:
 
 
 def cmd_study(args) -> int:
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
     actor = access.cli_actor()
-    try:
+    with _database(args) as con:
         sid = studies.resolve(con, args.study)
         name = studies.name_of(con, sid)
         if args.action == "rename":
@@ -678,8 +687,6 @@ def cmd_study(args) -> int:
                 return 1
             access.perform(con, actor, "study.delete", sid, target=sid, details={"name": name})
             print(f"deleted study '{name}' (id {sid})")
-    finally:
-        con.close()
     return 0
 
 
@@ -707,30 +714,24 @@ def _dataset(con, key: str, study: str | None):
 
 
 def cmd_move(args) -> int:
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
-    try:
+    with _database(args) as con:
         row = _dataset(con, args.dataset, args.study)
         target = studies.find(con, args.to)
         created = target is None
         target = access.perform(con, access.cli_actor(), "dataset.move", int(row["id"]), args.to if created else target,
                                 target=int(row["id"]), details={"name": row["name"], "to_study": args.to})
         print(f"moved dataset '{row['name']}' (id {row['id']}) to study '{studies.name_of(con, target)}'{' (new)' if created else ''}")
-    finally:
-        con.close()
     return 0
 
 
 def cmd_delete(args) -> int:
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
-    try:
+    with _database(args) as con:
         row = _dataset(con, args.dataset, args.study)
         if not _confirmed(args, f"Delete dataset '{row['name']}' with {row['respondents']} respondents?"):
             return 1
         access.perform(con, access.cli_actor(), "dataset.delete", int(row["id"]), target=int(row["id"]),
                        details={"name": row["name"]})
         print(f"deleted dataset '{row['name']}' (id {row['id']})")
-    finally:
-        con.close()
     return 0
 
 
@@ -755,8 +756,7 @@ def cmd_remap(args) -> int:
         changes.setdefault(header, {})["name"] = name
     if not changes and not args.dry_run:
         raise CliError("nothing to change: give --role, --scale, --missing or --name (or --dry-run to see the mapping)")
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
-    try:
+    with _database(args) as con:
         row = _dataset(con, args.dataset, args.study)
         stored = load(con, int(row["id"]))
         specs = stored.specs
@@ -781,19 +781,14 @@ def cmd_remap(args) -> int:
         done = access.perform(con, access.cli_actor(), "dataset.remap", int(row["id"]), specs, target=int(row["id"]))
         print(f"re-mapped dataset '{row['name']}' (id {row['id']}): {len(done.changes)} column(s) changed, "
               f"{done.respondents} respondents, {len(done.touchpoints)} touchpoints")
-    finally:
-        con.close()
     return 0
 
 
 def cmd_touchpoint(args) -> int:
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
-    try:
+    with _database(args) as con:
         study = _study(con, args.study)
         done = access.perform(con, access.cli_actor(), f"touchpoint.{args.action}", args.name, args.other, study,
                               target=args.name, details={"study_id": study, "to": args.other})
-    finally:
-        con.close()
     print(f"renamed '{args.name}' to '{done}' (the old name stays as an alias)" if args.action == "rename"
           else f"merged '{args.name}' into '{done}'")
     return 0
@@ -868,11 +863,8 @@ def cmd_audit(args) -> int:
 def cmd_seed(args) -> int:
     from tpm.seed import seed_if_empty
 
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
-    try:
+    with _database(args) as con:
         saved = seed_if_empty(con)
-    finally:
-        con.close()
     print(f"seeded {len(saved)} dataset(s) in {len({s.study_id for s in saved})} studies" if saved
           else "database not empty; nothing seeded")
     return 0

@@ -681,6 +681,17 @@ class Message(str):
         return t(self.key, lang, **self.values)
 
 
+class MessageError(ValueError):
+    """An error of the analysis layer worded by key (:class:`Message`): English as ``str``, ``text(lang)`` for the UI."""
+
+    def __init__(self, key: str, **values):
+        self.message = Message(key, **values)
+        super().__init__(str(self.message))
+
+    def text(self, lang: str) -> str:
+        return self.message.text(lang)
+
+
 class _Placeholders(dict):
     """The base rules (``{min_test}`` …, from :mod:`tpm.metrics.rules`) and the caller's values;
     a placeholder nobody filled stays as it is."""

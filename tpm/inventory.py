@@ -25,6 +25,7 @@ import openpyxl
 import pandas as pd
 
 from tpm import store, studies
+from tpm.i18n import MessageError
 from tpm.report.csv_export import neutralise
 
 DEFAULT_PHASES = ["Vorkauf", "Kauf", "Nutzung", "Service", "Loyalität"]
@@ -42,17 +43,8 @@ class InventoryError(ValueError):
         return str(self)
 
 
-class TouchpointError(InventoryError):
+class TouchpointError(MessageError, InventoryError):
     """A rename or merge that cannot be done; ``text(lang)`` for the UI."""
-
-    def __init__(self, key: str, **values):
-        from tpm.i18n import Message
-
-        self.message = Message(key, **values)
-        super().__init__(str(self.message))
-
-    def text(self, lang: str) -> str:
-        return self.message.text(lang)
 
 
 def phases(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> list[str]:

@@ -25,22 +25,14 @@ import numpy as np
 import pandas as pd
 
 from tpm import store
+from tpm.i18n import MessageError
 from tpm.ingest import ROLES, ColumnSpec, ImportResult, arrange, read_table, touchpoint_name
 from tpm.ingest.detect import SCORED
 from tpm.upload import Prepared
 
 
-class RemapError(ValueError):
+class RemapError(MessageError):
     """A dataset that cannot be re-mapped, or a correction that does not fit it; ``text(lang)`` for the UI."""
-
-    def __init__(self, key: str, **values):
-        from tpm.i18n import Message
-
-        self.message = Message(key, **values)
-        super().__init__(str(self.message))
-
-    def text(self, lang: str) -> str:
-        return self.message.text(lang)
 
 
 @dataclass
