@@ -1,5 +1,6 @@
 """Administration (admins only): users of the built-in login, and the audit trail (table + CSV)."""
 
+import pandas as pd
 import streamlit as st
 
 from pages._ui import cursor, page_context, perform, plain, require_role
@@ -51,23 +52,26 @@ else:
             st.rerun()
 
 st.subheader(t("scopes_title", lang))
-st.caption(t("scopes_help", lang))
-scopes = studies.list_scopes(cursor())
-if scopes.empty:
-    st.info(t("scope_none", lang))
-else:
-    st.dataframe(scopes.assign(studies=[", ".join(s) for s in scopes["studies"]]), hide_index=True, width="stretch")
 all_studies = studies.list_studies(cursor())
-if not all_studies.empty:
+if mode == "off":
+    st.caption(t("users_local", lang))
+elif not all_studies.empty:
+    st.caption(t("scopes_help", lang))
+    scopes = studies.list_scopes(cursor())
+    if scopes.empty:
+        st.info(t("scope_none", lang))
+    else:
+        st.dataframe(pd.DataFrame({t("scope_user", lang): scopes["name"],
+                                   t("scope_studies", lang): [", ".join(names) for names in scopes["studies"]]}),
+                     hide_index=True, width="stretch")
     names = dict(zip(all_studies["id"].astype(int), all_studies["name"]))
-    known = list(dict.fromkeys([n for n in (access.list_users(cursor())["name"].tolist() if mode == "password" else [])]
-                               + scopes["name"].tolist()))
     with st.form("scope"):
-        if known and mode != "oidc":
-            who = st.selectbox(t("scope_user", lang), known, key="scope_user")
-        else:
-            who = st.text_input(t("scope_user", lang), key="scope_user_text")
-        picked = st.multiselect(t("scope_studies", lang), list(names), format_func=names.get, key="scope_studies")
+        if mode == "password":
+            who = st.selectbox(t("scope_user", lang), access.list_users(cursor())["name"].tolist(), key="scope_user")
+        else:  # OIDC: users are known by their e-mail address
+            who = st.text_input(t("scope_user", lang), key="scope_user_text").strip()
+        picked = st.multiselect(t("scope_studies", lang), list(names), format_func=names.get, key="scope_studies",
+                                placeholder=t("scope_pick", lang))
         c1, c2 = st.columns(2)
         limit, lift = c1.form_submit_button(t("scope_save", lang)), c2.form_submit_button(t("scope_lift", lang))
     if (limit or lift) and who:

@@ -55,6 +55,7 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Without an entry a user sees every study; with one, only those chosen (administrators always see all)."),
     "scope_user": ("Benutzer (Name oder E-Mail-Adresse)", "User (name or e-mail address)"),
     "scope_studies": ("Darf diese Studien sehen", "May see these studies"),
+    "scope_pick": ("Studien wählen", "Choose studies"),
     "scope_save": ("Auf diese Studien beschränken", "Limit to these studies"),
     "scope_lift": ("Alle Studien freigeben", "Share every study"),
     "scope_none": ("Kein Benutzer ist auf einzelne Studien beschränkt.", "No user is limited to some studies."),
