@@ -643,3 +643,15 @@ def test_upload_page_remaps_a_stored_dataset(app, db_path):
     assert after == (pytest.approx(before[0]), before[1], 0)  # the same answers, now on 0–10
     assert con.execute("SELECT action FROM audit ORDER BY id DESC LIMIT 1").fetchone()[0] == "dataset.remap"
     con.close()
+
+
+def test_upload_page_says_a_dataset_without_its_file_needs_a_re_upload(app, db_path):
+    app.run()  # seeds the database
+    con = store.connect(db_path)
+    con.execute("DELETE FROM dataset_files WHERE dataset_id = 3")  # as imported by an earlier version
+    con.close()
+    app.switch_page("pages/upload.py").run()
+    app.selectbox(key="remap_pick").set_value(3).run()
+    no_errors(app)
+    assert any("erneut hoch" in i.value for i in app.info)
+    assert not any(e.key and e.key.startswith("remap_mapping_") for e in app.data_editor)
