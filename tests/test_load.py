@@ -6,13 +6,10 @@ navigation, the CLI refused (rc ≠ 0), or sessions that see different responden
 """
 
 import asyncio
-import sys
 
-from conftest import ROOT
+from conftest import benchmark
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import load  # noqa: E402
+load = benchmark("load")
 
 
 def test_sessions_browse_while_cli_import_and_upload_run():

@@ -28,7 +28,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from tpm import actions, inventory, store, studies, weights
+from tpm import actions, inventory, remap, store, studies, weights
 from tpm.roles import ROLES
 
 MODES = ("off", "password", "oidc")
@@ -192,12 +192,15 @@ def _set_password(con, name: str, password: str) -> None:
 WRITES = {
     "dataset.import": ("analyst", store.save_import),
     "dataset.rename": ("analyst", store.rename_dataset),
+    "dataset.remap": ("analyst", remap.remap),
     "dataset.delete": ("admin", store.delete_dataset),
     "dataset.move": ("analyst", studies.move_dataset),
     "dataset.weights": ("analyst", weights.rake_dataset),
     "inventory.save": ("analyst", inventory.save),
     "inventory.phases": ("analyst", inventory.set_phases),
     "inventory.import": ("analyst", inventory.from_excel),
+    "touchpoint.rename": ("analyst", inventory.rename),
+    "touchpoint.merge": ("analyst", inventory.merge),
     "action.create": ("analyst", actions.create),
     "action.update": ("analyst", actions.update),
     "action.delete": ("analyst", actions.delete),
@@ -210,6 +213,9 @@ WRITES = {
     "user.set_password": ("admin", _set_password),
     "user.studies": ("admin", studies.set_scope),
 }
+
+#: writes that record their audit line inside their own transaction (all of it, or nothing)
+AUDITED_INSIDE = {"dataset.import", "dataset.remap"}
 
 #: what a role may see beyond browsing
 READS = {"audit": "admin", "users": "admin", "upload": "analyst", "edit": "analyst", "delete": "admin",
@@ -243,6 +249,7 @@ def perform(con, actor: Actor, action: str, *args, target=None, details: dict | 
     require(actor, role)
     if action == "dataset.import":
         kwargs.setdefault("uploaded_by", actor.name)
+    if action in AUDITED_INSIDE:
         return fn(con, *args, audit=(actor.name, actor.via), **kwargs)
     result = fn(con, *args, **kwargs)
     store.record(con, actor.name, actor.via, action, None if target is None else str(target), details)

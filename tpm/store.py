@@ -22,7 +22,8 @@ import pyarrow as pa
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 4  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes)
+SCHEMA_VERSION = 5  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
+                   # 5: dataset_files)
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
@@ -121,6 +122,14 @@ CREATE TABLE IF NOT EXISTS weight_sets (
     max_margin_error DOUBLE,        -- raking: largest |achieved − target| share (percentage points)
     created_at TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dataset_files (  -- the file a dataset was imported from: re-mapping re-reads it
+    dataset_id INTEGER PRIMARY KEY,
+    file_name VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    sheet VARCHAR,                  -- the sheet read (workbooks)
+    include_incomplete BOOLEAN NOT NULL,
+    data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS audit_ids START 1;
 CREATE TABLE IF NOT EXISTS audit (
@@ -152,7 +161,9 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 );
 """
 
-DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "weight_sets")
+#: the rows derived from a file by its mapping (replaced together when a dataset is re-mapped)
+DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments")
+DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files")
 
 
 @contextmanager
@@ -402,37 +413,13 @@ def save_import(
                 json.dumps(report, ensure_ascii=False, default=str),
             ],
         ).fetchone()[0]
-        frames = (("respondents", respondents), ("ratings", c.ratings), ("dont_know", c.dont_know),
-                  ("segments", c.segments), ("comments", c.comments))
-        for table, frame in frames:
-            if len(frame):
-                # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
-                con.register("incoming", pa.Table.from_pandas(frame, preserve_index=False))
-                columns = ", ".join(frame.columns)
-                con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
-                con.unregister("incoming")
+        insert_rows(con, dataset_id, study_id, result, respondents)
         if weights:
             save_weight_set(con, dataset_id, "file", weights)
-        # survey headers that are aliases of an inventory touchpoint take its name
-        for table in ("ratings", "dont_know"):
-            con.execute(
-                f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
-                   WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
-                [dataset_id, study_id],
-            )
-        con.execute(
-            """INSERT INTO touchpoints (study_id, name, first_seen)
-               SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
-               ON CONFLICT DO NOTHING""",
-            [study_id, dataset_id],
-        )
-        if result.table is not None:  # remember the confirmed mapping for the next wave of this survey
-            con.execute(
-                """INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
-                   VALUES (?, ?, ?, ?, now()::TIMESTAMP)""",
-                [study_id, header_signature(list(result.table.columns)),
-                 json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
-            )
+        if result.data is not None:  # the file itself, so that a wrong column can be re-mapped later
+            con.execute("INSERT INTO dataset_files VALUES (?, ?, ?, ?, ?, ?)",
+                        [dataset_id, result.file_name, result.sha256, result.table.sheet if result.table is not None else None,
+                         bool(result.include_incomplete), result.data])
         _bump_version(con)
         if audit:
             record(con, audit[0], audit[1], "dataset.import", str(dataset_id),
@@ -446,6 +433,43 @@ def save_import(
         raise
     return Saved(int(dataset_id), name, duplicate=False, study_id=study_id, study_name=studies.name_of(con, study_id),
                  study_created=study_created, report=report)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, result: ImportResult,
+                respondents: pd.DataFrame) -> None:
+    """The rows of one import (inside the caller's transaction): respondents, ratings, don't-know
+    answers, segments and comments; the study's aliases applied, new touchpoints added to its
+    inventory, and the confirmed mapping kept as the template for the next wave."""
+    c = result.canonical
+    frames = (("respondents", respondents), ("ratings", c.ratings), ("dont_know", c.dont_know),
+              ("segments", c.segments), ("comments", c.comments))
+    for table, frame in frames:
+        if len(frame):
+            # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
+            con.register("incoming", pa.Table.from_pandas(frame, preserve_index=False))
+            columns = ", ".join(frame.columns)
+            con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
+            con.unregister("incoming")
+    # survey headers that are aliases of an inventory touchpoint take its name
+    for table in ("ratings", "dont_know"):
+        con.execute(
+            f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
+               WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
+            [dataset_id, study_id],
+        )
+    con.execute(
+        """INSERT INTO touchpoints (study_id, name, first_seen)
+           SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
+           ON CONFLICT DO NOTHING""",
+        [study_id, dataset_id],
+    )
+    if result.table is not None:  # remember the confirmed mapping for the next wave of this survey
+        con.execute(
+            """INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
+               VALUES (?, ?, ?, ?, now()::TIMESTAMP)""",
+            [study_id, header_signature(list(result.table.columns)),
+             json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
+        )
 
 
 def weight_summary(w) -> dict:

@@ -31,6 +31,8 @@ class Prepared:
     table: RawTable
     specs: list[ColumnSpec]
     from_template: bool = False  # the specs are an earlier wave's confirmed mapping
+    data: bytes | None = None  # the file's bytes, stored with the import (re-mapping reads them again)
+    include_incomplete: bool = False
 
     @property
     def default_name(self) -> str:
@@ -38,8 +40,8 @@ class Prepared:
 
     def apply(self, specs: list[ColumnSpec]) -> ImportResult:
         """Validate and normalise with the (possibly corrected) mapping. Raises IngestError."""
-        result = ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs))
-        result.from_template = self.from_template
+        result = ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs),
+                              from_template=self.from_template, data=self.data, include_incomplete=self.include_incomplete)
         return result
 
     def apply_detected(self) -> ImportResult:
@@ -62,7 +64,8 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     columns (a mapping template) is used instead of detection."""
     table = arrange(read_table(file_name, data, sheet=sheet), include_incomplete)
     template = store.mapping_template(con, list(table.columns)) if con is not None else None
-    return Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
+    return Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None,
+                    data=data, include_incomplete=include_incomplete)
 
 
 def use_template(prepared: Prepared, con) -> Prepared:
