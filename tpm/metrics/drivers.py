@@ -137,7 +137,7 @@ def pair_statistics(X: np.ndarray, weights: np.ndarray | None = None,
     r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)).
     """
     k = X.shape[1]
-    dtype = np.float32 if X.size > SINGLE_FROM else np.float64
+    dtype = np.float32 if X.size > SINGLE_FROM or X.dtype == np.float32 else np.float64
     step = max(64, BLAS_ONE_THREAD // max(k * k, 1) - 1)
     counts, n, sx, sxx, sxy, sw2 = (np.zeros((k, k)) for _ in range(6))
     centre = None
@@ -588,7 +588,9 @@ def rating_arrays(con, flt, outcome: str, scales: bool = False) -> RatingArrays:
     weight[own_rows] = _column(resp, "w")
     own[own_rows] = _column(resp, "y")
     several = len(offset) > 1
-    columns = (f"{'t.dataset_id, ' if several else ''}t.resp, v.code, (t.score - t.scale_min) / (t.scale_max - t.scale_min) AS x"
+    single = size * (len(names) + 1) > SINGLE_FROM  # the matrix (and its Gram products) in float32: fetch x so
+    columns = (f"{'t.dataset_id, ' if several else ''}t.resp, v.code, "
+               f"((t.score - t.scale_min) / (t.scale_max - t.scale_min)){'::FLOAT' if single else ''} AS x"
                + (", (t.scale_min::INTEGER << 16) + t.scale_max AS scale" if scales and several else ""))
     codes = "v AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(?::INTEGER))::USMALLINT AS code)"
     if flt.segments:  # the filtered respondents' ratings: a join
@@ -658,10 +660,9 @@ def _enough_on_one_scale(data: RatingArrays, min_n: int) -> list[int]:
 
 
 def wide_matrix(data: RatingArrays, outcome: str, drivers: list[str]) -> np.ndarray:
-    """Respondents (rows as in :class:`RatingArrays`) × [outcome, drivers…] as floats (NaN = not answered);
-    float32 above :data:`SINGLE_FROM` values, where the Gram products run in float32 anyway."""
-    shape = (data.size, len(drivers) + 1)
-    X = np.full(shape, np.nan, dtype=np.float32 if shape[0] * shape[1] > SINGLE_FROM else np.float64)
+    """Respondents (rows as in :class:`RatingArrays`) × [outcome, drivers…] as floats (NaN = not answered),
+    in the type the scores were fetched in (float32 above :data:`SINGLE_FROM` respondents × touchpoints)."""
+    X = np.full((data.size, len(drivers) + 1), np.nan, dtype=data.long.schema.field("x").type.to_pandas_dtype())
     if outcome in RESPONDENT_OUTCOMES:
         X[:, 0] = data.own
     touchpoint_outcome = [] if outcome in RESPONDENT_OUTCOMES else [outcome]
