@@ -448,7 +448,7 @@ def segment_choice(ctx: Context, container=st) -> str:
     return choice(t("segment", ctx.lang), segments, "by", "Region" if "Region" in segments else segments[0], container=container)
 
 
-def _drivers(version: str, flt: Filter, outcome: str, method: str, missing: str, bootstrap: int = 0, progress=None):
+def _drivers(flt: Filter, outcome: str, method: str, missing: str, bootstrap: int = 0, progress=None, version: str = ""):
     """Key drivers, or the reason there are none (a message for the page). The touchpoint figures the
     page shows anyway (cached) choose the drivers."""
     from tpm.metrics.drivers import drivers_for
@@ -464,7 +464,7 @@ def _drivers(version: str, flt: Filter, outcome: str, method: str, missing: str,
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, _flt: Filter):
     """Key drivers without bootstrap intervals (fast), cached on the data version and the filter."""
-    return _drivers(version, _flt, outcome, method, missing)
+    return _drivers(_flt, outcome, method, missing, version=version)
 
 
 #: bootstrap runs (~30 s) report progress to a bar on the page, which ``st.cache_data`` cannot replay
@@ -478,7 +478,7 @@ def bootstrapped_drivers(ctx: Context, outcome: str, method: str, missing: str, 
     if key not in _BOOTSTRAPPED:
         while len(_BOOTSTRAPPED) >= 16:
             _BOOTSTRAPPED.pop(next(iter(_BOOTSTRAPPED)))
-        _BOOTSTRAPPED[key] = _drivers(ctx.version, ctx.flt, outcome, method, missing, resamples, progress)
+        _BOOTSTRAPPED[key] = _drivers(ctx.flt, outcome, method, missing, resamples, progress, version=ctx.version)
     return _BOOTSTRAPPED[key]
 
 
