@@ -448,7 +448,7 @@ def segment_choice(ctx: Context, container=st) -> str:
     return choice(t("segment", ctx.lang), segments, "by", "Region" if "Region" in segments else segments[0], container=container)
 
 
-def _drivers(flt: Filter, outcome: str, method: str, missing: str, bootstrap: int = 0, progress=None, version: str = ""):
+def _drivers(flt: Filter, outcome: str, method: str, missing: str, bootstrap: int = 0, progress=None, *, version: str):
     """Key drivers, or the reason there are none (a message for the page). The touchpoint figures the
     page shows anyway (cached) choose the drivers."""
     from tpm.metrics.drivers import drivers_for
