@@ -35,29 +35,34 @@ TOUCHPOINTS = ["Website", "Online-Werbung", "Bewertungsportale", "Newsletter", "
                "Kundenmagazin", "Messe", "Montage", "Kundenportal", "Social Media"]
 
 
+SEGMENTS = {"Region": ["Nord", "Süd", "Ost", "West"], "Kundenart": ["B2B", "B2C"], "Kanal": ["Online", "Filiale", "Telefon"],
+            "Altersgruppe": ["unter 30", "30–49", "50–64", "65 und älter"]}
+COMMENTS = ["Lieferung kam zu spät, Hotline war freundlich.", "Alles bestens, gerne wieder!",
+            "Die Rechnung war unverständlich und die Hotline schwer erreichbar.", "Montage pünktlich, sauber gearbeitet."]
+
+
 def build(path: Path, rows: int, seed: int = 7) -> None:
+    """28 columns: id, date, 4 text segments, 20 ratings, the recommend question, a comment."""
     import openpyxl
 
     rng = np.random.default_rng(seed)
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Export")
-    ws.append(["Befragten-ID", "Datum", "Region", "Kundenart", "Kanal"]
+    ws.append(["Befragten-ID", "Datum", *SEGMENTS]
               + [f"Wie zufrieden sind Sie mit: {t}?" for t in TOUCHPOINTS]
               + ["Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (0-10)", "Anmerkungen"])
     ratings = rng.integers(1, 11, size=(rows, len(TOUCHPOINTS))).astype(object)
     ratings[rng.random(ratings.shape) < 0.35] = None
     ratings[rng.random(ratings.shape) < 0.01] = "weiß nicht"
     nps = rng.integers(0, 11, size=rows)
-    regions = np.array(["Nord", "Süd", "Ost", "West"])[rng.integers(0, 4, rows)]
-    kinds = np.array(["B2B", "B2C"])[rng.integers(0, 2, rows)]
-    channels = np.array(["Online", "Filiale", "Telefon"])[rng.integers(0, 3, rows)]
+    segments = [np.array(values)[rng.integers(0, len(values), rows)] for values in SEGMENTS.values()]
+    comments = rng.integers(0, len(COMMENTS), rows)
     start = dt.datetime(2026, 1, 1)
     for i in range(rows):
-        comment = "Lieferung kam zu spät, Hotline war freundlich." if i % 5 == 0 else None
-        ws.append([f"R{i:06d}", start + dt.timedelta(minutes=int(i)), regions[i], kinds[i], channels[i],
+        comment = f"{COMMENTS[comments[i]]} (Auftrag {i})" if i % 5 == 0 else None
+        ws.append([f"R{i:06d}", start + dt.timedelta(minutes=int(i)), *(s[i] for s in segments),
                    *ratings[i].tolist(), int(nps[i]), comment])
     wb.save(path)
-
 
 def best_of(repeat: int, fn) -> float:
     times = []
@@ -77,7 +82,7 @@ def main() -> None:
 
     cache = ROOT / "benchmarks" / ".cache"
     cache.mkdir(exist_ok=True)
-    path = cache / f"export_{args.rows}x{len(TOUCHPOINTS)}.xlsx"
+    path = cache / f"export_{args.rows}x{len(TOUCHPOINTS) + 8}.xlsx"
     if not path.exists():
         t0 = time.perf_counter()
         build(path, args.rows)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # not benchmarks/: its pages.py would shadow the app's pages/ package
 
 CACHE = ROOT / "benchmarks" / ".cache"
 TOUCHPOINTS = ["Website", "Online-Werbung", "Bewertungsportale", "Newsletter", "Filiale", "Onlineshop", "Außendienst",
