@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec
 from tpm.ingest.errors import IngestError
@@ -80,30 +82,51 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
         raise IngestError(name, "no rating or recommendation (NPS) column was found", sheet=table.sheet, hint=hint)
 
 
-def _scored(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, np.ndarray]:
-    """A rating/NPS/overall column as floats, missing as NaN, checked against the scale; and the
-    mask of its *don't know* answers.
+@dataclass
+class _Scores:
+    """A scored column by its distinct values: ``values`` (float, NaN = no score) and
+    ``dont_know`` per value, ``codes`` per cell (see :class:`~tpm.ingest.values.ParsedColumn`)."""
+
+    values: np.ndarray
+    dont_know: np.ndarray
+    codes: np.ndarray
+    counts: np.ndarray
+
+    def per_cell(self) -> np.ndarray:
+        return self.values[self.codes]
+
+
+def _first_cell(codes: np.ndarray, flagged: np.ndarray) -> int:
+    """The first row whose value is flagged."""
+    return int(np.argmax(flagged[codes]))
+
+
+def _scored(table: RawTable, spec: ColumnSpec) -> _Scores:
+    """A rating/NPS/overall column as floats, missing as NaN, checked against the scale; and its
+    *don't know* answers — decided once per distinct value, not per cell.
 
     Missing: blanks, no-answer words, negative codes and the analyst's ``missing_codes``. A
     label set's own labels win over no-answer words ("trifft nicht zu" in an agreement set).
     """
     parsed = table.parsed(spec.column)
-    raw = parsed.numbers
-    missing = parsed.missing
-    dont_know = parsed.dont_know
+    raw = parsed.value_numbers
+    missing = parsed.value_missing
+    dont_know = parsed.value_dont_know
+    used = parsed.counts > 0
     if spec.labels:  # a scale written as words: each answer through the confirmed mapping
         labels = {normalise_label(k): v for k, v in spec.labels.items()}
-        raw = np.array([labels.get(normalise_label(v), np.nan) if v else np.nan for v in parsed.text], dtype=np.float64)
+        raw = np.array([labels.get(normalise_label(v), np.nan) if v else np.nan for v in parsed.value_text], dtype=np.float64)
         labelled = ~np.isnan(raw)
         missing = missing & ~labelled
         dont_know = dont_know & ~labelled
-    unreadable = ~missing & np.isnan(raw)
+    codes = parsed.codes()
+    unreadable = ~missing & np.isnan(raw) & used
     if unreadable.any():
-        i = int(np.flatnonzero(unreadable)[0])
+        i = _first_cell(codes, unreadable)
         raise IngestError(
             table.file_name,
-            f"'{parsed.text[i][:40]}' is not " + ("one of the scale's labels" if spec.labels else
-                                                   f"a number on the scale {spec.scale_min}–{spec.scale_max}"),
+            f"'{parsed.value_text[codes[i]][:40]}' is not " + ("one of the scale's labels" if spec.labels else
+                                                             f"a number on the scale {spec.scale_min}–{spec.scale_max}"),
             sheet=table.sheet,
             row=table.sheet_row(i),
             column=spec.column,
@@ -113,20 +136,21 @@ def _scored(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, np.ndarray]:
     if spec.missing_codes:
         numbers = np.where(np.isin(numbers, np.asarray(spec.missing_codes, dtype=np.float64)), np.nan, numbers)
     with np.errstate(invalid="ignore"):
-        outside = (numbers < spec.scale_min) | (numbers > spec.scale_max)
+        outside = ((numbers < spec.scale_min) | (numbers > spec.scale_max)) & used
     if outside.any():
-        i = int(np.flatnonzero(outside)[0])
+        i = _first_cell(codes, outside)
+        value = numbers[codes[i]]
         raise IngestError(
             table.file_name,
-            f"the value {numbers[i]:g} is outside the scale {spec.scale_min}–{spec.scale_max} "
-            f"({int(outside.sum())} value(s) in this column)",
+            f"the value {value:g} is outside the scale {spec.scale_min}–{spec.scale_max} "
+            f"({int(parsed.counts[outside].sum())} value(s) in this column)",
             sheet=table.sheet,
             row=table.sheet_row(i),
             column=spec.column,
-            hint=f"fix the data, correct the scale in the mapping, or declare {numbers[i]:g} a missing code "
-                 f"(Upload page: column 'missing codes'; CLI: --missing \"{spec.column[:40]}={numbers[i]:g}\")",
+            hint=f"fix the data, correct the scale in the mapping, or declare {value:g} a missing code "
+                 f"(Upload page: column 'missing codes'; CLI: --missing \"{spec.column[:40]}={value:g}\")",
         )
-    return numbers, dont_know
+    return _Scores(numbers, dont_know, codes, parsed.counts)
 
 
 def _weights(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, str]:
@@ -153,24 +177,13 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     notes = list(table.notes)
 
     if by_role["id"]:
-        spec = by_role["id"][0]
-        ids = pd.Series(table.parsed(spec.column).text, dtype=object)
-        empty = ids == ""
-        if empty.any():
-            i = int(np.flatnonzero(empty.to_numpy())[0])
-            raise IngestError(table.file_name, "a respondent id is empty", sheet=table.sheet, row=table.sheet_row(i), column=spec.column,
-                              hint="fill it, or set the column to 'ignore' to number respondents by row")
-        doubled = ids.duplicated(keep=False)
-        if doubled.any():
-            rows = [table.sheet_row(int(i)) for i in np.flatnonzero(doubled.to_numpy())[:2]]
-            raise IngestError(table.file_name, f"the respondent id '{ids[doubled].iloc[0]}' appears more than once (rows {rows[0]} and {rows[1]})",
-                              sheet=table.sheet, column=spec.column, hint="remove duplicate responses, or set the column to 'ignore'")
-        respondent_ids = ids
+        respondent_ids = _respondent_ids(table, by_role["id"][0])
     else:
-        respondent_ids = pd.Series([f"row-{table.sheet_row(i)}" for i in range(n)], dtype="object")
+        rows = table.row_numbers if table.row_numbers is not None else np.arange(n) + table.header_row + 1
+        respondent_ids = pc.binary_join_element_wise("row-", pc.cast(pa.array(rows, type=pa.int64()), pa.string()), "")
 
     resp = np.arange(n, dtype=np.int32)
-    respondents = pd.DataFrame({"resp": resp, "respondent_id": respondent_ids.astype(str).to_numpy(),
+    respondents = pd.DataFrame({"resp": resp, "respondent_id": _strings(respondent_ids),
                                 "row_number": resp + table.header_row + 1})
     if by_role["date"]:
         column = by_role["date"][0].column
@@ -178,9 +191,9 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
         respondents["responded_at"] = pd.to_datetime(dates).astype("datetime64[us]").to_numpy()
     else:
         respondents["responded_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[us]")
-    respondents["nps"] = _scored(table, by_role["nps"][0])[0] if by_role["nps"] else np.nan
+    respondents["nps"] = _scored(table, by_role["nps"][0]).per_cell() if by_role["nps"] else np.nan
     overall = by_role["overall"][0] if by_role["overall"] else None
-    respondents["overall"] = _scored(table, overall)[0] if overall else np.nan
+    respondents["overall"] = _scored(table, overall).per_cell() if overall else np.nan
     respondents["overall_min"] = np.int16(overall.scale_min if overall else 0)
     respondents["overall_max"] = np.int16(overall.scale_max if overall else 0)
     if by_role["weight"]:
@@ -189,36 +202,7 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     else:
         respondents["weight"] = np.nan
 
-    keys, scores, touchpoints, lows, highs = [], [], [], [], []
-    dk_keys, dk_touchpoints = [], []
-    for code, spec in enumerate(by_role["rating"]):
-        values, dont_know = _scored(table, spec)
-        dk = np.flatnonzero(dont_know).astype(np.int32)
-        dk_keys.append(dk)
-        dk_touchpoints.append(np.full(len(dk), code, dtype=np.int32))
-        keep = np.flatnonzero(~np.isnan(values)).astype(np.int32)
-        keys.append(keep)
-        scores.append(values[keep])
-        touchpoints.append(np.full(len(keep), code, dtype=np.int32))
-        lows.append(np.full(len(keep), spec.scale_min, dtype=np.int16))
-        highs.append(np.full(len(keep), spec.scale_max, dtype=np.int16))
-    names = [spec.touchpoint.strip() for spec in by_role["rating"]]
-    if names:
-        ratings = pd.DataFrame({
-            "resp": np.concatenate(keys),
-            "touchpoint": pd.Categorical.from_codes(np.concatenate(touchpoints), categories=names),
-            "score": np.concatenate(scores),
-            "scale_min": np.concatenate(lows),
-            "scale_max": np.concatenate(highs),
-        })
-        dont_know = pd.DataFrame({
-            "resp": np.concatenate(dk_keys),
-            "touchpoint": pd.Categorical.from_codes(np.concatenate(dk_touchpoints), categories=names),
-        })
-    else:
-        ratings = _empty(["resp", "touchpoint", "score", "scale_min", "scale_max"])
-        dont_know = _empty(["resp", "touchpoint"])
-
+    ratings, dont_know = _ratings(table, by_role["rating"])
     segments = _long_text(table, by_role["segment"], "segment", "value")
     if by_role["multi"]:
         segments = pd.concat([segments, _ticked_options(table, by_role["multi"])], ignore_index=True)
@@ -227,14 +211,66 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
                      notes=notes, dont_know=dont_know)
 
 
+def _ratings(table: RawTable, specs: list[ColumnSpec]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The long ratings and don't-know answers, written straight into arrays of their final size."""
+    if not specs:
+        return _empty(["resp", "touchpoint", "score", "scale_min", "scale_max"]), _empty(["resp", "touchpoint"])
+    scored = [_scored(table, spec) for spec in specs]
+    rated = [~np.isnan(s.values) for s in scored]
+    total = sum(int(s.counts[r].sum()) for s, r in zip(scored, rated))
+    total_dk = sum(int(s.counts[s.dont_know].sum()) for s in scored)
+    code_type = np.int8 if len(specs) < 128 else np.int16 if len(specs) < 32768 else np.int32
+    resp, codes, score = np.empty(total, np.int32), np.empty(total, code_type), np.empty(total, np.float64)
+    lows, highs = np.empty(total, np.int16), np.empty(total, np.int16)
+    dk_resp, dk_codes = np.empty(total_dk, np.int32), np.empty(total_dk, code_type)
+    at = dk_at = 0
+    for code, (spec, s, r) in enumerate(zip(specs, scored, rated)):
+        keep = np.flatnonzero(r[s.codes])
+        end = at + len(keep)
+        resp[at:end], codes[at:end], score[at:end] = keep, code, s.values[s.codes[keep]]
+        lows[at:end], highs[at:end] = spec.scale_min, spec.scale_max
+        dk = np.flatnonzero(s.dont_know[s.codes])
+        dk_resp[dk_at:dk_at + len(dk)], dk_codes[dk_at:dk_at + len(dk)] = dk, code
+        at, dk_at = end, dk_at + len(dk)
+    names = [spec.touchpoint.strip() for spec in specs]
+    ratings = pd.DataFrame({"resp": resp, "touchpoint": pd.Categorical.from_codes(codes, categories=names), "score": score,
+                            "scale_min": lows, "scale_max": highs})
+    dont_know = pd.DataFrame({"resp": dk_resp, "touchpoint": pd.Categorical.from_codes(dk_codes, categories=names)})
+    return ratings, dont_know
+
+
+def _respondent_ids(table: RawTable, spec: ColumnSpec) -> pa.Array:
+    """The id column's stripped texts, checked: none empty, none twice (error names the rows)."""
+    parsed = table.parsed(spec.column)
+    codes = parsed.codes()
+    empty = np.append(pc.fill_null(pc.equal(parsed.stripped, ""), True).to_numpy(zero_copy_only=False), True)
+    if (empty & (parsed.counts > 0)).any():
+        i = _first_cell(codes, empty)
+        raise IngestError(table.file_name, "a respondent id is empty", sheet=table.sheet, row=table.sheet_row(i), column=spec.column,
+                          hint="fill it, or set the column to 'ignore' to number respondents by row")
+    ids = parsed.texts_at(np.arange(len(parsed)))
+    if parsed.counts.max() > 1 or len(pc.unique(ids)) < len(ids):  # some id twice: the rows, as pandas finds them
+        series = pd.Series(ids.to_pylist(), dtype=object)
+        doubled = series.duplicated(keep=False)
+        rows = [table.sheet_row(int(i)) for i in np.flatnonzero(doubled.to_numpy())[:2]]
+        raise IngestError(table.file_name, f"the respondent id '{series[doubled].iloc[0]}' appears more than once (rows {rows[0]} and {rows[1]})",
+                          sheet=table.sheet, column=spec.column, hint="remove duplicate responses, or set the column to 'ignore'")
+    return ids
+
+
+def _strings(values: pa.Array) -> pd.Series:
+    """Arrow text as pandas' default string column (what pandas makes of Python strings), without a copy."""
+    return pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
 def _ticked_options(table: RawTable, specs: list[ColumnSpec]) -> pd.DataFrame:
     """segment = the question, value = the option, one row per respondent and ticked option."""
     parts = []
     for spec in specs:
         parsed = table.parsed(spec.column)
-        answers = np.array([v.casefold() for v in parsed.text], dtype=object)
-        ticked = ~parsed.missing & ~np.isin(answers, list(UNTICKED))
-        parts.append(pd.DataFrame({"resp": np.flatnonzero(ticked).astype(np.int32), "segment": spec.touchpoint.strip(),
+        answers = np.array([v.casefold() for v in parsed.value_text], dtype=object)
+        ticked = ~parsed.value_missing & ~np.isin(answers, list(UNTICKED))
+        parts.append(pd.DataFrame({"resp": np.flatnonzero(ticked[parsed.codes()]).astype(np.int32), "segment": spec.touchpoint.strip(),
                                    "value": spec.option.strip()}))
     return pd.concat(parts, ignore_index=True)
 
@@ -243,9 +279,9 @@ def _long_text(table: RawTable, specs: list[ColumnSpec], key: str, value: str) -
     parts = []
     for spec in specs:
         parsed = table.parsed(spec.column)
-        keep = ~parsed.missing
+        rows = np.flatnonzero(~parsed.missing)
         label = (spec.touchpoint or spec.column).strip() if key == "segment" else spec.column
-        parts.append(pd.DataFrame({"resp": np.flatnonzero(keep).astype(np.int32), key: label, value: parsed.text[keep]}))
+        parts.append(pd.DataFrame({"resp": rows.astype(np.int32), key: label, value: _strings(parsed.texts_at(rows))}))
     if not parts:
         return _empty(["resp", key, value])
     return pd.concat(parts, ignore_index=True)

@@ -330,7 +330,7 @@ def _arrow_csv(data: bytes, delimiter: str, encoding: str = "utf8") -> list[pa.A
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24, encoding=encoding),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 20, encoding=encoding),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types={f"f{i}": TEXT for i in range(width)},
                                                  strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
