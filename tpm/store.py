@@ -398,13 +398,13 @@ def save_import(
                 json.dumps(report, ensure_ascii=False, default=str),
             ],
         ).fetchone()[0]
-        frames = (("respondents", respondents), ("ratings", c.ratings), ("dont_know", c.dont_know),
-                  ("segments", c.segments), ("comments", c.comments))
-        for table, frame in frames:
-            if len(frame):
-                # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
-                con.register("incoming", pa.Table.from_pandas(frame, preserve_index=False))
-                columns = ", ".join(frame.columns)
+        for table in ("respondents", "ratings", "dont_know", "segments", "comments"):
+            # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
+            # ratings streamed a touchpoint at a time, never all of them as one frame
+            rows = pa.Table.from_pandas(respondents, preserve_index=False) if table == "respondents" else c.arrow(table)
+            if rows is not None:
+                con.register("incoming", rows)
+                columns = ", ".join(rows.schema.names)
                 con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
                 con.unregister("incoming")
         if weights:

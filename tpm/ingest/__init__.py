@@ -53,8 +53,8 @@ class ImportResult:
         specs = self.specs
         c = self.canonical
         nps_spec = next((s for s in specs if s.role == "nps"), None)
-        counts = c.ratings["touchpoint"].value_counts()
-        dk = c.dont_know["touchpoint"].value_counts() if len(c.dont_know) else {}
+        counts = c.counts("ratings")
+        dk = c.counts("dont_know")
         overall = next((s for s in specs if s.role == "overall"), None)
         multi: dict[str, int] = {}
         for s in specs:

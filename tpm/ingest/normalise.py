@@ -21,7 +21,7 @@ never scored.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -32,18 +32,51 @@ from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec
 from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import normalise_label
-from tpm.ingest.values import to_dates
+from tpm.ingest.values import ParsedColumn, to_dates
 
 
-@dataclass
 class Canonical:
-    respondents: pd.DataFrame
-    ratings: pd.DataFrame
-    segments: pd.DataFrame
-    comments: pd.DataFrame
-    specs: list[ColumnSpec]
-    dont_know: pd.DataFrame = field(default_factory=lambda: _empty(["resp", "touchpoint"]))
-    notes: list[str] = field(default_factory=list)
+    """The canonical frames of one import (see the module docstring).
+
+    ``ratings`` and ``dont_know`` may be given as :class:`LongScores`: the long rows are then
+    not held in memory but made when asked for — as a frame (``canonical.ratings``), or batch by
+    batch for the database (:meth:`arrow`), so an import never holds its millions of rating rows
+    twice (once as a frame, once in DuckDB's insert).
+    """
+
+    def __init__(self, respondents: pd.DataFrame, ratings, segments: pd.DataFrame, comments: pd.DataFrame,
+                 specs: list[ColumnSpec], dont_know=None, notes: list[str] | None = None) -> None:
+        self.respondents, self.segments, self.comments, self.specs = respondents, segments, comments, specs
+        self._ratings = ratings
+        self._dont_know = _empty(["resp", "touchpoint"]) if dont_know is None else dont_know
+        self.notes = notes if notes is not None else []
+
+    @property
+    def ratings(self) -> pd.DataFrame:
+        """resp, touchpoint (categorical), score, scale_min, scale_max: one row per answered cell."""
+        return self._ratings.frame() if isinstance(self._ratings, LongScores) else self._ratings
+
+    @property
+    def dont_know(self) -> pd.DataFrame:
+        """resp, touchpoint: one row per "weiß nicht"/"k.A." answer."""
+        return self._dont_know.frame() if isinstance(self._dont_know, LongScores) else self._dont_know
+
+    def counts(self, name: str) -> dict[str, int]:
+        """Rows per touchpoint of ``ratings`` or ``dont_know``."""
+        part = self._ratings if name == "ratings" else self._dont_know
+        if isinstance(part, LongScores):
+            return part.counts()
+        return {str(k): int(v) for k, v in part["touchpoint"].value_counts().items()} if len(part) else {}
+
+    def arrow(self, name: str) -> pa.RecordBatchReader | pa.Table | None:
+        """One table's rows as Arrow for the database (None: no rows): the long ones as a stream
+        of one batch per touchpoint."""
+        part = {"respondents": self.respondents, "ratings": self._ratings, "dont_know": self._dont_know,
+                "segments": self.segments, "comments": self.comments}[name]
+        if isinstance(part, LongScores):
+            return part.reader() if part.rows() else None
+        # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
+        return pa.Table.from_pandas(part, preserve_index=False) if len(part) else None
 
     @property
     def touchpoints(self) -> list[str]:
@@ -85,15 +118,19 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
 @dataclass
 class _Scores:
     """A scored column by its distinct values: ``values`` (float, NaN = no score) and
-    ``dont_know`` per value, ``codes`` per cell (see :class:`~tpm.ingest.values.ParsedColumn`)."""
+    ``dont_know`` per value; ``parsed.codes()`` gives each cell's value (see
+    :class:`~tpm.ingest.values.ParsedColumn`)."""
 
     values: np.ndarray
     dont_know: np.ndarray
-    codes: np.ndarray
-    counts: np.ndarray
+    parsed: ParsedColumn
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.parsed.counts
 
     def per_cell(self) -> np.ndarray:
-        return self.values[self.codes]
+        return self.values[self.parsed.codes()]
 
 
 def _first_cell(codes: np.ndarray, flagged: np.ndarray) -> int:
@@ -150,7 +187,7 @@ def _scored(table: RawTable, spec: ColumnSpec) -> _Scores:
             hint=f"fix the data, correct the scale in the mapping, or declare {value:g} a missing code "
                  f"(Upload page: column 'missing codes'; CLI: --missing \"{spec.column[:40]}={value:g}\")",
         )
-    return _Scores(numbers, dont_know, codes, parsed.counts)
+    return _Scores(numbers, dont_know, parsed)
 
 
 def _weights(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, str]:
@@ -202,7 +239,8 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     else:
         respondents["weight"] = np.nan
 
-    ratings, dont_know = _ratings(table, by_role["rating"])
+    scored = [_scored(table, spec) for spec in by_role["rating"]]
+    ratings, dont_know = LongScores(by_role["rating"], scored), LongScores(by_role["rating"], scored, dont_know=True)
     segments = _long_text(table, by_role["segment"], "segment", "value")
     if by_role["multi"]:
         segments = pd.concat([segments, _ticked_options(table, by_role["multi"])], ignore_index=True)
@@ -211,32 +249,73 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
                      notes=notes, dont_know=dont_know)
 
 
-def _ratings(table: RawTable, specs: list[ColumnSpec]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The long ratings and don't-know answers, written straight into arrays of their final size."""
-    if not specs:
-        return _empty(["resp", "touchpoint", "score", "scale_min", "scale_max"]), _empty(["resp", "touchpoint"])
-    scored = [_scored(table, spec) for spec in specs]
-    rated = [~np.isnan(s.values) for s in scored]
-    total = sum(int(s.counts[r].sum()) for s, r in zip(scored, rated))
-    total_dk = sum(int(s.counts[s.dont_know].sum()) for s in scored)
-    code_type = np.int8 if len(specs) < 128 else np.int16 if len(specs) < 32768 else np.int32
-    resp, codes, score = np.empty(total, np.int32), np.empty(total, code_type), np.empty(total, np.float64)
-    lows, highs = np.empty(total, np.int16), np.empty(total, np.int16)
-    dk_resp, dk_codes = np.empty(total_dk, np.int32), np.empty(total_dk, code_type)
-    at = dk_at = 0
-    for code, (spec, s, r) in enumerate(zip(specs, scored, rated)):
-        keep = np.flatnonzero(r[s.codes])
-        end = at + len(keep)
-        resp[at:end], codes[at:end], score[at:end] = keep, code, s.values[s.codes[keep]]
-        lows[at:end], highs[at:end] = spec.scale_min, spec.scale_max
-        dk = np.flatnonzero(s.dont_know[s.codes])
-        dk_resp[dk_at:dk_at + len(dk)], dk_codes[dk_at:dk_at + len(dk)] = dk, code
-        at, dk_at = end, dk_at + len(dk)
-    names = [spec.touchpoint.strip() for spec in specs]
-    ratings = pd.DataFrame({"resp": resp, "touchpoint": pd.Categorical.from_codes(codes, categories=names), "score": score,
-                            "scale_min": lows, "scale_max": highs})
-    dont_know = pd.DataFrame({"resp": dk_resp, "touchpoint": pd.Categorical.from_codes(dk_codes, categories=names)})
-    return ratings, dont_know
+class LongScores:
+    """The long rows of the rating columns (``dont_know=False``: the scores; True: the "don't
+    know" answers), kept as each column's codes and its distinct values' scores until asked for."""
+
+    def __init__(self, specs: list[ColumnSpec], scored: list[_Scores], dont_know: bool = False) -> None:
+        self.specs, self.scored, self.dont_know = specs, scored, dont_know
+        self.names = [spec.touchpoint.strip() for spec in specs]
+        self.code_type = np.int8 if len(specs) < 128 else np.int16 if len(specs) < 32768 else np.int32
+
+    def _wanted(self, s: _Scores) -> np.ndarray:
+        return s.dont_know if self.dont_know else ~np.isnan(s.values)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for name, s in zip(self.names, self.scored):
+            n = int(s.counts[self._wanted(s)].sum())
+            if n:
+                out[name] = n
+        return out
+
+    def rows(self) -> int:
+        return sum(self.counts().values())
+
+    def _columns(self, s: _Scores, spec: ColumnSpec) -> tuple[np.ndarray, dict]:
+        codes = s.parsed.codes()
+        keep = np.flatnonzero(self._wanted(s)[codes])
+        if self.dont_know:
+            return keep, {}
+        return keep, {"score": s.values[codes[keep]], "scale_min": np.full(len(keep), spec.scale_min, np.int16),
+                      "scale_max": np.full(len(keep), spec.scale_max, np.int16)}
+
+    def frame(self) -> pd.DataFrame:
+        """All rows as one frame, written straight into arrays of their final size."""
+        columns = ["resp", "touchpoint"] + ([] if self.dont_know else ["score", "scale_min", "scale_max"])
+        if not self.specs:
+            return _empty(columns)
+        total = self.rows()
+        resp, codes = np.empty(total, np.int32), np.empty(total, self.code_type)
+        rest = {} if self.dont_know else {"score": np.empty(total, np.float64), "scale_min": np.empty(total, np.int16),
+                                          "scale_max": np.empty(total, np.int16)}
+        at = 0
+        for code, (spec, s) in enumerate(zip(self.specs, self.scored)):
+            keep, values = self._columns(s, spec)
+            end = at + len(keep)
+            resp[at:end], codes[at:end] = keep, code
+            for name, array in values.items():
+                rest[name][at:end] = array
+            at = end
+        return pd.DataFrame({"resp": resp, "touchpoint": pd.Categorical.from_codes(codes, categories=self.names), **rest})
+
+    def reader(self) -> pa.RecordBatchReader:
+        """The rows as Arrow batches, one per touchpoint (the touchpoint dictionary-encoded)."""
+        names = pa.array(self.names, pa.string())
+        fields = [("resp", pa.int32()), ("touchpoint", pa.dictionary(pa.int32(), pa.string()))]
+        if not self.dont_know:
+            fields += [("score", pa.float64()), ("scale_min", pa.int16()), ("scale_max", pa.int16())]
+        schema = pa.schema(fields)
+
+        def batches():
+            for code, (spec, s) in enumerate(zip(self.specs, self.scored)):
+                keep, values = self._columns(s, spec)
+                if len(keep):
+                    touchpoint = pa.DictionaryArray.from_arrays(pa.array(np.full(len(keep), code, np.int32)), names)
+                    yield pa.record_batch([pa.array(keep.astype(np.int32)), touchpoint, *map(pa.array, values.values())],
+                                          schema=schema)
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _respondent_ids(table: RawTable, spec: ColumnSpec) -> pa.Array:
