@@ -61,6 +61,7 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     """Read and detect; with a database ``con``, an earlier wave's confirmed mapping of the same
     columns (a mapping template) is used instead of detection."""
     table = arrange(read_table(file_name, data, sheet=sheet), include_incomplete)
+    release_memory()  # the reader's freed blocks, before detection and the import build on top of them
     template = store.mapping_template(con, list(table.columns)) if con is not None else None
     return Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
 

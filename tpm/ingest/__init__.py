@@ -86,7 +86,7 @@ class ImportResult:
             "weight_column": next((s.column for s in specs if s.role == "weight"), None),
             "unsure": [{"column": s.column, "reason": s.unsure} for s in unsure_specs(specs)],
             "comment_columns": [s.column for s in specs if s.role == "comment"],
-            "comments": int(len(c.comments)),
+            "comments": c.rows("comments"),
             "ignored_columns": [s.column for s in specs if s.role == "ignore"],
             "notes": c.notes,
             "template": self.from_template,

@@ -38,7 +38,8 @@ from tpm.ingest.values import ParsedColumn, to_dates
 class Canonical:
     """The canonical frames of one import (see the module docstring).
 
-    ``ratings`` and ``dont_know`` may be given as :class:`LongScores`: the long rows are then
+    ``ratings`` and ``dont_know`` may be given as :class:`LongScores`, ``segments`` and
+    ``comments`` as :class:`LongTexts`: the long rows are then
     not held in memory but made when asked for — as a frame (``canonical.ratings``), or batch by
     batch for the database (:meth:`arrow`), so an import never holds its millions of rating rows
     twice (once as a frame, once in DuckDB's insert).
@@ -46,8 +47,8 @@ class Canonical:
 
     def __init__(self, respondents: pd.DataFrame, ratings, segments: pd.DataFrame, comments: pd.DataFrame,
                  specs: list[ColumnSpec], dont_know=None, notes: list[str] | None = None) -> None:
-        self.respondents, self.segments, self.comments, self.specs = respondents, segments, comments, specs
-        self._ratings = ratings
+        self.respondents, self.specs = respondents, specs
+        self._ratings, self._segments, self._comments = ratings, segments, comments
         self._dont_know = _empty(["resp", "touchpoint"]) if dont_know is None else dont_know
         self.notes = notes if notes is not None else []
 
@@ -61,6 +62,38 @@ class Canonical:
         """resp, touchpoint: one row per "weiß nicht"/"k.A." answer."""
         return self._dont_know.frame() if isinstance(self._dont_know, LongScores) else self._dont_know
 
+    @property
+    def segments(self) -> pd.DataFrame:
+        """resp, segment, value."""
+        return self._segments.frame() if isinstance(self._segments, LongTexts) else self._segments
+
+    @property
+    def comments(self) -> pd.DataFrame:
+        """resp, question, text."""
+        return self._comments.frame() if isinstance(self._comments, LongTexts) else self._comments
+
+    def rows(self, name: str) -> int:
+        """How many rows ``comments`` (or another long table) has, without making it."""
+        part = {"ratings": self._ratings, "dont_know": self._dont_know, "segments": self._segments,
+                "comments": self._comments}[name]
+        return part.rows() if isinstance(part, (LongScores, LongTexts)) else len(part)
+
+    @ratings.setter
+    def ratings(self, value) -> None:
+        self._ratings = value
+
+    @dont_know.setter
+    def dont_know(self, value) -> None:
+        self._dont_know = value
+
+    @segments.setter
+    def segments(self, value) -> None:
+        self._segments = value
+
+    @comments.setter
+    def comments(self, value) -> None:
+        self._comments = value
+
     def counts(self, name: str) -> dict[str, int]:
         """Rows per touchpoint of ``ratings`` or ``dont_know``."""
         part = self._ratings if name == "ratings" else self._dont_know
@@ -72,8 +105,8 @@ class Canonical:
         """One table's rows as Arrow for the database (None: no rows): the long ones as a stream
         of one batch per touchpoint."""
         part = {"respondents": self.respondents, "ratings": self._ratings, "dont_know": self._dont_know,
-                "segments": self.segments, "comments": self.comments}[name]
-        if isinstance(part, LongScores):
+                "segments": self._segments, "comments": self._comments}[name]
+        if isinstance(part, (LongScores, LongTexts)):
             return part.reader() if part.rows() else None
         # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
         return pa.Table.from_pandas(part, preserve_index=False) if len(part) else None
@@ -241,10 +274,8 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
 
     scored = [_scored(table, spec) for spec in by_role["rating"]]
     ratings, dont_know = LongScores(by_role["rating"], scored), LongScores(by_role["rating"], scored, dont_know=True)
-    segments = _long_text(table, by_role["segment"], "segment", "value")
-    if by_role["multi"]:
-        segments = pd.concat([segments, _ticked_options(table, by_role["multi"])], ignore_index=True)
-    comments = _long_text(table, by_role["comment"], "question", "text")
+    segments = LongTexts(table, by_role["segment"] + by_role["multi"], "segment", "value")
+    comments = LongTexts(table, by_role["comment"], "question", "text")
     return Canonical(respondents=respondents, ratings=ratings, segments=segments, comments=comments, specs=list(specs),
                      notes=notes, dont_know=dont_know)
 
@@ -342,28 +373,64 @@ def _strings(values: pa.Array) -> pd.Series:
     return pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
-def _ticked_options(table: RawTable, specs: list[ColumnSpec]) -> pd.DataFrame:
-    """segment = the question, value = the option, one row per respondent and ticked option."""
-    parts = []
-    for spec in specs:
-        parsed = table.parsed(spec.column)
+class LongTexts:
+    """Segments (``key="segment"``) or comments (``key="question"``), one row per answered cell,
+    kept as the columns' codes until asked for: as a frame, or as Arrow batches (a column at a
+    time, texts dictionary-encoded) for the database. A multiple-choice option column gives a
+    row per ticked cell: segment = the question, value = the option."""
+
+    def __init__(self, table: RawTable, specs: list[ColumnSpec], key: str, value: str) -> None:
+        self.key, self.value = key, value
+        self.parts = [(spec, table.parsed(spec.column)) for spec in specs]
+
+    def _label(self, spec: ColumnSpec) -> str:
+        if spec.role == "multi":
+            return spec.touchpoint.strip()
+        return (spec.touchpoint or spec.column).strip() if self.key == "segment" else spec.column
+
+    @staticmethod
+    def _kept(spec: ColumnSpec, parsed: ParsedColumn) -> np.ndarray:
+        """Per distinct value: a row? (an answer; for an option: ticked)"""
+        if spec.role != "multi":
+            return ~parsed.value_missing
         answers = np.array([v.casefold() for v in parsed.value_text], dtype=object)
-        ticked = ~parsed.value_missing & ~np.isin(answers, list(UNTICKED))
-        parts.append(pd.DataFrame({"resp": np.flatnonzero(ticked[parsed.codes()]).astype(np.int32), "segment": spec.touchpoint.strip(),
-                                   "value": spec.option.strip()}))
-    return pd.concat(parts, ignore_index=True)
+        return ~parsed.value_missing & ~np.isin(answers, list(UNTICKED))
 
+    def rows(self) -> int:
+        return sum(int(parsed.counts[self._kept(spec, parsed)].sum()) for spec, parsed in self.parts)
 
-def _long_text(table: RawTable, specs: list[ColumnSpec], key: str, value: str) -> pd.DataFrame:
-    parts = []
-    for spec in specs:
-        parsed = table.parsed(spec.column)
-        rows = np.flatnonzero(~parsed.missing)
-        label = (spec.touchpoint or spec.column).strip() if key == "segment" else spec.column
-        parts.append(pd.DataFrame({"resp": rows.astype(np.int32), key: label, value: _strings(parsed.texts_at(rows))}))
-    if not parts:
-        return _empty(["resp", key, value])
-    return pd.concat(parts, ignore_index=True)
+    def _columns(self, spec: ColumnSpec, parsed: ParsedColumn, arrow: bool):
+        codes = parsed.codes()
+        rows = np.flatnonzero(self._kept(spec, parsed)[codes])
+        if spec.role == "multi":
+            values = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(rows), np.int32)), pa.array([spec.option.strip()]))
+        else:
+            values = pa.DictionaryArray.from_arrays(pa.array(codes[rows]), parsed.stripped)
+        return rows.astype(np.int32), values if arrow else values.cast(pa.string())
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return _empty(["resp", self.key, self.value])
+        frames = []
+        if all(spec.role == "multi" for spec, _ in self.parts):
+            frames.append(_empty(["resp", self.key, self.value]))  # as before: options after the (no) segments
+        for spec, parsed in self.parts:
+            rows, values = self._columns(spec, parsed, arrow=False)
+            frames.append(pd.DataFrame({"resp": rows, self.key: self._label(spec), self.value: _strings(values)}))
+        return pd.concat(frames, ignore_index=True)
+
+    def reader(self) -> pa.RecordBatchReader:
+        text = pa.dictionary(pa.int32(), pa.string())
+        schema = pa.schema([("resp", pa.int32()), (self.key, text), (self.value, text)])
+
+        def batches():
+            for spec, parsed in self.parts:
+                rows, values = self._columns(spec, parsed, arrow=True)
+                if len(rows):
+                    label = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(rows), np.int32)), pa.array([self._label(spec)]))
+                    yield pa.record_batch([pa.array(rows), label, values], schema=schema)
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:

@@ -242,7 +242,8 @@ def _read_csv(file_name: str, data: bytes) -> RawTable:
         if any(len(r) != width for r in rows):  # ragged lines: pad short rows, cut nothing
             rows = [r + [""] * (width - len(r)) for r in rows]
         columns = [pa.array(values, type=pa.string()) for values in zip(*rows)] if rows else []
-    columns = [_empty_as_null(c) for c in columns]
+    for i, column in enumerate(columns):
+        columns[i] = _empty_as_null(column)
     table = _table_from_columns(file_name, columns, sheet=None)
     table.encoding = encoding
     table.delimiter = delimiter
@@ -339,7 +340,11 @@ def _arrow_csv(data: bytes, delimiter: str, encoding: str = "utf8") -> list[pa.A
         return None
     if table.num_columns != width or not all(f.type == TEXT for f in table.schema):
         return None  # Arrow saw another shape than the first line (a quoting mishap): the csv module decides
-    return [c.combine_chunks() for c in table.columns]
+    columns = table.columns
+    del table
+    for i, column in enumerate(columns):  # one column at a time: the blocks of one column freed before the next
+        columns[i] = column.unify_dictionaries().combine_chunks()
+    return columns
 
 
 def _sniff_delimiter(text: str) -> str:
