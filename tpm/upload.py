@@ -37,7 +37,14 @@ class Prepared:
         return PurePath(self.file_name).stem
 
     def apply(self, specs: list[ColumnSpec]) -> ImportResult:
-        """Validate and normalise with the (possibly corrected) mapping. Raises IngestError."""
+        """Validate and normalise with the (possibly corrected) mapping. Raises IngestError.
+
+        The detected mapping's result, made once by :meth:`problem`, is reused when the mapping
+        is imported unchanged (the file is not normalised twice)."""
+        mapping = [s.as_dict() for s in specs]
+        checked = self.__dict__.get("_checked")
+        if checked is not None and checked[0] == mapping:
+            return checked[1]
         result = ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs))
         result.from_template = self.from_template
         return result
@@ -49,7 +56,7 @@ class Prepared:
         """Why the detected mapping cannot be imported (None if it can); checked once per file."""
         if not hasattr(self, "_problem"):
             try:
-                self.apply_detected()
+                self._checked = ([s.as_dict() for s in self.specs], self.apply_detected())
                 self._problem = None
             except IngestError as exc:
                 self._problem = str(exc)
@@ -73,6 +80,7 @@ def use_template(prepared: Prepared, con) -> Prepared:
     if template is not None:
         prepared.specs, prepared.from_template = template, True
         prepared.__dict__.pop("_problem", None)
+        prepared.__dict__.pop("_checked", None)
     return prepared
 
 
@@ -220,4 +228,5 @@ def set_label_scale(prepared: Prepared, column: str, choices: pd.DataFrame) -> b
         spec.labels.update({label: -1.0 for label in missing})  # a negative code: no answer
     if hasattr(prepared, "_problem"):
         del prepared._problem
+    prepared.__dict__.pop("_checked", None)
     return True

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from tpm.ingest.errors import IngestError
 from tpm.ingest.platforms import detect_layout
-from tpm.ingest.values import ParsedColumn
+from tpm.ingest.values import ParsedColumn, compact
 
 #: Largest upload accepted (bytes); the Streamlit uploader is capped the same way.
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -343,7 +343,7 @@ def _arrow_csv(data: bytes, delimiter: str, encoding: str = "utf8") -> list[pa.A
     columns = table.columns
     del table
     for i, column in enumerate(columns):  # one column at a time: the blocks of one column freed before the next
-        columns[i] = column.unify_dictionaries().combine_chunks()
+        columns[i] = compact(column.unify_dictionaries().combine_chunks())
     return columns
 
 
