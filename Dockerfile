@@ -15,6 +15,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TPM_SEED=0 \
     ARROW_DEFAULT_MEMORY_POOL=system
 
+# Debian's Chromium draws the charts of the PowerPoint deck and the "chart as PNG" downloads (Kaleido);
+# without it those say so and everything else works (TPM_CHROMIUM points elsewhere)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt

@@ -5,7 +5,8 @@ browser sessions (one Chromium, N contexts) that each visit all pages twice, and
 ``python -m tpm ingest`` on a new export and uploads another one through the Upload page in one more
 session. Reports page times (p50/p95, from navigation until the heading and charts are visible),
 errors (an exception box, "Traceback", a failed navigation), and the respondent count every session
-sees afterwards (must be equal, and equal to the database's). Usage:
+sees afterwards on the Overview of the default study (must be equal, and equal to the database's
+count for that study). ``tests/test_load.py`` runs a small version (3 sessions) in the suite. Usage:
 ``python benchmarks/load.py [--sessions 10]``. Needs /usr/bin/chromium and Playwright (requirements-dev).
 """
 
@@ -63,12 +64,12 @@ async def visit(page, url, heading, charts, times, errors):
         errors.append(f"{url}: {str(exc).splitlines()[0]}")
 
 
-async def session(browser, base, rounds, times, errors):
+async def session(browser, base, rounds, times, errors, pages=PAGES):
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     context.set_default_navigation_timeout(NAV_TIMEOUT)
     page = await context.new_page()
     for _ in range(rounds):
-        for path, heading, charts in PAGES:
+        for path, heading, charts in pages:
             await visit(page, base + path, heading, charts, times, errors)
     return context, page
 
@@ -99,7 +100,8 @@ async def respondents(page, base):
     return (await metric.inner_text()).strip()
 
 
-async def run(sessions: int, rounds: int) -> None:
+async def run(sessions: int, rounds: int, pages=PAGES, cli_rows: int = 20000, upload_rows: int = 5000) -> dict:
+    """Serve, browse with ``sessions`` sessions while a CLI import and an upload run; the measurements."""
     from playwright.async_api import async_playwright
 
     tmp = Path(tempfile.mkdtemp())
@@ -117,7 +119,7 @@ async def run(sessions: int, rounds: int) -> None:
             break
         except OSError:
             time.sleep(0.5)
-    cli_file, upload_file = export(tmp / "cli_welle.csv", 20000, 1), export(tmp / "upload_welle.csv", 5000, 2)
+    cli_file, upload_file = export(tmp / "cli_welle.csv", cli_rows, 1), export(tmp / "upload_welle.csv", upload_rows, 2)
     times, errors = [], []
     try:
         async with async_playwright() as p:
@@ -134,7 +136,7 @@ async def run(sessions: int, rounds: int) -> None:
                 return err.decode()
 
             started = time.perf_counter()
-            results = await asyncio.gather(*[session(browser, base, rounds, times, errors) for _ in range(sessions)],
+            results = await asyncio.gather(*[session(browser, base, rounds, times, errors, pages) for _ in range(sessions)],
                                            cli(), upload(browser, base, upload_file, errors))
             elapsed = time.perf_counter() - started
             seen = [await respondents(page, base) for _, page in results[:sessions]]
@@ -145,19 +147,29 @@ async def run(sessions: int, rounds: int) -> None:
         log.close()
     from tpm import store
 
-    con = store.connect(db, read_only=True)
-    in_db = con.execute("SELECT count(*) FROM respondents").fetchone()[0]
+    from tpm import studies
+
+    con = store.connect(db, read_only=True)  # what the Overview must show: the respondents of the default study
+    in_db = con.execute("SELECT count(*) FROM respondents WHERE dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)",
+                        [studies.default_study(con)]).fetchone()[0]
     con.close()
-    times.sort()
+    return {"sessions": sessions, "rounds": rounds, "pages": len(pages), "times": sorted(times), "errors": errors,
+            "elapsed": elapsed, "cli_waited": "waiting" in (results[sessions] or ""), "seen": seen, "in_db": in_db,
+            "cli_rows": cli_rows, "upload_rows": upload_rows}
+
+
+def report(r: dict) -> None:
+    times = r["times"]
     q = statistics.quantiles(times, n=20) if len(times) > 1 else times * 19
-    print(f"{sessions} sessions x {rounds} rounds x {len(PAGES)} pages = {len(times)} page views in {elapsed:.0f} s, "
-          f"while a CLI import (20 000 rows) and an upload (5 000 rows) ran")
+    print(f"{r['sessions']} sessions x {r['rounds']} rounds x {r['pages']} pages = {len(times)} page views in {r['elapsed']:.0f} s, "
+          f"while a CLI import ({r['cli_rows']:,} rows) and an upload ({r['upload_rows']:,} rows) ran")
     print(f"page time p50 {statistics.median(times):.2f} s, p95 {q[18]:.2f} s, max {times[-1]:.2f} s")
+    errors = r["errors"]
     shown = [e for e in errors if e.startswith("exception")]
     print(f"errors: {len(errors)}, of which an exception or traceback on the page: {len(shown)}"
           + "".join(f"\n  {e}" for e in errors[:10]))
-    print(f"CLI: {'waited for the database' if 'waiting' in (results[sessions] or '') else 'did not need to wait'}")
-    print(f"respondents seen by the sessions afterwards: {sorted(set(seen))}; in the database: {in_db}")
+    print(f"CLI: {'waited for the database' if r['cli_waited'] else 'did not need to wait'}")
+    print(f"respondents seen by the sessions afterwards: {sorted(set(r['seen']))}; in the database (default study): {r['in_db']}")
 
 
 def main() -> None:
@@ -165,7 +177,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    asyncio.run(run(args.sessions, args.rounds))
+    report(asyncio.run(run(args.sessions, args.rounds)))
 
 
 if __name__ == "__main__":

@@ -282,8 +282,14 @@ def sidebar(con) -> Context:
     if st.session_state.get("lang_choice") in ("Deutsch", "English"):  # a click on the switch, before it renders again
         lang = "de" if st.session_state["lang_choice"] == "Deutsch" else "en"
     user = authenticate(lang)  # before anything of the data, even the studies' names
+    visible = access.visible_studies(con, user)
+    if visible is not None and not visible & set(studies.list_studies(con)["id"].astype(int)):
+        st.title(t("app_title", lang))  # limited to studies that are gone (or none yet): nothing to show
+        st.info(t("no_study_shared", lang), icon=":material/lock:")
+        logout_button(user, lang)
+        st.stop()
     with st.sidebar:
-        study, study_name = study_picker(con, lang)
+        study, study_name = study_picker(con, lang, visible)
         choice = st.radio(t("language", lang), ["Deutsch", "English"], index=LANGUAGES.index(lang), horizontal=True, key="lang_choice")
         lang = "de" if choice == "Deutsch" else "en"
         st.query_params["lang"] = lang
@@ -323,10 +329,12 @@ def sidebar(con) -> Context:
     return Context(lang, Filter.of(chosen, segments, study, weighted), version, True, study, study_name, notices, user)
 
 
-def study_picker(con, lang: str) -> tuple[int | None, str]:
-    """The study (id, name) of this view: ``?study=`` (id or name), else the most recently imported.
-    Switching to another study drops the dataset and segment filters of the one before."""
+def study_picker(con, lang: str, visible: set[int] | None = None) -> tuple[int | None, str]:
+    """The study (id, name) of this view: ``?study=`` (id or name), else the most recently imported;
+    only studies in ``visible`` (None: every study) are offered or opened from a link. Switching to another study drops the dataset and segment filters of the one before."""
     frame = studies.list_studies(con)
+    if visible is not None:  # limited by an admin: other studies are neither offered nor opened from a link
+        frame = frame[frame["id"].astype(int).isin(visible)]
     if frame.empty:
         return None, ""
     names = dict(zip(frame["id"].astype(int), frame["name"]))

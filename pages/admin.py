@@ -1,9 +1,10 @@
 """Administration (admins only): users of the built-in login, and the audit trail (table + CSV)."""
 
+import pandas as pd
 import streamlit as st
 
 from pages._ui import cursor, page_context, perform, plain, require_role
-from tpm import access, store
+from tpm import access, store, studies
 from tpm.i18n import t
 from tpm.report.csv_export import to_safe_csv
 
@@ -48,6 +49,39 @@ else:
         if c4.button(t("user_remove", lang), key="um_remove", disabled=who == ctx.user.name):
             perform(ctx, "user.remove", who, target=who)
             st.session_state["admin_flash"] = [t("user_removed", lang, name=plain(who))]
+            st.rerun()
+
+st.subheader(t("scopes_title", lang))
+all_studies = studies.list_studies(cursor())
+if mode == "off":
+    st.caption(t("users_local", lang))
+elif not all_studies.empty:
+    st.caption(t("scopes_help", lang))
+    scopes = studies.list_scopes(cursor())
+    if scopes.empty:
+        st.info(t("scope_none", lang))
+    else:
+        st.dataframe(pd.DataFrame({t("scope_user", lang): scopes["name"],
+                                   t("scope_studies", lang): [", ".join(names) for names in scopes["studies"]]}),
+                     hide_index=True, width="stretch")
+    names = dict(zip(all_studies["id"].astype(int), all_studies["name"]))
+    with st.form("scope"):
+        if mode == "password":
+            who = st.selectbox(t("scope_user", lang), access.list_users(cursor())["name"].tolist(), key="scope_user")
+        else:  # OIDC: users are known by their e-mail address
+            who = st.text_input(t("scope_user", lang), key="scope_user_text").strip()
+        picked = st.multiselect(t("scope_studies", lang), list(names), format_func=names.get, key="scope_studies",
+                                placeholder=t("scope_pick", lang))
+        c1, c2 = st.columns(2)
+        limit, lift = c1.form_submit_button(t("scope_save", lang)), c2.form_submit_button(t("scope_lift", lang))
+    if (limit or lift) and who:
+        try:
+            chosen = None if lift else picked
+            perform(ctx, "user.studies", who, chosen, target=who, details={"studies": chosen})
+        except studies.StudyError as exc:
+            st.error(plain(str(exc)))
+        else:
+            st.session_state["admin_flash"] = [t("saved", lang)]
             st.rerun()
 
 st.subheader(t("audit_title", lang))

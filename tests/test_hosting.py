@@ -45,6 +45,7 @@ def write_calls(con):
         "user.remove": ("anna",),
         "user.set_role": ("anna", "admin"),
         "user.set_password": ("anna", "ganz-anders-2"),
+        "user.studies": ("anna", [first]),
     }
 
 
@@ -82,7 +83,7 @@ def test_every_write_refused_below_its_role_and_nothing_written(seeded, role):
     if role == "viewer":
         assert sorted(refused) == sorted(access.WRITES)
     else:
-        assert sorted(refused) == sorted(["study.delete", "dataset.delete", "user.add", "user.remove", "user.set_role", "user.set_password"])
+        assert sorted(refused) == sorted(["study.delete", "dataset.delete", "user.add", "user.remove", "user.set_role", "user.set_password", "user.studies"])
 
 
 def test_writes_are_audited_with_who_and_what(seeded):
@@ -393,3 +394,69 @@ def test_viewer_report_has_no_respondent_rows(hosted):
     data = hosted.session_state["report_workbook"][1]
     names = openpyxl.load_workbook(io.BytesIO(data), read_only=True).sheetnames
     assert "Daten" not in names and "Überblick" in names
+
+
+# --- a user limited to some studies (issue #12: "a viewer can be limited to some studies")
+
+
+def test_limited_viewer_sees_only_the_studies_shared_with_them(db_path, monkeypatch):
+    from tpm import studies
+    from tpm.seed import seed_if_empty
+
+    con = store.connect(db_path)
+    seed_if_empty(con)
+    frame = studies.list_studies(con)
+    ids = dict(zip(frame["name"], frame["id"].astype(int)))
+    hotline, main = ids["Hotline-Befragung 2026"], ids["Kundenbefragung 2026"]
+    access.perform(con, access.LOCAL, "user.add", "vera", "viewer", "vera-passwort-1")
+    access.perform(con, access.LOCAL, "user.studies", "vera", ["Hotline-Befragung 2026"])
+    vera = access.Actor("vera", "viewer", "password")
+    assert access.visible_studies(con, vera) == {hotline}
+    assert access.visible_studies(con, access.Actor("ali", "admin", "password")) is None  # admins see all
+    assert access.visible_studies(con, access.Actor("otto", "viewer", "password")) is None  # not limited
+    with pytest.raises(studies.StudyError, match="no study 'Mars'"):
+        access.perform(con, access.LOCAL, "user.studies", "vera", ["Mars"])
+    assert studies.scope_of(con, "vera") == [hotline]  # the refused change changed nothing
+    con.close()
+
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.setenv("TPM_AUTH", "password")
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["study"] = str(main)  # a shared link to the other study
+    log_in(at, "vera", "vera-passwort-1")
+    assert not at.exception
+    picker = at.selectbox(key="study_pick")
+    assert picker.options == ["Hotline-Befragung 2026"] and picker.value == hotline
+    assert at.query_params["study"] == str(hotline)
+    reader = store.connect(db_path, read_only=True)
+    count, total = (store.list_datasets(reader, s)["respondents"].sum() for s in (hotline, None))
+    reader.close()
+    assert count < total and at.metric[0].value.replace(".", "") == str(count)  # the Hotline study's respondents, not the other's
+
+
+def test_a_limit_survives_merge_and_delete_of_studies(seeded):
+    from tpm import studies
+
+    first, second = [r[0] for r in seeded.execute("SELECT id FROM studies ORDER BY id LIMIT 2").fetchall()]
+    studies.set_scope(seeded, "vera", [second])
+    studies.merge(seeded, second, first)
+    assert studies.scope_of(seeded, "vera") == [first]  # who saw the merged-away study sees the merged one
+    studies.delete(seeded, first)
+    assert studies.scope_of(seeded, "vera") == []  # still limited: sees nothing, never everything
+    assert access.visible_studies(seeded, access.Actor("vera", "viewer", "password")) == set()
+    studies.set_scope(seeded, "vera", None)
+    assert studies.scope_of(seeded, "vera") is None
+
+
+def test_cli_limits_a_user_to_studies(db_path):
+    assert tpm("seed", "--db", db_path).returncode == 0  # two studies: users and audit are of none (a regression)
+    assert tpm("users", "add", "vera", "--db", db_path, stdin="vera-passwort-1\n").returncode == 0
+    done = tpm("users", "studies", "vera", "--study", "Hotline-Befragung 2026", "--db", db_path)
+    assert done.returncode == 0 and "only: Hotline-Befragung 2026" in done.stdout
+    assert "studies: Hotline-Befragung 2026" in tpm("users", "list", "--db", db_path).stdout
+    bad = tpm("users", "studies", "vera", "--study", "Mars", "--db", db_path)
+    assert bad.returncode == 2 and "no study 'Mars'" in bad.stderr and "Traceback" not in bad.stderr
+    assert tpm("users", "studies", "vera", "--all", "--db", db_path).returncode == 0
+    assert "studies:" not in tpm("users", "list", "--db", db_path).stdout
+    assert "user.studies  vera" in tpm("audit", "--db", db_path).stdout

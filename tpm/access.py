@@ -4,7 +4,10 @@ Roles, each including the one before:
 
 - ``viewer``  — browse, filter, download;
 - ``analyst`` — + upload and re-map surveys, rename datasets, edit the inventory, targets and measures;
-- ``admin``   — + delete datasets, manage users, read the audit trail.
+- ``admin``   — + delete datasets, manage users and which studies a user may see, read the audit trail.
+
+A non-admin user can be limited to some studies (:func:`visible_studies`); the dashboard then
+never offers, nor opens from a link, any other study.
 
 Login modes (:func:`auth_mode`): ``off`` — the local single-user default (everyone is the local
 admin; the server binds to 127.0.0.1 only); ``password`` — the built-in users table (scrypt hashes,
@@ -205,11 +208,23 @@ WRITES = {
     "user.remove": ("admin", _remove_user),
     "user.set_role": ("admin", _set_role),
     "user.set_password": ("admin", _set_password),
+    "user.studies": ("admin", studies.set_scope),
 }
 
 #: what a role may see beyond browsing
 READS = {"audit": "admin", "users": "admin", "upload": "analyst", "edit": "analyst", "delete": "admin",
          "respondents": "analyst"}  # respondent-level rows (report data sheet) are not for viewers
+
+
+def visible_studies(con, actor: Actor | None) -> set[int] | None:
+    """The study ids ``actor`` may see, or None for every study. Admins see every study; anyone
+    else may be limited by an admin (:func:`tpm.studies.set_scope`); nobody logged in sees none."""
+    if actor is None:
+        return set()
+    if actor.may("admin"):
+        return None
+    scope = studies.scope_of(con, actor.name)
+    return None if scope is None else set(scope)
 
 
 def require(actor: Actor | None, role: str) -> None:

@@ -216,7 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("role", choices=ROLES)
     u = users.add_parser("set-password", parents=[db], help="set a new password (asked for, or read from stdin)")
     u.add_argument("name")
-    users.add_parser("list", parents=[db], help="list users and roles")
+    users.add_parser("list", parents=[db], help="list users and roles (and the studies a limited user may see)")
+    u = users.add_parser("studies", parents=[db], help="limit a user (name or OIDC e-mail) to some studies, or --all")
+    u.add_argument("name")
+    group = u.add_mutually_exclusive_group(required=True)
+    group.add_argument("--study", action="append", help="a study (name or id) the user may see; repeat for more")
+    group.add_argument("--all", action="store_true", help="lift the limit: every study")
     p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("audit", help="the audit trail: who imported, deleted or edited what, when")
@@ -414,10 +419,17 @@ def summary_dict(con, flt: Filter) -> dict:
 @contextmanager
 def _reading(args):
     """(connection, study and dataset filter) of an existing database, closed afterwards."""
-    con = _open_existing(args.db)
-    try:
+    with _existing(args.db) as con:
         yield con, _filter(con, getattr(args, "dataset", None), _study(con, getattr(args, "study", None)),
                            not getattr(args, "unweighted", False))
+
+
+@contextmanager
+def _existing(db):
+    """An existing database, read-only, closed afterwards (for what is not of one study: users, audit)."""
+    con = _open_existing(db)
+    try:
+        yield con
     finally:
         con.close()
 
@@ -709,10 +721,12 @@ def cmd_users(args) -> int:
     actor = access.cli_actor()
     command = args.users_command
     if command == "list":
-        with _reading(args) as (con, _):
+        with _existing(args.db) as con:  # not of a study: works whatever the database holds
             frame = access.list_users(con)
+            scopes = {name: list(names) for name, names in studies.list_scopes(con).itertuples(index=False)}
         for r in frame.itertuples():
-            print(f"{r.name}\t{r.role}\t{r.created_at:%Y-%m-%d}")
+            limit = f"\tstudies: {', '.join(scopes[r.name]) or '(none)'}" if r.name in scopes else ""
+            print(f"{r.name}\t{r.role}\t{r.created_at:%Y-%m-%d}{limit}")
         if frame.empty:
             print("no users")
         return 0
@@ -724,6 +738,10 @@ def cmd_users(args) -> int:
         elif command == "remove":
             access.perform(con, actor, "user.remove", args.name, target=args.name)
             print(f"removed {args.name}")
+        elif command == "studies":
+            chosen = None if args.all else args.study
+            access.perform(con, actor, "user.studies", args.name, chosen, target=args.name, details={"studies": chosen})
+            print(f"{args.name} may see {'every study' if chosen is None else 'only: ' + ', '.join(chosen)}")
         elif command == "set-role":
             access.perform(con, actor, "user.set_role", args.name, args.role, target=args.name, details={"role": args.role})
             print(f"{args.name} is now {args.role}")
@@ -734,7 +752,7 @@ def cmd_users(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    with _reading(args) as (con, _):
+    with _existing(args.db) as con:
         frame = store.audit_log(con, args.limit or None)
     if args.csv:
         frame.to_csv(sys.stdout, index=False)

@@ -22,7 +22,7 @@ import pyarrow as pa
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 3  # bump with a migration in migrate() when the tables change (2: studies; 3: weights)
+SCHEMA_VERSION = 4  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes)
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
@@ -137,6 +137,10 @@ CREATE TABLE IF NOT EXISTS users (
     role VARCHAR NOT NULL,
     password_hash VARCHAR NOT NULL,  -- scrypt$n$r$p$salt$hash (tpm.access.hash_password)
     created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS study_scopes (  -- a user limited to some studies (no row: every study)
+    name VARCHAR PRIMARY KEY,       -- a built-in user's name or an OIDC e-mail address
+    studies INTEGER[] NOT NULL      -- the study ids this user may see (may become empty: sees none)
 );
 CREATE TABLE IF NOT EXISTS mapping_templates (
     study_id INTEGER NOT NULL,

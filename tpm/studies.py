@@ -269,6 +269,9 @@ def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> None:
             con.execute(f"DELETE FROM {table} WHERE study_id = ?", [source])
         apply_aliases(con, target)
         con.execute("DELETE FROM studies WHERE id = ?", [source])
+        # whoever could see the source sees the merged study
+        con.execute("UPDATE study_scopes SET studies = list_distinct(list_transform(studies, lambda s: CASE WHEN s = ? THEN ? ELSE s END))"
+                    " WHERE list_contains(studies, ?)", [source, target, source])
 
 
 def move_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int, study: int | str) -> int:
@@ -322,7 +325,45 @@ def delete(con: duckdb.DuckDBPyConnection, study_id: int) -> bool:
         for table in ("datasets", "touchpoints", "touchpoint_aliases", "actions", "mapping_templates"):
             con.execute(f"DELETE FROM {table} WHERE study_id = ?", [study_id])
         con.execute("DELETE FROM studies WHERE id = ?", [study_id])
+        # a user limited to this study stays limited (to what is left, possibly nothing)
+        con.execute("UPDATE study_scopes SET studies = list_filter(studies, lambda s: s <> ?) WHERE list_contains(studies, ?)",
+                    [study_id, study_id])
     return True
+
+
+# --- who may see which study (issue #12: a viewer limited to some studies)
+
+
+def scope_of(con: duckdb.DuckDBPyConnection, name: str) -> list[int] | None:
+    """The study ids user ``name`` is limited to, or None: not limited (every study)."""
+    row = con.execute("SELECT studies FROM study_scopes WHERE name = ?", [name]).fetchone()
+    return None if row is None else sorted(int(s) for s in row[0])
+
+
+def set_scope(con: duckdb.DuckDBPyConnection, name: str, study_keys: list[int | str] | None) -> None:
+    """Limit user ``name`` (a built-in user or an OIDC e-mail address) to the given studies (ids or
+    names), or lift the limit with None. An unknown study is refused; nothing is changed then."""
+    name = (name or "").strip()
+    if not name:
+        raise StudyError("a user name or e-mail address is needed")
+    if study_keys is None:
+        con.execute("DELETE FROM study_scopes WHERE name = ?", [name])
+        return
+    ids = []
+    for key in study_keys:
+        found = find(con, key)
+        if found is None:
+            raise StudyError(f"no study '{key}'")
+        ids.append(found)
+    con.execute("INSERT OR REPLACE INTO study_scopes VALUES (?, ?)", [name, sorted(set(ids))])
+
+
+def list_scopes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every limited user with the names of the studies they may see: name, studies (list of names)."""
+    return con.execute(
+        """SELECT sc.name, list(s.name ORDER BY s.name) FILTER (WHERE s.name IS NOT NULL) AS studies
+           FROM study_scopes sc LEFT JOIN studies s ON list_contains(sc.studies, s.id) GROUP BY sc.name ORDER BY sc.name"""
+    ).df()
 
 
 # --- migration of databases made before studies existed (schema version 1)

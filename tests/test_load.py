@@ -1,0 +1,24 @@
+"""Load, small: three real browser sessions browse while a CLI import and an upload run (issue #12).
+
+The full run (10 sessions, every page twice) is ``python benchmarks/load.py``; this one keeps the
+suite fast but can fail on the same things: an exception box or traceback on a page, a failed
+navigation, the CLI refused (rc ≠ 0), or sessions that see different respondent counts afterwards.
+"""
+
+import asyncio
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import load  # noqa: E402
+
+
+def test_sessions_browse_while_cli_import_and_upload_run():
+    pages = [p for p in load.PAGES if p[0] in ("/", "/heatmap", "/tracking", "/drivers")]
+    result = asyncio.run(load.run(sessions=3, rounds=1, pages=pages, cli_rows=3000, upload_rows=1000))
+    assert result["errors"] == []
+    assert len(result["times"]) == 3 * len(pages)
+    seen = {int(v.replace(",", "")) for v in result["seen"]}
+    assert seen == {result["in_db"]}, (result["seen"], result["in_db"])
