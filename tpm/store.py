@@ -414,18 +414,28 @@ def save_import(
         if weights:
             save_weight_set(con, dataset_id, "file", weights)
         # survey headers that are aliases of an inventory touchpoint take its name
-        for table in ("ratings", "dont_know"):
+        rated = list(c.counts("ratings"))
+        names = set(rated) | set(c.counts("dont_know"))
+        aliases = {a for (a,) in con.execute("SELECT alias FROM touchpoint_aliases WHERE study_id = ?", [study_id]).fetchall()}
+        if any(name.lower() in aliases for name in names):
+            for table in ("ratings", "dont_know"):
+                con.execute(
+                    f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
+                       WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
+                    [dataset_id, study_id],
+                )
             con.execute(
-                f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
-                   WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
-                [dataset_id, study_id],
+                """INSERT INTO touchpoints (study_id, name, first_seen)
+                   SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
+                   ON CONFLICT DO NOTHING""",
+                [study_id, dataset_id],
             )
-        con.execute(
-            """INSERT INTO touchpoints (study_id, name, first_seen)
-               SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
-               ON CONFLICT DO NOTHING""",
-            [study_id, dataset_id],
-        )
+        elif rated:  # no alias applies: the rated touchpoints are known without reading the ratings back
+            con.execute(
+                """INSERT INTO touchpoints (study_id, name, first_seen)
+                   SELECT DISTINCT ?, unnest(?::VARCHAR[]), now()::TIMESTAMP ON CONFLICT DO NOTHING""",
+                [study_id, rated],
+            )
         if result.table is not None:  # remember the confirmed mapping for the next wave of this survey
             con.execute(
                 """INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)

@@ -99,7 +99,7 @@ class Canonical:
         part = self._ratings if name == "ratings" else self._dont_know
         if isinstance(part, LongScores):
             return part.counts()
-        return {str(k): int(v) for k, v in part["touchpoint"].value_counts().items()} if len(part) else {}
+        return {str(k): int(v) for k, v in part["touchpoint"].value_counts().items() if v} if len(part) else {}
 
     def arrow(self, name: str) -> pa.RecordBatchReader | pa.Table | None:
         """One table's rows as Arrow for the database (None: no rows): the long ones as a stream
