@@ -70,7 +70,9 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     table = arrange(read_table(file_name, data, sheet=sheet), include_incomplete)
     release_memory()  # the reader's freed blocks, before detection and the import build on top of them
     template = store.mapping_template(con, list(table.columns)) if con is not None else None
-    return Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
+    prepared = Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
+    release_memory()  # and detection's
+    return prepared
 
 
 def use_template(prepared: Prepared, con) -> Prepared:
@@ -88,13 +90,16 @@ def release_memory() -> None:
     """Give freed memory back to the operating system after a large file was dropped.
 
     Arrow's pool and glibc's malloc keep freed blocks for reuse; a server that parsed a 50 MB CSV
-    would otherwise hold its peak for good. Call after the last reference is gone (and gc.collect()).
+    would otherwise hold its peak for good. Call after the last reference is gone; objects only
+    reachable through reference cycles are collected first.
     """
     import ctypes
+    import gc
     import ctypes.util
 
     import pyarrow as pa
 
+    gc.collect()
     pa.default_memory_pool().release_unused()
     libc = ctypes.util.find_library("c")
     if libc:
