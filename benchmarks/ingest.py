@@ -153,7 +153,7 @@ def xlsx_import(args) -> None:
     report = result.report()
     print(f"xlsx: {args.rows} respondents x {len(TOUCHPOINTS)} touchpoints, {len(SEGMENTS)} text segments, a comment "
           f"(28 columns), {len(data) / 1e6:.1f} MB; imported {report['respondents']} respondents, "
-          f"{result.canonical.rows('ratings')} ratings, {len(report['touchpoints'])} touchpoints")
+          f"{result.canonical.rows('ratings') if hasattr(result.canonical, 'rows') else len(result.canonical.ratings)} ratings, {len(report['touchpoints'])} touchpoints")
     print(f"bare fastexcel read         : {t_bare:7.2f} s (best of {args.repeat})")
     print(f"TPM import in-process       : {t_whole:7.2f} s (best of {args.repeat}; read, detect, one DuckDB transaction)")
     print(f"python -m tpm ingest (whole): {t_cli:7.2f} s (best of {args.repeat}; start-up included)")

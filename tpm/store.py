@@ -294,10 +294,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     from tpm import studies
 
     before_studies = studies.needs_migration(con)
-    create_tables(con)
     if before_studies:  # version 1: datasets grouped into studies, the inventory given to them
+        create_tables(con)
         studies.migrate_to_studies(con)
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        return
+    with transaction(con, bump=False):  # one commit, not one per table (a new file: 0.13 s → 0.02 s)
+        create_tables(con)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
