@@ -64,14 +64,17 @@ class Prepared:
 
 
 def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include_incomplete: bool = False,
-            con=None) -> Prepared:
+            con=None, release: bool = True) -> Prepared:
     """Read and detect; with a database ``con``, an earlier wave's confirmed mapping of the same
-    columns (a mapping template) is used instead of detection."""
+    columns (a mapping template) is used instead of detection. ``release``: hand the memory that
+    reading and detection freed back to the system (a server; a one-off command need not)."""
     table = arrange(read_table(file_name, data, sheet=sheet), include_incomplete)
-    release_memory()  # the reader's freed blocks, before detection and the import build on top of them
+    if release:
+        release_memory()  # the reader's freed blocks, before detection and the import build on top of them
     template = store.mapping_template(con, list(table.columns)) if con is not None else None
     prepared = Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
-    release_memory()  # and detection's
+    if release:
+        release_memory()  # and detection's
     return prepared
 
 

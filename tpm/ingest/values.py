@@ -138,6 +138,10 @@ class ParsedColumn:
 
     def __init__(self, values) -> None:
         column = as_dictionary(values)
+        if column.null_count:  # empty cells as a "" value of their own: codes() is then the indices, no copy
+            empty = len(column.dictionary)
+            column = compact(pa.DictionaryArray.from_arrays(pc.fill_null(column.indices, pa.scalar(empty, column.indices.type)),
+                                                            pa.concat_arrays([column.dictionary, pa.array([""])])))
         self.column = column
         self._n = len(column)
         stripped = pc.utf8_trim_whitespace(column.dictionary)
