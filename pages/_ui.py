@@ -490,6 +490,16 @@ def choice(label: str, options: list[str], param: str, default: str, format_func
     return value
 
 
+def metric_choice(lang: str, container=st, default: str = "score") -> tuple[str, str]:
+    """The metric to show (in the URL as ``metric``), one of the registry's choices; and its label."""
+    from tpm.i18n import t
+    from tpm.metrics.registry import CHOICES, METRICS
+
+    label = lambda m: t(METRICS[m].label, lang)  # noqa: E731
+    metric = choice(t("metric", lang), list(CHOICES), "metric", default, label, container)
+    return metric, label(metric)
+
+
 def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, str]:
     """Outcome, method and missing-data choice (shared by the Drivers and Priority pages, kept in the URL)."""
     from tpm.i18n import t

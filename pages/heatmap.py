@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, choice, page_start, segment_choice, show_chart, table_downloads
-from tpm.charts.heatmap import METRICS, MODES, SORTS, segment_heatmap
+from pages._ui import cached_breakdown, choice, metric_choice, page_start, segment_choice, show_chart, table_downloads
+from tpm.charts.heatmap import MODES, SORTS, segment_heatmap
 from tpm.i18n import t
 from tpm.metrics.rules import ANONYMITY
 from tpm.report.tables import heatmap_cells_table
@@ -13,7 +13,7 @@ ctx = page_start("page_heatmap")
 lang = ctx.lang
 c1, c2, c3, c4 = st.columns([3, 3, 3, 2])
 segment = segment_choice(ctx, c1)
-metric = choice(t("metric", lang), list(METRICS), "metric", "score", lambda m: t(METRICS[m][0], lang), c2)
+metric, metric_label = metric_choice(lang, c2)
 mode = choice(t("colour_mode", lang), list(MODES), "mode", "absolute", lambda m: t("mode_" + m, lang), c3)
 sort = choice(t("sort_rows", lang), list(SORTS), "sort", "total", lambda s: t("sort_" + s, lang), c4)
 swap = st.toggle(t("swap_axes", lang), value=st.query_params.get("swap") == "1", key="hm_swap")
@@ -26,4 +26,4 @@ if cells.empty:
 show_chart(segment_heatmap(cells, totals, metric, segment, lang, mode=mode, sort=sort, swap=swap), "heatmap", "heatmap", lang)
 st.caption(t("heatmap_caption", lang))
 
-table_downloads(heatmap_cells_table(cells, segment, metric, t(METRICS[metric][0], lang), lang), "heatmap_table", "heatmap")
+table_downloads(heatmap_cells_table(cells, segment, metric, metric_label, lang), "heatmap_table", "heatmap")

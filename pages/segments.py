@@ -5,6 +5,7 @@ import streamlit as st
 from pages._ui import cached_breakdown, cached_nps_by_segment, has_nps, page_start, segment_choice, show_chart, table_with_downloads
 from tpm.charts.tracking import nps_by_segment_chart
 from tpm.i18n import t
+from tpm.metrics.rules import ANONYMITY
 from tpm.report.tables import segment_differences_table
 
 ctx = page_start("page_segments")
@@ -21,7 +22,7 @@ else:
     show_chart(nps_by_segment_chart(nps, segment, lang), "nps_by_segment", "nps-segment", lang)
 
 st.subheader(t("segment_differs", lang))
-cells, _ = cached_breakdown(ctx.version, repr(ctx.flt), segment, "score", 5, ctx.flt)
+cells, _ = cached_breakdown(ctx.version, repr(ctx.flt), segment, "score", ANONYMITY, ctx.flt)
 significant = cells[cells["flag"].isin(["higher", "lower"])].copy()
 if significant.empty:
     st.info(t("no_differences", lang))

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import cached_trend, choice, cursor, page_start, show_chart, table_with_downloads
+from pages._ui import cached_trend, choice, cursor, metric_choice, page_start, show_chart, table_with_downloads
 from tpm import inventory
-from tpm.charts.heatmap import METRICS, segment_heatmap
+from tpm.charts.heatmap import segment_heatmap
 from tpm.charts.tracking import trend_chart
 from tpm.i18n import t
 from tpm.metrics.trend import WAVE_BY, biggest_movers
@@ -14,7 +14,7 @@ ctx = page_start("page_tracking")
 lang = ctx.lang
 c1, c2 = st.columns(2)
 by = choice(t("waves_by", lang), list(WAVE_BY), "waves", "dataset", lambda w: t("waves_" + w, lang), c1)
-metric = choice(t("metric", lang), list(METRICS), "metric", "score", lambda m: t(METRICS[m][0], lang), c2)
+metric, metric_label = metric_choice(lang, c2)
 
 nps, trend, totals = cached_trend(ctx.version, repr(ctx.flt), metric, by, ctx.flt)
 if len(nps) < 2:
@@ -29,7 +29,6 @@ default = movers["touchpoint"].drop_duplicates().head(3).tolist()
 wanted = [n for n in st.query_params.get_all("tp") if n in names] or default
 chosen = st.multiselect(t("trend_touchpoints", lang), names, default=wanted, key="trend_tp")
 st.query_params["tp"] = chosen
-metric_label = t(METRICS[metric][0], lang)
 if chosen:
     # targets live on the 0–100 score, so they are drawn for that metric only
     targets = inventory.load(cursor(), ctx.study).set_index("name")["target"].dropna().to_dict() if metric == "score" else None

@@ -51,6 +51,10 @@ def test_heatmap_page(app):
     app.switch_page("pages/heatmap.py").run()
     no_errors(app)
     assert app.title[0].value == "Heatmap"
+    from tpm.i18n import t
+    from tpm.metrics.registry import CHOICES, METRICS
+
+    assert app.selectbox(key="q_metric").options == [t(METRICS[m].label, "de") for m in CHOICES]  # the registry's choices
     app.selectbox(key="q_by").set_value("Kundenart").run()
     app.selectbox(key="q_metric").set_value("nps").run()
     no_errors(app)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import importlib
 
+from tpm.metrics.registry import CHOICES as METRIC_CHOICES
 from tpm.metrics.rules import ANONYMITY, MIN_TEST
 from tpm.roles import ROLES
 
@@ -124,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outcome", default="nps", help="'nps' (default) or a touchpoint name, e.g. overall satisfaction")
     p.add_argument("--method", choices=["shapley", "relative_weights"], default="shapley")
     p.add_argument("--missing", choices=["pairwise", "listwise"], default="pairwise")
-    p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 500)")
+    p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 999)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     _unweighted(p)
@@ -133,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("segments", help="touchpoint x segment breakdown with significance against the rest")
     p.add_argument("--by", required=True, help="segment column, e.g. Region")
-    p.add_argument("--metric", choices=["mean", "score", "top2", "nps"], default="mean")
+    p.add_argument("--metric", choices=METRIC_CHOICES, default="mean")
     p.add_argument("--anonymity", type=int, default=ANONYMITY, help=f"hide cells with fewer respondents (default {ANONYMITY})")
     p.add_argument("--db")
     p.add_argument("--dataset", action="append")
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_segments)
 
     p = sub.add_parser("trend", help="NPS and touchpoints per wave, with change tests")
-    p.add_argument("--metric", choices=["mean", "score", "top2", "nps"], default="score")
+    p.add_argument("--metric", choices=METRIC_CHOICES, default="score")
     p.add_argument("--waves", choices=["dataset", "month", "quarter"], default="dataset",
                    help="waves from the dataset's wave label (default) or from response dates")
     p.add_argument("--db")

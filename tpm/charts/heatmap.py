@@ -4,8 +4,9 @@ Input: the cells of :func:`tpm.metrics.segments.segment_breakdown` and the total
 :func:`tpm.metrics.segments.total_values`. Two colour modes: the *absolute* value (NPS on a
 fixed −100 red … +100 green scale, other metrics over their range) or the *difference to the
 rest* (diverging, centred at 0). ▲/▼ mark cells significantly above/below the rest
-(Benjamini–Hochberg q < 0.05); cells with n < 30 are grey and untested; cells under the
-anonymity threshold show no value at all.
+(Benjamini–Hochberg q < 0.05); cells below the metric's minimum base (:mod:`tpm.metrics.rules`)
+are grey and untested; cells under the anonymity threshold show no value at all. Label, decimals
+and colour range are the metric's (:mod:`tpm.metrics.registry`).
 """
 
 from __future__ import annotations
@@ -17,15 +18,7 @@ from plotly.colors import sample_colorscale
 
 from tpm.charts.common import GREY, base_layout, safe, text_colour, unique_short
 from tpm.i18n import fmt_number, t
-from tpm.metrics.rules import MIN_TEST
-
-#: metric → (label key, decimals, fixed colour range for absolute values or None)
-METRICS: dict[str, tuple[str, int, tuple[float, float] | None]] = {
-    "mean": ("mean", 2, None),
-    "score": ("score_0_100", 0, None),
-    "top2": ("top2_box", 0, None),
-    "nps": ("nps_raters", 0, (-100, 100)),
-}
+from tpm.metrics.registry import metric as metric_named
 MODES = ("absolute", "diff")
 SORTS = ("total", "gap")
 COLOURS = [[0.0, "#e2604f"], [0.25, "#f4a582"], [0.5, "#fbe7a1"], [0.75, "#a6d96a"], [1.0, "#52b365"]]  # light enough for black labels
@@ -81,15 +74,16 @@ def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, s
 def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segment: str, lang: str = "de",
                     mode: str = "absolute", sort: str = "total", swap: bool = False, columns: list[str] | None = None,
                     title: str | None = None, diff_label: str | None = None, legend: str | None = None) -> go.Figure:
-    label_key, decimals, zrange = METRICS[metric]
-    metric_label = t(label_key, lang)
+    spec = metric_named(metric)
+    decimals, zrange = spec.decimals, (spec.value_range if spec.fixed_colours else None)
+    metric_label = t(spec.label, lang)
     m = heatmap_table(cells, totals, t("total", lang), sort, columns)
     diff_label = diff_label or t("diff_to_rest", lang)
     shown = m["value"] if mode == "absolute" else m["diff"]
     z = shown.to_numpy(dtype=float)
     n = m["n"].to_numpy()
     flags = m["flag"].to_numpy()
-    low = (n < MIN_TEST) | (flags == "untested")
+    low = (n < spec.min_base) | (flags == "untested")
     hidden = flags == "hidden"
     if mode == "diff":  # the total column shows its value, in a neutral colour
         z[:, -1] = 0.0
@@ -119,7 +113,7 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
     if swap:
         z, text, low, hidden, grey, fill, custom = z.T, text.T, low.T, hidden.T, grey.T, fill.T, custom.transpose(1, 0, 2)
         rows, cols = cols, rows
-    decimals_hover = str(decimals if metric != "mean" else 2)
+    decimals_hover = str(decimals)
     hover = ("<b>%{customdata[3]}</b> · %{customdata[4]}<br>" + metric_label + ": %{customdata[1]:." + decimals_hover
              + "f}<br>" + diff_label + ": %{customdata[2]:+." + decimals_hover + "f}<br>n = %{customdata[0]}"
              + (" · n_eff = %{customdata[5]:.0f} (" + t("weighted", lang) + ")" if weighted else "")

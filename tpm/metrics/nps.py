@@ -107,13 +107,14 @@ def nps_from_counts(detractors: int, passives: int, promoters: int, confidence: 
 def nps_weighted(detractors: int, passives: int, promoters: int, sums: dict, confidence: float = 0.95) -> NPS:
     """Weighted NPS from the counts and the sums of y ∈ {−100, 0, 100} (``n, sw, sw2, swy, sw2y,
     sw2yy`` of :func:`tpm.metrics.weighted.moment_sql`, plus ``pro_w``/``det_w`` = Σw of each group)."""
-    from tpm.metrics.weighted import Estimate, interval, taylor
+    from tpm.metrics.registry import METRICS
+    from tpm.metrics.weighted import Estimate, taylor
 
     n = int(detractors) + int(passives) + int(promoters)
     if n == 0:
         return nps_from_counts(0, 0, 0)
     est: Estimate = taylor(*(sums[k] for k in ("n", "sw", "sw2", "swy", "sw2y", "sw2yy")))
-    low, high = interval(est, "nps", True, confidence)
+    low, high = METRICS["nps"].interval(est, True, confidence=confidence)
     sw = float(sums["sw"])
     pro, det = 100 * float(sums["pro_w"]) / sw, 100 * float(sums["det_w"]) / sw
     return NPS(int(detractors), int(passives), int(promoters), n, float(est.value), float(est.se), float(low), float(high),

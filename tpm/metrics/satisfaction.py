@@ -29,7 +29,8 @@ import pandas as pd
 
 from tpm.metrics.filters import Filter, row_key
 from tpm.metrics.rules import MIN_TEST as MIN_BASE, ONE_POINT_BOX_MAX_POINTS
-from tpm.metrics.weighted import SUM_COLUMNS, box_sql, estimate, grouped_rating_sums_sql, has_weights, interval
+from tpm.metrics.registry import METRICS
+from tpm.metrics.weighted import SUM_COLUMNS, box_sql, grouped_rating_sums_sql, has_weights
 
 #: the top (bottom) box in SQL over columns score, scale_min, scale_max (see :func:`tpm.metrics.weighted.box_sql`)
 TOP_BOX_SQL = box_sql(True)
@@ -116,18 +117,17 @@ def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
 def _finish(frame: pd.DataFrame, weighted: bool) -> pd.DataFrame:
     """Estimates, CIs, 0–100 score and NPS among raters from the SQL sums."""
     frame = frame.copy()
-    mean = estimate(frame, "mean")
+    mean = METRICS["mean"].estimate(frame)
     frame["mean"], frame["n_eff"] = mean.value, mean.n_eff
     with np.errstate(invalid="ignore", divide="ignore"):  # (weighted) SD: √(n/(n−1)·(Σwy²/Σw − ȳ²)); s when unweighted
         var = frame["m_swyy"].to_numpy(float) / mean.sw - mean.value**2
         frame["sd"] = np.where(mean.n > 1, np.sqrt(np.maximum(var, 0) * mean.n / (mean.n - 1)), np.nan)
-    frame["ci_low"], frame["ci_high"] = interval(mean, "mean", weighted)
+    frame["ci_low"], frame["ci_high"] = METRICS["mean"].interval(mean, weighted)
     span = (frame["scale_max"] - frame["scale_min"]).astype(float)
     for source, target in (("mean", "score_0_100"), ("ci_low", "score_ci_low"), ("ci_high", "score_ci_high")):
         frame[target] = (frame[source] - frame["scale_min"]) / span * 100
-    frame["top2_box"] = estimate(frame, "top2").value
-    frame["bottom2_box"] = estimate(frame, "bottom2").value
-    frame["nps"] = estimate(frame, "nps").value
+    for name, column in (("top2", "top2_box"), ("bottom2", "bottom2_box"), ("nps", "nps")):
+        frame[column] = METRICS[name].estimate(frame).value
     frame["nps_n"] = frame["nps_n"].astype(int)
     frame["n"] = frame["m_n"].astype(int)
     frame["low_base"] = frame["n"] < MIN_BASE

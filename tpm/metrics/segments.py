@@ -6,9 +6,11 @@ of that touchpoint in the filtered sample):
 - ``value``: mean, 0–100 score, top-2-box % or NPS among raters; ``diff`` = cell − rest;
 - ``p``: Welch t-test (mean, score), two-proportion z-test (top-2-box), NPS difference z-test;
 - ``q``: Benjamini–Hochberg within the table;
-- ``flag``: ``higher``/``lower`` (q < 0.05), ``ns``, ``untested`` (cell or rest below
-  :data:`MIN_TEST` = 30), ``hidden`` (cell below the anonymity threshold: no value shown);
-  ``caution`` marks cells with n < :data:`CAUTION` = 50 (DOMAIN.md).
+- ``flag``: ``higher``/``lower`` (q < 0.05), ``ns``, ``untested`` (cell or rest below the
+  metric's minimum base, :data:`~tpm.metrics.rules.MIN_TEST`), ``hidden`` (cell below the anonymity
+  threshold: no value shown); ``caution`` marks cells with n < :data:`~tpm.metrics.rules.CAUTION` (DOMAIN.md).
+
+The metrics (value, test, bases) are those of :mod:`tpm.metrics.registry`.
 
 Sums come from one SQL ``GROUP BY`` in DuckDB; the rest is the total minus the cell.
 Weighted views (:mod:`tpm.metrics.weighted`): values are Σwy/Σw and every test is the z-test
@@ -26,10 +28,10 @@ from tpm.metrics.nps import nps_from_row, nps_sums_sql
 from tpm.metrics.rules import ALPHA, ANONYMITY, CAUTION, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
 from tpm.metrics.satisfaction import KEYS, RATED, by_segment
-from tpm.metrics.weighted import MOMENTS, Estimate, difference_p, estimate, grouped_rating_sums_sql, has_weights, with_rest
+from tpm.metrics.registry import CHOICES, METRICS, metric as metric_named
+from tpm.metrics.weighted import MOMENTS, Estimate, grouped_rating_sums_sql, has_weights, with_rest
 
-METRICS = ("mean", "score", "top2", "nps")
-__all__ = ["ALPHA", "ANONYMITY", "CAUTION", "METRICS", "MIN_TEST", "segment_breakdown", "total_values", "nps_by_segment"]
+__all__ = ["ALPHA", "ANONYMITY", "CAUTION", "MIN_TEST", "segment_breakdown", "total_values", "nps_by_segment"]
 
 
 def _sums(con, flt: Filter, by: str | None) -> pd.DataFrame:
@@ -39,10 +41,10 @@ def _sums(con, flt: Filter, by: str | None) -> pd.DataFrame:
     return con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], by_segment('segment'))}", params + [by]).df()
 
 
-def significance_flags(value, rest, n, rest_n, p, hidden) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(p, q, flag) of cells against their rest: untested below :data:`MIN_TEST` on either side
+def significance_flags(value, rest, n, rest_n, p, hidden, min_base: int = MIN_TEST) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p, q, flag) of cells against their rest: untested below ``min_base`` on either side
     (unweighted n), Benjamini–Hochberg q over the tested cells, flag higher/lower/ns/untested/hidden."""
-    testable = (n >= MIN_TEST) & (rest_n >= MIN_TEST) & ~hidden & np.isfinite(p)
+    testable = (n >= min_base) & (rest_n >= min_base) & ~hidden & np.isfinite(p)
     p = np.where(testable, p, np.nan)
     q = benjamini_hochberg(p)
     diff = value - rest
@@ -53,21 +55,22 @@ def significance_flags(value, rest, n, rest_n, p, hidden) -> tuple[np.ndarray, n
 
 def segment_breakdown(con, flt: Filter, by: str, metric: str = "mean", anonymity: int = ANONYMITY) -> pd.DataFrame:
     """Cells of touchpoint × value of segment ``by``, with diff to the rest, p, q and flag."""
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}")
+    if metric not in CHOICES:
+        raise ValueError(f"metric must be one of {CHOICES}")
+    m = METRICS[metric]
     weighted = has_weights(con, flt)
     frame = with_rest(_sums(con, flt, by), _sums(con, flt, None), KEYS)
-    cell, rest = estimate(frame, metric), estimate(frame, metric, "rest_")
-    p = difference_p(cell, rest, metric, weighted, frame, frame, "", "rest_")
+    cell, rest = m.estimate(frame), m.estimate(frame, "rest_")
+    p = m.difference_p(cell, rest, weighted, frame, frame, "", "rest_")
     hidden = frame["m_n"].to_numpy() < anonymity
-    p, q, flag = significance_flags(cell.value, rest.value, cell.n, rest.n, p, hidden)
+    p, q, flag = significance_flags(cell.value, rest.value, cell.n, rest.n, p, hidden, m.min_base)
     diff = cell.value - rest.value
     out = pd.DataFrame({
         "touchpoint": frame["touchpoint"], "segment": frame["segment"], "scale_min": frame["scale_min"],
         "scale_max": frame["scale_max"], "n": frame["m_n"].astype(int), "metric_n": cell.n.astype(int),
         "n_eff": np.where(hidden, np.nan, cell.n_eff),
         "value": np.where(hidden, np.nan, cell.value), "rest": rest.value, "diff": np.where(hidden, np.nan, diff),
-        "p": p, "q": q, "flag": flag, "caution": (cell.n < CAUTION) & ~hidden, "weighted": weighted,
+        "p": p, "q": q, "flag": flag, "caution": (cell.n < m.caution) & ~hidden, "weighted": weighted,
     })
     out = out.merge(dont_know_by(con, flt, by), on=["touchpoint", "segment"], how="left")
     out["dont_know"] = np.where(hidden, 0, out["dont_know"].fillna(0)).astype(int)  # hidden cells reveal nothing
@@ -89,7 +92,7 @@ def dont_know_by(con, flt: Filter, by: str) -> pd.DataFrame:
 def total_values(con, flt: Filter, metric: str) -> pd.DataFrame:
     """The metric over all raters per touchpoint (the heatmap's total column)."""
     totals = _sums(con, flt, None)
-    est = estimate(totals, metric)
+    est = metric_named(metric).estimate(totals)
     return pd.DataFrame({"touchpoint": totals["touchpoint"], "scale_min": totals["scale_min"],
                          "scale_max": totals["scale_max"], "n": est.n.astype(int), "n_eff": est.n_eff, "value": est.value})
 
@@ -117,9 +120,10 @@ def nps_by_segment(con, flt: Filter, by: str, anonymity: int = ANONYMITY) -> pd.
                                          for k in ("score", "se", "n", "n_eff", "n")))
     cell, other = as_estimate(scores), as_estimate(rest_scores)
     counts = lambda f: f.rename(columns={"promoters": "nps_pro_n", "detractors": "nps_det_n"})  # noqa: E731
-    p = difference_p(cell, other, "nps", weighted, counts(frame), counts(rest))
+    nps = METRICS["nps"]
+    p = nps.difference_p(cell, other, weighted, counts(frame), counts(rest))
     hidden = cell.n < anonymity
-    p, q, flag = significance_flags(cell.value, other.value, cell.n, other.n, p, hidden)
+    p, q, flag = significance_flags(cell.value, other.value, cell.n, other.n, p, hidden, nps.min_base)
     return pd.DataFrame({
         "segment": frame["segment"], "n": cell.n.astype(int), "n_eff": np.where(hidden, np.nan, cell.n_eff),
         "value": np.where(hidden, np.nan, cell.value),

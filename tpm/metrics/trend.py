@@ -5,16 +5,14 @@ A wave is the label set on import (``datasets.wave``; several datasets may share
 derived from the response dates by ``month`` or ``quarter``. Waves are ordered by their first
 response date (then by dataset).
 
-Intervals: mean ± t·sd/√n (mean; the 0–100 score maps it); Wilson score interval (top-2-box);
-adjusted Wald (NPS, :mod:`tpm.metrics.nps`). Weighted views: the Taylor-linearised intervals of
-:mod:`tpm.metrics.weighted`, with ``n_eff`` beside ``n``.
-
-Change tests (the same tests as the breakdowns, :func:`tpm.metrics.weighted.difference_p`):
-Welch t, two-proportion z, NPS difference z; in weighted views the z-test on Taylor SEs.
+Intervals and change tests are the metric's own (:mod:`tpm.metrics.registry`, the same as the
+breakdowns): mean ± t·sd/√n (mean; the 0–100 score maps it), Wilson (top-2-box), adjusted Wald
+(NPS); Welch t, two-proportion z, NPS difference z. Weighted views: the Taylor-linearised
+intervals and the z-test on Taylor SEs, with ``n_eff`` beside ``n``.
 So that a view does not cry wolf:
 
-- a step is tested only when both waves have n ≥ :data:`~tpm.metrics.rules.MIN_TEST` (30,
-  unweighted) — else ``p`` is NaN ("untested");
+- a step is tested only when both waves have the metric's minimum base
+  (:data:`~tpm.metrics.rules.MIN_TEST`, unweighted n) — else ``p`` is NaN ("untested");
 - ``q`` is the Benjamini–Hochberg adjustment across *all* steps shown in one view — every
   touchpoint × wave step, and with :func:`tracking_view` the NPS steps too; ``significant``
   means q < 0.05. (Testing each step at p < 0.05 flagged a change in ~60 % of views of data
@@ -28,9 +26,10 @@ import pandas as pd
 
 from tpm.metrics.filters import Filter, row_key
 from tpm.metrics.nps import nps_from_row, nps_sums_sql
+from tpm.metrics.registry import metric as metric_named
 from tpm.metrics.rules import ALPHA, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
-from tpm.metrics.weighted import Estimate, difference_p, estimate, grouped_rating_sums_sql, has_weights, interval
+from tpm.metrics.weighted import Estimate, grouped_rating_sums_sql, has_weights, taylor
 
 WAVE_BY = ("dataset", "month", "quarter")
 #: the rule a tracking view states (the pages translate it: i18n key ``tracking_rule``)
@@ -55,27 +54,14 @@ def _waves_cte(flt: Filter, by: str) -> tuple[str, list]:
     return sql, params
 
 
-def _interval(frame: pd.DataFrame, metric: str, est: Estimate, weighted: bool):
-    if weighted or metric in ("mean", "score"):
-        return interval(est, metric, weighted)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if metric == "top2":
-            n, z, p = est.n, 1.959963984540054, est.value / 100
-            centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-            half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-            return 100 * (centre - half), 100 * (centre + half)
-    ci = [nps_from_row({"promoters": p, "detractors": d, "passives": n - p - d}, False)
-          for p, d, n in zip(frame["nps_pro_n"], frame["nps_det_n"], frame["nps_n"])]
-    return np.array([c.ci_low for c in ci]), np.array([c.ci_high for c in ci])
-
-
 def _step_p(frame: pd.DataFrame, metric: str, est: Estimate, weighted: bool, series: list[str]) -> np.ndarray:
     """p of each wave against the previous wave of the same series; NaN below the base on either side."""
+    m = metric_named(metric)
     prev_frame = frame.groupby(series).shift(1) if series else frame.shift(1)
-    prev = estimate(prev_frame.assign(scale_min=frame["scale_min"], scale_max=frame["scale_max"]), metric) \
+    prev = m.estimate(prev_frame.assign(scale_min=frame["scale_min"], scale_max=frame["scale_max"])) \
         if "scale_min" in frame else _nps_estimate(prev_frame)
-    p = difference_p(est, prev, metric, weighted, frame, prev_frame)
-    return np.where((est.n >= MIN_TEST) & (prev.n >= MIN_TEST), p, np.nan)
+    p = m.difference_p(est, prev, weighted, frame, prev_frame)
+    return np.where((est.n >= m.min_base) & (prev.n >= m.min_base), p, np.nan)
 
 
 def adjust(*views: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
@@ -103,8 +89,8 @@ def touchpoint_trend(con, flt: Filter, metric: str = "score", by: str = "dataset
     series = ["touchpoint", "scale_min", "scale_max"]
     frame = frame.sort_values([*series, "wave_no"], ignore_index=True)
     weighted = has_weights(con, flt)
-    est = estimate(frame, metric)
-    low, high = _interval(frame, metric, est, weighted)
+    est = metric_named(metric).estimate(frame)
+    low, high = metric_named(metric).interval(est, weighted, frame)
     prev_value = pd.Series(est.value).groupby([frame[c] for c in series]).shift(1).to_numpy(float)
     p = _step_p(frame, metric, est, weighted, series)
     return adjust(pd.DataFrame({
@@ -115,8 +101,6 @@ def touchpoint_trend(con, flt: Filter, metric: str = "score", by: str = "dataset
 
 
 def _nps_estimate(frame: pd.DataFrame) -> Estimate:
-    from tpm.metrics.weighted import taylor
-
     return taylor(*(frame[k].to_numpy(float) for k in ("n", "sw", "sw2", "swy", "sw2y", "sw2yy")))
 
 

@@ -22,10 +22,9 @@ n, Σw, Σw², Σwy, Σwy², Σw²y, Σw²y² (:func:`rating_sums_sql`); from th
 Sums are additive, so "the rest" of a breakdown is the total minus the cell, and pooled
 datasets (each with its own weight set) simply add up.
 
-Tests between two independent groups of a weighted view: z = (ȳ₁ − ȳ₂) / √(SE₁² + SE₂²),
-two-sided normal p. Unweighted views keep the classic tests (Welch t, pooled two-proportion z,
-NPS difference z; :mod:`tpm.metrics.significance`), so their figures are unchanged.
-Base rules (untested below 30, hidden below 5) always use the unweighted n.
+What each metric makes of its sums — value transform, test of a difference (weighted:
+z = (ȳ₁ − ȳ₂) / √(SE₁² + SE₂²), two-sided normal p; unweighted: the classic tests), interval —
+lives in :mod:`tpm.metrics.registry`. Base rules (:mod:`tpm.metrics.rules`) always use the unweighted n.
 """
 
 from __future__ import annotations
@@ -34,12 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from tpm.metrics.registry import PREFIXES
 from tpm.metrics.rules import ONE_POINT_BOX_MAX_POINTS
-from tpm.metrics.significance import nps_difference, two_proportion_z, welch_t
-
-METRICS = ("mean", "score", "top2", "bottom2", "nps")
 
 _NPS_Y = "CASE WHEN {v} >= 9 THEN 100.0 WHEN {v} <= 6 THEN -100.0 ELSE 0.0 END"
 
@@ -113,10 +109,9 @@ def grouped_rating_sums_sql(keys: list[str], rows: str) -> str:
             f"FROM ({inner}) GROUP BY ALL")
 
 
-#: metric → prefix of its sums in :func:`rating_sums_sql`
-PREFIX = {"mean": "m_", "score": "m_", "top2": "t2_", "bottom2": "b2_", "nps": "nps_"}
 MOMENTS = ("n", "sw", "sw2", "swy", "swyy", "sw2y", "sw2yy")
-SUM_COLUMNS = tuple(p + m for p in dict.fromkeys(PREFIX.values()) for m in MOMENTS) + (
+#: the columns of :func:`rating_sums_sql` (per metric prefix of :mod:`tpm.metrics.registry`)
+SUM_COLUMNS = tuple(p + m for p in PREFIXES for m in MOMENTS) + (
     "nps_pro_n", "nps_det_n", "nps_pro_w", "nps_det_w")
 
 
@@ -142,21 +137,6 @@ def taylor(n, sw, sw2, swy, sw2y, sw2yy) -> Estimate:
     return Estimate(mean, se, n, n_eff, sw)
 
 
-def estimate(frame: pd.DataFrame, metric: str, prefix: str = "") -> Estimate:
-    """The estimate of ``metric`` from the sums in ``frame`` (columns ``prefix`` + :data:`SUM_COLUMNS`;
-    ``scale_min``/``scale_max`` for the 0–100 score). Proportions and NPS in points (×100)."""
-    if metric not in PREFIX:
-        raise ValueError(f"metric must be one of {METRICS}")
-    col = lambda name: frame[prefix + PREFIX[metric] + name].to_numpy(float)  # noqa: E731
-    est = taylor(*(col(m) for m in ("n", "sw", "sw2", "swy", "sw2y", "sw2yy")))
-    if metric == "score":
-        lo, span = frame["scale_min"].to_numpy(float), (frame["scale_max"] - frame["scale_min"]).to_numpy(float)
-        est.value, est.se = (est.value - lo) / span * 100, est.se / span * 100
-    elif metric in ("top2", "bottom2"):
-        est.value, est.se = 100 * est.value, 100 * est.se
-    return est
-
-
 def with_rest(frame: pd.DataFrame, totals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Cells merged with their totals; ``rest_`` + every sum column = total − cell."""
     merged = frame.merge(totals[keys + [c for c in SUM_COLUMNS if c in totals]], on=keys, suffixes=("", "_total"))
@@ -164,40 +144,6 @@ def with_rest(frame: pd.DataFrame, totals: pd.DataFrame, keys: list[str]) -> pd.
         if column in frame:
             merged["rest_" + column] = merged[column + "_total"] - merged[column]
     return merged
-
-
-def difference_p(a: Estimate, b: Estimate, metric: str, weighted: bool, frame_a=None, frame_b=None,
-                 prefix_a: str = "", prefix_b: str = "") -> np.ndarray:
-    """Two-sided p of a − b for independent groups.
-
-    Weighted: z = Δ / √(SE_a² + SE_b²) with Taylor SEs. Unweighted (all weights 1): the classic
-    tests on the same sums — Welch t (mean, score; s/√n = the Taylor SE), pooled two-proportion
-    z (boxes) and the NPS difference z (DOMAIN.md) — so unweighted figures stay as they were.
-    """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if weighted:
-            z = (a.value - b.value) / np.sqrt(a.se**2 + b.se**2)
-            return 2 * stats.norm.sf(np.abs(z))
-        if metric in ("mean", "score"):
-            return welch_t(a.value, a.se * np.sqrt(a.n), a.n, b.value, b.se * np.sqrt(b.n), b.n)[2]
-        if metric in ("top2", "bottom2"):
-            return two_proportion_z(a.value / 100 * a.n, a.n, b.value / 100 * b.n, b.n)[1]
-        pro_a, det_a = frame_a[prefix_a + "nps_pro_n"].to_numpy(float), frame_a[prefix_a + "nps_det_n"].to_numpy(float)
-        pro_b, det_b = frame_b[prefix_b + "nps_pro_n"].to_numpy(float), frame_b[prefix_b + "nps_det_n"].to_numpy(float)
-        return nps_difference(pro_a, det_a, a.n, pro_b, det_b, b.n)[1]
-
-
-def interval(est: Estimate, metric: str, weighted: bool, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """95 % interval: mean ± t(n−1)·SE for means/scores (R: ``confint(svymean(…), df = degf(design))``);
-    proportions and NPS ± z·SE, clipped to their range. (Unweighted NPS and boxes keep their
-    adjusted-Wald / Wilson intervals, computed by their modules.)"""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if metric in ("mean", "score"):
-            half = stats.t.ppf(0.5 + confidence / 2, np.maximum(est.n - 1, 1)) * est.se
-            return est.value - half, est.value + half
-        half = stats.norm.ppf(0.5 + confidence / 2) * est.se
-        lo, hi = (-100.0, 100.0) if metric == "nps" else (0.0, 100.0)
-        return np.clip(est.value - half, lo, hi), np.clip(est.value + half, lo, hi)
 
 
 def weight_column(weighted: bool) -> str:

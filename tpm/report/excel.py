@@ -26,7 +26,8 @@ from openpyxl.utils import get_column_letter
 
 from tpm.i18n import t
 from tpm.report import findings
-from tpm.report.content import Report
+from tpm.metrics.registry import METRICS
+from tpm.report.content import HEATMAP_METRIC, Report
 from tpm.report.csv_export import FORMULA_START
 from tpm.report.tables import (Table, drivers_table, excel_format, is_missing, priority_table, sheet_title, actions_table,
                                targets_table, touchpoints_table)
@@ -199,14 +200,15 @@ def _heatmap(ws, report: Report) -> None:
     from tpm.charts.heatmap import heatmap_table
 
     total = t("total", lang)
-    fmt = excel_format("score")
+    spec = METRICS[HEATMAP_METRIC]
+    fmt = excel_format(spec.kind)
     first_header = None
     for segment, (cells, totals) in report.heatmaps.items():
         m = heatmap_table(cells, totals, total)
         columns = list(m["value"].columns)
-        put(ws, row, 1, f"{t('score_0_100', lang)}: {t('touchpoints', lang)} × {segment}").font = Font(bold=True, size=12)
+        put(ws, row, 1, f"{t(spec.label, lang)}: {t('touchpoints', lang)} × {segment}").font = Font(bold=True, size=12)
         row += 1
-        for block, label in (("value", t("score_0_100", lang)), ("n", "n")):
+        for block, label in (("value", t(spec.label, lang)), ("n", "n")):
             header = row
             first_header = first_header or header
             put(ws, header, 1, f"{t('touchpoint', lang)} ({label})")
@@ -231,7 +233,7 @@ def _heatmap(ws, report: Report) -> None:
                         cell.number_format = f'0.0"{MARKS[flag]}"'
                     if is_missing(value):
                         continue
-                    if flag == "untested" or (n < 30 and column != total):
+                    if flag == "untested" or (n < spec.min_base and column != total):
                         cell.fill, cell.font = GREY_FILL, Font(italic=True, color="666666")
                     else:
                         tested.append(cell.coordinate)

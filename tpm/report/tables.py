@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tpm.i18n import fmt_number, t
+from tpm.metrics.registry import METRICS
 from tpm.report.csv_export import neutralise
 
 #: kind → (decimals, signed); "text", "bool" and "date" are not numbers
@@ -140,14 +141,10 @@ def touchpoints_table(stats: pd.DataFrame, lang: str) -> Table:
     }, lang, t("touchpoints", lang))
 
 
-#: heatmap metric → (kind of its values, kind of differences)
-METRIC_KINDS = {"mean": ("mean", "diff2"), "score": ("score", "diff"), "top2": ("share", "diff"), "nps": ("nps", "diff")}
-
-
 def heatmap_cells_table(cells: pd.DataFrame, segment: str, metric: str, metric_label: str, lang: str) -> Table:
     """Heatmap cells: touchpoint × segment value with n, value, difference to the rest, p, q, result."""
     frame = cells.assign(result=[t("flag_" + f, lang) for f in cells["flag"]])
-    value_kind, diff_kind = METRIC_KINDS[metric]
+    value_kind, diff_kind = METRICS[metric].kind, METRICS[metric].diff_kind
     return _table(frame, {
         "touchpoint": (t("touchpoint", lang), "text"), "segment": (segment, "text"), "n": ("n", "count"),
         "n_eff": (t("n_eff", lang), "count"),
@@ -202,7 +199,7 @@ def segment_differences_table(cells: pd.DataFrame, lang: str) -> Table:
 
 
 def movers_table(movers: pd.DataFrame, metric: str, metric_label: str, lang: str) -> Table:
-    value_kind, diff_kind = METRIC_KINDS[metric]
+    value_kind, diff_kind = METRICS[metric].kind, METRICS[metric].diff_kind
     return _table(movers, {
         "touchpoint": (t("touchpoint", lang), "text"), "from_wave": (t("from_wave", lang), "text"),
         "wave": (t("to_wave", lang), "text"), "value": (metric_label, value_kind), "change": (t("change", lang), diff_kind),
