@@ -126,9 +126,8 @@ def examples(table: RawTable, column: str, k: int = 4, labels: dict[str, float] 
     """Up to ``k`` distinct answers of a column, for the mapping table; a text scale shows its mapping."""
     if labels:
         return " · ".join(f"{label} = {value:g}" for label, value in sorted(labels.items(), key=lambda kv: kv[1]))
-    parsed = table.parsed(column)
-    values = parsed.text[~parsed.missing][:500]
-    return " · ".join(v[:30] for v in pd.unique(values)[:k])
+    values = table.parsed(column).first(500)
+    return " · ".join(v[:30] for v in list(dict.fromkeys(values))[:k])
 
 
 def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -209,8 +208,7 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
 
 def label_choices(table: RawTable, column: str) -> pd.DataFrame:
     """The distinct text answers of a column for ordering: label, rank (empty), missing (False)."""
-    parsed = table.parsed(column)
-    labels = list(dict.fromkeys(v for v in parsed.text[~parsed.missing] if v))[:20]
+    labels = [v for v in table.parsed(column).distinct() if v][:20]
     return pd.DataFrame({"label": labels, "rank": pd.array([None] * len(labels), dtype="Int64"),
                          "missing": [False] * len(labels)})
 

@@ -35,6 +35,26 @@ from tpm.ingest.scales import normalise_label
 from tpm.ingest.values import ParsedColumn, to_dates
 
 
+class _Long:
+    """A canonical table held as a frame, or as long rows (:class:`LongScores`, :class:`LongTexts`)
+    that become a frame when read."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.attr = "_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        part = getattr(obj, self.attr)
+        return part.frame() if isinstance(part, (LongScores, LongTexts)) else part
+
+    def __set__(self, obj, value) -> None:
+        setattr(obj, self.attr, value)
+
+
 class Canonical:
     """The canonical frames of one import (see the module docstring).
 
@@ -52,51 +72,19 @@ class Canonical:
         self._dont_know = _empty(["resp", "touchpoint"]) if dont_know is None else dont_know
         self.notes = notes if notes is not None else []
 
-    @property
-    def ratings(self) -> pd.DataFrame:
-        """resp, touchpoint (categorical), score, scale_min, scale_max: one row per answered cell."""
-        return self._ratings.frame() if isinstance(self._ratings, LongScores) else self._ratings
-
-    @property
-    def dont_know(self) -> pd.DataFrame:
-        """resp, touchpoint: one row per "weiß nicht"/"k.A." answer."""
-        return self._dont_know.frame() if isinstance(self._dont_know, LongScores) else self._dont_know
-
-    @property
-    def segments(self) -> pd.DataFrame:
-        """resp, segment, value."""
-        return self._segments.frame() if isinstance(self._segments, LongTexts) else self._segments
-
-    @property
-    def comments(self) -> pd.DataFrame:
-        """resp, question, text."""
-        return self._comments.frame() if isinstance(self._comments, LongTexts) else self._comments
+    ratings = _Long(doc="resp, touchpoint (categorical), score, scale_min, scale_max: one row per answered cell")
+    dont_know = _Long(doc='resp, touchpoint: one row per "weiß nicht"/"k.A." answer')
+    segments = _Long(doc="resp, segment, value")
+    comments = _Long(doc="resp, question, text")
 
     def rows(self, name: str) -> int:
         """How many rows ``comments`` (or another long table) has, without making it."""
-        part = {"ratings": self._ratings, "dont_know": self._dont_know, "segments": self._segments,
-                "comments": self._comments}[name]
+        part = getattr(self, "_" + name)
         return part.rows() if isinstance(part, (LongScores, LongTexts)) else len(part)
-
-    @ratings.setter
-    def ratings(self, value) -> None:
-        self._ratings = value
-
-    @dont_know.setter
-    def dont_know(self, value) -> None:
-        self._dont_know = value
-
-    @segments.setter
-    def segments(self, value) -> None:
-        self._segments = value
-
-    @comments.setter
-    def comments(self, value) -> None:
-        self._comments = value
 
     def counts(self, name: str) -> dict[str, int]:
         """Rows per touchpoint of ``ratings`` or ``dont_know``."""
-        part = self._ratings if name == "ratings" else self._dont_know
+        part = getattr(self, "_" + name)
         if isinstance(part, LongScores):
             return part.counts()
         return {str(k): int(v) for k, v in part["touchpoint"].value_counts().items() if v} if len(part) else {}
@@ -104,8 +92,7 @@ class Canonical:
     def arrow(self, name: str) -> pa.RecordBatchReader | pa.Table | None:
         """One table's rows as Arrow for the database (None: no rows): the long ones as a stream
         of one batch per touchpoint."""
-        part = {"respondents": self.respondents, "ratings": self._ratings, "dont_know": self._dont_know,
-                "segments": self._segments, "comments": self._comments}[name]
+        part = self.respondents if name == "respondents" else getattr(self, "_" + name)
         if isinstance(part, (LongScores, LongTexts)):
             return part.reader() if part.rows() else None
         # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas

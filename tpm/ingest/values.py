@@ -189,21 +189,11 @@ class ParsedColumn:
         """The distinct values as stripped Python strings (object array), "" for the empty cell."""
         return np.array(self.stripped.to_pylist() + [""], dtype=object)
 
-    @property
-    def missing(self) -> np.ndarray:
-        return self.value_missing[self.codes()]
-
-    @property
-    def dont_know(self) -> np.ndarray:
-        return self.value_dont_know[self.codes()]
-
-    @property
-    def numbers(self) -> np.ndarray:
-        return self.value_numbers[self.codes()]
-
-    @property
-    def text(self) -> np.ndarray:
-        return self.value_text[self.codes()]
+    # per cell, made on each use from the distinct values
+    missing = property(lambda self: self.value_missing[self.codes()])
+    dont_know = property(lambda self: self.value_dont_know[self.codes()])
+    numbers = property(lambda self: self.value_numbers[self.codes()])
+    text = property(lambda self: self.value_text[self.codes()])
 
     def texts_at(self, rows: np.ndarray) -> pa.StringArray:
         """The stripped text of the cells at ``rows`` (Arrow; "" for empty cells)."""
