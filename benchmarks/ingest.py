@@ -1,15 +1,23 @@
-"""Import speed: TPM's whole import vs a bare fast read vs pandas + openpyxl, in one run.
+"""Import speed, in one run on one machine: TPM against the floor of each path.
 
-Builds (once, cached in benchmarks/.cache/) a 100 000-respondent × 20-touchpoint .xlsx like a
-real export: id, date, three segments, 20 ratings 1–10 with 35 % blanks and some "weiß nicht",
-the 0–10 recommend question and a comment column. Then times, on the same file:
+xlsx (issue #13's case): builds (once, cached in benchmarks/.cache/) a 100 000-respondent .xlsx
+with 28 columns like a real export — id, date, 4 text segments (Region, Kundenart, Kanal,
+Altersgruppe), 20 ratings 1–10 with 35 % blanks and some "weiß nicht", the 0–10 recommend question
+and a comment column — and times on the same file:
 
 - bare read: fastexcel (the reader TPM uses) loading the sheet into Arrow, nothing else (the floor);
-- TPM import: read + detect + normalise + one DuckDB transaction into a fresh file;
+- TPM in-process: read + detect + normalise + one DuckDB transaction into a fresh file;
+- ``python -m tpm ingest`` of the file into a fresh database: the whole command, start-up included;
 - pandas.read_excel(engine="openpyxl"): what an analyst's notebook would do (read only!).
 
-Prints the times and the ratios. Targets (issue #2): TPM ≤ 1.5 × bare read; ≥ 10 × faster
-than pandas + openpyxl. Usage: ``python benchmarks/ingest.py [--rows N] [--repeat K]``.
+CSV: the export of ``benchmarks/pages.py`` (``--csv-rows``, default 1 000 000 respondents × 12
+touchpoints, NPS, Region, Kundenart, weight, date; 96 MB) imported by ``python -m tpm ingest``
+against DuckDB's own ``read_csv`` of the same file (all columns as text).
+
+Prints the times and the ratios (best of ``--repeat``; the machine is shared, so the ratio to the
+floor measured in the same run is the number to read). Targets (issues #2, #13): the xlsx command
+≤ 1.5 × the bare read and ≥ 10 × faster than pandas + openpyxl; the CSV command ≤ 2 × read_csv.
+Usage: ``python benchmarks/ingest.py [--rows N] [--csv-rows N] [--repeat K] [--skip-pandas] [--skip-xlsx]``.
 """
 
 from __future__ import annotations
