@@ -95,7 +95,7 @@ async def respondents(page, base):
     from playwright.async_api import expect
 
     await page.goto(base + "/?lang=en")
-    metric = page.locator('[data-testid="stMetricValue"]').first
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Respondents").locator('[data-testid="stMetricValue"]').first
     await expect(metric).to_be_visible(timeout=60000)
     return (await metric.inner_text()).strip()
 

@@ -490,6 +490,20 @@ def choice(label: str, options: list[str], param: str, default: str, format_func
     return value
 
 
+def url_multiselect(label: str, options: list[str], param: str, key: str, lang: str, format_func=str, container=st) -> list[str]:
+    """A multiselect whose values live in the URL under ``param`` (repeated: ``?owner=A&owner=B``), so a
+    copied link shows the same selection; values no longer offered are named in a notice and dropped."""
+    asked = st.query_params.get_all(param)
+    gone = [v for v in asked if v not in options]
+    if gone:
+        st.info(t("gone_filters", lang, items=", ".join(f"{plain(label)} = {plain(format_func(v))}" for v in gone)),
+                icon=":material/link_off:")
+    picked = container.multiselect(label, options, default=[v for v in asked if v in options], format_func=format_func,
+                                   key=key, placeholder=t("segment_filter_help", lang))
+    st.query_params[param] = picked
+    return picked
+
+
 def metric_choice(lang: str, container=st, default: str = "score") -> tuple[str, str]:
     """The metric to show (in the URL as ``metric``), one of the registry's choices; and its label."""
     from tpm.i18n import t

@@ -45,7 +45,7 @@ def save(action: str, *args) -> None:
     try:
         merged = perform(ctx, action, *args, details={"study_id": ctx.study})
     except inventory.InventoryError as exc:
-        st.error(plain(str(exc)), icon=":material/block:")
+        st.error(plain(exc.text(lang)), icon=":material/block:")
         return
     st.session_state["inventory_flash"] = [t("inventory_saved", lang)] + (
         [t("inventory_merged", lang, names=plain(", ".join(merged)))] if merged else [])
@@ -69,3 +69,35 @@ with st.expander(t("phases_edit", lang)):
 upload = right.file_uploader(t("inventory_import", lang), type=["xlsx"], key="inventory_upload")
 if upload is not None and right.button(t("inventory_import_button", lang), key="inventory_import"):
     save("inventory.import", upload.getvalue(), ctx.study)
+
+
+def rename_and_merge(names: list[str]) -> None:
+    """Rename a touchpoint in every wave (the old name stays as an alias), or merge two names of one touchpoint."""
+    with st.expander(t("tp_rename_merge", lang), icon=":material/merge:"):
+        st.caption(t("tp_rename_merge_help", lang))
+        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        old = c1.selectbox(t("tp_rename_pick", lang), names, key="tp_rename_pick")
+        new = c2.text_input(t("tp_new_name", lang), value=old, key=f"tp_rename_name_{old}")
+        if c3.button(t("tp_rename", lang), key="tp_rename_button", disabled=" ".join(new.split()) in ("", old)):
+            change("touchpoint.rename", (old, new), t("tp_renamed", lang, old=plain(old), new=plain(" ".join(new.split()))))
+        if len(names) < 2:
+            return
+        c1, c2 = st.columns(2)
+        source = c1.selectbox(t("tp_merge_source", lang), names, key="tp_merge_source")
+        target = c2.selectbox(t("tp_merge_target", lang), [n for n in names if n != source], key="tp_merge_target")
+        sure = st.checkbox(t("tp_merge_confirm", lang, source=plain(source), target=plain(target)), key="tp_merge_sure")
+        if st.button(t("tp_merge", lang), disabled=not sure, key="tp_merge_button"):
+            change("touchpoint.merge", (source, target), t("tp_merged", lang, source=plain(source), target=plain(target)))
+
+
+def change(action: str, names: tuple[str, str], message: str) -> None:
+    try:
+        perform(ctx, action, *names, ctx.study, target=names[0], details={"study_id": ctx.study, "to": names[1]})
+    except inventory.InventoryError as exc:
+        st.error(plain(exc.text(lang)), icon=":material/block:")
+        return
+    st.session_state["inventory_flash"] = [message]
+    st.rerun()
+
+
+rename_and_merge(frame["name"].tolist())

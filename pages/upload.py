@@ -5,7 +5,7 @@ transaction; list/delete datasets of the study; rename, merge and delete studies
 import streamlit as st
 
 from pages._ui import NEXT_STUDY, page_context, cursor, perform, plain, require_role
-from tpm import access, store, studies
+from tpm import access, remap, store, studies
 from tpm.ingest import ROLES, IngestError, unsure_specs
 from babel.dates import format_date
 
@@ -163,6 +163,73 @@ def weighting_section(names: dict[int, str]) -> None:
                          hide_index=True, width="stretch")
 
 
+def mapping_editor(frame, key: str, role_labels: dict[str, str], confirm: bool = True):
+    """The mapping as an editable table: role, name, scale and missing codes per column (and, before
+    an import, the tick that confirms a column the detector was unsure about)."""
+    return st.data_editor(
+        frame, key=key, hide_index=True, width="stretch", placeholder="", disabled=["column", "unsure", "examples"],
+        column_order=None if confirm else [c for c in frame.columns if c != "confirmed"],
+        column_config={
+            "column": st.column_config.TextColumn(t("column", lang)),
+            "role": st.column_config.SelectboxColumn(t("role", lang), options=list(role_labels.values()), required=True),
+            "name": st.column_config.TextColumn(t("name", lang)),
+            "scale_min": st.column_config.NumberColumn(t("scale_min", lang), min_value=0, max_value=100, step=1),
+            "scale_max": st.column_config.NumberColumn(t("scale_max", lang), min_value=1, max_value=100, step=1),
+            "missing_codes": st.column_config.TextColumn(t("missing_codes", lang), help=t("missing_codes_help", lang)),
+            "unsure": st.column_config.TextColumn(t("unsure", lang)),
+            "confirmed": st.column_config.CheckboxColumn(t("confirmed", lang), help=t("confirmed_help", lang)),
+            "examples": st.column_config.TextColumn(t("examples", lang)),
+        },
+    )
+
+
+def remap_section(names: dict[int, str]) -> None:
+    """A stored dataset's mapping corrected after the import: its rows derived again from the kept file."""
+    with st.expander(t("remap_title", lang), icon=":material/tune:"):
+        st.caption(t("remap_intro", lang))
+        chosen = int(st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="remap_pick"))
+        key = ("remap", chosen, ctx.version)
+        stored = st.session_state.get("remap_stored") if st.session_state.get("remap_key") == key else None
+        if stored is None:
+            try:
+                stored = remap.load(cursor(), chosen)
+            except remap.RemapError as exc:
+                st.info(plain(exc.text(lang)), icon=":material/upload_file:")
+                return
+            except IngestError as exc:
+                show_error(exc)
+                return
+            st.session_state["remap_stored"], st.session_state["remap_key"] = stored, key
+        role_labels = {role: t(f"role_{role}", lang) for role in ROLES}
+        frame = mapping_frame(stored.prepared.table, stored.specs, role_labels)
+        frame["unsure"] = [ingest_text(reason, lang) for reason in frame["unsure"]]
+        edited = mapping_editor(frame, f"remap_mapping_{chosen}_{ctx.version}", role_labels, confirm=False)
+        try:
+            specs = specs_from_frame(edited, role_labels, stored.specs)
+            table, _ = remap.preview(cursor(), stored, specs)
+        except (IngestError, remap.RemapError) as exc:
+            show_error(exc)
+            return
+        changes = remap.differences(stored.specs, specs)
+        st.caption(t("remap_preview", lang, n=len(changes)))
+        labels = {"touchpoint": t("touchpoint", lang), "scale_before": t("remap_scale_before", lang),
+                  "n_before": t("remap_n_before", lang), "score_before": t("remap_score_before", lang),
+                  "scale_after": t("remap_scale_after", lang), "n_after": t("remap_n_after", lang),
+                  "score_after": t("remap_score_after", lang)}
+        st.dataframe(format_table(table, lang, {"n_before": "count", "n_after": "count", "score_before": "score",
+                                                "score_after": "score"}, labels), hide_index=True, width="stretch", placeholder="")
+        if st.button(t("remap_apply", lang), type="primary", disabled=not changes, key="remap_apply"):
+            try:
+                done = perform(ctx, "dataset.remap", chosen, specs, target=chosen, details={"name": names[chosen]})
+            except (IngestError, remap.RemapError) as exc:
+                show_error(exc)
+                return
+            st.session_state.pop("remap_stored", None)
+            st.session_state["flash"] = [t("remapped", lang, name=plain(names[chosen]), n=len(done.changes),
+                                           respondents=fmt_number(done.respondents, 0, lang))]
+            st.rerun()
+
+
 def define_label_scale(prepared, column: str) -> None:
     """An unknown text scale ordered by the analyst (worst → best, some answers missing)."""
     with st.expander(t("label_scale_title", lang, column=plain(column[:60])), icon=":material/format_list_numbered:"):
@@ -232,25 +299,7 @@ else:
             columns = ", ".join((f"„{c[:40]}“" if lang == "de" else f"“{c[:40]}”") for c in frame.loc[frame["unsure"] != "", "column"])
             st.warning(plain(t("unsure_intro", lang, n=int((frame["unsure"] != "").sum()), columns=columns)),
                        icon=":material/help:")
-        edited = st.data_editor(
-            frame,
-            key=f"mapping_{prepared.sha256[:12]}_{st.session_state.get('label_scales', 0)}",
-            hide_index=True,
-            width="stretch",
-            placeholder="",
-            disabled=["column", "unsure", "examples"],
-            column_config={
-                "column": st.column_config.TextColumn(t("column", lang)),
-                "role": st.column_config.SelectboxColumn(t("role", lang), options=list(role_labels.values()), required=True),
-                "name": st.column_config.TextColumn(t("name", lang)),
-                "scale_min": st.column_config.NumberColumn(t("scale_min", lang), min_value=0, max_value=100, step=1),
-                "scale_max": st.column_config.NumberColumn(t("scale_max", lang), min_value=1, max_value=100, step=1),
-                "missing_codes": st.column_config.TextColumn(t("missing_codes", lang), help=t("missing_codes_help", lang)),
-                "unsure": st.column_config.TextColumn(t("unsure", lang)),
-                "confirmed": st.column_config.CheckboxColumn(t("confirmed", lang), help=t("confirmed_help", lang)),
-                "examples": st.column_config.TextColumn(t("examples", lang)),
-            },
-        )
+        edited = mapping_editor(frame, f"mapping_{prepared.sha256[:12]}_{st.session_state.get('label_scales', 0)}", role_labels)
         study = study_choice(prepared)
         left, right = st.columns(2)
         name = left.text_input(t("dataset_name", lang), value=prepared.default_name, key="upload_name")
@@ -326,6 +375,7 @@ else:
                 perform(ctx, "dataset.delete", int(target), target=int(target), details={"name": names[target]})
                 st.session_state["flash"] = [t("deleted", lang, name=plain(names[target]))]
                 st.rerun()
+    remap_section(names)
     with st.expander(t("move", lang)):
         st.caption(t("move_help", lang))
         left, right = st.columns(2)

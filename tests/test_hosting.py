@@ -33,11 +33,14 @@ def write_calls(con):
         "dataset.import": (result,),
         "dataset.rename": (dataset, "Neu", "W9"),
         "dataset.delete": (dataset,),
+        "dataset.remap": (dataset, []),
         "dataset.move": (dataset, second),
         "dataset.weights": (dataset, []),
         "inventory.save": (inventory_frame, first),
         "inventory.phases": (["Vorher", "Nachher"], first),
         "inventory.import": (b"not an xlsx", first),
+        "touchpoint.rename": ("Hotline", "Telefon", first),
+        "touchpoint.merge": ("Chat", "Hotline", first),
         "action.create": ("Hotline", "Rückruf", None, None, None, "open", "plan", first),
         "action.update": (1,),
         "action.delete": (1,),
@@ -182,7 +185,8 @@ def test_viewer_browses_but_cannot_upload_edit_or_delete(hosted, db_path):
     assert not any(b.key == "inventory_save" for b in hosted.button) and len(hosted.get("download_button")) == 1
     hosted.switch_page("pages/actions.py").run()
     assert not hosted.exception and not hosted.get("form") and len(hosted.dataframe) == 1
-    assert hosted.button(key="edit_save").disabled
+    assert not any(b.key in ("delete_action_button", "tp_rename_button") for b in hosted.button)  # no edit, no delete
+    assert not any(w.key == "edit_id" for w in hosted.selectbox)
 
 
 def test_viewer_opening_the_upload_page_directly_is_refused(db_path, monkeypatch):

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from conftest import xlsx_bytes
-from tpm import actions, inventory, store
+from tpm import access, actions, inventory, store
 from tpm.charts.journey import journey_map
 from tpm.ingest import ingest_bytes
 from tpm.journey import emotion_curve, journey_cards
@@ -101,9 +101,54 @@ def test_action_without_later_wave_and_bad_input(con):
     with pytest.raises(actions.ActionError, match="Status"):
         actions.update(con, action, status="vielleicht")
     with pytest.raises(actions.ActionError, match="Cannot change"):
-        actions.update(con, action, touchpoint="Website")
+        actions.update(con, action, created_at=datetime(2020, 1, 1))
+    with pytest.raises(actions.ActionError, match="Cannot change"):
+        actions.update(con, action, baseline_score=99.0)  # follows the touchpoint and wave, never typed
     with pytest.raises(actions.ActionError, match="no ratings in wave"):
         actions.create(con, "Hotline", "Alt", baseline_wave="W9")
+
+
+def test_every_field_of_a_measure_is_editable(con):
+    store_wave(con, "W1", lambda i: (i % 5) + 1, 0)
+    store_wave(con, "W2", lambda i: (i % 5) + 5, 100)
+    action = actions.create(con, "Hotline", "Schulung", "Wartezeit", "Aylin", date(2026, 3, 1), "open", "plan")
+    assert actions.get(con, action)["baseline_wave"] == "W2"
+    changed = actions.update(con, action, touchpoint="Website", title="  Website-Relaunch ", problem="", owner="Ben",
+                             due=date(2026, 6, 30), status="in_progress", step="implement", baseline_wave="W1")
+    row = actions.get(con, action)
+    website = np.array([(i % 10) + 1 for i in range(60)], dtype=float)
+    assert {k: row[k] for k in actions.EDITABLE} == {
+        "touchpoint": "Website", "title": "Website-Relaunch", "problem": None, "owner": "Ben", "due": date(2026, 6, 30),
+        "status": "in_progress", "step": "implement", "baseline_wave": "W1"}
+    assert row["baseline_score"] == pytest.approx((website.mean() - 1) / 9 * 100)  # the new touchpoint's score in W1
+    assert changed["touchpoint"] == ["Hotline", "Website"] and changed["problem"] == ["Wartezeit", None]
+    assert actions.update(con, action, title="Website-Relaunch") == {}  # nothing changed
+    with pytest.raises(actions.ActionError, match="no ratings in wave"):
+        actions.update(con, action, baseline_wave="W9")
+    assert actions.get(con, action)["baseline_wave"] == "W1"
+
+
+def test_delete_a_measure_and_viewers_are_refused(con):
+    store_wave(con, "W1", lambda i: (i % 5) + 1, 0)
+    keep = actions.create(con, "Hotline", "Bleibt")
+    gone = actions.create(con, "Website", "Geht")
+    viewer = access.Actor("vera", "viewer", "password")
+    for name, args, kwargs in (("action.update", (gone,), {"title": "Gekapert"}), ("action.delete", (gone,), {})):
+        with pytest.raises(access.Denied):
+            access.perform(con, viewer, name, *args, **kwargs)
+    assert actions.get(con, gone)["title"] == "Geht"
+    access.perform(con, access.LOCAL, "action.delete", gone, target=gone)
+    assert actions.plan(con)["id"].tolist() == [keep]
+    assert store.audit_log(con).iloc[0][["action", "target"]].tolist() == ["action.delete", str(gone)]
+    with pytest.raises(actions.ActionError, match=f"No measure {gone}"):
+        actions.delete(con, gone)
+
+
+def test_filtered_keeps_rows_matching_every_chosen_column():
+    plan = pd.DataFrame({"owner": ["A", "B", "A"], "status": ["open", "open", "done"], "touchpoint": ["X", "Y", "Y"]})
+    assert actions.filtered(plan, owner=["A"], status=[]).index.tolist() == [0, 2]
+    assert actions.filtered(plan, owner=["A"], touchpoint=["Y"]).index.tolist() == [2]
+    assert actions.filtered(plan).index.tolist() == [0, 1, 2]
 
 
 def test_excel_export_keeps_text_as_text(con):

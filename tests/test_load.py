@@ -6,13 +6,15 @@ navigation, the CLI refused (rc ≠ 0), or sessions that see different responden
 """
 
 import asyncio
-import sys
+import importlib.util
 
 from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import load  # noqa: E402
+# loaded by its path: benchmarks/ on sys.path would make `pages` (the app's package) resolve to
+# benchmarks/pages.py for every AppTest that runs later in the same worker
+_spec = importlib.util.spec_from_file_location("tpm_benchmark_load", ROOT / "benchmarks" / "load.py")
+load = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(load)
 
 
 def test_sessions_browse_while_cli_import_and_upload_run():

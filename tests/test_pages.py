@@ -547,3 +547,111 @@ def test_dataset_chips_start_with_the_wave(app):
     options = app.multiselect(key="ds_filter").options
     assert len(options) == 3
     assert all(" · " in o and o.split(" · ")[0] != o.split(" · ")[1] for o in options), options
+
+
+def test_actions_page_edits_every_field_and_deletes_after_confirmation(app, db_path):
+    app.run()
+    app.switch_page("pages/actions.py").run()
+    no_errors(app)
+    app.selectbox(key="edit_id").set_value(2).run()  # Lieferung's measure
+    app.selectbox(key="ea_touchpoint_2").set_value("Chat")
+    app.text_input(key="ea_title_2").input("Chat statt Hotline")
+    app.text_area(key="ea_problem_2").input("")
+    app.text_input(key="ea_owner_2").input("Ben Kraus")
+    app.selectbox(key="ea_status_2").set_value("in_progress")
+    app.selectbox(key="ea_step_2").set_value("review")
+    app.selectbox(key="ea_wave_2").set_value("Kundenbefragung 2026 Welle 2")
+    next(b for b in app.button if b.proto.form_id == "edit_action_2").click()
+    app.run()
+    no_errors(app)
+    assert app.success[0].value == "Gespeichert."
+    con = store.connect(db_path)
+    row = con.execute("SELECT touchpoint, title, problem, owner, status, step, baseline_wave FROM actions WHERE id = 2").fetchone()
+    assert row == ("Chat", "Chat statt Hotline", None, "Ben Kraus", "in_progress", "review", "Kundenbefragung 2026 Welle 2")
+    assert con.execute("SELECT action FROM audit ORDER BY id DESC LIMIT 1").fetchone()[0] == "action.update"
+    con.close()
+    app.selectbox(key="edit_id").set_value(3).run()
+    assert app.button(key="delete_action_button").disabled  # the confirmation first
+    app.checkbox(key="delete_action_sure_3").check().run()
+    app.button(key="delete_action_button").click().run()
+    no_errors(app)
+    assert "gelöscht" in app.success[0].value and len(app.dataframe[0].value) == 3
+    con = store.connect(db_path)
+    assert [r[0] for r in con.execute("SELECT id FROM actions ORDER BY id").fetchall()] == [1, 2, 4]
+    con.close()
+
+
+def test_action_filters_live_in_the_url(app):
+    app.query_params["owner"] = ["Aylin Demir"]
+    app.query_params["status"] = ["done", "no-such-status"]
+    app.run()
+    app.switch_page("pages/actions.py").run()
+    no_errors(app)
+    assert app.multiselect(key="f_owner").value == ["Aylin Demir"] and app.multiselect(key="f_status").value == ["done"]
+    assert app.dataframe[0].value["Status"].tolist() == ["erledigt"]
+    assert any("no-such-status" in i.value for i in app.info)  # the stale part of the link is named
+    app.multiselect(key="f_status").set_value([]).run()
+    app.multiselect(key="f_touchpoint").set_value(["Hotline"]).run()
+    assert app.query_params["owner"] in ("Aylin Demir", ["Aylin Demir"]) and app.query_params["tp"] in ("Hotline", ["Hotline"])
+    assert not app.query_params.get("status")
+    assert len(app.dataframe[0].value) == 1
+
+
+def test_inventory_page_renames_and_merges_touchpoints(app, db_path):
+    app.run()
+    app.switch_page("pages/inventory.py").run()
+    app.selectbox(key="tp_rename_pick").set_value("Chat").run()
+    app.text_input(key="tp_rename_name_Chat").input("Live-Chat").run()
+    app.button(key="tp_rename_button").click().run()
+    no_errors(app)
+    names = list(app.data_editor(key="inventory_editor").value["name"])
+    assert "Live-Chat" in names and "Chat" not in names
+    app.selectbox(key="tp_merge_source").set_value("Website").run()
+    app.selectbox(key="tp_merge_target").set_value("Live-Chat").run()
+    app.checkbox(key="tp_merge_sure").check().run()
+    app.button(key="tp_merge_button").click().run()  # respondents rated both: refused with the reason
+    assert not app.exception and "beide bewertet" in app.error[0].value
+    con = store.connect(db_path)
+    assert con.execute("SELECT count(*) FROM ratings WHERE touchpoint = 'Live-Chat'").fetchone()[0] > 0
+    assert con.execute("SELECT count(*) FROM ratings WHERE touchpoint = 'Chat'").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM ratings WHERE touchpoint = 'Website'").fetchone()[0] > 0
+    con.close()
+
+
+def test_upload_page_remaps_a_stored_dataset(app, db_path):
+    app.run()  # seeds the database
+    con = store.connect(db_path)
+    before = con.execute("SELECT avg(score), count(*) FROM ratings WHERE touchpoint = 'Chat' AND dataset_id = 3").fetchone()
+    con.close()
+    app.switch_page("pages/upload.py").run()
+    no_errors(app)
+    app.selectbox(key="remap_pick").set_value(3).run()  # Welle 1 of the customer survey
+    editor = next(e for e in app.data_editor if e.key.startswith("remap_mapping_"))
+    row = list(editor.value["name"]).index("Chat")
+    assert editor.value["scale_max"].iloc[row] == 10
+    app.session_state[editor.key] = {"edited_rows": {row: {"scale_min": 0}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    no_errors(app)
+    preview = next(d.value for d in app.dataframe if "Skala danach" in d.value.columns)
+    chat = preview.set_index("Kontaktpunkt").loc["Chat"]
+    assert (chat["Skala jetzt"], chat["Skala danach"]) == ("1–10", "0–10")
+    app.button(key="remap_apply").click().run()
+    no_errors(app)
+    assert "neu abgeleitet" in app.success[0].value
+    con = store.connect(db_path)
+    after = con.execute("SELECT avg(score), count(*), min(scale_min) FROM ratings WHERE touchpoint = 'Chat' AND dataset_id = 3").fetchone()
+    assert after == (pytest.approx(before[0]), before[1], 0)  # the same answers, now on 0–10
+    assert con.execute("SELECT action FROM audit ORDER BY id DESC LIMIT 1").fetchone()[0] == "dataset.remap"
+    con.close()
+
+
+def test_upload_page_says_a_dataset_without_its_file_needs_a_re_upload(app, db_path):
+    app.run()  # seeds the database
+    con = store.connect(db_path)
+    con.execute("DELETE FROM dataset_files WHERE dataset_id = 3")  # as imported by an earlier version
+    con.close()
+    app.switch_page("pages/upload.py").run()
+    app.selectbox(key="remap_pick").set_value(3).run()
+    no_errors(app)
+    assert any("erneut hoch" in i.value for i in app.info)
+    assert not any(e.key and e.key.startswith("remap_mapping_") for e in app.data_editor)

@@ -219,12 +219,15 @@ class _Writes(Mapping):
 WRITES = _Writes({
     "dataset.import": ("analyst", "tpm.store.save_import"),
     "dataset.rename": ("analyst", "tpm.store.rename_dataset"),
+    "dataset.remap": ("analyst", "tpm.remap.remap"),
     "dataset.delete": ("admin", "tpm.store.delete_dataset"),
     "dataset.move": ("analyst", "tpm.studies.move_dataset"),
     "dataset.weights": ("analyst", "tpm.weights.rake_dataset"),
     "inventory.save": ("analyst", "tpm.inventory.save"),
     "inventory.phases": ("analyst", "tpm.inventory.set_phases"),
     "inventory.import": ("analyst", "tpm.inventory.from_excel"),
+    "touchpoint.rename": ("analyst", "tpm.inventory.rename"),
+    "touchpoint.merge": ("analyst", "tpm.inventory.merge"),
     "action.create": ("analyst", "tpm.actions.create"),
     "action.update": ("analyst", "tpm.actions.update"),
     "action.delete": ("analyst", "tpm.actions.delete"),
@@ -237,6 +240,9 @@ WRITES = _Writes({
     "user.set_password": ("admin", "tpm.access._set_password"),
     "user.studies": ("admin", "tpm.studies.set_scope"),
 })
+
+#: writes that record their audit line inside their own transaction (all of it, or nothing)
+AUDITED_INSIDE = {"dataset.import", "dataset.remap"}
 
 #: what a role may see beyond browsing
 READS = {"audit": "admin", "users": "admin", "upload": "analyst", "edit": "analyst", "delete": "admin",
@@ -270,6 +276,7 @@ def perform(con, actor: Actor, action: str, *args, target=None, details: dict | 
     require(actor, role)
     if action == "dataset.import":
         kwargs.setdefault("uploaded_by", actor.name)
+    if action in AUDITED_INSIDE:
         return fn(con, *args, audit=(actor.name, actor.via), **kwargs)
     result = fn(con, *args, **kwargs)
     store.record(con, actor.name, actor.via, action, None if target is None else str(target), details)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tpm import store, studies
+from tpm.i18n import MessageError
 from tpm.metrics import Filter
 from tpm.metrics.significance import welch_t
 from tpm.metrics.trend import touchpoint_trend
@@ -28,17 +29,8 @@ STEPS = ("analysis", "documentation", "target", "processes", "plan", "implement"
 CLOSED = ("done", "dropped")
 
 
-class ActionError(ValueError):
+class ActionError(MessageError):
     """An invalid measure (names the field); ``text(lang)`` for the UI."""
-
-    def __init__(self, key: str, **values):
-        from tpm.i18n import Message
-
-        self.message = Message(key, **values)
-        super().__init__(str(self.message))
-
-    def text(self, lang: str) -> str:
-        return self.message.text(lang)
 
 
 def _baseline(con, study: int, touchpoint: str, wave: str | None = None) -> tuple[str | None, float | None]:
@@ -86,25 +78,69 @@ def create(con: duckdb.DuckDBPyConnection, touchpoint: str, title: str, problem:
     return int(row[0])
 
 
-def update(con: duckdb.DuckDBPyConnection, action_id: int, **fields) -> None:
-    """Change title, problem, owner, due, status or step of a measure."""
-    allowed = {"title", "problem", "owner", "due", "status", "step"}
-    unknown = set(fields) - allowed
+#: the fields of a measure that can be changed after its creation (created_at and the baseline score follow)
+EDITABLE = ("touchpoint", "title", "problem", "owner", "due", "status", "step", "baseline_wave")
+
+
+def get(con: duckdb.DuckDBPyConnection, action_id: int) -> dict:
+    """One measure as a dict (its columns); ActionError if there is none with this id."""
+    frame = con.execute("SELECT * FROM actions WHERE id = ?", [int(action_id)]).df()
+    if frame.empty:
+        raise ActionError("err_action_missing", id=action_id)
+    row = {k: (None if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)) else v)
+           for k, v in frame.iloc[0].to_dict().items()}
+    if row["due"] is not None:
+        row["due"] = pd.Timestamp(row["due"]).date()
+    return row
+
+
+def update(con: duckdb.DuckDBPyConnection, action_id: int, **fields) -> dict:
+    """Change any field of a measure (:data:`EDITABLE`), in one transaction. Empty text is no value.
+    A new touchpoint or baseline wave takes its baseline again: the touchpoint's score in that wave
+    (no wave: the latest with its ratings). Returns the fields that changed, as {field: [before, after]}."""
+    unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ActionError("err_action_field", fields=", ".join(sorted(unknown)))
-    current = con.execute("SELECT touchpoint, title, status, step, due FROM actions WHERE id = ?", [int(action_id)]).fetchone()
-    if current is None:
-        raise ActionError("err_action_missing", id=action_id)
-    merged = dict(zip(("touchpoint", "title", "status", "step", "due"), current)) | fields
-    _check(merged["touchpoint"], merged["title"], merged["status"], merged["step"], merged["due"])
-    for key, value in fields.items():  # column names come from the allowed set above, values are bound
-        con.execute(f"UPDATE actions SET {key} = ? WHERE id = ?", [value, int(action_id)])
-    store.bump_version(con)
+    current = get(con, action_id)
+    fields = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in fields.items()}
+    if isinstance(fields.get("due"), datetime):
+        fields["due"] = fields["due"].date()
+    merged = current | fields
+    _check(merged["touchpoint"] or "", merged["title"] or "", merged["status"], merged["step"], merged["due"])
+    changed = {k: [current[k], v] for k, v in fields.items() if current[k] != v}
+    if "touchpoint" in changed or "baseline_wave" in changed:
+        wave, score = _baseline(con, int(current["study_id"]), merged["touchpoint"], merged["baseline_wave"])
+        changed["baseline_wave"], fields["baseline_wave"] = [current["baseline_wave"], wave], wave
+        fields["baseline_score"] = score
+    with store.transaction(con):
+        for key, value in fields.items():  # column names come from EDITABLE (and baseline_score), values are bound
+            con.execute(f"UPDATE actions SET {key} = ? WHERE id = ?", [value, int(action_id)])
+    return changed
 
 
-def delete(con: duckdb.DuckDBPyConnection, action_id: int) -> None:
-    con.execute("DELETE FROM actions WHERE id = ?", [int(action_id)])
-    store.bump_version(con)
+def delete(con: duckdb.DuckDBPyConnection, action_id: int) -> dict:
+    """Delete a measure; returns what it was (for the audit trail). ActionError if there is none."""
+    current = get(con, action_id)
+    with store.transaction(con):
+        con.execute("DELETE FROM actions WHERE id = ?", [int(action_id)])
+    return current
+
+
+def filtered(plan: pd.DataFrame, **chosen: list) -> pd.DataFrame:
+    """The measures of ``plan`` whose column matches one of the chosen values, for every column
+    given (``owner=[…]``, ``status=[…]`` …; an empty choice keeps all)."""
+    keep = pd.Series(True, index=plan.index)
+    for column, values in chosen.items():
+        if values:
+            keep &= plan[column].isin(values)
+    return plan[keep]
+
+
+def waves(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> list[str]:
+    """The study's wave labels in import order: the choices for a measure's baseline wave."""
+    sid = studies.resolve_or_none(con, study)
+    rows = con.execute("SELECT wave FROM datasets WHERE study_id = ? GROUP BY wave ORDER BY min(id)", [sid]).fetchall()
+    return [r[0] for r in rows]
 
 
 def plan(con: duckdb.DuckDBPyConnection, today: date | None = None, study: int | str | None = None) -> pd.DataFrame:

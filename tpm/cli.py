@@ -77,9 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         from tpm.access import UserError
         from tpm.ingest import IngestError
         from tpm.store import Busy
+        from tpm.inventory import InventoryError
+        from tpm.remap import RemapError
         from tpm.studies import StudyError
 
-        if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy)):
+        if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy, RemapError, InventoryError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if isinstance(exc, duckdb.Error):  # e.g. a damaged file or a full disk: one line, never a traceback
@@ -202,6 +204,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("remap", help="correct a stored dataset's column roles, scales or missing codes; "
+                                     "its rows are derived again from the file kept at the import")
+    p.add_argument("--db")
+    p.add_argument("--dataset", required=True, help="dataset name or id")
+    p.add_argument("--study", help="the study of the dataset (when names repeat across studies)")
+    p.add_argument("--role", action="append", default=[], metavar="HEADER=ROLE",
+                   help="the role of a column, e.g. \"Gewicht=weight\" (roles: id, date, rating, nps, overall, weight, "
+                        "segment, multi, comment, ignore; repeatable)")
+    p.add_argument("--scale", action="append", default=[], metavar="HEADER=MIN-MAX",
+                   help="the scale of a rating column, e.g. \"Website=1-10\" (repeatable)")
+    p.add_argument("--missing", action="append", default=[], metavar="HEADER=CODE[;CODE]",
+                   help="values of a rating column that mean 'no answer', e.g. \"Hotline (1-5)=0\" (repeatable)")
+    p.add_argument("--name", action="append", default=[], metavar="HEADER=NAME",
+                   help="the touchpoint or segment name of a column (repeatable)")
+    p.add_argument("--dry-run", action="store_true", help="show the stored mapping and what would change; write nothing")
+    p.set_defaults(func=cmd_remap)
+
+    p = sub.add_parser("touchpoint", help="rename a touchpoint in every wave (the old name stays as an alias), "
+                                          "or merge two names of one touchpoint")
+    p.add_argument("action", choices=["rename", "merge"])
+    p.add_argument("name", help="the touchpoint (rename) or the one merged away (merge)")
+    p.add_argument("other", help="rename: the new name; merge: the touchpoint to merge into")
+    p.add_argument("--study", help=STUDY_HELP)
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_touchpoint)
 
     p = sub.add_parser("users", help="users of the built-in login (TPM_AUTH=password)")
     users = p.add_subparsers(dest="users_command", required=True)
@@ -442,6 +470,16 @@ def _open_existing(db, read_only: bool = True) -> "store.duckdb.DuckDBPyConnecti
     return store.open_retrying(path, wait=30.0, read_only=read_only, on_wait=_say_waiting(path))
 
 
+@contextmanager
+def _database(args):
+    """The database of ``--db`` for one command that writes (created if missing), closed afterwards."""
+    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def _say_waiting(path):
     def say(_):
         print(f"waiting for the database '{path}' (the dashboard or an import is using it) …", file=sys.stderr)
@@ -628,9 +666,8 @@ def cmd_studies(args) -> int:
 
 
 def cmd_study(args) -> int:
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
     actor = access.cli_actor()
-    try:
+    with _database(args) as con:
         sid = studies.resolve(con, args.study)
         name = studies.name_of(con, sid)
         if args.action == "rename":
@@ -651,8 +688,6 @@ def cmd_study(args) -> int:
                 return 1
             access.perform(con, actor, "study.delete", sid, target=sid, details={"name": name})
             print(f"deleted study '{name}' (id {sid})")
-    finally:
-        con.close()
     return 0
 
 
@@ -680,31 +715,92 @@ def _dataset(con, key: str, study: str | None):
 
 
 def cmd_move(args) -> int:
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
-    try:
+    with _database(args) as con:
         row = _dataset(con, args.dataset, args.study)
         target = studies.find(con, args.to)
         created = target is None
         target = access.perform(con, access.cli_actor(), "dataset.move", int(row["id"]), args.to if created else target,
                                 target=int(row["id"]), details={"name": row["name"], "to_study": args.to})
         print(f"moved dataset '{row['name']}' (id {row['id']}) to study '{studies.name_of(con, target)}'{' (new)' if created else ''}")
-    finally:
-        con.close()
     return 0
 
 
 def cmd_delete(args) -> int:
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
-    try:
+    with _database(args) as con:
         row = _dataset(con, args.dataset, args.study)
         if not _confirmed(args, f"Delete dataset '{row['name']}' with {row['respondents']} respondents?"):
             return 1
         access.perform(con, access.cli_actor(), "dataset.delete", int(row["id"]), target=int(row["id"]),
                        details={"name": row["name"]})
         print(f"deleted dataset '{row['name']}' (id {row['id']})")
-    finally:
-        con.close()
     return 0
+
+
+def _pairs(option: str, texts: list[str]) -> list[tuple[str, str]]:
+    """``["H=V", …]`` → [(H, V), …]; the header may itself contain "=" (the value is after the last one)."""
+    out = []
+    for text in texts:
+        header, sep, value = text.rpartition("=")
+        if not sep or not header.strip() or not value.strip():
+            raise CliError(f"{option} '{text}': write HEADER=VALUE")
+        out.append((header.strip(), value.strip()))
+    return out
+
+
+def cmd_remap(args) -> int:
+    from tpm.remap import corrected, load, preview
+
+    changes = _overrides(args.scale, args.missing)  # checks --scale/--missing as the ingest does
+    for header, role in _pairs("--role", args.role):
+        changes.setdefault(header, {})["role"] = role
+    for header, name in _pairs("--name", args.name):
+        changes.setdefault(header, {})["name"] = name
+    if not changes and not args.dry_run:
+        raise CliError("nothing to change: give --role, --scale, --missing or --name (or --dry-run to see the mapping)")
+    with _database(args) as con:
+        row = _dataset(con, args.dataset, args.study)
+        stored = load(con, int(row["id"]))
+        specs = stored.specs
+        for header, change in changes.items():  # the role first: a new rating then takes its scale
+            specs = corrected(specs, header, role=change.get("role"), scale=change.get("scale"),
+                              missing=change.get("missing"), name=change.get("name"))
+        table, _ = preview(con, stored, specs)
+        print(f"dataset '{row['name']}' (id {row['id']}), file '{stored.prepared.file_name}':")
+        for spec in specs:
+            scale = f" {spec.scale_min}-{spec.scale_max}" if spec.scale_min is not None else ""
+            codes = f", missing {';'.join(f'{c:g}' for c in spec.missing_codes)}" if spec.missing_codes else ""
+            name = f" '{spec.touchpoint}'" if spec.touchpoint else ""
+            print(f"  {spec.column[:40]:<40} {spec.role}{name}{scale}{codes}")
+        print("touchpoint: scale, n, score 0-100 (unweighted) now -> after")
+        for r in table.itertuples():
+            now = f"{r.scale_before or '—'}, n={_int(r.n_before)}, {_score(r.score_before)}"
+            after = f"{r.scale_after or '—'}, n={_int(r.n_after)}, {_score(r.score_after)}"
+            print(f"  {str(r.touchpoint)[:28]:<28} {now} -> {after}")
+        if args.dry_run:
+            print("dry run: nothing written")
+            return 0
+        done = access.perform(con, access.cli_actor(), "dataset.remap", int(row["id"]), specs, target=int(row["id"]))
+        print(f"re-mapped dataset '{row['name']}' (id {row['id']}): {len(done.changes)} column(s) changed, "
+              f"{done.respondents} respondents, {len(done.touchpoints)} touchpoints")
+    return 0
+
+
+def cmd_touchpoint(args) -> int:
+    with _database(args) as con:
+        study = _study(con, args.study)
+        done = access.perform(con, access.cli_actor(), f"touchpoint.{args.action}", args.name, args.other, study,
+                              target=args.name, details={"study_id": study, "to": args.other})
+    print(f"renamed '{args.name}' to '{done}' (the old name stays as an alias)" if args.action == "rename"
+          else f"merged '{args.name}' into '{done}'")
+    return 0
+
+
+def _int(value) -> str:
+    return "—" if value is None or value != value else str(int(value))
+
+
+def _score(value) -> str:
+    return "—" if value is None or value != value else f"{value:.1f}"
 
 
 def _password(prompt: str) -> str:
@@ -768,11 +864,8 @@ def cmd_audit(args) -> int:
 def cmd_seed(args) -> int:
     from tpm.seed import seed_if_empty
 
-    con = store.open_retrying(args.db, wait=30.0, on_wait=_say_waiting(store.db_path(args.db)))
-    try:
+    with _database(args) as con:
         saved = seed_if_empty(con)
-    finally:
-        con.close()
     print(f"seeded {len(saved)} dataset(s) in {len({s.study_id for s in saved})} studies" if saved
           else "database not empty; nothing seeded")
     return 0

@@ -244,6 +244,25 @@ TEXT: dict[str, tuple[str, str]] = {
                              "Yes, delete “{name}” with {datasets} wave(s), {respondents} respondents, touchpoints, targets and measures"),
     "study_deleted": ("Studie „{name}“ gelöscht.", "Study “{name}” deleted."),
     "study_error": ("Nicht möglich: {error}", "Not possible: {error}"),
+    "remap_title": ("Zuordnung eines gespeicherten Datensatzes korrigieren", "Correct a stored dataset's mapping"),
+    "remap_intro": (
+        "Rolle, Skala, Name oder Fehlend-Codes einer Spalte nachträglich ändern: TPM liest die beim Import aufbewahrte "
+        "Datei neu und ersetzt Befragte, Bewertungen, Segmente und Kommentare dieses Datensatzes in einem Schritt – "
+        "Datensatz, Studie und Welle bleiben. Passt die Datei nicht zur neuen Zuordnung, wird nichts geändert.",
+        "Change a column's role, scale, name or missing codes after the import: TPM reads the file kept at the import "
+        "again and replaces this dataset's respondents, ratings, segments and comments in one step – dataset, study and "
+        "wave stay. If the file does not fit the new mapping, nothing changes."),
+    "remap_preview": ("Vorschau ({n} Spalte(n) geändert): Skala, n und Score 0–100 (ungewichtet) jetzt und danach",
+                      "Preview ({n} column(s) changed): scale, n and score 0–100 (unweighted) now and after"),
+    "remap_scale_before": ("Skala jetzt", "Scale now"),
+    "remap_n_before": ("n jetzt", "n now"),
+    "remap_score_before": ("Score jetzt", "Score now"),
+    "remap_scale_after": ("Skala danach", "Scale after"),
+    "remap_n_after": ("n danach", "n after"),
+    "remap_score_after": ("Score danach", "Score after"),
+    "remap_apply": ("Neu ableiten", "Re-map"),
+    "remapped": ("„{name}“ neu abgeleitet: {n} Spalte(n) geändert, {respondents} Befragte.",
+                 "“{name}” re-mapped: {n} column(s) changed, {respondents} respondents."),
     "delete": ("Datensatz löschen", "Delete dataset"),
     "delete_pick": ("Datensatz", "Dataset"),
     "delete_confirm": ("Ja, „{name}“ mit allen Antworten endgültig löschen", "Yes, delete “{name}” with all its responses"),
@@ -377,6 +396,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "inventory_export": ("Als Excel exportieren (für den Workshop)", "Export as Excel (for a workshop)"),
     "inventory_import": ("Ausgefülltes Excel importieren", "Import a filled-in Excel sheet"),
     "inventory_import_button": ("Inventar aus Excel übernehmen", "Take over the inventory from Excel"),
+    "tp_rename_merge": ("Kontaktpunkt umbenennen oder zusammenführen", "Rename or merge touchpoints"),
+    "tp_rename_merge_help": (
+        "Umbenennen gilt für alle Wellen, Maßnahmen und Aliase; der alte Name bleibt als Alias, spätere Wellen mit ihm landen "
+        "beim neuen. Zusammenführen: zwei Namen desselben Kontaktpunkts werden einer – Bewertungen, „weiß nicht“, Maßnahmen "
+        "und Aliase gehen zum Ziel, dessen Einordnung bleibt (Lücken füllt der andere). Hat jemand beide bewertet, sind es "
+        "zwei Kontaktpunkte: dann wird nicht zusammengeführt.",
+        "A rename applies to all waves, measures and aliases; the old name stays as an alias, so later waves with it land on "
+        "the new one. Merge: two names of the same touchpoint become one – ratings, “don't know” answers, measures and "
+        "aliases go to the target, whose classification is kept (the other fills its gaps). If anyone rated both, they are "
+        "two touchpoints: then nothing is merged."),
+    "tp_rename_pick": ("Kontaktpunkt", "Touchpoint"),
+    "tp_new_name": ("Neuer Name", "New name"),
+    "tp_rename": ("Umbenennen", "Rename"),
+    "tp_renamed": ("„{old}“ heißt jetzt „{new}“ (der alte Name bleibt als Alias).", "“{old}” is now called “{new}” (the old name stays as an alias)."),
+    "tp_merge_source": ("Zusammenführen: diesen Kontaktpunkt …", "Merge this touchpoint …"),
+    "tp_merge_target": ("… in diesen", "… into this one"),
+    "tp_merge_confirm": ("Ja, „{source}“ in „{target}“ aufgehen lassen", "Yes, merge “{source}” into “{target}”"),
+    "tp_merge": ("Zusammenführen", "Merge"),
+    "tp_merged": ("„{source}“ ist in „{target}“ aufgegangen.", "“{source}” has been merged into “{target}”."),
     "f_name": ("Kontaktpunkt", "Touchpoint"),
     "f_aliases": ("Aliase (;)", "Aliases (;)"),
     "f_phase": ("Phase", "Phase"),
@@ -442,6 +480,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "step_implement": ("6 Umsetzung", "6 Implementation"),
     "step_review": ("7 Überprüfung", "7 Review"),
     "step_optimise": ("8 Optimierung", "8 Optimisation"),
+    "edit_action": ("Maßnahme bearbeiten", "Edit a measure"),
+    "edit_pick": ("Maßnahme", "Measure"),
+    "a_baseline_wave": ("Ausgangswelle", "Baseline wave"),
+    "latest_wave": ("neueste Welle", "latest wave"),
+    "delete_action": ("Maßnahme löschen", "Delete measure"),
+    "delete_action_confirm": ("Ja, Maßnahme „{title}“ endgültig löschen", "Yes, delete the measure “{title}” for good"),
+    "deleted_action": ("Maßnahme „{title}“ gelöscht.", "Measure “{title}” deleted."),
     "no_actions": ("Noch keine Maßnahmen.", "No measures yet."),
     "filter_owner": ("Verantwortlich", "Owner"),
     "filter_status": ("Status", "Status"),
@@ -457,6 +502,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "err_action_field": ("{fields} kann nicht geändert werden.", "Cannot change {fields}."),
     "err_action_missing": ("Keine Maßnahme {id}.", "No measure {id}."),
     "err_action_wave": ("„{touchpoint}“ hat keine Bewertungen in Welle „{wave}“.", "'{touchpoint}' has no ratings in wave '{wave}'."),
+    "err_tp_missing": ("Kein Kontaktpunkt „{name}“ in dieser Studie.", "No touchpoint '{name}' in this study."),
+    "err_tp_name": ("Der neue Name darf nicht leer sein.", "The new name must not be empty."),
+    "err_tp_exists": ("„{name}“ gibt es schon (als „{other}“) – führen Sie die beiden zusammen statt umzubenennen.",
+                      "'{name}' exists already (as '{other}') – merge the two instead of renaming."),
+    "err_tp_same": ("„{name}“ kann nicht mit sich selbst zusammengeführt werden.", "'{name}' cannot be merged into itself."),
+    "err_tp_both_rated": (
+        "Nicht zusammengeführt: {n} Befragte (z. B. in „{dataset}“) haben „{source}“ und „{target}“ beide bewertet – ein "
+        "Kontaktpunkt hat höchstens eine Bewertung je Befragtem. Es sind verschiedene Kontaktpunkte; benennen Sie einen um.",
+        "Not merged: {n} respondents (e.g. in '{dataset}') rated both '{source}' and '{target}' – a touchpoint has at most "
+        "one rating per respondent. They are different touchpoints; rename one instead."),
+    "err_remap_missing": ("Kein Datensatz {id}.", "No dataset {id}."),
+    "err_remap_no_file": (
+        "„{name}“ wurde importiert, bevor TPM die Originaldatei aufbewahrt hat. Um die Zuordnung zu korrigieren, laden Sie "
+        "die Datei erneut hoch (Datensatz löschen, dann neu importieren).",
+        "'{name}' was imported before TPM kept the original file. To correct its mapping, upload the file again "
+        "(delete the dataset, then import it anew)."),
+    "err_remap_column": ("Keine Spalte „{column}“ in der Datei (Kopfzeile so angeben, wie sie in der Datei steht).",
+                         "No column '{column}' in the file (name the header as written in the file)."),
+    "err_remap_role": ("Spalte „{column}“: unbekannte Rolle „{role}“ (erlaubt: {allowed}).",
+                       "Column '{column}': unknown role '{role}' (allowed: {allowed})."),
+    "err_remap_not_scored": ("Spalte „{column}“ ist keine Bewertung (Rolle {role}); Skala und Fehlend-Codes gelten nur für Bewertungen.",
+                             "Column '{column}' is not a rating (role {role}); scale and missing codes apply to ratings only."),
+    "err_remap_labels": ("Spalte „{column}“ ist eine Skala in Worten; ihre Punkte kommen aus den Beschriftungen.",
+                         "Column '{column}' is a scale in words; its points come from the labels."),
+    "err_remap_needs_scale": ("Spalte „{column}“ braucht als Bewertung eine Skala (z. B. 1–10).",
+                              "Column '{column}' needs a scale as a rating (e.g. 1–10)."),
     "err_listwise": (
         "Nur {n} Befragte haben die Zielgröße und alle {p} Treiber beantwortet – zu wenige für listenweisen Ausschluss. Wählen Sie „paarweise“ oder weniger Treiber.",
         "Only {n} respondents answered the outcome and all {p} drivers: too few for listwise deletion; use pairwise, or fewer drivers.",
@@ -609,6 +680,17 @@ class Message(str):
 
     def text(self, lang: str) -> str:
         return t(self.key, lang, **self.values)
+
+
+class MessageError(ValueError):
+    """An error of the analysis layer worded by key (:class:`Message`): English as ``str``, ``text(lang)`` for the UI."""
+
+    def __init__(self, key: str, **values):
+        self.message = Message(key, **values)
+        super().__init__(str(self.message))
+
+    def text(self, lang: str) -> str:
+        return self.message.text(lang)
 
 
 class _Placeholders(dict):

@@ -25,6 +25,7 @@ import openpyxl
 import pandas as pd
 
 from tpm import store, studies
+from tpm.i18n import MessageError
 from tpm.report.csv_export import neutralise
 
 DEFAULT_PHASES = ["Vorkauf", "Kauf", "Nutzung", "Service", "Loyalität"]
@@ -37,6 +38,13 @@ SHEET = "Kontaktpunkte"
 
 class InventoryError(ValueError):
     """An invalid inventory edit: names the touchpoint and the field."""
+
+    def text(self, lang: str) -> str:
+        return str(self)
+
+
+class TouchpointError(MessageError, InventoryError):
+    """A rename or merge that cannot be done; ``text(lang)`` for the UI."""
 
 
 def phases(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> list[str]:
@@ -166,6 +174,7 @@ def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: int | str |
             for alias in row.aliases:
                 if alias.lower() == row.name.lower():
                     continue
+                _refuse_double_ratings(con, sid, alias, row.name)
                 con.execute("INSERT INTO touchpoint_aliases (study_id, alias, name) VALUES (?, ?, ?)", [sid, alias.lower(), row.name])
                 hit = con.execute(f"SELECT count(*) FROM ratings WHERE lower(touchpoint) = ? AND {in_study}",
                                   [alias.lower(), sid]).fetchone()[0]
@@ -179,6 +188,94 @@ def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: int | str |
                 if hit or gone:
                     merged.append(alias)
     return merged
+
+
+IN_STUDY = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
+
+
+def _existing(con: duckdb.DuckDBPyConnection, sid: int, name: str) -> str:
+    row = con.execute("SELECT name FROM touchpoints WHERE study_id = ? AND name = ?", [sid, (name or "").strip()]).fetchone()
+    if row is None:
+        raise TouchpointError("err_tp_missing", name=name)
+    return row[0]
+
+
+def _refuse_double_ratings(con: duckdb.DuckDBPyConnection, sid: int, source: str, target: str) -> None:
+    """A touchpoint has at most one rating per respondent (n, the drivers' matrix and every test
+    count on it): two touchpoints that one respondent rated both are not merged, whatever their scales."""
+    rows = con.execute(
+        f"""SELECT d.name, count(*) FROM ratings a JOIN ratings b ON a.dataset_id = b.dataset_id AND a.resp = b.resp
+            JOIN datasets d ON d.id = a.dataset_id
+            WHERE lower(a.touchpoint) = lower(?) AND lower(b.touchpoint) = lower(?) AND a.{IN_STUDY}
+            GROUP BY d.id, d.name ORDER BY d.id""", [source, target, sid]).fetchall()
+    if rows:
+        raise TouchpointError("err_tp_both_rated", n=sum(int(r[1]) for r in rows), dataset=rows[0][0], source=source,
+                              target=target)
+
+
+def rename(con: duckdb.DuckDBPyConnection, old: str, new: str, study: int | str | None = None) -> str:
+    """Rename a touchpoint of the study in all its datasets, measures and aliases; the old name
+    becomes an alias, so later waves with the old header land on the new name. Returns the new name."""
+    sid = studies.resolve(con, study)
+    old = _existing(con, sid, old)
+    new = " ".join((new or "").split())
+    if not new:
+        raise TouchpointError("err_tp_name")
+    if new == old:
+        return new
+    clash = con.execute("""SELECT name FROM touchpoints WHERE study_id = ? AND lower(name) = lower(?) AND name <> ?
+                           UNION SELECT name FROM touchpoint_aliases WHERE study_id = ? AND alias = lower(?) AND name <> ?""",
+                        [sid, new, old, sid, new, old]).fetchone()
+    if clash:
+        raise TouchpointError("err_tp_exists", name=new, other=clash[0])
+    with store.transaction(con):
+        con.execute("""INSERT INTO touchpoints SELECT * REPLACE (? AS name) FROM touchpoints WHERE study_id = ? AND name = ?""",
+                    [new, sid, old])
+        con.execute("DELETE FROM touchpoints WHERE study_id = ? AND name = ?", [sid, old])
+        for table in ("ratings", "dont_know"):
+            con.execute(f"UPDATE {table} SET touchpoint = ? WHERE touchpoint = ? AND {IN_STUDY}", [new, old, sid])
+        con.execute("UPDATE actions SET touchpoint = ? WHERE touchpoint = ? AND study_id = ?", [new, old, sid])
+        con.execute("DELETE FROM touchpoint_aliases WHERE study_id = ? AND alias = lower(?)", [sid, new])
+        con.execute("UPDATE touchpoint_aliases SET name = ? WHERE study_id = ? AND name = ?", [new, sid, old])
+        if old.lower() != new.lower():
+            con.execute("INSERT INTO touchpoint_aliases VALUES (?, lower(?), ?) ON CONFLICT DO UPDATE SET name = excluded.name",
+                        [sid, old, new])
+    return new
+
+
+def merge(con: duckdb.DuckDBPyConnection, source: str, target: str, study: int | str | None = None) -> str:
+    """Merge touchpoint ``source`` into ``target`` (two names of one touchpoint): its ratings,
+    "don't know" answers, measures and aliases move to ``target``, its name becomes an alias of it.
+    ``target``'s classification is kept; fields it lacks are taken from ``source``. Refused when a
+    respondent rated both (:func:`_refuse_double_ratings`). Ratings keep their own scales: a
+    touchpoint asked on two scales is reported once per scale and compares on the 0–100 score."""
+    sid = studies.resolve(con, study)
+    source, target = _existing(con, sid, source), _existing(con, sid, target)
+    if source == target:
+        raise TouchpointError("err_tp_same", name=source)
+    _refuse_double_ratings(con, sid, source, target)
+    fill = ", ".join(f"{c} = coalesce(t.{c}, s.{c})" for c in INVENTORY_FIELDS)
+    with store.transaction(con):
+        con.execute(f"""UPDATE touchpoints t SET {fill} FROM touchpoints s
+                        WHERE t.study_id = ? AND t.name = ? AND s.study_id = t.study_id AND s.name = ?""", [sid, target, source])
+        for table in ("ratings", "dont_know"):
+            con.execute(f"UPDATE {table} SET touchpoint = ? WHERE touchpoint = ? AND {IN_STUDY}", [target, source, sid])
+        # "don't know" for one name and a rating (or another "don't know") for the other: one answer stays
+        con.execute(f"""DELETE FROM dont_know k WHERE k.touchpoint = ? AND k.{IN_STUDY} AND (
+                            EXISTS (SELECT 1 FROM ratings r WHERE r.dataset_id = k.dataset_id AND r.resp = k.resp
+                                    AND r.touchpoint = k.touchpoint)
+                            OR k.rowid > (SELECT min(o.rowid) FROM dont_know o WHERE o.dataset_id = k.dataset_id
+                                          AND o.resp = k.resp AND o.touchpoint = k.touchpoint))""", [target, sid])
+        con.execute("UPDATE actions SET touchpoint = ? WHERE touchpoint = ? AND study_id = ?", [target, source, sid])
+        con.execute("UPDATE touchpoint_aliases SET name = ? WHERE study_id = ? AND name = ?", [target, sid, source])
+        con.execute("INSERT INTO touchpoint_aliases VALUES (?, lower(?), ?) ON CONFLICT DO UPDATE SET name = excluded.name",
+                    [sid, source, target])
+        con.execute("DELETE FROM touchpoints WHERE study_id = ? AND name = ?", [sid, source])
+    return target
+
+
+#: the classification a merge fills in from the merged touchpoint where the target has none
+INVENTORY_FIELDS = ["phase", "channel", "contact", "department", "manager", "target", "benchmark", "pain_points"]
 
 
 def to_excel(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> bytes:

@@ -22,7 +22,8 @@ import pyarrow as pa
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 4  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes)
+SCHEMA_VERSION = 5  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
+                   # 5: dataset_files)
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
@@ -121,6 +122,14 @@ CREATE TABLE IF NOT EXISTS weight_sets (
     max_margin_error DOUBLE,        -- raking: largest |achieved − target| share (percentage points)
     created_at TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dataset_files (  -- the file a dataset was imported from: re-mapping re-reads it
+    dataset_id INTEGER PRIMARY KEY,
+    file_name VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    sheet VARCHAR,                  -- the sheet read (workbooks)
+    include_incomplete BOOLEAN NOT NULL,
+    data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS audit_ids START 1;
 CREATE TABLE IF NOT EXISTS audit (
@@ -152,7 +161,9 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 );
 """
 
-DATA_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "weight_sets")
+#: the rows derived from a file by its mapping (replaced together when a dataset is re-mapped)
+DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments")
+DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files")
 
 
 @contextmanager
@@ -406,47 +417,13 @@ def save_import(
                 json.dumps(report, ensure_ascii=False, default=str),
             ],
         ).fetchone()[0]
-        for table in ("respondents", "ratings", "dont_know", "segments", "comments"):
-            # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
-            # ratings streamed a touchpoint at a time, never all of them as one frame
-            rows = pa.Table.from_pandas(respondents, preserve_index=False) if table == "respondents" else c.arrow(table)
-            if rows is not None:
-                con.register("incoming", rows)
-                columns = ", ".join(rows.schema.names)
-                con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
-                con.unregister("incoming")
+        insert_rows(con, dataset_id, study_id, result, respondents)
         if weights:
             save_weight_set(con, dataset_id, "file", weights)
-        # survey headers that are aliases of an inventory touchpoint take its name
-        rated = list(c.counts("ratings"))
-        names = set(rated) | set(c.counts("dont_know"))
-        aliases = {a for (a,) in con.execute("SELECT alias FROM touchpoint_aliases WHERE study_id = ?", [study_id]).fetchall()}
-        if any(name.lower() in aliases for name in names):
-            for table in ("ratings", "dont_know"):
-                con.execute(
-                    f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
-                       WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
-                    [dataset_id, study_id],
-                )
-            con.execute(
-                """INSERT INTO touchpoints (study_id, name, first_seen)
-                   SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
-                   ON CONFLICT DO NOTHING""",
-                [study_id, dataset_id],
-            )
-        elif rated:  # no alias applies: the rated touchpoints are known without reading the ratings back
-            con.execute(
-                """INSERT INTO touchpoints (study_id, name, first_seen)
-                   SELECT DISTINCT ?, unnest(?::VARCHAR[]), now()::TIMESTAMP ON CONFLICT DO NOTHING""",
-                [study_id, rated],
-            )
-        if result.table is not None:  # remember the confirmed mapping for the next wave of this survey
-            con.execute(
-                """INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
-                   VALUES (?, ?, ?, ?, now()::TIMESTAMP)""",
-                [study_id, header_signature(list(result.table.columns)),
-                 json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
-            )
+        if result.data is not None:  # the file itself, so that a wrong column can be re-mapped later
+            con.execute("INSERT INTO dataset_files VALUES (?, ?, ?, ?, ?, ?)",
+                        [dataset_id, result.file_name, result.sha256, result.table.sheet if result.table is not None else None,
+                         bool(result.include_incomplete), result.data])
         _bump_version(con)
         if audit:
             record(con, audit[0], audit[1], "dataset.import", str(dataset_id),
@@ -460,6 +437,53 @@ def save_import(
         raise
     return Saved(int(dataset_id), name, duplicate=False, study_id=study_id, study_name=studies.name_of(con, study_id),
                  study_created=study_created, report=report)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, result: ImportResult,
+                respondents: pd.DataFrame) -> None:
+    """The rows of one import (inside the caller's transaction): respondents, ratings, don't-know
+    answers, segments and comments; the study's aliases applied, new touchpoints added to its
+    inventory, and the confirmed mapping kept as the template for the next wave."""
+    c = result.canonical
+    for table in ("respondents", "ratings", "dont_know", "segments", "comments"):
+        # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
+        # tables streamed a column at a time, never all of them as one frame
+        rows = pa.Table.from_pandas(respondents, preserve_index=False) if table == "respondents" else c.arrow(table)
+        if rows is not None:
+            con.register("incoming", rows)
+            columns = ", ".join(rows.schema.names)
+            con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
+            con.unregister("incoming")
+    # survey headers that are aliases of an inventory touchpoint take its name
+    rated = list(c.counts("ratings"))
+    names = set(rated) | set(c.counts("dont_know"))
+    aliases = {a for (a,) in con.execute("SELECT alias FROM touchpoint_aliases WHERE study_id = ?", [study_id]).fetchall()}
+    if any(name.lower() in aliases for name in names):
+        for table in ("ratings", "dont_know"):
+            con.execute(
+                f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
+                   WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
+                [dataset_id, study_id],
+            )
+        con.execute(
+            """INSERT INTO touchpoints (study_id, name, first_seen)
+               SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
+               ON CONFLICT DO NOTHING""",
+            [study_id, dataset_id],
+        )
+    elif rated:  # no alias applies: the rated touchpoints are known without reading the ratings back
+        con.execute(
+            """INSERT INTO touchpoints (study_id, name, first_seen)
+               SELECT DISTINCT ?, unnest(?::VARCHAR[]), now()::TIMESTAMP ON CONFLICT DO NOTHING""",
+            [study_id, rated],
+        )
+    if result.table is not None:  # remember the confirmed mapping for the next wave of this survey
+        con.execute(
+            """INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
+               VALUES (?, ?, ?, ?, now()::TIMESTAMP)""",
+            [study_id, header_signature(list(result.table.columns)),
+             json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
+        )
 
 
 def weight_summary(w) -> dict:

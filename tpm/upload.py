@@ -31,6 +31,8 @@ class Prepared:
     table: RawTable
     specs: list[ColumnSpec]
     from_template: bool = False  # the specs are an earlier wave's confirmed mapping
+    data: bytes | None = None  # the file's bytes, stored with the import (re-mapping reads them again)
+    include_incomplete: bool = False
 
     @property
     def default_name(self) -> str:
@@ -45,8 +47,8 @@ class Prepared:
         checked = self.__dict__.get("_checked")
         if checked is not None and checked[0] == mapping:
             return checked[1]
-        result = ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs))
-        result.from_template = self.from_template
+        result = ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs),
+                              from_template=self.from_template, data=self.data, include_incomplete=self.include_incomplete)
         return result
 
     def apply_detected(self) -> ImportResult:
@@ -72,7 +74,8 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     if release:
         release_memory()  # the reader's freed blocks, before detection and the import build on top of them
     template = store.mapping_template(con, list(table.columns)) if con is not None else None
-    prepared = Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None)
+    prepared = Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None,
+                        data=data, include_incomplete=include_incomplete)
     if release:
         release_memory()  # and detection's
     return prepared

@@ -43,6 +43,8 @@ class ImportResult:
     table: RawTable
     canonical: Canonical
     from_template: bool = False
+    data: bytes | None = None  # the file as uploaded: stored with the dataset, so that it can be re-mapped
+    include_incomplete: bool = False
 
     @property
     def specs(self) -> list[ColumnSpec]:
@@ -136,4 +138,5 @@ def ingest_bytes(file_name: str, data: bytes, specs: list[ColumnSpec] | None = N
     if specs is None:
         specs = detect(table)
     canonical = normalise(table, specs)
-    return ImportResult(file_name=file_name, sha256=file_hash(data), table=table, canonical=canonical)
+    return ImportResult(file_name=file_name, sha256=file_hash(data), table=table, canonical=canonical, data=data,
+                        include_incomplete=include_incomplete)
