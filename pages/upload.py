@@ -187,7 +187,14 @@ def remap_section(names: dict[int, str]) -> None:
     """A stored dataset's mapping corrected after the import: its rows derived again from the kept file."""
     with st.expander(t("remap_title", lang), icon=":material/tune:"):
         st.caption(t("remap_intro", lang))
-        chosen = int(st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="remap_pick"))
+        # nothing chosen until the analyst picks: loading a dataset's kept file (read, detect, preview)
+        # on every view of this page, e.g. right after an import, would hold the file in memory again
+        chosen = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="remap_pick",
+                              index=None, placeholder=t("choose", lang))
+        if chosen is None:
+            st.session_state.pop("remap_stored", None)
+            return
+        chosen = int(chosen)
         key = ("remap", chosen, ctx.version)
         stored = st.session_state.get("remap_stored") if st.session_state.get("remap_key") == key else None
         if stored is None:

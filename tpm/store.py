@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -421,9 +422,14 @@ def save_import(
         if weights:
             save_weight_set(con, dataset_id, "file", weights)
         if result.data is not None:  # the file itself, so that a wrong column can be re-mapped later
-            con.execute("INSERT INTO dataset_files VALUES (?, ?, ?, ?, ?, ?)",
+            # the bytes as a zero-copy Arrow value: as a bound parameter DuckDB copies them twice more
+            data = pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(
+                np.array([0, len(result.data)], dtype=np.int64)), pa.py_buffer(result.data)])
+            con.register("incoming", pa.table({"data": data}))
+            con.execute("INSERT INTO dataset_files SELECT ?, ?, ?, ?, ?, data FROM incoming",
                         [dataset_id, result.file_name, result.sha256, result.table.sheet if result.table is not None else None,
-                         bool(result.include_incomplete), result.data])
+                         bool(result.include_incomplete)])
+            con.unregister("incoming")
         _bump_version(con)
         if audit:
             record(con, audit[0], audit[1], "dataset.import", str(dataset_id),
