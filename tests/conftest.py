@@ -57,3 +57,15 @@ def german_csv_bytes(rows: list[list]) -> bytes:
 def table_counts(con) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("datasets", "respondents", "ratings", "segments", "comments")}
+
+
+def benchmark(name: str):
+    """A script of benchmarks/ as a module, loaded by its path. Never put benchmarks/ on sys.path:
+    its pages.py would then stand for the app's ``pages`` package in every later AppTest of the worker."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"tpm_benchmark_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (dataclasses look their module up there)
+    spec.loader.exec_module(module)
+    return module

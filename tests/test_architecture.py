@@ -31,3 +31,11 @@ def test_no_html_rendering_of_user_text():
     offenders = [p.name for p in list((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"]
                  if "unsafe_allow_html=True" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_no_test_puts_benchmarks_on_the_import_path():
+    """benchmarks/pages.py on sys.path shadows the app's ``pages`` package for every later AppTest of
+    the same worker (46 page tests failed that way once); tests load benchmarks with conftest.benchmark."""
+    offenders = [p.name for p in (ROOT / "tests").glob("*.py")
+                 if re.search(r"sys\.path\.(insert|append)\([^)]*benchmarks", p.read_text(encoding="utf-8"))]
+    assert offenders == []

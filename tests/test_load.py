@@ -6,15 +6,10 @@ navigation, the CLI refused (rc ≠ 0), or sessions that see different responden
 """
 
 import asyncio
-import importlib.util
 
-from conftest import ROOT
+from conftest import benchmark
 
-# loaded by its path: benchmarks/ on sys.path would make `pages` (the app's package) resolve to
-# benchmarks/pages.py for every AppTest that runs later in the same worker
-_spec = importlib.util.spec_from_file_location("tpm_benchmark_load", ROOT / "benchmarks" / "load.py")
-load = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(load)
+load = benchmark("load")
 
 
 def test_sessions_browse_while_cli_import_and_upload_run():
