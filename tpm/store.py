@@ -245,7 +245,7 @@ def open_retrying(path: str | os.PathLike | None = None, wait: float = 30.0, on_
                     return connect(path, read_only=True)
                 if migrate_schema or not path.exists():
                     return connect(path)
-                return duckdb.connect(str(path))
+                return _returning_memory(duckdb.connect(str(path)))
             except duckdb.IOException as exc:
                 if not is_locked(exc):
                     raise
@@ -277,15 +277,22 @@ def writing(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=N
         flag.unlink(missing_ok=True)
 
 
+def _returning_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """DuckDB's allocator hands freed memory back to the system in the background: after an import
+    (a 52 MB file kept as a BLOB) the server holds ~50 MB instead of ~150 MB of freed buffers."""
+    con.execute("SET allocator_background_threads = true")
+    return con
+
+
 def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and create/migrate) the database file."""
     path = db_path(path)
     if read_only and path.exists():
         if needs_migration(path):  # a file of an older version: migrate once, then read
             connect(path).close()
-        return duckdb.connect(str(path), read_only=True)
+        return _returning_memory(duckdb.connect(str(path), read_only=True))
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = _returning_memory(duckdb.connect(str(path)))
     migrate(con)
     return con
 
