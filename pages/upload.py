@@ -1,7 +1,6 @@
 """Upload: file → preview and detected mapping (editable) → study (proposed) → import in one
 transaction; list/delete datasets of the study; rename, merge and delete studies."""
 
-import gc
 
 import streamlit as st
 
@@ -37,7 +36,6 @@ def forget_prepared(file_id: str | None = None) -> None:
         run = get_script_run_ctx()
         if run is not None and run.uploaded_file_mgr is not None:
             run.uploaded_file_mgr.remove_file(session_id=run.session_id, file_id=file_id)
-    gc.collect()
     release_memory()
 
 
@@ -189,7 +187,14 @@ def remap_section(names: dict[int, str]) -> None:
     """A stored dataset's mapping corrected after the import: its rows derived again from the kept file."""
     with st.expander(t("remap_title", lang), icon=":material/tune:"):
         st.caption(t("remap_intro", lang))
-        chosen = int(st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="remap_pick"))
+        # nothing chosen until the analyst picks: loading a dataset's kept file (read, detect, preview)
+        # on every view of this page, e.g. right after an import, would hold the file in memory again
+        chosen = st.selectbox(t("delete_pick", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="remap_pick",
+                              index=None, placeholder=t("choose", lang))
+        if chosen is None:
+            st.session_state.pop("remap_stored", None)
+            return
+        chosen = int(chosen)
         key = ("remap", chosen, ctx.version)
         stored = st.session_state.get("remap_stored") if st.session_state.get("remap_key") == key else None
         if stored is None:
@@ -253,14 +258,14 @@ if uploaded is None:
     if "prepared" in st.session_state:  # the file was removed from the widget: abandoned
         forget_prepared()
 else:
-    data = uploaded.getvalue()
     sheet = st.session_state.get("upload_sheet")
     cache_key = ("prepared", uploaded.file_id, sheet)
     prepared = st.session_state.get("prepared") if st.session_state.get("prepared_key") == cache_key else None
     if prepared is None:
         try:
             with st.status(t("reading", lang), expanded=False) as status:
-                prepared = prepare(uploaded.name, data, sheet, con=cursor())
+                # the bytes only while reading: a copy of the upload held by every later rerun (the import's) would add to its peak
+                prepared = prepare(uploaded.name, uploaded.getvalue(), sheet, con=cursor())
                 status.update(label=t("detecting", lang), state="complete")
             st.session_state["prepared"], st.session_state["prepared_key"] = prepared, cache_key
         except IngestError as exc:
@@ -317,13 +322,14 @@ else:
                 with st.status(t("validating", lang), expanded=False) as status:
                     result = prepared.apply(specs)
                     status.update(label=t("storing", lang))
+                    release_memory()  # what this run and validation freed, before DuckDB buffers the new rows
                     saved = perform(ctx, "dataset.import", result, name=name, wave=wave, study=study)
                     status.update(label=t("storing", lang), state="complete")
             except (IngestError, studies.StudyError) as exc:
                 show_error(exc)
             else:
                 report = saved.report or result.report()
-                del result, prepared, table, data
+                del result, prepared, table
                 forget_prepared(uploaded.file_id)
                 st.session_state["uploads_done"] = st.session_state.get("uploads_done", 0) + 1
                 st.session_state["flash"] = [

@@ -1,6 +1,7 @@
 """Editing after import (issue 15, item 13): a stored dataset re-mapped from its kept file, and
 touchpoints renamed and merged — each visible in the figures, refused for viewers, all or nothing."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -47,9 +48,11 @@ def snapshot(con):
 
 
 def test_the_import_keeps_the_file(con, imported):
-    row = con.execute("SELECT file_name, sha256, octet_length(data) FROM dataset_files WHERE dataset_id = ?",
+    row = con.execute("SELECT file_name, sha256, size, data FROM dataset_files WHERE dataset_id = ?",
                       [imported.dataset_id]).fetchone()
     assert row[0] == "welle1.csv" and row[2] == len(survey_csv())
+    assert remap.unpack(row[3], row[2]) == survey_csv() and len(row[3]) < len(survey_csv())  # kept compressed
+    assert hashlib.sha256(remap.unpack(row[3], row[2])).hexdigest() == row[1]
     assert remap.can_remap(con, imported.dataset_id)
 
 

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import os
 import secrets as _secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from tpm import actions, inventory, remap, store, studies, weights
+from tpm import store, studies
 from tpm.roles import ROLES
 
 MODES = ("off", "password", "oidc")
@@ -126,7 +128,13 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-_DUMMY = hash_password(_secrets.token_hex(8))  # compared against when the user does not exist (same time)
+_DUMMY: list[str] = []  # a hash compared against when the user does not exist (same time); made on first login
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(hash_password(_secrets.token_hex(8)))
+    return _DUMMY[0]
 
 
 def check_name(name: str) -> str:
@@ -151,7 +159,7 @@ def check_password(password: str) -> str:
 def login(con, name: str, password: str) -> Actor | None:
     """The user, if the name and password match; None otherwise (which of the two is not said)."""
     row = con.execute("SELECT name, role, password_hash FROM users WHERE name = ?", [(name or "").strip()]).fetchone()
-    ok = verify_password(password or "", row[2] if row else _DUMMY)
+    ok = verify_password(password or "", row[2] if row else _dummy_hash())
     return Actor(row[0], row[1], "password") if row and ok else None
 
 
@@ -188,31 +196,50 @@ def _set_password(con, name: str, password: str) -> None:
     con.execute("UPDATE users SET password_hash = ? WHERE name = ?", [hash_password(check_password(password)), _existing(con, name)])
 
 
+class _Writes(Mapping):
+    """action → (role, function); the function's module is imported when the action is looked up,
+    so ``python -m tpm ingest`` does not load the statistics (SciPy) or the Excel inventory."""
+
+    def __init__(self, writes: dict[str, tuple[str, str]]) -> None:
+        self._writes = writes
+
+    def __getitem__(self, action: str):
+        role, where = self._writes[action]
+        module, _, name = where.rpartition(".")
+        return role, getattr(importlib.import_module(module), name)
+
+    def __iter__(self):
+        return iter(self._writes)
+
+    def __len__(self) -> int:
+        return len(self._writes)
+
+
 #: every write of the product: the role it needs and the function that does it (``fn(con, *args, **kwargs)``)
-WRITES = {
-    "dataset.import": ("analyst", store.save_import),
-    "dataset.rename": ("analyst", store.rename_dataset),
-    "dataset.remap": ("analyst", remap.remap),
-    "dataset.delete": ("admin", store.delete_dataset),
-    "dataset.move": ("analyst", studies.move_dataset),
-    "dataset.weights": ("analyst", weights.rake_dataset),
-    "inventory.save": ("analyst", inventory.save),
-    "inventory.phases": ("analyst", inventory.set_phases),
-    "inventory.import": ("analyst", inventory.from_excel),
-    "touchpoint.rename": ("analyst", inventory.rename),
-    "touchpoint.merge": ("analyst", inventory.merge),
-    "action.create": ("analyst", actions.create),
-    "action.update": ("analyst", actions.update),
-    "action.delete": ("analyst", actions.delete),
-    "study.rename": ("analyst", studies.rename),
-    "study.merge": ("analyst", studies.merge),
-    "study.delete": ("admin", studies.delete),
-    "user.add": ("admin", _add_user),
-    "user.remove": ("admin", _remove_user),
-    "user.set_role": ("admin", _set_role),
-    "user.set_password": ("admin", _set_password),
-    "user.studies": ("admin", studies.set_scope),
-}
+WRITES = _Writes({
+    "dataset.import": ("analyst", "tpm.store.save_import"),
+    "dataset.rename": ("analyst", "tpm.store.rename_dataset"),
+    "dataset.remap": ("analyst", "tpm.remap.remap"),
+    "dataset.delete": ("admin", "tpm.store.delete_dataset"),
+    "dataset.move": ("analyst", "tpm.studies.move_dataset"),
+    "dataset.weights": ("analyst", "tpm.weights.rake_dataset"),
+    "inventory.save": ("analyst", "tpm.inventory.save"),
+    "inventory.phases": ("analyst", "tpm.inventory.set_phases"),
+    "inventory.import": ("analyst", "tpm.inventory.from_excel"),
+    "touchpoint.rename": ("analyst", "tpm.inventory.rename"),
+    "touchpoint.merge": ("analyst", "tpm.inventory.merge"),
+    "action.create": ("analyst", "tpm.actions.create"),
+    "action.update": ("analyst", "tpm.actions.update"),
+    "action.delete": ("analyst", "tpm.actions.delete"),
+    "study.rename": ("analyst", "tpm.studies.rename"),
+    "study.merge": ("analyst", "tpm.studies.merge"),
+    "study.delete": ("admin", "tpm.studies.delete"),
+    "user.add": ("admin", "tpm.access._add_user"),
+    "user.remove": ("admin", "tpm.access._remove_user"),
+    "user.set_role": ("admin", "tpm.access._set_role"),
+    "user.set_password": ("admin", "tpm.access._set_password"),
+    "user.studies": ("admin", "tpm.studies.set_scope"),
+})
 
 #: writes that record their audit line inside their own transaction (all of it, or nothing)
 AUDITED_INSIDE = {"dataset.import", "dataset.remap"}

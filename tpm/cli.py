@@ -276,7 +276,7 @@ def cmd_ingest(args) -> int:
         if not path.is_file():
             raise CliError(f"'{path}': no such file")
     overrides = _overrides(args.scale, args.missing)
-    prepared = [prepare(path.name, path.read_bytes(), args.sheet, args.include_incomplete) for path in args.paths]
+    prepared = [prepare(path.name, path.read_bytes(), args.sheet, args.include_incomplete, release=False) for path in args.paths]
     db = store.db_path(args.db)
     waiting = _say_waiting(db)
 

@@ -59,16 +59,23 @@ def load(con: duckdb.DuckDBPyConnection, dataset_id: int) -> Stored:
     row = con.execute("SELECT study_id, name, mapping FROM datasets WHERE id = ?", [int(dataset_id)]).fetchone()
     if row is None:
         raise RemapError("err_remap_missing", id=dataset_id)
-    file = con.execute("SELECT file_name, sha256, sheet, include_incomplete, data FROM dataset_files WHERE dataset_id = ?",
+    file = con.execute("SELECT file_name, sha256, sheet, include_incomplete, size, data FROM dataset_files WHERE dataset_id = ?",
                        [int(dataset_id)]).fetchone()
     if file is None:
         raise RemapError("err_remap_no_file", name=row[1])
-    file_name, sha256, sheet, incomplete, data = file
-    data = bytes(data)
+    file_name, sha256, sheet, incomplete, size, packed = file
+    data = unpack(packed, size)
     table = arrange(read_table(file_name, data, sheet=sheet), bool(incomplete))
     specs = [ColumnSpec.from_dict(spec) for spec in json.loads(row[2])]
     return Stored(int(dataset_id), int(row[0]), str(row[1]),
                   Prepared(file_name, sha256, table, specs, data=data, include_incomplete=bool(incomplete)))
+
+
+def unpack(packed: bytes, size: int) -> bytes:
+    """The kept file's bytes from its stored (Zstandard-compressed) form."""
+    import pyarrow as pa
+
+    return pa.decompress(packed, decompressed_size=int(size), codec="zstd", asbytes=True)
 
 
 def corrected(specs: list[ColumnSpec], column: str, role: str | None = None, scale: tuple[int, int] | None = None,

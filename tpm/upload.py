@@ -39,7 +39,14 @@ class Prepared:
         return PurePath(self.file_name).stem
 
     def apply(self, specs: list[ColumnSpec]) -> ImportResult:
-        """Validate and normalise with the (possibly corrected) mapping. Raises IngestError."""
+        """Validate and normalise with the (possibly corrected) mapping. Raises IngestError.
+
+        The detected mapping's result, made once by :meth:`problem`, is reused when the mapping
+        is imported unchanged (the file is not normalised twice)."""
+        mapping = [s.as_dict() for s in specs]
+        checked = self.__dict__.get("_checked")
+        if checked is not None and checked[0] == mapping:
+            return checked[1]
         result = ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs),
                               from_template=self.from_template, data=self.data, include_incomplete=self.include_incomplete)
         return result
@@ -51,7 +58,7 @@ class Prepared:
         """Why the detected mapping cannot be imported (None if it can); checked once per file."""
         if not hasattr(self, "_problem"):
             try:
-                self.apply_detected()
+                self._checked = ([s.as_dict() for s in self.specs], self.apply_detected())
                 self._problem = None
             except IngestError as exc:
                 self._problem = str(exc)
@@ -59,13 +66,19 @@ class Prepared:
 
 
 def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include_incomplete: bool = False,
-            con=None) -> Prepared:
+            con=None, release: bool = True) -> Prepared:
     """Read and detect; with a database ``con``, an earlier wave's confirmed mapping of the same
-    columns (a mapping template) is used instead of detection."""
+    columns (a mapping template) is used instead of detection. ``release``: hand the memory that
+    reading and detection freed back to the system (a server; a one-off command need not)."""
     table = arrange(read_table(file_name, data, sheet=sheet), include_incomplete)
+    if release:
+        release_memory()  # the reader's freed blocks, before detection and the import build on top of them
     template = store.mapping_template(con, list(table.columns)) if con is not None else None
-    return Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None,
-                    data=data, include_incomplete=include_incomplete)
+    prepared = Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None,
+                        data=data, include_incomplete=include_incomplete)
+    if release:
+        release_memory()  # and detection's
+    return prepared
 
 
 def use_template(prepared: Prepared, con) -> Prepared:
@@ -75,6 +88,7 @@ def use_template(prepared: Prepared, con) -> Prepared:
     if template is not None:
         prepared.specs, prepared.from_template = template, True
         prepared.__dict__.pop("_problem", None)
+        prepared.__dict__.pop("_checked", None)
     return prepared
 
 
@@ -82,13 +96,16 @@ def release_memory() -> None:
     """Give freed memory back to the operating system after a large file was dropped.
 
     Arrow's pool and glibc's malloc keep freed blocks for reuse; a server that parsed a 50 MB CSV
-    would otherwise hold its peak for good. Call after the last reference is gone (and gc.collect()).
+    would otherwise hold its peak for good. Call after the last reference is gone; objects only
+    reachable through reference cycles are collected first.
     """
     import ctypes
+    import gc
     import ctypes.util
 
     import pyarrow as pa
 
+    gc.collect()
     pa.default_memory_pool().release_unused()
     libc = ctypes.util.find_library("c")
     if libc:
@@ -112,9 +129,8 @@ def examples(table: RawTable, column: str, k: int = 4, labels: dict[str, float] 
     """Up to ``k`` distinct answers of a column, for the mapping table; a text scale shows its mapping."""
     if labels:
         return " · ".join(f"{label} = {value:g}" for label, value in sorted(labels.items(), key=lambda kv: kv[1]))
-    parsed = table.parsed(column)
-    values = parsed.text[~parsed.missing][:500]
-    return " · ".join(v[:30] for v in pd.unique(values)[:k])
+    values = table.parsed(column).first(500)
+    return " · ".join(v[:30] for v in list(dict.fromkeys(values))[:k])
 
 
 def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -195,8 +211,7 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
 
 def label_choices(table: RawTable, column: str) -> pd.DataFrame:
     """The distinct text answers of a column for ordering: label, rank (empty), missing (False)."""
-    parsed = table.parsed(column)
-    labels = list(dict.fromkeys(v for v in parsed.text[~parsed.missing] if v))[:20]
+    labels = [v for v in table.parsed(column).distinct() if v][:20]
     return pd.DataFrame({"label": labels, "rank": pd.array([None] * len(labels), dtype="Int64"),
                          "missing": [False] * len(labels)})
 
@@ -222,4 +237,5 @@ def set_label_scale(prepared: Prepared, column: str, choices: pd.DataFrame) -> b
         spec.labels.update({label: -1.0 for label in missing})  # a negative code: no answer
     if hasattr(prepared, "_problem"):
         del prepared._problem
+    prepared.__dict__.pop("_checked", None)
     return True

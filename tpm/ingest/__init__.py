@@ -55,8 +55,8 @@ class ImportResult:
         specs = self.specs
         c = self.canonical
         nps_spec = next((s for s in specs if s.role == "nps"), None)
-        counts = c.ratings["touchpoint"].value_counts()
-        dk = c.dont_know["touchpoint"].value_counts() if len(c.dont_know) else {}
+        counts = c.counts("ratings")
+        dk = c.counts("dont_know")
         overall = next((s for s in specs if s.role == "overall"), None)
         multi: dict[str, int] = {}
         for s in specs:
@@ -88,7 +88,7 @@ class ImportResult:
             "weight_column": next((s.column for s in specs if s.role == "weight"), None),
             "unsure": [{"column": s.column, "reason": s.unsure} for s in unsure_specs(specs)],
             "comment_columns": [s.column for s in specs if s.role == "comment"],
-            "comments": int(len(c.comments)),
+            "comments": c.rows("comments"),
             "ignored_columns": [s.column for s in specs if s.role == "ignore"],
             "notes": c.notes,
             "template": self.from_template,

@@ -23,7 +23,8 @@ import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tpm.ingest.platforms import is_meta
 from tpm.ingest.readers import RawTable
@@ -130,21 +131,27 @@ class ColumnProfile:
 
 
 def profile(parsed: ParsedColumn) -> ColumnProfile:
-    present = ~parsed.missing
-    filled = int(present.sum())
+    """The column's facts from its distinct values and how often each occurs (not cell by cell)."""
+    counts = parsed.counts
+    present = ~parsed.value_missing & (counts > 0)
+    filled = int(counts[present].sum())
     if filled == 0:
         return ColumnProfile(0, 0.0, 0.0, None, None, 0, 0.0, 0.0, 0.0, 0)
-    numbers = parsed.numbers[present]
-    is_number = ~np.isnan(numbers)
-    numeric_share = float(is_number.mean())
-    negative = int((numbers[is_number] < 0).sum())
-    valid = numbers[is_number & (numbers >= 0)] if negative else numbers[is_number]
-    integer_share = float((valid == np.round(valid)).mean()) if len(valid) else 0.0
+    numbers = parsed.value_numbers
+    is_number = present & ~np.isnan(numbers)
+    numeric_share = float(counts[is_number].sum() / filled)
+    negative = int(counts[is_number & (numbers < 0)].sum())
+    valid_values = is_number & (numbers >= 0) if negative else is_number
+    valid, valid_counts = numbers[valid_values], counts[valid_values]
+    n_valid = int(valid_counts.sum())
+    integer_share = float(valid_counts[valid == np.round(valid)].sum() / n_valid) if n_valid else 0.0
     unique, mean_length, date_share = 0, 0.0, 0.0
     if numeric_share < 1.0:  # text statistics only matter for columns that are not numeric
-        text = parsed.text[present]
-        unique = len(set(text))
-        mean_length = sum(map(len, text)) / filled
+        used = np.flatnonzero(present[:-1])
+        texts = parsed.stripped.take(pa.array(used))
+        unique = len(pc.unique(texts))
+        lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+        mean_length = int((lengths * counts[used]).sum()) / filled
         if numeric_share < 0.5:
             _, date_share = to_dates(None, parsed)
     else:
@@ -161,7 +168,7 @@ def profile(parsed: ParsedColumn) -> ColumnProfile:
         mean_length=mean_length,
         date_share=date_share,
         negative_codes=negative,
-        zeros=int((valid == 0).sum()),
+        zeros=int(valid_counts[valid == 0].sum()),
         minimum_above_zero=float(above.min()) if len(above) else None,
     )
 
@@ -297,8 +304,7 @@ UNTICKED = frozenset({"no", "nein", "n", "0", "false", "falsch", "unchecked", "n
 
 def _option_answers(table: RawTable, column: str, option: str) -> bool:
     """True when a column holds only "ticked"/"not ticked" answers (at least one ticked)."""
-    parsed = table.parsed(column)
-    answers = {" ".join(str(v).split()).casefold() for v in parsed.text[~parsed.missing][:5000]}
+    answers = {" ".join(str(v).split()).casefold() for v in table.parsed(column).first(5000)}
     ticked = _TICKED | {" ".join(option.split()).casefold()}
     return bool(answers & ticked) and answers <= ticked | UNTICKED
 
@@ -338,15 +344,15 @@ _EVALUATIVE = re.compile(
 def _evaluative(parsed: ParsedColumn) -> bool:
     """Most answers use words of judgement or intensity ("sehr", "eher gut", "Very useful"): an
     unknown set of them may be a rating scale; regions, ages and education levels are not."""
-    answers = list(dict.fromkeys(parsed.text[~parsed.missing][:5000]))
+    answers = list(dict.fromkeys(parsed.first(5000)))
     return sum(bool(_EVALUATIVE.search(a)) for a in answers) >= max(2, len(answers) / 2)
 
 
 def _label_scale(parsed: ParsedColumn):
     """A known label set matching the column's text answers — including answers that are
     no-answer words elsewhere ("trifft nicht zu") when the set itself uses them as a point."""
-    answers = list(dict.fromkeys(parsed.text[~parsed.missing][:5000]))
-    tokens = [v for v in dict.fromkeys(parsed.text[parsed.missing][:5000]) if v]
+    answers = list(dict.fromkeys(parsed.first(5000)))
+    tokens = [v for v in dict.fromkeys(parsed.first(5000, missing=True)) if v]
     if tokens:
         with_tokens = match_labels(answers + tokens)
         if with_tokens:

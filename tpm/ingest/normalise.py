@@ -21,27 +21,82 @@ never scored.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec
 from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import normalise_label
-from tpm.ingest.values import to_dates
+from tpm.ingest.values import ParsedColumn, to_dates
 
 
-@dataclass
+class _Long:
+    """A canonical table held as a frame, or as long rows (:class:`LongScores`, :class:`LongTexts`)
+    that become a frame when read."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.attr = "_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        part = getattr(obj, self.attr)
+        return part.frame() if isinstance(part, (LongScores, LongTexts)) else part
+
+    def __set__(self, obj, value) -> None:
+        setattr(obj, self.attr, value)
+
+
 class Canonical:
-    respondents: pd.DataFrame
-    ratings: pd.DataFrame
-    segments: pd.DataFrame
-    comments: pd.DataFrame
-    specs: list[ColumnSpec]
-    dont_know: pd.DataFrame = field(default_factory=lambda: _empty(["resp", "touchpoint"]))
-    notes: list[str] = field(default_factory=list)
+    """The canonical frames of one import (see the module docstring).
+
+    ``ratings`` and ``dont_know`` may be given as :class:`LongScores`, ``segments`` and
+    ``comments`` as :class:`LongTexts`: the long rows are then
+    not held in memory but made when asked for — as a frame (``canonical.ratings``), or batch by
+    batch for the database (:meth:`arrow`), so an import never holds its millions of rating rows
+    twice (once as a frame, once in DuckDB's insert).
+    """
+
+    def __init__(self, respondents: pd.DataFrame, ratings, segments: pd.DataFrame, comments: pd.DataFrame,
+                 specs: list[ColumnSpec], dont_know=None, notes: list[str] | None = None) -> None:
+        self.respondents, self.specs = respondents, specs
+        self._ratings, self._segments, self._comments = ratings, segments, comments
+        self._dont_know = _empty(["resp", "touchpoint"]) if dont_know is None else dont_know
+        self.notes = notes if notes is not None else []
+
+    ratings = _Long(doc="resp, touchpoint (categorical), score, scale_min, scale_max: one row per answered cell")
+    dont_know = _Long(doc='resp, touchpoint: one row per "weiß nicht"/"k.A." answer')
+    segments = _Long(doc="resp, segment, value")
+    comments = _Long(doc="resp, question, text")
+
+    def rows(self, name: str) -> int:
+        """How many rows ``comments`` (or another long table) has, without making it."""
+        part = getattr(self, "_" + name)
+        return part.rows() if isinstance(part, (LongScores, LongTexts)) else len(part)
+
+    def counts(self, name: str) -> dict[str, int]:
+        """Rows per touchpoint of ``ratings`` or ``dont_know``."""
+        part = getattr(self, "_" + name)
+        if isinstance(part, LongScores):
+            return part.counts()
+        return {str(k): int(v) for k, v in part["touchpoint"].value_counts().items() if v} if len(part) else {}
+
+    def arrow(self, name: str) -> pa.RecordBatchReader | pa.Table | None:
+        """One table's rows as Arrow for the database (None: no rows): the long ones as a stream
+        of one batch per touchpoint."""
+        part = self.respondents if name == "respondents" else getattr(self, "_" + name)
+        if isinstance(part, (LongScores, LongTexts)):
+            return part.reader() if part.rows() else None
+        # as Arrow: touchpoint names go in dictionary-encoded, ~2x faster than from pandas
+        return pa.Table.from_pandas(part, preserve_index=False) if len(part) else None
 
     @property
     def touchpoints(self) -> list[str]:
@@ -80,30 +135,55 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
         raise IngestError(name, "no rating or recommendation (NPS) column was found", sheet=table.sheet, hint=hint)
 
 
-def _scored(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, np.ndarray]:
-    """A rating/NPS/overall column as floats, missing as NaN, checked against the scale; and the
-    mask of its *don't know* answers.
+@dataclass
+class _Scores:
+    """A scored column by its distinct values: ``values`` (float, NaN = no score) and
+    ``dont_know`` per value; ``parsed.codes()`` gives each cell's value (see
+    :class:`~tpm.ingest.values.ParsedColumn`)."""
+
+    values: np.ndarray
+    dont_know: np.ndarray
+    parsed: ParsedColumn
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.parsed.counts
+
+    def per_cell(self) -> np.ndarray:
+        return self.values[self.parsed.codes()]
+
+
+def _first_cell(codes: np.ndarray, flagged: np.ndarray) -> int:
+    """The first row whose value is flagged."""
+    return int(np.argmax(flagged[codes]))
+
+
+def _scored(table: RawTable, spec: ColumnSpec) -> _Scores:
+    """A rating/NPS/overall column as floats, missing as NaN, checked against the scale; and its
+    *don't know* answers — decided once per distinct value, not per cell.
 
     Missing: blanks, no-answer words, negative codes and the analyst's ``missing_codes``. A
     label set's own labels win over no-answer words ("trifft nicht zu" in an agreement set).
     """
     parsed = table.parsed(spec.column)
-    raw = parsed.numbers
-    missing = parsed.missing
-    dont_know = parsed.dont_know
+    raw = parsed.value_numbers
+    missing = parsed.value_missing
+    dont_know = parsed.value_dont_know
+    used = parsed.counts > 0
     if spec.labels:  # a scale written as words: each answer through the confirmed mapping
         labels = {normalise_label(k): v for k, v in spec.labels.items()}
-        raw = np.array([labels.get(normalise_label(v), np.nan) if v else np.nan for v in parsed.text], dtype=np.float64)
+        raw = np.array([labels.get(normalise_label(v), np.nan) if v else np.nan for v in parsed.value_text], dtype=np.float64)
         labelled = ~np.isnan(raw)
         missing = missing & ~labelled
         dont_know = dont_know & ~labelled
-    unreadable = ~missing & np.isnan(raw)
+    codes = parsed.codes()
+    unreadable = ~missing & np.isnan(raw) & used
     if unreadable.any():
-        i = int(np.flatnonzero(unreadable)[0])
+        i = _first_cell(codes, unreadable)
         raise IngestError(
             table.file_name,
-            f"'{parsed.text[i][:40]}' is not " + ("one of the scale's labels" if spec.labels else
-                                                   f"a number on the scale {spec.scale_min}–{spec.scale_max}"),
+            f"'{parsed.value_text[codes[i]][:40]}' is not " + ("one of the scale's labels" if spec.labels else
+                                                             f"a number on the scale {spec.scale_min}–{spec.scale_max}"),
             sheet=table.sheet,
             row=table.sheet_row(i),
             column=spec.column,
@@ -113,20 +193,21 @@ def _scored(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, np.ndarray]:
     if spec.missing_codes:
         numbers = np.where(np.isin(numbers, np.asarray(spec.missing_codes, dtype=np.float64)), np.nan, numbers)
     with np.errstate(invalid="ignore"):
-        outside = (numbers < spec.scale_min) | (numbers > spec.scale_max)
+        outside = ((numbers < spec.scale_min) | (numbers > spec.scale_max)) & used
     if outside.any():
-        i = int(np.flatnonzero(outside)[0])
+        i = _first_cell(codes, outside)
+        value = numbers[codes[i]]
         raise IngestError(
             table.file_name,
-            f"the value {numbers[i]:g} is outside the scale {spec.scale_min}–{spec.scale_max} "
-            f"({int(outside.sum())} value(s) in this column)",
+            f"the value {value:g} is outside the scale {spec.scale_min}–{spec.scale_max} "
+            f"({int(parsed.counts[outside].sum())} value(s) in this column)",
             sheet=table.sheet,
             row=table.sheet_row(i),
             column=spec.column,
-            hint=f"fix the data, correct the scale in the mapping, or declare {numbers[i]:g} a missing code "
-                 f"(Upload page: column 'missing codes'; CLI: --missing \"{spec.column[:40]}={numbers[i]:g}\")",
+            hint=f"fix the data, correct the scale in the mapping, or declare {value:g} a missing code "
+                 f"(Upload page: column 'missing codes'; CLI: --missing \"{spec.column[:40]}={value:g}\")",
         )
-    return numbers, dont_know
+    return _Scores(numbers, dont_know, parsed)
 
 
 def _weights(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, str]:
@@ -153,24 +234,13 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     notes = list(table.notes)
 
     if by_role["id"]:
-        spec = by_role["id"][0]
-        ids = pd.Series(table.parsed(spec.column).text, dtype=object)
-        empty = ids == ""
-        if empty.any():
-            i = int(np.flatnonzero(empty.to_numpy())[0])
-            raise IngestError(table.file_name, "a respondent id is empty", sheet=table.sheet, row=table.sheet_row(i), column=spec.column,
-                              hint="fill it, or set the column to 'ignore' to number respondents by row")
-        doubled = ids.duplicated(keep=False)
-        if doubled.any():
-            rows = [table.sheet_row(int(i)) for i in np.flatnonzero(doubled.to_numpy())[:2]]
-            raise IngestError(table.file_name, f"the respondent id '{ids[doubled].iloc[0]}' appears more than once (rows {rows[0]} and {rows[1]})",
-                              sheet=table.sheet, column=spec.column, hint="remove duplicate responses, or set the column to 'ignore'")
-        respondent_ids = ids
+        respondent_ids = _respondent_ids(table, by_role["id"][0])
     else:
-        respondent_ids = pd.Series([f"row-{table.sheet_row(i)}" for i in range(n)], dtype="object")
+        rows = table.row_numbers if table.row_numbers is not None else np.arange(n) + table.header_row + 1
+        respondent_ids = pc.binary_join_element_wise("row-", pc.cast(pa.array(rows, type=pa.int64()), pa.string()), "")
 
     resp = np.arange(n, dtype=np.int32)
-    respondents = pd.DataFrame({"resp": resp, "respondent_id": respondent_ids.astype(str).to_numpy(),
+    respondents = pd.DataFrame({"resp": resp, "respondent_id": _strings(respondent_ids),
                                 "row_number": resp + table.header_row + 1})
     if by_role["date"]:
         column = by_role["date"][0].column
@@ -178,9 +248,9 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
         respondents["responded_at"] = pd.to_datetime(dates).astype("datetime64[us]").to_numpy()
     else:
         respondents["responded_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[us]")
-    respondents["nps"] = _scored(table, by_role["nps"][0])[0] if by_role["nps"] else np.nan
+    respondents["nps"] = _scored(table, by_role["nps"][0]).per_cell() if by_role["nps"] else np.nan
     overall = by_role["overall"][0] if by_role["overall"] else None
-    respondents["overall"] = _scored(table, overall)[0] if overall else np.nan
+    respondents["overall"] = _scored(table, overall).per_cell() if overall else np.nan
     respondents["overall_min"] = np.int16(overall.scale_min if overall else 0)
     respondents["overall_max"] = np.int16(overall.scale_max if overall else 0)
     if by_role["weight"]:
@@ -189,66 +259,165 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     else:
         respondents["weight"] = np.nan
 
-    keys, scores, touchpoints, lows, highs = [], [], [], [], []
-    dk_keys, dk_touchpoints = [], []
-    for code, spec in enumerate(by_role["rating"]):
-        values, dont_know = _scored(table, spec)
-        dk = np.flatnonzero(dont_know).astype(np.int32)
-        dk_keys.append(dk)
-        dk_touchpoints.append(np.full(len(dk), code, dtype=np.int32))
-        keep = np.flatnonzero(~np.isnan(values)).astype(np.int32)
-        keys.append(keep)
-        scores.append(values[keep])
-        touchpoints.append(np.full(len(keep), code, dtype=np.int32))
-        lows.append(np.full(len(keep), spec.scale_min, dtype=np.int16))
-        highs.append(np.full(len(keep), spec.scale_max, dtype=np.int16))
-    names = [spec.touchpoint.strip() for spec in by_role["rating"]]
-    if names:
-        ratings = pd.DataFrame({
-            "resp": np.concatenate(keys),
-            "touchpoint": pd.Categorical.from_codes(np.concatenate(touchpoints), categories=names),
-            "score": np.concatenate(scores),
-            "scale_min": np.concatenate(lows),
-            "scale_max": np.concatenate(highs),
-        })
-        dont_know = pd.DataFrame({
-            "resp": np.concatenate(dk_keys),
-            "touchpoint": pd.Categorical.from_codes(np.concatenate(dk_touchpoints), categories=names),
-        })
-    else:
-        ratings = _empty(["resp", "touchpoint", "score", "scale_min", "scale_max"])
-        dont_know = _empty(["resp", "touchpoint"])
-
-    segments = _long_text(table, by_role["segment"], "segment", "value")
-    if by_role["multi"]:
-        segments = pd.concat([segments, _ticked_options(table, by_role["multi"])], ignore_index=True)
-    comments = _long_text(table, by_role["comment"], "question", "text")
+    scored = [_scored(table, spec) for spec in by_role["rating"]]
+    ratings, dont_know = LongScores(by_role["rating"], scored), LongScores(by_role["rating"], scored, dont_know=True)
+    segments = LongTexts(table, by_role["segment"] + by_role["multi"], "segment", "value")
+    comments = LongTexts(table, by_role["comment"], "question", "text")
     return Canonical(respondents=respondents, ratings=ratings, segments=segments, comments=comments, specs=list(specs),
                      notes=notes, dont_know=dont_know)
 
 
-def _ticked_options(table: RawTable, specs: list[ColumnSpec]) -> pd.DataFrame:
-    """segment = the question, value = the option, one row per respondent and ticked option."""
-    parts = []
-    for spec in specs:
-        parsed = table.parsed(spec.column)
-        answers = np.array([v.casefold() for v in parsed.text], dtype=object)
-        ticked = ~parsed.missing & ~np.isin(answers, list(UNTICKED))
-        parts.append(pd.DataFrame({"resp": np.flatnonzero(ticked).astype(np.int32), "segment": spec.touchpoint.strip(),
-                                   "value": spec.option.strip()}))
-    return pd.concat(parts, ignore_index=True)
+class LongScores:
+    """The long rows of the rating columns (``dont_know=False``: the scores; True: the "don't
+    know" answers), kept as each column's codes and its distinct values' scores until asked for."""
+
+    def __init__(self, specs: list[ColumnSpec], scored: list[_Scores], dont_know: bool = False) -> None:
+        self.specs, self.scored, self.dont_know = specs, scored, dont_know
+        self.names = [spec.touchpoint.strip() for spec in specs]
+        self.code_type = np.int8 if len(specs) < 128 else np.int16 if len(specs) < 32768 else np.int32
+
+    def _wanted(self, s: _Scores) -> np.ndarray:
+        return s.dont_know if self.dont_know else ~np.isnan(s.values)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for name, s in zip(self.names, self.scored):
+            n = int(s.counts[self._wanted(s)].sum())
+            if n:
+                out[name] = n
+        return out
+
+    def rows(self) -> int:
+        return sum(self.counts().values())
+
+    def _columns(self, s: _Scores, spec: ColumnSpec) -> tuple[np.ndarray, dict]:
+        codes = s.parsed.codes()
+        keep = np.flatnonzero(self._wanted(s)[codes])
+        if self.dont_know:
+            return keep, {}
+        return keep, {"score": s.values[codes[keep]], "scale_min": np.full(len(keep), spec.scale_min, np.int16),
+                      "scale_max": np.full(len(keep), spec.scale_max, np.int16)}
+
+    def frame(self) -> pd.DataFrame:
+        """All rows as one frame, written straight into arrays of their final size."""
+        columns = ["resp", "touchpoint"] + ([] if self.dont_know else ["score", "scale_min", "scale_max"])
+        if not self.specs:
+            return _empty(columns)
+        total = self.rows()
+        resp, codes = np.empty(total, np.int32), np.empty(total, self.code_type)
+        rest = {} if self.dont_know else {"score": np.empty(total, np.float64), "scale_min": np.empty(total, np.int16),
+                                          "scale_max": np.empty(total, np.int16)}
+        at = 0
+        for code, (spec, s) in enumerate(zip(self.specs, self.scored)):
+            keep, values = self._columns(s, spec)
+            end = at + len(keep)
+            resp[at:end], codes[at:end] = keep, code
+            for name, array in values.items():
+                rest[name][at:end] = array
+            at = end
+        return pd.DataFrame({"resp": resp, "touchpoint": pd.Categorical.from_codes(codes, categories=self.names), **rest})
+
+    def reader(self) -> pa.RecordBatchReader:
+        """The rows as Arrow batches, one per touchpoint (the touchpoint dictionary-encoded)."""
+        names = pa.array(self.names, pa.string())
+        fields = [("resp", pa.int32()), ("touchpoint", pa.dictionary(pa.int32(), pa.string()))]
+        if not self.dont_know:
+            fields += [("score", pa.float64()), ("scale_min", pa.int16()), ("scale_max", pa.int16())]
+        schema = pa.schema(fields)
+
+        def batches():
+            for code, (spec, s) in enumerate(zip(self.specs, self.scored)):
+                keep, values = self._columns(s, spec)
+                if len(keep):
+                    touchpoint = pa.DictionaryArray.from_arrays(pa.array(np.full(len(keep), code, np.int32)), names)
+                    yield pa.record_batch([pa.array(keep.astype(np.int32)), touchpoint, *map(pa.array, values.values())],
+                                          schema=schema)
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
 
 
-def _long_text(table: RawTable, specs: list[ColumnSpec], key: str, value: str) -> pd.DataFrame:
-    parts = []
-    for spec in specs:
-        parsed = table.parsed(spec.column)
-        keep = ~parsed.missing
-        label = (spec.touchpoint or spec.column).strip() if key == "segment" else spec.column
-        parts.append(pd.DataFrame({"resp": np.flatnonzero(keep).astype(np.int32), key: label, value: parsed.text[keep]}))
-    if not parts:
-        return _empty(["resp", key, value])
-    return pd.concat(parts, ignore_index=True)
+def _respondent_ids(table: RawTable, spec: ColumnSpec) -> pa.Array:
+    """The id column's stripped texts, checked: none empty, none twice (error names the rows)."""
+    parsed = table.parsed(spec.column)
+    codes = parsed.codes()
+    empty = np.append(pc.fill_null(pc.equal(parsed.stripped, ""), True).to_numpy(zero_copy_only=False), True)
+    if (empty & (parsed.counts > 0)).any():
+        i = _first_cell(codes, empty)
+        raise IngestError(table.file_name, "a respondent id is empty", sheet=table.sheet, row=table.sheet_row(i), column=spec.column,
+                          hint="fill it, or set the column to 'ignore' to number respondents by row")
+    ids = parsed.texts_at(np.arange(len(parsed)))
+    if parsed.counts.max() > 1 or len(pc.unique(ids)) < len(ids):  # some id twice: the rows, as pandas finds them
+        series = pd.Series(ids.to_pylist(), dtype=object)
+        doubled = series.duplicated(keep=False)
+        rows = [table.sheet_row(int(i)) for i in np.flatnonzero(doubled.to_numpy())[:2]]
+        raise IngestError(table.file_name, f"the respondent id '{series[doubled].iloc[0]}' appears more than once (rows {rows[0]} and {rows[1]})",
+                          sheet=table.sheet, column=spec.column, hint="remove duplicate responses, or set the column to 'ignore'")
+    return ids
+
+
+def _strings(values: pa.Array) -> pd.Series:
+    """Arrow text as pandas' default string column (what pandas makes of Python strings), without a copy."""
+    return pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+class LongTexts:
+    """Segments (``key="segment"``) or comments (``key="question"``), one row per answered cell,
+    kept as the columns' codes until asked for: as a frame, or as Arrow batches (a column at a
+    time, texts dictionary-encoded) for the database. A multiple-choice option column gives a
+    row per ticked cell: segment = the question, value = the option."""
+
+    def __init__(self, table: RawTable, specs: list[ColumnSpec], key: str, value: str) -> None:
+        self.key, self.value = key, value
+        self.parts = [(spec, table.parsed(spec.column)) for spec in specs]
+
+    def _label(self, spec: ColumnSpec) -> str:
+        if spec.role == "multi":
+            return spec.touchpoint.strip()
+        return (spec.touchpoint or spec.column).strip() if self.key == "segment" else spec.column
+
+    @staticmethod
+    def _kept(spec: ColumnSpec, parsed: ParsedColumn) -> np.ndarray:
+        """Per distinct value: a row? (an answer; for an option: ticked)"""
+        if spec.role != "multi":
+            return ~parsed.value_missing
+        answers = np.array([v.casefold() for v in parsed.value_text], dtype=object)
+        return ~parsed.value_missing & ~np.isin(answers, list(UNTICKED))
+
+    def rows(self) -> int:
+        return sum(int(parsed.counts[self._kept(spec, parsed)].sum()) for spec, parsed in self.parts)
+
+    def _columns(self, spec: ColumnSpec, parsed: ParsedColumn, arrow: bool):
+        codes = parsed.codes()
+        rows = np.flatnonzero(self._kept(spec, parsed)[codes])
+        if spec.role == "multi":
+            values = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(rows), np.int32)), pa.array([spec.option.strip()]))
+        else:
+            values = pa.DictionaryArray.from_arrays(pa.array(codes[rows]), parsed.stripped)
+        return rows.astype(np.int32), values if arrow else values.cast(pa.string())
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return _empty(["resp", self.key, self.value])
+        frames = []
+        if all(spec.role == "multi" for spec, _ in self.parts):
+            frames.append(_empty(["resp", self.key, self.value]))  # as before: options after the (no) segments
+        for spec, parsed in self.parts:
+            rows, values = self._columns(spec, parsed, arrow=False)
+            frames.append(pd.DataFrame({"resp": rows, self.key: self._label(spec), self.value: _strings(values)}))
+        return pd.concat(frames, ignore_index=True)
+
+    def reader(self) -> pa.RecordBatchReader:
+        text = pa.dictionary(pa.int32(), pa.string())
+        schema = pa.schema([("resp", pa.int32()), (self.key, text), (self.value, text)])
+
+        def batches():
+            for spec, parsed in self.parts:
+                rows, values = self._columns(spec, parsed, arrow=True)
+                if len(rows):
+                    label = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(rows), np.int32)), pa.array([self._label(spec)]))
+                    yield pa.record_batch([pa.array(rows), label, values], schema=schema)
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:

@@ -14,6 +14,7 @@ above it (titles, notes) are skipped and the report says so.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -30,7 +31,7 @@ import pyarrow.compute as pc
 
 from tpm.ingest.errors import IngestError
 from tpm.ingest.platforms import detect_layout
-from tpm.ingest.values import ParsedColumn
+from tpm.ingest.values import ParsedColumn, compact
 
 #: Largest upload accepted (bytes); the Streamlit uploader is capped the same way.
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -42,11 +43,14 @@ MAX_ROWS = 2_000_000
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 DELIMITERS = [",", ";", "\t", "|"]
+TEXT = pa.dictionary(pa.int32(), pa.string())  # how the CSV reader delivers cells
 
 
 @dataclass
 class RawTable:
-    """Cells of one sheet: ``columns`` maps a unique header to an Arrow string array (empty → null or "")."""
+    """Cells of one sheet: ``columns`` maps a unique header to an Arrow array of text — plain or
+    dictionary-encoded (a CSV is read dictionary-encoded; a column is once it was parsed) — with
+    empty cells null (or "")."""
 
     file_name: str
     columns: dict[str, pa.Array]
@@ -64,8 +68,12 @@ class RawTable:
     def parsed(self, name: str) -> ParsedColumn:
         """The column's cells parsed once (numbers, missing, text), shared by detection and import."""
         if name not in self._parsed:
-            self._parsed[name] = ParsedColumn(self.columns[name])
+            self._keep(name, ParsedColumn(self.columns[name]))
         return self._parsed[name]
+
+    def _keep(self, name: str, parsed: ParsedColumn) -> None:
+        self._parsed[name] = parsed
+        self.columns[name] = parsed.column  # the dictionary-encoded cells, shared: the text column can go
 
     def keep_rows(self, mask: np.ndarray, note: str) -> None:
         """Keep only the rows where ``mask`` is true (e.g. complete responses), with a note."""
@@ -84,7 +92,7 @@ class RawTable:
             return
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             for name, parsed in zip(todo, pool.map(lambda n: ParsedColumn(self.columns[n]), todo)):
-                self._parsed[name] = parsed
+                self._keep(name, parsed)
 
     @property
     def n_rows(self) -> int:
@@ -210,10 +218,19 @@ def _candidate_sheets(file_name: str, names: list[str], sheet: str | int | None)
 def _read_csv(file_name: str, data: bytes) -> RawTable:
     if b"\x00" in data[:1_000_000]:
         raise IngestError(file_name, "the file contains NUL bytes, so it is not a text CSV", hint="export it again as CSV (UTF-8)")
-    text, encoding = _decode(data)
-    delimiter = _sniff_delimiter(text)
-    columns = _arrow_csv(data if encoding in ("utf-8", "utf-8-sig") else text.encode("utf-8"), delimiter)
+    encoding, head = _sniff_encoding(data)
+    text = None
+    if encoding is None:  # UTF-16, or mojibake to repair: the whole text, decoded here
+        text, encoding = _decode(data)
+        head = text[:65536]
+    delimiter = _sniff_delimiter(head)
+    if text is None:  # Arrow reads (and transcodes) the bytes itself: no copy of the file as one string
+        columns = _arrow_csv(data, delimiter, "utf8" if encoding.startswith("utf-8") else encoding)
+    else:
+        columns = _arrow_csv(text.encode("utf-8"), delimiter)
     if columns is None:  # ragged lines, odd quoting: Python's csv module, which pads short rows
+        if text is None:
+            text, encoding = _decode(data)
         try:
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
             rows = [row for row in reader]
@@ -225,19 +242,48 @@ def _read_csv(file_name: str, data: bytes) -> RawTable:
         if any(len(r) != width for r in rows):  # ragged lines: pad short rows, cut nothing
             rows = [r + [""] * (width - len(r)) for r in rows]
         columns = [pa.array(values, type=pa.string()) for values in zip(*rows)] if rows else []
-    columns = [_empty_as_null(c) for c in columns]
+    for i, column in enumerate(columns):
+        columns[i] = _empty_as_null(column)
     table = _table_from_columns(file_name, columns, sheet=None)
     table.encoding = encoding
     table.delimiter = delimiter
     return table
 
 
+def _sniff_encoding(data: bytes) -> tuple[str | None, str]:
+    """The encoding :func:`_decode` would find and the first 65 536 characters, without decoding
+    the whole file into one string; (None, "") when only a full decode can tell (UTF-16, mojibake)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, ""
+    if data.startswith(b"\xef\xbb\xbf"):
+        head = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data[3:1_000_000])
+        return (None, "") if _mojibake_suspect(head) else ("utf-8-sig", head[:65536])
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        head = decoder.decode(data[:1_000_000])
+        for start in range(1_000_000, len(data), 1 << 22):  # the rest only checked, in slices
+            decoder.decode(data[start:start + (1 << 22)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return (None, "") if _mojibake_suspect(head) else ("utf-8", head[:65536])
+    # bytes that cp1252 leaves undefined: then latin-1 (as _decode)
+    encoding = "latin-1" if any(bytes([b]) in data for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)) else "cp1252"
+    return encoding, data[:65536].decode(encoding)
+
+
 _MOJIBAKE = re.compile("Ã[¤¶¼Ÿ„–œ©¨]|â€[œ\x9d™“”–—]")
+
+
+def _mojibake_suspect(head: str) -> bool:
+    """What :func:`repair_mojibake` looks at first: two or more mojibake pairs in the first 200 000 characters."""
+    return len(_MOJIBAKE.findall(head[:200_000])) >= 2
 
 
 def repair_mojibake(text: str) -> str | None:
     """UTF-8 that was once read as cp1252 and saved again ("Ã¤" for "ä"): repaired, or None."""
-    if len(_MOJIBAKE.findall(text[:200_000])) < 2:
+    if not _mojibake_suspect(text):
         return None
     try:
         fixed = text.encode("cp1252").decode("utf-8")
@@ -265,10 +311,12 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
 
 
-def _arrow_csv(data: bytes, delimiter: str) -> list[pa.Array] | None:
+def _arrow_csv(data: bytes, delimiter: str, encoding: str = "utf8") -> list[pa.Array] | None:
     """All cells as text with Arrow's multi-threaded CSV reader (≈ 20× faster than the csv
-    module on a 1M-row export); None when the file is not a clean rectangle (ragged lines,
-    title lines with fewer fields), which the csv module then reads."""
+    module on a 1M-row export), dictionary-encoded (a survey column holds few distinct answers:
+    4 bytes a cell instead of a string); None when the file is not a clean rectangle (ragged
+    lines, title lines with fewer fields), which the csv module then reads. ``encoding``: the
+    file's, transcoded by Arrow block by block."""
     from pyarrow import csv as pacsv
 
     if data.startswith(b"\xef\xbb\xbf"):
@@ -283,16 +331,20 @@ def _arrow_csv(data: bytes, delimiter: str) -> list[pa.Array] | None:
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 20, encoding=encoding),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)},
+            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": TEXT for i in range(width)},
                                                  strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         return None
-    if table.num_columns != width or not all(pa.types.is_string(f.type) for f in table.schema):
+    if table.num_columns != width or not all(f.type == TEXT for f in table.schema):
         return None  # Arrow saw another shape than the first line (a quoting mishap): the csv module decides
-    return [c.combine_chunks() for c in table.columns]
+    columns = table.columns
+    del table
+    for i, column in enumerate(columns):  # one column at a time: the blocks of one column freed before the next
+        columns[i] = compact(column.unify_dictionaries().combine_chunks())
+    return columns
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -351,6 +403,13 @@ def _table_from_columns(file_name: str, columns: list[pa.Array], sheet: str | No
 
 def _empty_as_null(column: pa.Array) -> pa.Array:
     """Blank cells ("" or only spaces) as null, so that emptiness is Arrow's validity bitmap."""
+    if pa.types.is_dictionary(column.type):  # blank among the distinct values → those cells null
+        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column.dictionary), ""), False)
+        if not pc.any(blank).as_py():
+            return column
+        cells = pc.fill_null(pc.take(blank, column.indices), False)
+        indices = pc.if_else(cells, pa.scalar(None, column.indices.type), column.indices)
+        return pa.DictionaryArray.from_arrays(indices, column.dictionary)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = column.cast(pa.string())  # a column Arrow typed itself (all-null, or numbers after a quote mishap): as text
     blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), False)

@@ -117,46 +117,125 @@ def cell_text(value) -> str | None:
 
 
 class ParsedColumn:
-    """One pass over a column's cells, shared by detection and normalisation.
+    """One pass over a column's *distinct* values, shared by detection and normalisation.
 
-    - ``missing``: empty cell or a no-answer token ("k.A.", "weiß nicht", …);
+    The column is dictionary-encoded (survey columns hold a few distinct answers: ratings
+    "1"…"10", regions, "weiß nicht"), and every value is parsed once: stripped, matched against
+    the no-answer tokens, read as a number. The cells keep only their code into that dictionary
+    (the Arrow dictionary array, shared with the :class:`~tpm.ingest.readers.RawTable`), so a
+    640 000-row column costs 4 bytes a cell, not a string and a float per cell. Per cell:
+
+    - ``missing``: empty cell or a no-answer token ("k.A.", "weiß nicht", …) (kept: 1 byte a cell);
     - ``dont_know``: the part of ``missing`` that is a *don't know* answer, not an empty cell;
     - ``numbers``: float value of numeric text ("7", "7.5", "7,5", "1.234,56"), NaN elsewhere
       (negative codes are kept; normalisation treats them as missing);
-    - ``text``: every cell as stripped text ("" for empty), a numpy object array, made on first use.
+    - ``text``: every cell as stripped text ("" for empty), a numpy object array made on each use.
+
+    Per distinct value (index ``k`` = the empty cell): ``value_text``, ``value_missing``,
+    ``value_dont_know``, ``value_numbers`` and ``counts`` (cells per value); ``codes()`` maps
+    the cells to them. Detection works on the values and their counts, not on every cell.
     """
 
     def __init__(self, values) -> None:
-        stripped = pc.utf8_trim_whitespace(as_text_array(values))
-        self.stripped = stripped
-        tokens = pc.fill_null(pc.is_in(pc.utf8_lower(stripped), value_set=_TOKENS), False)
-        self.missing = pc.or_(pc.is_null(stripped), tokens).to_numpy(zero_copy_only=False)
-        if pc.any(tokens).as_py():
-            dk = pc.fill_null(pc.is_in(pc.utf8_lower(stripped), value_set=_DK), False)
-            self.dont_know = dk.to_numpy(zero_copy_only=False)
-        else:
-            self.dont_know = np.zeros(len(stripped), dtype=bool)
-        answers = pc.if_else(self.missing, pa.scalar(None, pa.string()), stripped)
-        sample = answers.drop_null()[:200].to_pylist()
+        column = as_dictionary(values)
+        if column.null_count:  # empty cells as a "" value of their own: codes() is then the indices, no copy
+            empty = len(column.dictionary)
+            column = compact(pa.DictionaryArray.from_arrays(pc.fill_null(column.indices, pa.scalar(empty, column.indices.type)),
+                                                            pa.concat_arrays([column.dictionary, pa.array([""])])))
+        self.column = column
+        self._n = len(column)
+        stripped = pc.utf8_trim_whitespace(column.dictionary)
+        k = len(stripped)
+        self.stripped = stripped  # the distinct values, stripped (the empty cell is not among them)
+        lowered = pc.utf8_lower(stripped)
+        tokens = pc.fill_null(pc.is_in(lowered, value_set=_TOKENS), False).to_numpy(zero_copy_only=False)
+        dk = pc.fill_null(pc.is_in(lowered, value_set=_DK), False).to_numpy(zero_copy_only=False)
+        blank = pc.fill_null(pc.equal(stripped, ""), True).to_numpy(zero_copy_only=False)
+        # index k: the empty cell (Arrow null)
+        self.value_missing = np.append(tokens | blank, True)
+        self.value_dont_know = np.append(dk & tokens, False)
+        self.counts = np.bincount(self.codes(), minlength=k + 1)
+        self.value_numbers = self._parse_values(stripped, k)
+
+    def codes(self) -> np.ndarray:
+        """Each cell's index into the distinct values (``k`` for an empty cell), in the column's
+        own integer width (see :func:`compact`)."""
+        indices = self.column.indices
+        k = len(self.column.dictionary)
+        if k >= np.iinfo(indices.type.to_pandas_dtype()).max:
+            indices = indices.cast(pa.int32())
+        if indices.null_count:
+            indices = pc.fill_null(indices, pa.scalar(k, indices.type))
+        return indices.to_numpy(zero_copy_only=False)
+
+    def _parse_values(self, stripped: pa.StringArray, k: int) -> np.ndarray:
+        present = self.counts[:k] > 0
+        answers = pc.if_else(pa.array(~self.value_missing[:k] & present), stripped, pa.scalar(None, pa.string()))
+        sample = self.first(200)
         if not any(v[:1] in _NUMBER_START for v in sample):
             # a text column (ids like "R0001", regions, comments): no number to look for
-            numbers = pa.nulls(len(answers), pa.float64())
-        else:
-            try:  # fast path: every answer is a plain number (most rating columns)
-                numbers = pc.cast(answers, pa.float64())
-            except pa.ArrowInvalid:
-                numbers = _parse_numbers(answers)
-        self.numbers = numbers.to_numpy(zero_copy_only=False).astype(np.float64)
-        self._text: np.ndarray | None = None
+            return np.full(k + 1, np.nan)
+        try:  # fast path: every answer is a plain number (most rating columns)
+            numbers = pc.cast(answers, pa.float64())
+        except pa.ArrowInvalid:
+            numbers = _parse_numbers(answers)
+        return np.append(numbers.to_numpy(zero_copy_only=False).astype(np.float64), np.nan)
 
     def __len__(self) -> int:
-        return len(self.stripped)
+        return self._n
 
     @property
-    def text(self) -> np.ndarray:
-        if self._text is None:
-            self._text = pc.fill_null(self.stripped, "").to_numpy(zero_copy_only=False)
-        return self._text
+    def value_text(self) -> np.ndarray:
+        """The distinct values as stripped Python strings (object array), "" for the empty cell."""
+        return np.array(self.stripped.to_pylist() + [""], dtype=object)
+
+    # per cell, made on each use from the distinct values
+    missing = property(lambda self: self.value_missing[self.codes()])
+    dont_know = property(lambda self: self.value_dont_know[self.codes()])
+    numbers = property(lambda self: self.value_numbers[self.codes()])
+    text = property(lambda self: self.value_text[self.codes()])
+
+    def texts_at(self, rows: np.ndarray) -> pa.StringArray:
+        """The stripped text of the cells at ``rows`` (Arrow; "" for empty cells)."""
+        return pa.concat_arrays([self.stripped, pa.array([""])]).take(pa.array(self.codes()[rows]))
+
+    def first(self, limit: int, missing: bool = False) -> list[str]:
+        """The stripped texts of the first ``limit`` present (or missing) cells, in row order."""
+        wanted = self.missing if missing else ~self.missing
+        rows, start, step = [], 0, max(1024, 4 * limit)
+        while start < self._n and sum(map(len, rows)) < limit:
+            rows.append(np.flatnonzero(wanted[start:start + step]) + start)
+            start, step = start + step, step * 4
+        rows = np.concatenate(rows)[:limit] if rows else np.zeros(0, dtype=np.int64)
+        return self.texts_at(rows).to_pylist()
+
+    def distinct(self, missing: bool = False) -> list[str]:
+        """The distinct stripped texts of the present (or missing) cells, in order of first appearance."""
+        used, first_row = np.unique(self.codes(), return_index=True)
+        wanted = self.value_missing[used] if missing else ~self.value_missing[used]
+        rows = np.sort(first_row[wanted])
+        return list(dict.fromkeys(self.texts_at(rows).to_pylist()))
+
+
+def as_dictionary(values) -> pa.DictionaryArray:
+    """A column as an Arrow dictionary array of strings (empty cells null)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.DictionaryArray):
+        if not pa.types.is_string(values.dictionary.type):
+            values = pc.dictionary_encode(values.cast(pa.string()))
+        return compact(values)
+    return compact(pc.dictionary_encode(as_text_array(values)))
+
+
+def compact(column: pa.DictionaryArray) -> pa.DictionaryArray:
+    """The same cells with the narrowest codes that hold the dictionary and one more (the empty
+    cell's code): a rating column's 12 answers in 1 byte a cell instead of 4."""
+    k = len(column.dictionary)
+    narrow = pa.int8() if k < 127 else pa.int16() if k < 32767 else pa.int32()
+    if column.indices.type == narrow:
+        return column
+    return pa.DictionaryArray.from_arrays(column.indices.cast(narrow), column.dictionary)
 
 
 def _parse_numbers(answers: pa.StringArray) -> pa.DoubleArray:
@@ -191,26 +270,27 @@ def to_dates(column, parsed: ParsedColumn | None = None) -> tuple[pd.Series, flo
     """Parse a column to timestamps; returns (values, share of non-missing cells parsed).
 
     The :data:`DATE_FORMATS` are tried on a sample of 200 cells and only the best format is
-    applied to the whole column (Excel date cells arrive as ISO text, "2026-01-05 00:00:00").
-    The result is kept on ``parsed``: detection and normalisation parse a date column once.
+    applied to the column's distinct values (Excel date cells arrive as ISO text,
+    "2026-01-05 00:00:00"). The parsed values are kept on ``parsed``: detection and
+    normalisation parse a date column once.
     """
     parsed = parsed or ParsedColumn(column)
     if getattr(parsed, "_dates", None) is None:
         parsed._dates = _to_dates(parsed)
     values, share = parsed._dates
-    return values.copy(), share
+    if values is None:
+        return pd.Series(pd.NaT, index=range(len(parsed)), dtype="datetime64[ns]"), share
+    return pd.Series(values[parsed.codes()]), share
 
 
-def _to_dates(parsed: ParsedColumn) -> tuple[pd.Series, float]:
-    present = ~parsed.missing
-    n = len(parsed)
-    empty = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+def _to_dates(parsed: ParsedColumn) -> tuple[np.ndarray | None, float]:
+    """Per distinct value (index k: the empty cell): its timestamp (NaT if none); and the share."""
+    present = ~parsed.value_missing & (parsed.counts > 0)
     if not present.any():
-        return empty, 0.0
-    text = pd.Series(np.where(present, parsed.text, None), dtype=object)
-    sample = text[present][:200]
+        return None, 0.0
+    sample = pd.Series(parsed.first(200), dtype=object)
     if not any(any(ch.isdigit() for ch in value) for value in sample[:20]):
-        return empty, 0.0  # no digits, no dates
+        return None, 0.0  # no digits, no dates
     best_format, best_share = None, 0.0
     for fmt in DATE_FORMATS:
         share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
@@ -219,7 +299,8 @@ def _to_dates(parsed: ParsedColumn) -> tuple[pd.Series, float]:
             if share == 1.0:
                 break
     if best_format is None or best_share < 0.5:
-        return empty, best_share
-    values = pd.to_datetime(text, format=best_format, errors="coerce")
-    return values, float(values[present].notna().mean())
-
+        return None, best_share
+    text = pd.Series(np.where(present, parsed.value_text, None), dtype=object)
+    values = pd.to_datetime(text, format=best_format, errors="coerce").to_numpy()
+    counts = parsed.counts
+    return values, float(counts[present & ~np.isnat(values)].sum() / counts[present].sum())
