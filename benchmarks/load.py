@@ -100,7 +100,8 @@ async def respondents(page, base):
     return (await metric.inner_text()).strip()
 
 
-async def run(sessions: int, rounds: int, pages=PAGES, cli_rows: int = 20000, upload_rows: int = 5000) -> dict:
+async def run(sessions: int, rounds: int, pages=PAGES, cli_rows: int = 20000, upload_rows: int = 5000,
+              cli_delay: float = 5) -> dict:
     """Serve, browse with ``sessions`` sessions while a CLI import and an upload run; the measurements."""
     from playwright.async_api import async_playwright
 
@@ -127,7 +128,7 @@ async def run(sessions: int, rounds: int, pages=PAGES, cli_rows: int = 20000, up
             await respondents(await (await browser.new_context()).new_page(), base)  # first start: seed the samples
 
             async def cli():
-                await asyncio.sleep(5)  # while the sessions browse
+                await asyncio.sleep(cli_delay)  # while the sessions browse
                 proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "tpm", "ingest", str(cli_file), "--db", str(db),
                                                             cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
                 out, err = await proc.communicate()

@@ -69,3 +69,21 @@ def benchmark(name: str):
     sys.modules[spec.name] = module  # (dataclasses look their module up there)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """``python -m tpm`` in-process (fast): returns a CompletedProcess-like result; ``stdin=`` feeds input."""
+    import subprocess
+
+    from tpm.cli import main
+
+    monkeypatch.delenv("TPM_DB", raising=False)
+
+    def run(*args, stdin: str = ""):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return run

@@ -179,21 +179,6 @@ def test_trend_json_finds_the_hotline_improvement(db_path):
 HOTLINE_Q3 = SAMPLES / "hotline" / "servicehotline_2026_q3.csv"
 
 
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    """``python -m tpm`` in-process (fast): returns a CompletedProcess-like result."""
-    from tpm.cli import main
-
-    monkeypatch.delenv("TPM_DB", raising=False)
-
-    def run(*args):
-        code = main([str(a) for a in args])
-        out = capsys.readouterr()
-        return subprocess.CompletedProcess(args, code, out.out, out.err)
-
-    return run
-
-
 def test_two_studies_every_read_command_needs_a_study(cli, db_path, tmp_path):
     out = cli("ingest", WAVE3, "--db", db_path)
     assert out.returncode == 0 and "study: Kundenbefragung 2026 (new)" in out.stdout

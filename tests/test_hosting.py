@@ -320,19 +320,19 @@ def test_cli_ingest_into_head_is_all_or_nothing_without_traceback(db_path, tmp_p
     con.close()
 
 
-def test_cli_users_and_audit(db_path):
-    assert tpm("users", "add", "anna", "--role", "analyst", "--db", db_path, stdin="anna-passwort-1\n").returncode == 0
-    short = tpm("users", "add", "bert", "--db", db_path, stdin="kurz\n")
+def test_cli_users_and_audit(db_path, cli):
+    assert cli("users", "add", "anna", "--role", "analyst", "--db", db_path, stdin="anna-passwort-1\n").returncode == 0
+    short = cli("users", "add", "bert", "--db", db_path, stdin="kurz\n")
     assert short.returncode == 2 and "at least 10 characters" in short.stderr and "Traceback" not in short.stderr
-    assert tpm("users", "set-role", "anna", "admin", "--db", db_path).returncode == 0
-    listed = tpm("users", "list", "--db", db_path).stdout
+    assert cli("users", "set-role", "anna", "admin", "--db", db_path).returncode == 0
+    listed = cli("users", "list", "--db", db_path).stdout
     assert listed.startswith("anna\tadmin\t") and "bert" not in listed
     con = store.connect(db_path)
     assert access.login(con, "anna", "anna-passwort-1").role == "admin"
     con.close()
-    log = tpm("audit", "--db", db_path).stdout.splitlines()
+    log = cli("audit", "--db", db_path).stdout.splitlines()
     assert len(log) == 2 and "user.set_role" in log[0] and "(cli)" in log[0] and "user.add  anna" in log[1]
-    assert "anna-passwort-1" not in tpm("audit", "--csv", "--db", db_path).stdout
+    assert "anna-passwort-1" not in cli("audit", "--csv", "--db", db_path).stdout
 
 
 def test_dashboard_waits_for_an_import_instead_of_an_exception(db_path, monkeypatch):
@@ -453,14 +453,14 @@ def test_a_limit_survives_merge_and_delete_of_studies(seeded):
     assert studies.scope_of(seeded, "vera") is None
 
 
-def test_cli_limits_a_user_to_studies(db_path):
-    assert tpm("seed", "--db", db_path).returncode == 0  # two studies: users and audit are of none (a regression)
-    assert tpm("users", "add", "vera", "--db", db_path, stdin="vera-passwort-1\n").returncode == 0
-    done = tpm("users", "studies", "vera", "--study", "Hotline-Befragung 2026", "--db", db_path)
+def test_cli_limits_a_user_to_studies(db_path, cli):
+    assert cli("seed", "--db", db_path).returncode == 0  # two studies: users and audit are of none (a regression)
+    assert cli("users", "add", "vera", "--db", db_path, stdin="vera-passwort-1\n").returncode == 0
+    done = cli("users", "studies", "vera", "--study", "Hotline-Befragung 2026", "--db", db_path)
     assert done.returncode == 0 and "only: Hotline-Befragung 2026" in done.stdout
-    assert "studies: Hotline-Befragung 2026" in tpm("users", "list", "--db", db_path).stdout
-    bad = tpm("users", "studies", "vera", "--study", "Mars", "--db", db_path)
+    assert "studies: Hotline-Befragung 2026" in cli("users", "list", "--db", db_path).stdout
+    bad = cli("users", "studies", "vera", "--study", "Mars", "--db", db_path)
     assert bad.returncode == 2 and "no study 'Mars'" in bad.stderr and "Traceback" not in bad.stderr
-    assert tpm("users", "studies", "vera", "--all", "--db", db_path).returncode == 0
-    assert "studies:" not in tpm("users", "list", "--db", db_path).stdout
-    assert "user.studies  vera" in tpm("audit", "--db", db_path).stdout
+    assert cli("users", "studies", "vera", "--all", "--db", db_path).returncode == 0
+    assert "studies:" not in cli("users", "list", "--db", db_path).stdout
+    assert "user.studies  vera" in cli("audit", "--db", db_path).stdout

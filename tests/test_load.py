@@ -13,8 +13,8 @@ load = benchmark("load")
 
 
 def test_sessions_browse_while_cli_import_and_upload_run():
-    pages = [p for p in load.PAGES if p[0] in ("/", "/heatmap", "/tracking", "/drivers")]
-    result = asyncio.run(load.run(sessions=3, rounds=1, pages=pages, cli_rows=3000, upload_rows=1000))
+    pages = [p for p in load.PAGES if p[0] in ("/", "/heatmap", "/drivers")]
+    result = asyncio.run(load.run(sessions=3, rounds=1, pages=pages, cli_rows=2000, upload_rows=500, cli_delay=2))
     assert result["errors"] == []
     assert len(result["times"]) == 3 * len(pages)
     seen = {int(v.replace(",", "")) for v in result["seen"]}
