@@ -61,6 +61,12 @@ def test_import_lowers_duckdbs_memory_limit_only_while_it_writes(con, monkeypatc
     with pytest.raises(Exception):
         store.save_import(con, result)
     assert limit() == configured and store.lean_memory._users == 0
+    # inside the caller's transaction, which the failure aborted (the CLI imports several files in one)
+    con.execute("BEGIN TRANSACTION")
+    with pytest.raises(Exception):
+        store.save_import(con, result, transaction=False)
+    con.execute("ROLLBACK")
+    assert limit() == configured and store.lean_memory._users == 0
 
 
 def test_delete_removes_all_rows(con):

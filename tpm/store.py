@@ -405,11 +405,11 @@ def save_import(
     if weights:
         report["weights"] = weights
         report["notes"] = [*report.get("notes", []), weights["note"]]
-    lean = lean_memory(con)
-    lean.__enter__()
     if transaction:
         con.execute("BEGIN TRANSACTION")
+    lean = lean_memory(con)
     try:
+        lean.__enter__()
         study_id, study_created = studies.ensure(con, study)
         dataset_id = con.execute(
             """INSERT INTO datasets (study_id, name, source_file, sha256, platform, wave, uploaded_at, uploaded_by, rows, mapping, report)
@@ -488,7 +488,9 @@ class lean_memory:
     _restore: str | None = None
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
+        # a connection of its own to the same database (the setting is the database's): it works
+        # while the import's transaction is open, or aborted by an error
+        self.con, self.entered = con.cursor(), False
 
     def _setting(self) -> str:
         return str(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
@@ -499,6 +501,7 @@ class lean_memory:
             if cls._users == 0:
                 cls._restore = self._setting()
             cls._users += 1
+            self.entered = True
         self.need(0)
         return self
 
@@ -515,13 +518,19 @@ class lean_memory:
 
     def __exit__(self, *exc) -> None:
         cls = type(self)
-        with cls._lock:
-            cls._users -= 1
-            if cls._users == 0 and cls._restore is not None:
-                self.con.execute("RESET memory_limit")  # the default (80 % of the RAM) exactly, not a rounded copy
-                if self._setting() != cls._restore and _size_bytes(cls._restore) is not None:  # a limit that was set
-                    self.con.execute(f"SET memory_limit = '{_size_bytes(cls._restore, middle=True)}B'")
-                cls._restore = None
+        try:
+            with cls._lock:
+                if not self.entered:
+                    return
+                self.entered = False
+                cls._users -= 1
+                if cls._users == 0 and cls._restore is not None:
+                    self.con.execute("RESET memory_limit")  # the default (80 % of the RAM) exactly, not a rounded copy
+                    if self._setting() != cls._restore and _size_bytes(cls._restore) is not None:  # a limit that was set
+                        self.con.execute(f"SET memory_limit = '{_size_bytes(cls._restore, middle=True)}B'")
+                    cls._restore = None
+        finally:
+            self.con.close()
 
 
 def save_file(con: duckdb.DuckDBPyConnection, dataset_id: int, result: ImportResult, lean: lean_memory | None = None) -> None:
