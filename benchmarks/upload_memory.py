@@ -9,7 +9,9 @@ Prints RSS before, peak (and peak − before as a multiple of the file size) and
 Targets (issue #12): peak ≤ 6 × file size above the baseline; after ≤ before + 100 MB. What keeps
 the peak down: cells dictionary-encoded from the CSV reader on (1 byte a cell for a rating column),
 each distinct value parsed once, the long ratings/segments/comments streamed into DuckDB a column
-at a time instead of built as frames, and freed memory handed back between the phases.
+at a time instead of built as frames, freed memory handed back between the phases, DuckDB's memory
+limit lowered while the import writes (it frees its insert buffers early), and no copy of the
+upload kept with the prepared file across reruns.
 The test harness itself holds the file's bytes once (AppTest keeps what it uploaded): the figures
 include those ~50 MB. Usage: ``python benchmarks/upload_memory.py [--mb 50]``.
 """

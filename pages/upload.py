@@ -266,6 +266,7 @@ else:
             with st.status(t("reading", lang), expanded=False) as status:
                 # the bytes only while reading: a copy of the upload held by every later rerun (the import's) would add to its peak
                 prepared = prepare(uploaded.name, uploaded.getvalue(), sheet, con=cursor())
+                prepared.data = None  # nor kept with the prepared file: the import takes them from the widget again
                 status.update(label=t("detecting", lang), state="complete")
             st.session_state["prepared"], st.session_state["prepared_key"] = prepared, cache_key
         except IngestError as exc:
@@ -320,7 +321,7 @@ else:
         if st.button(t("import", lang), type="primary", disabled=bool(existing) or waiting, key="upload_import"):
             try:
                 with st.status(t("validating", lang), expanded=False) as status:
-                    result = prepared.apply(specs)
+                    result = prepared.apply(specs, data=uploaded.getvalue())
                     status.update(label=t("storing", lang))
                     release_memory()  # what this run and validation freed, before DuckDB buffers the new rows
                     saved = perform(ctx, "dataset.import", result, name=name, wave=wave, study=study)

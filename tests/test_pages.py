@@ -93,8 +93,12 @@ def test_upload_detect_correct_and_import(app, db_path):
     assert any("filialtest" in s.value for s in app.success)
     con = store.connect(db_path)
     names = {r[0] for r in con.execute("SELECT DISTINCT touchpoint FROM ratings WHERE dataset_id = (SELECT max(id) FROM datasets)").fetchall()}
+    kept = con.execute("SELECT data, size FROM dataset_files WHERE dataset_id = (SELECT max(id) FROM datasets)").fetchone()
     con.close()
     assert names == {"Filiale", "Service-Hotline"}
+    # the uploaded file is stored with it (taken from the widget at the import, not kept with the prepared file)
+    import pyarrow as pa
+    assert kept[1] == len(data) and pa.decompress(kept[0], len(data), codec="zstd") == data
 
 
 def test_upload_bad_file_shows_message_and_writes_nothing(app, db_path):

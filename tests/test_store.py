@@ -46,6 +46,29 @@ def test_failure_mid_import_rolls_back_everything(con, monkeypatch):
     assert table_counts(con) == before
 
 
+def test_import_lowers_duckdbs_memory_limit_only_while_it_writes(con, monkeypatch):
+    limit = lambda: con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # noqa: E731
+    default, during = limit(), []
+    original = store.insert_rows
+    monkeypatch.setattr(store, "insert_rows", lambda *a, **k: (during.append(limit()), original(*a, **k)))
+    store.save_import(con, ingest_bytes("w1.xlsx", xlsx_bytes(rows())))
+    assert store._size_bytes(during[0]) < store._size_bytes(default) and limit() == default
+    # restored after a failed import too, and a limit someone set is kept (not the default)
+    con.execute("SET memory_limit = '3GB'")
+    configured = limit()
+    result = ingest_bytes("w2.xlsx", xlsx_bytes(rows(offset=1000)))
+    result.canonical.segments = result.canonical.segments.assign(extra_column="breaks the insert")
+    with pytest.raises(Exception):
+        store.save_import(con, result)
+    assert limit() == configured and store.lean_memory._users == 0
+    # inside the caller's transaction, which the failure aborted (the CLI imports several files in one)
+    con.execute("BEGIN TRANSACTION")
+    with pytest.raises(Exception):
+        store.save_import(con, result, transaction=False)
+    con.execute("ROLLBACK")
+    assert limit() == configured and store.lean_memory._users == 0
+
+
 def test_delete_removes_all_rows(con):
     a = store.save_import(con, ingest_bytes("a.xlsx", xlsx_bytes(rows())))
     b = store.save_import(con, ingest_bytes("b.xlsx", xlsx_bytes(rows(offset=500, n=10))))

@@ -407,7 +407,9 @@ def save_import(
         report["notes"] = [*report.get("notes", []), weights["note"]]
     if transaction:
         con.execute("BEGIN TRANSACTION")
+    lean = lean_memory(con)
     try:
+        lean.__enter__()
         study_id, study_created = studies.ensure(con, study)
         dataset_id = con.execute(
             """INSERT INTO datasets (study_id, name, source_file, sha256, platform, wave, uploaded_at, uploaded_by, rows, mapping, report)
@@ -429,18 +431,8 @@ def save_import(
         insert_rows(con, dataset_id, study_id, result, respondents)
         if weights:
             save_weight_set(con, dataset_id, "file", weights)
-        if result.data is not None:  # the file itself, so that a wrong column can be re-mapped later
-            # compressed (CSV exports shrink 5–20×: DuckDB holds a BLOB several times over while it writes
-            # it, which took a 50 MB upload's peak from 5× to 10× the file), and as a zero-copy Arrow
-            # value: as a bound parameter DuckDB copies it twice more
-            packed = pa.compress(result.data, codec="zstd", asbytes=False)
-            data = pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(
-                np.array([0, packed.size], dtype=np.int64)), packed])
-            con.register("incoming", pa.table({"data": data}))
-            con.execute("INSERT INTO dataset_files SELECT ?, ?, ?, ?, ?, ?, data FROM incoming",
-                        [dataset_id, result.file_name, result.sha256, result.table.sheet if result.table is not None else None,
-                         bool(result.include_incomplete), len(result.data)])
-            con.unregister("incoming")
+        if result.data is not None:
+            save_file(con, dataset_id, result, lean)
         _bump_version(con)
         if audit:
             record(con, audit[0], audit[1], "dataset.import", str(dataset_id),
@@ -452,8 +444,115 @@ def save_import(
         if transaction:
             con.execute("ROLLBACK")
         raise
+    finally:
+        lean.__exit__(None, None, None)
     return Saved(int(dataset_id), name, duplicate=False, study_id=study_id, study_name=studies.name_of(con, study_id),
                  study_created=study_created, report=report)
+
+
+IMPORT_HEADROOM = 64 * 1024 * 1024  # bytes DuckDB may hold beyond what it held when an import began
+_UNITS = {"B": 1, "BYTES": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+          "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
+
+
+def _size_bytes(text: str, middle: bool = False) -> int | None:
+    """DuckDB's spelling of a size ("18.8 GiB", "64.0 MiB", "134217728B") in bytes; None if unreadable.
+    ``middle``: the middle of the range DuckDB shows that way (it shows one decimal, rounded down),
+    so that setting it again shows the same text."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]+)(?:\.([0-9]*))?\s*([A-Za-z]*)\s*", text or "")
+    unit = _UNITS.get((match.group(3) or "B").upper()) if match else None
+    if not unit:
+        return None
+    decimals = match.group(2) or ""
+    value = float(f"{match.group(1)}.{decimals or 0}")
+    return int((value + (0.5 * 10 ** -len(decimals) if middle else 0)) * unit)
+
+
+class lean_memory:
+    """DuckDB's memory limit lowered while an import writes (a context manager), restored afterwards.
+
+    With its default limit (80 % of the RAM) DuckDB keeps what an insert buffered — row groups
+    already written to the file, the copies of the kept file's BLOB — in memory until the limit
+    presses: a 50 MB upload's import held ~140 MB more at its commit, ~60 MB less with a limit of
+    64 MB (DuckDB frees or spills its buffers earlier; the import is as fast). The limit is what
+    DuckDB holds when the import begins plus :data:`IMPORT_HEADROOM`, raised by :meth:`need` for
+    a value that must fit at once (the kept file); never above the limit that was set. Nested or
+    concurrent imports share one lowering: the last one out restores the setting. Other queries
+    running meanwhile share the lower limit (DuckDB spills their intermediates to disk if need be).
+    """
+
+    _lock = __import__("threading").Lock()
+    _users = 0
+    _restore: str | None = None
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        # a connection of its own to the same database (the setting is the database's): it works
+        # while the import's transaction is open, or aborted by an error
+        self.con, self.entered = con.cursor(), False
+
+    def _setting(self) -> str:
+        return str(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+    def __enter__(self) -> "lean_memory":
+        cls = type(self)
+        with cls._lock:
+            if cls._users == 0:
+                cls._restore = self._setting()
+            cls._users += 1
+            self.entered = True
+        self.need(0)
+        return self
+
+    def need(self, nbytes: int) -> None:
+        """Room for ``nbytes`` that DuckDB must hold in memory at once, on top of what it holds now."""
+        used = int(self.con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchall()[0][0])
+        limit = used + max(IMPORT_HEADROOM, 2 * nbytes)
+        now, configured = _size_bytes(self._setting()), _size_bytes(type(self)._restore or "")
+        if configured is not None and limit >= configured:
+            return
+        if nbytes and now is not None and now >= limit:
+            return  # never lowered further while the import runs
+        self.con.execute(f"SET memory_limit = '{limit}B'")
+
+    def __exit__(self, *exc) -> None:
+        cls = type(self)
+        try:
+            with cls._lock:
+                if not self.entered:
+                    return
+                self.entered = False
+                cls._users -= 1
+                if cls._users == 0 and cls._restore is not None:
+                    self.con.execute("RESET memory_limit")  # the default (80 % of the RAM) exactly, not a rounded copy
+                    if self._setting() != cls._restore and _size_bytes(cls._restore) is not None:  # a limit that was set
+                        self.con.execute(f"SET memory_limit = '{_size_bytes(cls._restore, middle=True)}B'")
+                    cls._restore = None
+        finally:
+            self.con.close()
+
+
+def save_file(con: duckdb.DuckDBPyConnection, dataset_id: int, result: ImportResult, lean: lean_memory | None = None) -> None:
+    """The file itself (inside the caller's transaction), so that a wrong column can be re-mapped later.
+
+    Compressed (CSV exports shrink 4–20×: DuckDB holds a BLOB several times over while it writes
+    it, which took a 50 MB upload's peak from 5× to 10× the file), and as a zero-copy Arrow value:
+    as a bound parameter DuckDB copies it twice more. The compressed copy is dropped as soon as
+    DuckDB has its own."""
+    packed = pa.compress(result.data, codec="zstd", asbytes=False)
+    if lean is not None:
+        lean.need(packed.size)
+    incoming = pa.table({"data": pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(
+        np.array([0, packed.size], dtype=np.int64)), packed])})
+    del packed
+    con.register("incoming", incoming)
+    try:
+        con.execute("INSERT INTO dataset_files SELECT ?, ?, ?, ?, ?, ?, data FROM incoming",
+                    [dataset_id, result.file_name, result.sha256, result.table.sheet if result.table is not None else None,
+                     bool(result.include_incomplete), len(result.data)])
+    finally:
+        con.unregister("incoming")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, result: ImportResult,

@@ -38,17 +38,22 @@ class Prepared:
     def default_name(self) -> str:
         return PurePath(self.file_name).stem
 
-    def apply(self, specs: list[ColumnSpec]) -> ImportResult:
+    def apply(self, specs: list[ColumnSpec], data: bytes | None = None) -> ImportResult:
         """Validate and normalise with the (possibly corrected) mapping. Raises IngestError.
 
         The detected mapping's result, made once by :meth:`problem`, is reused when the mapping
-        is imported unchanged (the file is not normalised twice)."""
+        is imported unchanged (the file is not normalised twice). ``data``: the file's bytes to
+        store with the import, for a Prepared that does not keep them (the Upload page takes them
+        from the upload widget again: a copy kept across reruns would add to the import's peak)."""
+        from dataclasses import replace
+
+        data = data if data is not None else self.data
         mapping = [s.as_dict() for s in specs]
         checked = self.__dict__.get("_checked")
         if checked is not None and checked[0] == mapping:
-            return checked[1]
+            return checked[1] if checked[1].data is data else replace(checked[1], data=data)
         result = ImportResult(self.file_name, self.sha256, self.table, normalise(self.table, specs),
-                              from_template=self.from_template, data=self.data, include_incomplete=self.include_incomplete)
+                              from_template=self.from_template, data=data, include_incomplete=self.include_incomplete)
         return result
 
     def apply_detected(self) -> ImportResult:
