@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 PAGES = [("/", "Überblick", 2), ("/heatmap", "Heatmap", 1), ("/segments", "Segmente", 1), ("/tracking", "Entwicklung", 3),
          ("/drivers", "Treiber", 1), ("/priority", "Prioritäten-Matrix", 1), ("/journey", "Kundenreise", 2),
-         ("/targets", "Soll–Ist", 1), ("/actions", "Maßnahmen", 0), ("/inventory", "Kontaktpunkte", 0),
+         ("/targets", "Soll–Ist", 0), ("/actions", "Maßnahmen", 0), ("/inventory", "Kontaktpunkte", 0),
          ("/upload", "Daten hochladen", 0)]
 NAV_TIMEOUT = 180_000  # ms: on a small, shared machine N browsers compete with the server for the CPU
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking"]
