@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tpm import store  # noqa: E402
+from timing import timed  # noqa: E402  (benchmarks/timing.py)
 from tpm.ingest import ImportResult  # noqa: E402
 from tpm.ingest.detect import ColumnSpec  # noqa: E402
 from tpm.ingest.normalise import Canonical  # noqa: E402
@@ -70,11 +71,7 @@ def store_synthetic(con, canonical: Canonical, name: str) -> int:
 
 
 def best_of(k, fn):
-    times = []
-    for _ in range(k):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
+    times, out = timed(k, fn)
     return min(times), out
 
 

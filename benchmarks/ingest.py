@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from timing import timed  # benchmarks/timing.py (the script's own folder is on sys.path)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -77,12 +79,7 @@ def build(path: Path, rows: int, seed: int = 7) -> None:
     wb.save(path)
 
 def best_of(repeat: int, fn) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return min(timed(repeat, fn)[0])
 
 
 def command(path: Path) -> None:

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from timing import timed  # benchmarks/timing.py (the script's own folder is on sys.path)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -94,12 +96,7 @@ def run(cmd: list[str]) -> float:
 
 
 def median_time(repeat: int, fn) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(timed(repeat, fn)[0])
 
 
 def import_export(csvs: list[Path], db: Path, repeat: int) -> None:

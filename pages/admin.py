@@ -67,7 +67,7 @@ elif not all_studies.empty:
     names = dict(zip(all_studies["id"].astype(int), all_studies["name"]))
     with st.form("scope"):
         if mode == "password":
-            who = st.selectbox(t("scope_user", lang), access.list_users(cursor())["name"].tolist(), key="scope_user")
+            who = st.selectbox(t("scope_user", lang), users["name"].tolist(), key="scope_user")  # (listed above)
         else:  # OIDC: users are known by their e-mail address
             who = st.text_input(t("scope_user", lang), key="scope_user_text").strip()
         picked = st.multiselect(t("scope_studies", lang), list(names), format_func=names.get, key="scope_studies",
