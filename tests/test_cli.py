@@ -91,6 +91,29 @@ def test_one_bad_file_among_several_writes_none(db_path, tmp_path):
     assert not db_path.exists() or table_counts(store.connect(db_path))["datasets"] == 0
 
 
+def test_several_files_are_read_ahead_and_imported_in_order(db_path, tmp_path):
+    """The files are read on a thread of their own while the command loads pandas and DuckDB: the
+    datasets and the report keep the order of the command line; the first bad file is the error."""
+    paths = []
+    for i, name in enumerate(["a.xlsx", "b.csv", "c.xlsx"]):
+        rows = [["ID", f"Hotline {name}"]] + [[f"{name}{r}", (r + i) % 5 + 1] for r in range(20)]
+        path = tmp_path / name
+        path.write_bytes(xlsx_bytes(rows) if name.endswith(".xlsx") else german_csv_bytes(rows))
+        paths.append(path)
+    out = tpm("ingest", *paths, "--db", db_path)
+    assert out.returncode == 0, out.stderr
+    printed = [line.split(",")[0].split(":")[0] for line in out.stdout.splitlines() if "imported as dataset" in line]
+    assert printed == ["a.xlsx", "b.csv", "c.xlsx"]
+    con = store.connect(db_path, read_only=True)
+    assert [n for (n,) in con.execute("SELECT name FROM datasets ORDER BY id").fetchall()] == ["a", "b", "c"]
+    con.close()
+    bad = tmp_path / "kaputt.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not a workbook")
+    out = tpm("ingest", paths[0], bad, tmp_path / "c.xlsx", "--db", tmp_path / "other.duckdb")
+    assert out.returncode == 2 and "kaputt.xlsx" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "other.duckdb").exists()
+
+
 def test_out_of_scale_value_is_reported_with_row_and_column(db_path, tmp_path):
     path = tmp_path / "skala.xlsx"
     path.write_bytes(xlsx_bytes([["ID", "Hotline (1-5)"], [1, 4], [2, 5], [3, 3], [4, 2], [5, 1]]))

@@ -267,3 +267,44 @@ def test_merged_header_cells_and_a_chosen_sheet():
     assert [s.touchpoint for s in result.specs if s.role == "rating"] == ["Hotline", "Filiale", "Website"]
     assert len(result.canonical.respondents) == 30
     assert roles(result)["ID"] == "id" and roles(result)["Region"] == "segment"
+
+
+@pytest.mark.parametrize("values", [
+    ["R0001", "R0002", "R0003"],                       # ids: no value starts with a digit
+    ["Lieferung 3 Tage zu spät", "ok (Auftrag 7)"],   # comments with digits inside
+    ["today", "now", "x1"],                            # pandas reads "now" and "today" in any format
+    ["-2026-01-05", "-2026-02-01"],                    # and an ISO date after a minus
+    ["05.01.2026", "6.1.2026", "kaputt 1"],
+    ["2026-01-05 00:00:00", "2026-02-01 12:30:00"],
+    ["30–49", "unter 30", "50–64"],
+])
+def test_date_detection_matches_trying_every_format(values):
+    """The shortcut (no value can begin a date: no format is tried) finds what trying all formats finds."""
+    from tpm.ingest.values import DATE_FORMATS, ParsedColumn, to_dates
+
+    column = values * 30
+    _, share = to_dates(column)
+    sample = pd.Series(ParsedColumn(column).first(200), dtype=object)
+    best = max(float(pd.to_datetime(sample, format=f, errors="coerce").notna().mean()) for f in DATE_FORMATS)
+    assert share == pytest.approx(best) if best >= 0.5 else share <= best
+
+
+def test_numbers_of_a_column_whose_first_answers_are_not_numbers():
+    """A column whose sample is no number (dates) is parsed value by value; later numbers are still read."""
+    column = ["2026-01-05"] * 300 + ["7", "7,5", "1.234,5"]
+    numbers = to_numbers(column)
+    assert numbers[:300].isna().all()
+    assert numbers[300:].tolist() == [7.0, 7.5, 1234.5]
+
+
+def test_the_readers_load_without_pandas():
+    """`tpm.ingest` (readers, detection) imports without pandas: the CLI starts reading a file
+    on one core while pandas and DuckDB load on the other."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = "import sys, tpm.ingest; print(sorted(m for m in ('pandas', 'duckdb') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

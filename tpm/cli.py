@@ -276,7 +276,10 @@ def cmd_ingest(args) -> int:
         if not path.is_file():
             raise CliError(f"'{path}': no such file")
     overrides = _overrides(args.scale, args.missing)
-    prepared = [prepare(path.name, path.read_bytes(), args.sheet, args.include_incomplete, release=False) for path in args.paths]
+    reading = _read_ahead(args.paths, args.sheet)
+    _load_for_import()
+    prepared = [prepare(path.name, data, args.sheet, args.include_incomplete, release=False, table=table)
+                for path, (data, table) in zip(args.paths, reading)]
     db = store.db_path(args.db)
     waiting = _say_waiting(db)
 
@@ -297,6 +300,9 @@ def cmd_ingest(args) -> int:
     actor = access.cli_actor()
     saved = []
     with store.writing(db, args.wait, waiting) as con:
+        # this process's own DuckDB: one thread writes the rows in file order with less work than two
+        # (DuckDB's parallel insert must put them back in order; 100 000 × 28 xlsx: 0.60 → 0.50 s)
+        con.execute("SET threads = 1")
         # --study: an existing study by name or id, else the name of a new one
         study = None if args.study is None else studies.find(con, args.study) or args.study
         con.execute("BEGIN TRANSACTION")
@@ -313,6 +319,42 @@ def cmd_ingest(args) -> int:
     for result, one in zip(results, saved):  # printed after the commit: a closed pipe cannot undo half of it
         print_report(one.report or result.report(), one)
     return 0
+
+
+def _read_ahead(paths: list[Path], sheet: str | None):
+    """The files' bytes and raw tables, ``(data, table)`` in order, read on a thread of their own
+    that starts now; a file's error is raised when its turn comes.
+
+    Reading a workbook (fastexcel) lets go of the GIL: meanwhile the command loads what the rest
+    of the import needs (:func:`_load_for_import`) on the other core."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tpm.ingest import read_table  # numpy, pyarrow and fastexcel, not pandas nor DuckDB
+
+    def read(path: Path):
+        data = path.read_bytes()
+        return data, read_table(path.name, data, sheet=sheet)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpm-read")
+    futures = [pool.submit(read, path) for path in paths]
+
+    def results():
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # after an error: the files not started are not read
+
+    return results()
+
+
+def _load_for_import() -> None:
+    """Import the modules an import uses (~0.4 s: pandas, DuckDB, the store), while files are read."""
+    import gc
+
+    for module in ("tpm.upload", "tpm.access", "tpm.studies", "tpm.ingest.normalise"):
+        importlib.import_module(module)
+    gc.freeze()  # the modules' objects live as long as the command: the collector need not look at them again
 
 
 def _overrides(scales: list[str], missing: list[str]) -> dict[str, dict]:

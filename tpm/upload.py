@@ -71,11 +71,12 @@ class Prepared:
 
 
 def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include_incomplete: bool = False,
-            con=None, release: bool = True) -> Prepared:
+            con=None, release: bool = True, table: RawTable | None = None) -> Prepared:
     """Read and detect; with a database ``con``, an earlier wave's confirmed mapping of the same
     columns (a mapping template) is used instead of detection. ``release``: hand the memory that
-    reading and detection freed back to the system (a server; a one-off command need not)."""
-    table = arrange(read_table(file_name, data, sheet=sheet), include_incomplete)
+    reading and detection freed back to the system (a server; a one-off command need not).
+    ``table``: ``read_table(file_name, data, sheet=sheet)`` when the caller read it already."""
+    table = arrange(read_table(file_name, data, sheet=sheet) if table is None else table, include_incomplete)
     if release:
         release_memory()  # the reader's freed blocks, before detection and the import build on top of them
     template = store.mapping_template(con, list(table.columns)) if con is not None else None

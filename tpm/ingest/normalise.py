@@ -24,7 +24,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,6 +32,9 @@ from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import normalise_label
 from tpm.ingest.values import ParsedColumn, to_dates
+
+# pandas is imported where a frame is made: the readers and detection (imported with this
+# module by tpm.ingest) work without it, so a command can start reading a file while pandas loads
 
 
 class _Long:
@@ -228,6 +230,8 @@ def _weights(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, str]:
 
 
 def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
+    import pandas as pd
+
     validate_specs(table, specs)
     n = table.n_rows
     by_role = {role: [s for s in specs if s.role == role] for role in ROLES}
@@ -300,6 +304,8 @@ class LongScores:
 
     def frame(self) -> pd.DataFrame:
         """All rows as one frame, written straight into arrays of their final size."""
+        import pandas as pd
+
         columns = ["resp", "touchpoint"] + ([] if self.dont_know else ["score", "scale_min", "scale_max"])
         if not self.specs:
             return _empty(columns)
@@ -347,6 +353,8 @@ def _respondent_ids(table: RawTable, spec: ColumnSpec) -> pa.Array:
                           hint="fill it, or set the column to 'ignore' to number respondents by row")
     ids = parsed.texts_at(np.arange(len(parsed)))
     if parsed.counts.max() > 1 or len(pc.unique(ids)) < len(ids):  # some id twice: the rows, as pandas finds them
+        import pandas as pd
+
         series = pd.Series(ids.to_pylist(), dtype=object)
         doubled = series.duplicated(keep=False)
         rows = [table.sheet_row(int(i)) for i in np.flatnonzero(doubled.to_numpy())[:2]]
@@ -357,6 +365,8 @@ def _respondent_ids(table: RawTable, spec: ColumnSpec) -> pa.Array:
 
 def _strings(values: pa.Array) -> pd.Series:
     """Arrow text as pandas' default string column (what pandas makes of Python strings), without a copy."""
+    import pandas as pd
+
     return pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
@@ -396,6 +406,8 @@ class LongTexts:
         return rows.astype(np.int32), values if arrow else values.cast(pa.string())
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         if not self.parts:
             return _empty(["resp", self.key, self.value])
         frames = []
@@ -421,4 +433,6 @@ class LongTexts:
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})

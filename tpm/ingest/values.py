@@ -12,9 +12,9 @@ decimal comma and a thousands dot ("1.234,56"); dates may be ``dd.mm.yyyy``.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -89,8 +89,17 @@ BLANK_TOKENS: frozenset[str] = frozenset({"", "-", "--", ".", "nan", "none", "nu
 DONT_KNOW_TOKENS: frozenset[str] = MISSING_TOKENS - BLANK_TOKENS
 
 _NUMBER_START = frozenset("0123456789+-.")
-_TOKENS = pa.array(sorted(MISSING_TOKENS | {t.replace("ss", "ß") for t in MISSING_TOKENS}))
-_DK = pa.array(sorted(DONT_KNOW_TOKENS | {t.replace("ss", "ß") for t in DONT_KNOW_TOKENS}))
+_TOKEN_SETS: dict[str, pa.StringArray] = {}  # made on first use: pa.array() loads pandas, which a reader need not wait for
+
+
+def _token_set(name: str) -> pa.StringArray:
+    """The no-answer tokens (``"missing"``) or the don't-know ones (``"dont_know"``) as Arrow, "ss" also as "ß"."""
+    if name not in _TOKEN_SETS:
+        tokens = MISSING_TOKENS if name == "missing" else DONT_KNOW_TOKENS
+        _TOKEN_SETS[name] = pa.array(sorted(tokens | {t.replace("ss", "ß") for t in tokens}))
+    return _TOKEN_SETS[name]
+
+
 # number patterns for Arrow's regex kernels (RE2 syntax): plain "7.5" and German "1.234,56"
 _PLAIN_RE2 = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _GERMAN_RE2 = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
@@ -102,7 +111,8 @@ def as_text_array(values) -> pa.StringArray:
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
         return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
-    if isinstance(values, pd.Series):
+    pd = sys.modules.get("pandas")  # not imported: then no Series (the reader works without pandas)
+    if pd is not None and isinstance(values, pd.Series):
         values = values.to_numpy(dtype=object)
     return pa.array([cell_text(v) for v in values], type=pa.string())
 
@@ -148,8 +158,8 @@ class ParsedColumn:
         k = len(stripped)
         self.stripped = stripped  # the distinct values, stripped (the empty cell is not among them)
         lowered = pc.utf8_lower(stripped)
-        tokens = pc.fill_null(pc.is_in(lowered, value_set=_TOKENS), False).to_numpy(zero_copy_only=False)
-        dk = pc.fill_null(pc.is_in(lowered, value_set=_DK), False).to_numpy(zero_copy_only=False)
+        tokens = pc.fill_null(pc.is_in(lowered, value_set=_token_set("missing")), False).to_numpy(zero_copy_only=False)
+        dk = pc.fill_null(pc.is_in(lowered, value_set=_token_set("dont_know")), False).to_numpy(zero_copy_only=False)
         blank = pc.fill_null(pc.equal(stripped, ""), True).to_numpy(zero_copy_only=False)
         # index k: the empty cell (Arrow null)
         self.value_missing = np.append(tokens | blank, True)
@@ -176,7 +186,8 @@ class ParsedColumn:
             # a text column (ids like "R0001", regions, comments): no number to look for
             return np.full(k + 1, np.nan)
         try:  # fast path: every answer is a plain number (most rating columns)
-            numbers = pc.cast(answers, pa.float64())
+            pc.cast(pa.array(sample, pa.string()), pa.float64())  # a failing cast is slow on 100 000 values (dates):
+            numbers = pc.cast(answers, pa.float64())  # the sample's answers are among them, so tried first
         except pa.ArrowInvalid:
             numbers = _parse_numbers(answers)
         return np.append(numbers.to_numpy(zero_copy_only=False).astype(np.float64), np.nan)
@@ -261,6 +272,8 @@ def to_numbers(column) -> pd.Series:
     Accepts plain ("7", "7.5") and German ("7,5", "1.234,56") notation. Negative codes are
     *not* removed here: callers decide what they mean.
     """
+    import pandas as pd
+
     return pd.Series(ParsedColumn(column).numbers)
 
 
@@ -274,6 +287,8 @@ def to_dates(column, parsed: ParsedColumn | None = None) -> tuple[pd.Series, flo
     "2026-01-05 00:00:00"). The parsed values are kept on ``parsed``: detection and
     normalisation parse a date column once.
     """
+    import pandas as pd
+
     parsed = parsed or ParsedColumn(column)
     if getattr(parsed, "_dates", None) is None:
         parsed._dates = _to_dates(parsed)
@@ -285,12 +300,16 @@ def to_dates(column, parsed: ParsedColumn | None = None) -> tuple[pd.Series, flo
 
 def _to_dates(parsed: ParsedColumn) -> tuple[np.ndarray | None, float]:
     """Per distinct value (index k: the empty cell): its timestamp (NaT if none); and the share."""
+    import pandas as pd
+
     present = ~parsed.value_missing & (parsed.counts > 0)
     if not present.any():
         return None, 0.0
     sample = pd.Series(parsed.first(200), dtype=object)
     if not any(any(ch.isdigit() for ch in value) for value in sample[:20]):
         return None, 0.0  # no digits, no dates
+    if not any(v[:1].isdigit() or v[:1] in "+- " or v in ("now", "today") for v in sample):
+        return None, 0.0  # each format begins with a number (pandas also reads "now", "today"): none would parse
     best_format, best_share = None, 0.0
     for fmt in DATE_FORMATS:
         share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
