@@ -20,7 +20,19 @@ segment value). The tables (one set of rows per dataset):
   whether any of them carries a survey weight;
 - ``profile_ratings (dataset_id, profile, touchpoint, score, scale_min, scale_max, c, s1, s2)`` — the
   ratings of a profile's respondents per touchpoint, scale and score;
-- ``profile_dont_know (dataset_id, profile, touchpoint, c)`` — their "weiß nicht" answers.
+- ``profile_dont_know (dataset_id, profile, touchpoint, c)`` — their "weiß nicht" answers;
+- ``profile_pairs (dataset_id, sp, outcome, a, b, n, ux, uxx, uxy, sw, sw2, sx, sxx, sxy)`` — the
+  sufficient statistics of the key-driver correlations: per segment profile and outcome (the NPS
+  answer or the overall-satisfaction answer on 0–1), over its respondents who answered the
+  outcome, for every ordered pair of variables a, b (``''`` = the outcome, else a touchpoint's
+  0–1 score) the respondents with both (``n``), and Σ(x_a − c), Σ(x_a − c)², Σ(x_a − c)(x_b − c)
+  over them, unweighted (``u…``) and weighted (``s…``, with ``sw`` = Σw, ``sw2`` = Σw²). The values are
+  centred on fixed constants c (5 for the NPS answer, 0.5 for 0–1 scores), so the sums stay
+  additive and numerically stable. :func:`tpm.metrics.drivers.drivers_for` turns their sums over
+  the filtered segment profiles into the pairwise correlation matrix;
+  ``pair_sets (dataset_id, outcome, built)`` says for which datasets they exist (a dataset whose
+  respondents split into very many small segment profiles has none: its drivers are computed
+  from the ratings).
 
 Sums over these rows equal the sums over the respondents and ratings they stand for: counts
 exactly, weighted sums up to the order of floating-point additions (tests compare both to 1e-9).
@@ -39,7 +51,7 @@ of :data:`tpm.access.WRITES` and compares the tables with a fresh build.
 from __future__ import annotations
 
 #: the compact tables, each with a ``dataset_id`` column
-TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know")
+TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS segment_profiles (
@@ -79,7 +91,29 @@ CREATE TABLE IF NOT EXISTS profile_dont_know (
     touchpoint VARCHAR NOT NULL,
     c BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS profile_pairs (  -- key-driver sums per segment profile, outcome and pair of variables
+    dataset_id INTEGER NOT NULL,
+    sp INTEGER NOT NULL,
+    outcome VARCHAR NOT NULL,       -- nps | overall
+    a VARCHAR NOT NULL,             -- '' = the outcome, else a touchpoint
+    b VARCHAR NOT NULL,
+    n DOUBLE NOT NULL, ux DOUBLE NOT NULL, uxx DOUBLE NOT NULL, uxy DOUBLE NOT NULL,
+    sw DOUBLE NOT NULL, sw2 DOUBLE NOT NULL, sx DOUBLE NOT NULL, sxx DOUBLE NOT NULL, sxy DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pair_sets (
+    dataset_id INTEGER NOT NULL,
+    outcome VARCHAR NOT NULL,
+    built BOOLEAN NOT NULL          -- false: too many small segment profiles; drivers read the ratings
+);
 """
+
+#: the respondent-level outcomes of the key-driver sums (SQL over respondents), and the centres of the values
+PAIR_OUTCOMES = {"nps": "nps", "overall": "(overall - overall_min) / nullif(overall_max - overall_min, 0)"}
+CENTRE = {"nps": 5.0, "overall": 0.5}
+SCORE_CENTRE = 0.5
+#: pair sums are kept when a dataset has at most this many segment profiles, or one per 50 respondents
+PAIR_PROFILES = 64
+PAIR_RESPONDENTS_PER_PROFILE = 50
 
 # The segment values of a respondent as one number: each value of a segment gets a code 1…k (0:
 # none), and the codes of a respondent's segments are the digits of a mixed-radix number (radix
@@ -112,7 +146,8 @@ WITH combos AS ({combos}), r AS (
                AS profile
     FROM (SELECT DISTINCT dataset_id, combo, nps, month, overall, overall_min, overall_max FROM r)
 )
-SELECT r.dataset_id, r.resp, (r.dataset_id::BIGINT << 32) + r.resp AS rk, sps.sp, profs.profile, r.nps, r.responded_at, r.overall, r.overall_min, r.overall_max, r.w, r.hw
+SELECT r.dataset_id, r.resp, (r.dataset_id::BIGINT << 32) + r.resp AS rk, sps.sp, profs.profile, r.nps, r.responded_at,
+       r.overall, r.overall_min, r.overall_max, r.w, r.hw
 FROM r JOIN sps USING (dataset_id, combo)
 JOIN profs ON profs.dataset_id = r.dataset_id AND profs.combo = r.combo
     AND profs.nps IS NOT DISTINCT FROM r.nps AND profs.month IS NOT DISTINCT FROM r.month
@@ -153,6 +188,8 @@ def refresh(con, dataset_ids) -> None:
     con.execute(_NUMBERED.format(combos=combos), params + [ids])
     for sql in _FILL:
         con.execute(sql, [ids] if "?" in sql else [])
+    for dataset_id in ids:
+        _fill_pairs(con, dataset_id)
     con.execute("DROP TABLE _profile_of")
     con.execute("DROP TABLE IF EXISTS _segment_codes")
 
@@ -176,6 +213,78 @@ def _combos(con, ids: list[int]) -> tuple[str, list]:
     con.execute("CREATE OR REPLACE TEMP TABLE _segment_codes AS SELECT * FROM _codes_frame")
     con.unregister("_codes_frame")
     return _COMBO_NUMBER, []
+
+
+def _fill_pairs(con, dataset_id: int) -> None:
+    """``profile_pairs`` and ``pair_sets`` of one dataset (``_profile_of`` holds its respondents):
+    per segment profile the Gram products M'M, X'M, X²'M, X'X (and with the weights W: M'WM,
+    MW'MW, X'WM, X²'WM, X'WX) of the centred values X (0 where missing) and the presence mask M."""
+    import numpy as np
+    import pyarrow as pa
+
+    resp = con.execute(f"""SELECT resp, sp, w, hw, {', '.join(f"coalesce(({e})::DOUBLE, 'NaN') AS {o}" for o, e in PAIR_OUTCOMES.items())}
+                           FROM _profile_of WHERE dataset_id = ?""", [dataset_id]).fetchnumpy()
+    size = int(resp["resp"].max()) + 1 if len(resp["resp"]) else 0
+    names = [n for (n,) in con.execute("SELECT DISTINCT touchpoint FROM ratings WHERE dataset_id = ? ORDER BY 1",
+                                       [dataset_id]).fetchall()]
+    ratings = con.execute("""WITH v AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(1, ?::INTEGER + 1)) AS code)
+                             SELECT t.resp, v.code, ((t.score - t.scale_min) / (t.scale_max - t.scale_min))::DOUBLE AS x
+                             FROM ratings t JOIN v USING (touchpoint) WHERE t.dataset_id = ?""",
+                          [names, len(names), dataset_id]).fetchnumpy()
+    X = np.full((size, len(names) + 1), np.nan)
+    X[ratings["resp"], ratings["code"]] = ratings["x"] - SCORE_CENTRE
+    row = np.asarray(resp["resp"])
+    sp = np.zeros(size, dtype=np.int64)
+    sp[row] = resp["sp"]
+    weight = np.ones(size)
+    weight[row] = resp["w"]
+    weighted = bool(np.asarray(resp["hw"]).any())
+    profiles = len(np.unique(resp["sp"]))
+    built = profiles <= max(PAIR_PROFILES, size // PAIR_RESPONDENTS_PER_PROFILE)
+    variables = np.array(["", *names], dtype=object)
+    columns: dict[str, list] = {k: [] for k in ("sp", "outcome", "a", "b", "n", "ux", "uxx", "uxy", "sw", "sw2", "sx", "sxx",
+                                                 "sxy")}
+    for outcome, centre in CENTRE.items():
+        answered = np.full(size, np.nan)
+        answered[row] = resp[outcome]
+        present = row[~np.isnan(answered[row])] if built else row[:0]
+        if built and len(present):
+            X[:, 0] = answered - centre
+            order = present[np.argsort(sp[present], kind="stable")]
+            starts = np.flatnonzero(np.r_[True, np.diff(sp[order]) != 0])
+            for start, end in zip(starts, np.r_[starts[1:], len(order)]):
+                _pair_products(X[order[start:end]], weight[order[start:end]] if weighted else None,
+                               int(sp[order[start]]), outcome, variables, columns)
+        con.execute("INSERT INTO pair_sets VALUES (?, ?, ?)", [dataset_id, outcome, built])
+    if columns["sp"]:
+        table = pa.table({k: np.concatenate(v) for k, v in columns.items()})
+        con.register("_pairs_frame", table)
+        con.execute("INSERT INTO profile_pairs SELECT ?, * FROM _pairs_frame", [dataset_id])
+        con.unregister("_pairs_frame")
+
+
+def _pair_products(x, w, sp: int, outcome: str, variables, columns: dict) -> None:
+    """Append one segment profile's Gram products (every ordered pair of ``variables``) to ``columns``."""
+    import numpy as np
+
+    missing = np.isnan(x)
+    x0 = np.where(missing, 0.0, x)
+    m = (~missing).astype(float)
+    n, ux, uxx, uxy = m.T @ m, x0.T @ m, (x0 * x0).T @ m, x0.T @ x0
+    if w is None:
+        sw, sw2, sx, sxx, sxy = n, n, ux, uxx, uxy
+    else:
+        mw = m * w[:, None]
+        sw, sw2, sx, sxx, sxy = m.T @ mw, mw.T @ mw, x0.T @ mw, (x0 * x0).T @ mw, x0.T @ (x0 * w[:, None])
+    k = len(variables)
+    a, b = np.repeat(np.arange(k), k), np.tile(np.arange(k), k)
+    columns["sp"].append(np.full(k * k, sp, dtype=np.int32))
+    columns["outcome"].append(np.full(k * k, outcome, dtype=object))
+    columns["a"].append(variables[a])
+    columns["b"].append(variables[b])
+    for name, matrix in (("n", n), ("ux", ux), ("uxx", uxx), ("uxy", uxy), ("sw", sw), ("sw2", sw2), ("sx", sx),
+                         ("sxx", sxx), ("sxy", sxy)):
+        columns[name].append(matrix.reshape(-1))
 
 
 def refresh_study(con, study_id: int) -> None:

@@ -67,19 +67,10 @@ class Filter:
     def respondents_cte(self) -> tuple[str, list]:
         """``resp AS (…)`` and its parameters."""
         where, params = self.datasets_sql("r.dataset_id")
-        sql = [
-            "resp AS (SELECT r.dataset_id, r.resp, r.nps, r.responded_at, r.overall, r.overall_min, r.overall_max, "
-            f"r.weight, {weight_column(self.weighted)} AS w, {row_key('r')} AS rk "
-            "FROM respondents r",
-            f"WHERE {where}",
-        ]
-        for segment, values in self.segments:
-            sql.append(
-                f"AND {row_key('r')} IN (SELECT {row_key('s')} FROM segments s "
-                "WHERE s.segment = ? AND list_contains(?::VARCHAR[], s.value))"
-            )
-            params += [segment, list(values)]
-        return " ".join(sql) + ")", params
+        segment_sql, segment_params = self.segments_sql(row_key("r"), "segments", row_key("s"))
+        return ("resp AS (SELECT r.dataset_id, r.resp, r.nps, r.responded_at, r.overall, r.overall_min, r.overall_max, "
+                f"r.weight, {weight_column(self.weighted)} AS w, {row_key('r')} AS rk "
+                f"FROM respondents r WHERE {where}{segment_sql})", params + segment_params)
 
     # --- what the figures sum over: profiles (compact) or respondents
 
@@ -101,12 +92,21 @@ class Filter:
                        f"u.weight IS NOT NULL AS has_weight, 1 AS c, {w} AS s1, {w} * {w} AS s2, "
                        f"{row_key('u')} AS uk, {row_key('u')} AS sk")
             source, segments, segment_key = "respondents u", "segments", row_key("s")
-        sql = [f"{name} AS (SELECT {columns} FROM {source} WHERE {where}"]
+        segment_sql, segment_params = self.segments_sql(_key("u", "sp") if self.compact else row_key("u"),
+                                                        segments, segment_key)
+        return f"{name} AS (SELECT {columns} FROM {source} WHERE {where}{segment_sql})", params + segment_params
+
+    def segments_sql(self, key: str, table: str = "segment_profiles", table_key: str = "") -> tuple[str, list]:
+        """SQL conditions (each beginning `` AND``) that the unit with segment key ``key`` has the
+        filter's segment values, looked up in ``table`` (default: the segment profiles of
+        :mod:`tpm.compact`, keyed by dataset and ``sp``), and their parameters."""
+        table_key = table_key or _key("s", "sp")
+        sql, params = "", []
         for segment, values in self.segments:
-            sql.append(f"AND {_key('u', 'sp') if self.compact else row_key('u')} IN "
-                       f"(SELECT {segment_key} FROM {segments} s WHERE s.segment = ? AND list_contains(?::VARCHAR[], s.value))")
+            sql += (f" AND {key} IN (SELECT {table_key} FROM {table} s "
+                    "WHERE s.segment = ? AND list_contains(?::VARCHAR[], s.value))")
             params += [segment, list(values)]
-        return " ".join(sql) + ")", params
+        return sql, params
 
     def rated(self, units: str = "resp", columns: str = "") -> str:
         """SQL: a subquery of the ratings of ``units`` (a CTE of :meth:`units_cte` or one with its
