@@ -278,10 +278,13 @@ def test_weighted_bootstrap_resamples_respondents_with_their_weights(con):
 
 
 def test_compact_sums_equal_the_sums_over_every_rating(weighted_db):
-    """The figures' sums come from a compact table (one row per touchpoint × scale × score × NPS answer,
-    joined on the one-integer respondent key); on random filters they equal the sums taken over every
-    rating, joined on (dataset_id, resp), the way they were computed before — weighted and unweighted."""
-    from tpm.metrics.satisfaction import KEYS, RATED, by_segment
+    """The figures' sums come from compact rows (one per touchpoint × scale × score × NPS answer, over
+    the compact count tables of tpm.compact, or over the respondents' ratings joined on the
+    one-integer key); on random filters they equal the sums taken over every rating, joined on
+    (dataset_id, resp), the way they were computed before — weighted and unweighted."""
+    from dataclasses import replace
+
+    from tpm.metrics.satisfaction import KEYS
     from tpm.metrics.weighted import SUM_COLUMNS, grouped_rating_sums_sql, rating_sums_sql
 
     con, frame, weighted = weighted_db
@@ -295,12 +298,15 @@ def test_compact_sums_equal_the_sums_over_every_rating(weighted_db):
                    "FROM ratings t JOIN resp USING (dataset_id, resp) "
                    + ("" if by is None else "JOIN segments s ON s.dataset_id = t.dataset_id AND s.resp = t.resp "
                                             "AND s.segment = ? ") + "GROUP BY ALL")
-            new = f"WITH {cte} {grouped_rating_sums_sql(keys, RATED if by is None else by_segment('segment'))}"
             extra = [] if by is None else [by]
-            a, b = con.execute(old, params + extra).df(), con.execute(new, params + extra).df()
-            assert_same_sums(a, b, keys, f"{flt} by {by}")
-            for column in SUM_COLUMNS:
-                assert b[column].dtype.kind == a[column].dtype.kind, column
+            a = con.execute(old, params + extra).df()
+            for view in (flt, replace(flt, compact=False)):
+                units, unit_params = view.units_cte()
+                rows = f"{view.rated()} rt" if by is None else view.segment_join(f"{view.rated()} rt", "segment")
+                b = con.execute(f"WITH {units} {grouped_rating_sums_sql(keys, rows)}", unit_params + extra).df()
+                assert_same_sums(a, b, keys, f"{view} by {by}")
+                for column in SUM_COLUMNS:
+                    assert b[column].dtype.kind == a[column].dtype.kind, column
 
 
 def random_filters(seed: int, times: int, datasets: tuple[int, ...], region_share: float):
@@ -329,32 +335,34 @@ def test_one_scan_cells_and_totals_equal_the_separate_scans(weighted_db):
     with its total each come from one scan (grouping sets); on random filters, weighted and
     unweighted, their sums equal those of the separate scans they replaced (cells by an inner join
     on the segment or wave, totals over all raters) — and the figures built from them are the same."""
+    from tpm import compact
     from tpm.metrics import segments, trend
-    from tpm.metrics.filters import row_key
     from tpm.metrics.nps import nps_from_row, nps_sums_sql
-    from tpm.metrics.satisfaction import KEYS, RATED, by_segment
+    from tpm.metrics.satisfaction import KEYS
     from tpm.metrics.weighted import grouped_rating_sums_sql
 
     con, frame, weighted = weighted_db
     plain = store_weighted(con, planted(seed=5, n=120), "ungewichtet", weights=False)
     con.execute("DELETE FROM segments WHERE dataset_id = ? AND resp % 7 = 0", [plain])  # raters without a Region
+    compact.refresh(con, [plain])
 
     for flt in random_filters(17, 10, (weighted, plain), 0.3):
-        cte, params = flt.respondents_cte()
+        cte, params = flt.units_cte()
         cells, totals = segments._cells_and_totals(con, flt, "Region")
-        assert_same_sums(con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], by_segment('segment'))}",
+        rated = f"{flt.rated()} rt"
+        assert_same_sums(con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], flt.segment_join(rated, 'segment'))}",
                                      params + ["Region"]).df(), cells, [*KEYS, "segment"])
-        assert_same_sums(con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}", params).df(), totals, KEYS)
+        assert_same_sums(con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, rated)}", params).df(), totals, KEYS)
         for metric in ("mean", "top2", "nps"):
             pd.testing.assert_frame_equal(segments.breakdown_and_totals(con, flt, "Region", metric)[1],
                                           segments.total_values(con, flt, metric))
         ctes, wparams = trend._waves_cte(flt, "dataset")
         series = ["touchpoint", "scale_min", "scale_max"]
         old = con.execute(f"""WITH {ctes} {grouped_rating_sums_sql(["wave", "wave_no", *series],
-                              f"ratings t JOIN rw ON {row_key('t')} = rw.rk JOIN wave_order USING (wave)")}""", wparams).df()
+                              f"{flt.rated('rw', ', u.wave')} rt JOIN wave_order USING (wave)")}""", wparams).df()
         waves, wave_totals = trend._trend_and_totals(con, flt, "score", "dataset")
         new = con.execute(f"""WITH {ctes} {grouped_rating_sums_sql(["wave", "wave_no", *series],
-                              f"ratings t JOIN rw ON {row_key('t')} = rw.rk LEFT JOIN wave_order USING (wave)", series)}""",
+                              f"{flt.rated('rw', ', u.wave')} rt LEFT JOIN wave_order USING (wave)", series)}""",
                           wparams).df()
         assert_same_sums(old, new[~new["is_total"]], ["wave", *series])
         assert_same_sums(totals, wave_totals, KEYS)
@@ -363,9 +371,9 @@ def test_one_scan_cells_and_totals_equal_the_separate_scans(weighted_db):
         pd.testing.assert_frame_equal(nps, old_nps)
         pd.testing.assert_frame_equal(steps, old_steps)
         pd.testing.assert_frame_equal(tp_totals, segments.total_values(con, flt, "score"))
-        by_value = con.execute(f"""WITH {cte} SELECT s.value AS segment, {nps_sums_sql("resp.nps")} FROM resp
-                                   JOIN segments s ON {row_key('s')} = resp.rk AND s.segment = 'Region'
-                                   WHERE resp.nps IS NOT NULL GROUP BY ALL""", params).df()
+        by_value = con.execute(f"""WITH {cte} SELECT sg.segment, {nps_sums_sql("u.nps")}
+                                   FROM {flt.segment_join("resp u", "segment")}
+                                   WHERE u.nps IS NOT NULL GROUP BY ALL""", params + ["Region"]).df()
         total = con.execute(f"WITH {cte} SELECT {nps_sums_sql()} FROM resp WHERE nps IS NOT NULL", params).df()
         table = segments.nps_by_segment(con, flt, "Region").set_index("segment")
         assert sorted(table.index) == sorted(by_value["segment"])

@@ -24,7 +24,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from tpm import store, studies
+from tpm import compact, store, studies
 from tpm.i18n import MessageError
 from tpm.report.csv_export import neutralise
 
@@ -178,7 +178,7 @@ def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: int | str |
                 con.execute("INSERT INTO touchpoint_aliases (study_id, alias, name) VALUES (?, ?, ?)", [sid, alias.lower(), row.name])
                 hit = con.execute(f"SELECT count(*) FROM ratings WHERE lower(touchpoint) = ? AND {in_study}",
                                   [alias.lower(), sid]).fetchone()[0]
-                for table in ("ratings", "dont_know"):
+                for table in store.TOUCHPOINT_TABLES:
                     con.execute(f"UPDATE {table} SET touchpoint = ? WHERE lower(touchpoint) = ? AND {in_study}",
                                 [row.name, alias.lower(), sid])
                 con.execute("UPDATE actions SET touchpoint = ? WHERE lower(touchpoint) = ? AND study_id = ?",
@@ -232,7 +232,7 @@ def rename(con: duckdb.DuckDBPyConnection, old: str, new: str, study: int | str 
         con.execute("""INSERT INTO touchpoints SELECT * REPLACE (? AS name) FROM touchpoints WHERE study_id = ? AND name = ?""",
                     [new, sid, old])
         con.execute("DELETE FROM touchpoints WHERE study_id = ? AND name = ?", [sid, old])
-        for table in ("ratings", "dont_know"):
+        for table in store.TOUCHPOINT_TABLES:
             con.execute(f"UPDATE {table} SET touchpoint = ? WHERE touchpoint = ? AND {IN_STUDY}", [new, old, sid])
         con.execute("UPDATE actions SET touchpoint = ? WHERE touchpoint = ? AND study_id = ?", [new, old, sid])
         con.execute("DELETE FROM touchpoint_aliases WHERE study_id = ? AND alias = lower(?)", [sid, new])
@@ -258,7 +258,7 @@ def merge(con: duckdb.DuckDBPyConnection, source: str, target: str, study: int |
     with store.transaction(con):
         con.execute(f"""UPDATE touchpoints t SET {fill} FROM touchpoints s
                         WHERE t.study_id = ? AND t.name = ? AND s.study_id = t.study_id AND s.name = ?""", [sid, target, source])
-        for table in ("ratings", "dont_know"):
+        for table in store.TOUCHPOINT_TABLES:
             con.execute(f"UPDATE {table} SET touchpoint = ? WHERE touchpoint = ? AND {IN_STUDY}", [target, source, sid])
         # "don't know" for one name and a rating (or another "don't know") for the other: one answer stays
         con.execute(f"""DELETE FROM dont_know k WHERE k.touchpoint = ? AND k.{IN_STUDY} AND (
@@ -271,6 +271,7 @@ def merge(con: duckdb.DuckDBPyConnection, source: str, target: str, study: int |
         con.execute("INSERT INTO touchpoint_aliases VALUES (?, lower(?), ?) ON CONFLICT DO UPDATE SET name = excluded.name",
                     [sid, source, target])
         con.execute("DELETE FROM touchpoints WHERE study_id = ? AND name = ?", [sid, source])
+        compact.refresh_study(con, sid)  # the don't-know answers above changed per respondent
     return target
 
 

@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from tpm import compact
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 5  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
-                   # 5: dataset_files)
+SCHEMA_VERSION = 6  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
+                   # 5: dataset_files; 6: the compact count tables of tpm.compact)
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
@@ -163,8 +164,11 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 );
 """
 
-#: the rows derived from a file by its mapping (replaced together when a dataset is re-mapped)
-DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments")
+#: the rows derived from a file by its mapping (replaced together when a dataset is re-mapped),
+#: and the compact count tables made from them (:mod:`tpm.compact`, rebuilt by :func:`insert_rows`)
+DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", *compact.TABLES)
+#: the tables holding touchpoint names of answers (a rename changes them all)
+TOUCHPOINT_TABLES = ("ratings", "dont_know", "profile_ratings", "profile_dont_know")
 DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files")
 
 
@@ -317,16 +321,18 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     if before_studies:  # version 1: datasets grouped into studies, the inventory given to them
         create_tables(con)
         studies.migrate_to_studies(con)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-        return
     with transaction(con, bump=False):  # one commit, not one per table (a new file: 0.13 s → 0.02 s)
-        create_tables(con)
+        if not before_studies:
+            create_tables(con)
+        if before_studies or _schema_version(con) < 6:  # made before the compact tables: built for every dataset
+            compact.refresh_all(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The tables that are missing, and the columns that older files lack."""
     con.execute(SCHEMA)
+    con.execute(compact.SCHEMA)
     for table in ("datasets", "actions"):
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS study_id INTEGER")
     for column, kind in INVENTORY_COLUMNS.items():
@@ -559,7 +565,8 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
                 respondents: pd.DataFrame) -> None:
     """The rows of one import (inside the caller's transaction): respondents, ratings, don't-know
     answers, segments and comments; the study's aliases applied, new touchpoints added to its
-    inventory, and the confirmed mapping kept as the template for the next wave."""
+    inventory, the confirmed mapping kept as the template for the next wave, and the compact
+    count tables of the dataset built (:mod:`tpm.compact`)."""
     c = result.canonical
     for table in ("respondents", "ratings", "dont_know", "segments", "comments"):
         # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
@@ -575,7 +582,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
     names = set(rated) | set(c.counts("dont_know"))
     aliases = {a for (a,) in con.execute("SELECT alias FROM touchpoint_aliases WHERE study_id = ?", [study_id]).fetchall()}
     if any(name.lower() in aliases for name in names):
-        for table in ("ratings", "dont_know"):
+        for table in TOUCHPOINT_TABLES:
             con.execute(
                 f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
                    WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
@@ -600,6 +607,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
             [study_id, header_signature(list(result.table.columns)),
              json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
         )
+    compact.refresh(con, [dataset_id])
 
 
 def weight_summary(w) -> dict:

@@ -301,7 +301,7 @@ def apply_aliases(con: duckdb.DuckDBPyConnection, study_id: int) -> None:
     """Rename ratings and measures stored under an alias of the study to its touchpoint, and drop
     inventory rows that are now aliases. (Inside the caller's transaction.)"""
     in_study = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
-    for table in ("ratings", "dont_know"):
+    for table in store.TOUCHPOINT_TABLES:
         con.execute(f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
                         WHERE a.study_id = ? AND lower({table}.touchpoint) = a.alias AND {table}.{in_study}""",
                     [study_id, study_id])

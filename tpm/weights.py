@@ -252,7 +252,7 @@ def segment_frame(con, dataset_id: int, variables: list[str]) -> pd.DataFrame:
 def rake_dataset(con, dataset: int | str, margins: list[Margin], trim: tuple[float, float] | None = None,
                  source: str = "margins") -> RakeResult:
     """Rake one stored dataset (id or name) to ``margins`` and store the weight set (one transaction)."""
-    from tpm import store
+    from tpm import compact, store
 
     dataset_id = _dataset_id(con, dataset, source)
     frame = segment_frame(con, dataset_id, list(dict.fromkeys(m.variable for m in margins)))
@@ -262,6 +262,7 @@ def rake_dataset(con, dataset: int | str, margins: list[Margin], trim: tuple[flo
         con.execute("UPDATE respondents SET weight = raked.w FROM raked WHERE respondents.dataset_id = ? AND respondents.resp = raked.resp",
                     [dataset_id])
         con.unregister("raked")
+        compact.refresh(con, [dataset_id])
         store.save_weight_set(con, dataset_id, "raking", result.summary, margins_json(margins), trim, result.max_error)
     return result
 

@@ -163,15 +163,55 @@ def pair_statistics(X: np.ndarray, weights: np.ndarray | None = None,
         sx += X0.T @ MW      # sx[i, j] = Σ w·x_i over rows where x_j is present too
         sxx += (X0 * X0).T @ MW
         sxy += X0.T @ X0W
-    if weights is None:
-        n = counts
+    return correlations_from_sums(counts, *((counts, None) if weights is None else (n, sw2)), sx, sxx, sxy)
+
+
+def correlations_from_sums(counts, n, sw2, sx, sxx, sxy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(R, pair counts, pair n_eff) from the pairwise sums of :func:`pair_statistics` (or of the
+    key-driver sums of :mod:`tpm.compact`): per pair (i, j) the respondents with both ``counts``,
+    their Σw ``n`` and Σw² ``sw2`` (None: unweighted, n_eff = the counts), and Σw·xᵢ ``sx``, Σw·xᵢ²
+    ``sxx``, Σw·xᵢxⱼ ``sxy`` (values centred on any constant per column)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = n * sxy - sx * sx.T
         var_i = n * sxx - sx * sx
         R = cov / np.sqrt(var_i * var_i.T)
-        n_eff = counts.copy() if weights is None else n**2 / sw2
+        n_eff = counts.copy() if sw2 is None else n**2 / sw2
     np.fill_diagonal(R, 1.0)
     return R, np.rint(counts).astype(np.int64), n_eff
+
+
+def stored_pair_statistics(con, flt, outcome: str, weighted: bool):
+    """(touchpoint names, R, pair counts, pair n_eff) of the outcome and every touchpoint (index 0:
+    the outcome; pairwise-complete, over the respondents who answered it) from the key-driver
+    sums kept by :mod:`tpm.compact`, summed over the segment profiles the filter lets through —
+    or None where they are not kept (another outcome, a dataset without them, ``compact=False``)."""
+    from tpm import compact
+
+    if not getattr(flt, "compact", False) or outcome not in compact.PAIR_OUTCOMES:
+        return None
+    where, params = flt.datasets_sql("d.id")
+    lacking = con.execute(f"""SELECT count(*) FROM datasets d LEFT JOIN pair_sets p ON p.dataset_id = d.id AND p.outcome = ?
+                              WHERE {where} AND NOT coalesce(p.built, false)""", [outcome, *params]).fetchone()[0]
+    if lacking:
+        return None
+    where, params = flt.datasets_sql("p.dataset_id")
+    segments, segment_params = flt.segments_sql("((p.dataset_id::BIGINT << 32) + p.sp)")
+    sums = ("sum(n) AS counts, sum(sw), sum(sw2), sum(sx), sum(sxx), sum(sxy)" if weighted else
+            "sum(n) AS counts, sum(n) AS n, sum(ux), sum(uxx), sum(uxy)")
+    rows = con.execute(f"""SELECT a, b, {sums} FROM profile_pairs p WHERE p.outcome = ? AND {where}{segments}
+                           GROUP BY a, b""", [outcome, *params, *segment_params]).fetchnumpy()
+    names = sorted(set(rows["b"].tolist()) - {""})
+    index = {name: i for i, name in enumerate(["", *names])}
+    a = np.array([index[v] for v in rows["a"].tolist()], dtype=np.int64)
+    b = np.array([index[v] for v in rows["b"].tolist()], dtype=np.int64)
+    matrices = []
+    for column in list(rows)[2:]:
+        matrix = np.zeros((len(index), len(index)))
+        matrix[a, b] = rows[column]
+        matrices.append(matrix)
+    if not weighted:
+        matrices.insert(2, None)
+    return (names, *correlations_from_sums(*matrices))
 
 
 def pairwise_corr(X: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -733,15 +773,21 @@ def drivers_for(
     from tpm.metrics.weighted import has_weights
 
     _check(method, missing, drivers if drivers is not None else [outcome])
-    data = rating_arrays(con, flt, outcome, scales=drivers is None and stats is None)
-    chosen = list(drivers) if drivers is not None else default_drivers(con, flt, outcome, data=data, stats=stats)
-    _check(method, missing, chosen)
     notes = []
     weighted = has_weights(con, flt)
     first_pass = "pairwise" if drivers is None else missing  # pruning needs the pairwise bases
-    matrix = wide_matrix(data, outcome, chosen)
-    weights = data.weight if weighted else None
-    R, pair_n, n_rows, n_eff = _matrix_correlations(matrix, first_pass, weights)
+    stored = _from_stored_sums(con, flt, outcome, drivers, stats, weighted) if missing == "pairwise" and not bootstrap \
+        else None
+    if stored is not None:  # the pairwise sums kept by tpm.compact: no respondent is read
+        chosen, R, pair_n, n_rows, n_eff = stored
+        matrix = weights = None
+    else:
+        data = rating_arrays(con, flt, outcome, scales=drivers is None and stats is None)
+        chosen = list(drivers) if drivers is not None else default_drivers(con, flt, outcome, data=data, stats=stats)
+        _check(method, missing, chosen)
+        matrix = wide_matrix(data, outcome, chosen)
+        weights = data.weight if weighted else None
+        R, pair_n, n_rows, n_eff = _matrix_correlations(matrix, first_pass, weights)
     if drivers is None:
         keep = prune_sparse(chosen, pair_n)
         dropped = [chosen[i] for i in range(len(chosen)) if i not in keep]
@@ -751,7 +797,7 @@ def drivers_for(
         chosen, R, pair_n, n_eff = [chosen[k] for k in keep], R[np.ix_(idx, idx)], pair_n[np.ix_(idx, idx)], n_eff[np.ix_(idx, idx)]
         if not chosen:
             raise ValueError(Message("err_no_drivers"))
-        matrix = matrix[:, idx]
+        matrix = None if matrix is None else matrix[:, idx]
     if missing == "listwise" and first_pass != "listwise":
         R, pair_n, n_rows, n_eff = _matrix_correlations(matrix, "listwise", weights)
     values, value_weights = None, None
@@ -768,3 +814,27 @@ def drivers_for(
     driver_n_eff = dict(zip(chosen, np.full(len(chosen), n_eff[0, 0]) if missing == "listwise" else n_eff[0, 1:]))
     result.table["n_eff"] = result.table["driver"].map(driver_n_eff).astype(float)
     return result
+
+
+def _from_stored_sums(con, flt, outcome: str, drivers: list[str] | None, stats: pd.DataFrame | None, weighted: bool):
+    """(chosen drivers, R, pair counts, respondents with the outcome, pair n_eff) of a pairwise view
+    from the sums of :func:`stored_pair_statistics`; None where they are not kept or a chosen
+    driver has no rating in the view (the ratings then decide, as before)."""
+    stored = stored_pair_statistics(con, flt, outcome, weighted)
+    if stored is None:
+        return None
+    names, R, pair_n, n_eff = stored
+    if drivers is None:
+        if stats is None:
+            from tpm.metrics.satisfaction import touchpoint_stats
+
+            stats = touchpoint_stats(con, flt)
+        chosen = default_drivers(con, flt, outcome, stats=stats)
+    else:
+        chosen = list(drivers)
+    if any(name not in names for name in chosen):
+        return None
+    _check("shapley", "pairwise", chosen)
+    idx = [0] + [names.index(name) + 1 for name in chosen]
+    pick = np.ix_(idx, idx)
+    return chosen, R[pick], pair_n[pick], int(pair_n[0, 0]), n_eff[pick]

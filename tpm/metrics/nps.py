@@ -138,12 +138,14 @@ COUNTS_SQL = """count(*) FILTER (WHERE nps <= 6) AS detractors,
 
 
 def nps_sums_sql(column: str = "nps") -> str:
-    """Counts and weighted sums of the NPS answers in ``column`` (weights in ``w``)."""
+    """Counts and weighted sums of the NPS answers in ``column`` over units of
+    :meth:`tpm.metrics.filters.Filter.units_cte` (``c`` respondents, weights summing to ``s1``, squares to ``s2``)."""
     from tpm.metrics.weighted import moment_sql, nps_y
 
-    return (f"count(*) FILTER (WHERE {column} <= 6) AS detractors, count(*) FILTER (WHERE {column} > 6 AND {column} < 9) AS passives, "
-            f"count(*) FILTER (WHERE {column} >= 9) AS promoters, {moment_sql(nps_y(column), '')}, "
-            f"coalesce(sum(w) FILTER (WHERE {column} >= 9), 0) AS pro_w, coalesce(sum(w) FILTER (WHERE {column} <= 6), 0) AS det_w")
+    count = lambda cond: f"coalesce(sum(c) FILTER (WHERE {cond}), 0)::BIGINT"  # noqa: E731
+    return (f"{count(f'{column} <= 6')} AS detractors, {count(f'{column} > 6 AND {column} < 9')} AS passives, "
+            f"{count(f'{column} >= 9')} AS promoters, {moment_sql(nps_y(column), '', compact=True)}, "
+            f"coalesce(sum(s1) FILTER (WHERE {column} >= 9), 0) AS pro_w, coalesce(sum(s1) FILTER (WHERE {column} <= 6), 0) AS det_w")
 
 
 def nps_from_row(row: dict, weighted: bool) -> NPS:
@@ -157,11 +159,11 @@ def nps_for(con, flt: Filter) -> NPS:
     ``flt`` is weighted and the data has weights."""
     from tpm.metrics.weighted import has_weights
 
-    cte, params = flt.respondents_cte()
+    cte, params = flt.units_cte()
     frame = con.execute(f"WITH {cte} SELECT {nps_sums_sql()} FROM resp WHERE nps IS NOT NULL", params).df()
     return nps_from_row(frame.iloc[0].to_dict(), has_weights(con, flt))
 
 
 def respondent_count(con, flt: Filter) -> int:
-    cte, params = flt.respondents_cte()
-    return int(con.execute(f"WITH {cte} SELECT count(*) FROM resp", params).fetchone()[0])
+    cte, params = flt.units_cte()
+    return int(con.execute(f"WITH {cte} SELECT coalesce(sum(c), 0)::BIGINT FROM resp", params).fetchone()[0])

@@ -18,7 +18,8 @@ Weighted views (:mod:`tpm.metrics.weighted`): every figure is Σwy/Σw, the CI i
 mean ± t(0.975, n−1) · SE with the Taylor-linearised SE (which is sd/√n when unweighted),
 ``n_eff`` the Kish effective n; ``n`` and the low-base flag stay unweighted.
 
-Aggregation runs as one SQL ``GROUP BY`` inside DuckDB; only the per-group sums come back.
+Aggregation runs as one SQL ``GROUP BY`` inside DuckDB over the compact count tables of
+:mod:`tpm.compact` (:meth:`~tpm.metrics.filters.Filter.rated`); only the per-group sums come back.
 A touchpoint asked on two different scales (in two datasets) is reported once per scale.
 """
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tpm.metrics.filters import Filter, row_key
+from tpm.metrics.filters import Filter
 from tpm.metrics.rules import MIN_TEST as MIN_BASE, ONE_POINT_BOX_MAX_POINTS
 from tpm.metrics.registry import METRICS
 from tpm.metrics.weighted import SUM_COLUMNS, box_sql, grouped_rating_sums_sql, has_weights
@@ -37,17 +38,9 @@ TOP_BOX_SQL = box_sql(True)
 BOTTOM_BOX_SQL = box_sql(False)
 
 
-#: the groups of the per-touchpoint figures, and the long ratings joined with the respondents in a filter
+#: the groups of the per-touchpoint figures
 KEYS = ["touchpoint", "scale_min", "scale_max"]
 BY_SEGMENT_KEYS = ["touchpoint", "segment_value", "scale_min", "scale_max"]
-RATED = f"ratings t JOIN resp ON {row_key('t')} = resp.rk"
-
-
-def by_segment(name: str, keep_all: bool = False) -> str:
-    """:data:`RATED` with each rater's value of one segment (bound as the next parameter) as column ``name``;
-    raters without a value are left out (``keep_all``: kept, with NULL)."""
-    return (f"{RATED} {'LEFT ' if keep_all else ''}JOIN (SELECT {row_key('s')} AS sk, s.value AS {name} FROM segments s "
-            "WHERE s.segment = ?) sg ON sg.sk = resp.rk")
 
 
 def box_points(scale_min: int, scale_max: int) -> int:
@@ -62,16 +55,10 @@ COLUMNS = ["touchpoint", "scale_min", "scale_max", "n", "n_eff", "mean", "sd", "
 
 def touchpoint_stats(con, flt: Filter) -> pd.DataFrame:
     """One row per touchpoint (and scale), sorted by 0–100 score, best first. Columns: :data:`COLUMNS`."""
-    cte, params = flt.respondents_cte()
-    frame = con.execute(
-        f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}",
-        params,
-    ).df()
-    dont_know = con.execute(
-        f"""WITH {cte} SELECT d.touchpoint, count(*) AS dont_know
-            FROM dont_know d JOIN resp ON {row_key('d')} = resp.rk GROUP BY ALL""",
-        params,
-    ).df()
+    cte, params = flt.units_cte()
+    frame = con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, f'{flt.rated()} rt')}", params).df()
+    dont_know = con.execute(f"WITH {cte} SELECT touchpoint, sum(c) AS dont_know FROM {flt.dont_know()} d GROUP BY ALL",
+                            params).df()
     frame = _finish(frame, has_weights(con, flt)).sort_values(["score_0_100", "touchpoint"], ascending=[False, True],
                                                               ignore_index=True)
     return _with_dont_know(frame, dont_know)
@@ -91,10 +78,10 @@ def overall_stats(con, flt: Filter) -> pd.DataFrame:
     """The overall-satisfaction question (role *overall*): one row per scale with the same
     columns as :func:`touchpoint_stats` (``touchpoint`` holds the question's name). It is an
     outcome, not a touchpoint: it is never among the touchpoints. Empty without such a question."""
-    cte, params = flt.respondents_cte()
+    cte, params = flt.units_cte()
     frame = con.execute(
         f"""WITH {cte}, o AS (SELECT 'overall' AS touchpoint, overall AS score, overall_min AS scale_min,
-                                    overall_max AS scale_max, nps, w FROM resp WHERE overall IS NOT NULL)
+                                    overall_max AS scale_max, nps, c, s1, s2 FROM resp WHERE overall IS NOT NULL)
             {grouped_rating_sums_sql(KEYS, "o")}""",
         params,
     ).df()
@@ -106,9 +93,9 @@ def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
 
     Respondents without a value for ``segment`` are left out.
     """
-    cte, params = flt.respondents_cte()
+    cte, params = flt.units_cte()
     frame = con.execute(
-        f"WITH {cte} {grouped_rating_sums_sql(BY_SEGMENT_KEYS, by_segment('segment_value'))}",
+        f"WITH {cte} {grouped_rating_sums_sql(BY_SEGMENT_KEYS, flt.segment_join(f'{flt.rated()} rt', 'segment_value'))}",
         params + [segment],
     ).df()
     return _finish(frame, has_weights(con, flt)).sort_values(["touchpoint", "segment_value"], ignore_index=True)

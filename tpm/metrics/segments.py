@@ -23,11 +23,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tpm.metrics.filters import Filter, row_key
+from tpm.metrics.filters import Filter
 from tpm.metrics.nps import nps_from_row, nps_sums_sql
 from tpm.metrics.rules import ALPHA, ANONYMITY, CAUTION, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
-from tpm.metrics.satisfaction import KEYS, RATED, by_segment
+from tpm.metrics.satisfaction import KEYS
 from tpm.metrics.registry import CHOICES, METRICS, metric as metric_named
 from tpm.metrics.weighted import MOMENTS, Estimate, grouped_rating_sums_sql, has_weights, split_totals, with_rest
 
@@ -36,15 +36,16 @@ __all__ = ["ALPHA", "ANONYMITY", "CAUTION", "MIN_TEST", "breakdown_and_totals", 
 
 
 def _sums(con, flt: Filter) -> pd.DataFrame:
-    cte, params = flt.respondents_cte()
-    return con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, RATED)}", params).df()
+    cte, params = flt.units_cte()
+    return con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, f'{flt.rated()} rt')}", params).df()
 
 
 def _cells_and_totals(con, flt: Filter, by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sums per touchpoint × value of ``by`` and per touchpoint over all raters (with a value of
     ``by`` or not), in one scan of the ratings (:func:`grouped_rating_sums_sql` with totals)."""
-    cte, params = flt.respondents_cte()
-    frame = con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], by_segment('segment', True), KEYS)}",
+    cte, params = flt.units_cte()
+    rows = flt.segment_join(f"{flt.rated()} rt", "segment", keep_all=True)
+    frame = con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], rows, KEYS)}",
                         params + [by]).df()
     return split_totals(frame, "segment")
 
@@ -94,12 +95,10 @@ def breakdown_and_totals(con, flt: Filter, by: str, metric: str = "mean",
 
 def dont_know_by(con, flt: Filter, by: str) -> pd.DataFrame:
     """"weiß nicht"/"k.A." answers per touchpoint × value of segment ``by`` (counted, never scores)."""
-    cte, params = flt.respondents_cte()
+    cte, params = flt.units_cte()
     return con.execute(
-        f"""WITH {cte} SELECT d.touchpoint, s.value AS segment, count(*) AS dont_know
-            FROM dont_know d JOIN resp USING (dataset_id, resp)
-            JOIN segments s ON s.dataset_id = d.dataset_id AND s.resp = d.resp AND s.segment = ?
-            GROUP BY ALL""",
+        f"""WITH {cte} SELECT d.touchpoint, sg.segment, sum(d.c) AS dont_know
+            FROM {flt.segment_join(f'{flt.dont_know()} d', 'segment')} GROUP BY ALL""",
         params + [by],
     ).df()
 
@@ -124,11 +123,11 @@ def nps_by_segment(con, flt: Filter, by: str, anonymity: int = ANONYMITY) -> pd.
     """NPS per value of segment ``by`` with its CI (adjusted Wald; weighted: ±1.96·Taylor SE), and its
     difference to the rest (NPS difference z-test, or the weighted z-test; BH across the values):
     segment, n, n_eff, value, ci_low, ci_high, diff, p, q, flag."""
-    cte, params = flt.respondents_cte()
+    cte, params = flt.units_cte()
     both = con.execute(  # the values and the total (every respondent, with a value or not) in one pass
-        f"""WITH {cte} SELECT s.value AS segment, grouping(s.value) > 0 AS is_total, {nps_sums_sql("resp.nps")}
-            FROM resp LEFT JOIN segments s ON {row_key('s')} = resp.rk AND s.segment = ?
-            WHERE resp.nps IS NOT NULL GROUP BY GROUPING SETS ((s.value), ())""",
+        f"""WITH {cte} SELECT sg.segment, grouping(sg.segment) > 0 AS is_total, {nps_sums_sql("u.nps")}
+            FROM {flt.segment_join("resp u", "segment", keep_all=True)}
+            WHERE u.nps IS NOT NULL GROUP BY GROUPING SETS ((sg.segment), ())""",
         params + [by],
     ).df()
     frame = both[~both["is_total"] & both["segment"].notna()].sort_values("segment", ignore_index=True)

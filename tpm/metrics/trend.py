@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tpm.metrics.filters import Filter, row_key
+from tpm.metrics.filters import Filter
 from tpm.metrics.nps import nps_from_row, nps_sums_sql
 from tpm.metrics.registry import metric as metric_named
 from tpm.metrics.rules import ALPHA, MIN_TEST
@@ -38,17 +38,16 @@ TRACKING_RULE = (f"Benjamini–Hochberg q < {ALPHA:g} across all wave steps show
 
 _WAVE_EXPR = {
     "dataset": "d.wave",
-    "month": "strftime(resp.responded_at, '%Y-%m')",
-    "quarter": "CAST(year(resp.responded_at) AS VARCHAR) || '-Q' || CAST(quarter(resp.responded_at) AS VARCHAR)",
+    "month": "strftime(u.responded_at, '%Y-%m')",
+    "quarter": "CAST(year(u.responded_at) AS VARCHAR) || '-Q' || CAST(quarter(u.responded_at) AS VARCHAR)",
 }
 
 
 def _waves_cte(flt: Filter, by: str) -> tuple[str, list]:
     if by not in WAVE_BY:
         raise ValueError(f"waves by one of {WAVE_BY}")
-    cte, params = flt.respondents_cte()
-    sql = (f"{cte}, rw AS (SELECT resp.dataset_id, resp.resp, resp.rk, resp.nps, resp.responded_at, resp.w, {_WAVE_EXPR[by]} AS wave "
-           "FROM resp JOIN datasets d ON d.id = resp.dataset_id), "
+    cte, params = flt.units_cte()
+    sql = (f"{cte}, rw AS (SELECT u.*, {_WAVE_EXPR[by]} AS wave FROM resp u JOIN datasets d ON d.id = u.dataset_id), "
            "wave_order AS (SELECT wave, row_number() OVER (ORDER BY min(responded_at) NULLS LAST, min(dataset_id)) AS wave_no "
            "FROM rw WHERE wave IS NOT NULL GROUP BY wave)")
     return sql, params
@@ -89,7 +88,7 @@ def _trend_and_totals(con, flt: Filter, metric: str, by: str) -> tuple[pd.DataFr
     series = ["touchpoint", "scale_min", "scale_max"]
     both = con.execute(
         f"""WITH {ctes} {grouped_rating_sums_sql(["wave", "wave_no", *series],
-                                                 f"ratings t JOIN rw ON {row_key('t')} = rw.rk LEFT JOIN wave_order USING (wave)",
+                                                 f"{flt.rated('rw', ', u.wave')} rt LEFT JOIN wave_order USING (wave)",
                                                  series)}""",
         params,
     ).df()

@@ -63,11 +63,13 @@ def moment_sql(y: str, prefix: str, w: str = "w", where: str | None = None, comp
 
 
 def compact_sql(keys: str, rows: str) -> str:
-    """SQL: ``rows`` (a FROM clause with columns ``w`` and the ``keys``) compacted to one row per
-    distinct ``keys`` with ``c`` = count, ``s1`` = Σw, ``s2`` = Σw². Ratings are small integers, so
-    10 M ratings grouped by touchpoint, scale, score and NPS answer become a few thousand rows, and
-    the many sums of :func:`rating_sums_sql` (``compact=True``) run over those instead."""
-    return f"SELECT {keys}, count(*) AS c, sum(w) AS s1, sum(w * w) AS s2 FROM {rows} GROUP BY ALL"
+    """SQL: ``rows`` (a FROM clause with the ``keys`` and ``c``, ``s1``, ``s2``: rows standing for
+    ``c`` ratings with weights summing to ``s1``, squares to ``s2`` — one rating each, or a row of
+    :mod:`tpm.compact`) compacted to one row per distinct ``keys`` with the sums of ``c``, ``s1``,
+    ``s2``. Ratings are small integers, so the ratings grouped by touchpoint, scale, score and NPS
+    answer become a few thousand rows, and the many sums of :func:`rating_sums_sql`
+    (``compact=True``) run over those instead."""
+    return f"SELECT {keys}, sum(c) AS c, sum(s1) AS s1, sum(s2) AS s2 FROM {rows} GROUP BY ALL"
 
 
 def nps_y(column: str) -> str:
@@ -102,7 +104,8 @@ def rating_sums_sql(nps_column: str = "resp.nps", score: str = "t.score", lo: st
 
 def grouped_rating_sums_sql(keys: list[str], rows: str, totals_by: list[str] | None = None) -> str:
     """SQL: per group of ``keys`` the sums of :func:`rating_sums_sql` over ``rows``, a FROM clause
-    whose columns are the ``keys``, ``score``, ``scale_min``, ``scale_max``, ``nps`` and ``w`` —
+    whose columns are the ``keys``, ``score``, ``scale_min``, ``scale_max``, ``nps`` and ``c``, ``s1``,
+    ``s2`` (:meth:`tpm.metrics.filters.Filter.rated`) —
     in two passes: the rows compacted (:func:`compact_sql`), then the sums over the compact rows.
 
     ``totals_by`` (some of the ``keys``): also the sums per group of those keys alone, from the
@@ -171,5 +174,5 @@ def has_weights(con, flt) -> bool:
     """True when ``flt`` asks for weights and some respondent in it carries one."""
     if not getattr(flt, "weighted", False):
         return False
-    cte, params = flt.respondents_cte()
-    return bool(con.execute(f"WITH {cte} SELECT count(*) FILTER (WHERE weight IS NOT NULL) > 0 FROM resp", params).fetchone()[0])
+    cte, params = flt.units_cte()
+    return bool(con.execute(f"WITH {cte} SELECT coalesce(bool_or(has_weight), false) FROM resp", params).fetchone()[0])

@@ -98,7 +98,7 @@ def describe_filter(flt: Filter) -> list[str]:
 
 def dataset_ids(con, flt: Filter) -> list[int]:
     """The datasets the filter's respondents come from (whatever the filter restricts: study, datasets, segments)."""
-    cte, params = flt.respondents_cte()
+    cte, params = flt.units_cte()
     return [int(r[0]) for r in con.execute(f"WITH {cte} SELECT DISTINCT dataset_id FROM resp ORDER BY 1", params).fetchall()]
 
 

@@ -1,0 +1,297 @@
+"""Compact count tables: the stored ratings summed per respondent *profile*, kept by the store.
+
+Every figure of the touchpoint pages is a function of sums over respondents — n, Σw, Σw² of each
+(touchpoint, scale, score, NPS answer) combination among the respondents a filter lets through
+(:mod:`tpm.metrics.weighted`). A filter selects respondents by dataset and segment values only, and
+the pages group them further by segment value, by wave (dataset, month or quarter) and by the NPS
+answer and the overall-satisfaction answer. Respondents who agree on all of these are
+interchangeable for every such figure; they form one **profile**:
+
+    profile = (dataset, every segment value of the respondent, NPS answer, month of the response,
+               overall-satisfaction answer and its scale)
+
+and a **segment profile** (``sp``) is the part a filter and a breakdown look at: (dataset, every
+segment value). The tables (one set of rows per dataset):
+
+- ``segment_profiles (dataset_id, sp, segment, value)`` — the segment values of each segment profile;
+- ``profiles (dataset_id, profile, sp, nps, first_at, overall, overall_min, overall_max, c, s1, s2, has_weight)``
+  — ``c`` respondents with weights summing to ``s1`` (squares: ``s2``; a respondent without a
+  weight counts 1, as in every weighted figure), ``first_at`` the earliest response date, ``has_weight``
+  whether any of them carries a survey weight;
+- ``profile_ratings (dataset_id, profile, touchpoint, score, scale_min, scale_max, c, s1, s2)`` — the
+  ratings of a profile's respondents per touchpoint, scale and score;
+- ``profile_dont_know (dataset_id, profile, touchpoint, c)`` — their "weiß nicht" answers;
+- ``profile_pairs (dataset_id, sp, outcome, a, b, n, ux, uxx, uxy, sw, sw2, sx, sxx, sxy)`` — the
+  sufficient statistics of the key-driver correlations: per segment profile and outcome (the NPS
+  answer or the overall-satisfaction answer on 0–1), over its respondents who answered the
+  outcome, for every ordered pair of variables a, b (``''`` = the outcome, else a touchpoint's
+  0–1 score) the respondents with both (``n``), and Σ(x_a − c), Σ(x_a − c)², Σ(x_a − c)(x_b − c)
+  over them, unweighted (``u…``) and weighted (``s…``, with ``sw`` = Σw, ``sw2`` = Σw²). The values are
+  centred on fixed constants c (5 for the NPS answer, 0.5 for 0–1 scores), so the sums stay
+  additive and numerically stable. :func:`tpm.metrics.drivers.drivers_for` turns their sums over
+  the filtered segment profiles into the pairwise correlation matrix;
+  ``pair_sets (dataset_id, outcome, built)`` says for which datasets they exist (a dataset whose
+  respondents split into very many small segment profiles has none: its drivers are computed
+  from the ratings).
+
+Sums over these rows equal the sums over the respondents and ratings they stand for: counts
+exactly, weighted sums up to the order of floating-point additions (tests compare both to 1e-9).
+With 1 M respondents × 12 touchpoints (10.2 M ratings; 4 regions, 2 customer kinds, 12 months,
+11 NPS answers) ``profile_ratings`` holds ~0.3 M rows: the pages sum those instead of joining ten
+million ratings with their respondents. Where profiles are nearly as many as respondents (many
+segments with many values) the tables are about as large as the long ones, and as fast.
+
+The store keeps them in step: :func:`refresh` rebuilds the rows of the datasets a write changed,
+inside the write's transaction — on import and re-mapping (:func:`tpm.store.insert_rows`), when
+weights are raked, when touchpoints are renamed or merged or aliases applied; deleting a dataset
+deletes its rows (:data:`tpm.store.DATA_TABLES`). ``tests/test_compact.py`` performs every write
+of :data:`tpm.access.WRITES` and compares the tables with a fresh build.
+"""
+
+from __future__ import annotations
+
+#: the compact tables, each with a ``dataset_id`` column
+TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS segment_profiles (
+    dataset_id INTEGER NOT NULL,
+    sp INTEGER NOT NULL,            -- segment profile: one combination of segment values within the dataset
+    segment VARCHAR NOT NULL,
+    value VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profiles (   -- respondents alike in everything a filter or a page groups by
+    dataset_id INTEGER NOT NULL,
+    profile INTEGER NOT NULL,
+    sp INTEGER NOT NULL,
+    nps DOUBLE,
+    first_at TIMESTAMP,             -- earliest response date (all of one month)
+    overall DOUBLE,
+    overall_min SMALLINT,
+    overall_max SMALLINT,
+    c BIGINT NOT NULL,              -- respondents
+    s1 DOUBLE NOT NULL,             -- Σ weight (1 for a respondent without one)
+    s2 DOUBLE NOT NULL,             -- Σ weight²
+    has_weight BOOLEAN NOT NULL     -- some respondent carries a survey weight
+);
+CREATE TABLE IF NOT EXISTS profile_ratings (
+    dataset_id INTEGER NOT NULL,
+    profile INTEGER NOT NULL,
+    touchpoint VARCHAR NOT NULL,
+    score DOUBLE NOT NULL,
+    scale_min SMALLINT NOT NULL,
+    scale_max SMALLINT NOT NULL,
+    c BIGINT NOT NULL,
+    s1 DOUBLE NOT NULL,
+    s2 DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profile_dont_know (
+    dataset_id INTEGER NOT NULL,
+    profile INTEGER NOT NULL,
+    touchpoint VARCHAR NOT NULL,
+    c BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profile_pairs (  -- key-driver sums per segment profile, outcome and pair of variables
+    dataset_id INTEGER NOT NULL,
+    sp INTEGER NOT NULL,
+    outcome VARCHAR NOT NULL,       -- nps | overall
+    a VARCHAR NOT NULL,             -- '' = the outcome, else a touchpoint
+    b VARCHAR NOT NULL,
+    n DOUBLE NOT NULL, ux DOUBLE NOT NULL, uxx DOUBLE NOT NULL, uxy DOUBLE NOT NULL,
+    sw DOUBLE NOT NULL, sw2 DOUBLE NOT NULL, sx DOUBLE NOT NULL, sxx DOUBLE NOT NULL, sxy DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pair_sets (
+    dataset_id INTEGER NOT NULL,
+    outcome VARCHAR NOT NULL,
+    built BOOLEAN NOT NULL          -- false: too many small segment profiles; drivers read the ratings
+);
+"""
+
+#: the respondent-level outcomes of the key-driver sums (SQL over respondents), and the centres of the values
+PAIR_OUTCOMES = {"nps": "nps", "overall": "(overall - overall_min) / nullif(overall_max - overall_min, 0)"}
+CENTRE = {"nps": 5.0, "overall": 0.5}
+SCORE_CENTRE = 0.5
+#: pair sums are kept when a dataset has at most this many segment profiles, or one per 50 respondents
+PAIR_PROFILES = 64
+PAIR_RESPONDENTS_PER_PROFILE = 50
+
+# The segment values of a respondent as one number: each value of a segment gets a code 1…k (0:
+# none), and the codes of a respondent's segments are the digits of a mixed-radix number (radix
+# k + 1 per segment), exact in a 128-bit integer — a sum per respondent, 10 × faster than a sorted
+# list of values. Two different combinations never share a number; should the radices of a
+# dataset's segments multiply beyond 2¹²⁶ the combination is the sorted list of its values instead.
+_CODES = """SELECT dataset_id, segment, value, dense_rank() OVER (PARTITION BY dataset_id, segment ORDER BY value) AS code
+            FROM (SELECT DISTINCT dataset_id, segment, value FROM segments WHERE list_contains(?::INTEGER[], dataset_id))"""
+_COMBO_NUMBER = """SELECT s.dataset_id, s.resp, sum(c.code::HUGEINT * c.mult::HUGEINT)::VARCHAR AS combo
+                   FROM segments s JOIN _segment_codes c USING (dataset_id, segment, value) GROUP BY ALL"""
+_COMBO_LIST = """SELECT dataset_id, resp, string_agg(segment || chr(31) || value, chr(30) ORDER BY segment, value) AS combo
+                 FROM segments WHERE list_contains(?::INTEGER[], dataset_id) GROUP BY ALL"""
+_LARGEST = 2 ** 126
+
+# One row per respondent of the datasets being built, with its segment profile and profile numbers.
+_NUMBERED = """
+CREATE TEMP TABLE _profile_of AS
+WITH combos AS ({combos}), r AS (
+    SELECT r.dataset_id, r.resp, coalesce(k.combo, '') AS combo, r.nps, date_trunc('month', r.responded_at) AS month,
+           r.responded_at, r.overall, r.overall_min, r.overall_max, coalesce(r.weight, 1.0) AS w,
+           r.weight IS NOT NULL AS hw
+    FROM respondents r LEFT JOIN combos k USING (dataset_id, resp)
+    WHERE list_contains(?::INTEGER[], r.dataset_id)
+), sps AS (
+    SELECT dataset_id, combo, (row_number() OVER (PARTITION BY dataset_id ORDER BY combo))::INTEGER AS sp
+    FROM (SELECT DISTINCT dataset_id, combo FROM r)
+), profs AS (
+    SELECT dataset_id, combo, nps, month, overall, overall_min, overall_max,
+           (row_number() OVER (PARTITION BY dataset_id ORDER BY combo, nps, month, overall, overall_min, overall_max))::INTEGER
+               AS profile
+    FROM (SELECT DISTINCT dataset_id, combo, nps, month, overall, overall_min, overall_max FROM r)
+)
+SELECT r.dataset_id, r.resp, (r.dataset_id::BIGINT << 32) + r.resp AS rk, sps.sp, profs.profile, r.nps, r.responded_at,
+       r.overall, r.overall_min, r.overall_max, r.w, r.hw
+FROM r JOIN sps USING (dataset_id, combo)
+JOIN profs ON profs.dataset_id = r.dataset_id AND profs.combo = r.combo
+    AND profs.nps IS NOT DISTINCT FROM r.nps AND profs.month IS NOT DISTINCT FROM r.month
+    AND profs.overall IS NOT DISTINCT FROM r.overall AND profs.overall_min IS NOT DISTINCT FROM r.overall_min
+    AND profs.overall_max IS NOT DISTINCT FROM r.overall_max
+"""
+
+_FILL = (
+    """INSERT INTO segment_profiles
+       SELECT DISTINCT p.dataset_id, p.sp, s.segment, s.value FROM segments s JOIN _profile_of p ON ((s.dataset_id::BIGINT << 32) + s.resp) = p.rk
+       WHERE list_contains(?::INTEGER[], s.dataset_id)""",
+    """INSERT INTO profiles
+       SELECT dataset_id, profile, any_value(sp), any_value(nps), min(responded_at), any_value(overall),
+              any_value(overall_min), any_value(overall_max), count(*), sum(w), sum(w * w), bool_or(hw)
+       FROM _profile_of GROUP BY dataset_id, profile""",
+    """INSERT INTO profile_ratings
+       SELECT t.dataset_id, p.profile, t.touchpoint, t.score, t.scale_min, t.scale_max, count(*), sum(p.w), sum(p.w * p.w)
+       FROM ratings t JOIN _profile_of p ON ((t.dataset_id::BIGINT << 32) + t.resp) = p.rk
+       WHERE list_contains(?::INTEGER[], t.dataset_id) GROUP BY ALL""",
+    """INSERT INTO profile_dont_know
+       SELECT d.dataset_id, p.profile, d.touchpoint, count(*)
+       FROM dont_know d JOIN _profile_of p ON ((d.dataset_id::BIGINT << 32) + d.resp) = p.rk
+       WHERE list_contains(?::INTEGER[], d.dataset_id) GROUP BY ALL""",
+)
+
+
+def refresh(con, dataset_ids) -> None:
+    """Rebuild the compact rows of ``dataset_ids`` from their stored respondents, ratings, segments
+    and don't-know answers (ids no longer stored just lose their rows). Runs inside the caller's
+    transaction, so the tables change together with the data."""
+    ids = sorted({int(i) for i in dataset_ids})
+    if not ids:
+        return
+    for table in TABLES:
+        con.execute(f"DELETE FROM {table} WHERE list_contains(?::INTEGER[], dataset_id)", [ids])
+    combos, params = _combos(con, ids)  # (an error leaves the temporary tables to the caller's rollback)
+    con.execute("DROP TABLE IF EXISTS _profile_of")
+    con.execute(_NUMBERED.format(combos=combos), params + [ids])
+    for sql in _FILL:
+        con.execute(sql, [ids] if "?" in sql else [])
+    for dataset_id in ids:
+        _fill_pairs(con, dataset_id)
+    con.execute("DROP TABLE _profile_of")
+    con.execute("DROP TABLE IF EXISTS _segment_codes")
+
+
+def _combos(con, ids: list[int]) -> tuple[str, list]:
+    """SQL (and parameters) of each respondent's segment combination as a string key: its
+    mixed-radix number, or the sorted list of its values where the number would not fit."""
+    codes = con.execute(_CODES, [ids]).df()
+    radix = codes.groupby(["dataset_id", "segment"])["code"].max().add(1)
+    mult, fits = {}, True
+    for dataset_id, part in radix.groupby(level=0):
+        product = 1
+        for (_, segment), k in part.sort_index().items():
+            mult[(dataset_id, segment)] = product
+            product *= int(k)
+        fits &= product < _LARGEST
+    if not fits:
+        return _COMBO_LIST, [ids]
+    codes["mult"] = [str(mult[(d, s)]) for d, s in zip(codes["dataset_id"], codes["segment"])]
+    con.register("_codes_frame", codes)
+    con.execute("CREATE OR REPLACE TEMP TABLE _segment_codes AS SELECT * FROM _codes_frame")
+    con.unregister("_codes_frame")
+    return _COMBO_NUMBER, []
+
+
+def _fill_pairs(con, dataset_id: int) -> None:
+    """``profile_pairs`` and ``pair_sets`` of one dataset (``_profile_of`` holds its respondents):
+    per segment profile the Gram products M'M, X'M, X²'M, X'X (and with the weights W: M'WM,
+    MW'MW, X'WM, X²'WM, X'WX) of the centred values X (0 where missing) and the presence mask M."""
+    import numpy as np
+    import pyarrow as pa
+
+    resp = con.execute(f"""SELECT resp, sp, w, hw, {', '.join(f"coalesce(({e})::DOUBLE, 'NaN') AS {o}" for o, e in PAIR_OUTCOMES.items())}
+                           FROM _profile_of WHERE dataset_id = ?""", [dataset_id]).fetchnumpy()
+    size = int(resp["resp"].max()) + 1 if len(resp["resp"]) else 0
+    names = [n for (n,) in con.execute("SELECT DISTINCT touchpoint FROM ratings WHERE dataset_id = ? ORDER BY 1",
+                                       [dataset_id]).fetchall()]
+    ratings = con.execute("""WITH v AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(1, ?::INTEGER + 1)) AS code)
+                             SELECT t.resp, v.code, ((t.score - t.scale_min) / (t.scale_max - t.scale_min))::DOUBLE AS x
+                             FROM ratings t JOIN v USING (touchpoint) WHERE t.dataset_id = ?""",
+                          [names, len(names), dataset_id]).fetchnumpy()
+    X = np.full((size, len(names) + 1), np.nan)
+    X[ratings["resp"], ratings["code"]] = ratings["x"] - SCORE_CENTRE
+    row = np.asarray(resp["resp"])
+    sp = np.zeros(size, dtype=np.int64)
+    sp[row] = resp["sp"]
+    weight = np.ones(size)
+    weight[row] = resp["w"]
+    weighted = bool(np.asarray(resp["hw"]).any())
+    profiles = len(np.unique(resp["sp"]))
+    built = profiles <= max(PAIR_PROFILES, size // PAIR_RESPONDENTS_PER_PROFILE)
+    variables = np.array(["", *names], dtype=object)
+    columns: dict[str, list] = {k: [] for k in ("sp", "outcome", "a", "b", "n", "ux", "uxx", "uxy", "sw", "sw2", "sx", "sxx",
+                                                 "sxy")}
+    for outcome, centre in CENTRE.items():
+        answered = np.full(size, np.nan)
+        answered[row] = resp[outcome]
+        present = row[~np.isnan(answered[row])] if built else row[:0]
+        if built and len(present):
+            X[:, 0] = answered - centre
+            order = present[np.argsort(sp[present], kind="stable")]
+            starts = np.flatnonzero(np.r_[True, np.diff(sp[order]) != 0])
+            for start, end in zip(starts, np.r_[starts[1:], len(order)]):
+                _pair_products(X[order[start:end]], weight[order[start:end]] if weighted else None,
+                               int(sp[order[start]]), outcome, variables, columns)
+        con.execute("INSERT INTO pair_sets VALUES (?, ?, ?)", [dataset_id, outcome, built])
+    if columns["sp"]:
+        table = pa.table({k: np.concatenate(v) for k, v in columns.items()})
+        con.register("_pairs_frame", table)
+        con.execute("INSERT INTO profile_pairs SELECT ?, * FROM _pairs_frame", [dataset_id])
+        con.unregister("_pairs_frame")
+
+
+def _pair_products(x, w, sp: int, outcome: str, variables, columns: dict) -> None:
+    """Append one segment profile's Gram products (every ordered pair of ``variables``) to ``columns``."""
+    import numpy as np
+
+    missing = np.isnan(x)
+    x0 = np.where(missing, 0.0, x)
+    m = (~missing).astype(float)
+    n, ux, uxx, uxy = m.T @ m, x0.T @ m, (x0 * x0).T @ m, x0.T @ x0
+    if w is None:
+        sw, sw2, sx, sxx, sxy = n, n, ux, uxx, uxy
+    else:
+        mw = m * w[:, None]
+        sw, sw2, sx, sxx, sxy = m.T @ mw, mw.T @ mw, x0.T @ mw, (x0 * x0).T @ mw, x0.T @ (x0 * w[:, None])
+    k = len(variables)
+    a, b = np.repeat(np.arange(k), k), np.tile(np.arange(k), k)
+    columns["sp"].append(np.full(k * k, sp, dtype=np.int32))
+    columns["outcome"].append(np.full(k * k, outcome, dtype=object))
+    columns["a"].append(variables[a])
+    columns["b"].append(variables[b])
+    for name, matrix in (("n", n), ("ux", ux), ("uxx", uxx), ("uxy", uxy), ("sw", sw), ("sw2", sw2), ("sx", sx),
+                         ("sxx", sxx), ("sxy", sxy)):
+        columns[name].append(matrix.reshape(-1))
+
+
+def refresh_study(con, study_id: int) -> None:
+    """:func:`refresh` every dataset of a study (after its touchpoints were renamed, merged or aliased)."""
+    refresh(con, [i for (i,) in con.execute("SELECT id FROM datasets WHERE study_id = ?", [int(study_id)]).fetchall()])
+
+
+def refresh_all(con) -> None:
+    """:func:`refresh` every stored dataset (a database made before the compact tables)."""
+    refresh(con, [i for (i,) in con.execute("SELECT id FROM datasets").fetchall()])
