@@ -173,3 +173,64 @@ def test_arrow_csv_path_reads_like_the_csv_module():
     rows = list(pycsv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=";"))
     slow = [[v or None for v in col] for col in zip(*rows)]
     assert fast == slow
+
+
+def _two_sheets() -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Hinweise"
+    wb.active.append(["Export der Agentur, Stand März"])
+    ws = wb.create_sheet("Daten")
+    ws.append(["ID", "Hotline (1-5)", "Region"])
+    for i in range(1, 31):
+        ws.append([i, i % 5 + 1, ["Nord", "Süd"][i % 2]])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("sheet", [None, "Daten", 1, 0])
+def test_a_workbook_opened_ahead_reads_as_the_reader_would(sheet):
+    """The import command opens a workbook (:mod:`tpm.workbook`) before ``tpm.ingest`` loads: the
+    reader then gives the same table, sheet choice and notes as when it opens the file itself."""
+    from tpm.ingest import read_table
+    from tpm.workbook import open_workbook
+
+    data = _two_sheets()
+    workbook = open_workbook(data, sheet)
+    assert workbook is not None and workbook.names == ["Hinweise", "Daten"]
+    assert list(workbook.loaded) == [workbook.names[sheet] if isinstance(sheet, int) else sheet or "Hinweise"]
+    try:
+        alone = read_table("agentur.xlsx", data, sheet=sheet)
+    except IngestError as error:  # the notes sheet asked for: the same error either way
+        with pytest.raises(IngestError, match=str(error)[:40]):
+            read_table("agentur.xlsx", data, sheet=sheet, workbook=workbook)
+        return
+    ahead = read_table("agentur.xlsx", data, sheet=sheet, workbook=workbook)
+    assert (ahead.sheet, ahead.sheets, ahead.notes, ahead.header_row) == (alone.sheet, alone.sheets, alone.notes, alone.header_row)
+    assert {k: v.to_pylist() for k, v in ahead.columns.items()} == {k: v.to_pylist() for k, v in alone.columns.items()}
+
+
+def test_opening_ahead_leaves_bad_files_to_the_reader(monkeypatch):
+    """What :func:`tpm.workbook.open_workbook` cannot open is None (the reader then explains), and
+    a zip bomb is not opened there either."""
+    from tpm import workbook
+
+    data = xlsx_bytes(good_rows())
+    for bad in [b"ID;Hotline\r\n1;5\r\n", data[: len(data) // 2], b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048, b"PK\x03\x04junk"]:
+        assert workbook.open_workbook(bad) is None
+    assert workbook.open_workbook(data, "Keine") is not None  # no such sheet: opened, nothing loaded (the reader says so)
+    monkeypatch.setattr(workbook, "MAX_UNZIPPED_BYTES", 1000)
+    assert workbook.open_workbook(data) is None
+
+
+def test_the_workbook_step_loads_without_numpy_or_arrow():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = "import sys, tpm.workbook; print(sorted(m for m in ('numpy', 'pyarrow', 'pandas', 'duckdb') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -95,11 +95,12 @@ class ImportResult:
         }
 
 
-def read_table(file_name: str, data: bytes, sheet: str | int | None = None) -> RawTable:
+def read_table(file_name: str, data: bytes, sheet: str | int | None = None, workbook=None) -> RawTable:
     """:func:`tpm.ingest.readers.read_table`; of a workbook's sheets the one with the most
     rating/NPS columns is taken (a notes or cleanup sheet before the data loses), and the
-    report says which and why."""
-    return _read_table(file_name, data, sheet=sheet, choose=choose_sheet)
+    report says which and why. ``workbook``: :func:`tpm.workbook.open_workbook` of ``data``, if
+    the caller opened it already."""
+    return _read_table(file_name, data, sheet=sheet, choose=choose_sheet, workbook=workbook)
 
 
 def choose_sheet(tables: list[RawTable]) -> RawTable:

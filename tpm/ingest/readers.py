@@ -24,7 +24,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-import fastexcel
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,11 +31,8 @@ import pyarrow.compute as pc
 from tpm.ingest.errors import IngestError
 from tpm.ingest.platforms import detect_layout
 from tpm.ingest.values import ParsedColumn, compact
+from tpm.workbook import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, Workbook, unzipped_size
 
-#: Largest upload accepted (bytes); the Streamlit uploader is capped the same way.
-MAX_FILE_BYTES = 200 * 1024 * 1024
-#: Largest decompressed size of an xlsx (zip bomb guard).
-MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
 MAX_COLUMNS = 2000
 MAX_ROWS = 2_000_000
 
@@ -105,12 +101,14 @@ class RawTable:
         return self.header_row + 1 + index
 
 
-def read_table(file_name: str, data: bytes, sheet: str | int | None = None, choose=None) -> RawTable:
+def read_table(file_name: str, data: bytes, sheet: str | int | None = None, choose=None,
+               workbook: Workbook | None = None) -> RawTable:
     """Read ``data`` (the file's bytes) into a :class:`RawTable`; raise :class:`IngestError`.
 
     ``choose``: for a workbook with several sheets holding data and no ``sheet`` asked for, a
     function that picks one of their tables (:func:`tpm.ingest.read_table` picks the sheet with
-    the most rating/NPS columns); without it, the first sheet with data.
+    the most rating/NPS columns); without it, the first sheet with data. ``workbook``:
+    ``tpm.workbook.open_workbook(data, sheet)`` when the caller opened it already (or None).
     """
     if len(data) == 0:
         raise IngestError(file_name, "the file is empty", hint="export the survey again")
@@ -129,7 +127,7 @@ def read_table(file_name: str, data: bytes, sheet: str | int | None = None, choo
                 "this is not an Excel workbook (its content does not match the file ending)",
                 hint="export the survey as .xlsx or .csv again",
             )
-        return _read_excel(file_name, data, kind, sheet, choose)
+        return _read_excel(file_name, data, kind, sheet, choose, workbook)
     if kind in {"pdf", "html"}:
         raise IngestError(file_name, f"this is a {kind.upper()} file, not a survey export", hint="upload the .xlsx or .csv export")
     if suffix and suffix not in TEXT_SUFFIXES:
@@ -151,23 +149,25 @@ def _sniff_kind(data: bytes) -> str:
     return "text"
 
 
-def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None, choose=None) -> RawTable:
+def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None, choose=None,
+                workbook: Workbook | None = None) -> RawTable:
     if kind == "zip":
         _check_zip(file_name, data)
-    try:
-        workbook = fastexcel.read_excel(data)
-        names = list(workbook.sheet_names)
-    except Exception as exc:  # calamine raises several types for broken files
-        text = str(exc).lower()
-        if "password" in text or "encrypt" in text:
-            raise IngestError(file_name, "the workbook is password-protected", hint="save it without a password and upload again") from None
-        raise IngestError(file_name, "the workbook cannot be read (damaged or not an Excel file)", hint="open it in Excel, save as .xlsx and upload again") from None
+    if workbook is None:
+        try:
+            workbook = Workbook.open(data)
+        except Exception as exc:  # calamine raises several types for broken files
+            text = str(exc).lower()
+            if "password" in text or "encrypt" in text:
+                raise IngestError(file_name, "the workbook is password-protected", hint="save it without a password and upload again") from None
+            raise IngestError(file_name, "the workbook cannot be read (damaged or not an Excel file)", hint="open it in Excel, save as .xlsx and upload again") from None
+    names = workbook.names
     candidates = _candidate_sheets(file_name, names, sheet)
     tables: list[RawTable] = []
     chosen, columns = candidates[0], []
     for chosen in candidates:
         try:
-            loaded = workbook.load_sheet(chosen, header_row=None, dtypes="string").to_arrow()
+            loaded = workbook.sheet(chosen)
         except Exception:
             raise IngestError(file_name, "the sheet cannot be read (damaged workbook)", sheet=chosen) from None
         columns = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in loaded.columns]
@@ -188,8 +188,7 @@ def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None,
 
 def _check_zip(file_name: str, data: bytes) -> None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = sum(info.file_size for info in archive.infolist())
+        total = unzipped_size(data)
     except zipfile.BadZipFile:
         raise IngestError(file_name, "the workbook is damaged (truncated or not a valid .xlsx)", hint="export it again") from None
     if total > MAX_UNZIPPED_BYTES:
