@@ -167,8 +167,8 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 #: the rows derived from a file by its mapping (replaced together when a dataset is re-mapped),
 #: and the compact count tables made from them (:mod:`tpm.compact`, rebuilt by :func:`insert_rows`)
 DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", *compact.TABLES)
-#: the tables holding touchpoint names of answers (a rename changes them all)
-TOUCHPOINT_TABLES = ("ratings", "dont_know", "profile_ratings", "profile_dont_know")
+#: the tables holding touchpoint names of answers (a rename changes them, then :func:`tpm.compact.refresh_study`)
+TOUCHPOINT_TABLES = ("ratings", "dont_know")
 DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files")
 
 
