@@ -204,7 +204,22 @@ def main() -> None:
             worst = max(worst, t)
             print(f"  {name:<9} {t:6.3f} s   {t / t_floor:5.1f}x floor   {'ok' if t <= 0.5 else 'over 0.5 s'}")
     con.close()
-    print(f"\nslowest page: {worst:.3f} s (target <= 0.5 s at 1M, <= 3 s at 10M)")
+    import resource
+
+    print(f"\nslowest page: {worst:.3f} s (target <= 0.5 s at 1M, <= 3 s at 10M); peak memory of this process "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB (target <= 4 GB at 10M)")
+    cli_start(args.repeat)
+
+
+def cli_start(repeat: int) -> None:
+    """``python -m tpm --help`` and an argument error, against starting Python alone."""
+    bare = median_time(repeat, lambda: subprocess.run([sys.executable, "-c", "pass"], check=True))
+    helps = median_time(repeat, lambda: subprocess.run([sys.executable, "-m", "tpm", "--help"], cwd=ROOT, check=True,
+                                                       capture_output=True))
+    wrong = median_time(repeat, lambda: subprocess.run([sys.executable, "-m", "tpm", "no-such-command"], cwd=ROOT,
+                                                       capture_output=True))
+    print(f"CLI start-up: python -m tpm --help {helps:.2f} s, argument error {wrong:.2f} s "
+          f"(python alone {bare:.2f} s; target <= 0.5 s)")
 
 
 if __name__ == "__main__":

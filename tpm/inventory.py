@@ -187,6 +187,8 @@ def save(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, study: int | str |
                                    [alias.lower(), row.name, sid]).fetchall()
                 if hit or gone:
                     merged.append(alias)
+        if merged:
+            compact.refresh_study(con, sid)
     return merged
 
 
@@ -240,6 +242,7 @@ def rename(con: duckdb.DuckDBPyConnection, old: str, new: str, study: int | str 
         if old.lower() != new.lower():
             con.execute("INSERT INTO touchpoint_aliases VALUES (?, lower(?), ?) ON CONFLICT DO UPDATE SET name = excluded.name",
                         [sid, old, new])
+        compact.refresh_study(con, sid)
     return new
 
 
@@ -271,7 +274,7 @@ def merge(con: duckdb.DuckDBPyConnection, source: str, target: str, study: int |
         con.execute("INSERT INTO touchpoint_aliases VALUES (?, lower(?), ?) ON CONFLICT DO UPDATE SET name = excluded.name",
                     [sid, source, target])
         con.execute("DELETE FROM touchpoints WHERE study_id = ? AND name = ?", [sid, source])
-        compact.refresh_study(con, sid)  # the don't-know answers above changed per respondent
+        compact.refresh_study(con, sid)
     return target
 
 

@@ -167,8 +167,8 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
 #: the rows derived from a file by its mapping (replaced together when a dataset is re-mapped),
 #: and the compact count tables made from them (:mod:`tpm.compact`, rebuilt by :func:`insert_rows`)
 DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", *compact.TABLES)
-#: the tables holding touchpoint names of answers (a rename changes them all)
-TOUCHPOINT_TABLES = ("ratings", "dont_know", "profile_ratings", "profile_dont_know")
+#: the tables holding touchpoint names of answers (a rename changes them, then :func:`tpm.compact.refresh_study`)
+TOUCHPOINT_TABLES = ("ratings", "dont_know")
 DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files")
 
 
@@ -765,9 +765,10 @@ def _bump_version(con: duckdb.DuckDBPyConnection) -> None:
 
 def segment_values(con: duckdb.DuckDBPyConnection, dataset_ids: list[int] | None = None,
                    study: int | None = None) -> dict[str, list[str]]:
-    """Segment name → its values (sorted), within the given datasets (all of ``study`` if None/empty)."""
+    """Segment name → its values (sorted), within the given datasets (all of ``study`` if None/empty);
+    read from the segment profiles of :mod:`tpm.compact` (the same pairs, a few rows per dataset)."""
     rows = con.execute(
-        """SELECT segment, value FROM segments
+        """SELECT segment, value FROM segment_profiles
            WHERE (len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], dataset_id))
              AND (?::INTEGER IS NULL OR dataset_id IN (SELECT id FROM datasets WHERE study_id = ?))
            GROUP BY ALL ORDER BY segment, value""",

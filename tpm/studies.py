@@ -25,7 +25,7 @@ from pathlib import PurePath
 import duckdb
 import pandas as pd
 
-from tpm import store
+from tpm import compact, store
 
 #: two sets of touchpoint names belong to the same programme from this Jaccard similarity on
 MATCH = 0.5
@@ -310,6 +310,7 @@ def apply_aliases(con: duckdb.DuckDBPyConnection, study_id: int) -> None:
     con.execute("""DELETE FROM touchpoints WHERE study_id = ? AND lower(name) IN
                    (SELECT alias FROM touchpoint_aliases a WHERE a.study_id = ? AND lower(a.name) <> a.alias)""",
                 [study_id, study_id])
+    compact.refresh_study(con, study_id)
 
 
 def delete(con: duckdb.DuckDBPyConnection, study_id: int) -> bool:

@@ -136,34 +136,15 @@ def pair_statistics(X: np.ndarray, weights: np.ndarray | None = None,
     first: numerically stable sums). Then
     r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)).
     """
-    k = X.shape[1]
+    from tpm.compact import gram_sums
+
     dtype = np.float32 if X.size > SINGLE_FROM or X.dtype == np.float32 else np.float64
-    step = max(64, BLAS_ONE_THREAD // max(k * k, 1) - 1)
-    counts, n, sx, sxx, sxy, sw2 = (np.zeros((k, k)) for _ in range(6))
-    centre = None
-    for start in range(0, len(X), step):
-        block = slice(start, start + step)
-        x = X[block] if rows is None else X[block][rows[block]]
-        if centre is None:  # any centre near the mean will do: the first rows' (0 for a column without values)
-            head = X[:max(step, 10_000)] if rows is None else X[:max(step, 10_000)][rows[:max(step, 10_000)]]
-            present = (~np.isnan(head)).sum(axis=0)
-            centre = np.where(present > 0, np.nansum(head, axis=0) / np.maximum(present, 1), 0.0)
-        X0 = x.astype(dtype, copy=False) - centre.astype(dtype)
-        missing = np.isnan(X0)
-        X0[missing] = 0.0
-        M = (~missing).astype(dtype)
-        counts += M.T @ M
-        if weights is None:
-            MW, X0W = M, X0
-        else:
-            w = (weights[block] if rows is None else weights[block][rows[block]]).astype(dtype)[:, None]
-            MW, X0W = M * w, X0 * w
-            n += M.T @ MW
-            sw2 += MW.T @ MW
-        sx += X0.T @ MW      # sx[i, j] = Σ w·x_i over rows where x_j is present too
-        sxx += (X0 * X0).T @ MW
-        sxy += X0.T @ X0W
-    return correlations_from_sums(counts, *((counts, None) if weights is None else (n, sw2)), sx, sxx, sxy)
+    step = max(64, BLAS_ONE_THREAD // max(X.shape[1] ** 2, 1) - 1)
+    head = X[:max(step, 10_000)] if rows is None else X[:max(step, 10_000)][rows[:max(step, 10_000)]]
+    present = (~np.isnan(head)).sum(axis=0)  # any centre near the mean will do: the first rows' (0 for a column without values)
+    centre = np.where(present > 0, np.nansum(head, axis=0) / np.maximum(present, 1), 0.0)
+    counts, n, sw2, sx, sxx, sxy = gram_sums(X, weights, rows, centre, dtype, step)
+    return correlations_from_sums(counts, n, None if weights is None else sw2, sx, sxx, sxy)
 
 
 def correlations_from_sums(counts, n, sw2, sx, sxx, sxy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -98,7 +98,7 @@ def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
         f"WITH {cte} {grouped_rating_sums_sql(BY_SEGMENT_KEYS, flt.segment_join(f'{flt.rated()} rt', 'segment_value'))}",
         params + [segment],
     ).df()
-    return _finish(frame, has_weights(con, flt)).sort_values(["touchpoint", "segment_value"], ignore_index=True)
+    return _finish(frame, has_weights(con, flt)).sort_values(BY_SEGMENT_KEYS, ignore_index=True)
 
 
 def _finish(frame: pd.DataFrame, weighted: bool) -> pd.DataFrame:

@@ -90,7 +90,7 @@ def breakdown_and_totals(con, flt: Filter, by: str, metric: str = "mean",
     })
     out = out.merge(dont_know_by(con, flt, by), on=["touchpoint", "segment"], how="left")
     out["dont_know"] = np.where(hidden, 0, out["dont_know"].fillna(0)).astype(int)  # hidden cells reveal nothing
-    return out.sort_values(["touchpoint", "segment"], ignore_index=True), total_table(totals, metric)
+    return out.sort_values(["touchpoint", "segment", "scale_min", "scale_max"], ignore_index=True), total_table(totals, metric)
 
 
 def dont_know_by(con, flt: Filter, by: str) -> pd.DataFrame:
