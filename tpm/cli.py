@@ -361,7 +361,7 @@ def _read_ahead(paths: list[Path], sheet: str | None):
 
 def _load_for_import() -> None:
     """Import the modules an import uses (~0.4 s: pandas, DuckDB, the store), while files are read."""
-    for module in ("tpm.upload", "tpm.access", "tpm.studies", "tpm.ingest.normalise"):
+    for module in ("tpm.ingest", "tpm.upload", "tpm.access", "tpm.studies"):  # tpm.ingest first: a CSV's reading waits for it
         importlib.import_module(module)
 
 
