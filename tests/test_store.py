@@ -1,5 +1,7 @@
 """DuckDB storage: one transaction per import, idempotent re-upload, listing and deletion."""
 
+import contextlib
+
 import pytest
 
 from conftest import table_counts, xlsx_bytes
@@ -44,6 +46,32 @@ def test_failure_mid_import_rolls_back_everything(con, monkeypatch):
     with pytest.raises(Exception):
         store.save_import(con, result)
     assert table_counts(con) == before
+
+
+def test_rows_inserted_on_one_thread_are_the_same_and_the_setting_returns(tmp_path):
+    """``store.insert_threads(1)`` (the import command): the same rows in the same order; DuckDB's
+    thread count is set back afterwards, also when the insert fails inside the transaction."""
+    result = ingest_bytes("w1.xlsx", xlsx_bytes(rows(n=300)))
+    stored = {}
+    for name, threads in (("default", None), ("one", 1)):
+        con = store.connect(tmp_path / f"{name}.duckdb")
+        con.execute("SET threads = 2")
+        with store.insert_threads(threads) if threads else contextlib.nullcontext():
+            store.save_import(con, result)
+        assert con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
+        stored[name] = {t: con.execute(f"SELECT * EXCLUDE (dataset_id) FROM {t} ORDER BY rowid").fetchall()
+                        for t in ("respondents", "ratings", "segments", "dont_know", "comments")}
+        con.close()
+    assert stored["one"] == stored["default"]
+    con = store.connect(tmp_path / "failing.duckdb")
+    con.execute("SET threads = 2")
+    broken = ingest_bytes("w2.xlsx", xlsx_bytes(rows(offset=1000)))
+    broken.canonical.segments = broken.canonical.segments.assign(extra_column="breaks the insert")
+    with store.insert_threads(1), pytest.raises(Exception, match="extra_column"):
+        store.save_import(con, broken)
+    assert con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
+    assert table_counts(con)["datasets"] == 0
+    con.close()
 
 
 def test_import_lowers_duckdbs_memory_limit_only_while_it_writes(con, monkeypatch):

@@ -305,10 +305,7 @@ def cmd_ingest(args) -> int:
         results.append(item.apply(specs))
     actor = access.cli_actor()
     saved = []
-    with store.writing(db, args.wait, waiting) as con:
-        # this process's own DuckDB: one thread writes the rows in file order with less work than two
-        # (DuckDB's parallel insert must put them back in order; 100 000 × 28 xlsx: 0.60 → 0.50 s)
-        con.execute("SET threads = 1")
+    with store.writing(db, args.wait, waiting) as con, store.insert_threads(1):  # this process's own DuckDB
         # --study: an existing study by name or id, else the name of a new one
         study = None if args.study is None else studies.find(con, args.study) or args.study
         con.execute("BEGIN TRANSACTION")
