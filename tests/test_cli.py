@@ -107,6 +107,7 @@ def test_several_files_are_read_ahead_and_imported_in_order(db_path, tmp_path):
     con = store.connect(db_path, read_only=True)
     assert [n for (n,) in con.execute("SELECT name FROM datasets ORDER BY id").fetchall()] == ["a", "b", "c"]
     con.close()
+    assert not db_path.with_name(db_path.name + ".wal").exists()  # written into the file at the commit
     bad = tmp_path / "kaputt.xlsx"
     bad.write_bytes(b"PK\x03\x04 not a workbook")
     out = tpm("ingest", paths[0], bad, tmp_path / "c.xlsx", "--db", tmp_path / "other.duckdb")

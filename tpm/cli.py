@@ -306,6 +306,9 @@ def cmd_ingest(args) -> int:
     actor = access.cli_actor()
     saved = []
     with store.writing(db, args.wait, waiting) as con, store.insert_threads(1):  # this process's own DuckDB
+        # the commit writes the tables into the file at once (a checkpoint), not first into the
+        # write-ahead log and again at the close (the compact tables, the kept file): 0.5 → 0.3 s
+        con.execute("SET checkpoint_threshold = '0b'")
         # --study: an existing study by name or id, else the name of a new one
         study = None if args.study is None else studies.find(con, args.study) or args.study
         con.execute("BEGIN TRANSACTION")
