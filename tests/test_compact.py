@@ -283,3 +283,17 @@ def test_a_failed_write_leaves_the_tables_as_they_were(con, monkeypatch):
     assert con.execute("SELECT count(*) FROM datasets").fetchone()[0] == 1
     for table, frame in snapshot(con).items():
         pd.testing.assert_frame_equal(frame, before[table], obj=table)
+
+
+def test_pair_sums_in_passes_of_a_few_respondents_are_the_same(con, monkeypatch):
+    """The pair sums are taken over passes of respondents (memory bounded on an upload): passes of
+    37 respondents, across segment profiles and chunk borders, give the sums of one pass."""
+    dataset = save(con, 9, 300, "Pässe")
+    whole = snapshot(con)["profile_pairs"]
+    monkeypatch.setattr(compact, "PAIR_CHUNK", 37)
+    con.execute("BEGIN TRANSACTION")
+    compact.refresh(con, [dataset])
+    con.execute("COMMIT")
+    parts = snapshot(con)["profile_pairs"]
+    assert len(whole) == len(parts) > 0
+    pd.testing.assert_frame_equal(whole, parts, check_exact=False, rtol=1e-9, atol=1e-9)
