@@ -297,3 +297,17 @@ def test_pair_sums_in_passes_of_a_few_respondents_are_the_same(con, monkeypatch)
     parts = snapshot(con)["profile_pairs"]
     assert len(whole) == len(parts) > 0
     pd.testing.assert_frame_equal(whole, parts, check_exact=False, rtol=1e-9, atol=1e-9)
+
+
+def test_the_build_runs_on_one_thread_and_restores_the_setting(con, monkeypatch):
+    """DuckDB builds the tables on one thread (memory), and the setting comes back after the build,
+    after a failed one too."""
+    before = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    seen = []
+    monkeypatch.setattr(compact, "_fill_pairs", lambda c, d: seen.append(c.execute("SELECT current_setting('threads')").fetchone()[0]))
+    save(con, 1, 50, "Eins")
+    assert seen == [1] and con.execute("SELECT current_setting('threads')").fetchone()[0] == before
+    monkeypatch.setattr(compact, "_fill_pairs", lambda c, d: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        save(con, 2, 50, "Zwei")
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == before

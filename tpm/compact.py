@@ -50,6 +50,8 @@ of :data:`tpm.access.WRITES` and compares the tables with a fresh build.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 #: the compact tables, each with a ``dataset_id`` column
 TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
 
@@ -182,6 +184,39 @@ def refresh(con, dataset_ids) -> None:
     ids = sorted({int(i) for i in dataset_ids})
     if not ids:
         return
+    with _one_thread(con):
+        _build(con, ids)
+
+
+@contextmanager
+def _one_thread(con):
+    """DuckDB on one thread while the tables are built: its hash tables (one per thread) took an
+    upload's peak from +80 to +150–210 MB, and one thread is as fast here. The setting is the
+    database's (queries of other sessions share it for those seconds); set and restored through a
+    cursor of its own, which works while the caller's transaction is open or aborted. Builds at the
+    same time share one lowering: the last one out restores the setting."""
+    setting = con.cursor()
+    try:
+        with _THREADS["lock"]:
+            if _THREADS["users"] == 0:
+                _THREADS["before"] = int(setting.execute("SELECT current_setting('threads')").fetchall()[0][0])
+                setting.execute("SET threads = 1")
+            _THREADS["users"] += 1
+        try:
+            yield
+        finally:
+            with _THREADS["lock"]:
+                _THREADS["users"] -= 1
+                if _THREADS["users"] == 0:
+                    setting.execute(f"SET threads = {_THREADS['before']}")
+    finally:
+        setting.close()
+
+
+_THREADS = {"lock": __import__("threading").Lock(), "users": 0, "before": 0}
+
+
+def _build(con, ids: list[int]) -> None:
     for table in TABLES:
         con.execute(f"DELETE FROM {table} WHERE list_contains(?::INTEGER[], dataset_id)", [ids])
     combos, params = _combos(con, ids)  # (an error leaves the temporary tables to the caller's rollback)
@@ -280,8 +315,8 @@ def _fill_pairs(con, dataset_id: int) -> None:
 
 #: the sums of ``profile_pairs``, in the order :func:`_pair_products` gives them
 PAIR_SUMS = ("n", "ux", "uxx", "uxy", "sw", "sw2", "sx", "sxx", "sxy")
-#: respondents per pass of :func:`_fill_pairs` (~40 MB with 20 touchpoints)
-PAIR_CHUNK = 131_072
+#: respondents per pass of :func:`_fill_pairs` (~10 MB with 20 touchpoints)
+PAIR_CHUNK = 32_768
 
 
 #: OpenBLAS runs a matrix product on several threads above m·n·k = 4 · 65 536 (its
