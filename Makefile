@@ -47,6 +47,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/drivers.py
 	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/pages.py --rows 10000000 --no-unweighted
 
 samples: $(VENV)/.runtime
 	$(BIN)/python sample_surveys/generate.py

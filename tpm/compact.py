@@ -50,6 +50,8 @@ of :data:`tpm.access.WRITES` and compares the tables with a fresh build.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 #: the compact tables, each with a ``dataset_id`` column
 TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
 
@@ -182,6 +184,39 @@ def refresh(con, dataset_ids) -> None:
     ids = sorted({int(i) for i in dataset_ids})
     if not ids:
         return
+    with _one_thread(con):
+        _build(con, ids)
+
+
+@contextmanager
+def _one_thread(con):
+    """DuckDB on one thread while the tables are built: its hash tables (one per thread) took an
+    upload's peak from +80 to +150–210 MB, and one thread is as fast here. The setting is the
+    database's (queries of other sessions share it for those seconds); set and restored through a
+    cursor of its own, which works while the caller's transaction is open or aborted. Builds at the
+    same time share one lowering: the last one out restores the setting."""
+    setting = con.cursor()
+    try:
+        with _THREADS["lock"]:
+            if _THREADS["users"] == 0:
+                _THREADS["before"] = int(setting.execute("SELECT current_setting('threads')").fetchall()[0][0])
+                setting.execute("SET threads = 1")
+            _THREADS["users"] += 1
+        try:
+            yield
+        finally:
+            with _THREADS["lock"]:
+                _THREADS["users"] -= 1
+                if _THREADS["users"] == 0:
+                    setting.execute(f"SET threads = {_THREADS['before']}")
+    finally:
+        setting.close()
+
+
+_THREADS = {"lock": __import__("threading").Lock(), "users": 0, "before": 0}
+
+
+def _build(con, ids: list[int]) -> None:
     for table in TABLES:
         con.execute(f"DELETE FROM {table} WHERE list_contains(?::INTEGER[], dataset_id)", [ids])
     combos, params = _combos(con, ids)  # (an error leaves the temporary tables to the caller's rollback)
@@ -219,50 +254,69 @@ def _combos(con, ids: list[int]) -> tuple[str, list]:
 def _fill_pairs(con, dataset_id: int) -> None:
     """``profile_pairs`` and ``pair_sets`` of one dataset (``_profile_of`` holds its respondents):
     per segment profile the Gram products M'M, X'M, X²'M, X'X (and with the weights W: M'WM,
-    MW'MW, X'WM, X²'WM, X'WX) of the centred values X (0 where missing) and the presence mask M."""
+    MW'MW, X'WM, X²'WM, X'WX) of the centred values X (0 where missing) and the presence mask M —
+    summed over passes of :data:`PAIR_CHUNK` respondents, so that the memory it takes does not
+    grow with the dataset (an upload builds them in the dashboard's process)."""
     import numpy as np
     import pyarrow as pa
 
-    resp = con.execute(f"""SELECT resp, sp, w, hw, {', '.join(f"coalesce(({e})::DOUBLE, 'NaN') AS {o}" for o, e in PAIR_OUTCOMES.items())}
-                           FROM _profile_of WHERE dataset_id = ?""", [dataset_id]).fetchnumpy()
-    size = int(resp["resp"].max()) + 1 if len(resp["resp"]) else 0
+    size, profiles, weighted = con.execute("""SELECT coalesce(max(resp) + 1, 0), count(DISTINCT sp), coalesce(bool_or(hw), false)
+                                              FROM _profile_of WHERE dataset_id = ?""", [dataset_id]).fetchone()
+    built = profiles <= max(PAIR_PROFILES, size // PAIR_RESPONDENTS_PER_PROFILE)
+    for outcome in CENTRE:
+        con.execute("INSERT INTO pair_sets VALUES (?, ?, ?)", [dataset_id, outcome, built])
+    if not built or not size:
+        return
     names = [n for (n,) in con.execute("SELECT DISTINCT touchpoint FROM ratings WHERE dataset_id = ? ORDER BY 1",
                                        [dataset_id]).fetchall()]
-    ratings = con.sql("""WITH v AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(1, ?::INTEGER + 1)) AS code)
-                             SELECT t.resp, v.code, ((t.score - t.scale_min) / (t.scale_max - t.scale_min))::DOUBLE AS x
-                             FROM ratings t JOIN v USING (touchpoint) WHERE t.dataset_id = ?""",
-                      params=[names, len(names), dataset_id]).to_arrow_table()  # Arrow: ~5 × faster than fetchnumpy
-    X = np.full((size, len(names) + 1), np.nan)
-    column = lambda name: ratings.column(name).combine_chunks().to_numpy(zero_copy_only=False)  # noqa: E731
-    X[column("resp"), column("code")] = column("x") - SCORE_CENTRE
-    row = np.asarray(resp["resp"])
-    sp = np.zeros(size, dtype=np.int64)
-    sp[row] = resp["sp"]
-    weight = np.ones(size)
-    weight[row] = resp["w"]
-    weighted = bool(np.asarray(resp["hw"]).any())
-    profiles = len(np.unique(resp["sp"]))
-    built = profiles <= max(PAIR_PROFILES, size // PAIR_RESPONDENTS_PER_PROFILE)
-    variables = np.array(["", *names], dtype=object)
-    columns: dict[str, list] = {k: [] for k in ("sp", "outcome", "a", "b", "n", "ux", "uxx", "uxy", "sw", "sw2", "sx", "sxx",
-                                                 "sxy")}
-    for outcome, centre in CENTRE.items():
-        answered = np.full(size, np.nan)
-        answered[row] = resp[outcome]
-        present = row[~np.isnan(answered[row])] if built else row[:0]
-        if built and len(present):
-            X[:, 0] = answered - centre
-            order = present[np.argsort(sp[present], kind="stable")]
-            starts = np.flatnonzero(np.r_[True, np.diff(sp[order]) != 0])
-            for start, end in zip(starts, np.r_[starts[1:], len(order)]):
-                _pair_products(X[order[start:end]], weight[order[start:end]] if weighted else None,
-                               int(sp[order[start]]), outcome, variables, columns)
-        con.execute("INSERT INTO pair_sets VALUES (?, ?, ?)", [dataset_id, outcome, built])
-    if columns["sp"]:
-        table = pa.table({k: np.concatenate(v) for k, v in columns.items()})
+    sums: dict[tuple[str, int], list] = {}
+    for low in range(0, size, PAIR_CHUNK):
+        where = "dataset_id = ? AND resp >= ? AND resp < ?"
+        bounds = [dataset_id, low, low + PAIR_CHUNK]
+        resp = con.execute(f"""SELECT resp, sp, w, {', '.join(f"coalesce(({e})::DOUBLE, 'NaN') AS {o}" for o, e in PAIR_OUTCOMES.items())}
+                               FROM _profile_of WHERE {where}""", bounds).fetchnumpy()
+        ratings = con.sql(f"""WITH v AS (SELECT unnest(?::VARCHAR[]) AS touchpoint, unnest(range(1, ?::INTEGER + 1)) AS code)
+                              SELECT t.resp, v.code, ((t.score - t.scale_min) / (t.scale_max - t.scale_min))::DOUBLE AS x
+                              FROM ratings t JOIN v USING (touchpoint) WHERE {where.replace('resp', 't.resp')}""",
+                          params=[names, len(names), *bounds]).to_arrow_table()  # Arrow: ~5 × faster than fetchnumpy
+        column = lambda name: ratings.column(name).combine_chunks().to_numpy(zero_copy_only=False)  # noqa: E731
+        rows = min(PAIR_CHUNK, size - low)
+        X = np.full((rows, len(names) + 1), np.nan)
+        X[column("resp") - low, column("code")] = column("x") - SCORE_CENTRE
+        row, sp = resp["resp"] - low, np.asarray(resp["sp"])
+        for outcome, centre in CENTRE.items():
+            y = np.asarray(resp[outcome])
+            keep = ~np.isnan(y)
+            X[row[keep], 0] = y[keep] - centre
+            order = np.argsort(sp[keep], kind="stable")
+            kept_rows, kept_sp, kept_w = row[keep][order], sp[keep][order], np.asarray(resp["w"])[keep][order]
+            starts = np.flatnonzero(np.r_[True, np.diff(kept_sp) != 0]) if len(kept_sp) else []
+            for start, end in zip(starts, np.r_[starts[1:], len(kept_sp)]):
+                block = X[kept_rows[start:end]]
+                products = _pair_products(block, kept_w[start:end] if weighted else None)
+                key = (outcome, int(kept_sp[start]))
+                sums[key] = products if key not in sums else [a + b for a, b in zip(sums[key], products)]
+    if sums:
+        variables = np.array(["", *names], dtype=object)
+        k = len(variables)
+        a, b = np.repeat(np.arange(k), k), np.tile(np.arange(k), k)
+        table = pa.table({
+            "sp": np.repeat(np.array([sp for _, sp in sums], dtype=np.int32), k * k),
+            "outcome": np.repeat(np.array([outcome for outcome, _ in sums], dtype=object), k * k),
+            "a": np.tile(variables[a], len(sums)), "b": np.tile(variables[b], len(sums)),
+            **{name: np.concatenate([matrices[i].reshape(-1) for matrices in sums.values()])
+               for i, name in enumerate(PAIR_SUMS)},
+        })
         con.register("_pairs_frame", table)
-        con.execute("INSERT INTO profile_pairs SELECT ?, * FROM _pairs_frame", [dataset_id])
+        con.execute(f"INSERT INTO profile_pairs SELECT ?, sp, outcome, a, b, {', '.join(PAIR_SUMS)} FROM _pairs_frame",
+                    [dataset_id])
         con.unregister("_pairs_frame")
+
+
+#: the sums of ``profile_pairs``, in the order :func:`_pair_products` gives them
+PAIR_SUMS = ("n", "ux", "uxx", "uxy", "sw", "sw2", "sx", "sxx", "sxy")
+#: respondents per pass of :func:`_fill_pairs` (~10 MB with 20 touchpoints)
+PAIR_CHUNK = 32_768
 
 
 #: OpenBLAS runs a matrix product on several threads above m·n·k = 4 · 65 536 (its
@@ -306,21 +360,11 @@ def gram_sums(X, weights=None, rows=None, centre=None, dtype=None, step: int | N
     return (counts, counts, None, sx, sxx, sxy) if weights is None else (counts, n, sw2, sx, sxx, sxy)
 
 
-def _pair_products(x, w, sp: int, outcome: str, variables, columns: dict) -> None:
-    """Append one segment profile's Gram products (every ordered pair of ``variables``) to ``columns``."""
-    import numpy as np
-
+def _pair_products(x, w) -> list:
+    """One block's Gram products (:data:`PAIR_SUMS`; weighted ones equal to the unweighted when ``w`` is None)."""
     n, _, _, ux, uxx, uxy = gram_sums(x)
     _, sw, sw2, sx, sxx, sxy = (n, n, n, ux, uxx, uxy) if w is None else gram_sums(x, w)
-    k = len(variables)
-    a, b = np.repeat(np.arange(k), k), np.tile(np.arange(k), k)
-    columns["sp"].append(np.full(k * k, sp, dtype=np.int32))
-    columns["outcome"].append(np.full(k * k, outcome, dtype=object))
-    columns["a"].append(variables[a])
-    columns["b"].append(variables[b])
-    for name, matrix in (("n", n), ("ux", ux), ("uxx", uxx), ("uxy", uxy), ("sw", sw), ("sw2", sw2), ("sx", sx),
-                         ("sxx", sxx), ("sxy", sxy)):
-        columns[name].append(matrix.reshape(-1))
+    return [n, ux, uxx, uxy, sw, sw2, sx, sxx, sxy]
 
 
 def refresh_study(con, study_id: int) -> None:

@@ -434,7 +434,7 @@ def save_import(
                 json.dumps(report, ensure_ascii=False, default=str),
             ],
         ).fetchone()[0]
-        insert_rows(con, dataset_id, study_id, result, respondents)
+        insert_rows(con, dataset_id, study_id, result, respondents, lean)
         if weights:
             save_weight_set(con, dataset_id, "file", weights)
         if result.data is not None:
@@ -594,8 +594,15 @@ def _threads(con: duckdb.DuckDBPyConnection, n: int | None):
         own.close()
 
 
+#: DuckDB memory the compact tables' build of an import may take at once, per respondent (measured
+#: on a 609 637-respondent upload: with DuckDB on several threads it ran out of memory at the import's
+#: 64 MB headroom; on one thread (tpm.compact) 64 bytes each gave the lowest peak — a higher limit
+#: lets DuckDB hold more: 160 bytes, +110–140 MB)
+COMPACT_BYTES_PER_RESPONDENT = 64
+
+
 def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, result: ImportResult,
-                respondents: pd.DataFrame) -> None:
+                respondents: pd.DataFrame, lean: "lean_memory | None" = None) -> None:
     """The rows of one import (inside the caller's transaction): respondents, ratings, don't-know
     answers, segments and comments; the study's aliases applied, new touchpoints added to its
     inventory, the confirmed mapping kept as the template for the next wave, and the compact
@@ -641,6 +648,8 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
             [study_id, header_signature(list(result.table.columns)),
              json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
         )
+    if lean is not None:  # the compact tables' build holds its respondents' profile numbers and counts at once
+        lean.need(COMPACT_BYTES_PER_RESPONDENT * len(c.respondents))
     compact.refresh(con, [dataset_id])
 
 
