@@ -185,9 +185,11 @@ class ParsedColumn:
         if not any(v[:1] in _NUMBER_START for v in sample):
             # a text column (ids like "R0001", regions, comments): no number to look for
             return np.full(k + 1, np.nan)
-        try:  # fast path: every answer is a plain number (most rating columns)
-            pc.cast(pa.array(sample, pa.string()), pa.float64())  # a failing cast is slow on 100 000 values (dates):
-            numbers = pc.cast(answers, pa.float64())  # the sample's answers are among them, so tried first
+        # fast path: every answer is a plain number (most rating columns). The sample's answers
+        # are among them and tried first: a cast failing on 100 000 dates takes 30 ms, on 200 none
+        try:
+            pc.cast(pa.array(sample, pa.string()), pa.float64())
+            numbers = pc.cast(answers, pa.float64())
         except pa.ArrowInvalid:
             numbers = _parse_numbers(answers)
         return np.append(numbers.to_numpy(zero_copy_only=False).astype(np.float64), np.nan)
