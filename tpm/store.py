@@ -569,8 +569,9 @@ def insert_threads(n: int):
     """Inside, :func:`insert_rows` inserts an import's rows on ``n`` DuckDB threads, then sets the
     setting back. For a process alone with its DuckDB (the import command): on one thread the rows
     go in, in file order, with less work than on two (DuckDB's parallel insert has to restore their
-    order; 100 000 × 28 xlsx: 0.45 → 0.30 s), and the compact tables after them are built on all
-    threads. A server leaves it be (its pages query meanwhile; the setting is the database's)."""
+    order; 100 000 × 28 xlsx: 0.45 → 0.30 s); what follows them runs with the setting as it was
+    (the compact tables choose their own). A server leaves it be (its pages query meanwhile; the
+    setting is the database's)."""
     global _insert_threads
     before, _insert_threads = _insert_threads, n
     try:
