@@ -300,9 +300,10 @@ def test_pair_sums_in_passes_of_a_few_respondents_are_the_same(con, monkeypatch)
 
 
 def test_the_build_runs_on_one_thread_and_restores_the_setting(con, monkeypatch):
-    """DuckDB builds the tables on one thread (memory), and the setting comes back after the build,
-    after a failed one too."""
+    """DuckDB builds the tables of a large dataset on one thread (memory), and the setting comes back
+    after the build, after a failed one too; a small dataset's on all threads."""
     before = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    monkeypatch.setattr(compact, "ONE_THREAD_FROM", 10)
     seen = []
     monkeypatch.setattr(compact, "_fill_pairs", lambda c, d: seen.append(c.execute("SELECT current_setting('threads')").fetchone()[0]))
     save(con, 1, 50, "Eins")
@@ -311,3 +312,7 @@ def test_the_build_runs_on_one_thread_and_restores_the_setting(con, monkeypatch)
     with pytest.raises(ZeroDivisionError):
         save(con, 2, 50, "Zwei")
     assert con.execute("SELECT current_setting('threads')").fetchone()[0] == before
+    monkeypatch.setattr(compact, "ONE_THREAD_FROM", 10_000)
+    monkeypatch.setattr(compact, "_fill_pairs", lambda c, d: seen.append(c.execute("SELECT current_setting('threads')").fetchone()[0]))
+    save(con, 3, 50, "Drei")
+    assert seen[-1] == before

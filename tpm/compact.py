@@ -50,7 +50,7 @@ of :data:`tpm.access.WRITES` and compares the tables with a fresh build.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 #: the compact tables, each with a ``dataset_id`` column
 TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
@@ -184,8 +184,14 @@ def refresh(con, dataset_ids) -> None:
     ids = sorted({int(i) for i in dataset_ids})
     if not ids:
         return
-    with _one_thread(con):
+    size = con.execute("SELECT count(*) FROM respondents WHERE list_contains(?::INTEGER[], dataset_id)", [ids]).fetchone()[0]
+    with _one_thread(con) if size > ONE_THREAD_FROM else nullcontext():
         _build(con, ids)
+
+
+#: builds of more respondents than this run with DuckDB on one thread (memory, see :func:`_one_thread`);
+#: smaller ones on all threads (100 000 respondents: 0.35–0.49 s against 0.5–0.69 s on one)
+ONE_THREAD_FROM = 200_000
 
 
 @contextmanager
