@@ -302,7 +302,7 @@ def test_compact_sums_equal_the_sums_over_every_rating(weighted_db):
             a = con.execute(old, params + extra).df()
             for view in (flt, replace(flt, compact=False)):
                 units, unit_params = view.units_cte()
-                rows = f"{view.rated()} rt" if by is None else view.segment_join(f"{view.rated()} rt", "segment")
+                rows = f"{view.rated()} rt" if by is None else view.segment_join(view.rated(), "rt", "segment")
                 b = con.execute(f"WITH {units} {grouped_rating_sums_sql(keys, rows)}", unit_params + extra).df()
                 assert_same_sums(a, b, keys, f"{view} by {by}")
                 for column in SUM_COLUMNS:
@@ -350,7 +350,7 @@ def test_one_scan_cells_and_totals_equal_the_separate_scans(weighted_db):
         cte, params = flt.units_cte()
         cells, totals = segments._cells_and_totals(con, flt, "Region")
         rated = f"{flt.rated()} rt"
-        assert_same_sums(con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], flt.segment_join(rated, 'segment'))}",
+        assert_same_sums(con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], flt.segment_join(flt.rated(), 'rt', 'segment'))}",
                                      params + ["Region"]).df(), cells, [*KEYS, "segment"])
         assert_same_sums(con.execute(f"WITH {cte} {grouped_rating_sums_sql(KEYS, rated)}", params).df(), totals, KEYS)
         for metric in ("mean", "top2", "nps"):
@@ -372,7 +372,7 @@ def test_one_scan_cells_and_totals_equal_the_separate_scans(weighted_db):
         pd.testing.assert_frame_equal(steps, old_steps)
         pd.testing.assert_frame_equal(tp_totals, segments.total_values(con, flt, "score"))
         by_value = con.execute(f"""WITH {cte} SELECT sg.segment, {nps_sums_sql("u.nps")}
-                                   FROM {flt.segment_join("resp u", "segment")}
+                                   FROM {flt.segment_join("resp", "u", "segment")}
                                    WHERE u.nps IS NOT NULL GROUP BY ALL""", params + ["Region"]).df()
         total = con.execute(f"WITH {cte} SELECT {nps_sums_sql()} FROM resp WHERE nps IS NOT NULL", params).df()
         table = segments.nps_by_segment(con, flt, "Region").set_index("segment")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -489,7 +490,7 @@ class lean_memory:
     running meanwhile share the lower limit (DuckDB spills their intermediates to disk if need be).
     """
 
-    _lock = __import__("threading").Lock()
+    _lock = threading.Lock()
     _users = 0
     _restore: str | None = None
 
@@ -580,18 +581,33 @@ def insert_threads(n: int):
         _insert_threads = before
 
 
+_THREADS = {"lock": threading.Lock(), "users": 0, "before": 0}
+
+
 @contextmanager
-def _threads(con: duckdb.DuckDBPyConnection, n: int | None):
+def duckdb_threads(con: duckdb.DuckDBPyConnection, n: int | None):
+    """DuckDB on ``n`` threads inside (None: as it is), then the setting as it was. The setting is
+    the database's: queries of other sessions share it meanwhile, and blocks running at the same
+    time share one change (the first in records the setting, the last out restores it). Set
+    through a cursor of its own, which works while the caller's transaction is open or aborted."""
     if n is None:
         yield
         return
-    own = con.cursor()  # a connection of its own: it works while the transaction is open, or aborted by an error
-    before = int(own.execute("SELECT current_setting('threads')").fetchall()[0][0])
-    own.execute(f"SET threads = {int(n)}")
+    own = con.cursor()
     try:
-        yield
+        with _THREADS["lock"]:
+            if _THREADS["users"] == 0:
+                _THREADS["before"] = int(own.execute("SELECT current_setting('threads')").fetchall()[0][0])
+            _THREADS["users"] += 1
+            own.execute(f"SET threads = {int(n)}")
+        try:
+            yield
+        finally:
+            with _THREADS["lock"]:
+                _THREADS["users"] -= 1
+                if _THREADS["users"] == 0:
+                    own.execute(f"SET threads = {_THREADS['before']}")
     finally:
-        own.execute(f"SET threads = {before}")
         own.close()
 
 
@@ -609,7 +625,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
     inventory, the confirmed mapping kept as the template for the next wave, and the compact
     count tables of the dataset built (:mod:`tpm.compact`)."""
     c = result.canonical
-    with _threads(con, _insert_threads):
+    with duckdb_threads(con, _insert_threads):
         for table in ("respondents", "ratings", "dont_know", "segments", "comments"):
             # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
             # tables streamed a column at a time, never all of them as one frame

@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from tpm.i18n import Message
+from tpm.compact import PAIR_OUTCOMES
 from tpm.metrics.filters import row_key
 from tpm.metrics.rules import MIN_TEST
 
@@ -166,9 +167,7 @@ def stored_pair_statistics(con, flt, outcome: str, weighted: bool):
     the outcome; pairwise-complete, over the respondents who answered it) from the key-driver
     sums kept by :mod:`tpm.compact`, summed over the segment profiles the filter lets through —
     or None where they are not kept (another outcome, a dataset without them, ``compact=False``)."""
-    from tpm import compact
-
-    if not getattr(flt, "compact", False) or outcome not in compact.PAIR_OUTCOMES:
+    if not getattr(flt, "compact", False) or outcome not in PAIR_OUTCOMES:
         return None
     where, params = flt.datasets_sql("d.id")
     lacking = con.execute(f"""SELECT count(*) FROM datasets d LEFT JOIN pair_sets p ON p.dataset_id = d.id AND p.outcome = ?
@@ -176,7 +175,7 @@ def stored_pair_statistics(con, flt, outcome: str, weighted: bool):
     if lacking:
         return None
     where, params = flt.datasets_sql("p.dataset_id")
-    segments, segment_params = flt.segments_sql("((p.dataset_id::BIGINT << 32) + p.sp)")
+    segments, segment_params = flt.segments_sql(row_key("p", "sp"))
     sums = ("sum(n) AS counts, sum(sw), sum(sw2), sum(sx), sum(sxx), sum(sxy)" if weighted else
             "sum(n) AS counts, sum(n) AS n, sum(ux), sum(uxx), sum(uxy)")
     rows = con.execute(f"""SELECT a, b, {sums} FROM profile_pairs p WHERE p.outcome = ? AND {where}{segments}
@@ -548,10 +547,7 @@ NPS_OUTCOME = "nps"
 #: outcome name for the overall-satisfaction question (role *overall*), as a 0–1 score
 OVERALL_OUTCOME = "overall"
 #: outcomes stored per respondent (not among the touchpoint ratings), as SQL over ``resp``
-RESPONDENT_OUTCOMES = {
-    NPS_OUTCOME: "nps",
-    OVERALL_OUTCOME: "(overall - overall_min) / nullif(overall_max - overall_min, 0)",
-}
+RESPONDENT_OUTCOMES = PAIR_OUTCOMES  # tpm.compact keeps the pair sums of the same two
 
 
 @dataclass

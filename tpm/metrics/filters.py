@@ -24,12 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from tpm.compact import row_key
 from tpm.metrics.weighted import weight_column
 
-
-def row_key(alias: str) -> str:
-    """SQL: the one-integer key of a respondent row of table ``alias`` (dataset id in the high 32 bits)."""
-    return f"(({alias}.dataset_id::BIGINT << 32) + {alias}.resp)"
+__all__ = ["Filter", "row_key"]
 
 
 @dataclass(frozen=True)
@@ -84,15 +82,15 @@ class Filter:
         if self.compact:
             s1, s2 = ("u.s1", "u.s2") if self.weighted else ("u.c", "u.c")
             columns = (f"u.dataset_id, u.nps, u.first_at AS responded_at, u.overall, u.overall_min, u.overall_max, "
-                       f"u.has_weight, u.c, {s1} AS s1, {s2} AS s2, {_key('u', 'profile')} AS uk, {_key('u', 'sp')} AS sk")
-            source, segments, segment_key = "profiles u", "segment_profiles", _key("s", "sp")
+                       f"u.has_weight, u.c, {s1} AS s1, {s2} AS s2, {row_key('u', 'profile')} AS uk, {row_key('u', 'sp')} AS sk")
+            source, segments, segment_key = "profiles u", "segment_profiles", row_key("s", "sp")
         else:
-            w = weight_column(self.weighted).replace("r.", "u.")
+            w = weight_column(self.weighted, "u")
             columns = (f"u.dataset_id, u.nps, u.responded_at, u.overall, u.overall_min, u.overall_max, "
                        f"u.weight IS NOT NULL AS has_weight, 1 AS c, {w} AS s1, {w} * {w} AS s2, "
                        f"{row_key('u')} AS uk, {row_key('u')} AS sk")
             source, segments, segment_key = "respondents u", "segments", row_key("s")
-        segment_sql, segment_params = self.segments_sql(_key("u", "sp") if self.compact else row_key("u"),
+        segment_sql, segment_params = self.segments_sql(row_key("u", "sp") if self.compact else row_key("u"),
                                                         segments, segment_key)
         return f"{name} AS (SELECT {columns} FROM {source} WHERE {where}{segment_sql})", params + segment_params
 
@@ -100,7 +98,7 @@ class Filter:
         """SQL conditions (each beginning `` AND``) that the unit with segment key ``key`` has the
         filter's segment values, looked up in ``table`` (default: the segment profiles of
         :mod:`tpm.compact`, keyed by dataset and ``sp``), and their parameters."""
-        table_key = table_key or _key("s", "sp")
+        table_key = table_key or row_key("s", "sp")
         sql, params = "", []
         for segment, values in self.segments:
             sql += (f" AND {key} IN (SELECT {table_key} FROM {table} s "
@@ -114,7 +112,7 @@ class Filter:
         of the units' columns, e.g. ", u.wave") and the ratings' own ``c``, ``s1``, ``s2``."""
         if self.compact:
             sums = "t.c, t.s1, t.s2" if self.weighted else "t.c, t.c AS s1, t.c AS s2"
-            table, key = "profile_ratings", _key("t", "profile")
+            table, key = "profile_ratings", row_key("t", "profile")
         else:
             sums, table, key = "1 AS c, u.s1, u.s2", "ratings", row_key("t")
         return (f"(SELECT t.touchpoint, t.score, t.scale_min, t.scale_max, u.nps, u.sk{columns}, {sums} "
@@ -122,19 +120,14 @@ class Filter:
 
     def dont_know(self, units: str = "resp") -> str:
         """SQL: a subquery of the "weiß nicht" answers of ``units``: touchpoint, sk and their count ``c``."""
-        table, key, c = ("profile_dont_know", _key("d", "profile"), "d.c") if self.compact else \
+        table, key, c = ("profile_dont_know", row_key("d", "profile"), "d.c") if self.compact else \
             ("dont_know", row_key("d"), "1 AS c")
         return f"(SELECT d.touchpoint, u.sk, {c} FROM {table} d JOIN {units} u ON {key} = u.uk)"
 
-    def segment_join(self, rows: str, name: str, keep_all: bool = False) -> str:
-        """SQL: ``rows`` (an aliased relation with column ``sk``) with each unit's value of one segment
-        (bound as the next parameter) as column ``name``; units without a value are left out
+    def segment_join(self, rows: str, alias: str, name: str, keep_all: bool = False) -> str:
+        """SQL: ``rows`` (a relation with column ``sk``, named ``alias``) with each unit's value of one
+        segment (bound as the next parameter) as column ``name``; units without a value are left out
         (``keep_all``: kept, with NULL)."""
-        table, key = ("segment_profiles", _key("s", "sp")) if self.compact else ("segments", row_key("s"))
-        return (f"{rows} {'LEFT ' if keep_all else ''}JOIN (SELECT {key} AS seg_key, s.value AS {name} FROM {table} s "
-                f"WHERE s.segment = ?) sg ON sg.seg_key = {rows.split()[-1]}.sk")
-
-
-def _key(alias: str, column: str) -> str:
-    """SQL: the one-integer key of a compact row (dataset id in the high 32 bits, then ``column``)."""
-    return f"(({alias}.dataset_id::BIGINT << 32) + {alias}.{column})"
+        table, key = ("segment_profiles", row_key("s", "sp")) if self.compact else ("segments", row_key("s"))
+        return (f"{rows} {alias} {'LEFT ' if keep_all else ''}JOIN (SELECT {key} AS seg_key, s.value AS {name} FROM {table} s "
+                f"WHERE s.segment = ?) sg ON sg.seg_key = {alias}.sk")

@@ -95,7 +95,7 @@ def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
     """
     cte, params = flt.units_cte()
     frame = con.execute(
-        f"WITH {cte} {grouped_rating_sums_sql(BY_SEGMENT_KEYS, flt.segment_join(f'{flt.rated()} rt', 'segment_value'))}",
+        f"WITH {cte} {grouped_rating_sums_sql(BY_SEGMENT_KEYS, flt.segment_join(flt.rated(), 'rt', 'segment_value'))}",
         params + [segment],
     ).df()
     return _finish(frame, has_weights(con, flt)).sort_values(BY_SEGMENT_KEYS, ignore_index=True)

@@ -44,7 +44,7 @@ def _cells_and_totals(con, flt: Filter, by: str) -> tuple[pd.DataFrame, pd.DataF
     """Sums per touchpoint × value of ``by`` and per touchpoint over all raters (with a value of
     ``by`` or not), in one scan of the ratings (:func:`grouped_rating_sums_sql` with totals)."""
     cte, params = flt.units_cte()
-    rows = flt.segment_join(f"{flt.rated()} rt", "segment", keep_all=True)
+    rows = flt.segment_join(flt.rated(), "rt", "segment", keep_all=True)
     frame = con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], rows, KEYS)}",
                         params + [by]).df()
     return split_totals(frame, "segment")
@@ -98,7 +98,7 @@ def dont_know_by(con, flt: Filter, by: str) -> pd.DataFrame:
     cte, params = flt.units_cte()
     return con.execute(
         f"""WITH {cte} SELECT d.touchpoint, sg.segment, sum(d.c) AS dont_know
-            FROM {flt.segment_join(f'{flt.dont_know()} d', 'segment')} GROUP BY ALL""",
+            FROM {flt.segment_join(flt.dont_know(), 'd', 'segment')} GROUP BY ALL""",
         params + [by],
     ).df()
 
@@ -126,7 +126,7 @@ def nps_by_segment(con, flt: Filter, by: str, anonymity: int = ANONYMITY) -> pd.
     cte, params = flt.units_cte()
     both = con.execute(  # the values and the total (every respondent, with a value or not) in one pass
         f"""WITH {cte} SELECT sg.segment, grouping(sg.segment) > 0 AS is_total, {nps_sums_sql("u.nps")}
-            FROM {flt.segment_join("resp u", "segment", keep_all=True)}
+            FROM {flt.segment_join("resp", "u", "segment", keep_all=True)}
             WHERE u.nps IS NOT NULL GROUP BY GROUPING SETS ((sg.segment), ())""",
         params + [by],
     ).df()

@@ -165,9 +165,10 @@ def with_rest(frame: pd.DataFrame, totals: pd.DataFrame, keys: list[str]) -> pd.
     return merged
 
 
-def weight_column(weighted: bool) -> str:
-    """SQL for a respondent's weight in a view: its stored weight (1 where the dataset has none) or 1."""
-    return "coalesce(r.weight, 1.0)" if weighted else "1.0"
+def weight_column(weighted: bool, alias: str = "r") -> str:
+    """SQL for a respondent's weight in a view (``alias``: the respondents table): its stored weight
+    (1 where the dataset has none) or 1."""
+    return f"coalesce({alias}.weight, 1.0)" if weighted else "1.0"
 
 
 def has_weights(con, flt) -> bool:
