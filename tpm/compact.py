@@ -244,6 +244,7 @@ def _combos(con, ids: list[int]) -> tuple[str, list]:
     if not fits:
         return _COMBO_LIST, [ids]
     codes["mult"] = [str(m) for m in mult]
+    codes.loc[codes["multi"], "code"] = 1  # an option's digit: 1 = ticked
     con.register("_codes_frame", codes)
     con.execute("CREATE OR REPLACE TEMP TABLE _segment_codes AS SELECT * FROM _codes_frame")
     con.unregister("_codes_frame")

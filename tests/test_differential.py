@@ -1,0 +1,168 @@
+"""Every figure of summary, segments (by an ordinary and by a multiple-choice question), trend and
+drivers equals a plain pandas computation from the raw rows (``tests/truth.py``), on random
+studies and random filters — on the compact count tables (the default fast path) and on the
+respondent path alike.
+
+The studies (hypothesis): 1–3 waves of 8–60 respondents, with and without survey weights, a
+multiple-choice question (random ticks, none too), blank segment values, "weiß nicht" answers,
+the Hotline asked on different scales in different waves, a wave that calls it "Telefon-Hotline"
+(merged into the Hotline afterwards: an alias), respondent ids repeated across waves. The views:
+a random subset of waves, region values and channel options (the multiple-choice question as a
+filter), weighted or not. ``make test`` runs a few examples; ``make verify`` runs many more
+(``--hypothesis-profile=verify``)."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import truth
+from tpm import inventory, store
+from tpm.ingest import ingest_bytes
+from tpm.metrics import Filter
+from tpm.metrics.rules import MIN_TEST
+
+STUDY = "Differenz"
+TOL = dict(rel=1e-9, abs=1e-9)
+
+
+@st.composite
+def studies(draw):
+    waves = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    alias = waves >= 2 and draw(st.booleans())
+    out = []
+    for k in range(waves):
+        scales = {"Hotline": draw(st.sampled_from(truth.SCALES["Hotline"])), "Shop": 7, "Website": 5}
+        out.append(truth.draw_wave(f"Welle {k + 1}", rng, n=draw(st.integers(8, 60)), weighted=draw(st.booleans()),
+                                   scales=scales, hotline_name=truth.ALIAS if alias and k == 1 else "Hotline",
+                                   blank=draw(st.sampled_from([0.0, 0.2, 0.4])),
+                                   dont_know=draw(st.sampled_from([0.0, 0.1]))))
+    return out
+
+
+@st.composite
+def views(draw, names):
+    subset = lambda values: tuple(sorted(draw(st.sets(st.sampled_from(values)))))  # noqa: E731
+    return truth.View(waves=subset(names), regions=subset(truth.REGIONS), channels=subset(truth.CHANNELS),
+                      weighted=draw(st.booleans()))
+
+
+def build(con, waves: list[truth.Wave]) -> dict[str, int]:
+    """The waves imported into one study as the upload would (file → ingest → store); a wave that
+    calls the Hotline "Telefon-Hotline" is merged into the Hotline (the inventory's merge: an alias)."""
+    ids = {}
+    for wave in waves:
+        result = ingest_bytes(f"{wave.name}.csv", wave.csv())
+        ids[wave.name] = store.save_import(con, result, name=wave.name, study=STUDY).dataset_id
+    if any(w.hotline_name == truth.ALIAS for w in waves):
+        inventory.merge(con, truth.ALIAS, "Hotline", study=STUDY)
+    return ids
+
+
+def tpm_filter(view: truth.View, ids: dict[str, int], compact: bool) -> Filter:
+    segments = {"Region": list(view.regions), "Kanal": list(view.channels)}
+    return Filter.of([ids[w] for w in view.waves], segments, weighted=view.weighted, compact=compact)
+
+
+def close(a, b) -> bool:
+    return (isinstance(a, float) and math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, **TOL)
+
+
+def assert_table(got: pd.DataFrame, want: pd.DataFrame, keys: list[str], columns: dict[str, str], what: str) -> None:
+    """Every row of ``want`` is in ``got`` (and no other row), with equal ``columns`` (want → got names)."""
+    got_rows = {tuple(row[k] for k in keys): row for row in got.to_dict("records")}
+    want_rows = {tuple(row[k] for k in keys): row for row in want.to_dict("records")}
+    assert set(got_rows) == set(want_rows), f"{what}: rows {sorted(got_rows)} ≠ truth {sorted(want_rows)}"
+    for key, row in want_rows.items():
+        for mine, theirs in columns.items():
+            assert close(float(got_rows[key][theirs]), float(row[mine])), \
+                f"{what} {key} {mine}: TPM {got_rows[key][theirs]} ≠ truth {row[mine]}"
+
+
+def check_view(con, waves, ids, view: truth.View, compact: bool) -> None:
+    from tpm.metrics.drivers import drivers_for
+    from tpm.metrics.nps import nps_for, respondent_count
+    from tpm.metrics.satisfaction import touchpoint_stats
+    from tpm.metrics.segments import breakdown_and_totals, nps_by_segment
+    from tpm.metrics.trend import tracking_and_totals
+
+    flt = tpm_filter(view, ids, compact)
+    what = f"{view} compact={compact}"
+    resp, rt, dk = truth.respondents(waves, view), truth.ratings(waves, view), truth.dont_knows(waves, view)
+
+    # summary: respondents, NPS, touchpoints (n, mean, score, top-2, NPS among raters, don't know)
+    assert respondent_count(con, flt) == len(resp), what
+    n, value = truth.nps(resp)
+    got = nps_for(con, flt)
+    assert got.n == n and close(got.score, value), f"{what}: NPS {got.n}/{got.score} ≠ {n}/{value}"
+    stats = touchpoint_stats(con, flt)
+    table = truth.touchpoint_table(rt)
+    assert_table(stats, table, ["touchpoint", "scale_min", "scale_max"],
+                 {"n": "n", "mean": "mean", "score": "score_0_100", "top2": "top2_box", "nps": "nps"}, f"{what} stats")
+    dont_know = dk.groupby("touchpoint").size().to_dict()
+    assert stats.groupby("touchpoint")["dont_know"].sum().to_dict() == {tp: dont_know.get(tp, 0) for tp in
+                                                                        stats["touchpoint"].unique()}, what
+
+    # segments: by an ordinary question and by the multiple-choice one (cells, rest, total, p; NPS)
+    for by in ("Region", "Kanal"):
+        cells, totals = breakdown_and_totals(con, flt, by, "mean", anonymity=1)
+        want = truth.breakdown(rt, by)
+        assert_table(cells, want, ["touchpoint", "scale_min", "scale_max", "segment"],
+                     {"n": "n", "value": "value", "rest": "rest", "diff": "diff"}, f"{what} by {by}")
+        tested = want[(want["n"] >= MIN_TEST) & (want["rest_n"] >= MIN_TEST)]
+        assert_table(cells.merge(tested[["touchpoint", "scale_min", "scale_max", "segment"]]), tested,
+                     ["touchpoint", "scale_min", "scale_max", "segment"], {"p": "p"}, f"{what} p by {by}")
+        assert_table(totals, table, ["touchpoint", "scale_min", "scale_max"], {"n": "n", "mean": "value"},
+                     f"{what} total column by {by}")
+        assert_table(nps_by_segment(con, flt, by, anonymity=1), truth.nps_breakdown(resp, by), ["segment"],
+                     {"n": "n", "value": "value", "diff": "diff"}, f"{what} NPS by {by}")
+
+    # trend: the 0–100 score per wave and its change, per touchpoint and scale
+    _, steps, _ = tracking_and_totals(con, flt, "score", "dataset")
+    order = [w.name for w in waves]
+    want = truth.trend(rt, order)
+    labels = {ids[name]: name for name in order}
+    steps = steps.assign(wave=[labels.get(w, w) for w in steps["wave"]])
+    if "scale_max" in steps:
+        assert_table(steps, want, ["wave", "touchpoint", "scale_max"], {"n": "n", "value": "value", "change": "change"},
+                     f"{what} trend")
+    else:  # (rows of one touchpoint on two scales are told apart by their figures)
+        key = lambda f: sorted((r["wave"], r["touchpoint"], int(r["n"]), round(float(r["value"]), 9))  # noqa: E731
+                               for r in f.to_dict("records"))
+        assert key(steps) == key(want), f"{what} trend"
+
+    # drivers of the NPS: pairs, R² and the Shapley values from the pairwise correlations
+    drivers = list(truth.SCALES)
+    frame, weights = truth.driver_matrix(waves, view, drivers)
+    R, counts = truth.pairwise(frame, weights)
+    if counts.min() >= 5 and np.isfinite(R).all() and np.linalg.eigvalsh(R).min() > 1e-3:
+        result = drivers_for(con, flt, outcome="nps", drivers=drivers)
+        r2, phi = truth.shapley(R)
+        assert close(result.r2, r2), f"{what}: R² {result.r2} ≠ {r2}"
+        got = result.table.set_index("driver")
+        for k, name in enumerate(drivers):
+            assert int(got.loc[name, "n"]) == counts[0, k + 1], f"{what}: pairs of {name}"
+            assert close(float(got.loc[name, "raw"]), phi[k]), f"{what}: Shapley of {name}"
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(waves=studies(), data=st.data())
+def test_every_figure_equals_plain_pandas(waves, data):
+    with tempfile.TemporaryDirectory() as folder:
+        con = store.connect(Path(folder) / "tpm.duckdb")
+        try:
+            ids = build(con, waves)
+            for _ in range(3):
+                view = data.draw(views([w.name for w in waves]))
+                for compact in (True, False):
+                    check_view(con, waves, ids, view, compact)
+        finally:
+            con.close()
