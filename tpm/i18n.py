@@ -763,6 +763,8 @@ INGEST_DE: list[tuple[str, str]] = [
     (r"the scale (\S+) is not valid", r"die Skala \1 ist ungültig"),
     (r"the touchpoint '(.*?)' is mapped from (\d+) columns", r"der Kontaktpunkt „\1“ ist \2 Spalten zugeordnet"),
     (r"unknown role '(.*?)'", r"unbekannte Rolle „\1“"),
+    (r"unknown date order '(.*?)'", r"unbekannte Datumsreihenfolge „\1“"),
+    (r"use day-first or month-first", "verwenden Sie day-first (Tag zuerst) oder month-first (Monat zuerst)"),
     (r"(\d+) columns are marked as '(.*?)': ", r"\1 Spalten sind als „\2“ markiert: "),
     (r"the weight is empty", "das Gewicht fehlt"), (r"the weight is not a number", "das Gewicht ist keine Zahl"),
     (r"the weight is not positive", "das Gewicht ist nicht positiv"),
@@ -778,6 +780,8 @@ INGEST_DE: list[tuple[str, str]] = [
     (r"(\d+) different text answers: a segment, or a rating scale in words TPM does not know \(then define its order on the Upload page\)",
      r"\1 verschiedene Textantworten: ein Segment oder eine Bewertungsskala in Worten, die TPM nicht kennt (dann legen Sie ihre Reihenfolge hier fest)"),
     (r"short text with repeated answers: a segment or a comment\?", "kurzer Text mit wiederholten Antworten: ein Segment oder ein Kommentar?"),
+    (r"day and month cannot be told apart \(no part above 12\): '(.*?)' is read month first as (\S+); day first it would be (\S+)",
+     r"Tag und Monat lassen sich nicht unterscheiden (kein Teil über 12): „\1“ wird als Monat zuerst gelesen: \2; Tag zuerst wäre es \3"),
     # hints
     (r"fix the data, correct the scale in the mapping, or declare (\S+) a missing code \(Upload page: column 'missing codes'; CLI: ",
      r"korrigieren Sie die Daten oder die Skala in der Zuordnung, oder erklären Sie \1 zum Fehlend-Code (Upload-Seite: Spalte „Fehlend-Codes“; CLI: "),

@@ -211,7 +211,7 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
                                 touchpoint=name if role in ("rating", "overall", "segment", "multi") else None,
                                 scale_min=lo, scale_max=hi, labels=labels, missing_codes=codes,
                                 option=before.option if before is not None and role == "multi" else None,
-                                unsure=unsure))
+                                unsure=unsure, date_order=before.date_order if before is not None and role == "date" else None))
     return specs
 
 

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from tpm.ingest.platforms import is_meta
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import match_labels
-from tpm.ingest.values import ParsedColumn, to_dates
+from tpm.ingest.values import ParsedColumn, date_doubt, to_dates
 
 ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "multi", "comment", "ignore")
 #: roles whose column holds scores on a scale
@@ -96,6 +96,7 @@ class ColumnSpec:
     missing_codes: list[float] | None = None
     option: str | None = None
     unsure: str | None = None
+    date_order: str | None = None  # a date column's day/month order: "day-first", "month-first" (None: from the data)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -406,6 +407,8 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             spec.labels = scale[2] if scale else None
         elif role == "segment":
             spec.touchpoint = header  # the segment's name; editable like a touchpoint name
+        elif role == "date":
+            spec.unsure = date_doubt(parsed)  # day and month the data cannot tell apart
         if role in {"rating", "nps", "overall"} and not spec.labels:
             stated = scale_from_header(header)
             if stated and p.minimum is not None and (p.minimum < spec.scale_min or p.maximum > spec.scale_max):

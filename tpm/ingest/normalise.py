@@ -31,7 +31,7 @@ from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec
 from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import normalise_label
-from tpm.ingest.values import ParsedColumn, to_dates
+from tpm.ingest.values import DATE_ORDERS, ParsedColumn, to_dates
 
 # pandas is imported where a frame is made: the readers and detection (imported with this
 # module by tpm.ingest) work without it, so a command can start reading a file while pandas loads
@@ -121,6 +121,8 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
             raise IngestError(name, "a rating column needs a touchpoint name", column=spec.column)
         if spec.role == "multi" and not ((spec.touchpoint or "").strip() and (spec.option or "").strip()):
             raise IngestError(name, "a multiple-choice option needs its question and option", column=spec.column)
+        if spec.role == "date" and spec.date_order not in (None, *DATE_ORDERS):
+            raise IngestError(name, f"unknown date order '{spec.date_order}'", column=spec.column, hint="use day-first or month-first")
     for role in ("id", "date", "nps", "overall", "weight"):
         chosen = [s.column for s in specs if s.role == role]
         if len(chosen) > 1:
@@ -247,8 +249,8 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     respondents = pd.DataFrame({"resp": resp, "respondent_id": _strings(respondent_ids),
                                 "row_number": resp + table.header_row + 1})
     if by_role["date"]:
-        column = by_role["date"][0].column
-        dates, _ = to_dates(None, table.parsed(column))
+        dated = by_role["date"][0]
+        dates, _ = to_dates(None, table.parsed(dated.column), order=dated.date_order)
         respondents["responded_at"] = pd.to_datetime(dates).astype("datetime64[us]").to_numpy()
     else:
         respondents["responded_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[us]")
