@@ -98,3 +98,108 @@ def test_an_unknown_date_order_is_refused_naming_the_column():
     with pytest.raises(IngestError) as info:
         ingest_bytes("us.csv", dated_file(AMBIGUOUS), specs=result.specs)
     assert "Submitted" in str(info.value) and "year-first" in str(info.value)
+
+
+# --- the recommend question by any name ------------------------------------------------------
+
+def nps_by_hand(scores) -> float:
+    """NPS = 100 · (promoters 9–10 − detractors 0–6) / answered, from the raw answers."""
+    answered = [s for s in scores if s != ""]
+    promoters = sum(1 for s in answered if int(s) >= 9)
+    detractors = sum(1 for s in answered if int(s) <= 6)
+    return 100.0 * (promoters - detractors) / len(answered)
+
+
+def recommend_answers(n: int = 60) -> list:
+    rng = np.random.default_rng(20)
+    scores = [int(v) for v in rng.integers(0, 11, n)]
+    scores[3] = ""  # one blank answer
+    return scores
+
+
+def summary(cli, tmp_path, data: bytes, name: str = "f.csv") -> dict:
+    import json
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    db = tmp_path / "t.duckdb"
+    imported = cli("ingest", path, "--db", db)
+    assert imported.returncode == 0, imported.stderr + imported.stdout
+    out = cli("summary", "--db", db, "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("header", ["Empfehlung", "NPS score", "NPS_Score", "Net Promoter Score", "NetPromoter",
+                                    "Empfehlungsbereitschaft", "likelihood to recommend"])
+def test_a_0_to_10_column_named_like_the_nps_is_the_nps_never_a_touchpoint(header, cli, tmp_path):
+    scores = recommend_answers()
+    rows = [["ID", "Hotline (1-5)", header]] + [[f"R{i}", 1 + i % 5, s] for i, s in enumerate(scores)]
+    result = ingest_bytes("f.csv", csv_bytes(rows))
+    assert spec_of(result, header).role == "nps"
+    assert result.canonical.touchpoints == ["Hotline"]
+    data = summary(cli, tmp_path, csv_bytes(rows))
+    assert [t["name"] for t in data["touchpoints"]] == ["Hotline"]
+    assert data["nps"]["n"] == len(scores) - 1
+    assert data["nps"]["score"] == pytest.approx(nps_by_hand(scores))
+
+
+def group_of(score) -> str:
+    return "" if score == "" else "Promoter" if score >= 9 else "Passive" if score >= 7 else "Detractor"
+
+
+def test_a_promoter_passive_detractor_column_finds_the_nps_question_and_is_no_segment(cli, tmp_path):
+    scores = recommend_answers()
+    rows = [["ID", "Region", "Hotline (1-5)", "Q7", "NPS category"]]
+    rows += [[f"R{i}", ["Nord", "Süd"][i % 2], 1 + i % 5, s, group_of(s)] for i, s in enumerate(scores)]
+    result = ingest_bytes("f.csv", csv_bytes(rows))
+    assert spec_of(result, "Q7").role == "nps"  # the header says nothing; the groups do
+    groups = spec_of(result, "NPS category")
+    assert groups.role == "ignore" and "Q7" in groups.unsure
+    assert set(result.canonical.segments["segment"]) == {"Region"}  # the groups do not duplicate NPS as a segment
+    note = next(n for n in result.report()["notes"] if "NPS category" in n)
+    assert "Spalte „NPS category“ ignoriert" in ingest_text(note, "de")
+    data = summary(cli, tmp_path, csv_bytes(rows))
+    assert data["nps"]["score"] == pytest.approx(nps_by_hand(scores))
+    assert [t["name"] for t in data["touchpoints"]] == ["Hotline"]
+
+
+def test_groups_that_disagree_with_the_nps_column_stay_a_segment_marked_unsure():
+    scores = recommend_answers()
+    labels = [group_of(s) for s in scores]
+    labels[10] = "Promoter" if labels[10] != "Promoter" else "Detractor"  # one row disagrees
+    rows = [["ID", "Hotline (1-5)", "NPS", "NPS Gruppe"]]
+    rows += [[f"R{i}", 1 + i % 5, s, g] for i, (s, g) in enumerate(zip(scores, labels))]
+    result = ingest_bytes("f.csv", csv_bytes(rows))
+    groups = spec_of(result, "NPS Gruppe")
+    assert groups.role == "segment" and "1 of 59 rows" in groups.unsure
+    assert "1 von 59 Zeilen" in ingest_text(groups.unsure, "de")
+
+
+def test_german_group_words_and_the_qualtrics_group_column():
+    scores = recommend_answers()
+    german = {"Promoter": "Promotoren", "Passive": "Passive", "Detractor": "Kritiker", "": ""}
+    rows = [["ID", "Hotline (1-5)", "F12", "NPS-Gruppe"]]
+    rows += [[f"R{i}", 1 + i % 5, s, german[group_of(s)]] for i, s in enumerate(scores)]
+    result = ingest_bytes("f.csv", csv_bytes(rows))
+    assert spec_of(result, "F12").role == "nps" and spec_of(result, "NPS-Gruppe").role == "ignore"
+    # Qualtrics: "Q1_NPS_GROUP" (codes 1–3) groups the answers of "Q1"
+    code = {"Detractor": 1, "Passive": 2, "Promoter": 3, "": ""}
+    rows = [["ResponseId", "Q2 (1-5)", "Q1", "Q1_NPS_GROUP"]]
+    rows += [[f"R_{i}", 1 + i % 5, s, code[group_of(s)]] for i, s in enumerate(scores)]
+    result = ingest_bytes("q.csv", csv_bytes(rows))
+    assert spec_of(result, "Q1").role == "nps" and spec_of(result, "Q1_NPS_GROUP").role == "ignore"
+    answered = [s for s in scores if s != ""]
+    assert result.canonical.respondents["nps"].dropna().tolist() == answered
+
+
+def test_recommend_questions_that_are_not_the_nps_say_so():
+    rows = [["ID", "Hotline (1-5)", "Weiterempfehlung (1-5)"]] + [[f"R{i}", 1 + i % 5, 1 + i % 5] for i in range(40)]
+    spec = spec_of(ingest_bytes("f.csv", csv_bytes(rows)), "Weiterempfehlung (1-5)")
+    assert (spec.role, spec.scale_min, spec.scale_max) == ("rating", 1, 5) and "0–10" in spec.unsure
+    rows = [["ID", "Hotline (1-5)", "NPS"]] + [[f"R{i}", 1 + i % 5, 5 + (i % 10) / 4] for i in range(40)]  # decimals
+    spec = spec_of(ingest_bytes("f.csv", csv_bytes(rows)), "NPS")
+    assert spec.role == "rating" and "role 'nps'" in spec.unsure
+    rows = [["ID", "Hotline (1-5)", "Empfehlung"]] + [[f"R{i}", 1 + i % 5, 1 + i % 5] for i in range(40)]  # stops at 5
+    spec = spec_of(ingest_bytes("f.csv", csv_bytes(rows)), "Empfehlung")
+    assert spec.role == "nps" and "stop at 5" in spec.unsure

@@ -37,7 +37,15 @@ SCORED = ("rating", "nps", "overall")
 #: Scales TPM knows; any (min, max) with 0 <= min < max <= 100 is accepted when set by hand.
 KNOWN_SCALES = ((0, 10), (1, 10), (1, 7), (1, 5))
 
-_NPS = re.compile(r"weiterempfehl|empfehlen|recommend|\bnps\b|net promoter", re.I)
+_NPS = re.compile(r"weiterempfehl|empfehlen|\bempfehlung|recommend|(?<![a-z])nps(?![a-z])|net ?promoter", re.I)
+#: the answers of a promoter/passive/detractor column (an export's own NPS grouping), by group
+NPS_GROUPS = {
+    "promoter": frozenset({"promoter", "promoters", "promotor", "promotoren", "förderer", "promoter (9-10)", "promoter (9–10)"}),
+    "passive": frozenset({"passive", "passives", "passiv", "passiver", "indifferent", "indifferente", "neutral", "neutrals",
+                          "passive (7-8)", "passive (7–8)"}),
+    "detractor": frozenset({"detractor", "detractors", "detraktor", "detraktoren", "kritiker", "kritikerin",
+                            "detractor (0-6)", "detractor (0–6)"}),
+}
 _ID = re.compile(
     r"^(id|nr\.?|no\.?|nummer|number|#|respondent|respondent[ _-]?id|response[ _-]?id|responseid|befragten[ -]?id|befragte[rn]?|"
     r"teilnehmer[ -]?(id|nr)?|interview[ -]?(id|nr)?|fall(nummer|nr)?|lfd\.? ?nr\.?|record[ _-]?id|"
@@ -368,6 +376,7 @@ def detect(table: RawTable) -> list[ColumnSpec]:
     columns are ratings, the others are ignored.
     """
     specs: list[ColumnSpec] = []
+    profiles: dict[str, ColumnProfile] = {}
     taken: set[str] = set()
     table.unknown_scales.clear()
     table.parse_all()
@@ -417,7 +426,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
                                f"(seen {p.minimum:g}–{p.maximum:g}{f', 0 ×{outside}' if outside else ''}): "
                                "fix the data or declare the value a missing code")
         specs.append(spec)
+        profiles[header] = p
     group_multiple_choice(table, specs)
+    recommend_question(table, specs, profiles)
     names: dict[str, int] = {}
     for spec in specs:  # the same label under two questions (e.g. a matrix asked twice) stays apart
         if spec.role == "rating":
@@ -426,6 +437,104 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             if names[key] > 1:
                 spec.touchpoint = f"{spec.touchpoint} ({names[key]})"
     return specs
+
+
+def nps_group(answer: str) -> str | None:
+    """"Promoter", "Passive", "Detractor" (DE: "Promotoren", "Passive", "Kritiker"/"Detraktoren") → its group."""
+    key = " ".join(str(answer).split()).casefold()
+    return next((group for group, words in NPS_GROUPS.items() if key in words), None)
+
+
+def _group_of_score(score: np.ndarray) -> np.ndarray:
+    """The NPS group of 0–10 answers (0–6 detractor, 7–8 passive, 9–10 promoter; "" where none)."""
+    return np.select([score >= 9, score >= 7, score >= 0], ["promoter", "passive", "detractor"], "").astype(object)
+
+
+def _disagreeing(table: RawTable, groups: ColumnSpec, scores: ColumnSpec) -> tuple[int, int]:
+    """(rows where both columns are answered, of them rows whose group does not fit the 0–10 answer)."""
+    named = np.array([nps_group(v) or "" for v in table.parsed(groups.column).text], dtype=object)
+    score = table.parsed(scores.column).numbers
+    both = (named != "") & ~np.isnan(score) & (score >= 0) & (score <= 10)
+    return int(both.sum()), int((named[both] != _group_of_score(score[both])).sum())
+
+
+def _is_0_to_10(p: ColumnProfile) -> bool:
+    return p.numeric_share == 1.0 and p.integer_share >= 0.99 and p.minimum is not None and p.minimum >= 0 and p.maximum <= 10
+
+
+def recommend_question(table: RawTable, specs: list[ColumnSpec], profiles: dict[str, ColumnProfile]) -> None:
+    """The recommend question by any name, and the export's own promoter/passive/detractor column.
+
+    - A column of promoter/passive/detractor answers (:data:`NPS_GROUPS`) is the NPS grouped, not a
+      segment: beside a 0–10 column whose every answered row falls in the group it names
+      (0–6 detractor, 7–8 passive, 9–10 promoter), that column is the NPS question (role ``nps``,
+      whatever its header says) and the groups are ignored, with the reason kept. Groups that
+      disagree with the NPS column, or stand alone, stay a segment marked *unsure*.
+    - Qualtrics names its grouping ``<question>_NPS_GROUP``: ``<question>`` is the NPS question.
+    - A column named like the recommend question that is still read otherwise says so (*unsure*):
+      a rating with decimals, a stated scale other than 0–10, or answers that stop at 5.
+    """
+    by_column = {spec.column: spec for spec in specs}
+    nps = next((spec for spec in specs if spec.role == "nps"), None)
+    for spec in specs:  # Qualtrics: "Q1_NPS_GROUP" groups the answers of "Q1"
+        match = re.match(r"^(.+)_NPS_GROUP$", spec.column.strip(), re.I)
+        question = by_column.get(match.group(1)) if match else None
+        if question is not None and nps is None and question.role in {"rating", "ignore"} \
+                and _is_0_to_10(profiles[question.column]):
+            _make_nps(question)
+            nps = question
+    for spec in specs:
+        if spec.role != "segment":
+            continue
+        answers = [v for v in dict.fromkeys(table.parsed(spec.column).first(5000))]
+        groups = {nps_group(v) for v in answers}
+        if not answers or None in groups or len(groups) < 2 or groups == {"passive"}:
+            continue
+        candidates = [nps] if nps is not None else [
+            other for other in specs if other.role in {"rating", "ignore"} and _is_0_to_10(profiles[other.column])]
+        fitting = []
+        for other in candidates:
+            both, differ = _disagreeing(table, spec, other)
+            if both and not differ:
+                fitting.append(other)
+            elif nps is not None:
+                spec.unsure = (f"promoter/passive/detractor groups that disagree with the NPS question '{nps.column}' "
+                               f"in {differ} of {both} rows: a segment, or ignore")
+        if fitting:
+            question = fitting[0]
+            if nps is None:
+                _make_nps(question)
+                nps = question
+                if len(fitting) > 1:
+                    question.unsure = (f"the NPS question by its promoter/passive/detractor column '{spec.column}'; "
+                                       f"{len(fitting)} columns fit it — check which is the recommend question")
+            spec.role, spec.touchpoint = "ignore", None
+            spec.unsure = (f"promoter/passive/detractor groups of the NPS question '{question.column}' "
+                           "(the NPS is computed from its 0–10 answers)")
+        elif not spec.unsure:
+            spec.unsure = ("promoter/passive/detractor groups without a 0–10 recommend column that fits them: "
+                           "a segment, or ignore (the NPS needs the 0–10 answers)")
+    for spec in specs:
+        if not _NPS.search(spec.column) or spec.role not in {"rating", "nps"}:
+            continue
+        p = profiles[spec.column]
+        stated = scale_from_header(spec.column)
+        if spec.role == "rating" and nps is None and (stated in (None, (0, 10))):
+            spec.unsure = ("the header names the recommend question: a touchpoint rating, or role 'nps' "
+                           "(the 0–10 recommend question)?") + (f"; {spec.unsure}" if spec.unsure else "")
+        elif spec.role == "nps" and stated not in (None, (0, 10)):
+            spec.role, spec.touchpoint = "rating", touchpoint_name(spec.column, table.platform)
+            spec.scale_min, spec.scale_max = stated
+            spec.unsure = (f"the header names the recommend question on the scale {stated[0]}–{stated[1]}: "
+                           "the NPS needs 0–10, so it is read as a rating")
+        elif spec.role == "nps" and not spec.labels and p.maximum is not None and p.maximum <= 5 and not spec.unsure:
+            spec.unsure = (f"the recommend question, but its answers stop at {p.maximum:g}: the 0–10 NPS question, "
+                           "or a rating on a shorter scale?")
+
+
+def _make_nps(spec: ColumnSpec) -> None:
+    spec.role, spec.touchpoint, spec.scale_min, spec.scale_max = "nps", None, 0, 10
+    spec.labels = spec.missing_codes = spec.unsure = None
 
 
 def unsure_specs(specs: list[ColumnSpec]) -> list[ColumnSpec]:

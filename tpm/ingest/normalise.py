@@ -238,6 +238,9 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     n = table.n_rows
     by_role = {role: [s for s in specs if s.role == role] for role in ROLES}
     notes = list(table.notes)
+    for spec in by_role["ignore"]:
+        if spec.unsure:  # why the detector set a column aside (e.g. the export's own NPS groups)
+            notes.append(f"column '{spec.column}' ignored: {spec.unsure}")
 
     if by_role["id"]:
         respondent_ids = _respondent_ids(table, by_role["id"][0])
