@@ -203,3 +203,112 @@ def test_recommend_questions_that_are_not_the_nps_say_so():
     rows = [["ID", "Hotline (1-5)", "Empfehlung"]] + [[f"R{i}", 1 + i % 5, 1 + i % 5] for i in range(40)]  # stops at 5
     spec = spec_of(ingest_bytes("f.csv", csv_bytes(rows)), "Empfehlung")
     assert spec.role == "nps" and "stop at 5" in spec.unsure
+
+
+# --- outcome-like columns ------------------------------------------------------------------------
+
+def churn_study(n: int = 600, seed: int = 6):
+    """Three touchpoints on 1–5; churn depends on the Hotline alone (planted): P(churn) = 0.8 when
+    the Hotline is rated 1–2, else 0.1. Website and Filiale are noise."""
+    rng = np.random.default_rng(seed)
+    hotline, website, filiale = (rng.integers(1, 6, n) for _ in range(3))
+    churn = rng.random(n) < np.where(hotline <= 2, 0.8, 0.1)
+    rows = [["ID", "Region", "Hotline (1-5)", "Website (1-5)", "Filiale (1-5)", "Gekündigt"]]
+    rows += [[f"K{i}", ["Nord", "Süd"][i % 2], int(h), int(w), int(f), "Ja" if c else "Nein"]
+             for i, (h, w, f, c) in enumerate(zip(hotline, website, filiale, churn))]
+    return rows, np.column_stack([hotline, website, filiale]).astype(float), churn.astype(float)
+
+
+def shapley_by_hand(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Shapley shares (%) of R² and R² itself, from OLS fits (with intercept) on every subset."""
+    from itertools import combinations
+    from math import factorial
+
+    p = X.shape[1]
+
+    def r2(cols) -> float:
+        if not cols:
+            return 0.0
+        A = np.column_stack([np.ones(len(y)), X[:, list(cols)]])
+        resid = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
+        return 1 - resid @ resid / ((y - y.mean()) @ (y - y.mean()))
+
+    raw = np.zeros(p)
+    for j in range(p):
+        others = [k for k in range(p) if k != j]
+        for size in range(p):
+            for subset in combinations(others, size):
+                weight = factorial(size) * factorial(p - size - 1) / factorial(p)
+                raw[j] += weight * (r2(subset + (j,)) - r2(subset))
+    total = r2(tuple(range(p)))
+    return 100 * raw / total, total
+
+
+def test_a_churn_column_is_an_outcome_the_drivers_explain(cli, tmp_path):
+    import json
+
+    rows, X, churn = churn_study()
+    result = ingest_bytes("churn.csv", csv_bytes(rows))
+    spec = spec_of(result, "Gekündigt")
+    assert spec.role == "outcome" and "outcome" in spec.unsure  # the header alone decided: unsure
+    assert "Ergebnis" in ingest_text(spec.unsure, "de")
+    assert result.canonical.touchpoints == ["Hotline", "Website", "Filiale"]
+    stored = result.canonical.segments
+    assert (stored[stored.segment == "Gekündigt"].value == "Ja").sum() == int(churn.sum())  # also a filter
+
+    path = tmp_path / "churn.csv"
+    path.write_bytes(csv_bytes(rows))
+    db = tmp_path / "t.duckdb"
+    assert cli("ingest", path, "--db", db).returncode == 0
+    out = cli("drivers", "--db", db, "--outcome", "Gekündigt", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    shares, r2 = shapley_by_hand(X, churn)
+    got = {d["name"]: d for d in data["drivers"]}
+    assert data["n"] == len(churn) and data["r2"] == pytest.approx(r2, abs=5e-5)  # JSON: 4 decimals
+    for name, share in zip(["Hotline", "Website", "Filiale"], shares):
+        assert got[name]["share"] == pytest.approx(share, abs=5e-5)
+    assert got["Hotline"]["share"] > 90 and got["Hotline"]["sign"] == -1  # the planted driver: low rating, more churn
+
+
+def test_outcome_with_a_filter_and_as_numbers(tmp_path):
+    """0/1 numbers under "Churn" are an outcome too; a segment filter keeps its respondents only."""
+    from tpm import store
+    from tpm.metrics import Filter
+    from tpm.metrics.drivers import drivers_for
+
+    rows, X, churn = churn_study(seed=8)
+    rows = [r[:5] + ["Churn"] if i == 0 else r[:5] + [1 if r[5] == "Ja" else 0] for i, r in enumerate(rows)]
+    result = ingest_bytes("churn.csv", csv_bytes(rows))
+    assert spec_of(result, "Churn").role == "outcome"
+    con = store.connect(tmp_path / "t.duckdb")
+    try:
+        store.save_import(con, result)
+        res = drivers_for(con, Filter.of(segments={"Region": ["Nord"]}), outcome="Churn")
+    finally:
+        con.close()
+    nord = np.arange(len(churn)) % 2 == 0
+    shares, r2 = shapley_by_hand(X[nord], churn[nord])
+    assert res.n == int(nord.sum()) and res.r2 == pytest.approx(r2, abs=1e-9)
+    table = res.table.set_index("driver")
+    for name, share in zip(["Hotline", "Website", "Filiale"], shares):
+        assert table.loc[name, "share"] == pytest.approx(share, abs=1e-6)
+
+
+def test_outcome_headers_that_are_not_yes_no():
+    rng = np.random.default_rng(3)
+    rows = [["ID", "Hotline (1-5)", "Kündigungsgrund", "Wiederkaufabsicht", "Churn status"]]
+    rows += [[f"R{i}", 1 + i % 5, ["Preis", "Service", "Umzug"][i % 3], int(rng.integers(1, 6)), ["aktiv", "gekündigt"][i % 2]]
+             for i in range(40)]
+    result = ingest_bytes("f.csv", csv_bytes(rows))
+    assert spec_of(result, "Kündigungsgrund").role == "segment" and spec_of(result, "Kündigungsgrund").unsure is None
+    intention = spec_of(result, "Wiederkaufabsicht")
+    assert intention.role == "rating" and "role 'outcome'" in intention.unsure
+    status = spec_of(result, "Churn status")
+    assert status.role == "segment" and "role 'outcome'" in status.unsure
+    # set as an outcome by hand: answers that are not yes/no are refused with their row, nothing read
+    status.role = "outcome"
+    with pytest.raises(IngestError) as info:
+        ingest_bytes("f.csv", csv_bytes(rows), specs=result.specs)
+    message = str(info.value)
+    assert "Churn status" in message and "aktiv" in message and "row 2" in message

@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("drivers", help="key drivers of recommendation (or another outcome) among the touchpoints")
     p.add_argument("--db")
     p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
-    p.add_argument("--outcome", default="nps", help="'nps' (default) or a touchpoint name, e.g. overall satisfaction")
+    p.add_argument("--outcome", default="nps", help="'nps' (default), 'overall', an outcome column (role outcome, e.g. churn: yes = 1, no = 0) "
+                                                   "or a touchpoint name")
     p.add_argument("--method", choices=["shapley", "relative_weights"], default="shapley")
     p.add_argument("--missing", choices=["pairwise", "listwise"], default="pairwise")
     p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 999)")

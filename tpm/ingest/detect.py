@@ -3,7 +3,9 @@
 Roles: ``id`` (respondent id), ``date`` (response date/time), ``rating`` (a touchpoint
 rated on a numeric scale), ``nps`` (the 0–10 recommend question), ``overall`` (the overall
 satisfaction question: an outcome, not a touchpoint), ``weight`` (the respondent's survey
-weight), ``segment`` (categorical attribute such as Region or Kundenart), ``multi`` (one
+weight), ``segment`` (categorical attribute such as Region or Kundenart), ``outcome`` (a
+behaviour the touchpoints may explain — churn, cancellation, repurchase: yes/no or a number;
+stored like a segment, so it also filters, and the key drivers take it as their outcome), ``multi`` (one
 option of a multiple-choice question: ticked/empty or yes/no columns grouped into one
 filter), ``comment`` (free text), ``ignore``.
 
@@ -31,7 +33,7 @@ from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import match_labels
 from tpm.ingest.values import ParsedColumn, date_doubt, to_dates
 
-ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "multi", "comment", "ignore")
+ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "outcome", "multi", "comment", "ignore")
 #: roles whose column holds scores on a scale
 SCORED = ("rating", "nps", "overall")
 #: Scales TPM knows; any (min, max) with 0 <= min < max <= 100 is accepted when set by hand.
@@ -63,6 +65,16 @@ _OVERALL = re.compile(
     r"(zufrieden|satisfied)\s+(sind sie|are you)\s+insgesamt\s*\??$",
     re.I,
 )
+#: headers naming a behaviour the touchpoints may explain (an outcome), not an attribute of the respondent
+_OUTCOME = re.compile(
+    r"churn|cancel|k(ü|ue)ndig|abwander|abgewandert|wiederkauf|wieder\s*kaufen|repurchase|re-purchase|buy again|"
+    r"retention|retained|renew|vertragsverl(ä|ae)ngerung|verl(ä|ae)ngert|lost customer|kunde verloren|will leave|"
+    r"anbieterwechsel|switch(ed)? provider",
+    re.I,
+)
+#: outcome answers read as 1 (yes) and 0 (no); compared after strip, casefold and a trailing full stop
+OUTCOME_YES = frozenset({"yes", "ja", "y", "j", "true", "wahr", "x"})
+OUTCOME_NO = frozenset({"no", "nein", "n", "false", "falsch"})
 _DATE = re.compile(r"datum|date|zeit|time|timestamp|submit|abgeschickt|erfasst", re.I)
 _COMMENT = re.compile(r"kommentar|anmerkung|bemerkung|comment|feedback|freitext|anregung|remark|suggestion|warum|why|sonstig|anything else|noch etwas|mitteilen|tell us", re.I)
 _PERSONAL = re.compile(
@@ -429,6 +441,7 @@ def detect(table: RawTable) -> list[ColumnSpec]:
         profiles[header] = p
     group_multiple_choice(table, specs)
     recommend_question(table, specs, profiles)
+    outcome_columns(table, specs, profiles)
     names: dict[str, int] = {}
     for spec in specs:  # the same label under two questions (e.g. a matrix asked twice) stays apart
         if spec.role == "rating":
@@ -437,6 +450,53 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             if names[key] > 1:
                 spec.touchpoint = f"{spec.touchpoint} ({names[key]})"
     return specs
+
+
+def outcome_value(answer: str, labels: dict[str, float] | None = None) -> float | None:
+    """An outcome answer as a number: the analyst's ``labels`` first, else yes → 1, no → 0
+    (:data:`OUTCOME_YES`, :data:`OUTCOME_NO`), else the number written ("1", "0", "2,5");
+    None if it is none of these."""
+    key = " ".join(str(answer).split()).casefold().rstrip(".")
+    if labels:
+        known = {" ".join(str(k).split()).casefold().rstrip("."): float(v) for k, v in labels.items()}
+        if key in known:
+            return known[key]
+    if key in OUTCOME_YES:
+        return 1.0
+    if key in OUTCOME_NO:
+        return 0.0
+    try:
+        return float(key.replace(",", "."))
+    except ValueError:
+        return None
+
+
+_OUTCOME_REASON = "the header names an outcome (churn, cancellation, repurchase …)"
+
+
+def outcome_columns(table: RawTable, specs: list[ColumnSpec], profiles: dict[str, ColumnProfile]) -> None:
+    """Columns whose header names an outcome (:data:`_OUTCOME`) are never silently a segment or a
+    touchpoint: yes/no (or 0/1) answers become role ``outcome`` (1 = yes), marked *unsure* as the
+    header alone decides; a rating or a two-answer segment keeps its role, marked *unsure* with
+    ``outcome`` offered. Other segments ("Kündigungsgrund": the reasons) stay segments."""
+    for spec in specs:
+        if not _OUTCOME.search(spec.column) or spec.role not in {"segment", "rating"}:
+            continue
+        answers = table.parsed(spec.column).distinct()
+        values = {outcome_value(a) for a in answers}
+        if answers and values <= {0.0, 1.0}:  # yes/no, 1/0
+            spec.role, spec.touchpoint = "outcome", spec.touchpoint if spec.role == "segment" else spec.column
+            spec.scale_min = spec.scale_max = spec.missing_codes = None
+            words = profiles[spec.column].numeric_share < 1.0
+            spec.labels = {a: outcome_value(a) for a in answers} if words else None  # shown on the Upload page
+            spec.unsure = (f"{_OUTCOME_REASON}: read as role 'outcome' (yes = 1, no = 0; key drivers can explain it, "
+                           "and it filters like a segment) — or a segment?")
+        elif spec.role == "rating":
+            spec.unsure = (f"{_OUTCOME_REASON}: a touchpoint rating, or role 'outcome' (key drivers can explain it)?"
+                           + (f"; {spec.unsure}" if spec.unsure else ""))
+        elif len(answers) == 2:
+            spec.unsure = (f"{_OUTCOME_REASON}: a segment, or role 'outcome' once its two answers are written "
+                           "as yes/no or 1/0?")
 
 
 def nps_group(answer: str) -> str | None:

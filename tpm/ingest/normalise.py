@@ -6,7 +6,8 @@ Frames (one row per respondent / per given answer, long and sparse):
   overall_max, weight (NaN without a weight column; else rescaled to sum to n)
 - ``ratings``: resp, touchpoint, score, scale_min, scale_max (answered cells only)
 - ``dont_know``: resp, touchpoint — a "weiß nicht"/"k.A."/"N/A" answer: not a score, counted
-- ``segments``: resp, segment, value (a multiple-choice question: one row per ticked option)
+- ``segments``: resp, segment, value (a multiple-choice question: one row per ticked option; an
+  outcome column — role ``outcome`` — as its answers, read as numbers by :func:`~tpm.ingest.detect.outcome_value`)
 - ``comments``: resp, question, text
 
 ``resp`` is the respondent's 0-based row in the file: a compact integer join key.
@@ -27,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec
+from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec, outcome_value
 from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import normalise_label
@@ -214,6 +215,20 @@ def _scored(table: RawTable, spec: ColumnSpec) -> _Scores:
     return _Scores(numbers, dont_know, parsed)
 
 
+def _check_outcome(table: RawTable, spec: ColumnSpec) -> None:
+    """Every answer of an outcome column reads as a number (yes = 1, no = 0, a number, or the
+    mapping's labels: :func:`~tpm.ingest.detect.outcome_value`); else the first other answer is
+    refused with its row."""
+    parsed = table.parsed(spec.column)
+    unreadable = np.array([not missing and count > 0 and outcome_value(text, spec.labels) is None
+                           for text, missing, count in zip(parsed.value_text, parsed.value_missing, parsed.counts)])
+    if unreadable.any():
+        i = _first_cell(parsed.codes(), unreadable)
+        raise IngestError(table.file_name, f"'{parsed.value_text[parsed.codes()[i]][:40]}' is not yes/no or a number "
+                                           "(an outcome's answers)", sheet=table.sheet, row=table.sheet_row(i),
+                          column=spec.column, hint="recode the answers as yes/no or 1/0, or mark the column as 'segment'")
+
+
 def _weights(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, str]:
     """The weight column, checked (every respondent needs a positive number) and rescaled so the
     weights sum to n (the unweighted count): w_i · n / Σw. Returns (weights, note)."""
@@ -270,7 +285,9 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
 
     scored = [_scored(table, spec) for spec in by_role["rating"]]
     ratings, dont_know = LongScores(by_role["rating"], scored), LongScores(by_role["rating"], scored, dont_know=True)
-    segments = LongTexts(table, by_role["segment"] + by_role["multi"], "segment", "value")
+    for spec in by_role["outcome"]:
+        _check_outcome(table, spec)
+    segments = LongTexts(table, by_role["segment"] + by_role["outcome"] + by_role["multi"], "segment", "value")
     comments = LongTexts(table, by_role["comment"], "question", "text")
     return Canonical(respondents=respondents, ratings=ratings, segments=segments, comments=comments, specs=list(specs),
                      notes=notes, dont_know=dont_know)
