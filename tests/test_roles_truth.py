@@ -62,6 +62,22 @@ def test_day_and_month_the_data_cannot_tell_apart_are_unsure_naming_both_reading
     assert responded_at(other) == read_by_hand(AMBIGUOUS, "%d/%m/%Y %H:%M")
 
 
+def test_cli_strict_refuses_the_unsure_date_until_its_order_is_given(cli, tmp_path):
+    import duckdb
+
+    path, db = tmp_path / "us.csv", tmp_path / "t.duckdb"
+    path.write_bytes(dated_file(AMBIGUOUS))
+    refused = cli("ingest", path, "--db", db, "--strict")
+    assert refused.returncode == 2 and "Submitted" in refused.stderr and "2018-04-11" in refused.stderr
+    assert not db.exists()
+    done = cli("ingest", path, "--db", db, "--strict", "--date-order", "Submitted=day-first")
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = [r[0] for r in con.execute("SELECT responded_at FROM respondents ORDER BY resp").fetchall()]
+    assert stored == read_by_hand(AMBIGUOUS, "%d/%m/%Y %H:%M")
+    assert cli("ingest", path, "--db", db, "--date-order", "Hotline (1-5)=day-first").returncode == 2  # not a date
+
+
 def test_a_first_part_above_12_makes_the_whole_column_day_first():
     stamps = ["11/04/2018 20:09", "4/11/2018 08:09", "21/04/2018 09:15"] * 10  # 21 can only be a day
     result = ingest_bytes("uk.csv", dated_file(stamps))
