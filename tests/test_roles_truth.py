@@ -295,6 +295,8 @@ def test_outcome_with_a_filter_and_as_numbers(tmp_path):
 
     rows, X, churn = churn_study(seed=8)
     rows = [r[:5] + ["Churn"] if i == 0 else r[:5] + [1 if r[5] == "Ja" else 0] for i, r in enumerate(rows)]
+    for i in (4, 9, 30):  # a negative code: no answer, never an outcome of −1
+        rows[i + 1][5], churn[i] = -1, np.nan
     result = ingest_bytes("churn.csv", csv_bytes(rows))
     assert spec_of(result, "Churn").role == "outcome"
     con = store.connect(tmp_path / "t.duckdb")
@@ -303,7 +305,7 @@ def test_outcome_with_a_filter_and_as_numbers(tmp_path):
         res = drivers_for(con, Filter.of(segments={"Region": ["Nord"]}), outcome="Churn")
     finally:
         con.close()
-    nord = np.arange(len(churn)) % 2 == 0
+    nord = (np.arange(len(churn)) % 2 == 0) & ~np.isnan(churn)
     shares, r2 = shapley_by_hand(X[nord], churn[nord])
     assert res.n == int(nord.sum()) and res.r2 == pytest.approx(r2, abs=1e-9)
     table = res.table.set_index("driver")

@@ -454,8 +454,8 @@ def detect(table: RawTable) -> list[ColumnSpec]:
 
 def outcome_value(answer: str, labels: dict[str, float] | None = None) -> float | None:
     """An outcome answer as a number: the analyst's ``labels`` first, else yes → 1, no → 0
-    (:data:`OUTCOME_YES`, :data:`OUTCOME_NO`), else the number written ("1", "0", "2,5");
-    None if it is none of these."""
+    (:data:`OUTCOME_YES`, :data:`OUTCOME_NO`), else the number written ("1", "0", "2,5"), a
+    negative code ("-1", "-99") as NaN (no answer, DOMAIN.md); None if it is none of these."""
     key = " ".join(str(answer).split()).casefold().rstrip(".")
     if labels:
         known = {" ".join(str(k).split()).casefold().rstrip("."): float(v) for k, v in labels.items()}
@@ -466,9 +466,10 @@ def outcome_value(answer: str, labels: dict[str, float] | None = None) -> float 
     if key in OUTCOME_NO:
         return 0.0
     try:
-        return float(key.replace(",", "."))
+        number = float(key.replace(",", "."))
     except ValueError:
         return None
+    return number if number >= 0 else float("nan")
 
 
 _OUTCOME_REASON = "the header names an outcome (churn, cancellation, repurchase …)"
@@ -483,12 +484,12 @@ def outcome_columns(table: RawTable, specs: list[ColumnSpec], profiles: dict[str
         if not _OUTCOME.search(spec.column) or spec.role not in {"segment", "rating"}:
             continue
         answers = table.parsed(spec.column).distinct()
-        values = {outcome_value(a) for a in answers}
-        if answers and values <= {0.0, 1.0}:  # yes/no, 1/0
+        values = {v for v in map(outcome_value, answers) if v is None or v == v}  # negative codes are no answer
+        if values and values <= {0.0, 1.0}:  # yes/no, 1/0
             spec.role, spec.touchpoint = "outcome", spec.touchpoint if spec.role == "segment" else spec.column
             spec.scale_min = spec.scale_max = spec.missing_codes = None
             words = profiles[spec.column].numeric_share < 1.0
-            spec.labels = {a: outcome_value(a) for a in answers} if words else None  # shown on the Upload page
+            spec.labels = {a: v for a in answers if (v := outcome_value(a)) in (0.0, 1.0)} if words else None  # shown on the Upload page
             spec.unsure = (f"{_OUTCOME_REASON}: read as role 'outcome' (yes = 1, no = 0; key drivers can explain it, "
                            "and it filters like a segment) — or a segment?")
         elif spec.role == "rating":
@@ -510,9 +511,15 @@ def _group_of_score(score: np.ndarray) -> np.ndarray:
     return np.select([score >= 9, score >= 7, score >= 0], ["promoter", "passive", "detractor"], "").astype(object)
 
 
-def _disagreeing(table: RawTable, groups: ColumnSpec, scores: ColumnSpec) -> tuple[int, int]:
-    """(rows where both columns are answered, of them rows whose group does not fit the 0–10 answer)."""
-    named = np.array([nps_group(v) or "" for v in table.parsed(groups.column).text], dtype=object)
+def _groups_named(table: RawTable, groups: ColumnSpec) -> np.ndarray:
+    """Each row's NPS group as its promoter/passive/detractor column names it ("" where none)."""
+    parsed = table.parsed(groups.column)
+    return np.array([nps_group(v) or "" for v in parsed.value_text], dtype=object)[parsed.codes()]
+
+
+def _disagreeing(named: np.ndarray, table: RawTable, scores: ColumnSpec) -> tuple[int, int]:
+    """(rows where both the groups ``named`` and the 0–10 column are answered, of them rows whose
+    group does not fit the 0–10 answer)."""
     score = table.parsed(scores.column).numbers
     both = (named != "") & ~np.isnan(score) & (score >= 0) & (score <= 10)
     return int(both.sum()), int((named[both] != _group_of_score(score[both])).sum())
@@ -552,9 +559,9 @@ def recommend_question(table: RawTable, specs: list[ColumnSpec], profiles: dict[
             continue
         candidates = [nps] if nps is not None else [
             other for other in specs if other.role in {"rating", "ignore"} and _is_0_to_10(profiles[other.column])]
-        fitting = []
+        fitting, named = [], _groups_named(table, spec)
         for other in candidates:
-            both, differ = _disagreeing(table, spec, other)
+            both, differ = _disagreeing(named, table, other)
             if both and not differ:
                 fitting.append(other)
             elif nps is not None:
