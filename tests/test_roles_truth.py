@@ -330,3 +330,27 @@ def test_outcome_headers_that_are_not_yes_no():
         ingest_bytes("f.csv", csv_bytes(rows), specs=result.specs)
     message = str(info.value)
     assert "Churn status" in message and "aktiv" in message and "row 2" in message
+
+
+def test_drivers_page_offers_the_outcome_column(db_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+    from tpm import store
+
+    rows, X, churn = churn_study()
+    con = store.connect(db_path)
+    try:
+        store.save_import(con, ingest_bytes("churn.csv", csv_bytes(rows)))
+    finally:
+        con.close()
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["outcome"] = "Gekündigt"
+    app.run()
+    app.switch_page("pages/drivers.py").run()
+    assert not app.exception and not app.error, [e.value for e in app.exception or app.error]
+    outcome = app.selectbox(key="q_outcome")
+    assert "Gekündigt" in outcome.options and outcome.value == "Gekündigt"
+    assert "Hotline" in app.markdown[0].value and "Gekündigt" in app.markdown[0].value
