@@ -411,6 +411,14 @@ def cached_overall(version: str, flt_key: str, _flt: Filter):
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
+def cached_outcome_columns(version: str, flt_key: str, _flt: Filter) -> list[str]:
+    """The names of the outcome columns (role *outcome*: churn, repurchase …) in the view's datasets."""
+    from tpm.metrics.drivers import outcome_columns
+
+    return sorted(outcome_columns(cursor(), _flt))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
 def cached_nps(version: str, flt_key: str, _flt: Filter):
     return nps_for(cursor(), _flt)
 
@@ -523,7 +531,8 @@ def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, s
     touchpoints = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)["touchpoint"].drop_duplicates().tolist()
     columns = st.columns(3 if with_method else 1)
     has_overall = not cached_overall(ctx.version, repr(ctx.flt), ctx.flt).empty
-    outcomes = ["nps", *(["overall"] if has_overall else []), *sorted(touchpoints)]
+    outcomes = ["nps", *(["overall"] if has_overall else []), *cached_outcome_columns(ctx.version, repr(ctx.flt), ctx.flt),
+                *sorted(touchpoints)]
     outcome = choice(t("outcome", lang), outcomes, "outcome", "nps",
                      lambda o: t("outcome_" + o, lang) if o in ("nps", "overall") else o, columns[0])
     if outcome == "nps" and not has_nps(ctx):  # say what is missing and what to do

@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the scale of a rating column, HEADER as written in the file, e.g. \"Hotline=1-10\" (repeatable)")
     p.add_argument("--missing", action="append", default=[], metavar="HEADER=CODE[;CODE]",
                    help="values of a rating column that mean 'no answer', e.g. \"Hotline (1-5)=0\" (repeatable)")
+    p.add_argument("--date-order", action="append", default=[], metavar="HEADER=day-first|month-first",
+                   help="how a date column's \"11/04/2018\" reads, when the data cannot tell (repeatable)")
     p.add_argument("--strict", action="store_true",
                    help="refuse (exit 2, nothing written) while any column was read without full certainty")
     p.set_defaults(func=cmd_ingest)
@@ -125,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("drivers", help="key drivers of recommendation (or another outcome) among the touchpoints")
     p.add_argument("--db")
     p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
-    p.add_argument("--outcome", default="nps", help="'nps' (default) or a touchpoint name, e.g. overall satisfaction")
+    p.add_argument("--outcome", default="nps", help="'nps' (default), 'overall', an outcome column (role outcome, e.g. churn: yes = 1, no = 0) "
+                                                   "or a touchpoint name")
     p.add_argument("--method", choices=["shapley", "relative_weights"], default="shapley")
     p.add_argument("--missing", choices=["pairwise", "listwise"], default="pairwise")
     p.add_argument("--bootstrap", type=int, default=0, help="resamples for 95%% CIs of the shares (e.g. 999)")
@@ -276,7 +279,7 @@ def cmd_ingest(args) -> int:
     for path in args.paths:
         if not path.is_file():
             raise CliError(f"'{path}': no such file")
-    overrides = _overrides(args.scale, args.missing)
+    overrides = _overrides(args.scale, args.missing, args.date_order)
     gc.disable()  # loading modules makes no garbage worth collecting (the collector ran ~40 times over them)
     try:
         reading = _read_ahead(args.paths, args.sheet)
@@ -301,7 +304,7 @@ def cmd_ingest(args) -> int:
             if doubts:
                 raise CliError(f"'{item.file_name}': {len(doubts)} column(s) read without full certainty (--strict):\n"
                                + "\n".join(f"  '{s.column}': {s.unsure}" for s in doubts)
-                               + "\nconfirm with --scale/--missing, a mapping template, or drop --strict")
+                               + "\nconfirm with --scale/--missing/--date-order, a mapping template, or drop --strict")
         results.append(item.apply(specs))
     actor = access.cli_actor()
     saved = []
@@ -365,9 +368,15 @@ def _load_for_import() -> None:
         importlib.import_module(module)
 
 
-def _overrides(scales: list[str], missing: list[str]) -> dict[str, dict]:
-    """``--scale "H=1-10"`` and ``--missing "H=0;99"`` → {header: {"scale": (1, 10), "missing": [0, 99]}}."""
+def _overrides(scales: list[str], missing: list[str], date_orders: list[str] = ()) -> dict[str, dict]:
+    """``--scale "H=1-10"``, ``--missing "H=0;99"`` and ``--date-order "D=day-first"`` →
+    {header: {"scale": (1, 10), "missing": [0, 99], "date_order": "day-first"}}."""
     out: dict[str, dict] = {}
+    for text in date_orders:
+        header, _, value = text.rpartition("=")
+        if value.strip() not in ("day-first", "month-first") or not header.strip():
+            raise CliError(f"--date-order '{text}': write HEADER=day-first or HEADER=month-first")
+        out.setdefault(header.strip(), {})["date_order"] = value.strip()
     for text in scales:
         header, _, value = text.rpartition("=")
         parts = value.replace("–", "-").split("-")
@@ -401,6 +410,11 @@ def apply_overrides(file_name: str, specs: list, overrides: dict[str, dict]) -> 
         spec = by_column.get(" ".join(header.split()).casefold())
         if spec is None:
             raise CliError(f"'{file_name}': no column '{header}' (--scale/--missing name a header as written in the file)")
+        if "date_order" in change:
+            if spec.role != "date":
+                raise CliError(f"'{file_name}', column '{header}': not read as a date (role {spec.role}); --date-order applies to dates")
+            out[out.index(spec)] = replace(spec, unsure=None, date_order=change["date_order"])
+            continue
         if spec.role not in ("rating", "nps", "overall"):
             raise CliError(f"'{file_name}', column '{header}': not read as a rating (role {spec.role}); --scale/--missing apply to ratings")
         new = replace(spec, unsure=None)

@@ -146,7 +146,7 @@ def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[st
     rows = []
     for spec in specs:
         named = spec.role in ("rating", "overall", "multi")
-        name = spec.touchpoint if named else (spec.touchpoint or (spec.column if spec.role == "segment" else None))
+        name = spec.touchpoint if named else (spec.touchpoint or (spec.column if spec.role in ("segment", "outcome") else None))
         unsure = spec.doubt or ""
         rows.append({
             "column": spec.column, "role": role_labels.get(spec.role, spec.role), "name": name or "",
@@ -208,10 +208,10 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
         if bool(row.get("confirmed")) or (before is not None and not (same and (before.missing_codes or None) == codes)):
             unsure = None
         specs.append(ColumnSpec(column=row["column"], role=role,
-                                touchpoint=name if role in ("rating", "overall", "segment", "multi") else None,
+                                touchpoint=name if role in ("rating", "overall", "segment", "outcome", "multi") else None,
                                 scale_min=lo, scale_max=hi, labels=labels, missing_codes=codes,
                                 option=before.option if before is not None and role == "multi" else None,
-                                unsure=unsure))
+                                unsure=unsure, date_order=before.date_order if before is not None and role == "date" else None))
     return specs
 
 

@@ -3,7 +3,9 @@
 Roles: ``id`` (respondent id), ``date`` (response date/time), ``rating`` (a touchpoint
 rated on a numeric scale), ``nps`` (the 0–10 recommend question), ``overall`` (the overall
 satisfaction question: an outcome, not a touchpoint), ``weight`` (the respondent's survey
-weight), ``segment`` (categorical attribute such as Region or Kundenart), ``multi`` (one
+weight), ``segment`` (categorical attribute such as Region or Kundenart), ``outcome`` (a
+behaviour the touchpoints may explain — churn, cancellation, repurchase: yes/no or a number;
+stored like a segment, so it also filters, and the key drivers take it as their outcome), ``multi`` (one
 option of a multiple-choice question: ticked/empty or yes/no columns grouped into one
 filter), ``comment`` (free text), ``ignore``.
 
@@ -29,15 +31,23 @@ import pyarrow.compute as pc
 from tpm.ingest.platforms import is_meta
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import match_labels
-from tpm.ingest.values import ParsedColumn, to_dates
+from tpm.ingest.values import ParsedColumn, date_doubt, to_dates
 
-ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "multi", "comment", "ignore")
+ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "outcome", "multi", "comment", "ignore")
 #: roles whose column holds scores on a scale
 SCORED = ("rating", "nps", "overall")
 #: Scales TPM knows; any (min, max) with 0 <= min < max <= 100 is accepted when set by hand.
 KNOWN_SCALES = ((0, 10), (1, 10), (1, 7), (1, 5))
 
-_NPS = re.compile(r"weiterempfehl|empfehlen|recommend|\bnps\b|net promoter", re.I)
+_NPS = re.compile(r"weiterempfehl|empfehlen|\bempfehlung|recommend|(?<![a-z])nps(?![a-z])|net ?promoter", re.I)
+#: the answers of a promoter/passive/detractor column (an export's own NPS grouping), by group
+NPS_GROUPS = {
+    "promoter": frozenset({"promoter", "promoters", "promotor", "promotoren", "förderer", "promoter (9-10)", "promoter (9–10)"}),
+    "passive": frozenset({"passive", "passives", "passiv", "passiver", "indifferent", "indifferente", "neutral", "neutrals",
+                          "passive (7-8)", "passive (7–8)"}),
+    "detractor": frozenset({"detractor", "detractors", "detraktor", "detraktoren", "kritiker", "kritikerin",
+                            "detractor (0-6)", "detractor (0–6)"}),
+}
 _ID = re.compile(
     r"^(id|nr\.?|no\.?|nummer|number|#|respondent|respondent[ _-]?id|response[ _-]?id|responseid|befragten[ -]?id|befragte[rn]?|"
     r"teilnehmer[ -]?(id|nr)?|interview[ -]?(id|nr)?|fall(nummer|nr)?|lfd\.? ?nr\.?|record[ _-]?id|"
@@ -55,6 +65,16 @@ _OVERALL = re.compile(
     r"(zufrieden|satisfied)\s+(sind sie|are you)\s+insgesamt\s*\??$",
     re.I,
 )
+#: headers naming a behaviour the touchpoints may explain (an outcome), not an attribute of the respondent
+_OUTCOME = re.compile(
+    r"churn|cancel|k(ü|ue)ndig|abwander|abgewandert|wiederkauf|wieder\s*kaufen|repurchase|re-purchase|buy again|"
+    r"retention|retained|renew|vertragsverl(ä|ae)ngerung|verl(ä|ae)ngert|lost customer|kunde verloren|will leave|"
+    r"anbieterwechsel|switch(ed)? provider",
+    re.I,
+)
+#: outcome answers read as 1 (yes) and 0 (no); compared after strip, casefold and a trailing full stop
+OUTCOME_YES = frozenset({"yes", "ja", "y", "j", "true", "wahr", "x"})
+OUTCOME_NO = frozenset({"no", "nein", "n", "false", "falsch"})
 _DATE = re.compile(r"datum|date|zeit|time|timestamp|submit|abgeschickt|erfasst", re.I)
 _COMMENT = re.compile(r"kommentar|anmerkung|bemerkung|comment|feedback|freitext|anregung|remark|suggestion|warum|why|sonstig|anything else|noch etwas|mitteilen|tell us", re.I)
 _PERSONAL = re.compile(
@@ -96,6 +116,7 @@ class ColumnSpec:
     missing_codes: list[float] | None = None
     option: str | None = None
     unsure: str | None = None
+    date_order: str | None = None  # a date column's day/month order: "day-first", "month-first" (None: from the data)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -367,6 +388,7 @@ def detect(table: RawTable) -> list[ColumnSpec]:
     columns are ratings, the others are ignored.
     """
     specs: list[ColumnSpec] = []
+    profiles: dict[str, ColumnProfile] = {}
     taken: set[str] = set()
     table.unknown_scales.clear()
     table.parse_all()
@@ -406,6 +428,8 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             spec.labels = scale[2] if scale else None
         elif role == "segment":
             spec.touchpoint = header  # the segment's name; editable like a touchpoint name
+        elif role == "date":
+            spec.unsure = date_doubt(parsed)  # day and month the data cannot tell apart
         if role in {"rating", "nps", "overall"} and not spec.labels:
             stated = scale_from_header(header)
             if stated and p.minimum is not None and (p.minimum < spec.scale_min or p.maximum > spec.scale_max):
@@ -414,7 +438,10 @@ def detect(table: RawTable) -> list[ColumnSpec]:
                                f"(seen {p.minimum:g}–{p.maximum:g}{f', 0 ×{outside}' if outside else ''}): "
                                "fix the data or declare the value a missing code")
         specs.append(spec)
+        profiles[header] = p
     group_multiple_choice(table, specs)
+    recommend_question(table, specs, profiles)
+    outcome_columns(table, specs, profiles)
     names: dict[str, int] = {}
     for spec in specs:  # the same label under two questions (e.g. a matrix asked twice) stays apart
         if spec.role == "rating":
@@ -423,6 +450,158 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             if names[key] > 1:
                 spec.touchpoint = f"{spec.touchpoint} ({names[key]})"
     return specs
+
+
+def outcome_value(answer: str, labels: dict[str, float] | None = None) -> float | None:
+    """An outcome answer as a number: the analyst's ``labels`` first, else yes → 1, no → 0
+    (:data:`OUTCOME_YES`, :data:`OUTCOME_NO`), else the number written ("1", "0", "2,5"), a
+    negative code ("-1", "-99") as NaN (no answer, DOMAIN.md); None if it is none of these."""
+    key = " ".join(str(answer).split()).casefold().rstrip(".")
+    if labels:
+        known = {" ".join(str(k).split()).casefold().rstrip("."): float(v) for k, v in labels.items()}
+        if key in known:
+            return known[key]
+    if key in OUTCOME_YES:
+        return 1.0
+    if key in OUTCOME_NO:
+        return 0.0
+    try:
+        number = float(key.replace(",", "."))
+    except ValueError:
+        return None
+    return number if number >= 0 else float("nan")
+
+
+_OUTCOME_REASON = "the header names an outcome (churn, cancellation, repurchase …)"
+
+
+def outcome_columns(table: RawTable, specs: list[ColumnSpec], profiles: dict[str, ColumnProfile]) -> None:
+    """Columns whose header names an outcome (:data:`_OUTCOME`) are never silently a segment or a
+    touchpoint: yes/no (or 0/1) answers become role ``outcome`` (1 = yes), marked *unsure* as the
+    header alone decides; a rating or a two-answer segment keeps its role, marked *unsure* with
+    ``outcome`` offered. Other segments ("Kündigungsgrund": the reasons) stay segments."""
+    for spec in specs:
+        if not _OUTCOME.search(spec.column) or spec.role not in {"segment", "rating"}:
+            continue
+        answers = table.parsed(spec.column).distinct()
+        values = {v for v in map(outcome_value, answers) if v is None or v == v}  # negative codes are no answer
+        if values and values <= {0.0, 1.0}:  # yes/no, 1/0
+            spec.role, spec.touchpoint = "outcome", spec.touchpoint if spec.role == "segment" else spec.column
+            spec.scale_min = spec.scale_max = spec.missing_codes = None
+            words = profiles[spec.column].numeric_share < 1.0
+            spec.labels = {a: v for a in answers if (v := outcome_value(a)) in (0.0, 1.0)} if words else None  # shown on the Upload page
+            spec.unsure = (f"{_OUTCOME_REASON}: read as role 'outcome' (yes = 1, no = 0; key drivers can explain it, "
+                           "and it filters like a segment) — or a segment?")
+        elif spec.role == "rating":
+            spec.unsure = (f"{_OUTCOME_REASON}: a touchpoint rating, or role 'outcome' (key drivers can explain it)?"
+                           + (f"; {spec.unsure}" if spec.unsure else ""))
+        elif len(answers) == 2:
+            spec.unsure = (f"{_OUTCOME_REASON}: a segment, or role 'outcome' once its two answers are written "
+                           "as yes/no or 1/0?")
+
+
+def nps_group(answer: str) -> str | None:
+    """"Promoter", "Passive", "Detractor" (DE: "Promotoren", "Passive", "Kritiker"/"Detraktoren") → its group."""
+    key = " ".join(str(answer).split()).casefold()
+    return next((group for group, words in NPS_GROUPS.items() if key in words), None)
+
+
+def _group_of_score(score: np.ndarray) -> np.ndarray:
+    """The NPS group of 0–10 answers (0–6 detractor, 7–8 passive, 9–10 promoter; "" where none)."""
+    return np.select([score >= 9, score >= 7, score >= 0], ["promoter", "passive", "detractor"], "").astype(object)
+
+
+def _groups_named(table: RawTable, groups: ColumnSpec) -> np.ndarray:
+    """Each row's NPS group as its promoter/passive/detractor column names it ("" where none)."""
+    parsed = table.parsed(groups.column)
+    return np.array([nps_group(v) or "" for v in parsed.value_text], dtype=object)[parsed.codes()]
+
+
+def _disagreeing(named: np.ndarray, table: RawTable, scores: ColumnSpec) -> tuple[int, int]:
+    """(rows where both the groups ``named`` and the 0–10 column are answered, of them rows whose
+    group does not fit the 0–10 answer)."""
+    score = table.parsed(scores.column).numbers
+    both = (named != "") & ~np.isnan(score) & (score >= 0) & (score <= 10)
+    return int(both.sum()), int((named[both] != _group_of_score(score[both])).sum())
+
+
+def _is_0_to_10(p: ColumnProfile) -> bool:
+    return p.numeric_share == 1.0 and p.integer_share >= 0.99 and p.minimum is not None and p.minimum >= 0 and p.maximum <= 10
+
+
+def recommend_question(table: RawTable, specs: list[ColumnSpec], profiles: dict[str, ColumnProfile]) -> None:
+    """The recommend question by any name, and the export's own promoter/passive/detractor column.
+
+    - A column of promoter/passive/detractor answers (:data:`NPS_GROUPS`) is the NPS grouped, not a
+      segment: beside a 0–10 column whose every answered row falls in the group it names
+      (0–6 detractor, 7–8 passive, 9–10 promoter), that column is the NPS question (role ``nps``,
+      whatever its header says) and the groups are ignored, with the reason kept. Groups that
+      disagree with the NPS column, or stand alone, stay a segment marked *unsure*.
+    - Qualtrics names its grouping ``<question>_NPS_GROUP``: ``<question>`` is the NPS question.
+    - A column named like the recommend question that is still read otherwise says so (*unsure*):
+      a rating with decimals, a stated scale other than 0–10, or answers that stop at 5.
+    """
+    by_column = {spec.column: spec for spec in specs}
+    nps = next((spec for spec in specs if spec.role == "nps"), None)
+    for spec in specs:  # Qualtrics: "Q1_NPS_GROUP" groups the answers of "Q1"
+        match = re.match(r"^(.+)_NPS_GROUP$", spec.column.strip(), re.I)
+        question = by_column.get(match.group(1)) if match else None
+        if question is not None and nps is None and question.role in {"rating", "ignore"} \
+                and _is_0_to_10(profiles[question.column]):
+            _make_nps(question)
+            nps = question
+    for spec in specs:
+        if spec.role != "segment":
+            continue
+        answers = [v for v in dict.fromkeys(table.parsed(spec.column).first(5000))]
+        groups = {nps_group(v) for v in answers}
+        if not answers or None in groups or len(groups) < 2 or groups == {"passive"}:
+            continue
+        candidates = [nps] if nps is not None else [
+            other for other in specs if other.role in {"rating", "ignore"} and _is_0_to_10(profiles[other.column])]
+        fitting, named = [], _groups_named(table, spec)
+        for other in candidates:
+            both, differ = _disagreeing(named, table, other)
+            if both and not differ:
+                fitting.append(other)
+            elif nps is not None:
+                spec.unsure = (f"promoter/passive/detractor groups that disagree with the NPS question '{nps.column}' "
+                               f"in {differ} of {both} rows: a segment, or ignore")
+        if fitting:
+            question = fitting[0]
+            if nps is None:
+                _make_nps(question)
+                nps = question
+                if len(fitting) > 1:
+                    question.unsure = (f"the NPS question by its promoter/passive/detractor column '{spec.column}'; "
+                                       f"{len(fitting)} columns fit it — check which is the recommend question")
+            spec.role, spec.touchpoint = "ignore", None
+            spec.unsure = (f"promoter/passive/detractor groups of the NPS question '{question.column}' "
+                           "(the NPS is computed from its 0–10 answers)")
+        elif not spec.unsure:
+            spec.unsure = ("promoter/passive/detractor groups without a 0–10 recommend column that fits them: "
+                           "a segment, or ignore (the NPS needs the 0–10 answers)")
+    for spec in specs:
+        if not _NPS.search(spec.column) or spec.role not in {"rating", "nps"}:
+            continue
+        p = profiles[spec.column]
+        stated = scale_from_header(spec.column)
+        if spec.role == "rating" and nps is None and (stated in (None, (0, 10))):
+            spec.unsure = ("the header names the recommend question: a touchpoint rating, or role 'nps' "
+                           "(the 0–10 recommend question)?") + (f"; {spec.unsure}" if spec.unsure else "")
+        elif spec.role == "nps" and stated not in (None, (0, 10)):
+            spec.role, spec.touchpoint = "rating", touchpoint_name(spec.column, table.platform)
+            spec.scale_min, spec.scale_max = stated
+            spec.unsure = (f"the header names the recommend question on the scale {stated[0]}–{stated[1]}: "
+                           "the NPS needs 0–10, so it is read as a rating")
+        elif spec.role == "nps" and not spec.labels and p.maximum is not None and p.maximum <= 5 and not spec.unsure:
+            spec.unsure = (f"the recommend question, but its answers stop at {p.maximum:g}: the 0–10 NPS question, "
+                           "or a rating on a shorter scale?")
+
+
+def _make_nps(spec: ColumnSpec) -> None:
+    spec.role, spec.touchpoint, spec.scale_min, spec.scale_max = "nps", None, 0, 10
+    spec.labels = spec.missing_codes = spec.unsure = None
 
 
 def unsure_specs(specs: list[ColumnSpec]) -> list[ColumnSpec]:

@@ -6,7 +6,8 @@ Frames (one row per respondent / per given answer, long and sparse):
   overall_max, weight (NaN without a weight column; else rescaled to sum to n)
 - ``ratings``: resp, touchpoint, score, scale_min, scale_max (answered cells only)
 - ``dont_know``: resp, touchpoint — a "weiß nicht"/"k.A."/"N/A" answer: not a score, counted
-- ``segments``: resp, segment, value (a multiple-choice question: one row per ticked option)
+- ``segments``: resp, segment, value (a multiple-choice question: one row per ticked option; an
+  outcome column — role ``outcome`` — as its answers, read as numbers by :func:`~tpm.ingest.detect.outcome_value`)
 - ``comments``: resp, question, text
 
 ``resp`` is the respondent's 0-based row in the file: a compact integer join key.
@@ -27,11 +28,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec
+from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec, outcome_value
 from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import normalise_label
-from tpm.ingest.values import ParsedColumn, to_dates
+from tpm.ingest.values import DATE_ORDERS, ParsedColumn, to_dates
 
 # pandas is imported where a frame is made: the readers and detection (imported with this
 # module by tpm.ingest) work without it, so a command can start reading a file while pandas loads
@@ -121,6 +122,8 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
             raise IngestError(name, "a rating column needs a touchpoint name", column=spec.column)
         if spec.role == "multi" and not ((spec.touchpoint or "").strip() and (spec.option or "").strip()):
             raise IngestError(name, "a multiple-choice option needs its question and option", column=spec.column)
+        if spec.role == "date" and spec.date_order not in (None, *DATE_ORDERS):
+            raise IngestError(name, f"unknown date order '{spec.date_order}'", column=spec.column, hint="use day-first or month-first")
     for role in ("id", "date", "nps", "overall", "weight"):
         chosen = [s.column for s in specs if s.role == role]
         if len(chosen) > 1:
@@ -212,6 +215,20 @@ def _scored(table: RawTable, spec: ColumnSpec) -> _Scores:
     return _Scores(numbers, dont_know, parsed)
 
 
+def _check_outcome(table: RawTable, spec: ColumnSpec) -> None:
+    """Every answer of an outcome column reads as a number (yes = 1, no = 0, a number, or the
+    mapping's labels: :func:`~tpm.ingest.detect.outcome_value`); else the first other answer is
+    refused with its row."""
+    parsed = table.parsed(spec.column)
+    unreadable = np.array([not missing and count > 0 and outcome_value(text, spec.labels) is None
+                           for text, missing, count in zip(parsed.value_text, parsed.value_missing, parsed.counts)])
+    if unreadable.any():
+        i = _first_cell(parsed.codes(), unreadable)
+        raise IngestError(table.file_name, f"'{parsed.value_text[parsed.codes()[i]][:40]}' is not yes/no or a number "
+                                           "(an outcome's answers)", sheet=table.sheet, row=table.sheet_row(i),
+                          column=spec.column, hint="recode the answers as yes/no or 1/0, or mark the column as 'segment'")
+
+
 def _weights(table: RawTable, spec: ColumnSpec) -> tuple[np.ndarray, str]:
     """The weight column, checked (every respondent needs a positive number) and rescaled so the
     weights sum to n (the unweighted count): w_i · n / Σw. Returns (weights, note)."""
@@ -236,6 +253,9 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     n = table.n_rows
     by_role = {role: [s for s in specs if s.role == role] for role in ROLES}
     notes = list(table.notes)
+    for spec in by_role["ignore"]:
+        if spec.unsure:  # why the detector set a column aside (e.g. the export's own NPS groups)
+            notes.append(f"column '{spec.column}' ignored: {spec.unsure}")
 
     if by_role["id"]:
         respondent_ids = _respondent_ids(table, by_role["id"][0])
@@ -247,8 +267,8 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     respondents = pd.DataFrame({"resp": resp, "respondent_id": _strings(respondent_ids),
                                 "row_number": resp + table.header_row + 1})
     if by_role["date"]:
-        column = by_role["date"][0].column
-        dates, _ = to_dates(None, table.parsed(column))
+        dated = by_role["date"][0]
+        dates, _ = to_dates(None, table.parsed(dated.column), order=dated.date_order)
         respondents["responded_at"] = pd.to_datetime(dates).astype("datetime64[us]").to_numpy()
     else:
         respondents["responded_at"] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[us]")
@@ -265,7 +285,9 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
 
     scored = [_scored(table, spec) for spec in by_role["rating"]]
     ratings, dont_know = LongScores(by_role["rating"], scored), LongScores(by_role["rating"], scored, dont_know=True)
-    segments = LongTexts(table, by_role["segment"] + by_role["multi"], "segment", "value")
+    for spec in by_role["outcome"]:
+        _check_outcome(table, spec)
+    segments = LongTexts(table, by_role["segment"] + by_role["outcome"] + by_role["multi"], "segment", "value")
     comments = LongTexts(table, by_role["comment"], "question", "text")
     return Canonical(respondents=respondents, ratings=ratings, segments=segments, comments=comments, specs=list(specs),
                      notes=notes, dont_know=dont_know)

@@ -80,7 +80,18 @@ DATE_FORMATS: tuple[str, ...] = (
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y",
     "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M %p",  # US exports: "4/11/2018 8:09 PM"
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%y",
+    "%m/%d/%y %H:%M",
+    "%d/%m/%y",
 )
+#: the two readings of a date written day and month first (the data decide: see :func:`_day_month`)
+_OTHER_ORDER = {"%m/%d/": "%d/%m/", "%d/%m/": "%m/%d/", "%d.%m.": "%m.%d."}
+#: an order chosen by the analyst (ColumnSpec.date_order): the format's first two parts
+DATE_ORDERS = {"month-first": "%m/%d/", "day-first": "%d/%m/"}
 
 
 #: Tokens that only mean "empty" (no answer given at all). Every other token is an answer of
@@ -281,37 +292,83 @@ def to_numbers(column) -> pd.Series:
 
 
 
-def to_dates(column, parsed: ParsedColumn | None = None) -> tuple[pd.Series, float]:
+def to_dates(column, parsed: ParsedColumn | None = None, order: str | None = None) -> tuple[pd.Series, float]:
     """Parse a column to timestamps; returns (values, share of non-missing cells parsed).
 
     The :data:`DATE_FORMATS` are tried on a sample of 200 cells and only the best format is
     applied to the column's distinct values (Excel date cells arrive as ISO text,
-    "2026-01-05 00:00:00"). The parsed values are kept on ``parsed``: detection and
-    normalisation parse a date column once.
+    "2026-01-05 00:00:00"). Day and month written as numbers ("11/04/2018 20:09") are ordered by
+    the data (:func:`_day_month`), or by ``order`` ("day-first"/"month-first", the analyst's
+    choice). The parsed values are kept on ``parsed``: detection and normalisation parse a date
+    column once.
     """
     import pandas as pd
 
     parsed = parsed or ParsedColumn(column)
-    if getattr(parsed, "_dates", None) is None:
-        parsed._dates = _to_dates(parsed)
-    values, share = parsed._dates
+    if order in DATE_ORDERS:
+        values, share, _, _ = _to_dates(parsed, order)
+    else:
+        if getattr(parsed, "_dates", None) is None:
+            parsed._dates = _to_dates(parsed)
+        values, share, _, _ = parsed._dates
     if values is None:
         return pd.Series(pd.NaT, index=range(len(parsed)), dtype="datetime64[ns]"), share
     return pd.Series(values[parsed.codes()]), share
 
 
-def _to_dates(parsed: ParsedColumn) -> tuple[np.ndarray | None, float]:
-    """Per distinct value (index k: the empty cell): its timestamp (NaT if none); and the share."""
+def date_doubt(parsed: ParsedColumn) -> str | None:
+    """Why the reading of a date column is unsure (None: sure): day and month that the data
+    cannot tell apart (see :func:`_day_month`). Call after :func:`to_dates`."""
+    dates = getattr(parsed, "_dates", None)
+    return dates[3] if dates else None
+
+
+def _day_month(fmt: str, texts: pa.StringArray) -> tuple[str, str | None]:
+    """The format with day and month in the order the data show, and why it is unsure.
+
+    Of "a/b/yyyy" a first part above 12 can only be a day (day first), a second part above 12
+    only a day (month first). When no value has either, both readings fit: month first is
+    taken for slashes (the US exporters' way: Google Forms, SurveyMonkey, Qualtrics) and *unsure*
+    naming both readings; dots ("11.04.2018") are day first, the German and European way.
+    """
+    key = next((k for k in _OTHER_ORDER if fmt.startswith(k)), None)
+    if key is None:
+        return fmt, None
+    parts = pc.extract_regex(texts, r"^(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.]")
+    a = pc.cast(pc.struct_field(parts, "a"), pa.int32())
+    b = pc.cast(pc.struct_field(parts, "b"), pa.int32())
+    first, second = (pc.max(x).as_py() or 0 for x in (a, b))
+    day_first = key.startswith("%d")
+    if first > 12 and second <= 12:
+        day_first = True
+    elif second > 12 and first <= 12:
+        day_first = False
+    elif first <= 12 and second <= 12 and key.startswith("%m/"):
+        example = texts[int(np.flatnonzero(pc.is_valid(a).to_numpy(zero_copy_only=False))[0])].as_py()
+        import pandas as pd
+
+        readings = [pd.to_datetime(example, format=f) for f in (fmt, fmt.replace(key, _OTHER_ORDER[key], 1))]
+        doubt = (f"day and month cannot be told apart (no part above 12): '{example}' is read month first as "
+                 f"{readings[0]:%Y-%m-%d}; day first it would be {readings[1]:%Y-%m-%d}")
+        return fmt, doubt
+    wanted = ("%d" if day_first else "%m") + key[2] + ("%m" if day_first else "%d") + key[5]
+    return fmt.replace(key, wanted, 1), None
+
+
+def _to_dates(parsed: ParsedColumn, order: str | None = None) -> tuple[np.ndarray | None, float, str | None, str | None]:
+    """Per distinct value (index k: the empty cell): its timestamp (NaT if none); the share
+    parsed; the format; why its day/month order is unsure (:func:`_day_month`; None when
+    ``order`` is given)."""
     import pandas as pd
 
     present = ~parsed.value_missing & (parsed.counts > 0)
     if not present.any():
-        return None, 0.0
+        return None, 0.0, None, None
     sample = pd.Series(parsed.first(200), dtype=object)
     if not any(any(ch.isdigit() for ch in value) for value in sample[:20]):
-        return None, 0.0  # no digits, no dates
+        return None, 0.0, None, None  # no digits, no dates
     if not any(v[:1].isdigit() or v[:1] in "+- " or v in ("now", "today") for v in sample):
-        return None, 0.0  # each format begins with a number (pandas also reads "now", "today"): none would parse
+        return None, 0.0, None, None  # each format begins with a number (pandas also reads "now", "today"): none would parse
     best_format, best_share = None, 0.0
     for fmt in DATE_FORMATS:
         share = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
@@ -320,8 +377,14 @@ def _to_dates(parsed: ParsedColumn) -> tuple[np.ndarray | None, float]:
             if share == 1.0:
                 break
     if best_format is None or best_share < 0.5:
-        return None, best_share
+        return None, best_share, None, None
+    doubt = None
+    key = next((k for k in _OTHER_ORDER if best_format.startswith(k)), None)
+    if key and order in DATE_ORDERS and key[2] == "/":
+        best_format = best_format.replace(key, DATE_ORDERS[order], 1)
+    elif key:
+        best_format, doubt = _day_month(best_format, parsed.stripped.filter(pa.array(present[:-1])))
     text = pd.Series(np.where(present, parsed.value_text, None), dtype=object)
     values = pd.to_datetime(text, format=best_format, errors="coerce").to_numpy()
     counts = parsed.counts
-    return values, float(counts[present & ~np.isnat(values)].sum() / counts[present].sum())
+    return values, float(counts[present & ~np.isnat(values)].sum() / counts[present].sum()), best_format, doubt

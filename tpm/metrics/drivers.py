@@ -40,6 +40,12 @@ the shares read at rank (B + 1)·α (Davison & Hinkley 1997), which cover the po
 93–97 % of the time in a simulation; BCa was measured and covered less (:func:`_bootstrap`).
 **Minimum base**: n ≥ max(:data:`~tpm.metrics.rules.MIN_TEST`, 10 × drivers), else a warning.
 
+**Outcome columns.** An imported column of role *outcome* (churn, cancellation, repurchase …;
+:func:`outcome_columns`) is stored with the segments; as the outcome it is read per respondent
+on the respondent path (yes = 1, no = 0, numbers as written: :func:`tpm.ingest.detect.outcome_value`
+with the dataset's mapping). With a 0/1 outcome the correlations with it are point-biserial and R²
+is that of the linear probability model; Shapley values and relative weights divide it as above.
+
 **Weights.** In a weighted view the correlations are weighted Pearson correlations,
 r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)) over the respondents present
 for the pair (= ``numpy.cov(…, aweights=w)`` scaled to a correlation), computed from weighted
@@ -51,6 +57,7 @@ resamples respondents together with their weights. ``n`` stays unweighted (base 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -60,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from tpm.i18n import Message
+from tpm.ingest.detect import outcome_value
 from tpm.compact import PAIR_OUTCOMES
 from tpm.metrics.filters import row_key
 from tpm.metrics.rules import MIN_TEST
@@ -569,6 +577,7 @@ class RatingArrays:
     long: object  # pyarrow.Table: [dataset_id,] resp, code, x [, scale]
     low: int = 0
     offset: np.ndarray | None = None
+    own_outcome: bool = False  #: ``own`` holds the outcome (the NPS, overall or an outcome column), not a touchpoint
 
     def chunks(self, scale: bool = False):
         """(row, code, x[, scale]) per Arrow chunk, as numpy views."""
@@ -604,6 +613,16 @@ def rating_arrays(con, flt, outcome: str, scales: bool = False) -> RatingArrays:
     own_rows = number if len(offset) == 1 else offset[ds - low] + number
     weight[own_rows] = _column(resp, "w")
     own[own_rows] = _column(resp, "y")
+    answers = {} if outcome in RESPONDENT_OUTCOMES else outcome_columns(con, flt)
+    if outcome in answers:  # an outcome column: its answers (stored with the segments) as numbers
+        rows = con.execute(f"""WITH {cte} SELECT r.dataset_id, r.resp, s.value FROM resp r
+                               JOIN segments s ON s.dataset_id = r.dataset_id AND s.resp = r.resp
+                               WHERE s.segment = ?""", params + [outcome]).fetchnumpy()
+        labels = answers[outcome]
+        read = {(d, v): outcome_value(v, labels.get(d)) for d, v in set(zip(rows["dataset_id"].tolist(), rows["value"].tolist()))}
+        values = np.array([read[(d, v)] for d, v in zip(rows["dataset_id"].tolist(), rows["value"].tolist())], dtype=np.float64)
+        ds_o, number_o = rows["dataset_id"].astype(np.int64), rows["resp"].astype(np.int64)
+        own[number_o if len(offset) == 1 else offset[ds_o - low] + number_o] = values
     several = len(offset) > 1
     single = size * (len(names) + 1) > SINGLE_FROM  # the matrix (and its Gram products) in float32: fetch x so
     columns = (f"{'t.dataset_id, ' if several else ''}t.resp, v.code, "
@@ -621,7 +640,21 @@ def rating_arrays(con, flt, outcome: str, scales: bool = False) -> RatingArrays:
     counts = np.zeros(len(names), dtype=np.int64)
     for batch in long.to_batches():
         counts += np.bincount(batch.column("code").to_numpy(), minlength=len(names))
-    return RatingArrays(size, weight, own, names, counts, long, low, offset)
+    return RatingArrays(size, weight, own, names, counts, long, low, offset,
+                        own_outcome=outcome in RESPONDENT_OUTCOMES or outcome in answers)
+
+
+def outcome_columns(con, flt) -> dict[str, dict[int, dict | None]]:
+    """The outcome columns (role *outcome*) of the filter's datasets: name → {dataset id: the
+    mapping's labels of its answers (None: yes/no and numbers as written)}."""
+    where, params = flt.datasets_sql("id")
+    out: dict[str, dict[int, dict | None]] = {}
+    for dataset_id, mapping in con.execute(f"SELECT id, mapping FROM datasets WHERE {where}", params).fetchall():
+        for spec in json.loads(mapping):
+            if spec.get("role") == "outcome":
+                name = (spec.get("touchpoint") or spec["column"]).strip()
+                out.setdefault(name, {})[int(dataset_id)] = spec.get("labels")
+    return out
 
 
 def _column(table, name: str) -> np.ndarray:
@@ -680,9 +713,10 @@ def wide_matrix(data: RatingArrays, outcome: str, drivers: list[str]) -> np.ndar
     """Respondents (rows as in :class:`RatingArrays`) × [outcome, drivers…] as floats (NaN = not answered),
     in the type the scores were fetched in (float32 above :data:`SINGLE_FROM` respondents × touchpoints)."""
     X = np.full((data.size, len(drivers) + 1), np.nan, dtype=data.long.schema.field("x").type.to_pandas_dtype())
-    if outcome in RESPONDENT_OUTCOMES:
+    own = outcome in RESPONDENT_OUTCOMES or data.own_outcome
+    if own:
         X[:, 0] = data.own
-    touchpoint_outcome = [] if outcome in RESPONDENT_OUTCOMES else [outcome]
+    touchpoint_outcome = [] if own else [outcome]
     for first, names in ((0, touchpoint_outcome), (1, list(drivers))):
         if not names:
             continue
@@ -741,8 +775,8 @@ def drivers_for(
     """Key drivers on the stored data of the respondents that pass ``flt``.
 
     ``outcome``: "nps" (the 0–10 recommend question), "overall" (the overall-satisfaction
-    question, role *overall*) or a touchpoint name (e.g. overall
-    satisfaction). ``drivers``: touchpoint names; by default every touchpoint with enough
+    question, role *overall*), an outcome column's name (role *outcome*, e.g. churn: yes = 1,
+    no = 0; :func:`outcome_columns`) or a touchpoint name (e.g. overall satisfaction). ``drivers``: touchpoint names; by default every touchpoint with enough
     ratings, pruned by :func:`prune_sparse` (``stats``: the :func:`tpm.metrics.satisfaction.touchpoint_stats`
     of the same filter, when the caller has them, saves counting them). DuckDB joins and filters the ratings
     (:func:`rating_arrays`); the correlations are Gram products of the respondents × drivers matrix.
