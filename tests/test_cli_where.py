@@ -31,8 +31,11 @@ def survey(seed: int, n: int, hotline_top: int, multiple_choice: bool = False) -
     rows = []
     for i in range(n):
         website, filiale, hotline = (int(rng.integers(1, 11)), int(rng.integers(1, 6)), int(rng.integers(1, hotline_top + 1)))
+        region = str(rng.choice(REGIONS, p=[0.35, 0.3, 0.25, 0.1]))
+        if region == "Nord":  # a planted segment difference: the North likes the Hotline
+            hotline = max(hotline, hotline_top - 1)
         nps = int(np.clip(round(website * 0.5 + filiale * 0.6 + hotline * 3 / hotline_top + rng.normal(0, 1.5)), 0, 10))
-        row = {"ID": f"K{i:04d}", "Region": str(rng.choice(REGIONS, p=[0.35, 0.3, 0.25, 0.1])),
+        row = {"ID": f"K{i:04d}", "Region": region,
                "Kundenart": str(rng.choice(["Privat", "Gewerbe"])),
                "Hotline": np.nan if rng.random() < 0.1 else hotline,
                "Website": np.nan if rng.random() < 0.15 else website,
@@ -316,6 +319,33 @@ def test_scale_labelled_rule_by_hand():
     assert list(cells["touchpoint"]) == ["Hotline", "Hotline", "Web"]  # the input is left as it was
     assert shortened("Zufriedenheit mit der Hotline (1–10)", 24) == "Zufriedenheit mi… (1–10)"
     assert shortened("Hotline (1–10)", 24) == "Hotline (1–10)"
+
+
+def test_two_scales_on_the_pages(db_path, plain_waves, monkeypatch):
+    """Heatmap, Segments and Tracking pages: a row (a line, a choice) per scale, named with it."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["lang"] = "en"
+    app.run()
+    labels = {"Hotline (1–5)", "Hotline (1–10)"}
+    app.switch_page("pages/heatmap.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    rows = {str(y) for chart in app.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]
+            for y in trace.get("y") or []}
+    assert labels <= {r.replace("<br>", " ") for r in rows}, rows
+    app.switch_page("pages/segments.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    table = app.dataframe[0].value  # the planted North–Hotline difference, on both scales
+    assert labels <= set(table["Touchpoint"]) and "Hotline" not in set(table["Touchpoint"])
+    app.switch_page("pages/tracking.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert labels <= set(app.multiselect(key="trend_tp").options)
+    assert "Hotline" not in app.multiselect(key="trend_tp").options
 
 
 # --- (c) raking on a multiple-choice question -----------------------------------------------------
