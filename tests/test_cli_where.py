@@ -319,6 +319,11 @@ def test_scale_labelled_rule_by_hand():
     assert list(cells["touchpoint"]) == ["Hotline", "Hotline", "Web"]  # the input is left as it was
     assert shortened("Zufriedenheit mit der Hotline (1–10)", 24) == "Zufriedenheit mi… (1–10)"
     assert shortened("Hotline (1–10)", 24) == "Hotline (1–10)"
+    from tpm.charts.common import short
+
+    long = "Zufriedenheit mit der telefonischen Hotline am Wochenende"
+    assert short(long + " (1–10)", 30, 1) == "Zufriedenheit mit der… (1–10)"  # chart labels keep the scale too
+    assert short(long, 30, 1) == "Zufriedenheit mit der…"
 
 
 def test_two_scales_on_the_pages(db_path, plain_waves, monkeypatch):

@@ -128,13 +128,19 @@ def scale_labelled(*frames: pd.DataFrame, column: str = "touchpoint") -> tuple[p
     return tuple(out)
 
 
-def shortened(label: str, width: int) -> str:
-    """``label`` cut to ``width`` characters for a fixed-width column, its scale suffix (:func:`scale_labelled`) kept."""
+def split_scale(label: str) -> tuple[str, str]:
+    """("Hotline", " (1–5)") from a name given its scale by :func:`scale_labelled`; (label, "") otherwise."""
     import re
 
     label = str(label)
+    match = re.search(r" \(\d+–\d+\)$", label)
+    return (label[:match.start()], match.group(0)) if match else (label, "")
+
+
+def shortened(label: str, width: int) -> str:
+    """``label`` cut to ``width`` characters for a fixed-width column, its scale suffix (:func:`scale_labelled`) kept."""
+    label = str(label)
     if len(label) <= width:
         return label
-    match = re.search(r" \(\d+–\d+\)$", label)
-    suffix = match.group(0) if match else ""
-    return label[:max(width - len(suffix) - 1, 1)] + "…" + suffix
+    name, suffix = split_scale(label)
+    return name[:max(width - len(suffix) - 1, 1)] + "…" + suffix
