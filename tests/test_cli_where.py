@@ -176,6 +176,8 @@ def test_where_segments_trend_drivers_report_equal_plain_pandas(cli, db_path, pl
     rows = list(sheet.iter_rows(values_only=True))
     region = rows[0].index("Region")
     assert len(rows) - 1 == len(nord) and {r[region] for r in rows[1:]} == {"Nord"}
+    cover = openpyxl.load_workbook(tmp_path / "nord.xlsx", read_only=True).worksheets[0]
+    assert "Region: Nord" in {v for row in cover.iter_rows(values_only=True) for v in row}  # the report says so
 
 
 def shapley_shares(frame: pd.DataFrame, drivers: list[str], outcome: str) -> dict[str, float]:
