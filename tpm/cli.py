@@ -494,11 +494,11 @@ def where_segments(con, texts: list[str], datasets: list[int], study: int | None
         cuts = [i for i, ch in enumerate(text) if ch == "="]
         if not cuts or not text[:cuts[0]].strip() or not text[cuts[-1] + 1:].strip():
             raise CliError(f"--where '{_one_line(text)}': write QUESTION=VALUE, e.g. \"Region=Nord\"")
-        question = next((q for q in (_match(text[:i], known) for i in cuts) if q is not None), None)
-        if question is None:
+        found = next(((q, i) for i in cuts if (q := _match(text[:i], known)) is not None), None)
+        if found is None:
             raise CliError(f"--where '{_one_line(text)}': no question '{_one_line(text[:cuts[0]])}'; "
                            f"questions: {_listing(known)}")
-        cut = next(i for i in cuts if _match(text[:i], known) == question)
+        question, cut = found
         value = _match(text[cut + 1:], known[question])
         if value is None:
             raise CliError(f"--where '{_one_line(text)}': '{_one_line(question)}' has no value "
