@@ -124,13 +124,20 @@ SCORE_CENTRE = 0.5
 PAIR_PROFILES = 64
 PAIR_RESPONDENTS_PER_PROFILE = 50
 
-# The segment values of a respondent as one number: each value of a segment gets a code 1…k (0:
-# none), and the codes of a respondent's segments are the digits of a mixed-radix number (radix
-# k + 1 per segment), exact in a 128-bit integer — a sum per respondent, 10 × faster than a sorted
-# list of values. Two different combinations never share a number; should the radices of a
-# dataset's segments multiply beyond 2¹²⁶ the combination is the sorted list of its values instead.
-_CODES = """SELECT dataset_id, segment, value, dense_rank() OVER (PARTITION BY dataset_id, segment ORDER BY value) AS code
-            FROM (SELECT DISTINCT dataset_id, segment, value FROM segments WHERE list_contains(?::INTEGER[], dataset_id))"""
+# The segment values of a respondent as one number. A segment with one value per respondent gets
+# codes 1…k for its values (0: none) and is one digit of radix k + 1; a multiple-choice question
+# (a respondent may hold several of its values: one row per ticked option) gives each of its
+# options a digit of its own, of radix 2 (ticked or not) — so the number stands for the *set* of
+# ticked options and two different sets never share it (a sum of codes of one digit would: codes
+# 1 + 2 = 3). The digits of a respondent are summed in a 128-bit integer — a sum per respondent,
+# 10 × faster than a sorted list of values; should the radices of a dataset's digits multiply
+# beyond 2¹²⁶ the combination is the sorted list of its values instead.
+_CODES = """WITH v AS (SELECT DISTINCT dataset_id, segment, value FROM segments WHERE list_contains(?::INTEGER[], dataset_id)),
+            multi AS (SELECT DISTINCT dataset_id, segment FROM segments WHERE list_contains(?::INTEGER[], dataset_id)
+                      GROUP BY dataset_id, resp, segment HAVING count(DISTINCT value) > 1)
+            SELECT v.dataset_id, v.segment, v.value, m.segment IS NOT NULL AS multi,
+                   dense_rank() OVER (PARTITION BY v.dataset_id, v.segment ORDER BY v.value) AS code
+            FROM v LEFT JOIN multi m USING (dataset_id, segment)"""
 _COMBO_NUMBER = """SELECT s.dataset_id, s.resp, sum(c.code::HUGEINT * c.mult::HUGEINT)::VARCHAR AS combo
                    FROM segments s JOIN _segment_codes c USING (dataset_id, segment, value) GROUP BY ALL"""
 _COMBO_LIST = """SELECT dataset_id, resp, string_agg(segment || chr(31) || value, chr(30) ORDER BY segment, value) AS combo
@@ -219,19 +226,24 @@ def _build(con, ids: list[int]) -> None:
 
 def _combos(con, ids: list[int]) -> tuple[str, list]:
     """SQL (and parameters) of each respondent's segment combination as a string key: its
-    mixed-radix number, or the sorted list of its values where the number would not fit."""
-    codes = con.execute(_CODES, [ids]).df()
-    radix = codes.groupby(["dataset_id", "segment"])["code"].max().add(1)
-    mult, fits = {}, True
-    for dataset_id, part in radix.groupby(level=0):
+    mixed-radix number (a digit per single-valued segment, a binary digit per option of a
+    multiple-choice question), or the sorted list of its values where the number would not fit."""
+    codes = con.execute(_CODES, [ids, ids]).df().sort_values(["dataset_id", "segment", "code"], ignore_index=True)
+    mult, fits = [], True
+    for _, part in codes.groupby("dataset_id", sort=False):
         product = 1
-        for (_, segment), k in part.sort_index().items():
-            mult[(dataset_id, segment)] = product
-            product *= int(k)
+        for _, values in part.groupby("segment", sort=False):  # (rows in the order of the frame)
+            if values["multi"].iloc[0]:  # a digit of radix 2 per option: the set of ticked options
+                for _ in range(len(values)):
+                    mult.append(product)
+                    product *= 2
+            else:                        # one digit of radix k + 1 for the segment's k values
+                mult += [product] * len(values)
+                product *= len(values) + 1
         fits &= product < _LARGEST
     if not fits:
         return _COMBO_LIST, [ids]
-    codes["mult"] = [str(mult[(d, s)]) for d, s in zip(codes["dataset_id"], codes["segment"])]
+    codes["mult"] = [str(m) for m in mult]
     con.register("_codes_frame", codes)
     con.execute("CREATE OR REPLACE TEMP TABLE _segment_codes AS SELECT * FROM _codes_frame")
     con.unregister("_codes_frame")

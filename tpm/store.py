@@ -25,8 +25,9 @@ from tpm import compact
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 6  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
-                   # 5: dataset_files; 6: the compact count tables of tpm.compact)
+SCHEMA_VERSION = 7  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
+                   # 5: dataset_files; 6: the compact count tables of tpm.compact; 7: those rebuilt, a multiple-choice
+                   # question's options keyed as a set)
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
@@ -325,7 +326,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     with transaction(con, bump=False):  # one commit, not one per table (a new file: 0.13 s → 0.02 s)
         if not before_studies:
             create_tables(con)
-        if before_studies or _schema_version(con) < 6:  # made before the compact tables: built for every dataset
+        if before_studies or _schema_version(con) < 7:  # made before the compact tables (or their set keys): built anew
             compact.refresh_all(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 

@@ -29,7 +29,7 @@ from tpm.metrics.rules import ALPHA, ANONYMITY, CAUTION, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
 from tpm.metrics.satisfaction import KEYS
 from tpm.metrics.registry import CHOICES, METRICS, metric as metric_named
-from tpm.metrics.weighted import MOMENTS, Estimate, grouped_rating_sums_sql, has_weights, split_totals, with_rest
+from tpm.metrics.weighted import MOMENTS, Estimate, grouped_rating_sums_sql, has_weights, with_rest
 
 __all__ = ["ALPHA", "ANONYMITY", "CAUTION", "MIN_TEST", "breakdown_and_totals", "segment_breakdown", "total_values",
            "nps_by_segment"]
@@ -42,12 +42,13 @@ def _sums(con, flt: Filter) -> pd.DataFrame:
 
 def _cells_and_totals(con, flt: Filter, by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sums per touchpoint × value of ``by`` and per touchpoint over all raters (with a value of
-    ``by`` or not), in one scan of the ratings (:func:`grouped_rating_sums_sql` with totals)."""
+    ``by`` or not). The totals come from the ratings alone, not from their join with the values:
+    a respondent who ticked two options of a multiple-choice question is in two cells but counts
+    once in the total (and so in the "rest" of each option, total − cell)."""
     cte, params = flt.units_cte()
-    rows = flt.segment_join(flt.rated(), "rt", "segment", keep_all=True)
-    frame = con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], rows, KEYS)}",
-                        params + [by]).df()
-    return split_totals(frame, "segment")
+    rows = flt.segment_join(flt.rated(), "rt", "segment")
+    cells = con.execute(f"WITH {cte} {grouped_rating_sums_sql([*KEYS, 'segment'], rows)}", params + [by]).df()
+    return cells, _sums(con, flt)
 
 
 def significance_flags(value, rest, n, rest_n, p, hidden, min_base: int = MIN_TEST) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -124,16 +125,16 @@ def nps_by_segment(con, flt: Filter, by: str, anonymity: int = ANONYMITY) -> pd.
     difference to the rest (NPS difference z-test, or the weighted z-test; BH across the values):
     segment, n, n_eff, value, ci_low, ci_high, diff, p, q, flag."""
     cte, params = flt.units_cte()
-    both = con.execute(  # the values and the total (every respondent, with a value or not) in one pass
-        f"""WITH {cte} SELECT sg.segment, grouping(sg.segment) > 0 AS is_total, {nps_sums_sql("u.nps")}
-            FROM {flt.segment_join("resp", "u", "segment", keep_all=True)}
-            WHERE u.nps IS NOT NULL GROUP BY GROUPING SETS ((sg.segment), ())""",
+    frame = con.execute(
+        f"""WITH {cte} SELECT sg.segment, {nps_sums_sql("u.nps")}
+            FROM {flt.segment_join("resp", "u", "segment")} WHERE u.nps IS NOT NULL GROUP BY sg.segment""",
         params + [by],
-    ).df()
-    frame = both[~both["is_total"] & both["segment"].notna()].sort_values("segment", ignore_index=True)
-    total = both.loc[both["is_total"], list(_NPS_SUMS)].fillna(0)
+    ).df().sort_values("segment", ignore_index=True)
+    total = con.execute(  # every respondent once, with a value of ``by``, several (multiple choice) or none
+        f"WITH {cte} SELECT {nps_sums_sql('u.nps')} FROM resp u WHERE u.nps IS NOT NULL", params).df().fillna(0)
     weighted = has_weights(con, flt)
     rest = pd.DataFrame({c: float(total[c].iloc[0]) - frame[c].astype(float) for c in _NPS_SUMS})
+    rest.loc[rest[["detractors", "passives", "promoters"]].sum(axis=1).to_numpy() == 0, list(rest.columns)] = 0  # none left: exact 0
     scores = [nps_from_row(row, weighted) for row in frame.to_dict("records")]
     rest_scores = [nps_from_row(row, weighted) for row in rest.to_dict("records")]
     as_estimate = lambda nps: Estimate(*(np.array([getattr(x, k) for x in nps], dtype=float)  # noqa: E731

@@ -157,12 +157,30 @@ def taylor(n, sw, sw2, swy, sw2y, sw2yy) -> Estimate:
 
 
 def with_rest(frame: pd.DataFrame, totals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Cells merged with their totals; ``rest_`` + every sum column = total − cell."""
+    """Cells merged with their totals; ``rest_`` + every sum column = total − cell. A rest of no
+    respondents (its count total − cell is 0, exactly: counts are integers) has every sum exactly 0,
+    not the rounding left over by subtracting two equal float sums added in different orders."""
     merged = frame.merge(totals[keys + [c for c in SUM_COLUMNS if c in totals]], on=keys, suffixes=("", "_total"))
     for column in SUM_COLUMNS:
         if column in frame:
             merged["rest_" + column] = merged[column + "_total"] - merged[column]
-    return merged
+    return zero_empty(merged, "rest_")
+
+
+def zero_empty(frame: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
+    """``frame`` with the sums of every metric (:data:`SUM_COLUMNS` after ``prefix``) set to exactly 0
+    in the rows where the metric's count ``n`` is 0 (NPS counts and weights: where its ``n`` is)."""
+    for metric in PREFIXES:
+        count = prefix + metric + "n"
+        if count not in frame:
+            continue
+        empty = frame[count].to_numpy() == 0
+        if empty.any():
+            for column in [prefix + metric + m for m in MOMENTS] + (
+                    [prefix + c for c in SUM_COLUMNS[-4:]] if metric == "nps_" else []):
+                if column in frame:
+                    frame.loc[empty, column] = 0
+    return frame
 
 
 def weight_column(weighted: bool, alias: str = "r") -> str:
