@@ -6,6 +6,7 @@ from pages._ui import cached_trend, choice, cursor, metric_choice, page_start, s
 from tpm import inventory
 from tpm.charts.heatmap import segment_heatmap
 from tpm.charts.tracking import trend_chart
+from tpm.formatting import scale_labelled
 from tpm.i18n import t
 from tpm.metrics.trend import WAVE_BY, biggest_movers
 from tpm.report.tables import movers_table
@@ -17,6 +18,8 @@ by = choice(t("waves_by", lang), list(WAVE_BY), "waves", "dataset", lambda w: t(
 metric, metric_label = metric_choice(lang, c2)
 
 nps, trend, totals = cached_trend(ctx.version, repr(ctx.flt), metric, by, ctx.flt)
+plain_names = trend["touchpoint"].tolist()  # the inventory's names (its targets), before the scales are added
+trend, totals = scale_labelled(trend, totals)  # a touchpoint on two scales: "Hotline (1–5)", "Hotline (1–10)"
 if len(nps) < 2:
     st.info(t("one_wave", lang))
     st.stop()
@@ -32,6 +35,7 @@ st.query_params["tp"] = chosen
 if chosen:
     # targets live on the 0–100 score, so they are drawn for that metric only
     targets = inventory.load(cursor(), ctx.study).set_index("name")["target"].dropna().to_dict() if metric == "score" else None
+    targets = targets and {label: targets[name] for label, name in zip(trend["touchpoint"], plain_names) if name in targets}
     show_chart(trend_chart(trend[trend["touchpoint"].isin(chosen)], "touchpoint",
                            t("tp_trend_title", lang, metric=metric_label), metric_label, lang, targets=targets), "tp_trend",
                "kontaktpunkte-trend" if lang == "de" else "touchpoint-trend", lang)

@@ -55,6 +55,8 @@ unsure_specs = _Lazy("tpm.ingest.detect", "unsure_specs")
 nps_for = _Lazy("tpm.metrics.nps", "nps_for")
 respondent_count = _Lazy("tpm.metrics.nps", "respondent_count")
 touchpoint_stats = _Lazy("tpm.metrics.satisfaction", "touchpoint_stats")
+scale_labelled = _Lazy("tpm.formatting", "scale_labelled")
+shortened = _Lazy("tpm.formatting", "shortened")
 
 
 class CliError(Exception):
@@ -121,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
     p.add_argument("--json", action="store_true")
     _unweighted(p)
+    _where(p)
     p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_summary)
 
@@ -135,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     _unweighted(p)
+    _where(p)
     p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_drivers)
 
@@ -146,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", action="append")
     p.add_argument("--json", action="store_true")
     _unweighted(p)
+    _where(p)
     p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_segments)
 
@@ -157,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", action="append")
     p.add_argument("--json", action="store_true")
     _unweighted(p)
+    _where(p)
     p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_trend)
 
@@ -174,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["de", "en"], default="de", help="language of sheets, labels and headlines")
     p.add_argument("--no-data", action="store_true", help="leave out the respondent-level data sheet")
     p.add_argument("--out", type=Path, required=True, help="FILE.xlsx or FILE.pptx (the suffix chooses)")
+    _where(p)
     p.add_argument("--study", help=STUDY_HELP)
     p.set_defaults(func=cmd_report)
 
@@ -271,6 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _unweighted(parser) -> None:
     parser.add_argument("--unweighted", action="store_true", help="ignore the survey weights (default: use them where the data has them)")
+
+
+def _where(parser) -> None:
+    parser.add_argument("--where", action="append", default=[], metavar="QUESTION=VALUE",
+                        help="only respondents with this answer, e.g. \"Region=Nord\" or an option of a multiple-choice "
+                             "question, \"Kanal=Online\" (repeatable: values of one question are OR'd, questions AND'd — "
+                             "as the sidebar filters)")
 
 
 def cmd_ingest(args) -> int:
@@ -470,14 +484,79 @@ def _study(con, study: str | None) -> int | None:
     return studies.resolve_or_none(con, study)
 
 
-def _filter(con, names: list[str] | None, study: int | None, weighted: bool = True) -> Filter:
+def _filter(con, names: list[str] | None, study: int | None, weighted: bool = True, where: list[str] = ()) -> Filter:
+    """The study, datasets (``--dataset``), segment values (``--where``) and weighting of a read command."""
+    ids: list[int] = []
+    if names:
+        ids = store.dataset_ids_by_name(con, names, study)
+        if len(ids) < len(set(names)):
+            known = ", ".join(store.list_datasets(con, study)["name"]) or "none"
+            raise CliError(f"unknown dataset in {names}; known datasets: {known}")
+    return Filter.of(ids, where_segments(con, where, ids, study) if where else None, study=study, weighted=weighted)
+
+
+def where_segments(con, texts: list[str], datasets: list[int], study: int | None) -> dict[str, list[str]]:
+    """``--where "QUESTION=VALUE"`` (repeatable) → the segments of a :class:`Filter`, as the sidebar
+    builds them: several values of one question are OR'd, different questions AND'd; an option of a
+    multiple-choice question is a value like any other (respondents who ticked it). Questions and
+    values are those stored in the chosen datasets of the study (the sidebar's choices): the exact
+    name, else the one name equal to it but for case and spacing; anything else is an error naming
+    it and listing the valid ones. A question may contain "=" (the split is where a known question ends)."""
+    known = store.segment_values(con, list(datasets), study)
+    out: dict[str, list[str]] = {}
+    for text in texts:
+        cuts = [i for i, ch in enumerate(text) if ch == "="]
+        if not cuts or not text[:cuts[0]].strip() or not text[cuts[-1] + 1:].strip():
+            raise CliError(f"--where '{_one_line(text)}': write QUESTION=VALUE, e.g. \"Region=Nord\"")
+        found = next(((q, i) for i in cuts if (q := _match(text[:i], known)) is not None), None)
+        if found is None:
+            raise CliError(f"--where '{_one_line(text)}': no question '{_one_line(text[:cuts[0]])}'; "
+                           f"questions: {_listing(known)}")
+        question, cut = found
+        value = _match(text[cut + 1:], known[question])
+        if value is None:
+            raise CliError(f"--where '{_one_line(text)}': '{_one_line(question)}' has no value "
+                           f"'{_one_line(text[cut + 1:])}'; values: {_listing(known[question])}")
+        if value not in out.setdefault(question, []):
+            out[question].append(value)
+    return out
+
+
+def _match(text: str, names) -> str | None:
+    """The name in ``names`` that ``text`` gives: itself, else the only one equal but for case and spacing."""
+    text = text.strip()
+    if text in names:
+        return text
+    key = " ".join(text.split()).casefold()
+    found = [n for n in names if " ".join(str(n).split()).casefold() == key]
+    return found[0] if len(found) == 1 else None
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+def _listing(names, limit: int = 30) -> str:
+    names = [_one_line(n) for n in names]
     if not names:
-        return Filter(study=study, weighted=weighted)
-    ids = store.dataset_ids_by_name(con, names, study)
-    if len(ids) < len(set(names)):
-        known = ", ".join(store.list_datasets(con, study)["name"]) or "none"
-        raise CliError(f"unknown dataset in {names}; known datasets: {known}")
-    return Filter.of(ids, study=study, weighted=weighted)
+        return "none"
+    more = f" … ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _where_text(flt: Filter) -> str:
+    """The ``--where`` filter in words ("Region = Nord or Süd; Kanal = Online"), "" without one."""
+    return "; ".join(f"{q} = {' or '.join(values)}" for q, values in flt.segments)
+
+
+def _print_where(flt: Filter) -> None:
+    if flt.segments:
+        print(f"where: {_where_text(flt)}")
+
+
+def _where_json(flt: Filter) -> dict:
+    """``{"where": {question: [values]}}`` for a JSON output when filtered, else nothing."""
+    return {"where": {q: list(values) for q, values in flt.segments}} if flt.segments else {}
 
 
 def _num(value) -> float | None:
@@ -514,7 +593,7 @@ def _reading(args):
     """(connection, study and dataset filter) of an existing database, closed afterwards."""
     with _existing(args.db) as con:
         yield con, _filter(con, getattr(args, "dataset", None), _study(con, getattr(args, "study", None)),
-                           not getattr(args, "unweighted", False))
+                           not getattr(args, "unweighted", False), getattr(args, "where", []))
 
 
 @contextmanager
@@ -552,10 +631,11 @@ def _say_waiting(path):
 
 def cmd_summary(args) -> int:
     with _reading(args) as (con, flt):
-        data = summary_dict(con, flt)
+        data = {**summary_dict(con, flt), **_where_json(flt)}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
+    _print_where(flt)
     n = data["nps"]
     print(f"respondents: {data['respondents']}{' (weighted figures)' if data['weighted'] else ''}")
     if n["n"]:
@@ -586,10 +666,12 @@ def cmd_drivers(args) -> int:
         rows.append(row)
     data = {"outcome": result.outcome, "method": result.method, "missing": result.missing, "weighted": result.weighted,
             "n": result.n, "n_eff": _num(result.n_eff),
-            "r2": _num(result.r2), "r2_adj": _num(result.r2_adj), "drivers": rows, "notes": result.notes, "warnings": result.warnings}
+            "r2": _num(result.r2), "r2_adj": _num(result.r2_adj), "drivers": rows, "notes": result.notes, "warnings": result.warnings,
+            **_where_json(flt)}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
+    _print_where(flt)
     print(f"key drivers of {data['outcome']}: {data['method']}, {data['missing']} deletion, n = {data['n']}"
           f"{', n_eff = %.0f' % data['n_eff'] if data['weighted'] else ''}, R² = {data['r2']:.3f} (adjusted {data['r2_adj'] or float('nan'):.3f})")
     for row in rows:
@@ -608,20 +690,24 @@ def cmd_segments(args) -> int:
         if args.by not in known:
             raise CliError(f"no segment '{args.by}'; segments: {', '.join(known) or 'none'}")
         table = segment_breakdown(con, flt, args.by, args.metric, anonymity=args.anonymity)
-    cells = [{"touchpoint": r.touchpoint, "segment": r.segment, "n": int(r.n), "n_eff": _num(r.n_eff), "value": _num(r.value),
+    (table,) = scale_labelled(table)  # a touchpoint on two scales: "Hotline (1–5)", "Hotline (1–10)"
+    cells = [{"touchpoint": r.touchpoint, "scale_min": int(r.scale_min), "scale_max": int(r.scale_max), "segment": r.segment,
+              "n": int(r.n), "n_eff": _num(r.n_eff), "value": _num(r.value),
               "diff": _num(r.diff), "p": _num(r.p), "q": _num(r.q), "flag": r.flag, "caution": bool(r.caution)}
              for r in table.itertuples()]
     weighted = bool(table["weighted"].any()) if len(table) else False
     if args.json:
-        print(json.dumps({"by": args.by, "metric": args.metric, "weighted": weighted, "cells": cells}, ensure_ascii=False, indent=2))
+        print(json.dumps({"by": args.by, "metric": args.metric, "weighted": weighted, "cells": cells, **_where_json(flt)},
+                         ensure_ascii=False, indent=2))
         return 0
+    _print_where(flt)
     marks = {"higher": "▲", "lower": "▼", "ns": "", "untested": f"(n<{MIN_TEST})", "hidden": "(hidden)"}
     print(f"{args.metric} by {args.by}{', weighted' if weighted else ''}, each cell against the rest "
           "(Benjamini–Hochberg q < 0.05 marked)")
     for c in cells:
         value = "–" if c["value"] is None else f"{c['value']:.2f}"
         diff = "" if c["diff"] is None else f"{c['diff']:+.2f}"
-        print(f"  {c['touchpoint'][:24]:<24} {c['segment'][:16]:<16} n={c['n']:<6} {value:>8} {diff:>8} {marks[c['flag']]}")
+        print(f"  {shortened(c['touchpoint'], 24):<24} {c['segment'][:16]:<16} n={c['n']:<6} {value:>8} {diff:>8} {marks[c['flag']]}")
     return 0
 
 
@@ -631,25 +717,28 @@ def cmd_trend(args) -> int:
     with _reading(args) as (con, flt):
         nps, table = tracking_view(con, flt, args.metric, by=args.waves)
         weighted = has_weights(con, flt)
+    (table,) = scale_labelled(table)  # a touchpoint on two scales: "Hotline (1–5)", "Hotline (1–10)"
 
     def rows(frame, with_touchpoint):
-        return [{**({"touchpoint": r.touchpoint} if with_touchpoint else {}), "wave": r.wave, "n": int(r.n),
+        return [{**({"touchpoint": r.touchpoint, "scale_min": int(r.scale_min), "scale_max": int(r.scale_max)}
+                    if with_touchpoint else {}), "wave": r.wave, "n": int(r.n),
                  "n_eff": _num(r.n_eff), "value": _num(r.value), "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high),
                  "change": _num(r.change), "p": _num(r.p), "q": _num(r.q), "significant": bool(r.significant)}
                 for r in frame.itertuples()]
 
     data = {"metric": args.metric, "waves_by": args.waves, "weighted": weighted, "rule": TRACKING_RULE,
-            "waves": nps["wave"].tolist(), "nps": rows(nps, False), "touchpoints": rows(table, True)}
+            "waves": nps["wave"].tolist(), "nps": rows(nps, False), "touchpoints": rows(table, True), **_where_json(flt)}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
+    _print_where(flt)
     print(f"waves: {', '.join(data['waves'])}")
     for r in data["nps"]:
         change = "" if r["change"] is None else f"  change {r['change']:+.1f}{' *' if r['significant'] else ''}"
         print(f"  NPS {r['wave']}: {r['value']:+.1f} [{r['ci_low']:+.1f}, {r['ci_high']:+.1f}] n={r['n']}{change}")
     for r in data["touchpoints"]:
         change = "" if r["change"] is None else f"  change {r['change']:+.2f}{' *' if r['significant'] else ''}"
-        print(f"  {r['touchpoint'][:24]:<24} {r['wave'][:28]:<28} {r['value']:7.2f} n={r['n']}{change}")
+        print(f"  {shortened(r['touchpoint'], 24):<24} {r['wave'][:28]:<28} {r['value']:7.2f} n={r['n']}{change}")
     print(f"* = significant: {TRACKING_RULE}")
     return 0
 

@@ -91,3 +91,56 @@ def plotly_separators(lang: str) -> str:
 
     locale = LOCALES.get(lang, LOCALES["en"])
     return get_decimal_symbol(locale) + get_group_symbol(locale)
+
+
+# --- a touchpoint on more than one scale ------------------------------------------------------
+
+#: the columns that tell a touchpoint's scales apart in a result frame
+SCALE_COLUMNS = ("scale_min", "scale_max")
+
+
+def scale_suffix(scale_min, scale_max) -> str:
+    """" (1–5)": the scale as it follows a touchpoint's name."""
+    return f" ({int(scale_min)}–{int(scale_max)})"
+
+
+def scale_labelled(*frames: pd.DataFrame, column: str = "touchpoint") -> tuple[pd.DataFrame, ...]:
+    """The one rule for naming a touchpoint asked on several scales: where a touchpoint appears with
+    more than one scale (``scale_min``, ``scale_max``) across ``frames`` taken together, each of its
+    rows is named with its scale — "Hotline (1–5)", "Hotline (1–10)" — so its rows never look alike;
+    on one scale it keeps its bare name. The frames come back in order (copies where a name changed;
+    a frame without the scale columns unchanged). Labelling twice changes nothing more."""
+    with_scales = [f for f in frames if column in f and all(c in f for c in SCALE_COLUMNS) and len(f)]
+    if not with_scales:
+        return tuple(frames)
+    pairs = pd.concat([f[[column, *SCALE_COLUMNS]] for f in with_scales]).dropna().drop_duplicates()
+    several = set(pairs.loc[pairs[column].duplicated(keep=False), column])
+    if not several:
+        return tuple(frames)
+    out = []
+    for frame in frames:
+        if not any(frame is f for f in with_scales):
+            out.append(frame)
+            continue
+        names = [f"{name}{scale_suffix(lo, hi)}" if name in several and not _missing(lo) and not _missing(hi) else name
+                 for name, lo, hi in zip(frame[column], frame["scale_min"], frame["scale_max"])]
+        out.append(frame.assign(**{column: names}))
+    return tuple(out)
+
+
+def split_scale(label: str) -> tuple[str, str]:
+    """("Hotline", " (1–5)") from a name given its scale by :func:`scale_labelled`; (label, "") otherwise."""
+    import re
+
+    label = str(label)
+    match = re.search(r" \(\d+–\d+\)$", label)
+    return (label[:match.start()], match.group(0)) if match else (label, "")
+
+
+def shortened(label: str, width: int) -> str:
+    """``label`` cut to ``width`` characters for a fixed-width column, its scale suffix (:func:`scale_labelled`) kept."""
+    label = str(label)
+    if len(label) <= width:
+        return label
+    name, suffix = split_scale(label)
+    return name[:max(width - len(suffix) - 1, 1)] + "…" + suffix

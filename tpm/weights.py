@@ -4,7 +4,8 @@ The analyst gives target shares for one or more segment variables — a CSV ``va
 (``Region,Nord,25`` …; shares in % or as fractions, ``,`` or ``;`` separated, German decimal
 commas allowed) or the same rows on the Upload page. :func:`rake_dataset` then
 
-1. checks the margins against the dataset: every variable is a segment of it, every value has
+1. checks the margins against the dataset: every variable is a single-choice segment of it (a
+   multiple-choice question's options are no shares of one whole: :func:`check_single_choice`), every value has
    respondents and every respondent's value has a target, no respondent lacks a value, each
    variable's shares sum to 100 % (±0.1 points, then normalised exactly) — else
    :class:`WeightsError` naming the file, row and column or the value;
@@ -240,6 +241,35 @@ def trimmed(weights: np.ndarray, low: float, high: float, max_rounds: int = 100)
 # --- on the stored data -------------------------------------------------------------------------
 
 
+def multiple_choice(con, dataset_id: int, variables: list[str]) -> dict[str, int]:
+    """The ``variables`` that are multiple-choice questions in the dataset — mapped so at the import
+    (role ``multi``) or with a respondent holding several values — each with the number of
+    respondents who ticked more than one option."""
+    import json
+
+    mapping = con.execute("SELECT mapping FROM datasets WHERE id = ?", [int(dataset_id)]).fetchone()
+    mapped = {spec.get("touchpoint") for spec in json.loads(mapping[0]) if spec.get("role") == "multi"} if mapping else set()
+    several = dict(con.execute(
+        """SELECT segment, count(*) FROM (SELECT segment, resp FROM segments
+                                          WHERE dataset_id = ? AND list_contains(?::VARCHAR[], segment)
+                                          GROUP BY ALL HAVING count(*) > 1) GROUP BY segment""",
+        [int(dataset_id), list(variables)]).fetchall())
+    return {v: int(several.get(v, 0)) for v in variables if v in mapped or v in several}
+
+
+def check_single_choice(con, dataset_id: int, margins: list[Margin], source: str) -> None:
+    """Raking fits shares of one whole: a multiple-choice question (whose options a respondent may
+    tick several or none of) is no margin; the message names it and what to do instead."""
+    variables = list(dict.fromkeys(m.variable for m in margins))
+    for variable, ticked in multiple_choice(con, dataset_id, variables).items():
+        row = next(m.row for m in margins if m.variable == variable)
+        raise WeightsError(source, f"'{variable}' is a multiple-choice question ({ticked} respondent(s) ticked more than "
+                                   "one option), so its options are not shares of one whole and cannot be a raking margin",
+                           row=row, column="variable",
+                           hint=f"leave '{variable}' out of the margins and rake on single-choice segments "
+                                "(e.g. region, age group)")
+
+
 def segment_frame(con, dataset_id: int, variables: list[str]) -> pd.DataFrame:
     """One row per respondent of the dataset (resp, row_number) with a column per segment variable."""
     people = con.execute("SELECT resp, row_number FROM respondents WHERE dataset_id = ? ORDER BY resp", [int(dataset_id)]).df()
@@ -255,6 +285,7 @@ def rake_dataset(con, dataset: int | str, margins: list[Margin], trim: tuple[flo
     from tpm import compact, store
 
     dataset_id = _dataset_id(con, dataset, source)
+    check_single_choice(con, dataset_id, margins, source)
     frame = segment_frame(con, dataset_id, list(dict.fromkeys(m.variable for m in margins)))
     result = rake(frame, margins, trim, source)
     with store.changing(con):

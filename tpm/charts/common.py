@@ -7,6 +7,7 @@ import textwrap
 
 import plotly.graph_objects as go
 
+from tpm.formatting import split_scale
 from tpm.i18n import plotly_separators
 
 FONT = "Source Sans Pro, DejaVu Sans, Arial, sans-serif"
@@ -56,11 +57,14 @@ def text_colour(background: str) -> str:
 
 def short(label, width: int = 28, lines: int = 2) -> str:
     """A user label fit for an axis or a card: wrapped at ``width`` characters on at most ``lines``
-    lines (joined by ``<br>``), shortened with "…" beyond; escaped. The full name goes in the hover."""
-    parts = textwrap.wrap(" ".join(str(label).split()), width=width, break_long_words=True) or [""]
+    lines (joined by ``<br>``), shortened with "…" beyond — the name, never the scale a touchpoint on
+    several is named with (:func:`tpm.formatting.scale_labelled`); escaped. The full name goes in the hover."""
+    text = " ".join(str(label).split())
+    parts = textwrap.wrap(text, width=width, break_long_words=True) or [""]
     if len(parts) > lines:
-        parts = parts[:lines]
-        parts[-1] = parts[-1][: width - 1].rstrip() + "…"
+        name, suffix = split_scale(text)
+        parts = (textwrap.wrap(name, width=width, break_long_words=True) or [""])[:lines]
+        parts[-1] = parts[-1][: max(width - 1 - len(suffix), 1)].rstrip() + "…" + suffix
     return "<br>".join(safe(part) for part in parts)
 
 

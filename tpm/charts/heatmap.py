@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from tpm.charts.common import GREY, base_layout, safe, text_colour, unique_short
+from tpm.formatting import scale_labelled
 from tpm.i18n import fmt_number, t
 from tpm.metrics.registry import metric as metric_named
 MODES = ("absolute", "diff")
@@ -41,7 +42,10 @@ def cell_colours(z: np.ndarray, grey: np.ndarray, colours, zmin: float, zmax: fl
 def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, sort: str = "total",
                   columns: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """Matrices (touchpoints × segment values + total): value, diff, n, n_eff, dont_know, flag — rows sorted;
-    ``columns`` fixes the column order (e.g. waves in time order), else alphabetical."""
+    ``columns`` fixes the column order (e.g. waves in time order), else alphabetical. A touchpoint on
+    several scales has a row per scale, named with it (:func:`tpm.formatting.scale_labelled`)."""
+    cells, totals = scale_labelled(cells, totals)
+
     def pivot(column):
         return cells.pivot_table(index="touchpoint", columns="segment", values=column, aggfunc="first", dropna=False)
 

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from tpm.charts.common import BAR, DETRACTOR, GREY, PASSIVE, PROMOTER, base_layout, safe, unique_short
+from tpm.formatting import scale_labelled
 from tpm.i18n import fmt_number, t
 from tpm.metrics.nps import NPS
 
@@ -39,8 +40,7 @@ def nps_mix(nps: NPS, lang: str = "de") -> go.Figure:
 def touchpoint_ranking(stats: pd.DataFrame, lang: str = "de") -> go.Figure:
     """Touchpoints ranked by 0–100 score, best on top, 95 % CI whiskers, low bases in grey."""
     frame = stats.sort_values("score_0_100", ascending=True)
-    names = [f"{name} ({lo}–{hi})" if (frame["touchpoint"] == name).sum() > 1 else str(name)
-             for name, lo, hi in zip(frame["touchpoint"], frame["scale_min"], frame["scale_max"])]
+    names = [str(name) for name in scale_labelled(frame)[0]["touchpoint"]]
     # long names (a whole survey question) are wrapped and shortened on the axis; the hover has them in full
     labels = [f"{label} (n={fmt_number(n, 0, lang)})" + (" ⚠" if low else "")
               for label, n, low in zip(unique_short(names, 34), frame["n"], frame["low_base"])]

@@ -77,7 +77,7 @@ def adjust(*views: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
 
 
 def touchpoint_trend(con, flt: Filter, metric: str = "score", by: str = "dataset") -> pd.DataFrame:
-    """One row per wave × touchpoint: wave, wave_no, touchpoint, n, n_eff, value, ci_low, ci_high, change,
+    """One row per wave × touchpoint and scale: wave, wave_no, touchpoint, scale_min, scale_max, n, n_eff, value, ci_low, ci_high, change,
     p, q, significant (BH across the steps of this table), sd, se, weighted."""
     return _trend_and_totals(con, flt, metric, by)[0]
 
@@ -101,7 +101,7 @@ def _trend_and_totals(con, flt: Filter, metric: str, by: str) -> tuple[pd.DataFr
     p = _step_p(frame, metric, est, weighted, series)
     return adjust(pd.DataFrame({
         "wave": frame["wave"], "wave_no": frame["wave_no"].astype(int), "touchpoint": frame["touchpoint"],
-        "n": est.n.astype(int), "n_eff": est.n_eff, "value": est.value, "ci_low": low, "ci_high": high,
+        "scale_min": frame["scale_min"].astype(int), "scale_max": frame["scale_max"].astype(int), "n": est.n.astype(int), "n_eff": est.n_eff, "value": est.value, "ci_low": low, "ci_high": high,
         "change": est.value - prev_value, "p": p, "sd": est.se * np.sqrt(est.n), "se": est.se, "weighted": weighted,
     }))[0], totals
 
@@ -148,7 +148,8 @@ def tracking_and_totals(con, flt: Filter, metric: str = "score",
 
 
 def biggest_movers(trend: pd.DataFrame) -> pd.DataFrame:
-    """Every wave-over-wave change (with ``from_wave``), significant ones first, then by size."""
-    steps = trend.assign(from_wave=trend.groupby("touchpoint")["wave"].shift(1)).dropna(subset=["change"])
+    """Every wave-over-wave change (with ``from_wave``: the wave before on the same scale), significant ones first, then by size."""
+    series = [c for c in ("touchpoint", "scale_min", "scale_max") if c in trend]
+    steps = trend.assign(from_wave=trend.groupby(series)["wave"].shift(1)).dropna(subset=["change"])
     return steps.assign(size=steps["change"].abs()).sort_values(["significant", "size"], ascending=[False, False],
                                                                  ignore_index=True).drop(columns="size")

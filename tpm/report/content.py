@@ -13,6 +13,7 @@ from datetime import datetime
 import pandas as pd
 
 from tpm import actions, inventory, store, studies
+from tpm.formatting import scale_labelled
 from tpm.i18n import Message, t
 from tpm.journey import emotion_curve, journey_cards, target_gaps
 from tpm.metrics import Filter
@@ -148,7 +149,7 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
     for segment in store.segment_values(con, ids):
         cells, totals = breakdown_and_totals(con, flt, segment, HEATMAP_METRIC, anonymity=ANONYMITY)
         if len(cells):
-            report.heatmaps[segment] = (cells, totals)
+            report.heatmaps[segment] = scale_labelled(cells, totals)  # a touchpoint on two scales: a row per scale
     step("drivers")
     if report.nps.n:
         try:
@@ -175,7 +176,7 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
     waves = nps_trend(con, flt)
     if len(waves) >= 2:
         report.nps_waves = waves
-        report.trend = touchpoint_trend(con, flt, HEATMAP_METRIC)
+        (report.trend,) = scale_labelled(touchpoint_trend(con, flt, HEATMAP_METRIC))
         report.movers = biggest_movers(report.trend)
     step("actions")
     report.plan = actions.plan(con, study=study)

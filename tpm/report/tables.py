@@ -18,6 +18,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from tpm.formatting import scale_labelled
 from tpm.i18n import fmt_number, t
 from tpm.metrics.registry import METRICS
 from tpm.report.csv_export import neutralise
@@ -115,7 +116,9 @@ def display(value, kind: str, lang: str) -> str:
 
 
 def _table(frame: pd.DataFrame, columns: dict[str, tuple[str, str]], lang: str, title: str) -> Table:
-    """``columns``: source column → (on-screen label, kind), in the order shown."""
+    """``columns``: source column → (on-screen label, kind), in the order shown. A touchpoint on
+    several scales is named with its scale on each row (:func:`tpm.formatting.scale_labelled`)."""
+    (frame,) = scale_labelled(frame)
     columns = {c: v for c, v in columns.items() if c in frame.columns}
     if "n_eff" in columns and "n" in frame.columns and np.allclose(frame["n_eff"].astype(float), frame["n"].astype(float),
                                                                      equal_nan=True):
@@ -189,6 +192,7 @@ def targets_table(cards: pd.DataFrame, lang: str) -> Table:
 
 
 def segment_differences_table(cells: pd.DataFrame, lang: str) -> Table:
+    (cells,) = scale_labelled(cells)  # before choosing: a touchpoint's scales are told apart by all of its cells
     significant = cells[cells["flag"].isin(["higher", "lower"])]
     significant = significant.assign(size=significant["diff"].abs()).sort_values("size", ascending=False)
     return _table(significant, {
