@@ -201,10 +201,6 @@ def shapley_shares(frame: pd.DataFrame, drivers: list[str], outcome: str) -> dic
     return {d: 100 * v / total for d, v in value.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="tpm/compact.py (_COMBO_NUMBER, main 9c5c24b) multiplies an option's rank 1…k, not 1, "
-                   "by its binary digit, so tick sets and other segments' values collide: Kanal=Telefon gives 489 "
-                   "respondents, the truth is 238. `CASE WHEN c.multi THEN 1 ELSE c.code END` makes this pass — "
-                   "then remove this mark")
 def test_where_option_of_a_multiple_choice_question(cli, db_path, two_waves):
     """An option of a multiple-choice question filters like a segment value (respondents who ticked
     it); two options of one question are OR'd, with an ordinary segment AND'd."""
