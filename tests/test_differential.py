@@ -166,3 +166,51 @@ def test_every_figure_equals_plain_pandas(waves, data):
                     check_view(con, waves, ids, view, compact)
         finally:
             con.close()
+
+
+def test_a_real_limesurvey_export_with_two_multiple_choice_questions(con):
+    """The automotive expert survey (LimeSurvey, two header rows, two multiple-choice questions):
+    unfiltered and filtered to "Hintergrund = Informatik", every heatmap cell by the diagram kinds
+    equals pandas over the raw file (issue #20: 29 respondents with Informatik, where TPM showed 36;
+    Communication × Aktivitätsdiagramme n = 22, score 86.4 over everyone, where it showed 31, 83.1)."""
+    from conftest import REALWORLD
+    from tpm.metrics.nps import respondent_count
+    from tpm.metrics.segments import breakdown_and_totals
+
+    path = REALWORLD / "limesurvey_de_semicolon_bom_automotive.csv"
+    raw = pd.read_csv(path, sep=";", encoding="utf-8-sig", header=None, dtype=str, keep_default_na=False)
+    questions = raw.iloc[0].replace("", np.nan).ffill()
+    answers = raw.iloc[2:].reset_index(drop=True)
+    column = lambda question, option: answers[  # noqa: E731
+        [i for i in range(raw.shape[1]) if str(questions[i]).startswith(question) and raw.iloc[1, i] == option][0]]
+    points = {"gar nicht": 1, "selten": 2, "eher selten": 3, "eher häufig": 4, "sehr häufig": 5}  # the file's order
+    kinds = ["CAD/3D Modelle", "E/E-Architekturmodelle", "Zustandsdiagramme", "Aktivitätsdiagramme",
+             "Datenbank(schema)", "Prozessmodell", "Vorgehensmodell"]
+    informatik = column("Welchen fachlichen Hintergrund", "Informatik") == "Ja"
+
+    saved = store.save_import(con, ingest_bytes(path.name, path.read_bytes()), name="automotive", study="Automotive")
+    background = "Welchen fachlichen Hintergrund haben Sie?"
+    kind_question = next(s for (s,) in con.execute("SELECT DISTINCT segment FROM segments WHERE segment LIKE 'Um welche%'")
+                         .fetchall())
+    everyone = pd.Series(True, index=answers.index)
+    assert respondent_count(con, Filter.of([saved.dataset_id], {background: ["Informatik"]})) == int(informatik.sum()) == 29
+    checked = 0
+    for chosen, who in (({}, everyone), ({background: ["Informatik"]}, informatik)):
+        cells, _ = breakdown_and_totals(con, Filter.of([saved.dataset_id], chosen, weighted=False), kind_question, "score",
+                                        anonymity=1)
+        for purpose in ("Communication", "Documentation"):
+            scores = column("Wie häufig werden solche informellen Diagramme", purpose).map(points)
+            for kind in kinds:
+                ticked = who & (column("Um welche Arten", kind) == "Ja") & scores.notna()
+                cell = cells[(cells["touchpoint"] == purpose) & (cells["segment"] == kind)]
+                if not ticked.any():
+                    assert cell.empty
+                    continue
+                want = (scores[ticked].mean() - 1) / 4 * 100
+                assert int(cell["n"].iloc[0]) == int(ticked.sum()), (chosen, purpose, kind)
+                assert cell["value"].iloc[0] == pytest.approx(want, abs=1e-9), (chosen, purpose, kind)
+                checked += 1
+        if not chosen:
+            cell = cells[(cells["touchpoint"] == "Communication") & (cells["segment"] == "Aktivitätsdiagramme")]
+            assert (int(cell["n"].iloc[0]), round(float(cell["value"].iloc[0]), 1)) == (22, 86.4)
+    assert checked >= 20
