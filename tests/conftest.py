@@ -8,6 +8,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import Phase, settings
+
+# Hypothesis: ``make test`` runs a few examples of each property (the suite stays under five
+# minutes); ``make verify`` (``--hypothesis-profile=verify``) runs many more. No shrinking: an
+# example of a study takes ~1 s to import, and the failing example is printed as drawn.
+_NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
+settings.register_profile("default", max_examples=6, phases=_NO_SHRINK, print_blob=True)
+settings.register_profile("verify", max_examples=150, phases=_NO_SHRINK, print_blob=True)
+settings.load_profile("default")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_surveys"

@@ -127,7 +127,7 @@ def check_view(con, waves, ids, view: truth.View, compact: bool) -> None:
 
     # trend: the 0–100 score per wave and its change, per touchpoint and scale
     _, steps, _ = tracking_and_totals(con, flt, "score", "dataset")
-    order = [w.name for w in waves]
+    order = truth.wave_order(resp, [w.name for w in waves])
     want = truth.trend(rt, order)
     labels = {ids[name]: name for name in order}
     steps = steps.assign(wave=[labels.get(w, w) for w in steps["wave"]])

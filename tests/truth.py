@@ -258,6 +258,13 @@ def nps_breakdown(resp: pd.DataFrame, by: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["segment", "n", "value", "diff"])
 
 
+def wave_order(resp: pd.DataFrame, imported: list[str]) -> list[str]:
+    """The waves in time: by the first response date of the view's respondents in each (waves
+    without dates last), then in the order they were imported."""
+    first = resp.groupby("wave")["date"].min()
+    return sorted(first.index, key=lambda w: (pd.isna(first[w]), first[w] if pd.notna(first[w]) else 0, imported.index(w)))
+
+
 def trend(rt: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     """0–100 score per wave (in ``order``), touchpoint and scale, and the change to the wave before."""
     table = []
