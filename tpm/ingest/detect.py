@@ -350,14 +350,11 @@ def _evaluative(parsed: ParsedColumn) -> bool:
 
 def _label_scale(parsed: ParsedColumn):
     """A known label set matching the column's text answers — including answers that are
-    no-answer words elsewhere ("trifft nicht zu") when the set itself uses them as a point."""
+    no-answer words elsewhere ("trifft nicht zu") when the set itself spells them as a point; the
+    others ("weiß nicht", "k.A.") stay don't-know answers beside the set."""
     answers = list(dict.fromkeys(parsed.first(5000)))
     tokens = [v for v in dict.fromkeys(parsed.first(5000, missing=True)) if v]
-    if tokens:
-        with_tokens = match_labels(answers + tokens)
-        if with_tokens:
-            return with_tokens
-    return match_labels(answers)
+    return match_labels(answers, optional=tokens)
 
 
 def detect(table: RawTable) -> list[ColumnSpec]:

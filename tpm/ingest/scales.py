@@ -103,19 +103,30 @@ def _ascii_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def match_labels(values: list[str]) -> tuple[int, int, dict[str, float], str] | None:
-    """(scale_min, scale_max, mapping, name) for a column's distinct non-missing answers, or None."""
+def match_labels(values: list[str], optional: list[str] = ()) -> tuple[int, int, dict[str, float], str] | None:
+    """(scale_min, scale_max, mapping, name) for a column's distinct non-missing answers, or None.
+
+    ``optional`` are the column's answers that are no-answer words elsewhere ("trifft nicht zu",
+    "weiß nicht", "k.A."): each is a point of a set only where the set spells that *whole* answer
+    as one of its points ("trifft nicht zu" in "trifft gar nicht zu … trifft voll zu"), and stays
+    a don't-know answer otherwise ("weiß nicht" beside the same set) — never matched as a part of
+    a longer answer. Of the sets that hold every answer, the one that also explains the most
+    optional answers wins, then the one with the fewest points.
+    """
     labels = {normalise_label(v) for v in values if v and v.strip()}
-    if len(labels) < 2:
+    extra = {normalise_label(v) for v in optional if v and v.strip()} - labels
+    if len(labels) < 2 and not extra:
         return None
-    best = None
+    best, best_key = None, None
     for name, points in LABEL_SETS.items():
         lookup = {normalise_label(spelling): rank + 1 for rank, spellings in enumerate(points) for spelling in spellings}
-        if labels <= set(lookup) and len({lookup[label] for label in labels}) == len(labels):
+        used = labels | {label for label in extra if label in lookup}
+        if len(used) >= 2 and labels <= set(lookup) and len({lookup[label] for label in used}) == len(used):
             # two answers on one point (e.g. "trifft nicht zu" beside "trifft eher nicht zu") is not this set
-            candidate = (1, len(points), {label: float(lookup[label]) for label in labels}, name)
-            if best is None or len(points) < best[1]:
-                best = candidate
+            key = (len(used), -len(points))
+            if best_key is None or key > best_key:
+                best = (1, len(points), {label: float(lookup[label]) for label in used}, name)
+                best_key = key
     if best:
         return best
     numbers = {}
