@@ -91,3 +91,55 @@ def test_dont_know_word_on_its_own_is_still_dont_know():
     result = ingest_bytes("na.csv", csv_bytes([["ID", "Hotline (1-5)"]] + [[i, a] for i, a in enumerate(answers)]))
     assert len(result.canonical.ratings) == 30
     assert len(result.canonical.dont_know) == 20
+
+
+# --- (b) a scale stated in the header, whatever its length --------------------------------
+
+@pytest.mark.parametrize("header, lo, hi, name", [
+    ("Hotline (1-4)", 1, 4, "Hotline"),
+    ("Hotline (1-3)", 1, 3, "Hotline"),
+    ("Zufriedenheit Hotline 1–6", 1, 6, "Hotline"),
+    ("Hotline von 1 bis 4", 1, 4, "Hotline"),
+    ("Hotline auf einer Skala von 1 bis 6", 1, 6, "Hotline"),
+    ("Hotline (0-10)", 0, 10, "Hotline"),
+    ("Hotline (0-6)", 0, 6, "Hotline"),
+    ("Hotline (1 = gar nicht zufrieden, 4 = voll zufrieden)", 1, 4, "Hotline"),
+    ("Hotline (1 (schlecht) bis 4 (gut))", 1, 4, "Hotline"),
+    ("How satisfied were you with the hotline (1 to 4)?", 1, 4, "hotline"),
+])
+def test_stated_scale_is_the_scale(con, header, lo, hi, name):
+    rng = np.random.default_rng(5)
+    # answers that do not reach the top: the data alone would propose a shorter scale
+    answers = [int(v) for v in rng.integers(lo, hi, size=200)]  # lo … hi-1
+    rows = [["ID", header]] + [[f"R{i}", a] for i, a in enumerate(answers)]
+    result = ingest_bytes("stated.csv", csv_bytes(rows))
+    spec = spec_of(result.specs, header)
+    assert spec.role == "rating" and spec.touchpoint == name
+    assert (spec.scale_min, spec.scale_max) == (lo, hi) and spec.unsure is None
+    box = 1 if hi - lo + 1 <= 4 else 2
+    expected = truth(answers, {v: v for v in range(lo, hi + 1)}, set(), lo, hi, box)
+    stats = stored_stats(con, result, name)
+    assert (stats["scale_min"], stats["scale_max"], stats["box_points"]) == (lo, hi, box)
+    assert stats["n"] == expected["n"] == 200
+    assert stats["score_0_100"] == pytest.approx(expected["score"], abs=1e-9)
+    assert stats["top2_box"] == pytest.approx(expected["top"], abs=1e-9)
+    assert stats["bottom2_box"] == pytest.approx(expected["bottom"], abs=1e-9)
+
+
+def test_answers_outside_a_stated_four_point_scale_are_unsure_then_refused():
+    rows = [["ID", "Hotline (1-4)"]] + [[i, 1 + i % 5] for i in range(50)]  # 5 is not on 1–4
+    from tpm.ingest import IngestError
+    from tpm.upload import prepare
+
+    spec = spec_of(prepare("out.csv", csv_bytes(rows)).specs, "Hotline (1-4)")
+    assert (spec.scale_min, spec.scale_max) == (1, 4)
+    assert spec.unsure and "outside the stated scale 1–4" in spec.unsure
+    with pytest.raises(IngestError, match="the value 5 is outside the scale 1–4"):
+        ingest_bytes("out.csv", csv_bytes(rows))
+
+
+@pytest.mark.parametrize("header", ["Terminal 1-2", "Alter 18-25", "Q1-4 Hotline", "Hotline 0-100"])
+def test_ranges_that_are_no_rating_scale_are_not_read_as_one(header):
+    from tpm.ingest.detect import scale_from_header
+
+    assert scale_from_header(header) is None

@@ -63,8 +63,12 @@ _PERSONAL = re.compile(
     re.I,
 )
 _RANKING = re.compile(r"\brank(ing|e|en)?\b|reihenfolge", re.I)
-_SCALE_HINT = re.compile(r"(?<![\d.])(0|1)\s*(?:-|–|—|bis|to|\.\.)\s*(5|7|10)(?![\d.])")
-_SCALE_HINT_EQ = re.compile(r"(?<![\d.])(0|1)\s*=.*?(?<![\d.])(5|7|10)\s*=", re.I)
+#: "(1-4)", "0 bis 10", "1 to 7", "1 (gar nicht) bis 4 (voll)", "von 1–6": a range from 0 or 1 (plausibility: :func:`stated_scale`)
+_SCALE_HINT = re.compile(r"(?<![\w.,])(0|1)(?:\s*\([^()\d]{1,40}\))?\s*(?:-|–|—|bis|to|\.\.)\s*(\d{1,2})(?!\d|[.,]\d)", re.I)
+#: "1 = sehr schlecht … 4 = sehr gut": the first point 0 or 1, the last numbered point the top
+_SCALE_HINT_EQ = re.compile(r"(?<![\w.,])(0|1)\s*=.*(?<![\w.,])(\d{1,2})\s*=", re.I)
+#: a stated scale is a rating scale when it has this many points (0–2 … 0–10, 1–3 … 1–11)
+STATED_POINTS = (3, 11)
 
 _BOILERPLATE_PREFIX = re.compile(
     r"^(wie\s+zufrieden\s+(sind|waren)\s+sie\s+(insgesamt\s+)?(mit\s+)?|zufriedenheit\s+(mit\s+)?|"
@@ -173,13 +177,32 @@ def profile(parsed: ParsedColumn) -> ColumnProfile:
     )
 
 
+def plausible_scale(lo: int, hi: int) -> bool:
+    """A range that can be a rating scale: from 0 or 1, with 3 to 11 points (0–10, 1–4, 1–6, 1–3 …)."""
+    return lo in (0, 1) and STATED_POINTS[0] <= hi - lo + 1 <= STATED_POINTS[1]
+
+
 def scale_from_header(header: str) -> tuple[int, int] | None:
-    """A scale stated in the header, e.g. "(1-10)", "0 bis 10", "1 = schlecht … 5 = sehr gut"."""
+    """A scale stated in the header, e.g. "(1-10)", "(1-4)", "0 bis 10", "von 1 bis 6",
+    "1 = schlecht … 5 = sehr gut": any :func:`plausible_scale` (a range such as "Filiale 1-2" or
+    "18-25" is no scale). The answers are checked against it by :func:`detect` and the import."""
     for pattern in (_SCALE_HINT, _SCALE_HINT_EQ):
-        match = pattern.search(header)
-        if match:
-            return int(match.group(1)), int(match.group(2))
+        for match in pattern.finditer(header):
+            lo, hi = int(match.group(1)), int(match.group(2))
+            if plausible_scale(lo, hi):
+                return lo, hi
     return None
+
+
+_SCALE_HINT_WORDS = re.compile(
+    r"(?:(?:\b(?:auf\s+einer\s+|on\s+a\s+)?(?:skala|scale)\s*(?:von|of|from)?|\bvon|\bfrom)\s*)?"
+    + _SCALE_HINT.pattern + r"(?:\s*\([^()\d]{1,40}\))?", re.I)
+
+
+def _strip_scale_hint(name: str) -> str:
+    """The name without a stated scale ("Lieferung 1-4", "Hotline auf einer Skala von 1 bis 6"
+    → "Lieferung ", "Hotline "); other ranges ("Terminal 1-2") are kept."""
+    return _SCALE_HINT_WORDS.sub(lambda m: "" if plausible_scale(int(m.group(1)), int(m.group(2))) else m.group(0), name)
 
 
 def _smallest_fitting(minimum: float | None, maximum: float | None) -> tuple[int, int]:
@@ -241,7 +264,7 @@ def touchpoint_name(header: str, platform: str | None = None) -> str:
     if bracket:
         name = bracket.group(1)
     name = re.sub(r"\((?:[^()]*\d\s*=[^()]*|\s*\d+\s*(?:-|–|—|bis|to)\s*\d+\s*)\)", "", name)
-    name = _SCALE_HINT.sub("", name)
+    name = re.sub(r"\(\s*\)", "", _strip_scale_hint(name))
     glued = re.match(r"^(\S+\s+\S+\s+\S+.*?\S)-([A-ZÄÖÜ0-9][^-]*)$", name) if platform == "Qualtrics" else None  # Qualtrics: "Indicate how you feel about X-Squash"
     question_part = False
     if ":" in name:
