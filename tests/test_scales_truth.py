@@ -143,3 +143,150 @@ def test_ranges_that_are_no_rating_scale_are_not_read_as_one(header):
     from tpm.ingest.detect import scale_from_header
 
     assert scale_from_header(header) is None
+
+
+# --- (c) a scale guessed from the answers: the readings, each with its score ----------------
+
+def six_point_answers(n: int = 240, seed: int = 3) -> list[int]:
+    rng = np.random.default_rng(seed)
+    return [int(v) for v in rng.choice([1, 2, 3, 4, 5, 6], size=n, p=[0.05, 0.1, 0.15, 0.3, 0.25, 0.15])]
+
+
+def six_point_truth(answers: list[int]) -> dict:
+    """The three readings of answers 1–6, by hand: 1–6, 1–7, and 1–5 with 6 = not applicable."""
+    a = np.array(answers, dtype=float)
+    below = a[a <= 5]
+    return {(1, 6, None): ((a.mean() - 1) / 5 * 100, len(a)), (1, 7, None): ((a.mean() - 1) / 6 * 100, len(a)),
+            (1, 5, (6.0,)): ((below.mean() - 1) / 4 * 100, len(below))}
+
+
+def readings_of(spec) -> dict:
+    return {(c["scale_min"], c["scale_max"], tuple(c["missing_codes"]) if c["missing_codes"] else None): (c["score"], c["n"])
+            for c in spec.candidates}
+
+
+def test_answers_one_to_six_are_not_silently_one_to_seven():
+    from tpm.upload import prepare
+
+    answers = six_point_answers()
+    rows = [["ID", "Website"]] + [[f"R{i}", a] for i, a in enumerate(answers)]
+    spec = spec_of(prepare("six.csv", csv_bytes(rows)).specs, "Website")
+    # the proposal is the answers' range, never a scale whose top point nobody chose — and it says so
+    assert (spec.scale_min, spec.scale_max) == (1, 6) == (1, max(answers))
+    assert spec.unsure and "guessed" in spec.unsure
+    assert [c["kind"] for c in spec.candidates] == ["observed", "common", "last_na"]
+    expected = six_point_truth(answers)
+    got = readings_of(spec)
+    assert set(got) == set(expected)
+    for key, (score, n) in expected.items():
+        assert got[key][0] == pytest.approx(score, abs=1e-4) and got[key][1] == n
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_the_chosen_reading_is_what_is_stored(con, index):
+    from tpm.upload import choose_scale, chosen_reading, prepare
+
+    answers = six_point_answers()
+    rows = [["ID", "Website"]] + [[f"R{i}", a] for i, a in enumerate(answers)]
+    prepared = prepare("six.csv", csv_bytes(rows))
+    spec = choose_scale(prepared, "Website", index)
+    assert spec.unsure is None and chosen_reading(spec) == index
+    key = (spec.scale_min, spec.scale_max, tuple(spec.missing_codes) if spec.missing_codes else None)
+    score, n = six_point_truth(answers)[key]
+    stats = stored_stats(con, prepared.apply(prepared.specs), "Website")
+    assert (stats["scale_min"], stats["scale_max"]) == key[:2]
+    assert stats["n"] == n
+    assert stats["score_0_100"] == pytest.approx(score, abs=1e-9)
+
+
+def test_stray_zero_offers_zero_as_not_applicable():
+    from tpm.upload import prepare
+
+    answers = [1 + (i * 7) % 5 for i in range(400)]
+    answers[17] = 0
+    rows = [["ID", "Hotline"]] + [[i, a] for i, a in enumerate(answers)]
+    spec = spec_of(prepare("zero.csv", csv_bytes(rows)).specs, "Hotline")
+    assert (spec.scale_min, spec.scale_max) == (1, 5) and "0" in spec.unsure
+    got = readings_of(spec)
+    rated = [a for a in answers if a > 0]
+    assert got[(1, 5, (0.0,))] == (pytest.approx((np.mean(rated) - 1) / 4 * 100, abs=1e-4), 399)
+    assert got[(0, 10, None)] == (pytest.approx(np.mean(answers) / 10 * 100, abs=1e-4), 400)
+    assert all(c["scale_min"] <= min(a for a in answers if a not in (c["missing_codes"] or []))
+               for c in spec.candidates)  # no reading leaves an answer outside its scale
+
+
+def test_stated_or_worded_scales_have_no_readings():
+    from tpm.upload import prepare
+
+    rows = [["ID", "Hotline (1-6)", "Beratung"]] + [[i, 1 + i % 4, AGREE_DE[i % 5]] for i in range(50)]
+    specs = prepare("sure.csv", csv_bytes(rows)).specs
+    assert spec_of(specs, "Hotline (1-6)").candidates is None and spec_of(specs, "Beratung").candidates is None
+
+
+def test_cli_lists_the_readings_and_takes_one(tmp_path, capsys):
+    from tpm import cli
+    import json
+
+    answers = six_point_answers()
+    path = tmp_path / "six.csv"
+    path.write_bytes(csv_bytes([["ID", "Website"]] + [[f"R{i}", a] for i, a in enumerate(answers)]))
+    db = tmp_path / "t.duckdb"
+    assert cli.main(["ingest", str(path), "--db", str(db), "--strict"]) == 2
+    err = capsys.readouterr().err
+    truth_scores = six_point_truth(answers)
+    assert "reading 1–6 (the answers' range): score " + f"{truth_scores[(1, 6, None)][0]:.1f}" in err
+    assert "reading 1–7 (nearest common scale): score " + f"{truth_scores[(1, 7, None)][0]:.1f}" in err
+    assert ("reading 1–5, 6 = not applicable: score " + f"{truth_scores[(1, 5, (6.0,))][0]:.1f}"
+            + f" (n = {truth_scores[(1, 5, (6.0,))][1]})") in err
+    assert '--scale "Website=1-5" --missing "Website=6"' in err
+    assert cli.main(["ingest", str(path), "--db", str(db), "--strict", "--scale", "Website=1-5", "--missing", "Website=6"]) == 0
+    capsys.readouterr()
+    assert cli.main(["summary", "--db", str(db), "--json"]) == 0
+    tp = json.loads(capsys.readouterr().out)["touchpoints"][0]
+    assert (tp["scale_min"], tp["scale_max"], tp["n"]) == (1, 5, truth_scores[(1, 5, (6.0,))][1])
+    assert tp["score_0_100"] == pytest.approx(truth_scores[(1, 5, (6.0,))][0], abs=1e-3)
+
+
+def test_cli_report_without_strict_shows_the_readings(tmp_path, capsys):
+    from tpm import cli
+
+    path = tmp_path / "six.csv"
+    path.write_bytes(csv_bytes([["ID", "Website"]] + [[f"R{i}", a] for i, a in enumerate(six_point_answers())]))
+    assert cli.main(["ingest", str(path), "--db", str(tmp_path / "t.duckdb")]) == 0
+    out = capsys.readouterr().out
+    assert "unsure: 'Website': scale 1–6 guessed" in out and "reading 1–7 (nearest common scale)" in out
+
+
+def test_upload_page_offers_the_readings(db_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    answers = six_point_answers()
+    data = csv_bytes([["Kunden-Nr", "Website"]] + [[f"K{i}", a] for i, a in enumerate(answers)])
+    app.file_uploader(key="upload").set_value(("sechs.csv", data, "text/csv")).run()
+    assert not app.exception and not app.error
+    radio = next(r for r in app.radio if r.key and r.key.startswith("reading_"))
+    truth_scores = six_point_truth(answers)
+    shown = list(radio.options)
+    assert any("1–5, 6 = " in o and f"{truth_scores[(1, 5, (6.0,))][0]:.1f}".replace(".", ",") in o for o in shown), shown
+    assert app.button(key="upload_import").disabled  # not chosen yet
+    radio.set_value(2).run()
+    assert not app.exception and not app.error
+    editor = next(e for e in app.data_editor if e.key and e.key.startswith("mapping_"))
+    row = editor.value.set_index("column").loc["Website"]
+    assert (row["scale_min"], row["scale_max"], row["missing_codes"], bool(row["confirmed"])) == (1, 5, "6", True)
+    assert not app.button(key="upload_import").disabled
+    app.button(key="upload_import").click().run()
+    assert not app.exception and not app.error
+    connection = store.connect(db_path)
+    got = connection.execute("SELECT count(*), avg((score - 1) / 4 * 100), min(scale_max) FROM ratings WHERE dataset_id = "
+                             "(SELECT id FROM datasets WHERE source_file = 'sechs.csv')").fetchone()
+    connection.close()
+    assert got[0] == truth_scores[(1, 5, (6.0,))][1] and got[2] == 5
+    assert got[1] == pytest.approx(truth_scores[(1, 5, (6.0,))][0], abs=1e-9)

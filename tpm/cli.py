@@ -300,7 +300,8 @@ def cmd_ingest(args) -> int:
             doubts = unsure_specs(specs)
             if doubts:
                 raise CliError(f"'{item.file_name}': {len(doubts)} column(s) read without full certainty (--strict):\n"
-                               + "\n".join(f"  '{s.column}': {s.unsure}" for s in doubts)
+                               + "\n".join("\n".join([f"  '{s.column}': {s.unsure}", *readings(s.column, s.candidates)])
+                                           for s in doubts)
                                + "\nconfirm with --scale/--missing, a mapping template, or drop --strict")
         results.append(item.apply(specs))
     actor = access.cli_actor()
@@ -414,6 +415,19 @@ def apply_overrides(file_name: str, specs: list, overrides: dict[str, dict]) -> 
     return out
 
 
+def readings(column: str, candidates: list[dict] | None) -> list[str]:
+    """The readings of a guessed scale, each with its score and the options that choose it."""
+    from tpm.i18n import scale_reading
+
+    lines = []
+    for c in candidates or []:
+        choose = f'--scale "{column}={c["scale_min"]}-{c["scale_max"]}"'
+        if c.get("missing_codes"):
+            choose += f' --missing "{column}=' + ";".join(f"{v:g}" for v in c["missing_codes"]) + '"'
+        lines.append(f"    reading {scale_reading(c, 'en')}  ← {choose}")
+    return lines
+
+
 def print_report(report: dict, saved: store.Saved) -> None:
     if saved.duplicate:
         print(f"{report['file']}: already imported as dataset '{saved.name}' (id {saved.dataset_id}) "
@@ -444,6 +458,8 @@ def print_report(report: dict, saved: store.Saved) -> None:
         print(f"  note: {note}")
     for doubt in report.get("unsure", []):
         print(f"  unsure: '{doubt['column']}': {doubt['reason']}")
+        for line in readings(doubt["column"], doubt.get("candidates")):
+            print(line)
     if report.get("template"):
         print("  mapping: the confirmed mapping of an earlier wave with the same columns was applied")
 

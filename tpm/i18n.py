@@ -551,6 +551,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_multi": ("Mehrfachauswahl (Option)", "multiple choice (option)"),
     "role_comment": ("Kommentar", "comment"),
     "role_ignore": ("ignorieren", "ignore"),
+    # the readings of a scale guessed from the answers (tpm.ingest.detect.scale_candidates)
+    "scale_reading_observed": ("{lo}–{hi} (Spannweite der Antworten)", "{lo}–{hi} (the answers' range)"),
+    "scale_reading_common": ("{lo}–{hi} (nächste übliche Skala)", "{lo}–{hi} (nearest common scale)"),
+    "scale_reading_last_na": ("{lo}–{hi}, {code} = trifft nicht zu / keine Angabe", "{lo}–{hi}, {code} = not applicable"),
+    "scale_reading_zero_na": ("{lo}–{hi}, {code} = trifft nicht zu / keine Angabe", "{lo}–{hi}, {code} = not applicable"),
+    "scale_reading_score": ("{reading}: Score {score} (n = {n})", "{reading}: score {score} (n = {n})"),
+    "scale_pick": ("Skala von „{column}“ – aus den Antworten geraten; welche Lesart stimmt?",
+                   "Scale of “{column}” – guessed from the answers; which reading is right?"),
+    "scale_pick_help": ("Jede Lesart mit dem Score (0–100), den sie ergibt. Die Wahl bestätigt die Spalte.",
+                        "Each reading with the score (0–100) it gives. Choosing one confirms the column."),
     # survey weights
     "weighting": ("Gewichtung", "Weighting"),
     "weighted": ("gewichtet", "weighted"),
@@ -712,6 +722,15 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     pair = TEXT.get(key)
     text = key if pair is None else pair[0 if lang == "de" else 1]
     return text.format_map(_Placeholders(_rules(), **values)) if "{" in text else text
+
+
+def scale_reading(candidate: dict, lang: str = DEFAULT_LANGUAGE) -> str:
+    """One reading of a guessed scale with the score it gives, e.g. "1–5, 6 = not applicable: score 82.4 (n = 120)"."""
+    codes = candidate.get("missing_codes") or []
+    reading = t(f"scale_reading_{candidate['kind']}", lang, lo=candidate["scale_min"], hi=candidate["scale_max"],
+                code="; ".join(f"{c:g}" for c in codes))
+    return t("scale_reading_score", lang, reading=reading, score=fmt_number(candidate["score"], 1, lang),
+             n=fmt_number(candidate["n"], 0, lang))
 
 
 #: The importer (``tpm.ingest``) words its errors, hints and notes in English for the CLI and logs;

@@ -211,7 +211,7 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
                                 touchpoint=name if role in ("rating", "overall", "segment", "multi") else None,
                                 scale_min=lo, scale_max=hi, labels=labels, missing_codes=codes,
                                 option=before.option if before is not None and role == "multi" else None,
-                                unsure=unsure))
+                                unsure=unsure, candidates=before.candidates if before is not None and role in SCORED else None))
     return specs
 
 
@@ -220,6 +220,29 @@ def label_choices(table: RawTable, column: str) -> pd.DataFrame:
     labels = [v for v in table.parsed(column).distinct() if v][:20]
     return pd.DataFrame({"label": labels, "rank": pd.array([None] * len(labels), dtype="Int64"),
                          "missing": [False] * len(labels)})
+
+
+def choose_scale(prepared: Prepared, column: str, index: int) -> ColumnSpec:
+    """The analyst's reading of a guessed scale: ``column``'s ``index``-th candidate (see
+    :func:`tpm.ingest.detect.scale_candidates`) becomes its scale and missing codes; the column is
+    then confirmed. Returns the changed spec."""
+    spec = next(s for s in prepared.specs if s.column == column)
+    chosen = (spec.candidates or [])[index]
+    spec.scale_min, spec.scale_max = chosen["scale_min"], chosen["scale_max"]
+    spec.missing_codes = list(chosen["missing_codes"]) if chosen.get("missing_codes") else None
+    spec.unsure = None
+    prepared.__dict__.pop("_problem", None)
+    prepared.__dict__.pop("_checked", None)
+    return spec
+
+
+def chosen_reading(spec: ColumnSpec) -> int | None:
+    """Which candidate the spec's scale and missing codes are (None: none, or no candidates)."""
+    for i, c in enumerate(spec.candidates or []):
+        if (c["scale_min"], c["scale_max"], c.get("missing_codes") or None) == (spec.scale_min, spec.scale_max,
+                                                                                spec.missing_codes or None):
+            return i
+    return None
 
 
 def set_label_scale(prepared: Prepared, column: str, choices: pd.DataFrame) -> bool:

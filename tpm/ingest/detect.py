@@ -20,7 +20,7 @@ table, so a wrong guess is one click to correct, and the corrected specs go to
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -88,7 +88,9 @@ class ColumnSpec:
     ``scale_max`` are set for ratings, the NPS and the overall question; ``labels`` maps text
     answers to scale points for scales written as words; ``missing_codes`` are values the
     analyst declared as "no answer" (e.g. a stray 0 on a 1–5 item); ``option`` is the option a
-    ``multi`` column stands for; ``unsure`` says why the detector is not sure (None: sure).
+    ``multi`` column stands for; ``unsure`` says why the detector is not sure (None: sure);
+    ``candidates`` are the readings the analyst chooses from when the scale was guessed from the
+    answers (:func:`scale_candidates`; None: the scale is stated or written as words).
     """
 
     column: str
@@ -100,6 +102,8 @@ class ColumnSpec:
     missing_codes: list[float] | None = None
     option: str | None = None
     unsure: str | None = None
+    # the readings of a scale guessed from the data (see scale_candidates): information, not part of the mapping
+    candidates: list[dict] | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -221,6 +225,15 @@ def _smallest_fitting(minimum: float | None, maximum: float | None) -> tuple[int
 STRAY_SHARE = 0.02
 
 
+def observed_scale(minimum: float | None, maximum: float | None) -> tuple[int, int] | None:
+    """The answers' own range as a scale: from 0 (a 0 was given) or 1 to the highest answer
+    (rounded up); None when that is no :func:`plausible_scale` (e.g. answers 1–2 only)."""
+    if minimum is None or maximum is None:
+        return None
+    scale = (0 if minimum < 1 else 1, int(np.ceil(maximum)))
+    return scale if plausible_scale(*scale) else None
+
+
 def infer_scale(header: str, minimum: float | None, maximum: float | None, zeros: int = 0,
                 filled: int = 0, minimum_above_zero: float | None = None) -> tuple[int, int, str | None]:
     """The rating scale and, when it was guessed, why it is unsure: ``(min, max, reason | None)``.
@@ -228,9 +241,11 @@ def infer_scale(header: str, minimum: float | None, maximum: float | None, zeros
     - A scale stated in the header wins, always: values outside it are reported by the import
       (row and column), never a reason to widen the scale (DOMAIN.md).
     - Else the data decide, and the guess is *unsure*: the data only show which points were
-      used, not which exist (a 1–10 item whose answers stop at 7 looks like 1–7). The smallest
-      known scale that fits the answers is proposed (0 present → 0–10; maximum ≤ 5 → 1–5;
-      ≤ 7 → 1–7; else 1–10). Only 0 and 10 both present make 0–10 certain (no larger scale).
+      used, not which exist (a 1–10 item whose answers stop at 7 looks like 1–7). The proposal
+      is the answers' own range (:func:`observed_scale`: 0 or 1 to the highest answer), never a
+      longer scale whose top point nobody chose; the smallest common scale that fits (0 present
+      → 0–10; maximum ≤ 5 → 1–5; ≤ 7 → 1–7; else 1–10) and the other readings are offered
+      beside it (:func:`scale_candidates`). Only 0 and 10 both present make 0–10 certain.
     - A rare 0 (≤ 2 % of answers) beside answers that otherwise fit 1–5 or 1–7 is taken as a
       stray value, not as the bottom of a 0–10 scale: the scale is proposed without it and
       the 0 is named as outside the scale (declare it a missing code or choose 0–10).
@@ -241,13 +256,72 @@ def infer_scale(header: str, minimum: float | None, maximum: float | None, zeros
     lo, hi = _smallest_fitting(minimum, maximum)
     if (lo, hi) == (0, 10) and maximum is not None and maximum <= 7 and zeros and filled \
             and zeros <= max(1, STRAY_SHARE * filled) and minimum_above_zero is not None:
-        lo, hi = _smallest_fitting(minimum_above_zero, maximum)
+        lo, hi = observed_scale(minimum_above_zero, maximum) or _smallest_fitting(minimum_above_zero, maximum)
         return lo, hi, (f"scale {lo}–{hi} guessed from the answers; the value 0 ({zeros}×) lies outside it — "
                         f"declare 0 a missing code, or choose 0–10")
     if (lo, hi) == (0, 10) and minimum == 0 and maximum == 10:
         return lo, hi, None
+    lo, hi = observed_scale(minimum, maximum) or (lo, hi)
     seen = "" if minimum is None else f" (answers {minimum:g}–{maximum:g})"
     return lo, hi, f"scale {lo}–{hi} guessed from the answers{seen}; the header does not state it"
+
+
+#: scales common enough to be offered as a reading of answers that do not fill them
+COMMON_SCALES = ((0, 10), (1, 10), (1, 7), (1, 5), (1, 4), (1, 3))
+
+
+def scale_candidates(values: np.ndarray, counts: np.ndarray, chosen: tuple[int, int, list[float] | None]) -> list[dict]:
+    """The readings of a rating whose scale was guessed from its answers, each with the score it gives.
+
+    ``values``/``counts``: the distinct answers (numbers ≥ 0) and how often each was given;
+    ``chosen``: the proposed (min, max, missing codes). Readings, the proposal first:
+
+    - ``observed``: the answers' own range (:func:`observed_scale`);
+    - ``common``: the smallest common scale that holds every answer (1–5, 1–7, 1–10, 0–10 …);
+    - ``last_na``: the highest answer as "not applicable" (a missing code) when the points below
+      it form a common scale (answers 1–6 → 1–5 with 6 = not applicable);
+    - ``zero_na``: a 0 beside answers from 1 as "not applicable" (answers 0–5 → 1–5, 0 = n/a).
+
+    Each is ``{"kind", "scale_min", "scale_max", "missing_codes", "n", "score"}`` with
+    n = the answers on the scale and score = the unweighted 0–100 mean,
+    score = (Σ c·v / Σ c − min) / (max − min) · 100 over the answers v (c times each) that are
+    not a missing code. A reading that leaves an answer outside its scale is no reading (the
+    import would refuse it): a proposal with a stray 0 outside it is offered as ``zero_na``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.int64)
+    keep = ~np.isnan(values) & (values >= 0) & (counts > 0)
+    values, counts = values[keep], counts[keep]
+    if not len(values):
+        return []
+    lo_seen, hi_seen = float(values.min()), float(values.max())
+    readings: list[tuple[str, int, int, list[float] | None]] = []
+    observed = observed_scale(lo_seen, hi_seen)
+    if observed:
+        readings.append(("observed", *observed, None))
+    readings.append(("common", *_smallest_fitting(lo_seen, hi_seen), None))
+    top = int(np.ceil(hi_seen))
+    bottom = 0 if lo_seen < 1 else 1
+    if top == hi_seen and (bottom, top - 1) in COMMON_SCALES:
+        readings.append(("last_na", bottom, top - 1, [float(top)]))
+    if lo_seen == 0 and (values > 0).any():
+        scale = observed_scale(float(values[values > 0].min()), hi_seen)
+        if scale:
+            readings.append(("zero_na", *scale, [0.0]))
+    proposal = (chosen[0], chosen[1], chosen[2] or None)
+    kind = next((k for k, *rest in readings if tuple(rest) == proposal), "observed")
+    readings = [(kind, *proposal)] + [r for r in readings if tuple(r[1:]) != proposal]
+    out: list[dict] = []
+    for kind, lo, hi, missing in readings:
+        used = ~np.isin(values, missing or [])
+        v, c = values[used], counts[used]
+        n = int(c.sum())
+        if not n or not ((v >= lo) & (v <= hi)).all():
+            continue
+        score = float(((v * c).sum() / n - lo) / (hi - lo) * 100)
+        out.append({"kind": kind, "scale_min": int(lo), "scale_max": int(hi), "missing_codes": missing,
+                    "n": n, "score": round(score, 4)})
+    return out
 
 
 def touchpoint_name(header: str, platform: str | None = None) -> str:
@@ -421,6 +495,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             else:
                 spec.scale_min, spec.scale_max, spec.unsure = infer_scale(
                     header, p.minimum, p.maximum, p.zeros, p.filled, p.minimum_above_zero)
+                if spec.unsure:  # guessed: the readings to choose from, each with its score
+                    spec.candidates = scale_candidates(parsed.value_numbers, parsed.counts * ~parsed.value_missing,
+                                                       (spec.scale_min, spec.scale_max, None))
         elif role == "nps":
             spec.scale_min, spec.scale_max = 0, 10
             spec.labels = scale[2] if scale else None
