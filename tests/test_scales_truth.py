@@ -290,3 +290,127 @@ def test_upload_page_offers_the_readings(db_path, monkeypatch):
     connection.close()
     assert got[0] == truth_scores[(1, 5, (6.0,))][1] and got[2] == 5
     assert got[1] == pytest.approx(truth_scores[(1, 5, (6.0,))][0], abs=1e-9)
+
+
+# --- (d) just-about-right scales: a distribution, never a rating ---------------------------
+
+JAR_SHAPES = {
+    "de3": (["zu kurz", "genau richtig", "zu lang"], [-1, 0, 1]),
+    "de5": (["viel zu wenig", "etwas zu wenig", "genau richtig", "etwas zu viel", "viel zu viel"], [-2, -1, 0, 1, 2]),
+    "en3": (["Too short", "About right", "Too long"], [-1, 0, 1]),
+    "en3_little": (["Too little", "Just right", "Too much"], [-1, 0, 1]),
+    "en5": (["Much too slow", "Somewhat too slow", "Just right", "Somewhat too fast", "Much too fast"], [-2, -1, 0, 1, 2]),
+    "numbered": (["1 - zu niedrig", "2", "3 - genau richtig", "4", "5 - zu hoch"], [-2, -1, 0, 1, 2]),
+    "reversed": (["1 = too long", "2", "3 = just right", "4", "5 = too short"], [2, 1, 0, -1, -2]),
+}
+
+
+def jar_rows(answers_of: list[str], header: str, n: int = 300, seed: int = 9, weights: bool = False):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"ID": [f"R{i}" for i in range(n)],
+                          "Hotline (1-5)": rng.integers(1, 6, size=n),
+                          "Region": rng.choice(["Nord", "Süd"], size=n),
+                          header: rng.choice(answers_of + ["weiß nicht", ""], size=n)})
+    if weights:
+        frame["Gewicht"] = rng.uniform(0.3, 3.0, size=n).round(3)
+    return frame
+
+
+def jar_truth(frame: pd.DataFrame, header: str, answers: list[str], sides: list[int], weight: str | None = None) -> dict:
+    """Shares by hand: the answers' weights summed per side over the answered rows."""
+    side_of = dict(zip(answers, sides))
+    answered = frame[frame[header].isin(answers)]
+    w = answered[weight] if weight else pd.Series(1.0, index=answered.index)
+    side = answered[header].map(side_of)
+    total = w.sum()
+    return {"n": len(answered), "too_little": 100 * w[side < 0].sum() / total,
+            "just_right": 100 * w[side == 0].sum() / total, "too_much": 100 * w[side > 0].sum() / total}
+
+
+@pytest.mark.parametrize("shape", list(JAR_SHAPES))
+def test_just_about_right_is_a_distribution_never_a_rating(con, shape):
+    from tpm.metrics.jar import jar_distribution
+
+    answers, sides = JAR_SHAPES[shape]
+    header = "Die Wartezeit war …"
+    frame = jar_rows(answers, header, weights=shape == "de5")
+    rows = [list(frame.columns)] + frame.astype(object).values.tolist()
+    result = ingest_bytes("jar.xlsx", xlsx_bytes(rows))
+    spec = spec_of(result.specs, header)
+    assert spec.role == "jar" and spec.unsure is None
+    assert header not in result.canonical.touchpoints and set(result.canonical.ratings["touchpoint"]) == {"Hotline"}
+    assert result.report()["just_about_right"] == [{"question": header, "column": header}]
+    store.save_import(con, result)
+    assert list(touchpoint_stats(con, Filter())["touchpoint"]) == ["Hotline"]  # never scored, never ranked
+    weight = "Gewicht" if shape == "de5" else None
+    for flt, rows_in in ((Filter(), frame), (Filter.of(segments={"Region": ["Nord"]}), frame[frame["Region"] == "Nord"])):
+        got = jar_distribution(con, flt).set_index("question").loc[header]
+        expected = jar_truth(rows_in, header, answers, sides, weight)
+        assert got["n"] == expected["n"]
+        for key in ("too_little", "just_right", "too_much"):
+            assert got[key] == pytest.approx(expected[key], abs=1e-9), key
+
+
+def test_numeric_just_about_right_item_named_in_the_header(con):
+    from tpm.metrics.jar import jar_distribution
+
+    header = "Länge des Gesprächs (1 = viel zu kurz, 3 = genau richtig, 5 = viel zu lang)"
+    rng = np.random.default_rng(4)
+    values = [int(v) for v in rng.integers(1, 6, size=200)] + ["weiß nicht"]
+    rows = [["ID", "Hotline (1-5)", header]] + [[i, 1 + i % 5, v] for i, v in enumerate(values)]
+    result = ingest_bytes("jarnum.csv", csv_bytes(rows))
+    spec = spec_of(result.specs, header)
+    assert spec.role == "jar" and set(result.canonical.ratings["touchpoint"]) == {"Hotline"}
+    store.save_import(con, result)
+    got = jar_distribution(con, Filter()).set_index("question").loc[header]
+    numbers = np.array(values[:-1])
+    assert got["n"] == 200
+    assert got["too_little"] == pytest.approx(100 * (numbers < 3).mean(), abs=1e-9)
+    assert got["just_right"] == pytest.approx(100 * (numbers == 3).mean(), abs=1e-9)
+    assert got["too_much"] == pytest.approx(100 * (numbers > 3).mean(), abs=1e-9)
+
+
+def test_just_about_right_in_cli_summary(tmp_path, capsys):
+    from tpm import cli
+    import json
+
+    answers, sides = JAR_SHAPES["en3"]
+    header = "The call was …"
+    frame = jar_rows(answers, header)
+    path = tmp_path / "jar.csv"
+    path.write_bytes(csv_bytes([list(frame.columns)] + frame.astype(object).values.tolist()))
+    db = tmp_path / "t.duckdb"
+    assert cli.main(["ingest", str(path), "--db", str(db)]) == 0
+    assert "just-about-right (a distribution, not a rating): The call was …" in capsys.readouterr().out
+    assert cli.main(["summary", "--db", str(db), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [tp["name"] for tp in data["touchpoints"]] == ["Hotline"]
+    expected = jar_truth(frame, header, answers, sides)
+    (got,) = data["just_about_right"]
+    assert got["question"] == header and got["n"] == expected["n"]
+    for key in ("too_little", "just_right", "too_much"):
+        assert got[key] == pytest.approx(expected[key], abs=1e-3)
+    assert cli.main(["summary", "--db", str(db)]) == 0
+    assert "just about right" in capsys.readouterr().out
+
+
+def test_just_about_right_sides_unknown_are_unsure():
+    from tpm.upload import prepare
+
+    rows = [["ID", "Hotline (1-5)", "Geschmack"]] + [[i, 1 + i % 5, ["too sweet", "just right", "too sour"][i % 3]]
+                                                       for i in range(60)]
+    spec = spec_of(prepare("taste.csv", csv_bytes(rows)).specs, "Geschmack")
+    assert spec.role == "jar" and spec.unsure and "side" in spec.unsure
+
+
+def test_a_column_set_to_just_about_right_by_hand_must_be_one():
+    from tpm.ingest import IngestError
+    from tpm.ingest.normalise import normalise
+    from tpm.upload import prepare
+
+    rows = [["ID", "Hotline (1-5)", "Region"]] + [[i, 1 + i % 5, ["Nord", "Süd"][i % 2]] for i in range(40)]
+    prepared = prepare("hand.csv", csv_bytes(rows))
+    spec = spec_of(prepared.specs, "Region")
+    spec.role = "jar"
+    with pytest.raises(IngestError, match="no just-about-right scale"):
+        normalise(prepared.table, prepared.specs)

@@ -55,6 +55,7 @@ unsure_specs = _Lazy("tpm.ingest.detect", "unsure_specs")
 nps_for = _Lazy("tpm.metrics.nps", "nps_for")
 respondent_count = _Lazy("tpm.metrics.nps", "respondent_count")
 touchpoint_stats = _Lazy("tpm.metrics.satisfaction", "touchpoint_stats")
+jar_distribution = _Lazy("tpm.metrics.jar", "jar_distribution")
 
 
 class CliError(Exception):
@@ -449,6 +450,8 @@ def print_report(report: dict, saved: store.Saved) -> None:
         print(f"  weight column: {report['weight_column']}")
     if report.get("multiple_choice"):
         print(f"  multiple choice: " + "; ".join(f"{q} ({k} options)" for q, k in report["multiple_choice"].items()))
+    if report.get("just_about_right"):
+        print("  just-about-right (a distribution, not a rating): " + "; ".join(q["question"] for q in report["just_about_right"]))
     print(f"  NPS column: {report['nps_column'] or '—'} (n={report['nps_n']})")
     print(f"  id column: {report['id_column'] or '— (numbered by row)'}; date column: {report['date_column'] or '—'}")
     print(f"  segments: {', '.join(report['segments']) or '—'}")
@@ -507,6 +510,12 @@ def summary_dict(con, flt: Filter) -> dict:
                 "dont_know": int(r.dont_know), "dont_know_rate": _num(r.dont_know_rate),
             }
             for r in stats.itertuples()
+        ],
+        # just-about-right questions: a distribution (% of those who answered), never a score
+        "just_about_right": [
+            {"question": r.question, "n": int(r.n), "too_little": _num(r.too_little), "just_right": _num(r.just_right),
+             "too_much": _num(r.too_much)}
+            for r in jar_distribution(con, flt).itertuples()
         ],
     }
 
@@ -569,6 +578,10 @@ def cmd_summary(args) -> int:
         flag = f"  (n<{MIN_TEST})" if tp["n"] < MIN_TEST else ""
         print(f"{tp['name'][:28]:<28} {tp['n']:>6} {tp['mean']:>6.2f} {tp['scale_min']:>2}-{tp['scale_max']:<3} "
               f"{tp['score_0_100']:>6.1f} {tp['top2_box']:>6.1f}{flag}")
+    if data["just_about_right"]:
+        print(f"{'just about right':<28} {'n':>6} {'too little %':>12} {'just right %':>12} {'too much %':>12}")
+        for q in data["just_about_right"]:
+            print(f"{q['question'][:28]:<28} {q['n']:>6} {q['too_little']:>12.1f} {q['just_right']:>12.1f} {q['too_much']:>12.1f}")
     return 0
 
 

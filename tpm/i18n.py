@@ -549,6 +549,7 @@ TEXT: dict[str, tuple[str, str]] = {
                    "Base: rated, without “don't know” (k.A./don't know answers are counted, never scored)."),
     "role_weight": ("Gewicht", "weight"),
     "role_multi": ("Mehrfachauswahl (Option)", "multiple choice (option)"),
+    "role_jar": ("Genau-richtig-Skala (zu wenig/zu viel)", "just-about-right (too little/too much)"),
     "role_comment": ("Kommentar", "comment"),
     "role_ignore": ("ignorieren", "ignore"),
     # the readings of a scale guessed from the answers (tpm.ingest.detect.scale_candidates)
@@ -787,7 +788,15 @@ INGEST_DE: list[tuple[str, str]] = [
     (r"the weight is not positive", "das Gewicht ist nicht positiv"),
     (r"\((\d+) row\(s\) in this column\)", r"(\1 Zeile(n) in dieser Spalte)"),
     (r"weights from '(.*?)' rescaled to sum to n = (\d+) \(factor (\S+)\)", r"Gewichte aus „\1“ auf die Summe n = \2 skaliert (Faktor \3)"),
+    (r"the answers are no just-about-right scale \(too little / just right / too much\)",
+     "die Antworten sind keine Genau-richtig-Skala (zu wenig / genau richtig / zu viel)"),
+    (r"'(.*?)' is not an answer of the just-about-right scale", r"„\1“ ist keine Antwort der Genau-richtig-Skala"),
+    (r"choose another role for the column", "wählen Sie eine andere Rolle für die Spalte"),
     # why the detector is unsure (the mapping table's column)
+    (r"just-about-right answers whose side TPM does not know \((.*?)\): check which answers mean too little and which too much",
+     r"Genau-richtig-Antworten, deren Seite TPM nicht kennt (\1): prüfen Sie, welche Antworten „zu wenig“ und welche „zu viel“ bedeuten"),
+    (r"two different words on one side of a just-about-right scale: check the sides",
+     "zwei verschiedene Wörter auf einer Seite einer Genau-richtig-Skala: prüfen Sie die Seiten"),
     (r"scale (\S+) guessed from the answers; the value 0 \((\d+)×\) lies outside it — declare 0 a missing code, or choose 0–10",
      r"Skala \1 aus den Antworten geraten; der Wert 0 (\2×) liegt außerhalb – erklären Sie 0 zum Fehlend-Code oder wählen Sie 0–10"),
     (r"scale (\S+) guessed from the answers", r"Skala \1 aus den Antworten geraten"), (r" \(answers (\S+)\)", r" (Antworten \1)"),

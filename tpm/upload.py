@@ -145,7 +145,7 @@ def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[st
     role_labels = role_labels or {}
     rows = []
     for spec in specs:
-        named = spec.role in ("rating", "overall", "multi")
+        named = spec.role in ("rating", "overall", "multi", "jar")
         name = spec.touchpoint if named else (spec.touchpoint or (spec.column if spec.role == "segment" else None))
         unsure = spec.doubt or ""
         rows.append({
@@ -203,12 +203,12 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
         codes = parse_codes(row.get("missing_codes"), row["column"]) if role in SCORED else None
         before = known.get(row["column"])
         same = before is not None and before.role == role and (before.scale_min, before.scale_max) == (lo, hi)
-        labels = before.labels if same and before.labels else None
+        labels = before.labels if same and before.labels else None  # a text scale's points, a just-about-right set's sides
         unsure = row.get("unsure") or None
         if bool(row.get("confirmed")) or (before is not None and not (same and (before.missing_codes or None) == codes)):
             unsure = None
         specs.append(ColumnSpec(column=row["column"], role=role,
-                                touchpoint=name if role in ("rating", "overall", "segment", "multi") else None,
+                                touchpoint=name if role in ("rating", "overall", "segment", "multi", "jar") else None,
                                 scale_min=lo, scale_max=hi, labels=labels, missing_codes=codes,
                                 option=before.option if before is not None and role == "multi" else None,
                                 unsure=unsure, candidates=before.candidates if before is not None and role in SCORED else None))

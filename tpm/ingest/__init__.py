@@ -83,6 +83,7 @@ class ImportResult:
             "date_column": next((s.column for s in specs if s.role == "date"), None),
             "segments": [s.touchpoint or s.column for s in specs if s.role == "segment"] + list(multi),
             "multiple_choice": multi,
+            "just_about_right": [{"question": s.touchpoint, "column": s.column} for s in specs if s.role == "jar"],
             "overall": {"column": overall.column, "scale": [overall.scale_min, overall.scale_max],
                         "n": int(c.respondents["overall"].notna().sum())} if overall else None,
             "weight_column": next((s.column for s in specs if s.role == "weight"), None),

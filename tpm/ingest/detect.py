@@ -5,7 +5,9 @@ rated on a numeric scale), ``nps`` (the 0–10 recommend question), ``overall`` 
 satisfaction question: an outcome, not a touchpoint), ``weight`` (the respondent's survey
 weight), ``segment`` (categorical attribute such as Region or Kundenart), ``multi`` (one
 option of a multiple-choice question: ticked/empty or yes/no columns grouped into one
-filter), ``comment`` (free text), ``ignore``.
+filter), ``jar`` (a just-about-right question: "zu kurz / genau richtig / zu lang" — a
+distribution of too little / just right / too much, never a rating; stored like a segment, its
+answers' sides in ``labels``), ``comment`` (free text), ``ignore``.
 
 Every decision taken with less than full evidence carries its reason in
 :attr:`ColumnSpec.unsure` (a scale guessed from the data alone, an unknown label set, a
@@ -28,10 +30,10 @@ import pyarrow.compute as pc
 
 from tpm.ingest.platforms import is_meta
 from tpm.ingest.readers import RawTable
-from tpm.ingest.scales import match_labels
+from tpm.ingest.scales import jar_from_header, jar_sides, match_labels
 from tpm.ingest.values import ParsedColumn, to_dates
 
-ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "multi", "comment", "ignore")
+ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "multi", "jar", "comment", "ignore")
 #: roles whose column holds scores on a scale
 SCORED = ("rating", "nps", "overall")
 #: Scales TPM knows; any (min, max) with 0 <= min < max <= 100 is accepted when set by hand.
@@ -468,12 +470,15 @@ def detect(table: RawTable) -> list[ColumnSpec]:
         parsed = table.parsed(header)
         p = profile(parsed)
         role = guess_role(header, p, table.n_rows)
-        scale = None
+        scale = jar = None
         unsure = None
         if p.numeric_share < 1.0 and 1 <= p.unique <= 12 and role in {"segment", "comment", "ignore"} \
                 and not _never_a_rating(header):
-            scale = _label_scale(parsed)
-            if scale:
+            jar = jar_sides(parsed.distinct())
+            scale = None if jar else _label_scale(parsed)
+            if jar:
+                role, unsure = "jar", jar[1]
+            elif scale:
                 role = "nps" if _NPS.search(header) and scale[:2] == (0, 10) else (
                     "overall" if _OVERALL.search(header) else "rating")
             elif 3 <= p.unique <= 7 and role == "segment":
@@ -483,6 +488,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
                           "(then define its order on the Upload page)")
         if role == "segment" and p.unique_share > 0.3 and p.mean_length > 15:
             unsure = "short text with repeated answers: a segment or a comment?"
+        header_jar = jar_from_header(header, scale_from_header(header)) if role in {"rating", "overall"} and not scale else None
+        if header_jar:  # "Länge (1 = zu kurz, 3 = genau richtig, 5 = zu lang)": a distribution, not a rating
+            role, jar = "jar", (header_jar, None)
         if role in {"id", "date", "nps", "weight", "overall"}:
             if role in taken:
                 role = "rating" if role == "overall" else "ignore"
@@ -503,6 +511,8 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             spec.labels = scale[2] if scale else None
         elif role == "segment":
             spec.touchpoint = header  # the segment's name; editable like a touchpoint name
+        elif role == "jar":
+            spec.touchpoint, spec.labels = header, jar[0]  # the question; each answer's side (−2 … +2)
         if role in {"rating", "nps", "overall"} and not spec.labels:
             stated = scale_from_header(header)
             if stated and p.minimum is not None and (p.minimum < spec.scale_min or p.maximum > spec.scale_max):
