@@ -414,3 +414,29 @@ def test_a_column_set_to_just_about_right_by_hand_must_be_one():
     spec.role = "jar"
     with pytest.raises(IngestError, match="no just-about-right scale"):
         normalise(prepared.table, prepared.specs)
+
+
+def test_overview_shows_the_just_about_right_shares(db_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+
+    answers, sides = JAR_SHAPES["de3"]
+    header = "Die Wartezeit war …"
+    frame = jar_rows(answers, header)
+    connection = store.connect(db_path)
+    store.save_import(connection, ingest_bytes("jar.xlsx", xlsx_bytes([list(frame.columns)] + frame.astype(object).values.tolist())))
+    connection.close()
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    assert not app.exception and not app.error
+    assert any(h.value == "Genau richtig?" for h in app.subheader)
+    table = next(d.value for d in app.dataframe if "genau richtig %" in getattr(d.value, "columns", []))
+    row = table.set_index("Frage").loc[header]
+    expected = jar_truth(frame, header, answers, sides)
+    assert row["n"] == expected["n"]
+    assert row["zu wenig %"] == pytest.approx(expected["too_little"], abs=1e-9)
+    assert row["genau richtig %"] == pytest.approx(expected["just_right"], abs=1e-9)
+    assert row["zu viel %"] == pytest.approx(expected["too_much"], abs=1e-9)

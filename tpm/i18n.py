@@ -552,6 +552,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_jar": ("Genau-richtig-Skala (zu wenig/zu viel)", "just-about-right (too little/too much)"),
     "role_comment": ("Kommentar", "comment"),
     "role_ignore": ("ignorieren", "ignore"),
+    # just-about-right questions (tpm.metrics.jar)
+    "jar_title": ("Genau richtig?", "Just about right?"),
+    "jar_caption": ("Fragen wie „zu kurz / genau richtig / zu lang“: Anteile in % derer, die geantwortet haben. "
+                    "Sie sind eine Verteilung, kein Score, und werden nicht mit den Kontaktpunkten gereiht.",
+                    "Questions such as “too short / just right / too long”: shares in % of those who answered. "
+                    "They are a distribution, not a score, and are not ranked with the touchpoints."),
+    "jar_question": ("Frage", "Question"),
+    "jar_too_little": ("zu wenig %", "too little %"),
+    "jar_just_right": ("genau richtig %", "just right %"),
+    "jar_too_much": ("zu viel %", "too much %"),
     # the readings of a scale guessed from the answers (tpm.ingest.detect.scale_candidates)
     "scale_reading_observed": ("{lo}–{hi} (Spannweite der Antworten)", "{lo}–{hi} (the answers' range)"),
     "scale_reading_common": ("{lo}–{hi} (nächste übliche Skala)", "{lo}–{hi} (nearest common scale)"),
