@@ -440,3 +440,20 @@ def test_overview_shows_the_just_about_right_shares(db_path, monkeypatch):
     assert row["zu wenig %"] == pytest.approx(expected["too_little"], abs=1e-9)
     assert row["genau richtig %"] == pytest.approx(expected["just_right"], abs=1e-9)
     assert row["zu viel %"] == pytest.approx(expected["too_much"], abs=1e-9)
+
+
+def test_next_wave_takes_the_chosen_reading_without_the_old_scores(tmp_path, capsys):
+    from tpm import cli
+    from tpm.upload import prepare
+
+    db = tmp_path / "t.duckdb"
+    first = tmp_path / "w1.csv"
+    first.write_bytes(csv_bytes([["ID", "Website"]] + [[f"R{i}", a] for i, a in enumerate(six_point_answers())]))
+    assert cli.main(["ingest", str(first), "--db", str(db), "--scale", "Website=1-5", "--missing", "Website=6"]) == 0
+    capsys.readouterr()
+    second = csv_bytes([["ID", "Website"]] + [[f"S{i}", a] for i, a in enumerate(six_point_answers(seed=8))])
+    connection = store.connect(db)
+    spec = spec_of(prepare("w2.csv", second, con=connection).specs, "Website")
+    connection.close()
+    assert (spec.scale_min, spec.scale_max, spec.missing_codes, spec.unsure) == (1, 5, [6.0], None)
+    assert spec.candidates is None  # the first wave's readings scored the first wave's answers

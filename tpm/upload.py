@@ -79,7 +79,7 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     table = arrange(read_table(file_name, data, sheet=sheet) if table is None else table, include_incomplete)
     if release:
         release_memory()  # the reader's freed blocks, before detection and the import build on top of them
-    template = store.mapping_template(con, list(table.columns)) if con is not None else None
+    template = _template(con, table) if con is not None else None
     prepared = Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None,
                         data=data, include_incomplete=include_incomplete)
     if release:
@@ -87,10 +87,19 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     return prepared
 
 
+def _template(con, table: RawTable) -> list[ColumnSpec] | None:
+    """An earlier wave's confirmed mapping for these columns, without that file's scale readings
+    (their scores are the earlier file's, not this one's)."""
+    template = store.mapping_template(con, list(table.columns))
+    for spec in template or []:
+        spec.candidates = None
+    return template
+
+
 def use_template(prepared: Prepared, con) -> Prepared:
     """Apply an earlier wave's confirmed mapping (if the database has one for these columns), for a
     file that was prepared without the database (the CLI reads files before it opens the database)."""
-    template = store.mapping_template(con, list(prepared.table.columns))
+    template = _template(con, prepared.table)
     if template is not None:
         prepared.specs, prepared.from_template = template, True
         prepared.__dict__.pop("_problem", None)
