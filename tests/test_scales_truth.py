@@ -457,3 +457,33 @@ def test_next_wave_takes_the_chosen_reading_without_the_old_scores(tmp_path, cap
     connection.close()
     assert (spec.scale_min, spec.scale_max, spec.missing_codes, spec.unsure) == (1, 5, [6.0], None)
     assert spec.candidates is None  # the first wave's readings scored the first wave's answers
+
+
+def _sets_with_a_no_answer_word():
+    from tpm.ingest.scales import LABEL_SETS, normalise_label
+    from tpm.ingest.values import MISSING_TOKENS
+
+    cases = []
+    for name, points in LABEL_SETS.items():
+        for rank, spellings in enumerate(points):
+            for spelling in spellings:
+                if normalise_label(spelling) in MISSING_TOKENS:
+                    cases.append((name, rank, spelling))
+    return cases
+
+
+@pytest.mark.parametrize("name, rank, spelling", _sets_with_a_no_answer_word())
+def test_every_label_set_point_that_is_a_no_answer_word_elsewhere(name, rank, spelling):
+    """The rule, for every known set: a point spelled like a no-answer word is that point when
+    the other answers are this set, beside real don't-know answers."""
+    from tpm.ingest.scales import LABEL_SETS
+
+    points = [spellings[0] for spellings in LABEL_SETS[name]]
+    points[rank] = spelling
+    answers = [points[i % len(points)] for i in range(10 * len(points))] + ["weiß nicht", "k.A.", "weiß nicht"]
+    result = ingest_bytes("set.csv", csv_bytes([["ID", "Frage"]] + [[i, a] for i, a in enumerate(answers)]))
+    spec = spec_of(result.specs, "Frage")
+    assert spec.role == "rating" and spec.scale_max == len(points)
+    ratings = result.canonical.ratings
+    assert len(ratings) == 10 * len(points) and len(result.canonical.dont_know) == 3
+    assert (ratings["score"] == rank + 1).sum() == 10
