@@ -487,3 +487,17 @@ def test_every_label_set_point_that_is_a_no_answer_word_elsewhere(name, rank, sp
     ratings = result.canonical.ratings
     assert len(ratings) == 10 * len(points) and len(result.canonical.dont_know) == 3
     assert (ratings["score"] == rank + 1).sum() == 10
+
+
+@pytest.mark.parametrize("header, reversed_", [
+    ("Beratung (1 = sehr gut, 6 = ungenügend)", True),
+    ("Hotline (1 = trifft voll zu … 4 = trifft gar nicht zu)", True),
+    ("Beratung (1 = sehr schlecht, 5 = sehr gut)", False),
+])
+def test_a_stated_scale_whose_first_point_is_the_best_is_unsure(header, reversed_):
+    from tpm.upload import prepare
+
+    rows = [["ID", header]] + [[i, 1 + i % 4] for i in range(40)]
+    spec = spec_of(prepare("rev.csv", csv_bytes(rows)).specs, header)
+    assert spec.role == "rating"
+    assert bool(spec.unsure and "best point" in spec.unsure) == reversed_

@@ -816,6 +816,8 @@ INGEST_DE: list[tuple[str, str]] = [
     (r"(\d+) different text answers: a segment, or a rating scale in words TPM does not know \(then define its order on the Upload page\)",
      r"\1 verschiedene Textantworten: ein Segment oder eine Bewertungsskala in Worten, die TPM nicht kennt (dann legen Sie ihre Reihenfolge hier fest)"),
     (r"short text with repeated answers: a segment or a comment\?", "kurzer Text mit wiederholten Antworten: ein Segment oder ein Kommentar?"),
+    (r"the header names (\d+) the best point \(e\.g\. school grades\): TPM reads (\d+) as the best — recode the answers \(best = (\d+)\) before importing",
+     r"die Kopfzeile nennt \1 den besten Punkt (z. B. Schulnoten): TPM liest \2 als den besten – codieren Sie die Antworten um (bester = \3), bevor Sie importieren"),
     # hints
     (r"fix the data, correct the scale in the mapping, or declare (\S+) a missing code \(Upload page: column 'missing codes'; CLI: ",
      r"korrigieren Sie die Daten oder die Skala in der Zuordnung, oder erklären Sie \1 zum Fehlend-Code (Upload-Seite: Spalte „Fehlend-Codes“; CLI: "),

@@ -205,6 +205,22 @@ _SCALE_HINT_WORDS = re.compile(
     + _SCALE_HINT.pattern + r"(?:\s*\([^()\d]{1,40}\))?", re.I)
 
 
+_BEST = re.compile(r"^\s*(sehr gut|ausgezeichnet|hervorragend|exzellent|excellent|outstanding|very good|sehr zufrieden|"
+                   r"äußerst zufrieden|very satisfied|extremely satisfied|completely satisfied|trifft voll( und ganz)? zu|"
+                   r"stimme voll( und ganz)? zu|strongly agree|best)\b", re.I)
+_WORST = re.compile(r"^\s*(ungenügend|mangelhaft|sehr schlecht|schlecht|very poor|poor|very bad|terrible|"
+                    r"sehr unzufrieden|überhaupt nicht zufrieden|gar nicht zufrieden|very dissatisfied|extremely dissatisfied|"
+                    r"trifft (überhaupt|gar) nicht zu|stimme (überhaupt|gar) nicht zu|strongly disagree|worst)\b", re.I)
+
+
+def reversed_in_header(header: str, scale: tuple[int, int]) -> bool:
+    """True when the header labels the bottom of its stated scale as the best answer and the
+    top as the worst ("1 = sehr gut … 6 = ungenügend", school grades): TPM reads the top as best."""
+    labels = {int(m.group(1)): m.group(2) for m in re.finditer(r"(?<![\w.,])(\d{1,2})\s*=\s*([^,;=()…]+)", header)}
+    low, high = labels.get(scale[0]), labels.get(scale[1])
+    return bool(low and high and _BEST.match(low) and _WORST.match(high))
+
+
 def _strip_scale_hint(name: str) -> str:
     """The name without a stated scale ("Lieferung 1-4", "Hotline auf einer Skala von 1 bis 6"
     → "Lieferung ", "Hotline "); other ranges ("Terminal 1-2") are kept."""
@@ -520,6 +536,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
                 spec.unsure = (f"values outside the stated scale {spec.scale_min}–{spec.scale_max} "
                                f"(seen {p.minimum:g}–{p.maximum:g}{f', 0 ×{outside}' if outside else ''}): "
                                "fix the data or declare the value a missing code")
+            elif stated and reversed_in_header(header, stated):
+                spec.unsure = (f"the header names {stated[0]} the best point (e.g. school grades): TPM reads "
+                               f"{stated[1]} as the best — recode the answers (best = {stated[1]}) before importing")
         specs.append(spec)
     group_multiple_choice(table, specs)
     names: dict[str, int] = {}
