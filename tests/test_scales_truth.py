@@ -501,3 +501,48 @@ def test_a_stated_scale_whose_first_point_is_the_best_is_unsure(header, reversed
     spec = spec_of(prepare("rev.csv", csv_bytes(rows)).specs, header)
     assert spec.role == "rating"
     assert bool(spec.unsure and "best point" in spec.unsure) == reversed_
+
+
+# --- property: every reading of a guessed scale, against plain numpy ------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def ranged_answers(draw):
+    """Answers within a random range inside 0–10 (the range's ends given at least once)."""
+    lo = draw(st.integers(0, 9))
+    hi = draw(st.integers(lo + 1, 10))
+    inner = draw(st.lists(st.integers(lo, hi), min_size=1, max_size=60))
+    return draw(st.permutations([lo, hi] + inner))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answers=ranged_answers(), dont_know=st.integers(0, 3))
+def test_readings_of_a_guessed_scale(answers, dont_know):
+    """Whatever the answers: the proposal's top is an answer someone gave (or a reading says it is
+    not), each reading holds every answer it keeps, and its score is the plain mean on its scale."""
+    from tpm.upload import prepare
+
+    rows = [["ID", "Hotline"]] + [[f"R{i}", a] for i, a in enumerate(answers)] + [[f"D{i}", "weiß nicht"] for i in range(dont_know)]
+    spec = spec_of(prepare("prop.csv", csv_bytes(rows)).specs, "Hotline")
+    if spec.role != "rating":
+        return
+    a = np.array(answers, dtype=float)
+    if spec.unsure is None:  # sure only when the data prove it: 0 and 10 both given
+        assert a.min() == 0 and a.max() == 10 and not spec.candidates
+        return
+    assert spec.candidates, spec
+    first = spec.candidates[0]
+    stray_zero = first["missing_codes"] is None and a.min() == 0 and spec.scale_min == 1
+    if not stray_zero:
+        assert (first["scale_min"], first["scale_max"]) == (spec.scale_min, spec.scale_max)
+    if (1 if a.min() >= 1 else 0) + 2 <= a.max() and not stray_zero:  # the answers span a scale of 3 points or more
+        assert spec.scale_max == a.max()  # never a top point nobody chose
+    for c in spec.candidates:
+        kept = a[~np.isin(a, c["missing_codes"] or [])]
+        lo, hi = c["scale_min"], c["scale_max"]
+        assert ((kept >= lo) & (kept <= hi)).all() and 3 <= hi - lo + 1 <= 11
+        assert c["n"] == len(kept)
+        assert c["score"] == pytest.approx((kept.mean() - lo) / (hi - lo) * 100, abs=1e-3)
