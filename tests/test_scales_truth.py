@@ -546,3 +546,15 @@ def test_readings_of_a_guessed_scale(answers, dont_know):
         assert ((kept >= lo) & (kept <= hi)).all() and 3 <= hi - lo + 1 <= 11
         assert c["n"] == len(kept)
         assert c["score"] == pytest.approx((kept.mean() - lo) / (hi - lo) * 100, abs=1e-3)
+
+
+def test_a_code_the_header_names_as_no_answer_is_a_missing_code(con):
+    header = "Hotline (1 = schlecht, 4 = gut, 9 = weiß nicht)"
+    answers = [[1, 2, 3, 4, 9][i % 5] for i in range(100)]
+    result = ingest_bytes("codes.csv", csv_bytes([["ID", header]] + [[i, a] for i, a in enumerate(answers)]))
+    spec = spec_of(result.specs, header)
+    assert (spec.scale_min, spec.scale_max, spec.missing_codes, spec.unsure) == (1, 4, [9.0], None)
+    expected = truth(answers, {v: v for v in range(1, 5)}, set(), 1, 4, 1)
+    stats = stored_stats(con, result, "Hotline")
+    assert stats["n"] == expected["n"] == 80
+    assert stats["score_0_100"] == pytest.approx(expected["score"], abs=1e-9)

@@ -66,9 +66,9 @@ _PERSONAL = re.compile(
 )
 _RANKING = re.compile(r"\brank(ing|e|en)?\b|reihenfolge", re.I)
 #: "(1-4)", "0 bis 10", "1 to 7", "1 (gar nicht) bis 4 (voll)", "von 1–6": a range from 0 or 1 (plausibility: :func:`stated_scale`)
-_SCALE_HINT = re.compile(r"(?<![\w.,])(0|1)(?:\s*\([^()\d]{1,40}\))?\s*(?:-|–|—|bis|to|\.\.)\s*(\d{1,2})(?!\d|[.,]\d)", re.I)
+_SCALE_HINT = re.compile(r"(?<![\w.,])(0|1)(?:\s*\([^()\d]{1,40}\))?\s*(?:-|–|—|bis|to|\.\.|…)\s*(\d{1,2})(?!\d|[.,]\d)", re.I)
 #: "1 = sehr schlecht … 4 = sehr gut": the first point 0 or 1, the last numbered point the top
-_SCALE_HINT_EQ = re.compile(r"(?<![\w.,])(0|1)\s*=.*(?<![\w.,])(\d{1,2})\s*=", re.I)
+_SCALE_HINT_EQ = re.compile(r"(?<![\w.,])(\d{1,2})\s*=\s*([^,;=()…]*)", re.I)
 #: a stated scale is a rating scale when it has this many points (0–2 … 0–10, 1–3 … 1–11)
 STATED_POINTS = (3, 11)
 
@@ -191,13 +191,29 @@ def plausible_scale(lo: int, hi: int) -> bool:
 def scale_from_header(header: str) -> tuple[int, int] | None:
     """A scale stated in the header, e.g. "(1-10)", "(1-4)", "0 bis 10", "von 1 bis 6",
     "1 = schlecht … 5 = sehr gut": any :func:`plausible_scale` (a range such as "Filiale 1-2" or
-    "18-25" is no scale). The answers are checked against it by :func:`detect` and the import."""
-    for pattern in (_SCALE_HINT, _SCALE_HINT_EQ):
-        for match in pattern.finditer(header):
-            lo, hi = int(match.group(1)), int(match.group(2))
-            if plausible_scale(lo, hi):
-                return lo, hi
+    "18-25" is no scale). Numbered labels that are no-answer words ("9 = weiß nicht") are not
+    points of the scale. The answers are checked against it by :func:`detect` and the import."""
+    for match in _SCALE_HINT.finditer(header):
+        lo, hi = int(match.group(1)), int(match.group(2))
+        if plausible_scale(lo, hi):
+            return lo, hi
+    points = [int(m.group(1)) for m in _SCALE_HINT_EQ.finditer(header) if not _no_answer_label(m.group(2))]
+    if len(points) >= 2 and points[0] in (0, 1) and plausible_scale(points[0], max(points)):
+        return points[0], max(points)
     return None
+
+
+def _no_answer_label(label: str) -> bool:
+    from tpm.ingest.values import MISSING_TOKENS
+
+    text = " ".join(label.split()).casefold().rstrip(".")
+    return text in MISSING_TOKENS | {"k.a"} or text.startswith(("weiß nicht", "weiss nicht", "keine angabe", "don't know",
+                                                                   "kann ich nicht beurteilen", "not applicable"))
+
+
+def missing_codes_from_header(header: str) -> list[float]:
+    """Codes the header names as no answer: "(1 = schlecht … 5 = gut, 9 = weiß nicht)" → [9.0]."""
+    return [float(m.group(1)) for m in _SCALE_HINT_EQ.finditer(header) if _no_answer_label(m.group(2))]
 
 
 _SCALE_HINT_WORDS = re.compile(
@@ -531,6 +547,12 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             spec.touchpoint, spec.labels = header, jar[0]  # the question; each answer's side (−2 … +2)
         if role in {"rating", "nps", "overall"} and not spec.labels:
             stated = scale_from_header(header)
+            codes = [c for c in missing_codes_from_header(header) if stated and not stated[0] <= c <= stated[1]]
+            if codes:  # "9 = weiß nicht" in the header: the header says so, the 9s are no answer
+                spec.missing_codes = codes
+                valid = parsed.value_numbers[~parsed.value_missing & (parsed.counts > 0) & ~np.isin(parsed.value_numbers, codes)]
+                valid = valid[~np.isnan(valid) & (valid >= 0)]
+                p.minimum, p.maximum = (float(valid.min()), float(valid.max())) if len(valid) else (None, None)
             if stated and p.minimum is not None and (p.minimum < spec.scale_min or p.maximum > spec.scale_max):
                 outside = p.zeros if p.minimum == 0 and spec.scale_min > 0 else None
                 spec.unsure = (f"values outside the stated scale {spec.scale_min}–{spec.scale_max} "

@@ -156,14 +156,14 @@ _JAR_NOT_ENOUGH = frozenset({"not enough", "nicht genug", "nicht genügend", "zu
 #: the word after "too"/"zu" that means the low side (too little) or the high side (too much)
 JAR_LOW = frozenset({
     "little", "few", "short", "low", "slow", "small", "cheap", "easy", "weak", "mild", "light", "soft", "rare", "seldom",
-    "quiet", "early", "thin", "sparse", "simple", "less", "basic", "infrequent", "brief",
-    "wenig", "kurz", "niedrig", "langsam", "klein", "billig", "günstig", "leicht", "einfach", "schwach", "mild", "selten",
+    "quiet", "early", "thin", "sparse", "simple", "less", "basic", "infrequent", "brief", "rarely",
+    "wenig", "wenige", "kurz", "niedrig", "langsam", "klein", "billig", "günstig", "leicht", "einfach", "schwach", "mild", "selten",
     "früh", "leise", "dünn", "gering", "knapp", "weich",
 })
 JAR_HIGH = frozenset({
     "much", "many", "long", "high", "fast", "quick", "big", "large", "expensive", "difficult", "hard", "strong", "spicy",
     "heavy", "frequent", "often", "loud", "late", "thick", "complex", "complicated", "more", "detailed",
-    "viel", "lang", "hoch", "schnell", "groß", "gross", "teuer", "schwer", "schwierig", "stark", "scharf", "oft", "häufig",
+    "viel", "viele", "lang", "hoch", "schnell", "groß", "gross", "teuer", "schwer", "schwierig", "stark", "scharf", "oft", "häufig",
     "laut", "spät", "dick", "kompliziert", "aufwendig", "aufwändig", "ausführlich", "umfangreich",
 })
 
