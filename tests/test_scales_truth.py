@@ -558,3 +558,34 @@ def test_a_code_the_header_names_as_no_answer_is_a_missing_code(con):
     stats = stored_stats(con, result, "Hotline")
     assert stats["n"] == expected["n"] == 80
     assert stats["score_0_100"] == pytest.approx(expected["score"], abs=1e-9)
+
+
+def test_remap_just_about_right_to_segment_and_back(tmp_path, capsys):
+    """Re-mapping finds the sides again from the kept file; numbers without JAR words are refused."""
+    from tpm import cli
+    import json
+
+    answers, sides = JAR_SHAPES["en5"]
+    header = "The wait was …"
+    frame = jar_rows(answers, header)
+    path = tmp_path / "w.csv"
+    path.write_bytes(csv_bytes([list(frame.columns)] + frame.astype(object).values.tolist()))
+    db = tmp_path / "t.duckdb"
+    assert cli.main(["ingest", str(path), "--db", str(db)]) == 0
+
+    def summary():
+        capsys.readouterr()
+        assert cli.main(["summary", "--db", str(db), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)["just_about_right"]
+
+    assert cli.main(["remap", "--db", str(db), "--dataset", "w", "--role", f"{header}=segment"]) == 0
+    assert summary() == []
+    assert cli.main(["remap", "--db", str(db), "--dataset", "w", "--role", f"{header}=jar"]) == 0
+    (got,) = summary()
+    expected = jar_truth(frame, header, answers, sides)
+    assert got["n"] == expected["n"]
+    for key in ("too_little", "just_right", "too_much"):
+        assert got[key] == pytest.approx(expected[key], abs=1e-3)
+    capsys.readouterr()
+    assert cli.main(["remap", "--db", str(db), "--dataset", "w", "--role", "Hotline (1-5)=jar"]) == 2
+    assert "no just-about-right scale" in capsys.readouterr().err

@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--study", help="the study of the dataset (when names repeat across studies)")
     p.add_argument("--role", action="append", default=[], metavar="HEADER=ROLE",
                    help="the role of a column, e.g. \"Gewicht=weight\" (roles: id, date, rating, nps, overall, weight, "
-                        "segment, multi, comment, ignore; repeatable)")
+                        "segment, multi, jar (just about right), comment, ignore; repeatable)")
     p.add_argument("--scale", action="append", default=[], metavar="HEADER=MIN-MAX",
                    help="the scale of a rating column, e.g. \"Website=1-10\" (repeatable)")
     p.add_argument("--missing", action="append", default=[], metavar="HEADER=CODE[;CODE]",
