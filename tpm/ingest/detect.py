@@ -65,9 +65,9 @@ _PERSONAL = re.compile(
     re.I,
 )
 _RANKING = re.compile(r"\brank(ing|e|en)?\b|reihenfolge", re.I)
-#: "(1-4)", "0 bis 10", "1 to 7", "1 (gar nicht) bis 4 (voll)", "von 1–6": a range from 0 or 1 (plausibility: :func:`stated_scale`)
+#: "(1-4)", "0 bis 10", "1 to 7", "1 (gar nicht) bis 4 (voll)", "von 1–6": a range from 0 or 1 (plausibility: :func:`plausible_scale`)
 _SCALE_HINT = re.compile(r"(?<![\w.,])(0|1)(?:\s*\([^()\d]{1,40}\))?\s*(?:-|–|—|bis|to|\.\.|…)\s*(\d{1,2})(?!\d|[.,]\d)", re.I)
-#: "1 = sehr schlecht … 4 = sehr gut": the first point 0 or 1, the last numbered point the top
+#: "1 = sehr schlecht … 4 = sehr gut": numbered labels (number, label); the first point 0 or 1, the last the top
 _SCALE_HINT_EQ = re.compile(r"(?<![\w.,])(\d{1,2})\s*=\s*([^,;=()…]*)", re.I)
 #: a stated scale is a rating scale when it has this many points (0–2 … 0–10, 1–3 … 1–11)
 STATED_POINTS = (3, 11)
@@ -232,7 +232,7 @@ _WORST = re.compile(r"^\s*(ungenügend|mangelhaft|sehr schlecht|schlecht|very po
 def reversed_in_header(header: str, scale: tuple[int, int]) -> bool:
     """True when the header labels the bottom of its stated scale as the best answer and the
     top as the worst ("1 = sehr gut … 6 = ungenügend", school grades): TPM reads the top as best."""
-    labels = {int(m.group(1)): m.group(2) for m in re.finditer(r"(?<![\w.,])(\d{1,2})\s*=\s*([^,;=()…]+)", header)}
+    labels = {int(m.group(1)): m.group(2) for m in _SCALE_HINT_EQ.finditer(header)}
     low, high = labels.get(scale[0]), labels.get(scale[1])
     return bool(low and high and _BEST.match(low) and _WORST.match(high))
 
@@ -506,7 +506,7 @@ def detect(table: RawTable) -> list[ColumnSpec]:
         unsure = None
         if p.numeric_share < 1.0 and 1 <= p.unique <= 12 and role in {"segment", "comment", "ignore"} \
                 and not _never_a_rating(header):
-            jar = jar_sides(parsed.distinct())
+            jar = jar_sides(list(parsed.value_text[(parsed.counts > 0) & ~parsed.value_missing]))
             scale = None if jar else _label_scale(parsed)
             if jar:
                 role, unsure = "jar", jar[1]

@@ -148,7 +148,7 @@ def _jar_labels(table: RawTable, spec: ColumnSpec) -> None:
 
     parsed = table.parsed(spec.column)
     if not spec.labels:
-        found = jar_sides(parsed.distinct())
+        found = jar_sides(list(parsed.value_text[(parsed.counts > 0) & ~parsed.value_missing]))
         if found is None:
             raise IngestError(table.file_name, "the answers are no just-about-right scale (too little / just right / too much)",
                               column=spec.column, sheet=table.sheet, hint="choose another role for the column")
