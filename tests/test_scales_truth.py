@@ -589,3 +589,17 @@ def test_remap_just_about_right_to_segment_and_back(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["remap", "--db", str(db), "--dataset", "w", "--role", "Hotline (1-5)=jar"]) == 2
     assert "no just-about-right scale" in capsys.readouterr().err
+
+
+def test_answers_outside_the_stated_scale_offer_the_readings_that_hold_them():
+    from tpm.upload import prepare
+
+    answers = six_point_answers()
+    rows = [["ID", "Website (1-5)"]] + [[f"R{i}", a] for i, a in enumerate(answers)]
+    spec = spec_of(prepare("six.csv", csv_bytes(rows)).specs, "Website (1-5)")
+    assert (spec.scale_min, spec.scale_max) == (1, 5) and "outside the stated scale" in spec.unsure
+    expected = six_point_truth(answers)
+    got = readings_of(spec)
+    assert set(got) == set(expected)  # 1–5 itself is no reading: the 6s lie outside it
+    for key, (score, n) in expected.items():
+        assert got[key][0] == pytest.approx(score, abs=1e-4) and got[key][1] == n

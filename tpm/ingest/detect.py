@@ -558,6 +558,10 @@ def detect(table: RawTable) -> list[ColumnSpec]:
                 spec.unsure = (f"values outside the stated scale {spec.scale_min}–{spec.scale_max} "
                                f"(seen {p.minimum:g}–{p.maximum:g}{f', 0 ×{outside}' if outside else ''}): "
                                "fix the data or declare the value a missing code")
+                if role != "nps":  # the readings that hold every answer (the stated one does not)
+                    present = (parsed.counts > 0) & ~parsed.value_missing & ~np.isin(parsed.value_numbers, codes)
+                    spec.candidates = scale_candidates(parsed.value_numbers, parsed.counts * present,
+                                                       (spec.scale_min, spec.scale_max, None)) or None
             elif stated and reversed_in_header(header, stated):
                 spec.unsure = (f"the header names {stated[0]} the best point (e.g. school grades): TPM reads "
                                f"{stated[1]} as the best — recode the answers (best = {stated[1]}) before importing")
