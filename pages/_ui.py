@@ -419,6 +419,14 @@ def cached_outcome_columns(version: str, flt_key: str, _flt: Filter) -> list[str
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
+def cached_jar(version: str, flt_key: str, _flt: Filter):
+    """The just-about-right questions' distributions (too little / just right / too much)."""
+    from tpm.metrics.jar import jar_distribution
+
+    return jar_distribution(cursor(), _flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
 def cached_nps(version: str, flt_key: str, _flt: Filter):
     return nps_for(cursor(), _flt)
 

@@ -1,8 +1,11 @@
-"""Overview: NPS with its interval and mix, touchpoints ranked by satisfaction."""
+"""Overview: NPS with its interval and mix, touchpoints ranked by satisfaction; just-about-right
+questions as their distribution (never ranked with the touchpoints)."""
 
 import streamlit as st
 
-from pages._ui import page_start, cached_nps, cached_overall, cached_respondents, cached_touchpoints, show_chart, table_with_downloads
+from pages._ui import (page_start, cached_jar, cached_nps, cached_overall, cached_respondents, cached_touchpoints, show_chart,
+                       table_with_downloads)
+from tpm.formatting import format_table
 from tpm.charts.overview import nps_mix, touchpoint_ranking
 from tpm.i18n import fmt_number, t
 from tpm.report.tables import touchpoints_table
@@ -42,3 +45,12 @@ if not stats.empty:
     with st.expander(t("table", lang)):
         st.caption(t("base_rated", lang))
         table_with_downloads(touchpoints_table(stats, lang), "touchpoints", "kontaktpunkte" if lang == "de" else "touchpoints")
+
+jar = cached_jar(ctx.version, key, ctx.flt)
+if not jar.empty:  # a distribution: too little / just right / too much, never a score
+    st.subheader(t("jar_title", lang))
+    st.caption(t("jar_caption", lang))
+    st.dataframe(format_table(jar, lang, {"n": "count", "too_little": "share", "just_right": "share", "too_much": "share"},
+                              {"question": t("jar_question", lang), "too_little": t("jar_too_little", lang),
+                               "just_right": t("jar_just_right", lang), "too_much": t("jar_too_much", lang)}),
+                 hide_index=True, width="stretch", placeholder="")

@@ -7,11 +7,13 @@ import streamlit as st
 from pages._ui import NEXT_STUDY, page_context, cursor, perform, plain, require_role
 from tpm import access, remap, store, studies
 from tpm.ingest import ROLES, IngestError, unsure_specs
+from tpm.ingest.detect import SCORED
 from babel.dates import format_date
 
 from tpm.formatting import LOCALES, format_table
-from tpm.i18n import fmt_number, ingest_text, t
-from tpm.upload import label_choices, mapping_frame, prepare, preview, release_memory, set_label_scale, specs_from_frame
+from tpm.i18n import fmt_number, ingest_text, scale_reading, t
+from tpm.upload import (chosen_reading, choose_scale, label_choices, mapping_frame, prepare, preview, release_memory,
+                        set_label_scale, specs_from_frame)
 
 ctx = page_context()
 lang = ctx.lang
@@ -237,6 +239,19 @@ def remap_section(names: dict[int, str]) -> None:
             st.rerun()
 
 
+def pick_scale_reading(prepared, spec) -> None:
+    """A scale guessed from the answers: its readings, each with the score it gives; the analyst picks one."""
+    key = f"reading_{prepared.sha256[:12]}_{spec.column}"
+    current = chosen_reading(spec)
+    picked = st.radio(t("scale_pick", lang, column=plain(spec.column[:60])), range(len(spec.candidates)), key=key,
+                      index=None if spec.doubt else current, format_func=lambda i: scale_reading(spec.candidates[i], lang),
+                      help=t("scale_pick_help", lang))
+    if picked is not None and (spec.doubt or picked != current):
+        choose_scale(prepared, spec.column, picked)
+        st.session_state["label_scales"] = st.session_state.get("label_scales", 0) + 1  # the mapping table shows it
+        st.rerun()
+
+
 def define_label_scale(prepared, column: str) -> None:
     """An unknown text scale ordered by the analyst (worst → best, some answers missing)."""
     with st.expander(t("label_scale_title", lang, column=plain(column[:60])), icon=":material/format_list_numbered:"):
@@ -300,6 +315,9 @@ else:
         st.caption(t("mapping_help", lang))
         for column in table.unknown_scales:
             define_label_scale(prepared, column)
+        for spec in prepared.specs:
+            if spec.candidates and spec.role in SCORED and len(spec.candidates) > 1:
+                pick_scale_reading(prepared, spec)
         role_labels = {role: t(f"role_{role}", lang) for role in ROLES}
         frame = mapping_frame(table, prepared.specs, role_labels)
         frame["unsure"] = [ingest_text(reason, lang) for reason in frame["unsure"]]

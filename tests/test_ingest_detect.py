@@ -41,7 +41,7 @@ def test_touchpoint_name_strips_question_boilerplate(header, expected):
         ("Hotline 0 bis 10", 2, 9, (0, 10), True),
         ("Hotline", 1, 5, (1, 5), False),
         ("Hotline", 1, 7, (1, 7), False),  # a 1–10 item whose answers stop at 7: guessed, so unsure
-        ("Hotline", 2, 9, (1, 10), False),
+        ("Hotline", 2, 9, (1, 9), False),  # the answers' range, never a top point nobody chose (1–10 is offered beside it)
         ("Hotline", 0, 10, (0, 10), True),  # no known scale is larger
         ("Hotline (1-5)", 1, 7, (1, 5), True),  # the header wins; 6 and 7 are reported at import
     ],

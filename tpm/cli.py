@@ -57,6 +57,7 @@ respondent_count = _Lazy("tpm.metrics.nps", "respondent_count")
 touchpoint_stats = _Lazy("tpm.metrics.satisfaction", "touchpoint_stats")
 scale_labelled = _Lazy("tpm.formatting", "scale_labelled")
 shortened = _Lazy("tpm.formatting", "shortened")
+jar_distribution = _Lazy("tpm.metrics.jar", "jar_distribution")
 
 
 class CliError(Exception):
@@ -223,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--study", help="the study of the dataset (when names repeat across studies)")
     p.add_argument("--role", action="append", default=[], metavar="HEADER=ROLE",
                    help="the role of a column, e.g. \"Gewicht=weight\" (roles: id, date, rating, nps, overall, weight, "
-                        "segment, multi, comment, ignore; repeatable)")
+                        "segment, multi, jar (just about right), comment, ignore; repeatable)")
     p.add_argument("--scale", action="append", default=[], metavar="HEADER=MIN-MAX",
                    help="the scale of a rating column, e.g. \"Website=1-10\" (repeatable)")
     p.add_argument("--missing", action="append", default=[], metavar="HEADER=CODE[;CODE]",
@@ -317,7 +318,8 @@ def cmd_ingest(args) -> int:
             doubts = unsure_specs(specs)
             if doubts:
                 raise CliError(f"'{item.file_name}': {len(doubts)} column(s) read without full certainty (--strict):\n"
-                               + "\n".join(f"  '{s.column}': {s.unsure}" for s in doubts)
+                               + "\n".join("\n".join([f"  '{s.column}': {s.unsure}", *readings(s.column, s.candidates)])
+                                           for s in doubts)
                                + "\nconfirm with --scale/--missing/--date-order, a mapping template, or drop --strict")
         results.append(item.apply(specs))
     actor = access.cli_actor()
@@ -442,6 +444,19 @@ def apply_overrides(file_name: str, specs: list, overrides: dict[str, dict]) -> 
     return out
 
 
+def readings(column: str, candidates: list[dict] | None) -> list[str]:
+    """The readings of a guessed scale, each with its score and the options that choose it."""
+    from tpm.i18n import scale_reading
+
+    lines = []
+    for c in candidates or []:
+        choose = f'--scale "{column}={c["scale_min"]}-{c["scale_max"]}"'
+        if c.get("missing_codes"):
+            choose += f' --missing "{column}=' + ";".join(f"{v:g}" for v in c["missing_codes"]) + '"'
+        lines.append(f"    reading {scale_reading(c, 'en')}  ← {choose}")
+    return lines
+
+
 def print_report(report: dict, saved: store.Saved) -> None:
     if saved.duplicate:
         print(f"{report['file']}: already imported as dataset '{saved.name}' (id {saved.dataset_id}) "
@@ -463,6 +478,8 @@ def print_report(report: dict, saved: store.Saved) -> None:
         print(f"  weight column: {report['weight_column']}")
     if report.get("multiple_choice"):
         print(f"  multiple choice: " + "; ".join(f"{q} ({k} options)" for q, k in report["multiple_choice"].items()))
+    if report.get("just_about_right"):
+        print("  just-about-right (a distribution, not a rating): " + "; ".join(q["question"] for q in report["just_about_right"]))
     print(f"  NPS column: {report['nps_column'] or '—'} (n={report['nps_n']})")
     print(f"  id column: {report['id_column'] or '— (numbered by row)'}; date column: {report['date_column'] or '—'}")
     print(f"  segments: {', '.join(report['segments']) or '—'}")
@@ -472,6 +489,8 @@ def print_report(report: dict, saved: store.Saved) -> None:
         print(f"  note: {note}")
     for doubt in report.get("unsure", []):
         print(f"  unsure: '{doubt['column']}': {doubt['reason']}")
+        for line in readings(doubt["column"], doubt.get("candidates")):
+            print(line)
     if report.get("template"):
         print("  mapping: the confirmed mapping of an earlier wave with the same columns was applied")
 
@@ -585,6 +604,12 @@ def summary_dict(con, flt: Filter) -> dict:
             }
             for r in stats.itertuples()
         ],
+        # just-about-right questions: a distribution (% of those who answered), never a score
+        "just_about_right": [
+            {"question": r.question, "n": int(r.n), "too_little": _num(r.too_little), "just_right": _num(r.just_right),
+             "too_much": _num(r.too_much)}
+            for r in jar_distribution(con, flt).itertuples()
+        ],
     }
 
 
@@ -647,6 +672,10 @@ def cmd_summary(args) -> int:
         flag = f"  (n<{MIN_TEST})" if tp["n"] < MIN_TEST else ""
         print(f"{tp['name'][:28]:<28} {tp['n']:>6} {tp['mean']:>6.2f} {tp['scale_min']:>2}-{tp['scale_max']:<3} "
               f"{tp['score_0_100']:>6.1f} {tp['top2_box']:>6.1f}{flag}")
+    if data["just_about_right"]:
+        print(f"{'just about right':<28} {'n':>6} {'too little %':>12} {'just right %':>12} {'too much %':>12}")
+        for q in data["just_about_right"]:
+            print(f"{q['question'][:28]:<28} {q['n']:>6} {q['too_little']:>12.1f} {q['just_right']:>12.1f} {q['too_much']:>12.1f}")
     return 0
 
 

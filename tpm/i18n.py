@@ -550,8 +550,29 @@ TEXT: dict[str, tuple[str, str]] = {
                    "Base: rated, without “don't know” (k.A./don't know answers are counted, never scored)."),
     "role_weight": ("Gewicht", "weight"),
     "role_multi": ("Mehrfachauswahl (Option)", "multiple choice (option)"),
+    "role_jar": ("Genau-richtig-Skala (zu wenig/zu viel)", "just-about-right (too little/too much)"),
     "role_comment": ("Kommentar", "comment"),
     "role_ignore": ("ignorieren", "ignore"),
+    # just-about-right questions (tpm.metrics.jar)
+    "jar_title": ("Genau richtig?", "Just about right?"),
+    "jar_caption": ("Fragen wie „zu kurz / genau richtig / zu lang“: Anteile in % derer, die geantwortet haben. "
+                    "Sie sind eine Verteilung, kein Score, und werden nicht mit den Kontaktpunkten gereiht.",
+                    "Questions such as “too short / just right / too long”: shares in % of those who answered. "
+                    "They are a distribution, not a score, and are not ranked with the touchpoints."),
+    "jar_question": ("Frage", "Question"),
+    "jar_too_little": ("zu wenig %", "too little %"),
+    "jar_just_right": ("genau richtig %", "just right %"),
+    "jar_too_much": ("zu viel %", "too much %"),
+    # the readings of a scale guessed from the answers (tpm.ingest.detect.scale_candidates)
+    "scale_reading_observed": ("{lo}–{hi} (Spannweite der Antworten)", "{lo}–{hi} (the answers' range)"),
+    "scale_reading_common": ("{lo}–{hi} (nächste übliche Skala)", "{lo}–{hi} (nearest common scale)"),
+    "scale_reading_last_na": ("{lo}–{hi}, {code} = trifft nicht zu / keine Angabe", "{lo}–{hi}, {code} = not applicable"),
+    "scale_reading_zero_na": ("{lo}–{hi}, {code} = trifft nicht zu / keine Angabe", "{lo}–{hi}, {code} = not applicable"),
+    "scale_reading_score": ("{reading}: Score {score} (n = {n})", "{reading}: score {score} (n = {n})"),
+    "scale_pick": ("Skala von „{column}“ – aus den Antworten geraten; welche Lesart stimmt?",
+                   "Scale of “{column}” – guessed from the answers; which reading is right?"),
+    "scale_pick_help": ("Jede Lesart mit dem Score (0–100), den sie ergibt. Die Wahl bestätigt die Spalte.",
+                        "Each reading with the score (0–100) it gives. Choosing one confirms the column."),
     # survey weights
     "weighting": ("Gewichtung", "Weighting"),
     "weighted": ("gewichtet", "weighted"),
@@ -715,6 +736,15 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     return text.format_map(_Placeholders(_rules(), **values)) if "{" in text else text
 
 
+def scale_reading(candidate: dict, lang: str = DEFAULT_LANGUAGE) -> str:
+    """One reading of a guessed scale with the score it gives, e.g. "1–5, 6 = not applicable: score 82.4 (n = 120)"."""
+    codes = candidate.get("missing_codes") or []
+    reading = t(f"scale_reading_{candidate['kind']}", lang, lo=candidate["scale_min"], hi=candidate["scale_max"],
+                code="; ".join(f"{c:g}" for c in codes))
+    return t("scale_reading_score", lang, reading=reading, score=fmt_number(candidate["score"], 1, lang),
+             n=fmt_number(candidate["n"], 0, lang))
+
+
 #: The importer (``tpm.ingest``) words its errors, hints and notes in English for the CLI and logs;
 #: the Upload page shows them through :func:`ingest_text`. Longer phrases before the shorter ones they contain.
 INGEST_DE: list[tuple[str, str]] = [
@@ -771,7 +801,15 @@ INGEST_DE: list[tuple[str, str]] = [
     (r"the weight is not positive", "das Gewicht ist nicht positiv"),
     (r"\((\d+) row\(s\) in this column\)", r"(\1 Zeile(n) in dieser Spalte)"),
     (r"weights from '(.*?)' rescaled to sum to n = (\d+) \(factor (\S+)\)", r"Gewichte aus „\1“ auf die Summe n = \2 skaliert (Faktor \3)"),
+    (r"the answers are no just-about-right scale \(too little / just right / too much\)",
+     "die Antworten sind keine Genau-richtig-Skala (zu wenig / genau richtig / zu viel)"),
+    (r"'(.*?)' is not an answer of the just-about-right scale", r"„\1“ ist keine Antwort der Genau-richtig-Skala"),
+    (r"choose another role for the column", "wählen Sie eine andere Rolle für die Spalte"),
     # why the detector is unsure (the mapping table's column)
+    (r"just-about-right answers whose side TPM does not know \((.*?)\): check which answers mean too little and which too much",
+     r"Genau-richtig-Antworten, deren Seite TPM nicht kennt (\1): prüfen Sie, welche Antworten „zu wenig“ und welche „zu viel“ bedeuten"),
+    (r"two different words on one side of a just-about-right scale: check the sides",
+     "zwei verschiedene Wörter auf einer Seite einer Genau-richtig-Skala: prüfen Sie die Seiten"),
     (r"scale (\S+) guessed from the answers; the value 0 \((\d+)×\) lies outside it — declare 0 a missing code, or choose 0–10",
      r"Skala \1 aus den Antworten geraten; der Wert 0 (\2×) liegt außerhalb – erklären Sie 0 zum Fehlend-Code oder wählen Sie 0–10"),
     (r"scale (\S+) guessed from the answers", r"Skala \1 aus den Antworten geraten"), (r" \(answers (\S+)\)", r" (Antworten \1)"),
@@ -808,6 +846,8 @@ INGEST_DE: list[tuple[str, str]] = [
      "kodieren Sie die Antworten als ja/nein oder 1/0, oder markieren Sie die Spalte als „Segment“"),
     (r"day and month cannot be told apart \(no part above 12\): '(.*?)' is read month first as (\S+); day first it would be (\S+)",
      r"Tag und Monat lassen sich nicht unterscheiden (kein Teil über 12): „\1“ wird als Monat zuerst gelesen: \2; Tag zuerst wäre es \3"),
+    (r"the header names (\d+) the best point \(e\.g\. school grades\): TPM reads (\d+) as the best — recode the answers \(best = (\d+)\) before importing",
+     r"die Kopfzeile nennt \1 den besten Punkt (z. B. Schulnoten): TPM liest \2 als den besten – codieren Sie die Antworten um (bester = \3), bevor Sie importieren"),
     # hints
     (r"fix the data, correct the scale in the mapping, or declare (\S+) a missing code \(Upload page: column 'missing codes'; CLI: ",
      r"korrigieren Sie die Daten oder die Skala in der Zuordnung, oder erklären Sie \1 zum Fehlend-Code (Upload-Seite: Spalte „Fehlend-Codes“; CLI: "),

@@ -93,7 +93,7 @@ def corrected(specs: list[ColumnSpec], column: str, role: str | None = None, sca
             raise RemapError("err_remap_role", column=spec.column, role=role, allowed=", ".join(ROLES))
         if role != spec.role:
             spec.role, spec.labels, spec.option = role, None, None
-            if role in ("rating", "overall", "segment", "outcome"):
+            if role in ("rating", "overall", "segment", "outcome", "jar"):
                 spec.touchpoint = spec.touchpoint or touchpoint_name(spec.column)
             else:
                 spec.touchpoint = None

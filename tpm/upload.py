@@ -79,7 +79,7 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     table = arrange(read_table(file_name, data, sheet=sheet) if table is None else table, include_incomplete)
     if release:
         release_memory()  # the reader's freed blocks, before detection and the import build on top of them
-    template = store.mapping_template(con, list(table.columns)) if con is not None else None
+    template = _template(con, table) if con is not None else None
     prepared = Prepared(file_name, file_hash(data), table, template or detect(table), from_template=template is not None,
                         data=data, include_incomplete=include_incomplete)
     if release:
@@ -87,10 +87,19 @@ def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include
     return prepared
 
 
+def _template(con, table: RawTable) -> list[ColumnSpec] | None:
+    """An earlier wave's confirmed mapping for these columns, without that file's scale readings
+    (their scores are the earlier file's, not this one's)."""
+    template = store.mapping_template(con, list(table.columns))
+    for spec in template or []:
+        spec.candidates = None
+    return template
+
+
 def use_template(prepared: Prepared, con) -> Prepared:
     """Apply an earlier wave's confirmed mapping (if the database has one for these columns), for a
     file that was prepared without the database (the CLI reads files before it opens the database)."""
-    template = store.mapping_template(con, list(prepared.table.columns))
+    template = _template(con, prepared.table)
     if template is not None:
         prepared.specs, prepared.from_template = template, True
         prepared.__dict__.pop("_problem", None)
@@ -145,7 +154,7 @@ def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[st
     role_labels = role_labels or {}
     rows = []
     for spec in specs:
-        named = spec.role in ("rating", "overall", "multi")
+        named = spec.role in ("rating", "overall", "multi", "jar")
         name = spec.touchpoint if named else (spec.touchpoint or (spec.column if spec.role in ("segment", "outcome") else None))
         unsure = spec.doubt or ""
         rows.append({
@@ -203,15 +212,16 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
         codes = parse_codes(row.get("missing_codes"), row["column"]) if role in SCORED else None
         before = known.get(row["column"])
         same = before is not None and before.role == role and (before.scale_min, before.scale_max) == (lo, hi)
-        labels = before.labels if same and before.labels else None
+        labels = before.labels if same and before.labels else None  # a text scale's points, a just-about-right set's sides
         unsure = row.get("unsure") or None
         if bool(row.get("confirmed")) or (before is not None and not (same and (before.missing_codes or None) == codes)):
             unsure = None
         specs.append(ColumnSpec(column=row["column"], role=role,
-                                touchpoint=name if role in ("rating", "overall", "segment", "outcome", "multi") else None,
+                                touchpoint=name if role in ("rating", "overall", "segment", "outcome", "multi", "jar") else None,
                                 scale_min=lo, scale_max=hi, labels=labels, missing_codes=codes,
                                 option=before.option if before is not None and role == "multi" else None,
-                                unsure=unsure, date_order=before.date_order if before is not None and role == "date" else None))
+                                unsure=unsure, date_order=before.date_order if before is not None and role == "date" else None,
+                                candidates=before.candidates if before is not None and role in SCORED else None))
     return specs
 
 
@@ -220,6 +230,29 @@ def label_choices(table: RawTable, column: str) -> pd.DataFrame:
     labels = [v for v in table.parsed(column).distinct() if v][:20]
     return pd.DataFrame({"label": labels, "rank": pd.array([None] * len(labels), dtype="Int64"),
                          "missing": [False] * len(labels)})
+
+
+def choose_scale(prepared: Prepared, column: str, index: int) -> ColumnSpec:
+    """The analyst's reading of a guessed scale: ``column``'s ``index``-th candidate (see
+    :func:`tpm.ingest.detect.scale_candidates`) becomes its scale and missing codes; the column is
+    then confirmed. Returns the changed spec."""
+    spec = next(s for s in prepared.specs if s.column == column)
+    chosen = (spec.candidates or [])[index]
+    spec.scale_min, spec.scale_max = chosen["scale_min"], chosen["scale_max"]
+    spec.missing_codes = list(chosen["missing_codes"]) if chosen.get("missing_codes") else None
+    spec.unsure = None
+    prepared.__dict__.pop("_problem", None)
+    prepared.__dict__.pop("_checked", None)
+    return spec
+
+
+def chosen_reading(spec: ColumnSpec) -> int | None:
+    """Which candidate the spec's scale and missing codes are (None: none, or no candidates)."""
+    for i, c in enumerate(spec.candidates or []):
+        if (c["scale_min"], c["scale_max"], c.get("missing_codes") or None) == (spec.scale_min, spec.scale_max,
+                                                                                spec.missing_codes or None):
+            return i
+    return None
 
 
 def set_label_scale(prepared: Prepared, column: str, choices: pd.DataFrame) -> bool:

@@ -84,10 +84,12 @@ class ImportResult:
             "segments": [s.touchpoint or s.column for s in specs if s.role == "segment"] + list(multi),
             "multiple_choice": multi,
             "outcomes": [s.touchpoint or s.column for s in specs if s.role == "outcome"],
+            "just_about_right": [{"question": s.touchpoint, "column": s.column} for s in specs if s.role == "jar"],
             "overall": {"column": overall.column, "scale": [overall.scale_min, overall.scale_max],
                         "n": int(c.respondents["overall"].notna().sum())} if overall else None,
             "weight_column": next((s.column for s in specs if s.role == "weight"), None),
-            "unsure": [{"column": s.column, "reason": s.unsure} for s in unsure_specs(specs)],
+            "unsure": [{"column": s.column, "reason": s.unsure, **({"candidates": s.candidates} if s.candidates else {})}
+                       for s in unsure_specs(specs)],
             "comment_columns": [s.column for s in specs if s.role == "comment"],
             "comments": c.rows("comments"),
             "ignored_columns": [s.column for s in specs if s.role == "ignore"],

@@ -7,7 +7,9 @@ weight), ``segment`` (categorical attribute such as Region or Kundenart), ``outc
 behaviour the touchpoints may explain — churn, cancellation, repurchase: yes/no or a number;
 stored like a segment, so it also filters, and the key drivers take it as their outcome), ``multi`` (one
 option of a multiple-choice question: ticked/empty or yes/no columns grouped into one
-filter), ``comment`` (free text), ``ignore``.
+filter), ``jar`` (a just-about-right question: "zu kurz / genau richtig / zu lang" — a
+distribution of too little / just right / too much, never a rating; stored like a segment, its
+answers' sides in ``labels``), ``comment`` (free text), ``ignore``.
 
 Every decision taken with less than full evidence carries its reason in
 :attr:`ColumnSpec.unsure` (a scale guessed from the data alone, an unknown label set, a
@@ -22,7 +24,7 @@ table, so a wrong guess is one click to correct, and the corrected specs go to
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -30,10 +32,10 @@ import pyarrow.compute as pc
 
 from tpm.ingest.platforms import is_meta
 from tpm.ingest.readers import RawTable
-from tpm.ingest.scales import match_labels
+from tpm.ingest.scales import jar_from_header, jar_sides, match_labels
 from tpm.ingest.values import ParsedColumn, date_doubt, to_dates
 
-ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "outcome", "multi", "comment", "ignore")
+ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "outcome", "multi", "jar", "comment", "ignore")
 #: roles whose column holds scores on a scale
 SCORED = ("rating", "nps", "overall")
 #: Scales TPM knows; any (min, max) with 0 <= min < max <= 100 is accepted when set by hand.
@@ -83,8 +85,12 @@ _PERSONAL = re.compile(
     re.I,
 )
 _RANKING = re.compile(r"\brank(ing|e|en)?\b|reihenfolge", re.I)
-_SCALE_HINT = re.compile(r"(?<![\d.])(0|1)\s*(?:-|–|—|bis|to|\.\.)\s*(5|7|10)(?![\d.])")
-_SCALE_HINT_EQ = re.compile(r"(?<![\d.])(0|1)\s*=.*?(?<![\d.])(5|7|10)\s*=", re.I)
+#: "(1-4)", "0 bis 10", "1 to 7", "1 (gar nicht) bis 4 (voll)", "von 1–6": a range from 0 or 1 (plausibility: :func:`plausible_scale`)
+_SCALE_HINT = re.compile(r"(?<![\w.,])(0|1)(?:\s*\([^()\d]{1,40}\))?\s*(?:-|–|—|bis|to|\.\.|…)\s*(\d{1,2})(?!\d|[.,]\d)", re.I)
+#: "1 = sehr schlecht … 4 = sehr gut": numbered labels (number, label); the first point 0 or 1, the last the top
+_SCALE_HINT_EQ = re.compile(r"(?<![\w.,])(\d{1,2})\s*=\s*([^,;=()…]*)", re.I)
+#: a stated scale is a rating scale when it has this many points (0–2 … 0–10, 1–3 … 1–11)
+STATED_POINTS = (3, 11)
 
 _BOILERPLATE_PREFIX = re.compile(
     r"^(wie\s+zufrieden\s+(sind|waren)\s+sie\s+(insgesamt\s+)?(mit\s+)?|zufriedenheit\s+(mit\s+)?|"
@@ -104,7 +110,9 @@ class ColumnSpec:
     ``scale_max`` are set for ratings, the NPS and the overall question; ``labels`` maps text
     answers to scale points for scales written as words; ``missing_codes`` are values the
     analyst declared as "no answer" (e.g. a stray 0 on a 1–5 item); ``option`` is the option a
-    ``multi`` column stands for; ``unsure`` says why the detector is not sure (None: sure).
+    ``multi`` column stands for; ``unsure`` says why the detector is not sure (None: sure);
+    ``candidates`` are the readings the analyst chooses from when the scale was guessed from the
+    answers (:func:`scale_candidates`; None: the scale is stated or written as words).
     """
 
     column: str
@@ -117,6 +125,8 @@ class ColumnSpec:
     option: str | None = None
     unsure: str | None = None
     date_order: str | None = None  # a date column's day/month order: "day-first", "month-first" (None: from the data)
+    # the readings of a scale guessed from the data (see scale_candidates): information, not part of the mapping
+    candidates: list[dict] | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -194,13 +204,64 @@ def profile(parsed: ParsedColumn) -> ColumnProfile:
     )
 
 
+def plausible_scale(lo: int, hi: int) -> bool:
+    """A range that can be a rating scale: from 0 or 1, with 3 to 11 points (0–10, 1–4, 1–6, 1–3 …)."""
+    return lo in (0, 1) and STATED_POINTS[0] <= hi - lo + 1 <= STATED_POINTS[1]
+
+
 def scale_from_header(header: str) -> tuple[int, int] | None:
-    """A scale stated in the header, e.g. "(1-10)", "0 bis 10", "1 = schlecht … 5 = sehr gut"."""
-    for pattern in (_SCALE_HINT, _SCALE_HINT_EQ):
-        match = pattern.search(header)
-        if match:
-            return int(match.group(1)), int(match.group(2))
+    """A scale stated in the header, e.g. "(1-10)", "(1-4)", "0 bis 10", "von 1 bis 6",
+    "1 = schlecht … 5 = sehr gut": any :func:`plausible_scale` (a range such as "Filiale 1-2" or
+    "18-25" is no scale). Numbered labels that are no-answer words ("9 = weiß nicht") are not
+    points of the scale. The answers are checked against it by :func:`detect` and the import."""
+    for match in _SCALE_HINT.finditer(header):
+        lo, hi = int(match.group(1)), int(match.group(2))
+        if plausible_scale(lo, hi):
+            return lo, hi
+    points = [int(m.group(1)) for m in _SCALE_HINT_EQ.finditer(header) if not _no_answer_label(m.group(2))]
+    if len(points) >= 2 and points[0] in (0, 1) and plausible_scale(points[0], max(points)):
+        return points[0], max(points)
     return None
+
+
+def _no_answer_label(label: str) -> bool:
+    from tpm.ingest.values import MISSING_TOKENS
+
+    text = " ".join(label.split()).casefold().rstrip(".")
+    return text in MISSING_TOKENS | {"k.a"} or text.startswith(("weiß nicht", "weiss nicht", "keine angabe", "don't know",
+                                                                   "kann ich nicht beurteilen", "not applicable"))
+
+
+def missing_codes_from_header(header: str) -> list[float]:
+    """Codes the header names as no answer: "(1 = schlecht … 5 = gut, 9 = weiß nicht)" → [9.0]."""
+    return [float(m.group(1)) for m in _SCALE_HINT_EQ.finditer(header) if _no_answer_label(m.group(2))]
+
+
+_SCALE_HINT_WORDS = re.compile(
+    r"(?:(?:\b(?:auf\s+einer\s+|on\s+a\s+)?(?:skala|scale)\s*(?:von|of|from)?|\bvon|\bfrom)\s*)?"
+    + _SCALE_HINT.pattern + r"(?:\s*\([^()\d]{1,40}\))?", re.I)
+
+
+_BEST = re.compile(r"^\s*(sehr gut|ausgezeichnet|hervorragend|exzellent|excellent|outstanding|very good|sehr zufrieden|"
+                   r"äußerst zufrieden|very satisfied|extremely satisfied|completely satisfied|trifft voll( und ganz)? zu|"
+                   r"stimme voll( und ganz)? zu|strongly agree|best)\b", re.I)
+_WORST = re.compile(r"^\s*(ungenügend|mangelhaft|sehr schlecht|schlecht|very poor|poor|very bad|terrible|"
+                    r"sehr unzufrieden|überhaupt nicht zufrieden|gar nicht zufrieden|very dissatisfied|extremely dissatisfied|"
+                    r"trifft (überhaupt|gar) nicht zu|stimme (überhaupt|gar) nicht zu|strongly disagree|worst)\b", re.I)
+
+
+def reversed_in_header(header: str, scale: tuple[int, int]) -> bool:
+    """True when the header labels the bottom of its stated scale as the best answer and the
+    top as the worst ("1 = sehr gut … 6 = ungenügend", school grades): TPM reads the top as best."""
+    labels = {int(m.group(1)): m.group(2) for m in _SCALE_HINT_EQ.finditer(header)}
+    low, high = labels.get(scale[0]), labels.get(scale[1])
+    return bool(low and high and _BEST.match(low) and _WORST.match(high))
+
+
+def _strip_scale_hint(name: str) -> str:
+    """The name without a stated scale ("Lieferung 1-4", "Hotline auf einer Skala von 1 bis 6"
+    → "Lieferung ", "Hotline "); other ranges ("Terminal 1-2") are kept."""
+    return _SCALE_HINT_WORDS.sub(lambda m: "" if plausible_scale(int(m.group(1)), int(m.group(2))) else m.group(0), name)
 
 
 def _smallest_fitting(minimum: float | None, maximum: float | None) -> tuple[int, int]:
@@ -219,6 +280,15 @@ def _smallest_fitting(minimum: float | None, maximum: float | None) -> tuple[int
 STRAY_SHARE = 0.02
 
 
+def observed_scale(minimum: float | None, maximum: float | None) -> tuple[int, int] | None:
+    """The answers' own range as a scale: from 0 (a 0 was given) or 1 to the highest answer
+    (rounded up); None when that is no :func:`plausible_scale` (e.g. answers 1–2 only)."""
+    if minimum is None or maximum is None:
+        return None
+    scale = (0 if minimum < 1 else 1, int(np.ceil(maximum)))
+    return scale if plausible_scale(*scale) else None
+
+
 def infer_scale(header: str, minimum: float | None, maximum: float | None, zeros: int = 0,
                 filled: int = 0, minimum_above_zero: float | None = None) -> tuple[int, int, str | None]:
     """The rating scale and, when it was guessed, why it is unsure: ``(min, max, reason | None)``.
@@ -226,9 +296,11 @@ def infer_scale(header: str, minimum: float | None, maximum: float | None, zeros
     - A scale stated in the header wins, always: values outside it are reported by the import
       (row and column), never a reason to widen the scale (DOMAIN.md).
     - Else the data decide, and the guess is *unsure*: the data only show which points were
-      used, not which exist (a 1–10 item whose answers stop at 7 looks like 1–7). The smallest
-      known scale that fits the answers is proposed (0 present → 0–10; maximum ≤ 5 → 1–5;
-      ≤ 7 → 1–7; else 1–10). Only 0 and 10 both present make 0–10 certain (no larger scale).
+      used, not which exist (a 1–10 item whose answers stop at 7 looks like 1–7). The proposal
+      is the answers' own range (:func:`observed_scale`: 0 or 1 to the highest answer), never a
+      longer scale whose top point nobody chose; the smallest common scale that fits (0 present
+      → 0–10; maximum ≤ 5 → 1–5; ≤ 7 → 1–7; else 1–10) and the other readings are offered
+      beside it (:func:`scale_candidates`). Only 0 and 10 both present make 0–10 certain.
     - A rare 0 (≤ 2 % of answers) beside answers that otherwise fit 1–5 or 1–7 is taken as a
       stray value, not as the bottom of a 0–10 scale: the scale is proposed without it and
       the 0 is named as outside the scale (declare it a missing code or choose 0–10).
@@ -239,13 +311,72 @@ def infer_scale(header: str, minimum: float | None, maximum: float | None, zeros
     lo, hi = _smallest_fitting(minimum, maximum)
     if (lo, hi) == (0, 10) and maximum is not None and maximum <= 7 and zeros and filled \
             and zeros <= max(1, STRAY_SHARE * filled) and minimum_above_zero is not None:
-        lo, hi = _smallest_fitting(minimum_above_zero, maximum)
+        lo, hi = observed_scale(minimum_above_zero, maximum) or _smallest_fitting(minimum_above_zero, maximum)
         return lo, hi, (f"scale {lo}–{hi} guessed from the answers; the value 0 ({zeros}×) lies outside it — "
                         f"declare 0 a missing code, or choose 0–10")
     if (lo, hi) == (0, 10) and minimum == 0 and maximum == 10:
         return lo, hi, None
+    lo, hi = observed_scale(minimum, maximum) or (lo, hi)
     seen = "" if minimum is None else f" (answers {minimum:g}–{maximum:g})"
     return lo, hi, f"scale {lo}–{hi} guessed from the answers{seen}; the header does not state it"
+
+
+#: scales common enough to be offered as a reading of answers that do not fill them
+COMMON_SCALES = ((0, 10), (1, 10), (1, 7), (1, 5), (1, 4), (1, 3))
+
+
+def scale_candidates(values: np.ndarray, counts: np.ndarray, chosen: tuple[int, int, list[float] | None]) -> list[dict]:
+    """The readings of a rating whose scale was guessed from its answers, each with the score it gives.
+
+    ``values``/``counts``: the distinct answers (numbers ≥ 0) and how often each was given;
+    ``chosen``: the proposed (min, max, missing codes). Readings, the proposal first:
+
+    - ``observed``: the answers' own range (:func:`observed_scale`);
+    - ``common``: the smallest common scale that holds every answer (1–5, 1–7, 1–10, 0–10 …);
+    - ``last_na``: the highest answer as "not applicable" (a missing code) when the points below
+      it form a common scale (answers 1–6 → 1–5 with 6 = not applicable);
+    - ``zero_na``: a 0 beside answers from 1 as "not applicable" (answers 0–5 → 1–5, 0 = n/a).
+
+    Each is ``{"kind", "scale_min", "scale_max", "missing_codes", "n", "score"}`` with
+    n = the answers on the scale and score = the unweighted 0–100 mean,
+    score = (Σ c·v / Σ c − min) / (max − min) · 100 over the answers v (c times each) that are
+    not a missing code. A reading that leaves an answer outside its scale is no reading (the
+    import would refuse it): a proposal with a stray 0 outside it is offered as ``zero_na``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.int64)
+    keep = ~np.isnan(values) & (values >= 0) & (counts > 0)
+    values, counts = values[keep], counts[keep]
+    if not len(values):
+        return []
+    lo_seen, hi_seen = float(values.min()), float(values.max())
+    readings: list[tuple[str, int, int, list[float] | None]] = []
+    observed = observed_scale(lo_seen, hi_seen)
+    if observed:
+        readings.append(("observed", *observed, None))
+    readings.append(("common", *_smallest_fitting(lo_seen, hi_seen), None))
+    top = int(np.ceil(hi_seen))
+    bottom = 0 if lo_seen < 1 else 1
+    if top == hi_seen and (bottom, top - 1) in COMMON_SCALES:
+        readings.append(("last_na", bottom, top - 1, [float(top)]))
+    if lo_seen == 0 and (values > 0).any():
+        scale = observed_scale(float(values[values > 0].min()), hi_seen)
+        if scale:
+            readings.append(("zero_na", *scale, [0.0]))
+    proposal = (chosen[0], chosen[1], chosen[2] or None)
+    kind = next((k for k, *rest in readings if tuple(rest) == proposal), "observed")
+    readings = [(kind, *proposal)] + [r for r in readings if tuple(r[1:]) != proposal]
+    out: list[dict] = []
+    for kind, lo, hi, missing in readings:
+        used = ~np.isin(values, missing or [])
+        v, c = values[used], counts[used]
+        n = int(c.sum())
+        if not n or not ((v >= lo) & (v <= hi)).all():
+            continue
+        score = float(((v * c).sum() / n - lo) / (hi - lo) * 100)
+        out.append({"kind": kind, "scale_min": int(lo), "scale_max": int(hi), "missing_codes": missing,
+                    "n": n, "score": round(score, 4)})
+    return out
 
 
 def touchpoint_name(header: str, platform: str | None = None) -> str:
@@ -262,7 +393,7 @@ def touchpoint_name(header: str, platform: str | None = None) -> str:
     if bracket:
         name = bracket.group(1)
     name = re.sub(r"\((?:[^()]*\d\s*=[^()]*|\s*\d+\s*(?:-|–|—|bis|to)\s*\d+\s*)\)", "", name)
-    name = _SCALE_HINT.sub("", name)
+    name = re.sub(r"\(\s*\)", "", _strip_scale_hint(name))
     glued = re.match(r"^(\S+\s+\S+\s+\S+.*?\S)-([A-ZÄÖÜ0-9][^-]*)$", name) if platform == "Qualtrics" else None  # Qualtrics: "Indicate how you feel about X-Squash"
     question_part = False
     if ":" in name:
@@ -371,14 +502,11 @@ def _evaluative(parsed: ParsedColumn) -> bool:
 
 def _label_scale(parsed: ParsedColumn):
     """A known label set matching the column's text answers — including answers that are
-    no-answer words elsewhere ("trifft nicht zu") when the set itself uses them as a point."""
+    no-answer words elsewhere ("trifft nicht zu") when the set itself spells them as a point; the
+    others ("weiß nicht", "k.A.") stay don't-know answers beside the set."""
     answers = list(dict.fromkeys(parsed.first(5000)))
     tokens = [v for v in dict.fromkeys(parsed.first(5000, missing=True)) if v]
-    if tokens:
-        with_tokens = match_labels(answers + tokens)
-        if with_tokens:
-            return with_tokens
-    return match_labels(answers)
+    return match_labels(answers, optional=tokens)
 
 
 def detect(table: RawTable) -> list[ColumnSpec]:
@@ -396,12 +524,15 @@ def detect(table: RawTable) -> list[ColumnSpec]:
         parsed = table.parsed(header)
         p = profile(parsed)
         role = guess_role(header, p, table.n_rows)
-        scale = None
+        scale = jar = None
         unsure = None
         if p.numeric_share < 1.0 and 1 <= p.unique <= 12 and role in {"segment", "comment", "ignore"} \
                 and not _never_a_rating(header):
-            scale = _label_scale(parsed)
-            if scale:
+            jar = jar_sides(list(parsed.value_text[(parsed.counts > 0) & ~parsed.value_missing]))
+            scale = None if jar else _label_scale(parsed)
+            if jar:
+                role, unsure = "jar", jar[1]
+            elif scale:
                 role = "nps" if _NPS.search(header) and scale[:2] == (0, 10) else (
                     "overall" if _OVERALL.search(header) else "rating")
             elif 3 <= p.unique <= 7 and role == "segment":
@@ -411,6 +542,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
                           "(then define its order on the Upload page)")
         if role == "segment" and p.unique_share > 0.3 and p.mean_length > 15:
             unsure = "short text with repeated answers: a segment or a comment?"
+        header_jar = jar_from_header(header, scale_from_header(header)) if role in {"rating", "overall"} and not scale else None
+        if header_jar:  # "Länge (1 = zu kurz, 3 = genau richtig, 5 = zu lang)": a distribution, not a rating
+            role, jar = "jar", (header_jar, None)
         if role in {"id", "date", "nps", "weight", "overall"}:
             if role in taken:
                 role = "rating" if role == "overall" else "ignore"
@@ -423,6 +557,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             else:
                 spec.scale_min, spec.scale_max, spec.unsure = infer_scale(
                     header, p.minimum, p.maximum, p.zeros, p.filled, p.minimum_above_zero)
+                if spec.unsure:  # guessed: the readings to choose from, each with its score
+                    spec.candidates = scale_candidates(parsed.value_numbers, parsed.counts * ~parsed.value_missing,
+                                                       (spec.scale_min, spec.scale_max, None))
         elif role == "nps":
             spec.scale_min, spec.scale_max = 0, 10
             spec.labels = scale[2] if scale else None
@@ -430,13 +567,28 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             spec.touchpoint = header  # the segment's name; editable like a touchpoint name
         elif role == "date":
             spec.unsure = date_doubt(parsed)  # day and month the data cannot tell apart
+        elif role == "jar":
+            spec.touchpoint, spec.labels = header, jar[0]  # the question; each answer's side (−2 … +2)
         if role in {"rating", "nps", "overall"} and not spec.labels:
             stated = scale_from_header(header)
+            codes = [c for c in missing_codes_from_header(header) if stated and not stated[0] <= c <= stated[1]]
+            if codes:  # "9 = weiß nicht" in the header: the header says so, the 9s are no answer
+                spec.missing_codes = codes
+                valid = parsed.value_numbers[~parsed.value_missing & (parsed.counts > 0) & ~np.isin(parsed.value_numbers, codes)]
+                valid = valid[~np.isnan(valid) & (valid >= 0)]
+                p.minimum, p.maximum = (float(valid.min()), float(valid.max())) if len(valid) else (None, None)
             if stated and p.minimum is not None and (p.minimum < spec.scale_min or p.maximum > spec.scale_max):
                 outside = p.zeros if p.minimum == 0 and spec.scale_min > 0 else None
                 spec.unsure = (f"values outside the stated scale {spec.scale_min}–{spec.scale_max} "
                                f"(seen {p.minimum:g}–{p.maximum:g}{f', 0 ×{outside}' if outside else ''}): "
                                "fix the data or declare the value a missing code")
+                if role != "nps":  # the readings that hold every answer (the stated one does not)
+                    present = (parsed.counts > 0) & ~parsed.value_missing & ~np.isin(parsed.value_numbers, codes)
+                    spec.candidates = scale_candidates(parsed.value_numbers, parsed.counts * present,
+                                                       (spec.scale_min, spec.scale_max, None)) or None
+            elif stated and reversed_in_header(header, stated):
+                spec.unsure = (f"the header names {stated[0]} the best point (e.g. school grades): TPM reads "
+                               f"{stated[1]} as the best — recode the answers (best = {stated[1]}) before importing")
         specs.append(spec)
         profiles[header] = p
     group_multiple_choice(table, specs)

@@ -7,7 +7,8 @@ Frames (one row per respondent / per given answer, long and sparse):
 - ``ratings``: resp, touchpoint, score, scale_min, scale_max (answered cells only)
 - ``dont_know``: resp, touchpoint — a "weiß nicht"/"k.A."/"N/A" answer: not a score, counted
 - ``segments``: resp, segment, value (a multiple-choice question: one row per ticked option; an
-  outcome column — role ``outcome`` — as its answers, read as numbers by :func:`~tpm.ingest.detect.outcome_value`)
+  outcome column — role ``outcome`` — as its answers, read as numbers by :func:`~tpm.ingest.detect.outcome_value`;
+  a just-about-right question: its answer)
 - ``comments``: resp, question, text
 
 ``resp`` is the respondent's 0-based row in the file: a compact integer join key.
@@ -124,6 +125,8 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
             raise IngestError(name, "a multiple-choice option needs its question and option", column=spec.column)
         if spec.role == "date" and spec.date_order not in (None, *DATE_ORDERS):
             raise IngestError(name, f"unknown date order '{spec.date_order}'", column=spec.column, hint="use day-first or month-first")
+        if spec.role == "jar":
+            _jar_labels(table, spec)
     for role in ("id", "date", "nps", "overall", "weight"):
         chosen = [s.column for s in specs if s.role == role]
         if len(chosen) > 1:
@@ -138,6 +141,30 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
             shown = ", ".join(f"'{c[:40]}'" for c in table.unknown_scales[:3])
             hint += f"; the text answers in {shown} are no rating scale TPM knows (their order is unknown) — recode them to numbers in the export"
         raise IngestError(name, "no rating or recommendation (NPS) column was found", sheet=table.sheet, hint=hint)
+
+
+def _jar_labels(table: RawTable, spec: ColumnSpec) -> None:
+    """A just-about-right column's answers and their sides (too little −, just right 0, too much +):
+    the detected ones, or found now for a column the analyst set to this role; an answer outside
+    them is refused with its row."""
+    from tpm.ingest.scales import jar_sides
+
+    parsed = table.parsed(spec.column)
+    if not spec.labels:
+        found = jar_sides(list(parsed.value_text[(parsed.counts > 0) & ~parsed.value_missing]))
+        if found is None:
+            raise IngestError(table.file_name, "the answers are no just-about-right scale (too little / just right / too much)",
+                              column=spec.column, sheet=table.sheet, hint="choose another role for the column")
+        spec.labels = found[0]
+    known = {normalise_label(k) for k in spec.labels}
+    codes = parsed.codes()
+    unknown = np.array([bool(v) and normalise_label(v) not in known for v in parsed.value_text]) & ~parsed.value_missing \
+        & (parsed.counts > 0)
+    if unknown.any():
+        i = _first_cell(codes, unknown)
+        raise IngestError(table.file_name, f"'{parsed.value_text[codes[i]][:40]}' is not an answer of the just-about-right scale",
+                          sheet=table.sheet, row=table.sheet_row(i), column=spec.column,
+                          hint="fix the cell, or mark the column as 'ignore' or 'segment'")
 
 
 @dataclass
@@ -287,7 +314,8 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     ratings, dont_know = LongScores(by_role["rating"], scored), LongScores(by_role["rating"], scored, dont_know=True)
     for spec in by_role["outcome"]:
         _check_outcome(table, spec)
-    segments = LongTexts(table, by_role["segment"] + by_role["outcome"] + by_role["multi"], "segment", "value")
+    # a just-about-right question is stored like a segment (its answers as values); its sides stay in the mapping
+    segments = LongTexts(table, by_role["segment"] + by_role["outcome"] + by_role["multi"] + by_role["jar"], "segment", "value")
     comments = LongTexts(table, by_role["comment"], "question", "text")
     return Canonical(respondents=respondents, ratings=ratings, segments=segments, comments=comments, specs=list(specs),
                      notes=notes, dont_know=dont_know)

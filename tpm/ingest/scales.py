@@ -103,19 +103,30 @@ def _ascii_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def match_labels(values: list[str]) -> tuple[int, int, dict[str, float], str] | None:
-    """(scale_min, scale_max, mapping, name) for a column's distinct non-missing answers, or None."""
+def match_labels(values: list[str], optional: list[str] = ()) -> tuple[int, int, dict[str, float], str] | None:
+    """(scale_min, scale_max, mapping, name) for a column's distinct non-missing answers, or None.
+
+    ``optional`` are the column's answers that are no-answer words elsewhere ("trifft nicht zu",
+    "weiß nicht", "k.A."): each is a point of a set only where the set spells that *whole* answer
+    as one of its points ("trifft nicht zu" in "trifft gar nicht zu … trifft voll zu"), and stays
+    a don't-know answer otherwise ("weiß nicht" beside the same set) — never matched as a part of
+    a longer answer. Of the sets that hold every answer, the one that also explains the most
+    optional answers wins, then the one with the fewest points.
+    """
     labels = {normalise_label(v) for v in values if v and v.strip()}
-    if len(labels) < 2:
+    extra = {normalise_label(v) for v in optional if v and v.strip()} - labels
+    if len(labels) < 2 and not extra:
         return None
-    best = None
+    best, best_key = None, None
     for name, points in LABEL_SETS.items():
         lookup = {normalise_label(spelling): rank + 1 for rank, spellings in enumerate(points) for spelling in spellings}
-        if labels <= set(lookup) and len({lookup[label] for label in labels}) == len(labels):
+        used = labels | {label for label in extra if label in lookup}
+        if len(used) >= 2 and labels <= set(lookup) and len({lookup[label] for label in used}) == len(used):
             # two answers on one point (e.g. "trifft nicht zu" beside "trifft eher nicht zu") is not this set
-            candidate = (1, len(points), {label: float(lookup[label]) for label in labels}, name)
-            if best is None or len(points) < best[1]:
-                best = candidate
+            key = (len(used), -len(points))
+            if best_key is None or key > best_key:
+                best = (1, len(points), {label: float(lookup[label]) for label in used}, name)
+                best_key = key
     if best:
         return best
     numbers = {}
@@ -130,3 +141,123 @@ def match_labels(values: list[str]) -> tuple[int, int, dict[str, float], str] | 
             scale = (0, 10) if lo == 0 else (1, 10) if hi > 7 else (1, 7) if hi > 5 else (1, 5)
             return scale[0], scale[1], numbers, "numbers_with_labels"
     return None
+
+
+# --- just-about-right scales: "too little / just right / too much" --------------------------
+#: the middle of a just-about-right scale
+JAR_MIDDLE = frozenset({
+    "just right", "about right", "just about right", "right", "the right amount", "right amount", "just the right amount",
+    "about the right amount", "neither too little nor too much", "genau richtig", "gerade richtig", "richtig", "genau passend",
+    "passend", "angemessen", "genau die richtige menge", "die richtige menge", "weder zu wenig noch zu viel",
+})
+_JAR_EN = re.compile(r"^(?:(much|far|way|a lot|definitely)|(a little|a bit|slightly|somewhat|rather|a little bit))?\s*too\s+(\w+)$")
+_JAR_DE = re.compile(r"^(?:(viel|deutlich|weit|sehr viel|erheblich)|(etwas|ein wenig|ein bisschen|eher|leicht|ein klein wenig))?\s*zu\s+(\w+)$")
+_JAR_NOT_ENOUGH = frozenset({"not enough", "nicht genug", "nicht genügend", "zu wenig", "too little", "too few"})
+#: the word after "too"/"zu" that means the low side (too little) or the high side (too much)
+JAR_LOW = frozenset({
+    "little", "few", "short", "low", "slow", "small", "cheap", "easy", "weak", "mild", "light", "soft", "rare", "seldom",
+    "quiet", "early", "thin", "sparse", "simple", "less", "basic", "infrequent", "brief", "rarely",
+    "wenig", "wenige", "kurz", "niedrig", "langsam", "klein", "billig", "günstig", "leicht", "einfach", "schwach", "mild", "selten",
+    "früh", "leise", "dünn", "gering", "knapp", "weich",
+})
+JAR_HIGH = frozenset({
+    "much", "many", "long", "high", "fast", "quick", "big", "large", "expensive", "difficult", "hard", "strong", "spicy",
+    "heavy", "frequent", "often", "loud", "late", "thick", "complex", "complicated", "more", "detailed",
+    "viel", "viele", "lang", "hoch", "schnell", "groß", "gross", "teuer", "schwer", "schwierig", "stark", "scharf", "oft", "häufig",
+    "laut", "spät", "dick", "kompliziert", "aufwendig", "aufwändig", "ausführlich", "umfangreich",
+})
+
+
+def jar_sides(values: list[str]) -> tuple[dict[str, float], str | None] | None:
+    """A just-about-right answer set ("zu kurz / genau richtig / zu lang", "much too little …
+    too much"; 3 or 5 points, DE and EN) as ``(mapping, doubt)``, or None.
+
+    mapping: normalised answer → side, 0 = just right, −1/−2 = too little (slightly/much),
+    +1/+2 = too much; doubt: why the sides are unsure (the word after "too"/"zu" is not one TPM
+    knows as the low or high side), else None. Such a scale is a distribution (too little / just
+    right / too much), never a rating: "just right" in its middle is the best answer, not 50 of 100.
+    """
+    ordered = list(dict.fromkeys(normalise_label(v) for v in values if v and v.strip()))  # in the order of the file
+    labels = set(ordered)
+    if not 2 <= len(labels) <= 7:
+        return None
+    if not labels & JAR_MIDDLE:
+        return _numbered_jar(ordered)
+    too: dict[str, tuple[int, str]] = {}
+    for label in (label for label in ordered if label not in JAR_MIDDLE):
+        if label in _JAR_NOT_ENOUGH:
+            too[label] = (1, "little")
+            continue
+        match = _JAR_EN.match(label) or _JAR_DE.match(label)
+        if not match:
+            return None
+        too[label] = (2 if match.group(1) else 1, match.group(3))
+    if not too or len(labels & JAR_MIDDLE) > 1:
+        return None
+    words = list(dict.fromkeys(word for _, word in too.values()))
+    known = {w: (-1 if w in JAR_LOW else 1) for w in words if w in JAR_LOW or w in JAR_HIGH}
+    unknown = [w for w in words if w not in known]
+    doubt = None
+    if unknown:
+        if len(unknown) == 1 and len(set(known.values())) == 1:  # the other side of the one known word
+            known[unknown[0]] = -next(iter(known.values()))
+        else:
+            for i, w in enumerate(unknown):
+                known[w] = -1 if i % 2 == 0 else 1
+            doubt = (f"just-about-right answers whose side TPM does not know ({', '.join(unknown)}): "
+                     "check which answers mean too little and which too much")
+    if len(known) > len(set(known.values())):  # "too short" and "too brief": two words on one side
+        doubt = doubt or "two different words on one side of a just-about-right scale: check the sides"
+    mapping = {label: 0.0 for label in labels & JAR_MIDDLE}
+    mapping.update({label: float(known[word] * degree) for label, (degree, word) in too.items()})
+    return mapping, doubt
+
+
+_NUMBER_PREFIX = re.compile(r"^\s*([0-9]{1,2})\s*(?:[-–—:.)=]\s*|\s+)(.+)$")
+_NUMBER_SUFFIX = re.compile(r"^(.+?)\s*\(([0-9]{1,2})\)$")
+
+
+def _numbered_jar(labels: list[str]) -> tuple[dict[str, float], str | None] | None:
+    """"1 - zu kurz", "2", "3 - genau richtig", "4", "5 - zu lang": numbered answers, some with
+    words, whose middle is "just right": each answer's side is its number minus the middle's."""
+    numbers: dict[str, int] = {}
+    words: dict[str, str] = {}
+    for label in labels:
+        if label.isdigit():
+            numbers[label] = int(label)
+            continue
+        match = _NUMBER_PREFIX.match(label)
+        number, word = (match.group(1), match.group(2)) if match else (None, None)
+        if not match:
+            match = _NUMBER_SUFFIX.match(label)
+            number, word = (match.group(2), match.group(1)) if match else (None, None)
+        if number is None:
+            return None
+        numbers[label], words[label] = int(number), normalise_label(word)
+    middle = [numbers[label] for label, word in words.items() if word in JAR_MIDDLE]
+    if len(middle) != 1 or len(set(numbers.values())) < len(numbers):
+        return None
+    too = [label for label, word in words.items() if word not in JAR_MIDDLE]
+    named = jar_sides([words[label] for label in too] + [next(w for w in words.values() if w in JAR_MIDDLE)])
+    if named is None or not too:
+        return None
+    # the words' sides must agree with the numbers' (a reversed "5 = too short … 1 = too long" flips them)
+    sign = 1
+    low = [label for label in too if named[0][words[label]] < 0]
+    if low and numbers[low[0]] > middle[0]:
+        sign = -1
+    return {label: float(sign * (number - middle[0])) for label, number in numbers.items()}, named[1]
+
+
+def jar_from_header(header: str, scale: tuple[int, int] | None) -> dict[str, float] | None:
+    """A numeric just-about-right item: "Länge (1 = zu kurz, 3 = genau richtig, 5 = zu lang)"
+    → {"1": −2, "2": −1, "3": 0, "4": 1, "5": 2}: the header names the middle and a side, the
+    scale has an odd number of points; None otherwise."""
+    text = normalise_label(header)
+    generic = {"right", "richtig", "passend", "angemessen", "right amount"}
+    if scale is None or (scale[1] - scale[0]) % 2 or not any(m in text for m in JAR_MIDDLE - generic):
+        return None
+    if not any(word in JAR_LOW | JAR_HIGH for word in re.findall(r"\b(?:too|zu)\s+(\w+)", text)):
+        return None
+    middle = (scale[0] + scale[1]) // 2
+    return {str(v): float(v - middle) for v in range(scale[0], scale[1] + 1)}
