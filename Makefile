@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run serve test bench chromium libreoffice samples clean
+.PHONY: run serve test verify bench chromium libreoffice samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ libreoffice:
 
 test: $(VENV)/.dev chromium libreoffice
 	$(BIN)/python -m pytest -q -n 2
+
+# The property tests with many more random examples (studies, filters, scales): the differential test of every
+# figure against plain pandas (tests/test_differential.py) runs 150 studies instead of 6 (~10 min on 2 cores)
+verify: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -n 2 --hypothesis-profile=verify \
+		tests/test_differential.py tests/test_csv_property.py tests/test_scales_truth.py
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/ingest.py
