@@ -214,3 +214,42 @@ def test_a_real_limesurvey_export_with_two_multiple_choice_questions(con):
             cell = cells[(cells["touchpoint"] == "Communication") & (cells["segment"] == "Aktivitätsdiagramme")]
             assert (int(cell["n"].iloc[0]), round(float(cell["value"].iloc[0]), 1)) == (22, 86.4)
     assert checked >= 20
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_the_issue_rows_of_a_multiple_choice_question(con, compact):
+    """Issue #20's rows on a file whose truth is worked by hand: four groups of 100 with the tick
+    sets {Filiale}, {Online}, {Filiale, Online}, {Telefon}, Hotline 9 / 6 / 6 / 3 (±1 by Zone) and
+    NPS answers 10 / 10 / 8 / 2. Before the set keys {Filiale, Online} and {Telefon} were one
+    profile (codes 1 + 2 = 3): Telefon showed 200 respondents, Filiale n = 300, 6.00, NPS 0; and on
+    both paths the total counted a respondent once per ticked option (n 500 of 400)."""
+    from conftest import german_csv_bytes
+    from tpm.metrics.drivers import drivers_for
+    from tpm.metrics.nps import nps_for, respondent_count
+    from tpm.metrics.segments import breakdown_and_totals, nps_by_segment
+
+    sets, hotline, recommend = [("ja", "", ""), ("", "ja", ""), ("ja", "ja", ""), ("", "", "ja")], [9, 6, 6, 3], [10, 10, 8, 2]
+    rows = [["ID", "Kanal [Filiale]", "Kanal [Online]", "Kanal [Telefon]", "Zone", "Hotline (1-10)", "Website (1-10)",
+             "Weiterempfehlung (0-10)"]]
+    for i in range(400):
+        g, north = i // 100, i % 2 == 0
+        rows.append([f"r{i}", *sets[g], "Nord" if north else "Süd", str(hotline[g] + (1 if north else -1)),
+                     str(1 + (7 * i) % 10), str(recommend[g])])
+    ds = store.save_import(con, ingest_bytes("mc.csv", german_csv_bytes(rows)), name="mc", study="MC").dataset_id
+    telefon = Filter.of([ds], {"Kanal": ["Telefon"]}, compact=compact)
+    assert respondent_count(con, telefon) == 100 and nps_for(con, telefon).score == pytest.approx(-100)
+    everyone = Filter.of([ds], weighted=False, compact=compact)
+    cells, totals = breakdown_and_totals(con, everyone, "Kanal", "mean", anonymity=1)
+    hot = cells[cells["touchpoint"] == "Hotline"].set_index("segment")
+    assert hot["n"].to_dict() == {"Filiale": 200, "Online": 200, "Telefon": 100}
+    assert hot["value"].to_dict() == pytest.approx({"Filiale": 7.5, "Online": 6.0, "Telefon": 3.0})
+    assert hot["rest"].to_dict() == pytest.approx({"Filiale": 4.5, "Online": 6.0, "Telefon": 7.0})
+    assert hot.loc["Filiale", "flag"] == "higher" and hot.loc["Telefon", "flag"] == "lower"
+    total = totals[totals["touchpoint"] == "Hotline"].iloc[0]
+    assert (int(total["n"]), total["value"]) == (400, pytest.approx(6.0))
+    assert nps_by_segment(con, everyone, "Kanal", anonymity=1).set_index("segment")["value"].to_dict() == \
+        pytest.approx({"Filiale": 50.0, "Online": 50.0, "Telefon": -100.0})
+    zone = breakdown_and_totals(con, everyone, "Zone", "mean", anonymity=1)[0]
+    assert zone[zone["touchpoint"] == "Hotline"].set_index("segment")["value"].to_dict() == pytest.approx({"Nord": 7.0, "Süd": 5.0})
+    online = drivers_for(con, Filter.of([ds], {"Kanal": ["Online"]}, compact=compact), drivers=["Hotline", "Website"])
+    assert online.n == 200 and set(online.table["n"]) == {200}
