@@ -1,0 +1,174 @@
+"""The figures at the edges of their rules, against truth computed here from the raw rows.
+
+Each test guards a rule whose mutation a suite comparing the code with itself did not notice
+(issue #20, item 3): the box width of 3- and 4-point scales, the anonymity threshold at exactly
+n = 5, the minimum base on *both* sides of a comparison, and the 0–100 score transform. The
+expected numbers are counted by hand or with plain numpy/scipy over the rows written to the file,
+never through TPM's sums. ``make mutation`` re-applies these mutations (tests/mutation/named.py)
+and checks that this file kills each one.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import xlsx_bytes
+from tpm import store
+from tpm.ingest import ingest_bytes
+from tpm.metrics import Filter
+from tpm.metrics.satisfaction import touchpoint_by_segment, touchpoint_stats
+from tpm.metrics.segments import breakdown_and_totals, nps_by_segment, segment_breakdown, total_values
+from tpm.metrics.trend import touchpoint_trend
+
+AGREE_4 = ["stimme gar nicht zu", "stimme eher nicht zu", "stimme eher zu", "stimme voll zu"]
+
+
+def load(con, rows, name="datei"):
+    return store.save_import(con, ingest_bytes(f"{name}.xlsx", xlsx_bytes(rows)), name=name).dataset_id
+
+
+# --- 1. boxes: one point on 3- and 4-point scales, two points from 5 points on -------------------
+
+#: 20 answers per touchpoint: Beratung (4 labelled points), Service (1–3), Hotline (1–5), Kasse (1–10)
+BERATUNG = [1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 2, 1, 3]
+SERVICE = [1, 2, 3, 3, 3, 2, 2, 1, 3, 2, 2, 2, 3, 1, 2, 2, 3, 3, 2, 1]
+HOTLINE = [1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 5, 5, 5, 4, 4, 3, 3, 3, 2, 2]
+KASSE = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 10, 10, 9, 8, 8, 8, 2, 2, 1, 1]
+
+
+@pytest.fixture
+def boxes(con):
+    rows = [["ID", "Beratung", "Service", "Hotline (1-5)", "Kasse (1-10)"]]
+    rows += [[i, AGREE_4[b - 1], s, h, k] for i, (b, s, h, k) in enumerate(zip(BERATUNG, SERVICE, HOTLINE, KASSE))]
+    return load(con, rows)
+
+
+def test_top_and_bottom_box_width_follows_the_number_of_points(con, boxes):
+    stats_ = touchpoint_stats(con, Filter.of([boxes])).set_index("touchpoint")
+    assert stats_.loc[["Beratung", "Service", "Hotline", "Kasse"], ["scale_min", "scale_max"]].values.tolist() == [
+        [1, 4], [1, 3], [1, 5], [1, 10]]
+    # by hand: the top box of a 4-point scale is the 4s only (5 of 20), of a 3-point scale the 3s (7 of 20);
+    # of 1–5 the 4s and 5s (9 of 20), of 1–10 the 9s and 10s (5 of 20)
+    expected_top = {"Beratung": 5 / 20, "Service": 7 / 20, "Hotline": 9 / 20, "Kasse": 5 / 20}
+    # bottom box: the 1s of 1–4 (3), the 1s of 1–3 (4); the 1s and 2s of 1–5 (6) and of 1–10 (6)
+    expected_bottom = {"Beratung": 3 / 20, "Service": 4 / 20, "Hotline": 6 / 20, "Kasse": 6 / 20}
+    for name, raw, top, lo_hi in (("Beratung", BERATUNG, 4, 1), ("Service", SERVICE, 3, 1),
+                                  ("Hotline", HOTLINE, 5, 2), ("Kasse", KASSE, 10, 2)):
+        values = np.array(raw)
+        hi_points = 1 if top <= 4 else 2  # the house rule, independent of the code
+        assert np.mean(values > top - hi_points) == expected_top[name]
+        assert np.mean(values <= lo_hi) == expected_bottom[name]
+    for name in expected_top:
+        assert stats_.loc[name, "top2_box"] == pytest.approx(100 * expected_top[name], abs=1e-9)
+        assert stats_.loc[name, "bottom2_box"] == pytest.approx(100 * expected_bottom[name], abs=1e-9)
+    assert stats_.loc[["Beratung", "Service", "Hotline", "Kasse"], "box_points"].tolist() == [1, 1, 2, 2]
+
+
+def test_the_top_box_metric_of_tracking_and_breakdowns_uses_the_same_width(con, boxes):
+    trend = touchpoint_trend(con, Filter.of([boxes]), "top2").set_index("touchpoint")
+    assert trend.loc["Beratung", "value"] == pytest.approx(25.0) and trend.loc["Service", "value"] == pytest.approx(35.0)
+    wilson = stats.binomtest(5, 20).proportion_ci(method="wilson")  # Beratung: 5 of 20 in the top box
+    assert (trend.loc["Beratung", "ci_low"], trend.loc["Beratung", "ci_high"]) == pytest.approx(
+        (100 * wilson.low, 100 * wilson.high))
+    totals = total_values(con, Filter.of([boxes]), "top2").set_index("touchpoint")
+    assert totals.loc["Beratung", "value"] == pytest.approx(25.0) and totals.loc["Hotline", "value"] == pytest.approx(45.0)
+
+
+# --- 2. anonymity: cells with fewer than 5 raters are hidden, exactly 5 are shown ----------------
+
+
+def test_a_cell_of_exactly_five_is_shown_and_four_is_hidden(con):
+    groups = ["fünf"] * 5 + ["vier"] * 4 + ["gross"] * 60
+    hotline = [2, 4, 5, 3, 1] + [5, 5, 4, 4] + [(i % 5) + 1 for i in range(60)]
+    nps = [10, 9, 0, 7, 8] + [10, 10, 10, 10] + [i % 11 for i in range(60)]
+    rows = [["ID", "Gruppe", "Hotline (1-5)", "Weiterempfehlung (0-10)"]]
+    rows += [[i, g, h, p] for i, (g, h, p) in enumerate(zip(groups, hotline, nps))]
+    dataset = load(con, rows)
+    table = segment_breakdown(con, Filter.of([dataset]), "Gruppe", "mean").set_index("segment")
+    assert table.loc["fünf", "flag"] != "hidden" and table.loc["fünf", "value"] == pytest.approx(3.0)  # (2+4+5+3+1)/5
+    assert table.loc["fünf", "n"] == 5
+    assert table.loc["vier", "flag"] == "hidden" and math.isnan(table.loc["vier", "value"])
+    assert math.isnan(table.loc["vier", "diff"]) and table.loc["vier", "dont_know"] == 0
+    nps_table = nps_by_segment(con, Filter.of([dataset]), "Gruppe").set_index("segment")
+    assert nps_table.loc["fünf", "flag"] != "hidden"
+    assert nps_table.loc["fünf", "value"] == pytest.approx(100 * (2 - 1) / 5)  # promoters 10, 9; detractor 0
+    assert nps_table.loc["vier", "flag"] == "hidden" and math.isnan(nps_table.loc["vier", "value"])
+    # a stricter threshold of the caller hides the cell of five too
+    strict = segment_breakdown(con, Filter.of([dataset]), "Gruppe", "mean", anonymity=6).set_index("segment")
+    assert strict.loc["fünf", "flag"] == "hidden"
+
+
+# --- 3. the minimum base (30) is checked on both sides: the cell and the rest --------------------
+
+
+def _two_groups(con, n_a, n_b, name):
+    """Group A rates 9/10, group B 1/2 (a difference no test can miss)."""
+    rows = [["ID", "Gruppe", "Kasse (1-10)", "Weiterempfehlung (0-10)"]]
+    rows += [[i, "A", 9 + i % 2, 10] for i in range(n_a)] + [[n_a + i, "B", 1 + i % 2, 0] for i in range(n_b)]
+    return load(con, rows, name)
+
+
+@pytest.mark.parametrize("metric", ["mean", "nps"])
+def test_a_cell_is_tested_only_when_both_it_and_the_rest_have_the_minimum_base(con, metric):
+    def flags(n_a, n_b):
+        dataset = _two_groups(con, n_a, n_b, f"g{n_a}_{n_b}")
+        flt = Filter.of([dataset])
+        if metric == "nps":
+            table = nps_by_segment(con, flt, "Gruppe")
+        else:
+            table = segment_breakdown(con, flt, "Gruppe", metric)
+        return table.set_index("segment")
+
+    both = flags(30, 31)  # n = 30 on either side: tested
+    assert both.loc["A", "flag"] == "higher" and both.loc["B", "flag"] == "lower"
+    if metric == "mean":
+        a = np.array([9 + i % 2 for i in range(30)], float)
+        b = np.array([1 + i % 2 for i in range(31)], float)
+        assert both.loc["A", "p"] == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue, rel=1e-9)
+    big_cell = flags(200, 10)  # A: n = 200 but its rest (B) only 10 — untested, whatever the difference
+    assert big_cell.loc["A", "flag"] == "untested" and math.isnan(big_cell.loc["A", "p"])
+    assert big_cell.loc["B", "flag"] == "untested" and math.isnan(big_cell.loc["B", "q"])
+    edge = flags(30, 29)  # A = 30 against a rest of 29; B = 29: neither is tested
+    assert edge.loc["A", "flag"] == "untested" and edge.loc["B", "flag"] == "untested"
+
+
+# --- 4. the 0–100 score: (mean − min) / (max − min) · 100, its SE scaled the same way --------------
+
+
+def test_the_score_metric_maps_the_mean_and_its_interval_linearly(con):
+    rng = np.random.default_rng(20)
+    n = 80
+    region = np.where(np.arange(n) < 50, "Nord", "Süd")
+    hotline = rng.integers(1, 6, n)  # 1–5
+    kasse = rng.integers(1, 11, n)  # 1–10
+    rows = [["ID", "Region", "Hotline (1-5)", "Kasse (1-10)"]]
+    rows += [[i, r, int(h), int(k)] for i, (r, h, k) in enumerate(zip(region, hotline, kasse))]
+    dataset = load(con, rows)
+    flt = Filter.of([dataset])
+
+    def score(values, lo, hi):
+        return (np.mean(values) - lo) / (hi - lo) * 100
+
+    cells, totals = breakdown_and_totals(con, flt, "Region", "score")
+    cells, totals = cells.set_index(["touchpoint", "segment"]), totals.set_index("touchpoint")
+    for name, values, lo, hi in (("Hotline", hotline, 1, 5), ("Kasse", kasse, 1, 10)):
+        assert totals.loc[name, "value"] == pytest.approx(score(values, lo, hi), rel=1e-12)
+        nord, sud = values[region == "Nord"], values[region == "Süd"]
+        assert cells.loc[(name, "Nord"), "value"] == pytest.approx(score(nord, lo, hi), rel=1e-12)
+        assert cells.loc[(name, "Nord"), "rest"] == pytest.approx(score(sud, lo, hi), rel=1e-12)
+        # Welch's t is scale-free: the p of the scores is the p of the raw ratings
+        assert cells.loc[(name, "Nord"), "p"] == pytest.approx(stats.ttest_ind(nord, sud, equal_var=False).pvalue,
+                                                               rel=1e-9)
+    trend = touchpoint_trend(con, flt, "score").set_index("touchpoint")
+    for name, values, lo, hi in (("Hotline", hotline, 1, 5), ("Kasse", kasse, 1, 10)):
+        mean_ci = stats.t.interval(0.95, n - 1, loc=values.mean(), scale=stats.sem(values))
+        row = trend.loc[name]
+        assert row["value"] == pytest.approx(score(values, lo, hi), rel=1e-12)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+            tuple((c - lo) / (hi - lo) * 100 for c in mean_ci), rel=1e-9)
+        assert row["se"] == pytest.approx(stats.sem(values) / (hi - lo) * 100, rel=1e-9)
+    by_region = touchpoint_by_segment(con, flt, "Region").set_index(["touchpoint", "segment_value"])
+    assert by_region.loc[("Hotline", "Süd"), "score_0_100"] == pytest.approx(
+        score(hotline[region == "Süd"], 1, 5), rel=1e-12)
