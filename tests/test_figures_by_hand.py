@@ -172,3 +172,37 @@ def test_the_score_metric_maps_the_mean_and_its_interval_linearly(con):
     by_region = touchpoint_by_segment(con, flt, "Region").set_index(["touchpoint", "segment_value"])
     assert by_region.loc[("Hotline", "Süd"), "score_0_100"] == pytest.approx(
         score(hotline[region == "Süd"], 1, 5), rel=1e-12)
+
+
+# --- 5. NPS among raters over waves: the adjusted-Wald interval and the change test --------------
+
+
+def _adjusted_wald(p, d, n, z=1.959963984540054):
+    """Rocks (2016), written out here: 3 pseudo-respondents (0.75 promoter, 1.5 passive, 0.75 detractor)."""
+    n2 = n + 3
+    pp, pd_ = (p + 0.75) / n2, (d + 0.75) / n2
+    half = z * math.sqrt((pp + pd_ - (pp - pd_) ** 2) / n2)
+    return max(-100.0, 100 * (pp - pd_ - half)), min(100.0, 100 * (pp - pd_ + half))
+
+
+def test_nps_among_raters_per_wave_has_the_adjusted_wald_interval_and_the_nps_difference_test(con):
+    waves = {"W1": [10] * 20 + [8] * 10 + [3] * 10, "W2": [10] * 30 + [9] * 5 + [7] * 3 + [0] * 2}
+    ids = []
+    for wave, answers in waves.items():
+        rows = [["ID", "Hotline (1-5)", "Weiterempfehlung (0-10)"]]
+        rows += [[i, 1 + i % 5, a] for i, a in enumerate(answers)]
+        rows += [[1000 + i, None, 10] for i in range(7)]  # recommend without rating the hotline: not among its raters
+        ids.append(store.save_import(con, ingest_bytes(f"{wave}.xlsx", xlsx_bytes(rows)), name=wave, wave=wave).dataset_id)
+    trend = touchpoint_trend(con, Filter.of(ids), "nps").set_index("wave")
+    counts = {w: (sum(a >= 9 for a in v), sum(a <= 6 for a in v), len(v)) for w, v in waves.items()}
+    assert counts == {"W1": (20, 10, 40), "W2": (35, 2, 40)}
+    for wave, (p, d, n) in counts.items():
+        row = trend.loc[wave]
+        assert row["n"] == n and row["value"] == pytest.approx(100 * (p - d) / n)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(_adjusted_wald(p, d, n), rel=1e-9)
+    # the step W1 → W2: z = Δ / √(var₁/n₁ + var₂/n₂), var = p_pro + p_det − (p_pro − p_det)²
+    var = lambda p, d, n: (p / n + d / n - (p / n - d / n) ** 2) / n  # noqa: E731
+    z = ((35 - 2) / 40 - (20 - 10) / 40) / math.sqrt(var(20, 10, 40) + var(35, 2, 40))
+    assert trend.loc["W2", "p"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+    assert trend.loc["W2", "change"] == pytest.approx(100 * 33 / 40 - 100 * 10 / 40)
+    assert math.isnan(trend.loc["W1", "p"])
