@@ -206,3 +206,33 @@ def test_nps_among_raters_per_wave_has_the_adjusted_wald_interval_and_the_nps_di
     assert trend.loc["W2", "p"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
     assert trend.loc["W2", "change"] == pytest.approx(100 * 33 / 40 - 100 * 10 / 40)
     assert math.isnan(trend.loc["W1", "p"])
+
+
+# --- 6. weighted intervals of shares stay within 0–100 ---------------------------------------------
+
+
+def _taylor_se(y, w):
+    """SE of a weighted mean in the influence-function form (R survey's svymean with weights only)."""
+    y, w = np.asarray(y, float), np.asarray(w, float)
+    z = w * (y - (w * y).sum() / w.sum()) / w.sum()
+    return math.sqrt(len(y) / (len(y) - 1) * (z**2).sum())
+
+
+def test_a_weighted_share_near_0_or_100_has_its_interval_clipped_to_the_range(con):
+    n = 40
+    weight = np.array([1.0 + (i % 3) for i in range(n)])
+    kasse = np.array([10] + [5] * (n - 1))  # one answer of 40 in the top box
+    hotline = np.array([3] + [10] * (n - 1))  # all but one
+    rows = [["ID", "Kasse (1-10)", "Hotline (1-10)", "Gewicht"]]
+    rows += [[i, int(k), int(h), float(w)] for i, (k, h, w) in enumerate(zip(kasse, hotline, weight))]
+    dataset = load(con, rows)
+    trend = touchpoint_trend(con, Filter.of([dataset]), "top2").set_index("touchpoint")
+    z = stats.norm.ppf(0.975)
+    for name, values in (("Kasse", kasse), ("Hotline", hotline)):
+        y = (values >= 9).astype(float)
+        share = 100 * (weight * y).sum() / weight.sum()
+        se = 100 * _taylor_se(y, weight)
+        row = trend.loc[name]
+        assert row["value"] == pytest.approx(share, rel=1e-12) and row["se"] == pytest.approx(se, rel=1e-9)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((max(0.0, share - z * se), min(100.0, share + z * se)), abs=1e-9)
+    assert trend.loc["Kasse", "ci_low"] == 0.0 and trend.loc["Hotline", "ci_high"] == 100.0  # both were clipped
