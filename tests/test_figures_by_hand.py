@@ -236,3 +236,48 @@ def test_a_weighted_share_near_0_or_100_has_its_interval_clipped_to_the_range(co
         assert row["value"] == pytest.approx(share, rel=1e-12) and row["se"] == pytest.approx(se, rel=1e-9)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx((max(0.0, share - z * se), min(100.0, share + z * se)), abs=1e-9)
     assert trend.loc["Kasse", "ci_low"] == 0.0 and trend.loc["Hotline", "ci_high"] == 100.0  # both were clipped
+
+
+# --- 7. the unweighted top-2-box test of a cell against its rest: the pooled two-proportion z -------
+
+
+def test_the_top2_breakdown_tests_a_cell_against_its_rest_with_the_pooled_two_proportion_z(con):
+    # Nord: 24 of 60 in the top box (9–10); Süd: 12 of 50
+    nord = [10] * 14 + [9] * 10 + [5] * 36
+    sud = [9] * 12 + [3] * 38
+    rows = [["ID", "Region", "Kasse (1-10)"]] + [[i, "Nord", v] for i, v in enumerate(nord)]
+    rows += [[100 + i, "Süd", v] for i, v in enumerate(sud)]
+    table = segment_breakdown(con, Filter.of([load(con, rows)]), "Region", "top2").set_index("segment")
+    pooled = (24 + 12) / 110
+    z = (24 / 60 - 12 / 50) / math.sqrt(pooled * (1 - pooled) * (1 / 60 + 1 / 50))
+    assert table.loc["Nord", "value"] == pytest.approx(40.0) and table.loc["Nord", "rest"] == pytest.approx(24.0)
+    assert table.loc["Nord", "p"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+    assert table.loc["Süd", "p"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+
+
+# --- 8. the weight switch on the respondent path (the reference the compact tables are checked with) --
+
+
+def test_the_respondent_path_weights_only_when_asked(con):
+    rows = [["ID", "Kasse (1-10)", "Gewicht"]] + [[i, 9, 3.0] for i in range(10)] + [[10 + i, 3, 1.0] for i in range(30)]
+    dataset = load(con, rows)
+    for compact in (True, False):
+        weighted = touchpoint_stats(con, Filter.of([dataset], compact=compact)).iloc[0]
+        plain = touchpoint_stats(con, Filter.of([dataset], weighted=False, compact=compact)).iloc[0]
+        assert weighted["mean"] == pytest.approx((10 * 3 * 9 + 30 * 3) / (10 * 3 + 30))  # 6.0
+        assert plain["mean"] == pytest.approx((10 * 9 + 30 * 3) / 40)  # 4.5
+        assert plain["n_eff"] == pytest.approx(40) and weighted["n_eff"] == pytest.approx(60**2 / (10 * 9 + 30))
+
+
+def test_the_nps_interval_of_a_registry_metric_takes_its_confidence():
+    import pandas as pd
+
+    from tpm.metrics.registry import METRICS
+    from tpm.metrics.weighted import Estimate
+
+    frame = pd.DataFrame({"nps_pro_n": [20, 35], "nps_det_n": [10, 2]})
+    est = Estimate(*(np.array(v, float) for v in ([25.0, 82.5], [np.nan] * 2, [40, 40], [40, 40], [40, 40])))
+    z90 = stats.norm.ppf(0.95)
+    low, high = METRICS["nps"].interval(est, False, frame, confidence=0.90)
+    for i, (p, d) in enumerate(((20, 10), (35, 2))):
+        assert (low[i], high[i]) == pytest.approx(_adjusted_wald(p, d, 40, z90), rel=1e-9)
