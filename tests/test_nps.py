@@ -52,11 +52,14 @@ def test_interval_is_clipped_to_plus_minus_100():
 def test_empty_group_is_nan_not_zero():
     r = nps_from_counts(0, 0, 0)
     assert r.n == 0 and math.isnan(r.score) and math.isnan(r.ci_low)
+    assert (r.detractors, r.passives, r.promoters) == (0, 0, 0)
+    assert math.isnan(r.se) and math.isnan(r.ci_high)
 
 
 def test_negative_counts_rejected():
-    with pytest.raises(ValueError, match="counts must not be negative"):
-        nps_from_counts(-1, 2, 3)
+    for counts in ((-1, 2, 3), (2, -1, 3), (2, 3, -1)):
+        with pytest.raises(ValueError, match="counts must not be negative"):
+            nps_from_counts(*counts)
     assert nps_from_counts(0, 0, 1).n == 1  # zero counts are fine
 
 
@@ -115,3 +118,11 @@ def test_weighted_nps_of_one_respondent_and_of_none():
     assert one.n == 1 and one.score == 100.0 and math.isnan(one.se)
     none = nps_weighted(0, 0, 0, _weighted_sums([], []))
     assert none.n == 0 and math.isnan(none.score) and math.isnan(none.ci_low) and none.promoters == 0
+
+
+def test_as_dict_has_every_figure():
+    r = nps_from_counts(20, 30, 50)
+    score, se, lo, hi = by_hand(20, 30, 50)
+    assert r.as_dict() == pytest.approx({"detractors": 20, "passives": 30, "promoters": 50, "n": 100, "score": score,
+                                         "se": se, "ci_low": lo, "ci_high": hi, "n_eff": 100.0, "weighted": False,
+                                         "weighted_shares": None})
