@@ -281,3 +281,18 @@ def test_the_nps_interval_of_a_registry_metric_takes_its_confidence():
     low, high = METRICS["nps"].interval(est, False, frame, confidence=0.90)
     for i, (p, d) in enumerate(((20, 10), (35, 2))):
         assert (low[i], high[i]) == pytest.approx(_adjusted_wald(p, d, 40, z90), rel=1e-9)
+
+
+# --- 9. respondents without a segment value: no cell of their own, but in every rest and total ------
+
+
+def test_respondents_without_a_value_are_in_the_rest_and_total_but_no_cell(con):
+    nord, sud, blank = [9] * 40, [5] * 40, [1] * 30
+    rows = [["ID", "Region", "Kasse (1-10)"]] + [[i, "Nord", v] for i, v in enumerate(nord)]
+    rows += [[100 + i, "Süd", v] for i, v in enumerate(sud)] + [[200 + i, None, v] for i, v in enumerate(blank)]
+    cells, totals = breakdown_and_totals(con, Filter.of([load(con, rows)]), "Region", "mean")
+    assert sorted(cells["segment"]) == ["Nord", "Süd"]
+    cells = cells.set_index("segment")
+    assert cells.loc["Nord", "rest"] == pytest.approx(np.mean(sud + blank))  # (40·5 + 30·1) / 70
+    assert cells.loc["Süd", "rest"] == pytest.approx(np.mean(nord + blank))
+    assert totals.iloc[0]["n"] == 110 and totals.iloc[0]["value"] == pytest.approx(np.mean(nord + sud + blank))
