@@ -76,6 +76,24 @@ def test_the_top_box_metric_of_tracking_and_breakdowns_uses_the_same_width(con, 
     assert totals.loc["Beratung", "value"] == pytest.approx(25.0) and totals.loc["Hotline", "value"] == pytest.approx(45.0)
 
 
+@pytest.mark.parametrize("lo, hi, top, bottom", [
+    (1, 3, {3}, {1}), (1, 4, {4}, {1}), (0, 3, {3}, {0}),  # 3 and 4 points: one point each
+    (1, 5, {4, 5}, {1, 2}), (1, 7, {6, 7}, {1, 2}), (1, 10, {9, 10}, {1, 2}), (0, 10, {9, 10}, {0, 1}),
+])
+def test_the_box_condition_on_every_point_of_a_scale(lo, hi, top, bottom):
+    """:func:`tpm.metrics.weighted.box_sql` with its default columns, run by DuckDB on every answer of the scale."""
+    import duckdb
+
+    from tpm.metrics.weighted import box_sql
+
+    rows = duckdb.connect().execute(
+        f"SELECT score, {box_sql(True)} AS top, {box_sql(False)} AS bottom "
+        "FROM (SELECT range AS score, ? AS scale_min, ? AS scale_max FROM range(?, ? + 1)) ORDER BY score",
+        [lo, hi, lo, hi]).fetchall()
+    assert [r[0] for r in rows] == list(range(lo, hi + 1))
+    assert {r[0] for r in rows if r[1]} == top and {r[0] for r in rows if r[2]} == bottom
+
+
 # --- 2. anonymity: cells with fewer than 5 raters are hidden, exactly 5 are shown ----------------
 
 
