@@ -314,3 +314,14 @@ def test_respondents_without_a_value_are_in_the_rest_and_total_but_no_cell(con):
     assert cells.loc["Nord", "rest"] == pytest.approx(np.mean(sud + blank))  # (40·5 + 30·1) / 70
     assert cells.loc["Süd", "rest"] == pytest.approx(np.mean(nord + blank))
     assert totals.iloc[0]["n"] == 110 and totals.iloc[0]["value"] == pytest.approx(np.mean(nord + sud + blank))
+
+
+def test_one_respondent_has_a_value_but_no_standard_error():
+    from tpm.metrics.weighted import taylor
+
+    # w = 0.3, y = 9: the sums n, Σw, Σw², Σwy, Σw²y, Σw²y² (Σw²(y − ȳ)² is 0 but rounds to 8.9e-16)
+    w, y = 0.3, 9.0
+    est = taylor(1, w, w * w, w * y, w * w * y, w * w * y * y)
+    assert float(est.value) == pytest.approx(9.0) and math.isnan(float(est.se))
+    two = taylor(2, 2.0, 2.0, 10.0, 10.0, 58.0)  # y = 3, 7 with weight 1: SE = s/√n = √8/√2 = 2
+    assert float(two.se) == pytest.approx(2.0)
