@@ -325,3 +325,18 @@ def test_one_respondent_has_a_value_but_no_standard_error():
     assert float(est.value) == pytest.approx(9.0) and math.isnan(float(est.se))
     two = taylor(2, 2.0, 2.0, 10.0, 10.0, 58.0)  # y = 3, 7 with weight 1: SE = s/√n = √8/√2 = 2
     assert float(two.se) == pytest.approx(2.0)
+
+
+def test_a_single_tested_p_value_is_its_own_q():
+    from tpm.metrics.significance import benjamini_hochberg
+
+    q = benjamini_hochberg([0.03, float("nan")])
+    assert q[0] == pytest.approx(0.03) and math.isnan(q[1])
+    assert np.isnan(benjamini_hochberg([float("nan")] * 3)).all()
+
+
+def test_the_mean_interval_of_two_answers_has_one_degree_of_freedom(con):
+    rows = [["ID", "Kasse (1-10)"], [1, 4], [2, 8]]
+    row = touchpoint_trend(con, Filter.of([load(con, rows)]), "mean").iloc[0]
+    half = 12.706204736174707 * 2.0  # t(0.975, 1) · s/√2, s = √8
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((6 - half, 6 + half), rel=1e-9)
