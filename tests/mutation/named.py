@@ -1,0 +1,80 @@
+"""The mutations issue #20 found alive, applied one at a time to a copy of the code: each must be
+killed (some test fails) by the test files named with it. Run by ``make mutation`` after mutmut,
+which cannot mutate module constants such as :data:`tpm.metrics.rules.ONE_POINT_BOX_MAX_POINTS`.
+
+    python tests/mutation/named.py         # exit 1 if any named mutation survives
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BY_HAND = ["tests/test_figures_by_hand.py"]
+
+#: (what the mutation does, file, the exact text, its replacement, the tests that must kill it)
+NAMED = [
+    ("4-point scales get 2-point boxes (the rule's constant)", "tpm/metrics/rules.py",
+     "ONE_POINT_BOX_MAX_POINTS = 4", "ONE_POINT_BOX_MAX_POINTS = 3", BY_HAND),
+    ("4-point scales get 2-point boxes (the SQL box rule)", "tpm/metrics/weighted.py",
+     "+ 1 <= {ONE_POINT_BOX_MAX_POINTS}", "+ 1 < {ONE_POINT_BOX_MAX_POINTS}", BY_HAND),
+    ("5-point scales get 1-point boxes (the SQL box rule)", "tpm/metrics/weighted.py",
+     "+ 1 <= {ONE_POINT_BOX_MAX_POINTS}", "+ 1 <= {ONE_POINT_BOX_MAX_POINTS} + 1", BY_HAND),
+    ("cells with exactly n = 5 hidden (breakdown)", "tpm/metrics/segments.py",
+     'hidden = frame["m_n"].to_numpy() < anonymity', 'hidden = frame["m_n"].to_numpy() <= anonymity', BY_HAND),
+    ("cells with exactly n = 5 hidden (NPS by segment)", "tpm/metrics/segments.py",
+     "hidden = cell.n < anonymity", "hidden = cell.n <= anonymity", BY_HAND),
+    ("the minimum base not checked on the rest side", "tpm/metrics/segments.py",
+     "(n >= min_base) & (rest_n >= min_base)", "(n >= min_base)", BY_HAND),
+    ("the rest needs more than the minimum base", "tpm/metrics/segments.py",
+     "(rest_n >= min_base)", "(rest_n > min_base)", BY_HAND),
+    ("the cell needs more than the minimum base", "tpm/metrics/segments.py",
+     "(n >= min_base) &", "(n > min_base) &", BY_HAND),
+    ("0–100 score without the scale minimum", "tpm/metrics/registry.py",
+     "(est.value - lo) / span * 100", "est.value / span * 100", BY_HAND),
+    ("0–100 score divided by the number of points", "tpm/metrics/registry.py",
+     "(est.value - lo) / span * 100", "(est.value - lo) / (span + 1) * 100", BY_HAND),
+    ("0–100 score's SE not scaled", "tpm/metrics/registry.py",
+     "est.se / span * 100", "est.se", BY_HAND),
+]
+
+
+def run(python: str = sys.executable) -> int:
+    survived = []
+    with tempfile.TemporaryDirectory(prefix="tpm-named-") as tmp:
+        copy = Path(tmp)
+        for folder in ("tpm", "tests"):
+            shutil.copytree(ROOT / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        def pytest(tests):
+            return subprocess.run([python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                                  cwd=copy, capture_output=True, text=True)
+
+        clean = pytest(sorted({t for *_, tests in NAMED for t in tests}))
+        if clean.returncode != 0:
+            print(clean.stdout[-3000:], clean.stderr[-2000:])
+            print("the tests fail on the unmutated code: nothing to measure")
+            return 2
+        for what, path, old, new, tests in NAMED:
+            source = (copy / path).read_text(encoding="utf-8")
+            assert source.count(old) == 1, f"{path}: {old!r} is not there exactly once — update tests/mutation/named.py"
+            (copy / path).write_text(source.replace(old, new), encoding="utf-8")
+            try:
+                result = pytest(tests)
+            finally:
+                (copy / path).write_text(source, encoding="utf-8")
+            killed = result.returncode == 1
+            if result.returncode not in (0, 1):
+                print(result.stdout[-2000:], result.stderr[-2000:])
+            print(f"{'killed  ' if killed else 'SURVIVED'}  {what}  ({path})", flush=True)
+            if not killed:
+                survived.append(what)
+    print(f"named mutations: {len(NAMED) - len(survived)} of {len(NAMED)} killed")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
