@@ -14,7 +14,7 @@ from hypothesis import Phase, settings
 # minutes); ``make verify`` (``--hypothesis-profile=verify``) runs many more. No shrinking: an
 # example of a study takes ~1 s to import, and the failing example is printed as drawn.
 _NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
-settings.register_profile("default", max_examples=6, phases=_NO_SHRINK, print_blob=True)
+settings.register_profile("default", max_examples=4, phases=_NO_SHRINK, print_blob=True)
 settings.register_profile("verify", max_examples=150, phases=_NO_SHRINK, print_blob=True)
 settings.load_profile("default")
 
