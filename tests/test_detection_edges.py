@@ -31,3 +31,17 @@ def test_a_text_column_is_doubted_as_a_scale_only_when_most_answers_judge(answer
     spec = next(s for s in ingest_bytes("worte.xlsx", xlsx_bytes(rows)).specs if s.column == "Frage")
     assert spec.role == "segment"
     assert ("rating scale in words" in (spec.unsure or "")) is evaluative
+
+
+def test_a_label_set_whose_first_point_is_a_no_answer_word_elsewhere_keeps_that_point():
+    """"trifft nicht zu" means "not applicable" in many exports, but in the set "trifft nicht zu …
+    trifft zu" it is the lowest point: every answer is a rating, none is missing."""
+    labels = ["trifft nicht zu", "trifft eher nicht zu", "trifft eher zu", "trifft zu"]
+    answers = [labels[i % 4] for i in range(40)]
+    rows = [["ID", "Beratung"]] + [[i, a] for i, a in enumerate(answers)]
+    result = ingest_bytes("trifft.xlsx", xlsx_bytes(rows))
+    spec = next(s for s in result.specs if s.column == "Beratung")
+    assert (spec.role, spec.scale_min, spec.scale_max) == ("rating", 1, 4)
+    assert spec.labels == {label: float(i + 1) for i, label in enumerate(labels)}
+    ratings = result.canonical.ratings
+    assert len(ratings) == 40 and sorted(ratings["score"].value_counts().items()) == [(1.0, 10), (2.0, 10), (3.0, 10), (4.0, 10)]
