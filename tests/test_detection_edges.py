@@ -45,3 +45,37 @@ def test_a_label_set_whose_first_point_is_a_no_answer_word_elsewhere_keeps_that_
     assert spec.labels == {label: float(i + 1) for i, label in enumerate(labels)}
     ratings = result.canonical.ratings
     assert len(ratings) == 40 and sorted(ratings["score"].value_counts().items()) == [(1.0, 10), (2.0, 10), (3.0, 10), (4.0, 10)]
+
+
+@pytest.mark.parametrize("values, scale", [
+    (["0 - gar nicht", "5", "10 - äußerst"], (0, 10)),  # a 0 among the answers: 0–10
+    (["1 - schlecht", "4", "8 - super"], (1, 10)),  # above 7: 1–10
+    (["1 = schlecht", "3", "7 = sehr gut"], (1, 7)),  # 6 or 7: 1–7
+    (["1 (schlecht)", "6"], (1, 7)),
+    (["Poor1", "3", "Good5"], (1, 5)),  # up to 5: 1–5
+    (["Disagree (1)", "Agree (2)"], (1, 5)),
+    (["1 - schlecht", "11 - top"], None),  # beyond 10: no scale TPM knows
+    (["1", "2", "3"], None),  # plain numbers are numbers, not labels
+])
+def test_numbers_glued_to_labels_give_the_smallest_common_scale_holding_them(values, scale):
+    from tpm.ingest.scales import match_labels, normalise_label
+
+    found = match_labels(values)
+    if scale is None:
+        assert found is None
+        return
+    assert found[:2] == scale and found[3] == "numbers_with_labels"
+    numbers = {normalise_label(v): float("".join(c for c in v if c.isdigit())) for v in values}
+    assert found[2] == numbers
+
+
+def test_labels_are_compared_without_case_quotes_spacing_or_a_final_full_stop():
+    from tpm.ingest.scales import match_labels, normalise_label
+
+    assert normalise_label("  Sehr   Gut. ") == "sehr gut"
+    assert normalise_label("It’s ‘ok’") == "it's 'ok'"
+    assert normalise_label(".gut.") == ".gut"  # only a trailing full stop goes
+    assert normalise_label("gut...") == "gut"
+    assert match_labels(["Sehr gut.", "gut", " ", ""])[:2] == (1, 5)  # blank answers are no labels
+    # two sets of the same size fit: the first one listed is taken
+    assert match_labels(["trifft eher nicht zu", "trifft eher zu"])[3] == "agreement_4"
