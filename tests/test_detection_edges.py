@@ -79,3 +79,27 @@ def test_labels_are_compared_without_case_quotes_spacing_or_a_final_full_stop():
     assert match_labels(["Sehr gut.", "gut", " ", ""])[:2] == (1, 5)  # blank answers are no labels
     # two sets of the same size fit: the first one listed is taken
     assert match_labels(["trifft eher nicht zu", "trifft eher zu"])[3] == "agreement_4"
+
+
+@pytest.mark.parametrize("zeros, filled, maximum, expected", [
+    (1, 100, 5, (1, 5)),  # one 0 in 100 answers of 1–5: a stray value
+    (2, 100, 5, (1, 5)),  # 2 % is still stray
+    (3, 100, 5, (0, 10)),  # 3 %: the 0 is a scale point
+    (1, 20, 5, (1, 5)),  # one 0 is always allowed as stray
+    (2, 20, 5, (0, 10)),
+    (1, 100, 7, (1, 7)),
+    (1, 100, 8, (0, 10)),  # answers above 7 fit no smaller scale with a stray 0
+])
+def test_a_rare_zero_beside_a_small_scale_is_a_stray_value(zeros, filled, maximum, expected):
+    lo, hi, reason = infer_scale("Hotline", 0, maximum, zeros=zeros, filled=filled, minimum_above_zero=1)
+    assert (lo, hi) == expected
+    assert reason  # guessed either way
+    if expected != (0, 10):
+        assert f"the value 0 ({zeros}×) lies outside it" in reason
+
+
+def test_only_0_and_10_both_answered_make_0_to_10_sure():
+    assert infer_scale("Hotline", 0, 10, zeros=50, filled=100, minimum_above_zero=1) == (0, 10, None)
+    assert infer_scale("Hotline", 0, 9, zeros=50, filled=100, minimum_above_zero=1)[2]  # no 10: unsure
+    assert infer_scale("Hotline", 1, 10)[:2] == (1, 10) and infer_scale("Hotline", 1, 10)[2]  # no 0: unsure
+    assert infer_scale("Hotline (0-10)", 3, 7) == (0, 10, None)  # stated in the header: sure
