@@ -103,3 +103,10 @@ def test_only_0_and_10_both_answered_make_0_to_10_sure():
     assert infer_scale("Hotline", 0, 9, zeros=50, filled=100, minimum_above_zero=1)[2]  # no 10: unsure
     assert infer_scale("Hotline", 1, 10)[:2] == (1, 10) and infer_scale("Hotline", 1, 10)[2]  # no 0: unsure
     assert infer_scale("Hotline (0-10)", 3, 7) == (0, 10, None)  # stated in the header: sure
+
+
+def test_a_guessed_scale_names_the_answers_it_saw():
+    assert "answers 2–4" in infer_scale("Hotline", 2, 4)[2]
+    assert "answers" not in infer_scale("Hotline", None, None)[2].split(";")[0].replace("from the answers", "")
+    # a stray 0 beside answers 1–3: the three-point scale, without the 0
+    assert infer_scale("Hotline", 0, 3, zeros=1, filled=100, minimum_above_zero=1)[:2] == (1, 3)
