@@ -20,7 +20,8 @@ settings.load_profile("default")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_surveys"
-SHARED = ROOT.parent / "shared"
+# ../shared beside the checkout (also from mutmut's copy of it in ./mutants)
+SHARED = next((folder / "shared" for folder in ROOT.parents if (folder / "shared").is_dir()), ROOT.parent / "shared")
 REALWORLD = SHARED / "realworld"
 REFERENCE = SHARED / "reference"
 
