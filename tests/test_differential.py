@@ -122,8 +122,18 @@ def check_view(con, waves, ids, view: truth.View, compact: bool) -> None:
                      ["touchpoint", "scale_min", "scale_max", "segment"], {"p": "p"}, f"{what} p by {by}")
         assert_table(totals, table, ["touchpoint", "scale_min", "scale_max"], {"n": "n", "mean": "value"},
                      f"{what} total column by {by}")
-        assert_table(nps_by_segment(con, flt, by, anonymity=1), truth.nps_breakdown(resp, by), ["segment"],
-                     {"n": "n", "value": "value", "diff": "diff"}, f"{what} NPS by {by}")
+        want = truth.nps_breakdown(resp, by)
+        got = nps_by_segment(con, flt, by, anonymity=1)
+        assert_table(got, want, ["segment"], {"n": "n", "value": "value", "diff": "diff", "n_eff": "n_eff",
+                                              "ci_low": "ci_low", "ci_high": "ci_high"}, f"{what} NPS by {by}")
+        # the anonymity threshold: below it a cell shows its n and nothing else
+        threshold = int(want["n"].median()) if len(want) else 1
+        shown = nps_by_segment(con, flt, by, anonymity=threshold).set_index("segment")
+        for row in want.to_dict("records"):
+            hidden = row["n"] < threshold
+            for column in ("value", "diff", "n_eff", "ci_low", "ci_high"):
+                assert np.isnan(shown.loc[row["segment"], column]) == (hidden or np.isnan(row[column])), \
+                    f"{what} NPS by {by} {row['segment']} {column} at anonymity {threshold}"
 
     # trend: the 0–100 score per wave and its change, per touchpoint and scale
     _, steps, _ = tracking_and_totals(con, flt, "score", "dataset")

@@ -244,9 +244,30 @@ def breakdown(rt: pd.DataFrame, by: str) -> pd.DataFrame:
                                        "rest", "diff", "p"])
 
 
+def nps_interval(nps_answers, w, weighted: bool) -> tuple[float, float]:
+    """95 % interval of an NPS. Unweighted: adjusted Wald (Rocks 2016) — n' = n + 3,
+    p' = (promoters + 0.75) / n', d' = (detractors + 0.75) / n', 100 (p' − d') ± 1.96 · 100 ·
+    √((p' + d' − (p' − d')²) / n'); weighted: the value ± 1.96 · Taylor SE. Both clipped to ±100."""
+    from scipy import stats
+
+    nps_answers = np.asarray(nps_answers, float)
+    z = stats.norm.ppf(0.975)
+    if weighted:
+        value, se = wmean(nps_y(nps_answers), w), taylor_se(nps_y(nps_answers), w)
+        low, high = value - z * se, value + z * se
+    else:
+        n = len(nps_answers) + 3
+        pro, det = ((nps_answers >= 9).sum() + 0.75) / n, ((nps_answers <= 6).sum() + 0.75) / n
+        half = z * 100 * math.sqrt((pro + det - (pro - det) ** 2) / n)
+        low, high = 100 * (pro - det) - half, 100 * (pro - det) + half
+    return max(low, -100.0), min(high, 100.0)
+
+
 def nps_breakdown(resp: pd.DataFrame, by: str) -> pd.DataFrame:
-    """NPS per value of ``by`` and against the rest of the respondents (each once)."""
+    """NPS per value of ``by`` and against the rest of the respondents (each once), with the
+    Kish effective n (Σw)² / Σw² and the 95 % interval (:func:`nps_interval`)."""
     answered = resp[resp["nps"].notna()]
+    weighted = not np.allclose(answered["w"], 1.0) if len(answered) else False
     rows = []
     for value in values_of(by):
         inside = has(answered, by, value).to_numpy(bool)
@@ -254,8 +275,10 @@ def nps_breakdown(resp: pd.DataFrame, by: str) -> pd.DataFrame:
         if not len(cell):
             continue
         a, b = wmean(nps_y(cell["nps"]), cell["w"]), wmean(nps_y(rest["nps"]), rest["w"])
-        rows.append({"segment": value, "n": len(cell), "value": a, "diff": a - b})
-    return pd.DataFrame(rows, columns=["segment", "n", "value", "diff"])
+        low, high = nps_interval(cell["nps"], cell["w"], weighted)
+        rows.append({"segment": value, "n": len(cell), "value": a, "diff": a - b,
+                     "n_eff": cell["w"].sum() ** 2 / (cell["w"] ** 2).sum(), "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows, columns=["segment", "n", "value", "diff", "n_eff", "ci_low", "ci_high"])
 
 
 def wave_order(resp: pd.DataFrame, imported: list[str]) -> list[str]:
