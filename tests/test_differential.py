@@ -263,3 +263,18 @@ def test_the_issue_rows_of_a_multiple_choice_question(con, compact):
     assert zone[zone["touchpoint"] == "Hotline"].set_index("segment")["value"].to_dict() == pytest.approx({"Nord": 7.0, "Süd": 5.0})
     online = drivers_for(con, Filter.of([ds], {"Kanal": ["Online"]}, compact=compact), drivers=["Hotline", "Website"])
     assert online.n == 200 and set(online.table["n"]) == {200}
+
+
+def test_a_group_whose_answers_are_all_alike_has_no_standard_error():
+    """Found by ``make verify``: weighted detractors only (y = −100 for all) left a rounding residue of
+    Σw²(y − ȳ)² whose root made a CI of −100 … −99.999996; the truth is SE 0, CI −100 … −100."""
+    from tpm.metrics.weighted import taylor
+
+    w = np.array([0.4047, 1.3311, 0.7093, 2.2152, 0.9])
+    y = np.full(5, -100.0)
+    est = taylor(len(y), w.sum(), (w**2).sum(), (w * y).sum(), (w**2 * y).sum(), (w**2 * y * y).sum())
+    assert est.value == pytest.approx(-100.0) and est.se == 0.0
+    y[2] = -99.0  # one answer apart: a real SE, √(n/(n−1)·Σw²(y−ȳ)²)/Σw written out
+    mean = (w * y).sum() / w.sum()
+    est = taylor(len(y), w.sum(), (w**2).sum(), (w * y).sum(), (w**2 * y).sum(), (w**2 * y * y).sum())
+    assert est.se == pytest.approx(math.sqrt(5 / 4 * (w**2 * (y - mean) ** 2).sum()) / w.sum(), rel=1e-9)

@@ -150,7 +150,10 @@ def taylor(n, sw, sw2, swy, sw2y, sw2yy) -> Estimate:
     n, sw, sw2, swy, sw2y, sw2yy = (np.asarray(a, dtype=float) for a in (n, sw, sw2, swy, sw2y, sw2yy))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = swy / sw
-        ss = np.maximum(sw2yy - 2 * mean * sw2y + mean**2 * sw2, 0.0)
+        ss = sw2yy - 2 * mean * sw2y + mean**2 * sw2
+        # the sum of three terms cancels where every y is (almost) the same: what is left below the
+        # rounding of its terms (~1e-12 of their size) is no variance — never a spurious SE
+        ss = np.where(ss > 1e-12 * (np.abs(sw2yy) + mean**2 * sw2), ss, 0.0)
         se = np.where(n > 1, np.sqrt(n / (n - 1) * ss) / sw, np.nan)
         n_eff = sw**2 / sw2
     return Estimate(mean, se, n, n_eff, sw)
