@@ -49,6 +49,7 @@ def write_calls(con):
         "user.set_role": ("anna", "admin"),
         "user.set_password": ("anna", "ganz-anders-2"),
         "user.studies": ("anna", [first]),
+        "template.delete": (list(result.table.columns),),
     }
 
 
@@ -443,9 +444,9 @@ def test_a_limit_survives_merge_and_delete_of_studies(seeded):
     from tpm import studies
 
     first, second = [r[0] for r in seeded.execute("SELECT id FROM studies ORDER BY id LIMIT 2").fetchall()]
-    studies.set_scope(seeded, "vera", [second])
+    studies.set_scope(seeded, "vera", [second, first])
     studies.merge(seeded, second, first)
-    assert studies.scope_of(seeded, "vera") == [first]  # who saw the merged-away study sees the merged one
+    assert studies.scope_of(seeded, "vera") == [first]  # who saw both studies sees the merged one (issue #27: only then)
     studies.delete(seeded, first)
     assert studies.scope_of(seeded, "vera") == []  # still limited: sees nothing, never everything
     assert access.visible_studies(seeded, access.Actor("vera", "viewer", "password")) == set()

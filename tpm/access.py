@@ -15,7 +15,8 @@ managed with ``python -m tpm users …``); ``oidc`` — Streamlit's ``st.login``
 roles by e-mail address or domain.
 
 Every write — from a page or the CLI — goes through :func:`perform`: it checks the role *here*, on
-the server, whatever the page showed, and writes one line of the audit trail.
+the server, whatever the page showed, and the study limit (every study the write touches,
+:data:`TOUCHES`, must be one the user may see), and writes one line of the audit trail.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
+import inspect
 import os
 import secrets as _secrets
 import unicodedata
@@ -38,6 +40,10 @@ MODES = ("off", "password", "oidc")
 
 class Denied(PermissionError):
     """The actor's role does not allow this action."""
+
+
+class OutOfScope(Denied):
+    """The action would touch (or create) a study outside the studies the actor is limited to."""
 
 
 class UserError(ValueError):
@@ -239,7 +245,92 @@ WRITES = _Writes({
     "user.set_role": ("admin", "tpm.access._set_role"),
     "user.set_password": ("admin", "tpm.access._set_password"),
     "user.studies": ("admin", "tpm.studies.set_scope"),
+    "template.delete": ("analyst", "tpm.store.discard_template"),
 })
+
+#: the study a write would create (an import or a move into a study named but not stored yet)
+NEW_STUDY = "a new study"
+
+
+def _study_given(con, key) -> set:
+    """The study a write that *needs* an existing one means (:func:`tpm.studies.resolve`: an id or a
+    name; None = the only study). Unknown or ambiguous: nothing — the write itself refuses it."""
+    try:
+        return {studies.resolve(con, key)}
+    except studies.StudyError:
+        return set()
+
+
+def _study_or_new(con, key) -> set:
+    """The study a write that *creates* a missing one goes to (:func:`tpm.studies.ensure`): an id as
+    it is, a name → its study, or :data:`NEW_STUDY` when no study is called so."""
+    if isinstance(key, int):
+        return {key}
+    found = studies.by_name(con, " ".join(str(key or "").split()))
+    return {NEW_STUDY if found is None else found}
+
+
+def _where(con, sql: str, params: list) -> set:
+    return {int(r[0]) for r in con.execute(sql, params).fetchall() if r[0] is not None}
+
+
+def _of_dataset(con, dataset_id) -> set:
+    return _where(con, "SELECT study_id FROM datasets WHERE id = ?", [int(dataset_id)])
+
+
+def _of_datasets_named(con, key) -> set:
+    """The studies of every dataset with this id or name (as :func:`tpm.weights.rake_dataset` finds it)."""
+    return _where(con, "SELECT study_id FROM datasets WHERE CAST(id AS VARCHAR) = ? OR name = ?", [str(key), str(key)])
+
+
+def _of_import(con, a) -> set:
+    """An import goes into ``study`` (a name not stored yet: a new study), or — none given — the
+    proposed one (:func:`tpm.studies.propose_for`, perhaps new); a file stored already answers with
+    its dataset in the study it is in, so that study counts as touched, too (its name is not told)."""
+    duplicate = store.find_by_hash(con, a["result"].sha256)
+    if duplicate:
+        return _of_dataset(con, duplicate[0])
+    if a["study"] is None:
+        proposal = studies.propose_for(con, a["result"])
+        return {NEW_STUDY if proposal.study_id is None else proposal.study_id}
+    return _study_or_new(con, a["study"])
+
+
+def _none(con, a) -> set:
+    """User management: admins only, and admins are never limited to studies."""
+    return set()
+
+
+#: every write's studies: action → ``fn(con, arguments)`` (the write function's arguments by name,
+#: defaults filled in) → the ids of the studies it changes, :data:`NEW_STUDY` for one it would create.
+#: :func:`perform` refuses a write touching any study outside the actor's limit — so no write
+#: exists without a rule here (``tests/test_scope.py`` checks that every key of WRITES has one).
+TOUCHES = {
+    "dataset.import": _of_import,
+    "dataset.rename": lambda con, a: _of_dataset(con, a["dataset_id"]),
+    "dataset.remap": lambda con, a: _of_dataset(con, a["dataset_id"]),
+    "dataset.delete": lambda con, a: _of_dataset(con, a["dataset_id"]),
+    "dataset.move": lambda con, a: _of_dataset(con, a["dataset_id"]) | _study_or_new(con, a["study"]),
+    "dataset.weights": lambda con, a: _of_datasets_named(con, a["dataset"]),
+    "inventory.save": lambda con, a: _study_given(con, a["study"]),
+    "inventory.phases": lambda con, a: _study_given(con, a["study"]),
+    "inventory.import": lambda con, a: _study_given(con, a["study"]),
+    "touchpoint.rename": lambda con, a: _study_given(con, a["study"]),
+    "touchpoint.merge": lambda con, a: _study_given(con, a["study"]),
+    "action.create": lambda con, a: _study_given(con, a["study"]),
+    "action.update": lambda con, a: _where(con, "SELECT study_id FROM actions WHERE id = ?", [int(a["action_id"])]),
+    "action.delete": lambda con, a: _where(con, "SELECT study_id FROM actions WHERE id = ?", [int(a["action_id"])]),
+    "study.rename": lambda con, a: {a["study_id"]},
+    "study.merge": lambda con, a: {a["source"], a["target"]},  # both: merging widens what viewers of each see
+    "study.delete": lambda con, a: {a["study_id"]},
+    "template.delete": lambda con, a: _where(con, "SELECT study_id FROM mapping_templates WHERE signature = ?",
+                                             [store.header_signature(list(a["headers"]))]),
+    "user.add": _none,
+    "user.remove": _none,
+    "user.set_role": _none,
+    "user.set_password": _none,
+    "user.studies": _none,
+}
 
 #: writes that record their audit line inside their own transaction (all of it, or nothing)
 AUDITED_INSIDE = {"dataset.import", "dataset.remap"}
@@ -270,12 +361,33 @@ def allowed(actor: Actor | None, what: str) -> bool:
     return actor is not None and actor.may(READS[what])
 
 
+def require_scope(con, actor: Actor, action: str, fn, args: tuple, kwargs: dict) -> None:
+    """Refuse (:class:`OutOfScope`) a write touching a study outside ``actor``'s limit (:data:`TOUCHES`).
+
+    A limited user may not create a study either (an import or a move into a new one): a limit is
+    the admin's statement of which data this person works on, and a new study would be seen at once
+    by every unlimited user while the limited one could not be given it without an admin — so new
+    programmes are an admin's (or an unlimited analyst's) to create; the limited analyst imports the
+    next waves of her studies."""
+    visible = visible_studies(con, actor)
+    if visible is None:
+        return
+    bound = inspect.signature(fn).bind(con, *args, **kwargs)
+    bound.apply_defaults()
+    outside = TOUCHES[action](con, bound.arguments) - visible
+    if outside:
+        what = "create a study" if NEW_STUDY in outside else "change a study outside the studies they are limited to"
+        raise OutOfScope(f"'{actor.name}' may not {what} ({action})")
+
+
 def perform(con, actor: Actor, action: str, *args, target=None, details: dict | None = None, **kwargs):
-    """Check the role, do the write, record who did what (imports record inside their own transaction)."""
+    """Check the role and the study limit (before anything is written), do the write, record who did
+    what (imports record inside their own transaction)."""
     role, fn = WRITES[action]
     require(actor, role)
     if action == "dataset.import":
         kwargs.setdefault("uploaded_by", actor.name)
+    require_scope(con, actor, action, fn, args, kwargs)
     if action in AUDITED_INSIDE:
         return fn(con, *args, audit=(actor.name, actor.via), **kwargs)
     result = fn(con, *args, **kwargs)

@@ -250,10 +250,14 @@ def set_phases(con: duckdb.DuckDBPyConnection, study_id: int, phases: list[str])
         con.execute("UPDATE studies SET phases = ? WHERE id = ?", [json.dumps(phases, ensure_ascii=False), study_id])
 
 
-def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> None:
+def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> list[str]:
     """Move everything of ``source`` into ``target`` (the same programme imported as two studies),
     then remove ``source``. Where both know a touchpoint, alias or template, ``target``'s is kept;
-    the merged aliases then apply to all ratings of the merged study."""
+    the merged aliases then apply to all ratings of the merged study.
+
+    Limits (:func:`set_scope`) are never widened by a merge: the merged study holds the data of
+    both, so a limited user keeps it only if she could see both before; one who saw only one of
+    the two loses it (an admin may give it back). Returns the names of the users who lost it."""
     if source == target:
         raise StudyError("a study cannot be merged into itself")
     for sid in (source, target):
@@ -269,9 +273,15 @@ def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> None:
             con.execute(f"DELETE FROM {table} WHERE study_id = ?", [source])
         apply_aliases(con, target)
         con.execute("DELETE FROM studies WHERE id = ?", [source])
-        # whoever could see the source sees the merged study
-        con.execute("UPDATE study_scopes SET studies = list_distinct(list_transform(studies, lambda s: CASE WHEN s = ? THEN ? ELSE s END))"
-                    " WHERE list_contains(studies, ?)", [source, target, source])
+        narrowed = []
+        for name, scope in con.execute("SELECT name, studies FROM study_scopes WHERE list_contains(studies, ?)"
+                                       " OR list_contains(studies, ?) ORDER BY name", [source, target]).fetchall():
+            both = source in scope and target in scope
+            kept = sorted({int(s) for s in scope} - {source} - (set() if both else {target}))
+            con.execute("UPDATE study_scopes SET studies = ? WHERE name = ?", [kept, name])
+            if not both:
+                narrowed.append(name)
+    return narrowed
 
 
 def move_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int, study: int | str) -> int:
