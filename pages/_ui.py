@@ -201,6 +201,9 @@ def perform(ctx: "Context", action: str, *args, **kwargs):
     """A write through the one door (role check + audit); its data changes refresh every cache."""
     try:
         result = access.perform(cursor(), ctx.user, action, *args, **kwargs)
+    except access.OutOfScope:
+        st.error(t("not_in_scope", ctx.lang), icon=":material/lock:")
+        st.stop()
     except access.Denied:
         st.error(t("not_allowed", ctx.lang), icon=":material/block:")
         st.stop()

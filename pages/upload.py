@@ -19,6 +19,7 @@ ctx = page_context()
 lang = ctx.lang
 st.title(t("page_upload", lang))
 require_role(ctx, "upload")
+visible = access.visible_studies(cursor(), ctx.user)  # None: every study; else the only ones offered for a write
 st.markdown(t("upload_intro", lang))
 for message in st.session_state.pop("flash", []):
     st.success(message, icon=":material/check_circle:")
@@ -50,10 +51,13 @@ NEW_STUDY = -1
 
 def study_choice(prepared) -> int | str:
     """The study to import into: proposed (template or touchpoints match, else a new one named after
-    the file), changeable to any stored study or a new name. Returns its id or the new name."""
+    the file), changeable to any stored study or a new name. Returns its id or the new name. A user
+    limited to some studies sees only those proposed or offered (and no new one: access.require_scope)."""
     proposal = studies.propose(cursor(), list(prepared.table.columns),
                                [s.touchpoint for s in prepared.specs if s.role == "rating" and s.touchpoint], prepared.file_name)
     st.subheader(t("study", lang))
+    if visible is not None and proposal.study_id not in visible:  # another study's (or a new) one: not for her
+        return pick_study(t("study_target", lang), f"upload_study_{prepared.sha256[:12]}", None, "")
     if proposal.study_id is not None:
         st.info(t("study_proposed_existing", lang, wave=proposal.wave_no, name=plain(proposal.name),
                   reason=t("reason_" + proposal.reason, lang)), icon=":material/folder_open:")
@@ -64,20 +68,29 @@ def study_choice(prepared) -> int | str:
 
 
 def pick_study(label: str, key: str, chosen: int | None, new_name: str, container=st) -> int | str:
-    """A stored study (its id) or a new one (its name, typed under the choice); ``chosen`` None: new."""
-    frame = studies.list_studies(cursor())
-    names = dict(zip(frame["id"].astype(int), frame["name"]))
-    options = [NEW_STUDY, *names]
-    target = container.selectbox(label, options, index=options.index(chosen if chosen in names else NEW_STUDY),
+    """A stored study (its id) or a new one (its name, typed under the choice); ``chosen`` None: new.
+    A user limited to some studies is offered only those, and no new one."""
+    names = study_names()
+    options = [NEW_STUDY, *names] if visible is None else list(names)
+    target = container.selectbox(label, options, index=options.index(chosen if chosen in names else options[0]),
                                  format_func=lambda i: t("new_study", lang) if i == NEW_STUDY else names[i], key=key)
     if target != NEW_STUDY:
         return int(target)
     return container.text_input(t("new_study_name", lang), value=new_name, key=key + "_name")
 
 
-def manage_studies() -> None:
-    """Rename, merge and delete studies (each with a confirmation where data moves or goes)."""
+def study_names() -> dict[int, str]:
+    """The studies this user may write to (all, or those she is limited to): id → name."""
     frame = studies.list_studies(cursor())
+    return {i: n for i, n in zip(frame["id"].astype(int), frame["name"]) if visible is None or i in visible}
+
+
+def manage_studies() -> None:
+    """Rename, merge and delete studies (each with a confirmation where data moves or goes); only the
+    user's own studies, deleting only for admins."""
+    frame = studies.list_studies(cursor())
+    if visible is not None:
+        frame = frame[frame["id"].astype(int).isin(visible)]
     if frame.empty:
         return
     with st.expander(t("studies_manage", lang)):
@@ -108,6 +121,8 @@ def manage_studies() -> None:
                 change(lambda: perform(ctx, "study.merge", source, target, target=source, details={"into": target}),
                        t("study_merged", lang, source=plain(names[source]), target=plain(names[target])), show=target)
 
+        if not access.allowed(ctx.user, "delete"):  # admins only (the write checks the role again)
+            return
         st.markdown("**" + t("study_delete", lang) + "**")
         victim = st.selectbox(t("study", lang), ids, index=current, format_func=names.get, key="study_delete_pick")
         row = frame.set_index("id").loc[victim]
@@ -303,7 +318,8 @@ else:
             st.info(t("template_from", lang, file=plain(source["source_file"] or "?"), date=when)
                     + ("" if source["dataset_kept"] else t("template_orphan", lang)), icon=":material/history:")
             if st.button(t("template_discard", lang), key="template_discard"):
-                store.discard_template(cursor(), list(table.columns))
+                perform(ctx, "template.delete", list(table.columns), target=source["source_file"],
+                        details={"columns": len(table.columns)})
                 st.session_state.pop("prepared_key", None)
                 st.rerun()
         st.subheader(t("preview", lang))

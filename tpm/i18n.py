@@ -60,6 +60,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "scope_lift": ("Alle Studien freigeben", "Share every study"),
     "scope_none": ("Kein Benutzer ist auf einzelne Studien beschränkt.", "No user is limited to some studies."),
     "not_allowed": ("Ihre Rolle erlaubt das nicht.", "Your role does not allow this."),
+    "not_in_scope": ("Sie sind auf bestimmte Studien beschränkt: Änderungen an anderen Studien und neue Studien sind nicht möglich.",
+                     "You are limited to certain studies: other studies cannot be changed and no new study created."),
     "audit_title": ("Protokoll: wer hat wann was geändert", "Audit trail: who changed what, when"),
     "audit_empty": ("Noch keine Änderungen protokolliert.", "No changes recorded yet."),
     "audit_export": ("Protokoll als CSV", "Audit trail as CSV"),
