@@ -119,7 +119,8 @@ def manage_studies() -> None:
                                key="study_merge_sure")
             if st.button(t("study_merge_button", lang), disabled=not sure, key="study_merge_button"):
                 change(lambda: perform(ctx, "study.merge", source, target, target=source, details={"into": target}),
-                       t("study_merged", lang, source=plain(names[source]), target=plain(names[target])), show=target)
+                       t("study_merged", lang, source=plain(names[source]), target=plain(names[target])), show=target,
+                       more=lambda narrowed: [t("study_merge_narrowed", lang, users=plain(", ".join(narrowed)))] if narrowed else [])
 
         if not access.allowed(ctx.user, "delete"):  # admins only (the write checks the role again)
             return
@@ -132,15 +133,15 @@ def manage_studies() -> None:
             change(lambda: perform(ctx, "study.delete", victim, target=victim, details={"name": names[victim]}), t("study_deleted", lang, name=plain(names[victim])))
 
 
-def change(action, message: str, show: int | None = None) -> None:
-    """Run a study change; on success flash ``message`` (and switch the sidebar to study ``show``)."""
+def change(action, message: str, show: int | None = None, more=None) -> None:
+    """Run a study change; on success flash ``message`` and ``more(its result)`` (and switch the sidebar to study ``show``)."""
     try:
-        action()
+        result = action()
     except studies.StudyError as exc:
         st.error(t("study_error", lang, error=plain(str(exc))), icon=":material/block:")
         return
     st.cache_data.clear()
-    st.session_state["flash"] = [message]
+    st.session_state["flash"] = [message, *(more(result) if more else [])]
     if show is not None:
         st.session_state[NEXT_STUDY] = show
     st.rerun()
@@ -307,7 +308,9 @@ else:
         if len(table.sheets) > 1:
             st.selectbox(t("sheet", lang), table.sheets, index=table.sheets.index(table.sheet), key="upload_sheet")
         existing = store.find_by_hash(cursor(), prepared.sha256)
-        if existing:
+        if existing and visible is not None and studies.of_dataset(cursor(), existing[0]) not in visible:
+            st.info(t("duplicate_elsewhere", lang), icon=":material/info:")  # stored in a study she may not see: not named
+        elif existing:
             st.info(t("duplicate", lang, name=plain(existing[1])), icon=":material/info:")
         facts = [f"{t('respondents', lang)}: {fmt_number(table.n_rows, 0, lang)}", f"{t('columns', lang)}: {len(table.columns)}"]
         facts += [value for value in (table.platform, table.encoding, table.delimiter and f"{t('delimiter', lang)} '{table.delimiter}'") if value]

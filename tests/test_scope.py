@@ -199,3 +199,11 @@ def test_study_management_offers_an_analyst_only_her_studies_and_no_delete(three
     assert "Kundenbefragung" not in " ".join(str(df.value) for df in at.dataframe)
     assert not any(w.key == "study_delete_pick" for w in at.selectbox)
     assert not any(b.key in ("study_delete_button", "delete_button") for b in at.button)
+
+
+def test_cli_merge_says_whom_the_merged_study_is_no_longer_shared_with(three, db_path, cli):
+    con, ids = three
+    studies.set_scope(con, "vera", [ids["hotline"][0]])
+    con.close()
+    done = cli("study", "merge", "Hotline-Befragung", "Kundenbefragung", "--db", db_path)
+    assert done.returncode == 0 and "no longer shared with (they saw only one of the two): anna, vera" in done.stdout

@@ -275,7 +275,8 @@ def _where(con, sql: str, params: list) -> set:
 
 
 def _of_dataset(con, dataset_id) -> set:
-    return _where(con, "SELECT study_id FROM datasets WHERE id = ?", [int(dataset_id)])
+    study = studies.of_dataset(con, dataset_id)
+    return set() if study is None else {study}
 
 
 def _of_datasets_named(con, key) -> set:

@@ -861,8 +861,10 @@ def cmd_study(args) -> int:
             if not args.other:
                 raise CliError("merge needs the study to merge into: python -m tpm study merge SOURCE TARGET")
             target = studies.resolve(con, args.other)
-            access.perform(con, actor, "study.merge", sid, target, target=sid, details={"name": name, "into": target})
+            narrowed = access.perform(con, actor, "study.merge", sid, target, target=sid, details={"name": name, "into": target})
             print(f"merged study '{name}' into '{studies.name_of(con, target)}'")
+            if narrowed:  # a merge widens no limit: who saw only one of the two sees neither now
+                print(f"no longer shared with (they saw only one of the two): {', '.join(narrowed)}")
         else:
             frame = studies.list_studies(con).set_index("id")
             if not _confirmed(args, f"Delete study '{name}' with {frame.loc[sid, 'datasets']} dataset(s), "

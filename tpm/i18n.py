@@ -60,6 +60,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "scope_lift": ("Alle Studien freigeben", "Share every study"),
     "scope_none": ("Kein Benutzer ist auf einzelne Studien beschränkt.", "No user is limited to some studies."),
     "not_allowed": ("Ihre Rolle erlaubt das nicht.", "Your role does not allow this."),
+    "study_merge_narrowed": ("Nicht mehr freigegeben für: {users} – sie sahen nur eine der beiden Studien (eine Zusammenführung erweitert keine "
+                             "Freigabe). Unter „Verwaltung“ lässt sich die Studie wieder freigeben.",
+                             "No longer shared with: {users} – they saw only one of the two studies (a merge widens no limit). "
+                             "The study can be shared again under “Administration”."),
     "not_in_scope": ("Sie sind auf bestimmte Studien beschränkt: Änderungen an anderen Studien und neue Studien sind nicht möglich.",
                      "You are limited to certain studies: other studies cannot be changed and no new study created."),
     "audit_title": ("Protokoll: wer hat wann was geändert", "Audit trail: who changed what, when"),
@@ -200,6 +204,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "wave": ("Welle", "Wave"),
     "import": ("Importieren", "Import"),
     "imported": ("Importiert als Datensatz „{name}“: {respondents} Befragte, {touchpoints} Kontaktpunkte.", "Imported as dataset “{name}”: {respondents} respondents, {touchpoints} touchpoints."),
+    "duplicate_elsewhere": ("Diese Datei ist bereits gespeichert, in einer Studie, die für Sie nicht freigegeben ist – sie wird nicht noch einmal importiert.",
+                            "This file is already stored, in a study not shared with you – it is not imported again."),
     "duplicate": ("Diese Datei ist bereits als Datensatz „{name}“ gespeichert – nichts wurde doppelt importiert.", "This file is already stored as dataset “{name}” – nothing was imported twice."),
     "mapping_problem": ("So ist kein Import möglich – bitte die Zuordnung korrigieren: {error}", "This cannot be imported as mapped – please correct the mapping: {error}"),
     "import_failed": ("Import nicht möglich – nichts wurde gespeichert: {error}", "Cannot import – nothing was stored: {error}"),

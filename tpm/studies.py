@@ -72,6 +72,12 @@ def name_of(con: duckdb.DuckDBPyConnection, study_id: int | None) -> str | None:
     return row[0] if row else None
 
 
+def of_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int) -> int | None:
+    """The study of a dataset (None: no such dataset)."""
+    row = con.execute("SELECT study_id FROM datasets WHERE id = ?", [int(dataset_id)]).fetchone()
+    return int(row[0]) if row else None
+
+
 def find(con: duckdb.DuckDBPyConnection, key: int | str | None) -> int | None:
     """The study with this id or name (case-insensitive), or None."""
     if key is None:
