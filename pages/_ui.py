@@ -538,11 +538,14 @@ def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, s
     lang = ctx.lang
     touchpoints = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)["touchpoint"].drop_duplicates().tolist()
     columns = st.columns(3 if with_method else 1)
+    from tpm.charts.drivers import outcome_label
+    from tpm.metrics.drivers import default_outcome
+
     has_overall = not cached_overall(ctx.version, repr(ctx.flt), ctx.flt).empty
-    outcomes = ["nps", *(["overall"] if has_overall else []), *cached_outcome_columns(ctx.version, repr(ctx.flt), ctx.flt),
-                *sorted(touchpoints)]
-    outcome = choice(t("outcome", lang), outcomes, "outcome", "nps",
-                     lambda o: t("outcome_" + o, lang) if o in ("nps", "overall") else o, columns[0])
+    outcome_columns = cached_outcome_columns(ctx.version, repr(ctx.flt), ctx.flt)
+    outcomes = ["nps", *(["overall"] if has_overall else []), *outcome_columns, *sorted(touchpoints)]
+    opens_on = default_outcome(has_nps(ctx), has_overall, outcome_columns) or "nps"  # the outcome the study has
+    outcome = choice(t("outcome", lang), outcomes, "outcome", opens_on, lambda o: outcome_label(o, lang, long=True), columns[0])
     if outcome == "nps" and not has_nps(ctx):  # say what is missing and what to do
         st.warning(t("no_nps_outcome", lang), icon=":material/info:")
         st.stop()

@@ -13,6 +13,15 @@ QUADRANT_COLOURS = {"concentrate": "#fde0dc", "keep_up": "#e3f1e0", "low_priorit
 QUADRANT_TEXT = {"concentrate": "#b2182b", "keep_up": "#1b7837", "low_priority": "#666666", "overkill": "#2166ac"}
 
 
+def outcome_label(outcome: str, lang: str = "de", long: bool = False) -> str:
+    """How an outcome is named: "Weiterempfehlung" / "Gesamtzufriedenheit" (``long``: with the question's
+    scale, "Weiterempfehlung (NPS-Frage 0–10)"), an outcome column or touchpoint by its own name."""
+    if outcome not in ("nps", "overall"):
+        return outcome
+    text = t("outcome_" + outcome, lang)
+    return text if long else text.split(" (")[0]
+
+
 def driver_bars(table: pd.DataFrame, outcome_label: str, lang: str = "de") -> go.Figure:
     """Horizontal bars of the shares (largest on top), with bootstrap whiskers if present."""
     frame = table.sort_values("share")

@@ -1,0 +1,105 @@
+"""What confused new users on real exports and the samples (issue #27): a study without an NPS
+question is tracked and explained by what it has, "not testable" is not "no difference", a
+negative driver is drawn negative, no format placeholder is left unfilled, Streamlit's own
+English texts do not show in the German UI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, german_csv_bytes
+from tpm import store
+from tpm.ingest import ingest_bytes
+from tpm.metrics import Filter
+
+APP = str(ROOT / "app.py")
+HEADER = ["ID", "Region", "Filiale (1-5)", "Hotline (1-5)", "Rechnung (1-5)", "Gesamtzufriedenheit (1-5)"]
+
+
+def no_nps_study(con, waves=("Welle 1", "Welle 2"), n=120, seed=1) -> None:
+    """Two waves, no NPS question, an overall-satisfaction question that rises with Filiale and
+    Hotline and falls with Rechnung (a negative driver)."""
+    rng = np.random.default_rng(seed)
+    for k, wave in enumerate(waves):
+        rows = [HEADER]
+        for i in range(n):
+            a, b, c = rng.integers(1, 6, 3)
+            y = int(np.clip(round(0.5 * a + 0.4 * b - 0.5 * c + 1.8 + 0.3 * k + rng.normal(0, 0.5)), 1, 5))
+            rows.append([f"{wave}-{i}", ["Nord", "Süd"][i % 2], a, b, c, y])
+        store.save_import(con, ingest_bytes(wave + ".csv", german_csv_bytes(rows)), name=wave, wave=wave, study="Ohne NPS")
+
+
+@pytest.fixture(scope="module")
+def no_nps_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("no_nps") / "tpm.duckdb"
+    con = store.connect(path)
+    no_nps_study(con)
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def no_nps_con():
+    """The same study in memory, for the report (the pages' server holds the file)."""
+    con = store.connect(":memory:")
+    no_nps_study(con)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def app_on(monkeypatch):
+    def make(path, lang="de"):
+        monkeypatch.setenv("TPM_DB", str(path))
+        monkeypatch.chdir(ROOT)
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["lang"] = lang
+        at.run()
+        return at
+    return make
+
+
+def clean(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+# --- 1, 2: a study without NPS is tracked and explained by what it has --------------------------
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_tracking_without_nps_shows_the_touchpoints(no_nps_db, app_on, lang):
+    from tpm.i18n import t
+
+    at = app_on(no_nps_db, lang)
+    at.switch_page("pages/tracking.py").run()
+    clean(at)
+    assert t("one_wave", lang) not in [i.value for i in at.info]
+    assert t("no_nps_tracking", lang) in [i.value for i in at.info]
+    assert len(at.get("plotly_chart")) == 2  # the touchpoints over the waves, the wave heatmap
+    assert at.multiselect(key="trend_tp").value  # the biggest movers are chosen
+
+
+@pytest.mark.parametrize("page", ["drivers", "priority"])
+def test_driver_pages_open_on_the_outcome_the_study_has(no_nps_db, app_on, page):
+    at = app_on(no_nps_db)
+    at.switch_page(f"pages/{page}.py").run()
+    clean(at)
+    assert at.selectbox(key="q_outcome").value == "overall"
+    assert not at.warning, [w.value for w in at.warning]
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_report_without_nps_has_drivers_and_tracking(no_nps_con):
+    from tpm.report.content import gather
+    from tpm.report.deck import slides
+    from tpm.report.excel import headlines
+
+    report = gather(no_nps_con, Filter(), "en", with_data=False)
+    assert report.drivers is not None and report.drivers.outcome == "overall" and report.drivers_error is None
+    keys = [s.key for s in slides(report)]
+    assert {"priority", "drivers", "tracking"} <= set(keys)
+    assert any(line.startswith(tuple(report.trend["touchpoint"])) and " from Welle 1 to Welle 2" in line
+               for line in headlines(report))
