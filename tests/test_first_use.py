@@ -15,19 +15,19 @@ from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
 
 APP = str(ROOT / "app.py")
-HEADER = ["ID", "Region", "Filiale (1-5)", "Hotline (1-5)", "Rechnung (1-5)", "Gesamtzufriedenheit (1-5)"]
+HEADER = ["ID", "Region", "Standort", "Filiale (1-5)", "Hotline (1-5)", "Rechnung (1-5)", "Gesamtzufriedenheit (1-5)"]
 
 
 def no_nps_study(con, waves=("Welle 1", "Welle 2"), n=120, seed=1) -> None:
     """Two waves, no NPS question, an overall-satisfaction question that rises with Filiale and
-    Hotline and falls with Rechnung (a negative driver)."""
+    Hotline and falls with Rechnung (a negative driver); Standort: twelve sites of 20 respondents."""
     rng = np.random.default_rng(seed)
     for k, wave in enumerate(waves):
         rows = [HEADER]
         for i in range(n):
             a, b, c = rng.integers(1, 6, 3)
             y = int(np.clip(round(0.5 * a + 0.4 * b - 0.5 * c + 1.8 + 0.3 * k + rng.normal(0, 0.5)), 1, 5))
-            rows.append([f"{wave}-{i}", ["Nord", "Süd"][i % 2], a, b, c, y])
+            rows.append([f"{wave}-{i}", ["Nord", "Süd"][i % 2], f"S{i % 12:02d}", a, b, c, y])
         store.save_import(con, ingest_bytes(wave + ".csv", german_csv_bytes(rows)), name=wave, wave=wave, study="Ohne NPS")
 
 
@@ -103,3 +103,21 @@ def test_report_without_nps_has_drivers_and_tracking(no_nps_con):
     assert {"priority", "drivers", "tracking"} <= set(keys)
     assert any(line.startswith(tuple(report.trend["touchpoint"])) and " from Welle 1 to Welle 2" in line
                for line in headlines(report))
+
+
+# --- 3: nothing testable is not "no significant differences" -----------------------------------
+
+
+def test_segments_say_not_testable_when_every_cell_is_below_the_base(no_nps_db, app_on):
+    from tpm.i18n import t
+    from tpm.metrics.rules import MIN_TEST
+
+    at = app_on(no_nps_db)
+    at.query_params["by"] = "Standort"  # 12 sites × 20 respondents: every cell below n = 30
+    at.switch_page("pages/segments.py").run()
+    clean(at)
+    shown = " ".join(i.value for i in at.info)
+    assert t("no_differences", "de") not in shown
+    assert "Nicht testbar" in shown and f"n = {MIN_TEST}" in shown and "n = 20" in shown
+    at.selectbox(key="q_by").set_value("Region").run()  # two regions of 120: tested, the usual messages
+    assert "Nicht testbar" not in " ".join(i.value for i in at.info)

@@ -696,8 +696,11 @@ TEXT: dict[str, tuple[str, str]] = {
                         "Without an NPS question (0–10) tracking shows the touchpoints."),
     "find_tracking_tp": ("{name} von {before} zu {after}: {change} auf {value} ({verdict})",
                          "{name} from {before} to {after}: {change} to {value} ({verdict})"),
-    "not_testable": ("Nicht testbar: in keiner Gruppe erreicht ein Kontaktpunkt n ≥ {min_test} (n je Zelle höchstens {n}).",
-                     "Not testable: no touchpoint reaches n ≥ {min_test} in any group (n per cell at most {n})."),
+    "not_testable": ("Nicht testbar: Jede Gruppe (oder der Rest, mit dem sie verglichen wird) liegt unter n = {min_test} "
+                     "Befragten je Kontaktpunkt (größte Gruppe: n = {n}). Wählen Sie ein Segment mit weniger, größeren Gruppen "
+                     "oder weniger Filter.",
+                     "Not testable: every group (or the rest it is compared with) is below n = {min_test} respondents per "
+                     "touchpoint (largest group: n = {n}). Choose a segment with fewer, larger groups or fewer filters."),
     "driver_negative": ("rot, nach links: gegenläufig – wer diesen Kontaktpunkt besser bewertet, bewertet {outcome} schlechter",
                         "red, to the left: opposite – who rates this touchpoint higher rates {outcome} lower"),
     "driver_positive": ("blau, nach rechts: gleichläufig", "blue, to the right: same direction"),
