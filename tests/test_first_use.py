@@ -121,3 +121,30 @@ def test_segments_say_not_testable_when_every_cell_is_below_the_base(no_nps_db, 
     assert "Nicht testbar" in shown and f"n = {MIN_TEST}" in shown and "n = 20" in shown
     at.selectbox(key="q_by").set_value("Region").run()  # two regions of 120: tested, the usual messages
     assert "Nicht testbar" not in " ".join(i.value for i in at.info)
+
+
+# --- 4: a negative driver is drawn negative -----------------------------------------------------
+
+
+def test_a_negative_driver_is_drawn_to_the_left_in_red_on_the_page_and_in_the_deck(no_nps_con):
+    from tpm.charts.common import BAR, DETRACTOR
+    from tpm.charts.drivers import driver_bars
+    from tpm.i18n import t
+    from tpm.metrics.drivers import drivers_for
+    from tpm.report.content import gather
+    from tpm.report.deck import slides
+
+    table = drivers_for(no_nps_con, Filter(), outcome="overall").table
+    sign = dict(zip(table["driver"], table["sign"]))
+    assert sign == {"Filiale": 1, "Hotline": 1, "Rechnung": -1}  # built so: Rechnung lowers overall satisfaction
+    deck_figure = next(s for s in slides(gather(no_nps_con, Filter(), "de", with_data=False)) if s.key == "drivers").figures[0]
+    for figure in (driver_bars(table, "Gesamtzufriedenheit", "de"), deck_figure):
+        bars = figure.data[0]
+        drawn = dict(zip(bars.y, zip(bars.x, bars.marker.color)))
+        assert drawn["Rechnung"][0] < 0 and drawn["Rechnung"][1] == DETRACTOR
+        assert drawn["Filiale"][0] > 0 and drawn["Filiale"][1] == BAR
+        labels = dict(zip(figure.data[1].y, figure.data[1].text))
+        assert labels["Rechnung"].strip().startswith("−")
+        legend = " ".join(a.text for a in figure.layout.annotations)
+        assert t("driver_negative", "de", outcome="Gesamtzufriedenheit") in legend
+        assert all(not text.startswith("−") for text in figure.layout.xaxis.ticktext)  # a share has no sign: the side shows it
