@@ -309,8 +309,7 @@ else:
         st.subheader(t("preview", lang))
         st.dataframe(preview(table), width="stretch", hide_index=True, placeholder="")
 
-        if prepared.problem():  # say upfront what would stop the import with the detected mapping
-            st.warning(t("mapping_problem", lang, error=plain(ingest_text(prepared.problem(), lang))), icon=":material/warning:")
+        problem_slot = st.empty()  # what would stop the import with the mapping as it stands (filled below the editor)
         st.subheader(t("mapping", lang))
         st.caption(t("mapping_help", lang))
         for column in table.unknown_scales:
@@ -336,6 +335,9 @@ else:
             show_error(exc)
             specs = None
         waiting = specs is None or bool(unsure_specs(specs))
+        problem = prepared.problem_with(specs) if specs is not None else None  # fixed in the mapping: the warning goes
+        if problem:
+            problem_slot.warning(t("mapping_problem", lang, error=plain(ingest_text(problem, lang))), icon=":material/warning:")
         if st.button(t("import", lang), type="primary", disabled=bool(existing) or waiting, key="upload_import"):
             try:
                 with st.status(t("validating", lang), expanded=False) as status:

@@ -148,3 +148,24 @@ def test_a_negative_driver_is_drawn_to_the_left_in_red_on_the_page_and_in_the_de
         legend = " ".join(a.text for a in figure.layout.annotations)
         assert t("driver_negative", "de", outcome="Gesamtzufriedenheit") in legend
         assert all(not text.startswith("−") for text in figure.layout.xaxis.ticktext)  # a share has no sign: the side shows it
+
+
+# --- 5: the import warning goes once its cause is fixed in the mapping ---------------------------
+
+
+def test_upload_warning_disappears_once_the_missing_code_is_declared(no_nps_db, app_on):
+    at = app_on(no_nps_db)  # nothing is imported: the study's database serves
+    at.switch_page("pages/upload.py").run()
+    rows = [["ID", "Hotline (1-5)", "Filiale (1-5)"]] + [[i, [1, 2, 3, 4, 5, 9][i % 6], i % 5 + 1] for i in range(60)]
+    at.file_uploader(key="upload").set_value(("codes.csv", german_csv_bytes(rows), "text/csv")).run()
+    clean(at)
+    warned = [w.value for w in at.warning if w.value.startswith("So ist kein Import")]
+    assert len(warned) == 1 and "9" in warned[0] and "Hotline (1-5)" in warned[0].replace("\\", "")
+    editor = next(e for e in at.data_editor if e.key and e.key.startswith("mapping_"))
+    row = list(editor.value["column"]).index("Hotline (1-5)")
+    at.session_state[editor.key] = {"edited_rows": {row: {"missing_codes": "9", "confirmed": True}}, "added_rows": [],
+                                    "deleted_rows": []}
+    at.run()
+    clean(at)
+    assert not [w.value for w in at.warning if w.value.startswith("So ist kein Import")]
+    assert not at.button(key="upload_import").disabled
