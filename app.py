@@ -32,4 +32,5 @@ with run_database() as con:  # open for this script run only: a CLI import can t
     if access.allowed(ctx.user, "audit"):
         pages.append(st.Page("pages/admin.py", title=t("page_admin", lang), icon=":material/admin_panel_settings:", url_path="admin"))
     land_unknown_paths({page.url_path for page in pages}, lang)
-    st.navigation(pages, position="sidebar").run()
+    # expanded: every page listed, no collapsed menu with Streamlit's English "View 3 more"
+    st.navigation(pages, position="sidebar", expanded=True).run()

@@ -33,7 +33,7 @@ movers = biggest_movers(trend)
 names = sorted(trend["touchpoint"].unique())
 default = movers["touchpoint"].drop_duplicates().head(3).tolist()
 wanted = [n for n in st.query_params.get_all("tp") if n in names] or default
-chosen = st.multiselect(t("trend_touchpoints", lang), names, default=wanted, key="trend_tp")
+chosen = st.multiselect(t("trend_touchpoints", lang), names, default=wanted, key="trend_tp", select_all=False)
 st.query_params["tp"] = chosen
 if chosen:
     # targets live on the 0–100 score, so they are drawn for that metric only

@@ -704,8 +704,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "driver_negative": ("rot, nach links: gegenläufig – wer diesen Kontaktpunkt besser bewertet, bewertet {outcome} schlechter",
                         "red, to the left: opposite – who rates this touchpoint higher rates {outcome} lower"),
     "driver_positive": ("blau, nach rechts: gleichläufig", "blue, to the right: same direction"),
-    "upload_limit": ("Excel (.xlsx), CSV oder SPSS (.sav), höchstens {mb} MB je Datei.",
-                     "Excel (.xlsx), CSV or SPSS (.sav), at most {mb} MB per file."),
+    "upload_limit": ("Dateitypen {types} · höchstens {mb} MB je Datei", "File types {types} · at most {mb} MB per file"),
 }
 
 
