@@ -169,3 +169,84 @@ def test_upload_warning_disappears_once_the_missing_code_is_declared(no_nps_db, 
     clean(at)
     assert not [w.value for w in at.warning if w.value.startswith("So ist kein Import")]
     assert not at.button(key="upload_import").disabled
+
+
+# --- 6, 7: no English from Streamlit in the German UI, no file names as the page list ----------
+
+
+def test_german_widgets_carry_no_streamlit_english(no_nps_db, app_on):
+    """Multiselects without "Select all", the uploader's "200MB per file" hidden and said in German."""
+    at = app_on(no_nps_db)
+    at.switch_page("pages/tracking.py").run()
+    clean(at)
+    assert len(at.multiselect) >= 3  # the datasets, the segments, the touchpoints to draw
+    assert [m.key for m in at.multiselect if m.proto.select_all != 0] == []
+    at.switch_page("pages/upload.py").run()
+    clean(at)
+    assert "stFileUploaderDropzoneInstructions" in " ".join(str(h.proto) for h in at.get("html"))
+    assert any("höchstens 200 MB je Datei" in c.value for c in at.caption)
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory):
+    """A fresh Streamlit server (nothing run yet) on its own copy of the study."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from test_browser import free_port
+
+    db = tmp_path_factory.mktemp("fresh") / "tpm.duckdb"
+    con = store.connect(db)
+    no_nps_study(con)
+    con.close()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, env={**os.environ, "TPM_DB": str(db)}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_first_request_never_lists_file_names(fresh_server):
+    """Streamlit's multipage v1 listed the pages/ folder ("app", "drivers", "ui" …) from the first second of a
+    fresh server's first request until that run ended; watched for the first seconds (the menu: below, in-process)."""
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    files = {p.stem.lstrip("_") for p in (ROOT / "pages").glob("*.py")} | {"app"}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(fresh_server + "/?lang=de")
+        seen, deadline = [], time.time() + 4
+        while time.time() < deadline and not page.locator('[data-testid="stPageLink"]').count():
+            seen += page.locator('[data-testid="stSidebar"] a').all_inner_texts()
+            time.sleep(0.1)
+        browser.close()
+    assert not [s for s in seen if s.split("\n")[-1].strip() in files]
+
+
+def test_the_page_menu_is_translated_and_complete(no_nps_db, app_on):
+    from tpm.i18n import t
+
+    for lang in ("de", "en"):
+        at = app_on(no_nps_db, lang)
+        clean(at)
+        titles = [link.proto.label for link in at.get("page_link")]
+        assert titles[:4] == [t(k, lang) for k in ("page_overview", "page_heatmap", "page_segments", "page_tracking")]
+        assert t("page_upload", lang) in titles and len(titles) == len(set(titles))  # every page once, the hidden alias not
