@@ -92,17 +92,26 @@ def test_driver_pages_open_on_the_outcome_the_study_has(no_nps_db, app_on, page)
     assert len(at.get("plotly_chart")) == 1
 
 
-def test_report_without_nps_has_drivers_and_tracking(no_nps_con):
+@pytest.fixture(scope="module")
+def report_de(no_nps_con):
     from tpm.report.content import gather
+
+    return gather(no_nps_con, Filter(), "de", with_data=False)
+
+
+def test_report_without_nps_has_drivers_and_tracking(report_de):
+    import re
+
     from tpm.report.deck import slides
     from tpm.report.excel import headlines
 
-    report = gather(no_nps_con, Filter(), "en", with_data=False)
+    report = report_de
     assert report.drivers is not None and report.drivers.outcome == "overall" and report.drivers_error is None
-    keys = [s.key for s in slides(report)]
-    assert {"priority", "drivers", "tracking"} <= set(keys)
-    assert any(line.startswith(tuple(report.trend["touchpoint"])) and " from Welle 1 to Welle 2" in line
+    deck = slides(report)
+    assert {"priority", "drivers", "tracking"} <= {s.key for s in deck}
+    assert any(line.startswith(tuple(report.trend["touchpoint"])) and " von Welle 1 zu Welle 2" in line
                for line in headlines(report))
+    assert not [text for s in deck for text in (s.headline, s.base) if re.search(r"\{\w+\}", text)]  # e.g. "{r2_adj}"
 
 
 # --- 3: nothing testable is not "no significant differences" -----------------------------------
@@ -126,18 +135,17 @@ def test_segments_say_not_testable_when_every_cell_is_below_the_base(no_nps_db, 
 # --- 4: a negative driver is drawn negative -----------------------------------------------------
 
 
-def test_a_negative_driver_is_drawn_to_the_left_in_red_on_the_page_and_in_the_deck(no_nps_con):
+def test_a_negative_driver_is_drawn_to_the_left_in_red_on_the_page_and_in_the_deck(no_nps_con, report_de):
     from tpm.charts.common import BAR, DETRACTOR
     from tpm.charts.drivers import driver_bars
     from tpm.i18n import t
     from tpm.metrics.drivers import drivers_for
-    from tpm.report.content import gather
     from tpm.report.deck import slides
 
     table = drivers_for(no_nps_con, Filter(), outcome="overall").table
     sign = dict(zip(table["driver"], table["sign"]))
     assert sign == {"Filiale": 1, "Hotline": 1, "Rechnung": -1}  # built so: Rechnung lowers overall satisfaction
-    deck_figure = next(s for s in slides(gather(no_nps_con, Filter(), "de", with_data=False)) if s.key == "drivers").figures[0]
+    deck_figure = next(s for s in slides(report_de) if s.key == "drivers").figures[0]
     for figure in (driver_bars(table, "Gesamtzufriedenheit", "de"), deck_figure):
         bars = figure.data[0]
         drawn = dict(zip(bars.y, zip(bars.x, bars.marker.color)))
