@@ -50,7 +50,8 @@ def driver_bars(table: pd.DataFrame, outcome_label: str, lang: str = "de") -> go
     # the value labels sit beyond the bar and its whisker (right of a positive, left of a negative one), never under it
     fig.add_scatter(x=ends, y=names, mode="text", cliponaxis=False, hoverinfo="skip", showlegend=False, name="labels",
                     text=[f"  {fmt_number(d * v, 1, lang)} %  " for v, d in zip(frame["share"], direction)],
-                    textposition=["middle left" if d < 0 else "middle right" for d in direction])
+                    textposition=[("middle left" if d < 0 else "middle right") for d in direction]
+                    if (direction < 0).any() else "middle right")
     base_layout(fig, t("drivers_title", lang, outcome=outcome_label), lang, height=max(320, 30 * len(frame) + 140))
     reach = max(5.0, float(np.nanmax(np.abs(ends))) * 1.22)
     negative = bool((direction < 0).any())
