@@ -8,6 +8,11 @@ from tpm.i18n import t
 
 st.set_page_config(page_title="TPM", page_icon=":material/hub:", layout="wide")
 
+# The page menu is ours, drawn with st.page_link at the top of the sidebar: Streamlit's own menu is off
+# (.streamlit/config.toml: client.showSidebarNavigation = false), since beside app.py is a pages/ folder and Streamlit's
+# multipage v1 lists that folder's file names ("app", "drivers", "ui" …) on a fresh server's first request, for as long
+# as that first run takes, before st.navigation replaces them. Ours lists every page (no English "View 3 more").
+menu = st.sidebar.container()
 with run_database() as con:  # open for this script run only: a CLI import can take the file between runs
     ctx = sidebar(con)
     st.session_state["ctx"] = ctx
@@ -32,4 +37,8 @@ with run_database() as con:  # open for this script run only: a CLI import can t
     if access.allowed(ctx.user, "audit"):
         pages.append(st.Page("pages/admin.py", title=t("page_admin", lang), icon=":material/admin_panel_settings:", url_path="admin"))
     land_unknown_paths({page.url_path for page in pages}, lang)
-    st.navigation(pages, position="sidebar").run()
+    current = st.navigation(pages, position="hidden")
+    for page in pages:
+        if page.visibility == "visible":
+            menu.page_link(page)
+    current.run()

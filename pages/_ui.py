@@ -308,7 +308,7 @@ def sidebar(con) -> Context:
         gone = [t("gone_dataset", lang, id=plain(v)) for v in asked if not (v.isdigit() and int(v) in names)]
         chosen = st.multiselect(
             t("datasets", lang), list(names), default=wanted, format_func=lambda i: names[i],
-            placeholder=t("all_datasets", lang), key="ds_filter",
+            placeholder=t("all_datasets", lang), key="ds_filter", select_all=False,
         )
         st.query_params["ds"] = [str(i) for i in chosen]
 
@@ -323,7 +323,7 @@ def sidebar(con) -> Context:
             wanted = [v for v in asked if v in values]
             gone += [f"{plain(segment)} = {plain(v)}" for v in asked if v not in values]
             picked = st.multiselect(plain(segment), values, default=wanted, placeholder=t("segment_filter_help", lang),
-                                    key=f"seg_filter_{_key(segment)}")
+                                    key=f"seg_filter_{_key(segment)}", select_all=False)
             st.query_params[SEGMENT_PREFIX + segment] = picked
             if picked:
                 segments[segment] = picked
@@ -510,6 +510,20 @@ def choice(label: str, options: list[str], param: str, default: str, format_func
     return value
 
 
+#: Streamlit's dropzone text ("200MB per file • XLSX, CSV") is English only: hidden, and said by :func:`file_upload`
+_DROPZONE_TEXT = "<style>[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}</style>"
+
+
+def file_upload(label: str, types: list[str], key: str, lang: str, container=st):
+    """``st.file_uploader`` without Streamlit's English "200MB per file" line: the accepted types and
+    the limit (``server.maxUploadSize``) in a caption in the user's language instead."""
+    st.html(_DROPZONE_TEXT)  # style only: goes to the page's event container, takes no space
+    uploaded = container.file_uploader(label, type=types, key=key)
+    container.caption(t("upload_limit", lang, types=", ".join("." + kind for kind in types),
+                        mb=st.get_option("server.maxUploadSize")))
+    return uploaded
+
+
 def url_multiselect(label: str, options: list[str], param: str, key: str, lang: str, format_func=str, container=st) -> list[str]:
     """A multiselect whose values live in the URL under ``param`` (repeated: ``?owner=A&owner=B``), so a
     copied link shows the same selection; values no longer offered are named in a notice and dropped."""
@@ -519,7 +533,7 @@ def url_multiselect(label: str, options: list[str], param: str, key: str, lang: 
         st.info(t("gone_filters", lang, items=", ".join(f"{plain(label)} = {plain(format_func(v))}" for v in gone)),
                 icon=":material/link_off:")
     picked = container.multiselect(label, options, default=[v for v in asked if v in options], format_func=format_func,
-                                   key=key, placeholder=t("segment_filter_help", lang))
+                                   key=key, placeholder=t("segment_filter_help", lang), select_all=False)
     st.query_params[param] = picked
     return picked
 
@@ -541,11 +555,14 @@ def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, s
     lang = ctx.lang
     touchpoints = cached_touchpoints(ctx.version, repr(ctx.flt), ctx.flt)["touchpoint"].drop_duplicates().tolist()
     columns = st.columns(3 if with_method else 1)
+    from tpm.charts.drivers import outcome_label
+    from tpm.metrics.drivers import default_outcome
+
     has_overall = not cached_overall(ctx.version, repr(ctx.flt), ctx.flt).empty
-    outcomes = ["nps", *(["overall"] if has_overall else []), *cached_outcome_columns(ctx.version, repr(ctx.flt), ctx.flt),
-                *sorted(touchpoints)]
-    outcome = choice(t("outcome", lang), outcomes, "outcome", "nps",
-                     lambda o: t("outcome_" + o, lang) if o in ("nps", "overall") else o, columns[0])
+    outcome_columns = cached_outcome_columns(ctx.version, repr(ctx.flt), ctx.flt)
+    outcomes = ["nps", *(["overall"] if has_overall else []), *outcome_columns, *sorted(touchpoints)]
+    opens_on = default_outcome(has_nps(ctx), has_overall, outcome_columns) or "nps"  # the outcome the study has
+    outcome = choice(t("outcome", lang), outcomes, "outcome", opens_on, lambda o: outcome_label(o, lang, long=True), columns[0])
     if outcome == "nps" and not has_nps(ctx):  # say what is missing and what to do
         st.warning(t("no_nps_outcome", lang), icon=":material/info:")
         st.stop()

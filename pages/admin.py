@@ -71,7 +71,7 @@ elif not all_studies.empty:
         else:  # OIDC: users are known by their e-mail address
             who = st.text_input(t("scope_user", lang), key="scope_user_text").strip()
         picked = st.multiselect(t("scope_studies", lang), list(names), format_func=names.get, key="scope_studies",
-                                placeholder=t("scope_pick", lang))
+                                placeholder=t("scope_pick", lang), select_all=False)
         c1, c2 = st.columns(2)
         limit, lift = c1.form_submit_button(t("scope_save", lang)), c2.form_submit_button(t("scope_lift", lang))
     if (limit or lift) and who:

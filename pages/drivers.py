@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages._ui import bootstrapped_drivers, cached_drivers, driver_settings, page_start, plain, show_chart, table_with_downloads
-from tpm.charts.drivers import driver_bars
+from tpm.charts.drivers import driver_bars, outcome_label
 from tpm.i18n import fmt_number, t
 from tpm.report.tables import drivers_table
 
@@ -27,10 +27,10 @@ if result is None:
     st.warning(t("no_drivers", lang, error=plain(error.text(lang) if hasattr(error, "text") else str(error))))
     st.stop()
 
-outcome_label = t("outcome_" + outcome, lang).split(" (")[0] if outcome in ("nps", "overall") else outcome
+outcome_name = outcome_label(outcome, lang)
 top = result.table.iloc[0]
-st.markdown(t("drivers_reading", lang, name=plain(top["driver"]), share=fmt_number(top["share"], 0, lang), outcome=plain(outcome_label)))
-st.markdown(t("drivers_reading_r2", lang, r2=fmt_number(100 * result.r2, 0, lang), outcome=plain(outcome_label)))
+st.markdown(t("drivers_reading", lang, name=plain(top["driver"]), share=fmt_number(top["share"], 0, lang), outcome=plain(outcome_name)))
+st.markdown(t("drivers_reading_r2", lang, r2=fmt_number(100 * result.r2, 0, lang), outcome=plain(outcome_name)))
 st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), r2_adj=fmt_number(result.r2_adj, 3, lang),
              n=fmt_number(result.n, 0, lang),
              method=t("method_" + result.method, lang), missing=t("missing_" + result.missing, lang))
@@ -39,6 +39,6 @@ for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
 for note in result.notes:
     st.info(plain(note.text(lang)))
-show_chart(driver_bars(result.table, outcome_label, lang), "driver_bars", "treiber" if lang == "de" else "drivers", lang)
+show_chart(driver_bars(result.table, outcome_name, lang), "driver_bars", "treiber" if lang == "de" else "drivers", lang)
 st.caption(t("drivers_caption", lang))
 table_with_downloads(drivers_table(result.table, lang), "drivers_table", "treiber" if lang == "de" else "drivers")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._ui import cursor, page_start, perform, plain
+from pages._ui import cursor, file_upload, page_start, perform, plain
 from tpm import access, inventory
 from tpm.i18n import t
 
@@ -66,7 +66,7 @@ with st.expander(t("phases_edit", lang)):
     if st.button(t("save_changes", lang), key="phases_save"):
         save("inventory.phases", text.split(","), ctx.study)
 
-upload = right.file_uploader(t("inventory_import", lang), type=["xlsx"], key="inventory_upload")
+upload = file_upload(t("inventory_import", lang), ["xlsx"], "inventory_upload", lang, right)
 if upload is not None and right.button(t("inventory_import_button", lang), key="inventory_import"):
     save("inventory.import", upload.getvalue(), ctx.study)
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain, show_chart, table_with_downloads
 from tpm import inventory
-from tpm.charts.drivers import priority_chart
+from tpm.charts.drivers import outcome_label, priority_chart
 from tpm.i18n import fmt_number, t
 from tpm.metrics.priority import CROSSHAIRS, priority_matrix
 from tpm.report.tables import priority_table
@@ -37,8 +37,8 @@ st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), r2_adj=
            + (f" · {t('weighted_caption', lang, n_eff=fmt_number(result.n_eff, 0, lang))}" if result.weighted else ""))
 for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
-outcome_label = t("outcome_" + outcome, lang).split(" (")[0] if outcome in ("nps", "overall") else outcome
-show_chart(priority_chart(matrix, x_line, y_line, outcome_label, lang, crosshair), "priority_chart", "prioritaeten-matrix" if lang == "de" else "priority-matrix", lang)
+outcome_name = outcome_label(outcome, lang)
+show_chart(priority_chart(matrix, x_line, y_line, outcome_name, lang, crosshair), "priority_chart", "prioritaeten-matrix" if lang == "de" else "priority-matrix", lang)
 
 table_with_downloads(priority_table(matrix, lang, with_target=crosshair == "target"), "priority_table",
                      "prioritaeten-matrix" if lang == "de" else "priority-matrix")

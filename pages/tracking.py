@@ -8,7 +8,7 @@ from tpm.charts.heatmap import segment_heatmap
 from tpm.charts.tracking import trend_chart
 from tpm.formatting import scale_labelled
 from tpm.i18n import t
-from tpm.metrics.trend import WAVE_BY, biggest_movers
+from tpm.metrics.trend import WAVE_BY, biggest_movers, wave_count
 from tpm.report.tables import movers_table
 
 ctx = page_start("page_tracking")
@@ -20,17 +20,20 @@ metric, metric_label = metric_choice(lang, c2)
 nps, trend, totals = cached_trend(ctx.version, repr(ctx.flt), metric, by, ctx.flt)
 plain_names = trend["touchpoint"].tolist()  # the inventory's names (its targets), before the scales are added
 trend, totals = scale_labelled(trend, totals)  # a touchpoint on two scales: "Hotline (1–5)", "Hotline (1–10)"
-if len(nps) < 2:
+if wave_count(nps, trend) < 2:
     st.info(t("one_wave", lang))
     st.stop()
-show_chart(trend_chart(nps, None, t("nps_trend_title", lang), t("nps_axis", lang), lang), "nps_trend", "nps-trend", lang)
+if len(nps) >= 2:
+    show_chart(trend_chart(nps, None, t("nps_trend_title", lang), t("nps_axis", lang), lang), "nps_trend", "nps-trend", lang)
+else:  # a study without an NPS question is tracked by its touchpoints
+    st.info(t("no_nps_tracking", lang))
 st.caption(t("tracking_rule", lang))
 
 movers = biggest_movers(trend)
 names = sorted(trend["touchpoint"].unique())
 default = movers["touchpoint"].drop_duplicates().head(3).tolist()
 wanted = [n for n in st.query_params.get_all("tp") if n in names] or default
-chosen = st.multiselect(t("trend_touchpoints", lang), names, default=wanted, key="trend_tp")
+chosen = st.multiselect(t("trend_touchpoints", lang), names, default=wanted, key="trend_tp", select_all=False)
 st.query_params["tp"] = chosen
 if chosen:
     # targets live on the 0–100 score, so they are drawn for that metric only
@@ -42,7 +45,7 @@ if chosen:
 
 cells = trend.assign(segment=trend["wave"], diff=trend["change"],
                      flag=[("higher" if c > 0 else "lower") if s else "ns" for c, s in zip(trend["change"].fillna(0), trend["significant"])])
-waves = nps.sort_values("wave_no")["wave"].tolist()
+waves = trend.drop_duplicates("wave").sort_values("wave_no")["wave"].tolist()
 show_chart(segment_heatmap(cells, totals, metric, t("wave", lang), lang, columns=waves, diff_label=t("change", lang),
                            title=t("wave_heatmap_title", lang, metric=metric_label), legend=t("wave_heatmap_legend", lang)),
            "wave_heatmap", "wellen-heatmap" if lang == "de" else "wave-heatmap", lang)

@@ -4,7 +4,7 @@ transaction; list/delete datasets of the study; rename, merge and delete studies
 
 import streamlit as st
 
-from pages._ui import NEXT_STUDY, page_context, cursor, perform, plain, require_role
+from pages._ui import NEXT_STUDY, cursor, file_upload, page_context, perform, plain, require_role
 from tpm import access, remap, store, studies
 from tpm.ingest import ROLES, IngestError, unsure_specs
 from tpm.ingest.detect import SCORED
@@ -26,7 +26,7 @@ for message in st.session_state.pop("flash", []):
 
 # a new key after each import empties the widget, so the server forgets the uploaded bytes
 uploader_key = f"upload_{st.session_state.get('uploads_done', 0)}" if st.session_state.get("uploads_done") else "upload"
-uploaded = st.file_uploader(t("upload_label", lang), type=["xlsx", "xlsm", "xls", "csv", "txt", "tsv"], key=uploader_key)
+uploaded = file_upload(t("upload_label", lang), ["xlsx", "xlsm", "xls", "csv", "txt", "tsv"], uploader_key, lang)
 
 
 def forget_prepared(file_id: str | None = None) -> None:
@@ -155,7 +155,7 @@ def weighting_section(names: dict[int, str]) -> None:
         st.caption(t("weights_intro", lang))
         target = st.selectbox(t("weights_dataset", lang), list(names), format_func=lambda i: f"{names[i]} (id {i})", key="weights_pick")
         use_csv = st.toggle(t("weights_margins_csv", lang), key="weights_use_csv")  # (one file input on the page by default)
-        upload = st.file_uploader(t("weights_margins_csv", lang), type=["csv", "txt"], key="weights_csv") if use_csv else None
+        upload = file_upload(t("weights_margins_csv", lang), ["csv", "txt"], "weights_csv", lang) if use_csv else None
         rows = st.data_editor(margin_template(cursor(), int(target)), num_rows="dynamic", hide_index=True, width="stretch",
                               key=f"weights_rows_{target}", disabled=upload is not None)
         trim = st.checkbox(t("weights_trim", lang), key="weights_trim")
@@ -328,8 +328,7 @@ else:
         st.subheader(t("preview", lang))
         st.dataframe(preview(table), width="stretch", hide_index=True, placeholder="")
 
-        if prepared.problem():  # say upfront what would stop the import with the detected mapping
-            st.warning(t("mapping_problem", lang, error=plain(ingest_text(prepared.problem(), lang))), icon=":material/warning:")
+        problem_slot = st.empty()  # what would stop the import with the mapping as it stands (filled below the editor)
         st.subheader(t("mapping", lang))
         st.caption(t("mapping_help", lang))
         for column in table.unknown_scales:
@@ -355,6 +354,9 @@ else:
             show_error(exc)
             specs = None
         waiting = specs is None or bool(unsure_specs(specs))
+        problem = prepared.problem_with(specs) if specs is not None else None  # fixed in the mapping: the warning goes
+        if problem:
+            problem_slot.warning(t("mapping_problem", lang, error=plain(ingest_text(problem, lang))), icon=":material/warning:")
         if st.button(t("import", lang), type="primary", disabled=bool(existing) or waiting, key="upload_import"):
             try:
                 with st.status(t("validating", lang), expanded=False) as status:

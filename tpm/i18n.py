@@ -697,6 +697,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "report_failed": ("Bericht nicht möglich: {error}", "Cannot create the report: {error}"),
     "report_data_hidden": ("Die Daten je Befragtem sind für Ihre Rolle nicht enthalten.", "Respondent-level data is not included for your role."),
     "report_scope": ("Bericht für: {survey} · {scope}", "Report for: {survey} · {scope}"),
+    # first use: studies without NPS, untestable segments, signs of drivers, Streamlit's own texts
+    "no_outcome": ("Die Daten enthalten weder eine NPS-Frage (0–10) noch eine Gesamtzufriedenheit oder eine andere Zielgröße.",
+                   "The data has neither an NPS question (0–10) nor an overall satisfaction or another outcome."),
+    "no_nps_tracking": ("Ohne NPS-Frage (0–10) zeigt die Entwicklung die Kontaktpunkte.",
+                        "Without an NPS question (0–10) tracking shows the touchpoints."),
+    "find_tracking_tp": ("{name} von {before} zu {after}: {change} auf {value} ({verdict})",
+                         "{name} from {before} to {after}: {change} to {value} ({verdict})"),
+    "not_testable": ("Nicht testbar: Jede Gruppe (oder der Rest, mit dem sie verglichen wird) liegt unter n = {min_test} "
+                     "Befragten je Kontaktpunkt (größte Gruppe: n = {n}). Wählen Sie ein Segment mit weniger, größeren Gruppen "
+                     "oder weniger Filter.",
+                     "Not testable: every group (or the rest it is compared with) is below n = {min_test} respondents per "
+                     "touchpoint (largest group: n = {n}). Choose a segment with fewer, larger groups or fewer filters."),
+    "driver_negative": ("rot, nach links: gegenläufig – wer diesen Kontaktpunkt besser bewertet, bewertet {outcome} schlechter",
+                        "red, to the left: opposite – who rates this touchpoint higher rates {outcome} lower"),
+    "driver_positive": ("blau, nach rechts: gleichläufig", "blue, to the right: same direction"),
+    "upload_limit": ("Dateitypen {types} · höchstens {mb} MB je Datei", "File types {types} · at most {mb} MB per file"),
 }
 
 

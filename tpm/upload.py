@@ -69,6 +69,26 @@ class Prepared:
                 self._problem = str(exc)
         return self._problem
 
+    def problem_with(self, specs: list[ColumnSpec] | None) -> str | None:
+        """Why the mapping as the analyst corrected it (``specs``) cannot be imported: the detected
+        mapping's :meth:`problem` while it is unchanged, else the corrected one, checked once per
+        mapping (the last one kept; :meth:`apply` reuses its result). So a warning about the detected
+        mapping goes once the analyst fixed its cause (e.g. declared the missing code). None: importable."""
+        if specs is None:
+            return self.problem()
+        mapping = [s.as_dict() for s in specs]
+        if mapping == [s.as_dict() for s in self.specs]:
+            return self.problem()
+        kept = self.__dict__.get("_edited")
+        if kept is None or kept[0] != mapping:
+            try:
+                self._checked = (mapping, self.apply(specs))
+                kept = (mapping, None)
+            except IngestError as exc:
+                kept = (mapping, str(exc))
+            self._edited = kept
+        return kept[1]
+
 
 def prepare(file_name: str, data: bytes, sheet: str | int | None = None, include_incomplete: bool = False,
             con=None, release: bool = True, table: RawTable | None = None) -> Prepared:

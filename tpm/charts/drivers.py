@@ -6,36 +6,67 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from tpm.charts.common import BAR, base_layout, safe, short, unique_short
+from tpm.charts.common import BAR, DETRACTOR as NEGATIVE, base_layout, safe, short, unique_short
 from tpm.i18n import fmt_number, t
 
 QUADRANT_COLOURS = {"concentrate": "#fde0dc", "keep_up": "#e3f1e0", "low_priority": "#f2f2f2", "overkill": "#e6eef7"}
 QUADRANT_TEXT = {"concentrate": "#b2182b", "keep_up": "#1b7837", "low_priority": "#666666", "overkill": "#2166ac"}
 
 
+def outcome_label(outcome: str, lang: str = "de", long: bool = False) -> str:
+    """How an outcome is named: "Weiterempfehlung" / "Gesamtzufriedenheit" (``long``: with the question's
+    scale, "Weiterempfehlung (NPS-Frage 0–10)"), an outcome column or touchpoint by its own name."""
+    if outcome not in ("nps", "overall"):
+        return outcome
+    text = t("outcome_" + outcome, lang)
+    return text if long else text.split(" (")[0]
+
+
 def driver_bars(table: pd.DataFrame, outcome_label: str, lang: str = "de") -> go.Figure:
-    """Horizontal bars of the shares (largest on top), with bootstrap whiskers if present."""
+    """Horizontal bars of the shares (largest on top), with bootstrap whiskers if present.
+
+    The share of R² has no sign; the driver's direction (``sign``, its coefficient in the full model)
+    is drawn as the bar's direction and colour: a negative driver (rating it higher goes with a lower
+    outcome) points left in red, with its label signed and a legend saying what that means."""
     frame = table.sort_values("share")
     names = unique_short(frame["driver"], 34)
-    error, ends = None, frame["share"]
+    direction = np.where(frame["sign"].to_numpy() < 0, -1.0, 1.0)
+    x = direction * frame["share"].to_numpy(float)
+    error, ends = None, x
     if "ci_low" in frame:
-        error = {"type": "data", "symmetric": False, "array": frame["ci_high"] - frame["share"],
-                 "arrayminus": frame["share"] - frame["ci_low"], "color": "#333", "thickness": 1.2, "width": 3}
-        ends = np.fmax(frame["share"], frame["ci_high"])
+        above, below = frame["ci_high"] - frame["share"], frame["share"] - frame["ci_low"]
+        error = {"type": "data", "symmetric": False, "array": np.where(direction < 0, below, above),
+                 "arrayminus": np.where(direction < 0, above, below), "color": "#333", "thickness": 1.2, "width": 3}
+        ends = direction * np.fmax(frame["share"], frame["ci_high"]).to_numpy(float)
     fig = go.Figure(go.Bar(
-        x=frame["share"], y=names, orientation="h", marker_color=BAR, error_x=error,
-        customdata=np.column_stack([frame[["raw", "n", "sign"]].to_numpy(dtype=object), [safe(d) for d in frame["driver"]]]),
-        hovertemplate="<b>%{customdata[3]}</b><br>" + t("share_of_r2", lang) + ": %{x:.1f} %<br>"
+        x=x, y=names, orientation="h", marker_color=np.where(direction < 0, NEGATIVE, BAR).tolist(), error_x=error,
+        customdata=np.column_stack([frame[["raw", "n", "sign"]].to_numpy(dtype=object), [safe(d) for d in frame["driver"]],
+                                    frame["share"].to_numpy(float)]),
+        hovertemplate="<b>%{customdata[3]}</b><br>" + t("share_of_r2", lang) + ": %{customdata[4]:.1f} %<br>"
+                      + t("sign", lang) + ": %{customdata[2]:+d}<br>"
                       + t("raw_r2", lang) + ": %{customdata[0]:.3f}<br>n = %{customdata[1]}<extra></extra>",
         showlegend=False,
     ))
-    # the value labels sit right of the bar and of its whisker, never under it
-    fig.add_scatter(x=ends, y=names, mode="text", text=[f"  {fmt_number(v, 1, lang)} %" for v in frame["share"]],
-                    textposition="middle right", cliponaxis=False, hoverinfo="skip", showlegend=False, name="labels")
+    # the value labels sit beyond the bar and its whisker (right of a positive, left of a negative one), never under it
+    fig.add_scatter(x=ends, y=names, mode="text", cliponaxis=False, hoverinfo="skip", showlegend=False, name="labels",
+                    text=[f"  {fmt_number(d * v, 1, lang)} %  " for v, d in zip(frame["share"], direction)],
+                    textposition=[("middle left" if d < 0 else "middle right") for d in direction]
+                    if (direction < 0).any() else "middle right")
     base_layout(fig, t("drivers_title", lang, outcome=outcome_label), lang, height=max(320, 30 * len(frame) + 140))
-    fig.update_xaxes(title_text=t("share_of_r2", lang) + " (%)", ticksuffix=" %", gridcolor="#eee",
-                     range=[0, max(5.0, float(np.nanmax(ends)) * 1.22)])
-    fig.update_yaxes(title_text=t("touchpoint", lang), automargin=True)
+    reach = max(5.0, float(np.nanmax(np.abs(ends))) * 1.22)
+    negative = bool((direction < 0).any())
+    ticks = _nice_ticks(0, reach)
+    ticks = sorted({-v for v in ticks} | set(ticks)) if negative else ticks
+    fig.update_xaxes(title_text=t("share_of_r2", lang) + " (%)", gridcolor="#eee", range=[-reach if negative else 0, reach],
+                     zeroline=True, zerolinecolor="#999", tickmode="array", tickvals=ticks,
+                     ticktext=[f"{fmt_number(abs(v), 0, lang)} %" for v in ticks])  # a share has no sign: the side shows it
+    fig.update_yaxes(title_text=t("touchpoint", lang), automargin=True, title_standoff=14)
+    if negative:  # what the red, left-pointing bars mean, in words, under the axis
+        fig.add_annotation(text=f"<span style='color:{BAR}'>■</span> {t('driver_positive', lang)}<br>"
+                                f"<span style='color:{NEGATIVE}'>■</span> {t('driver_negative', lang, outcome=safe(outcome_label))}",
+                           showarrow=False, xref="paper", yref="paper", x=0, y=0, yshift=-72, xanchor="left", yanchor="top",
+                           align="left", font={"color": "#555", "size": 12}, name="sign_legend")
+        fig.update_layout(margin={"b": 130}, height=fig.layout.height + 70)
     return fig
 
 

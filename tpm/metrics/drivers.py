@@ -558,6 +558,17 @@ OVERALL_OUTCOME = "overall"
 RESPONDENT_OUTCOMES = PAIR_OUTCOMES  # tpm.compact keeps the pair sums of the same two
 
 
+def default_outcome(has_nps: bool, has_overall: bool, outcome_columns: list[str] = ()) -> str | None:
+    """The outcome a driver view opens on: the one the study has — NPS if anyone answered it, else the
+    overall-satisfaction question (role *overall*), else the first outcome column (role *outcome*);
+    None when the study has none of them (the pages and the report then say so)."""
+    if has_nps:
+        return NPS_OUTCOME
+    if has_overall:
+        return "overall"
+    return next(iter(outcome_columns), None)
+
+
 @dataclass
 class RatingArrays:
     """The filtered respondents and their ratings, fetched once as Arrow (no pivot in SQL).

@@ -51,6 +51,13 @@ def _cells_and_totals(con, flt: Filter, by: str) -> tuple[pd.DataFrame, pd.DataF
     return cells, _sums(con, flt)
 
 
+def tested(cells: pd.DataFrame) -> bool:
+    """Whether any cell was tested against its rest (flag ``higher``/``lower``/``ns``): with none, "no
+    significant difference" would be untrue — nothing could be tested (every cell or its rest below
+    the metric's base, or hidden)."""
+    return bool(cells["flag"].isin(["higher", "lower", "ns"]).any())
+
+
 def significance_flags(value, rest, n, rest_n, p, hidden, min_base: int = MIN_TEST) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(p, q, flag) of cells against their rest: untested below ``min_base`` on either side
     (unweighted n), Benjamini–Hochberg q over the tested cells, flag higher/lower/ns/untested/hidden."""

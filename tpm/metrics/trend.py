@@ -147,6 +147,12 @@ def tracking_and_totals(con, flt: Filter, metric: str = "score",
     return (*adjust(nps_trend(con, flt, by), trend), total_table(totals, metric))
 
 
+def wave_count(nps: pd.DataFrame, trend: pd.DataFrame) -> int:
+    """The waves a tracking view has: of the NPS or of any touchpoint (a study without an NPS
+    question is tracked by its touchpoints; two waves make a trend)."""
+    return len(set(nps["wave"]) | set(trend["wave"]))
+
+
 def biggest_movers(trend: pd.DataFrame) -> pd.DataFrame:
     """Every wave-over-wave change (with ``from_wave``: the wave before on the same scale), significant ones first, then by size."""
     series = [c for c in ("touchpoint", "scale_min", "scale_max") if c in trend]

@@ -1,7 +1,7 @@
 """What a report holds, computed once for one filter and shared by the workbook and the deck:
 the same metrics API the pages use, so the report is correct to the numbers on screen.
 
-:func:`gather` returns a :class:`Report`; each part that cannot be computed (no NPS question,
+:func:`gather` returns a :class:`Report`; each part that cannot be computed (no outcome to explain,
 fewer than two waves, no targets) is ``None`` or empty, with the reason in ``notes``.
 """
 
@@ -17,12 +17,12 @@ from tpm.formatting import scale_labelled
 from tpm.i18n import Message, t
 from tpm.journey import emotion_curve, journey_cards, target_gaps
 from tpm.metrics import Filter
-from tpm.metrics.drivers import DriverResult, drivers_for
+from tpm.metrics.drivers import DriverResult, default_outcome, drivers_for, outcome_columns
 from tpm.metrics.nps import NPS, nps_for, respondent_count
 from tpm.metrics.priority import priority_matrix
 from tpm.metrics.satisfaction import overall_stats, touchpoint_stats
 from tpm.metrics.segments import ANONYMITY, breakdown_and_totals
-from tpm.metrics.trend import biggest_movers, nps_trend, touchpoint_trend
+from tpm.metrics.trend import biggest_movers, tracking_view, wave_count
 
 #: the heatmap metric of the report (the pages' default)
 HEATMAP_METRIC = "score"
@@ -151,14 +151,15 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
         if len(cells):
             report.heatmaps[segment] = scale_labelled(cells, totals)  # a touchpoint on two scales: a row per scale
     step("drivers")
-    if report.nps.n:
+    outcome = default_outcome(report.nps.n > 0, not report.overall.empty, sorted(outcome_columns(con, flt)))
+    if outcome is not None:  # the outcome the study has, as the Drivers page opens on it
         try:
-            report.drivers = drivers_for(con, flt, outcome="nps", method="shapley", missing="pairwise", stats=report.stats)
+            report.drivers = drivers_for(con, flt, outcome=outcome, method="shapley", missing="pairwise", stats=report.stats)
         except ValueError as exc:
             message = exc.args[0]
             report.drivers_error = message.text(lang) if isinstance(message, Message) else str(message)
     else:
-        report.drivers_error = t("no_nps", lang)
+        report.drivers_error = t("no_outcome", lang)
     touchpoints = inventory.load(con, study)
     targets = touchpoints.set_index("name")["target"].dropna()
     if report.drivers is not None:
@@ -173,10 +174,10 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
     if len(with_target):
         report.targets = with_target
     step("tracking")
-    waves = nps_trend(con, flt)
-    if len(waves) >= 2:
-        report.nps_waves = waves
-        (report.trend,) = scale_labelled(touchpoint_trend(con, flt, HEATMAP_METRIC))
+    waves, trend = tracking_view(con, flt, HEATMAP_METRIC)
+    if wave_count(waves, trend) >= 2:  # the touchpoints' trend stands without an NPS question
+        report.nps_waves = waves if len(waves) >= 2 else None
+        (report.trend,) = scale_labelled(trend)
         report.movers = biggest_movers(report.trend)
     step("actions")
     report.plan = actions.plan(con, study=study)

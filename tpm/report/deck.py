@@ -14,7 +14,7 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
-from tpm.charts.drivers import driver_bars, priority_chart
+from tpm.charts.drivers import driver_bars, outcome_label, priority_chart
 from tpm.charts.heatmap import segment_heatmap
 from tpm.charts.journey import journey_map, targets_chart
 from tpm.charts.overview import nps_mix, touchpoint_ranking
@@ -34,6 +34,8 @@ DARK = RGBColor(0x22, 0x22, 0x22)
 MUTED = RGBColor(0x55, 0x55, 0x55)
 ACCENT = RGBColor(0x1F, 0x6F, 0x8B)
 TITLE_ONLY, TITLE_SLIDE = 5, 0
+#: touchpoints on the tracking slide of a study without NPS: the biggest movers (as the Tracking page opens)
+TRACKED = 3
 
 
 @dataclass
@@ -60,9 +62,9 @@ def slides(report: Report) -> list[Slide]:
                          [segment_heatmap(cells, totals, HEATMAP_METRIC, segment, lang)], ""))
     if report.drivers is not None:
         d = report.drivers
-        driver_base = t("drivers_summary", lang, r2=fmt_number(d.r2, 3, lang), n=fmt_number(d.n, 0, lang),
-                        method=t("method_" + d.method, lang), missing=t("missing_" + d.missing, lang))
-        outcome = t("outcome_nps", lang).split(" (")[0]
+        driver_base = t("drivers_summary", lang, r2=fmt_number(d.r2, 3, lang), r2_adj=fmt_number(d.r2_adj, 3, lang),
+                        n=fmt_number(d.n, 0, lang), method=t("method_" + d.method, lang), missing=t("missing_" + d.missing, lang))
+        outcome = outcome_label(d.outcome, lang)
         x, y = report.crosshairs
         out.append(Slide("priority", findings.priority(report),
                          [priority_chart(report.matrix, x, y, outcome, lang, "mean")], driver_base))
@@ -76,6 +78,12 @@ def slides(report: Report) -> list[Slide]:
         out.append(Slide("tracking", findings.tracking(report),
                          [trend_chart(report.nps_waves, None, t("nps_trend_title", lang), t("nps_axis", lang), lang)],
                          t("trend_legend", lang)))
+    elif report.movers is not None and len(report.movers):  # no NPS question: the touchpoints that moved most
+        movers = report.movers["touchpoint"].drop_duplicates().head(TRACKED).tolist()
+        label = t("score_0_100", lang)
+        out.append(Slide("tracking", findings.tracking(report),
+                         [trend_chart(report.trend[report.trend["touchpoint"].isin(movers)], "touchpoint",
+                                      t("tp_trend_title", lang, metric=label), label, lang)], t("trend_legend", lang)))
     return [s for s in out if s.figures]
 
 

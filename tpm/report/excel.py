@@ -163,7 +163,7 @@ def headlines(report: Report) -> list[str]:
         lines += [findings.drivers(report), findings.priority(report)]
     if report.targets is not None:
         lines.append(findings.targets(report))
-    if report.nps_waves is not None:
+    if report.movers is not None and len(report.movers):
         lines.append(findings.tracking(report))
     return lines
 

@@ -69,7 +69,14 @@ def journey(report: Report) -> str:
 
 
 def tracking(report: Report) -> str:
+    """The NPS's last step; without an NPS question the biggest touchpoint mover's (significant ones first)."""
     lang = report.lang
+    if report.nps_waves is None:
+        top = report.movers.iloc[0]
+        verdict = t("significant" if bool(top["significant"]) else "not_significant", lang)
+        return t("find_tracking_tp", lang, name=top["touchpoint"], before=top["from_wave"], after=top["wave"],
+                 value=fmt_number(top["value"], 0, lang), change=fmt_number(top["change"], 0, lang, signed=True),
+                 verdict=verdict)
     waves = report.nps_waves.sort_values("wave_no")
     last = waves.iloc[-1]
     verdict = t("significant" if bool(last["significant"]) else "not_significant", lang)
