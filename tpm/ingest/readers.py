@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from tpm.ingest.errors import IngestError
 from tpm.ingest.platforms import detect_layout
 from tpm.ingest.values import ParsedColumn, compact
-from tpm.workbook import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, Workbook, unzipped_size
+from tpm.workbook import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, Workbook, ZipTooLarge, unzipped_size
 
 MAX_COLUMNS = 2000
 MAX_ROWS = 2_000_000
@@ -151,9 +151,9 @@ def _sniff_kind(data: bytes) -> str:
 
 def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None, choose=None,
                 workbook: Workbook | None = None) -> RawTable:
-    if kind == "zip":
-        _check_zip(file_name, data)
-    if workbook is None:
+    if workbook is None:  # (one opened ahead by tpm.workbook.open_workbook was checked there)
+        if kind == "zip":
+            _check_zip(file_name, data)
         try:
             workbook = Workbook.open(data)
         except Exception as exc:  # calamine raises several types for broken files
@@ -187,16 +187,14 @@ def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None,
 
 
 def _check_zip(file_name: str, data: bytes) -> None:
+    """Refuse a zip bomb before fastexcel unpacks it: :func:`tpm.workbook.unzipped_size` counts
+    the real unpacked bytes in pieces (a lying directory does not get past it)."""
     try:
-        total = unzipped_size(data)
+        unzipped_size(data, MAX_UNZIPPED_BYTES)
     except zipfile.BadZipFile:
         raise IngestError(file_name, "the workbook is damaged (truncated or not a valid .xlsx)", hint="export it again") from None
-    if total > MAX_UNZIPPED_BYTES:
-        raise IngestError(
-            file_name,
-            f"the workbook unpacks to {total / 1e9:.1f} GB, more than the limit of {MAX_UNZIPPED_BYTES / 1e9:.0f} GB",
-            hint="split the export",
-        )
+    except ZipTooLarge as exc:
+        raise IngestError(file_name, exc.problem, hint="export the survey again from the survey tool, or split it") from None
 
 
 def _candidate_sheets(file_name: str, names: list[str], sheet: str | int | None) -> list[str]:

@@ -1,0 +1,90 @@
+"""Hostile and awkward files (issue #27): zip bombs whose directory lies, password-protected
+workbooks, and text that was mangled on the way (mojibake)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import tracemalloc
+import zipfile
+import zlib
+
+import pytest
+
+from conftest import table_counts, xlsx_bytes
+from tpm import store, workbook
+from tpm.ingest import IngestError, ingest_bytes
+
+
+def good_rows(n=10):
+    return [["ID", "Hotline", "Website"]] + [[i, i % 10 + 1, (i * 3) % 10 + 1] for i in range(1, n + 1)]
+
+
+def lying_bomb(expanded: int = 60 * 1024 * 1024, declared: int = 2000) -> bytes:
+    """A real .xlsx (openpyxl) whose sheet XML is followed by ``expanded`` bytes of spaces, with the
+    sheet's declared unpacked size (local header and central directory) rewritten to ``declared``."""
+    base = zipfile.ZipFile(io.BytesIO(xlsx_bytes(good_rows())))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for item in base.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                archive.writestr(item.filename, base.read(item.filename))
+                continue
+            with archive.open(item.filename, "w") as member:  # streamed: the test never holds the 60 MB
+                member.write(base.read(item.filename))
+                piece = b" " * (1 << 20)
+                for _ in range(expanded >> 20):
+                    member.write(piece)
+    data = bytearray(out.getvalue())
+    name = b"xl/worksheets/sheet1.xml"
+    local = data.index(b"PK\x03\x04")
+    while data[local + 30:local + 30 + len(name)] != name:
+        local = data.index(b"PK\x03\x04", local + 4)
+    struct.pack_into("<L", data, local + 22, declared)
+    central = data.index(b"PK\x01\x02")
+    while data[central + 46:central + 46 + len(name)] != name:
+        central = data.index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<L", data, central + 24, declared)
+    return bytes(data)
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return lying_bomb()
+
+
+def test_a_lying_zip_directory_is_caught_while_unpacking_without_holding_it(bomb):
+    declared = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(bomb)).infolist())
+    assert declared < 100_000 and len(bomb) < 1_000_000  # what the old guard trusted
+    tracemalloc.start()
+    try:
+        with pytest.raises(workbook.ZipTooLarge) as info:
+            workbook.unzipped_size(bomb, 1_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "xl/worksheets/sheet1.xml" in info.value.problem and "zip bomb" in info.value.problem
+    assert peak < 8 * 1024 * 1024, peak  # pieces of 1 MB, not the 60 MB it expands to
+
+
+def test_a_lying_zip_bomb_is_refused_by_name_and_nothing_is_written(bomb, con):
+    store.save_import(con, ingest_bytes("ok.xlsx", xlsx_bytes(good_rows())))
+    before = table_counts(con)
+    with pytest.raises(IngestError) as info:
+        store.save_import(con, ingest_bytes("bombe.xlsx", bomb))
+    message = str(info.value)
+    assert "'bombe.xlsx'" in message and "zip bomb" in message and "sheet1.xml" in message, message
+    assert table_counts(con) == before
+    assert workbook.open_workbook(bomb) is None  # the CLI's early open refuses it too
+
+
+def test_an_honest_directory_over_the_compression_ratio_is_refused(monkeypatch):
+    """Deflate packs a repeated byte ~1000 : 1; a survey's sheet XML 5–60 : 1."""
+    monkeypatch.setattr(workbook, "RATIO_FROM_BYTES", 1 << 20)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (4 << 20))
+    with pytest.raises(workbook.ZipTooLarge, match="times its packed size"):
+        workbook.unzipped_size(out.getvalue())
+    data = xlsx_bytes(good_rows(2000))  # a real workbook passes, counted to the byte
+    assert workbook.unzipped_size(data) == sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
