@@ -7,7 +7,6 @@ import io
 import struct
 import tracemalloc
 import zipfile
-import zlib
 
 import pytest
 
@@ -88,3 +87,19 @@ def test_an_honest_directory_over_the_compression_ratio_is_refused(monkeypatch):
         workbook.unzipped_size(out.getvalue())
     data = xlsx_bytes(good_rows(2000))  # a real workbook passes, counted to the byte
     assert workbook.unzipped_size(data) == sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+
+
+def test_the_zip_bomb_message_speaks_german(bomb, monkeypatch):
+    from tpm.i18n import ingest_text
+
+    with pytest.raises(IngestError) as info:
+        ingest_bytes("bombe.xlsx", bomb)
+    german = ingest_text(str(info.value), "de")
+    assert "Zip-Bombe" in german and "Inhaltsverzeichnis" in german and "exportieren Sie die Umfrage erneut" in german, german
+    monkeypatch.setattr(workbook, "RATIO_FROM_BYTES", 1 << 20)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (4 << 20))
+    with pytest.raises(IngestError) as info:
+        ingest_bytes("dicht.xlsx", out.getvalue())
+    assert "gepackten Größe" in ingest_text(str(info.value), "de")
