@@ -103,3 +103,33 @@ def test_the_zip_bomb_message_speaks_german(bomb, monkeypatch):
     with pytest.raises(IngestError) as info:
         ingest_bytes("dicht.xlsx", out.getvalue())
     assert "gepackten Größe" in ingest_text(str(info.value), "de")
+
+
+def compound_file(*streams: str) -> bytes:
+    """A minimal OLE compound file (512-byte sectors: header, one FAT sector, one directory sector)
+    with a root entry and empty streams of the given names — how Office wraps a password-protected
+    .xlsx ("EncryptionInfo", "EncryptedPackage") and how an old .xls holds its "Workbook"."""
+    free, end, fat_sector = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
+    header = struct.pack("<8s16s5H6s9L", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", bytes(16), 0x3E, 3, 0xFFFE, 9, 6,
+                         bytes(6), 0, 1, 1, 0, 4096, end, 0, end, 0) + struct.pack("<109L", 0, *[free] * 108)
+    fat = struct.pack("<128L", fat_sector, end, *[free] * 126)
+
+    def entry(name: str, kind: int, child: int = free, right: int = free) -> bytes:
+        encoded = (name + "\0").encode("utf-16-le")
+        return struct.pack("<64sHBB3L16sL16sLQ", encoded, len(encoded), kind, 1, free, right, child, bytes(16), 0,
+                           bytes(16), end, 0)
+
+    names = list(streams)
+    entries = [entry("Root Entry", 5, child=1)] + [
+        entry(name, 2, right=i + 2 if i + 1 < len(names) else free) for i, name in enumerate(names)]
+    directory = b"".join(entries).ljust(512, b"\0")
+    return header + fat + directory
+
+
+def test_a_password_protected_xlsx_is_called_so_and_an_old_xls_is_not():
+    with pytest.raises(IngestError) as info:
+        ingest_bytes("geheim.xlsx", compound_file("\x06DataSpaces", "EncryptionInfo", "EncryptedPackage"))
+    assert "password-protected" in str(info.value) and "without a password" in str(info.value), str(info.value)
+    with pytest.raises(IngestError) as info:  # an old .xls (here without sheets) is read as one, no "password"
+        ingest_bytes("alt.xls", compound_file("Workbook", "\x05SummaryInformation"))
+    assert "password" not in str(info.value) and "no sheets" in str(info.value), str(info.value)

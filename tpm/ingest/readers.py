@@ -149,6 +149,23 @@ def _sniff_kind(data: bytes) -> str:
     return "text"
 
 
+_ENCRYPTED_PACKAGE = "EncryptedPackage\0".encode("utf-16-le")
+
+
+def _encrypted_package(data: bytes) -> bool:
+    """Whether an OLE compound file (``D0 CF 11 E0 …``) is a password-protected .xlsx rather than
+    an old .xls: Office stores the encrypted workbook as a stream named "EncryptedPackage". A
+    directory entry is 128 bytes, aligned to 128 in the file (sectors are 512 or 4096 bytes), and
+    starts with its name in UTF-16LE; bytes 64–65 hold the name's length in bytes with the NUL
+    (34 here). Scanning for the name at such a place needs no OLE library."""
+    start = data.find(_ENCRYPTED_PACKAGE)
+    while start != -1:
+        if start % 128 == 0 and data[start + 64:start + 66] == b"\x22\x00":
+            return True
+        start = data.find(_ENCRYPTED_PACKAGE, start + 1)
+    return False
+
+
 def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None, choose=None,
                 workbook: Workbook | None = None) -> RawTable:
     if workbook is None:  # (one opened ahead by tpm.workbook.open_workbook was checked there)
@@ -158,7 +175,7 @@ def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None,
             workbook = Workbook.open(data)
         except Exception as exc:  # calamine raises several types for broken files
             text = str(exc).lower()
-            if "password" in text or "encrypt" in text:
+            if "password" in text or "encrypt" in text or (kind == "ole" and _encrypted_package(data)):
                 raise IngestError(file_name, "the workbook is password-protected", hint="save it without a password and upload again") from None
             raise IngestError(file_name, "the workbook cannot be read (damaged or not an Excel file)", hint="open it in Excel, save as .xlsx and upload again") from None
     names = workbook.names
