@@ -26,7 +26,7 @@ import pandas as pd
 
 from tpm import compact, store, studies
 from tpm.i18n import MessageError
-from tpm.report.csv_export import neutralise
+from tpm.report.csv_export import neutralise_reversibly, restore
 
 DEFAULT_PHASES = ["Vorkauf", "Kauf", "Nutzung", "Service", "Loyalität"]
 CHANNELS = ["online", "offline", "mobile"]
@@ -283,14 +283,15 @@ INVENTORY_FIELDS = ["phase", "channel", "contact", "department", "manager", "tar
 
 
 def to_excel(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> bytes:
-    """The study's inventory as an .xlsx sheet for a workshop (formula-like text neutralised)."""
+    """The study's inventory as an .xlsx sheet for a workshop (formula-like text neutralised with an
+    apostrophe that :func:`from_excel` takes off again: the round trip keeps every name as it was)."""
     frame = load(con, study)[FIELDS]
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = SHEET
     ws.append(FIELDS)
     for record in frame.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and np.isnan(v)) or v is None or v is pd.NA else neutralise(v)
+        ws.append([None if (isinstance(v, float) and np.isnan(v)) or v is None or v is pd.NA else neutralise_reversibly(v)
                    for v in record])
     ws.freeze_panes = "A2"
     meta = wb.create_sheet("Phasen")
@@ -309,7 +310,7 @@ def from_excel(con: duckdb.DuckDBPyConnection, data: bytes, study: int | str | N
         table = reader.load_sheet(sheet, dtypes="string").to_arrow()
     except Exception:
         raise InventoryError("the inventory file cannot be read; use the exported .xlsx as template") from None
-    frame = table.to_pandas()
+    frame = table.to_pandas().map(restore)  # the apostrophes to_excel added
     missing = [f for f in ("name",) if f not in frame.columns]
     if missing:
         raise InventoryError(f"the sheet '{sheet}' has no column 'name'; use the exported .xlsx as template")
