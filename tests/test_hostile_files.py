@@ -9,6 +9,8 @@ import tracemalloc
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import table_counts, xlsx_bytes
 from tpm import store, workbook
@@ -133,3 +135,24 @@ def test_a_password_protected_xlsx_is_called_so_and_an_old_xls_is_not():
     with pytest.raises(IngestError) as info:  # an old .xls (here without sheets) is read as one, no "password"
         ingest_bytes("alt.xls", compound_file("Workbook", "\x05SummaryInformation"))
     assert "password" not in str(info.value) and "no sheets" in str(info.value), str(info.value)
+
+
+GERMAN = "abcxyzABCXYZ019 .,;:!?-'\"()/äöüÄÖÜßéèàç€„“”‚‘’–—…°§\u00a0"
+
+
+def mangle(text: str) -> str:
+    """UTF-8 read as cp1252 (latin-1 for the five bytes cp1252 leaves undefined): the mishap."""
+    from tpm.ingest.mojibake import _cp1252
+
+    return "".join(_cp1252(b) for b in text.encode("utf-8"))
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=GERMAN, max_size=30), st.text(alphabet=GERMAN, max_size=30))
+def test_proper_text_is_left_alone_and_mangled_text_comes_back(proper, other):
+    from tpm.ingest.mojibake import repair
+
+    assert repair(proper) == proper  # correct text with umlauts is never changed
+    assert repair(mangle(proper)) == proper
+    assert repair(other + " " + mangle(proper)) == other + " " + proper  # one cell half right, half mangled
+    assert repair(mangle(mangle(proper))) == proper  # twice through the mishap

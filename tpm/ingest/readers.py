@@ -18,7 +18,6 @@ import codecs
 import csv
 import io
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 import zipfile
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tpm.ingest import mojibake
 from tpm.ingest.errors import IngestError
 from tpm.ingest.platforms import detect_layout
 from tpm.ingest.values import ParsedColumn, compact
@@ -287,23 +287,18 @@ def _sniff_encoding(data: bytes) -> tuple[str | None, str]:
     return encoding, data[:65536].decode(encoding)
 
 
-_MOJIBAKE = re.compile("Ã[¤¶¼Ÿ„–œ©¨]|â€[œ\x9d™“”–—]")
-
-
 def _mojibake_suspect(head: str) -> bool:
-    """What :func:`repair_mojibake` looks at first: two or more mojibake pairs in the first 200 000 characters."""
-    return len(_MOJIBAKE.findall(head[:200_000])) >= 2
+    """Whether a file needs the full decode to repair mojibake: two or more markers
+    (:mod:`tpm.ingest.mojibake`) in the first 200 000 characters. Cells beyond are repaired one by one."""
+    return mojibake.count(head[:200_000]) >= 2
 
 
 def repair_mojibake(text: str) -> str | None:
-    """UTF-8 that was once read as cp1252 and saved again ("Ã¤" for "ä"): repaired, or None."""
+    """A whole decoded file with its mojibake repaired (:func:`tpm.ingest.mojibake.repair`), or None."""
     if not _mojibake_suspect(text):
         return None
-    try:
-        fixed = text.encode("cp1252").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return None
-    return fixed if len(_MOJIBAKE.findall(fixed)) < len(_MOJIBAKE.findall(text)) else None
+    fixed = mojibake.repair(text)
+    return fixed if fixed != text else None
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -382,7 +377,9 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _table_from_columns(file_name: str, columns: list[pa.Array], sheet: str | None) -> RawTable:
-    """Full-height text columns (empty cells null) → header found in the first rows, body below it."""
+    """Full-height text columns (empty cells null) → header found in the first rows, body below it.
+    Mojibake in any cell (a header, a label, a comment) is repaired here, for CSV and workbook alike."""
+    columns = [mojibake.repair_column(c) for c in columns]
     last = [int(np.flatnonzero(c.is_valid().to_numpy(zero_copy_only=False))[-1]) for c in columns if c.null_count < len(c)]
     if not last:
         raise IngestError(file_name, "the file has no rows", sheet=sheet, hint="export the survey with its responses")
