@@ -156,3 +156,16 @@ def test_proper_text_is_left_alone_and_mangled_text_comes_back(proper, other):
     assert repair(mangle(proper)) == proper
     assert repair(other + " " + mangle(proper)) == other + " " + proper  # one cell half right, half mangled
     assert repair(mangle(mangle(proper))) == proper  # twice through the mishap
+
+
+def test_the_inventory_upload_refuses_a_zip_bomb_too(bomb, con):
+    """The inventory's Excel import reads uploaded workbooks as well: the same guard, nothing written."""
+    from tpm import inventory
+
+    store.save_import(con, ingest_bytes("ok.xlsx", xlsx_bytes(good_rows())))
+    before = inventory.load(con)
+    with pytest.raises(inventory.InventoryError) as info:
+        inventory.from_excel(con, bomb)
+    assert "zip bomb" in str(info.value) and "sheet1.xml" in str(info.value), str(info.value)
+    assert "Zip-Bombe" in info.value.text("de") and "Inventardatei" in info.value.text("de")
+    assert inventory.load(con).equals(before)

@@ -395,6 +395,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "inventory_merged": ("Zusammengeführt: {names}", "Merged: {names}"),
     "inventory_export": ("Als Excel exportieren (für den Workshop)", "Export as Excel (for a workshop)"),
     "inventory_import": ("Ausgefülltes Excel importieren", "Import a filled-in Excel sheet"),
+    "inventory_file_refused": ("Die Inventardatei wird abgelehnt: {problem}. Verwenden Sie das exportierte .xlsx als Vorlage.",
+                               "The inventory file is refused: {problem}. Use the exported .xlsx as template."),
     "inventory_import_button": ("Inventar aus Excel übernehmen", "Take over the inventory from Excel"),
     "tp_rename_merge": ("Kontaktpunkt umbenennen oder zusammenführen", "Rename or merge touchpoints"),
     "tp_rename_merge_help": (

@@ -16,6 +16,7 @@ only for a database holding a single study, see :func:`tpm.studies.resolve`).
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 
 import duckdb
@@ -25,7 +26,7 @@ import openpyxl
 import pandas as pd
 
 from tpm import compact, store, studies
-from tpm.i18n import MessageError
+from tpm.i18n import MessageError, ingest_text, t
 from tpm.report.csv_export import neutralise_reversibly, restore
 
 DEFAULT_PHASES = ["Vorkauf", "Kauf", "Nutzung", "Service", "Loyalität"]
@@ -41,6 +42,18 @@ class InventoryError(ValueError):
 
     def text(self, lang: str) -> str:
         return str(self)
+
+
+class InventoryFileError(InventoryError):
+    """An inventory file refused before it is read (a zip bomb, :func:`tpm.workbook.unzipped_size`);
+    ``text(lang)`` for the UI."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+        super().__init__(f"the inventory file is refused: {problem}; use the exported .xlsx as template")
+
+    def text(self, lang: str) -> str:
+        return t("inventory_file_refused", lang, problem=ingest_text(self.problem, lang))
 
 
 class TouchpointError(MessageError, InventoryError):
@@ -303,7 +316,17 @@ def to_excel(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> 
 
 
 def from_excel(con: duckdb.DuckDBPyConnection, data: bytes, study: int | str | None = None) -> list[str]:
-    """Read a filled-in inventory sheet and :func:`save` it into the study (all or nothing)."""
+    """Read a filled-in inventory sheet and :func:`save` it into the study (all or nothing). A zip
+    bomb is refused before fastexcel unpacks anything (as for a survey export)."""
+    from tpm.workbook import ZipTooLarge, unzipped_size
+
+    try:
+        if data.startswith(b"PK\x03\x04"):
+            unzipped_size(data)
+    except ZipTooLarge as exc:
+        raise InventoryFileError(exc.problem) from None
+    except zipfile.BadZipFile:
+        raise InventoryError("the inventory file cannot be read; use the exported .xlsx as template") from None
     try:
         reader = fastexcel.read_excel(data)
         sheet = SHEET if SHEET in reader.sheet_names else reader.sheet_names[0]
