@@ -4,6 +4,8 @@ import io
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import xlsx_bytes
 from tpm import inventory, store
@@ -107,3 +109,37 @@ def test_phases_are_configurable_per_study(con):
         inventory.set_phases(con, ["Kauf", "Kauf"], a)
     with pytest.raises(studies.StudyError, match="several studies: B, A"):  # never a pooled guess
         inventory.phases(con)
+
+
+def test_excel_round_trip_keeps_formula_like_and_apostrophe_names(con):
+    """Export → import is the identity: the apostrophe that neutralises "=Hotline" in the sheet is
+    not stored as part of the name, and an apostrophe the name really has survives (issue #27)."""
+    from conftest import german_csv_bytes
+
+    headers = ["=Hotline", "+49 Service", "-Rabatt", "@Shop", "Zitat", "schon", "Website"]
+    rows = [["ID", *headers]] + [[i, *[(i + k) % 10 + 1 for k in range(len(headers))]] for i in range(1, 31)]
+    store.save_import(con, ingest_bytes("welle.csv", german_csv_bytes(rows)))
+    inventory.rename(con, "Zitat", "'Zitat")  # names an import never makes (it strips quotes): renamed by hand
+    inventory.rename(con, "schon", "'=schon")
+    names = ["=Hotline", "+49 Service", "-Rabatt", "@Shop", "'Zitat", "'=schon", "Website"]
+    inv = inventory.load(con)
+    assert set(inv.name) == set(names)
+    inv.loc[inv.name == "=Hotline", "pain_points"] = "-lange Wartezeit"
+    inventory.save(con, inv)
+    data = inventory.to_excel(con)
+    cells = pd.read_excel(io.BytesIO(data), sheet_name=inventory.SHEET, engine="openpyxl", dtype=str)
+    assert "'=Hotline" in set(cells.name) and "=Hotline" not in set(cells.name)  # still neutralised in the file
+    inventory.from_excel(con, data)
+    after = inventory.load(con)
+    assert sorted(after.name) == sorted(names)
+    assert after.set_index("name").loc["=Hotline", "pain_points"] == "-lange Wartezeit"
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\rHa ä"), max_size=6))
+def test_the_export_apostrophe_is_undone_exactly(value):
+    from tpm.report.csv_export import FORMULA_START, neutralise_reversibly, restore
+
+    exported = neutralise_reversibly(value)
+    assert not exported.startswith(FORMULA_START)  # still no formula in the sheet
+    assert restore(exported) == value

@@ -127,3 +127,35 @@ def test_every_importable_file_stores_in_one_transaction(con):
         store.save_import(con, result)
         stored += 1
     assert stored == 5 and table_counts(con)["datasets"] == 5
+
+
+def mangled(text: str) -> str:
+    """UTF-8 read as cp1252 and saved again (Ã¼ for ü, â€“ for –)."""
+    return text.encode("utf-8").decode("cp1252")
+
+
+@pytest.mark.parametrize("where", ["throughout", "only in the last row"])
+def test_carpentries_with_mojibake_in_some_cells_is_repaired(where, con):
+    """The Carpentries export with some cells mangled and others correct UTF-8 (a file put together
+    from two sources): the mangled header, segment label and comment come back, the correct ones stay.
+    "only in the last row": past the first 200 000 characters, where the whole-file check does not look."""
+    name = "carpentries_surveymonkey_longterm_October2017.csv"
+    text = (REALWORLD / name).read_text(encoding="utf-8")
+    assert text.isascii()  # the export as published has no mojibake (nor any non-ASCII character)
+    first, *lines = text.split("\n")
+    last = max(i for i, line in enumerate(lines) if line.startswith("Norway,"))
+    rows_to_mangle = [last] if where == "only in the last row" else [i for i, line in enumerate(lines) if line.startswith("Norway,")]
+    for i in rows_to_mangle:
+        lines[i] = mangled("Österreich") + lines[i][len("Norway"):]
+    lines = [line.replace("Research Software Engineer", mangled("Research Software Engineer – Zürich"))
+                 .replace("HPC Director", "HPC Director – Größe (Köln)") for line in lines]  # correct UTF-8
+    if where == "throughout":
+        first = first.replace("Improved Coding Practices", mangled("Improved Coding Practices in Zürich"))
+    data = "\n".join([first, *lines]).encode("utf-8")
+    store.save_import(con, ingest_bytes(name, data))
+    texts = [r[0] for r in con.execute("""SELECT touchpoint FROM ratings UNION SELECT segment FROM segments
+                                           UNION SELECT value FROM segments UNION SELECT text FROM comments""").fetchall()]
+    assert not [t for t in texts if t and ("Ã" in t or "â€" in t)]
+    assert {"Österreich", "Research Software Engineer – Zürich", "HPC Director – Größe (Köln)"} <= set(texts)
+    if where == "throughout":
+        assert "Improved Coding Practices in Zürich" in texts

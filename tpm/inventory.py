@@ -16,6 +16,7 @@ only for a database holding a single study, see :func:`tpm.studies.resolve`).
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 
 import duckdb
@@ -25,8 +26,8 @@ import openpyxl
 import pandas as pd
 
 from tpm import compact, store, studies
-from tpm.i18n import MessageError
-from tpm.report.csv_export import neutralise
+from tpm.i18n import MessageError, ingest_text, t
+from tpm.report.csv_export import neutralise_reversibly, restore
 
 DEFAULT_PHASES = ["Vorkauf", "Kauf", "Nutzung", "Service", "Loyalität"]
 CHANNELS = ["online", "offline", "mobile"]
@@ -41,6 +42,18 @@ class InventoryError(ValueError):
 
     def text(self, lang: str) -> str:
         return str(self)
+
+
+class InventoryFileError(InventoryError):
+    """An inventory file refused before it is read (a zip bomb, :func:`tpm.workbook.unzipped_size`);
+    ``text(lang)`` for the UI."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+        super().__init__(f"the inventory file is refused: {problem}; use the exported .xlsx as template")
+
+    def text(self, lang: str) -> str:
+        return t("inventory_file_refused", lang, problem=ingest_text(self.problem, lang))
 
 
 class TouchpointError(MessageError, InventoryError):
@@ -283,14 +296,15 @@ INVENTORY_FIELDS = ["phase", "channel", "contact", "department", "manager", "tar
 
 
 def to_excel(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> bytes:
-    """The study's inventory as an .xlsx sheet for a workshop (formula-like text neutralised)."""
+    """The study's inventory as an .xlsx sheet for a workshop (formula-like text neutralised with an
+    apostrophe that :func:`from_excel` takes off again: the round trip keeps every name as it was)."""
     frame = load(con, study)[FIELDS]
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = SHEET
     ws.append(FIELDS)
     for record in frame.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and np.isnan(v)) or v is None or v is pd.NA else neutralise(v)
+        ws.append([None if (isinstance(v, float) and np.isnan(v)) or v is None or v is pd.NA else neutralise_reversibly(v)
                    for v in record])
     ws.freeze_panes = "A2"
     meta = wb.create_sheet("Phasen")
@@ -302,14 +316,24 @@ def to_excel(con: duckdb.DuckDBPyConnection, study: int | str | None = None) -> 
 
 
 def from_excel(con: duckdb.DuckDBPyConnection, data: bytes, study: int | str | None = None) -> list[str]:
-    """Read a filled-in inventory sheet and :func:`save` it into the study (all or nothing)."""
+    """Read a filled-in inventory sheet and :func:`save` it into the study (all or nothing). A zip
+    bomb is refused before fastexcel unpacks anything (as for a survey export)."""
+    from tpm.workbook import ZipTooLarge, unzipped_size
+
+    try:
+        if data.startswith(b"PK\x03\x04"):
+            unzipped_size(data)
+    except ZipTooLarge as exc:
+        raise InventoryFileError(exc.problem) from None
+    except zipfile.BadZipFile:
+        raise InventoryError("the inventory file cannot be read; use the exported .xlsx as template") from None
     try:
         reader = fastexcel.read_excel(data)
         sheet = SHEET if SHEET in reader.sheet_names else reader.sheet_names[0]
         table = reader.load_sheet(sheet, dtypes="string").to_arrow()
     except Exception:
         raise InventoryError("the inventory file cannot be read; use the exported .xlsx as template") from None
-    frame = table.to_pandas()
+    frame = table.to_pandas().map(restore)  # the apostrophes to_excel added
     missing = [f for f in ("name",) if f not in frame.columns]
     if missing:
         raise InventoryError(f"the sheet '{sheet}' has no column 'name'; use the exported .xlsx as template")

@@ -7,22 +7,30 @@ module loads in milliseconds (``tpm.ingest`` needs NumPy and Arrow first, ~0.2 s
 lets go of the GIL while it parses, so the file is read while pandas and DuckDB load.
 
 Nothing here raises for a bad file: a file this module cannot open or load is left to the
-reader, which says what is wrong with it (:class:`tpm.ingest.IngestError`).
+reader, which says what is wrong with it (:class:`tpm.ingest.IngestError`). Before fastexcel
+sees a zip, :func:`unzipped_size` unpacks it once in pieces, counting the real bytes (a zip
+bomb's directory may lie about them), so that a bomb is refused before anything holds it.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import fastexcel
 
 #: Largest upload accepted (bytes); the Streamlit uploader is capped the same way.
 MAX_FILE_BYTES = 200 * 1024 * 1024
-#: Largest decompressed size of an xlsx (zip bomb guard).
+#: Largest decompressed size of an xlsx (zip bomb guard), counted while unpacking, not as declared.
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
-
+#: Largest ratio of unpacked to packed size of one part of a workbook, once that part passes
+#: :data:`RATIO_FROM_BYTES` (a survey's sheet XML packs 5–60 : 1; deflate's ceiling is ~1032 : 1).
+MAX_RATIO = 200
+RATIO_FROM_BYTES = 64 * 1024 * 1024
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local header (as zipfile.structFileHeader)
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, or an encrypted (password-protected) .xlsx
 
@@ -48,10 +56,78 @@ class Workbook:
         return self.loaded[name]
 
 
-def unzipped_size(data: bytes) -> int:
-    """The bytes a zip file unpacks to, from its directory (nothing is unpacked). Raises zipfile.BadZipFile."""
+class ZipTooLarge(Exception):
+    """A zip that unpacks to more than allowed, or to more than its directory says; ``problem``
+    names what was found (English, as :class:`tpm.ingest.IngestError` words it)."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+        super().__init__(problem)
+
+
+def unzipped_size(data: bytes, limit: int | None = None) -> int:
+    """The bytes the zip in ``data`` really unpacks to, counted while unpacking each member in
+    1 MB pieces (never more than ~1 MB of unpacked bytes held) — the sizes its directory declares
+    are not trusted: a "zip bomb" can declare a few KB for a part that inflates to gigabytes.
+
+    Raises :class:`ZipTooLarge` as soon as (a) the declared total exceeds ``limit`` (default
+    :data:`MAX_UNZIPPED_BYTES`; nothing unpacked), (b) a member inflates to more bytes than it
+    declares (a lying directory: stopped one piece after the declared size), or (c) a member
+    passes :data:`RATIO_FROM_BYTES` at more than :data:`MAX_RATIO` × its packed size. Since every
+    member then unpacks to at most what it declares, the real total is at most ``limit``.
+    Raises ``zipfile.BadZipFile`` for a damaged zip or a compression method Excel never writes."""
+    limit = MAX_UNZIPPED_BYTES if limit is None else limit
+    view = memoryview(data)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return sum(info.file_size for info in archive.infolist())
+        members = archive.infolist()
+        declared = sum(info.file_size for info in members)
+        if declared > limit:
+            raise ZipTooLarge(f"the workbook unpacks to {declared / 1e9:.1f} GB, more than the limit of {limit / 1e9:.0f} GB")
+        return sum(_member_size(view, info) for info in members)
+
+
+def _member_size(view: memoryview, info: zipfile.ZipInfo) -> int:
+    """The bytes member ``info`` inflates to, stopped past its declared size or ratio (see :func:`unzipped_size`)."""
+    header = view[info.header_offset:info.header_offset + _LOCAL_HEADER.size]
+    if len(header) < _LOCAL_HEADER.size or bytes(header[:4]) != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"no local header for {info.filename!r}")
+    *_, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+    if info.compress_type == zipfile.ZIP_STORED:
+        real = min(info.compress_size, len(view) - start)
+        if real > info.file_size:
+            raise _lying(info, real)
+        return real
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise zipfile.BadZipFile(f"compression method {info.compress_type} in {info.filename!r}")
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    real = packed = 0
+    position = start
+    pending = b""
+    while not inflater.eof:
+        if not pending:  # next piece of packed bytes, to the file's end (a reader may not stop at the declared size)
+            if position >= len(view):
+                break
+            pending = view[position:position + (1 << 16)]
+            position += len(pending)
+            packed += len(pending)
+        try:
+            real += len(inflater.decompress(pending, 1 << 20))
+        except zlib.error as exc:
+            raise zipfile.BadZipFile(f"{info.filename!r}: {exc}") from None
+        pending = inflater.unconsumed_tail
+        if real > info.file_size:
+            raise _lying(info, real)
+        if real > RATIO_FROM_BYTES and real > MAX_RATIO * max(packed - len(pending), 1):
+            raise ZipTooLarge(
+                f"the part '{info.filename}' of the workbook unpacks to more than {MAX_RATIO} times its packed size "
+                f"(a zip bomb, not a survey export)")
+    return real
+
+
+def _lying(info: zipfile.ZipInfo, real: int) -> ZipTooLarge:
+    return ZipTooLarge(f"the part '{info.filename}' of the workbook unpacks to more than the {info.file_size} bytes "
+                       f"its table of contents declares (a manipulated file, a zip bomb)")
 
 
 def open_workbook(data: bytes, sheet: str | int | None = None) -> Workbook | None:
@@ -62,8 +138,8 @@ def open_workbook(data: bytes, sheet: str | int | None = None) -> Workbook | Non
     if not data.startswith((ZIP_MAGIC, OLE_MAGIC)) or len(data) > MAX_FILE_BYTES:
         return None
     try:
-        if data.startswith(ZIP_MAGIC) and unzipped_size(data) > MAX_UNZIPPED_BYTES:
-            return None
+        if data.startswith(ZIP_MAGIC):
+            unzipped_size(data, MAX_UNZIPPED_BYTES)  # raises for a zip bomb
         workbook = Workbook.open(data)
         first = workbook.names[sheet] if isinstance(sheet, int) else sheet if sheet is not None else workbook.names[0]
         if first in workbook.names:

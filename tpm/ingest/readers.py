@@ -18,7 +18,6 @@ import codecs
 import csv
 import io
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 import zipfile
 from dataclasses import dataclass, field
@@ -28,10 +27,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tpm.ingest import mojibake
 from tpm.ingest.errors import IngestError
 from tpm.ingest.platforms import detect_layout
 from tpm.ingest.values import ParsedColumn, compact
-from tpm.workbook import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, Workbook, unzipped_size
+from tpm.workbook import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, Workbook, ZipTooLarge, unzipped_size
 
 MAX_COLUMNS = 2000
 MAX_ROWS = 2_000_000
@@ -149,16 +149,33 @@ def _sniff_kind(data: bytes) -> str:
     return "text"
 
 
+_ENCRYPTED_PACKAGE = "EncryptedPackage\0".encode("utf-16-le")
+
+
+def _encrypted_package(data: bytes) -> bool:
+    """Whether an OLE compound file (``D0 CF 11 E0 …``) is a password-protected .xlsx rather than
+    an old .xls: Office stores the encrypted workbook as a stream named "EncryptedPackage". A
+    directory entry is 128 bytes, aligned to 128 in the file (sectors are 512 or 4096 bytes), and
+    starts with its name in UTF-16LE; bytes 64–65 hold the name's length in bytes with the NUL
+    (34 here). Scanning for the name at such a place needs no OLE library."""
+    start = data.find(_ENCRYPTED_PACKAGE)
+    while start != -1:
+        if start % 128 == 0 and data[start + 64:start + 66] == b"\x22\x00":
+            return True
+        start = data.find(_ENCRYPTED_PACKAGE, start + 1)
+    return False
+
+
 def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None, choose=None,
                 workbook: Workbook | None = None) -> RawTable:
-    if kind == "zip":
-        _check_zip(file_name, data)
-    if workbook is None:
+    if workbook is None:  # (one opened ahead by tpm.workbook.open_workbook was checked there)
+        if kind == "zip":
+            _check_zip(file_name, data)
         try:
             workbook = Workbook.open(data)
         except Exception as exc:  # calamine raises several types for broken files
             text = str(exc).lower()
-            if "password" in text or "encrypt" in text:
+            if "password" in text or "encrypt" in text or (kind == "ole" and _encrypted_package(data)):
                 raise IngestError(file_name, "the workbook is password-protected", hint="save it without a password and upload again") from None
             raise IngestError(file_name, "the workbook cannot be read (damaged or not an Excel file)", hint="open it in Excel, save as .xlsx and upload again") from None
     names = workbook.names
@@ -187,16 +204,14 @@ def _read_excel(file_name: str, data: bytes, kind: str, sheet: str | int | None,
 
 
 def _check_zip(file_name: str, data: bytes) -> None:
+    """Refuse a zip bomb before fastexcel unpacks it: :func:`tpm.workbook.unzipped_size` counts
+    the real unpacked bytes in pieces (a lying directory does not get past it)."""
     try:
-        total = unzipped_size(data)
+        unzipped_size(data, MAX_UNZIPPED_BYTES)
     except zipfile.BadZipFile:
         raise IngestError(file_name, "the workbook is damaged (truncated or not a valid .xlsx)", hint="export it again") from None
-    if total > MAX_UNZIPPED_BYTES:
-        raise IngestError(
-            file_name,
-            f"the workbook unpacks to {total / 1e9:.1f} GB, more than the limit of {MAX_UNZIPPED_BYTES / 1e9:.0f} GB",
-            hint="split the export",
-        )
+    except ZipTooLarge as exc:
+        raise IngestError(file_name, exc.problem, hint="export the survey again from the survey tool, or split it") from None
 
 
 def _candidate_sheets(file_name: str, names: list[str], sheet: str | int | None) -> list[str]:
@@ -272,23 +287,18 @@ def _sniff_encoding(data: bytes) -> tuple[str | None, str]:
     return encoding, data[:65536].decode(encoding)
 
 
-_MOJIBAKE = re.compile("Ã[¤¶¼Ÿ„–œ©¨]|â€[œ\x9d™“”–—]")
-
-
 def _mojibake_suspect(head: str) -> bool:
-    """What :func:`repair_mojibake` looks at first: two or more mojibake pairs in the first 200 000 characters."""
-    return len(_MOJIBAKE.findall(head[:200_000])) >= 2
+    """Whether a file needs the full decode to repair mojibake: two or more markers
+    (:mod:`tpm.ingest.mojibake`) in the first 200 000 characters. Cells beyond are repaired one by one."""
+    return mojibake.count(head[:200_000]) >= 2
 
 
 def repair_mojibake(text: str) -> str | None:
-    """UTF-8 that was once read as cp1252 and saved again ("Ã¤" for "ä"): repaired, or None."""
+    """A whole decoded file with its mojibake repaired (:func:`tpm.ingest.mojibake.repair`), or None."""
     if not _mojibake_suspect(text):
         return None
-    try:
-        fixed = text.encode("cp1252").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return None
-    return fixed if len(_MOJIBAKE.findall(fixed)) < len(_MOJIBAKE.findall(text)) else None
+    fixed = mojibake.repair(text)
+    return fixed if fixed != text else None
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -367,7 +377,9 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _table_from_columns(file_name: str, columns: list[pa.Array], sheet: str | None) -> RawTable:
-    """Full-height text columns (empty cells null) → header found in the first rows, body below it."""
+    """Full-height text columns (empty cells null) → header found in the first rows, body below it.
+    Mojibake in any cell (a header, a label, a comment) is repaired here, for CSV and workbook alike."""
+    columns = [mojibake.repair_column(c) for c in columns]
     last = [int(np.flatnonzero(c.is_valid().to_numpy(zero_copy_only=False))[-1]) for c in columns if c.null_count < len(c)]
     if not last:
         raise IngestError(file_name, "the file has no rows", sheet=sheet, hint="export the survey with its responses")

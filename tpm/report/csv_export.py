@@ -17,6 +17,23 @@ def neutralise(value):
     return value
 
 
+def neutralise_reversibly(value):
+    """:func:`neutralise` for a sheet that is meant to come back (the inventory's Excel round trip):
+    a text starting with an apostrophe gets one more too, so that :func:`restore` can tell the
+    added apostrophe from one the text had: ``restore(neutralise_reversibly(v)) == v`` for every v."""
+    if isinstance(value, str) and value.startswith(FORMULA_START + ("'",)):
+        return "'" + value
+    return value
+
+
+def restore(value):
+    """The text before :func:`neutralise_reversibly`: an apostrophe followed by a formula start or
+    by another apostrophe was added on export and goes; any other text is left as it is."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START + ("'",):
+        return value[1:]
+    return value
+
+
 def to_safe_csv(frame: pd.DataFrame, sep: str = ";", decimal: str = ",") -> bytes:
     """UTF-8 with BOM (Excel detects it), German separators by default."""
     safe = frame.copy()
