@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: the writer flag falls back to its age
+    fcntl = None
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -172,6 +177,7 @@ DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments",
 #: the tables holding touchpoint names of answers (a rename changes them, then :func:`tpm.compact.refresh_study`)
 TOUCHPOINT_TABLES = ("ratings", "dont_know")
 DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files")
+PRIVATE_MODE = 0o600  # the database, its write-ahead log and writer flag: the owner only (survey answers)
 
 
 @contextmanager
@@ -226,14 +232,61 @@ def writer_flag(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + ".writer")
 
 
-WRITER_FLAG_MAX_AGE = 120.0  # seconds; an older flag was left by a killed process and is ignored
+WRITER_FLAG_MAX_AGE = 120.0  # seconds; without fcntl (Windows) an older flag was left by a killed process
 
 
 def writer_waiting(path: str | os.PathLike) -> bool:
+    """True while a live writer announces itself on :func:`writer_flag`.
+
+    The writer holds a shared ``flock`` on the flag for as long as it waits or writes; the kernel
+    drops it the moment the process ends, however it ends (a SIGKILLed import left the file behind,
+    and visitors saw "busy" for two minutes). So the lock is the signal, not the file: a reader
+    asks for an exclusive lock without blocking, which is refused exactly while a writer lives.
+    Two readers asking at the same instant refuse each other for microseconds: asked again.
+    """
+    flag = writer_flag(path)
+    if fcntl is None:
+        try:
+            return time.time() - flag.stat().st_mtime < WRITER_FLAG_MAX_AGE
+        except OSError:
+            return False
     try:
-        return time.time() - writer_flag(path).stat().st_mtime < WRITER_FLAG_MAX_AGE
+        fd = os.open(flag, os.O_RDONLY)
     except OSError:
         return False
+    try:
+        for _ in range(3):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                time.sleep(0.001)
+                continue
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        return True
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def announced_writer(path: str | os.PathLike):
+    """Hold the writer flag of ``path`` (see :func:`writer_waiting`) for the block.
+
+    The flag file stays when the block ends: removing it could race with the next writer, who may
+    already hold a lock on it, and a file without a lock means nothing.
+    """
+    flag = writer_flag(path)
+    fd = os.open(flag, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # shared: several CLI writers may wait at once
+        else:
+            os.utime(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())  # for a person looking at it
+        yield flag
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def open_retrying(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=None, migrate_schema: bool = True,
@@ -272,16 +325,12 @@ def writing(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=N
     steps back between its script runs, take the lock (waiting up to ``wait`` s), close right after."""
     path = db_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    flag = writer_flag(path)
-    flag.write_text(str(os.getpid()))
-    try:
+    with announced_writer(path):
         con = open_retrying(path, wait, on_wait)
         try:
             yield con
         finally:
             con.close()
-    finally:
-        flag.unlink(missing_ok=True)
 
 
 def _returning_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
