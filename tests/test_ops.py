@@ -1,12 +1,20 @@
 """Operations: a killed import leaves no lasting "busy", a full disk and a damaged file say so, private files,
 a pinned image, and no third-party host in what we serve or export."""
 
+import errno
+import logging
+import os
 import signal
+import stat
 import subprocess
 import sys
 
-from conftest import ROOT
+import duckdb
+import pytest
+
+from conftest import ROOT, german_csv_bytes
 from tpm import store
+from tpm.upload import prepare
 
 
 # --- a killed writer
@@ -29,3 +37,141 @@ def test_a_killed_cli_writer_leaves_no_busy_behind(db_path):
     con = store.open_retrying(db_path, wait=0.5, on_wait=waits.append, migrate_schema=False, yield_to_writer=True)
     con.close()
     assert waits == []  # … is not taken for a writer: the next visitor opens at once
+
+
+# --- a full disk
+
+def big_csv(rows: int) -> bytes:
+    """An export of ``rows`` respondents, 12 touchpoints and a comment (~60 bytes a row)."""
+    header = ["ID", *[f"Kontaktpunkt {k} (1-5)" for k in range(12)], "Kommentar"]
+    return german_csv_bytes([header] + [[i, *[(i * 7 + k) % 5 + 1 for k in range(12)], f"Antwort {i * 7919 % 10007}"]
+                                        for i in range(rows)])
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 1 MB file system of its own (tmpfs; needs root): skipped where mounting is not permitted."""
+    where = tmp_path / "tiny"
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=True)
+
+
+def test_a_full_disk_is_named_as_such_and_nothing_is_written(tiny_disk, tmp_path, cli):
+    export = tmp_path / "gross.csv"
+    export.write_bytes(big_csv(20_000))  # ~1.3 MB of answers: more than the disk holds
+    db = tiny_disk / "tpm.duckdb"
+    out = cli("ingest", export, "--db", db)
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"error: the disk holding '{db}' is full — free space and retry; nothing was written"
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM datasets").fetchone()[0] == 0
+    con.close()
+
+
+# the texts DuckDB 2.0 gave on a full tmpfs (writing the file; spilling a sort to <db>.tmp; the commit after it)
+FULL_DISK = [
+    duckdb.IOException('IO Error: Could not write file "/data/tpm.duckdb": No space left on device'),
+    duckdb.OutOfMemoryException(
+        "Out of Memory Error: failed to offload data block of size 256.0 KiB (3.5 MiB/3.5 MiB used).\n"
+        "This limit was set by the 'max_temp_directory_size' setting.\nBy default, this setting utilizes the available "
+        "disk space on the drive where the 'temp_directory' is located.\nYou can adjust this setting, by using (for "
+        "example) PRAGMA max_temp_directory_size='10GiB'"),
+    duckdb.FatalException(
+        'FATAL Error: Failed: database has been invalidated because of a previous fatal error. The database must be '
+        'restarted prior to being used again. Original error: "Failed to create checkpoint because of error: Could '
+        'not write file "/data/tpm.duckdb": No space left on device"'),
+    OSError(errno.ENOSPC, "No space left on device"),
+]
+NOT_FULL = [
+    duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB (1.9 GiB/2.0 GiB used)"),
+    duckdb.IOException('IO Error: Could not set lock on file "/data/tpm.duckdb": Conflicting lock is held'),
+    OSError(errno.EACCES, "Permission denied"),
+]
+
+
+def test_duckdbs_words_for_a_full_disk_are_recognised():
+    assert [store.disk_full(e) for e in FULL_DISK] == [True] * len(FULL_DISK)
+    assert [store.disk_full(e) for e in NOT_FULL] == [False] * len(NOT_FULL)
+
+
+@pytest.mark.parametrize("error", FULL_DISK[:3])
+def test_cli_says_the_disk_is_full_instead_of_out_of_memory(error, db_path, cli, monkeypatch):
+    store.connect(db_path).close()
+
+    def full(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(store, "open_retrying", full)
+    out = cli("datasets", "--db", db_path)
+    assert out.returncode == 2
+    assert out.stderr == f"error: the disk holding '{db_path}' is full — free space and retry; nothing was written\n"
+
+
+# --- health
+
+
+def seeded_file(path):
+    """A database with one import (2 000 respondents), closed: a file as the server leaves it."""
+    con = store.connect(path)
+    store.save_import(con, prepare("welle.csv", big_csv(2_000)).apply_detected())
+    con.close()
+    return path
+
+
+def test_health_passes_a_sound_file_and_a_busy_one(db_path, cli):
+    seeded_file(db_path)
+    ok, detail = store.health(db_path)
+    assert ok and "1 datasets" in detail
+    held = duckdb.connect(str(db_path))  # this process writing (the server): still healthy
+    try:
+        assert store.health(db_path)[0]
+    finally:
+        held.close()
+    assert cli("health", "--db", db_path).returncode == 0
+
+
+def test_health_finds_a_damaged_file(db_path, tmp_path, cli):
+    seeded_file(db_path)
+    size = db_path.stat().st_size
+    overwritten, truncated = tmp_path / "overwritten.duckdb", tmp_path / "truncated.duckdb"
+    data = bytearray(db_path.read_bytes())
+    data[size // 2: size // 2 + 256 * 1024] = bytes(256 * 1024)  # a block's worth of zeros in the middle
+    overwritten.write_bytes(bytes(data))
+    truncated.write_bytes(bytes(data[: size // 2]))
+    for broken in (overwritten, truncated):
+        con = duckdb.connect(str(broken), read_only=True)  # opens, and counts, as if nothing were wrong …
+        assert con.execute("SELECT count(*) FROM respondents").fetchone()[0] == 2_000
+        con.close()
+        ok, detail = store.health(broken)  # … but not every block reads back
+        assert not ok and detail.startswith(f"damaged: {broken}")
+        out = cli("health", "--db", broken)
+        assert out.returncode == 1 and out.stderr.startswith("damaged:")
+
+
+# --- private files
+
+
+def test_database_files_are_the_owners_only(db_path, caplog):
+    con = store.connect(db_path)
+    con.execute("INSERT INTO meta VALUES ('probe', 'x')")  # a write: DuckDB makes the write-ahead log anew
+    wal = db_path.with_name(db_path.name + ".wal")
+    assert wal.exists()
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600 and stat.S_IMODE(wal.stat().st_mode) == 0o600
+    con.close()
+    with store.announced_writer(db_path) as flag:
+        assert stat.S_IMODE(flag.stat().st_mode) == 0o600
+
+
+def test_a_readable_database_is_tightened_on_open_with_a_warning(db_path, caplog):
+    store.connect(db_path).close()
+    os.chmod(db_path, 0o644)  # as an older version left it
+    with caplog.at_level(logging.WARNING, logger="tpm.store"):
+        store.open_retrying(db_path, migrate_schema=False).close()
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    assert str(db_path) in caplog.text and "others" in caplog.text
