@@ -6,7 +6,7 @@ from pages._ui import land_unknown_paths, run_database, sidebar
 from tpm import access
 from tpm.i18n import t
 
-st.set_page_config(page_title="TPM", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="TPM", page_icon="📍", layout="wide")
 
 with run_database() as con:  # open for this script run only: a CLI import can take the file between runs
     ctx = sidebar(con)

@@ -1,16 +1,24 @@
 """Operations: a killed import leaves no lasting "busy", a full disk and a damaged file say so, private files,
 a pinned image, and no third-party host in what we serve or export."""
 
+import ast
 import errno
 import logging
 import os
+import re
 import signal
 import stat
 import subprocess
 import sys
 
+from html.parser import HTMLParser
+from pathlib import Path
+
 import duckdb
+import pandas as pd
+import plotly.graph_objects as go
 import pytest
+from streamlit import __file__ as st_file
 
 from conftest import ROOT, german_csv_bytes
 from tpm import store
@@ -175,3 +183,78 @@ def test_a_readable_database_is_tightened_on_open_with_a_warning(db_path, caplog
         store.open_retrying(db_path, migrate_schema=False).close()
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
     assert str(db_path) in caplog.text and "others" in caplog.text
+
+
+# --- no third-party host in what we serve or export
+
+
+class _Loads(HTMLParser):
+    """What an HTML document makes the browser fetch: tag attributes and CSS ``url()``/``@import`` —
+    not the text inside scripts (plotly.js names map-tile servers it calls only for map traces)."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls, self._style = [], False
+
+    def handle_starttag(self, tag, attrs):
+        self._style = tag == "style"
+        for name, value in attrs:
+            if name in ("src", "srcset", "data", "poster", "action") or (name == "href" and tag in ("link", "base")):
+                self.urls.append(value or "")
+            if name == "style":
+                self.urls += CSS_URL.findall(value or "")
+
+    def handle_data(self, data):
+        if self._style:
+            self.urls += CSS_URL.findall(data)
+
+
+CSS_URL = re.compile(r"""(?:url\(|@import)\s*['"]?([^'")\s]+)""")
+
+
+def outside_loads(html: str) -> list[str]:
+    parser = _Loads()
+    parser.feed(html)
+    return [u for u in parser.urls if re.match(r"(https?:)?//", u.strip(), re.I)]
+
+
+def test_the_loads_finder_sees_a_cdn_script():  # the finder itself: plotly's own CDN export is caught
+    cdn = go.Figure(go.Bar(x=[1], y=[2])).to_html(include_plotlyjs="cdn", full_html=True)
+    assert [u.split("/")[2] for u in outside_loads(cdn)] == ["cdn.plot.ly"]
+    assert outside_loads('<style>@import "https://fonts.googleapis.com/css"</style>') == ["https://fonts.googleapis.com/css"]
+
+
+def test_the_journey_html_export_loads_nothing_from_elsewhere():
+    from tpm.charts.common import standalone_html
+    from tpm.charts.journey import journey_map
+
+    cards = pd.DataFrame({"name": ["Hotline", "Website"], "phase": ["Kauf", "Nutzung"], "lane": ["Service", "Online"],
+                          "score": [72.0, float("nan")], "target": [80.0, float("nan")], "against_target": [True, False],
+                          "status": ["below", "no_data"], "n": [40, 0], "importance": [12.0, float("nan")],
+                          "moment_of_truth": [True, False], "pain_points": ["Wartezeit", None]})
+    html = standalone_html(journey_map(cards, ["Kauf", "Nutzung"], "Abteilung", "de")).decode("utf-8")
+    assert "Plotly.newPlot" in html and "Hotline" in html
+    assert outside_loads(html) == []
+
+
+def test_no_html_export_links_plotly_from_a_cdn():
+    """Every HTML file we hand out goes through standalone_html (plotly.js inside)."""
+    sources = [*(ROOT / "tpm").rglob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]
+    calls = [(p.relative_to(ROOT).as_posix(), m) for p in sources
+             for m in re.findall(r"\.(?:to_html|write_html)\((.*)", p.read_text(encoding="utf-8"))]
+    assert calls == [("tpm/charts/common.py", 'include_plotlyjs=True, full_html=True, config={"displaylogo": False}).encode("utf-8")')]
+
+
+def test_the_favicon_is_no_request_to_another_host():
+    """Streamlit's browser code turns a ``:material/…:`` favicon into a fonts.gstatic.com address
+    (every visitor's browser asks Google); an emoji becomes an inline ``data:`` SVG."""
+    from streamlit.commands.page_config import _get_favicon_string
+
+    bundle = "".join(p.read_text(encoding="utf-8", errors="replace")
+                     for p in (Path(st_file).parent / "static" / "static" / "js").glob("index.*.js"))
+    assert "fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded" in bundle  # why :material: is out
+    calls = [node for node in ast.walk(ast.parse((ROOT / "app.py").read_text(encoding="utf-8")))
+             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "set_page_config"]
+    icons = [ast.literal_eval(k.value) for call in calls for k in call.keywords if k.arg == "page_icon"]
+    assert len(icons) == 1
+    assert _get_favicon_string(icons[0]).startswith("emoji:")
