@@ -218,12 +218,6 @@ def outside_loads(html: str) -> list[str]:
     return [u for u in parser.urls if re.match(r"(https?:)?//", u.strip(), re.I)]
 
 
-def test_the_loads_finder_sees_a_cdn_script():  # the finder itself: plotly's own CDN export is caught
-    cdn = go.Figure(go.Bar(x=[1], y=[2])).to_html(include_plotlyjs="cdn", full_html=True)
-    assert [u.split("/")[2] for u in outside_loads(cdn)] == ["cdn.plot.ly"]
-    assert outside_loads('<style>@import "https://fonts.googleapis.com/css"</style>') == ["https://fonts.googleapis.com/css"]
-
-
 def test_the_journey_html_export_loads_nothing_from_elsewhere():
     from tpm.charts.common import standalone_html
     from tpm.charts.journey import journey_map
@@ -232,7 +226,11 @@ def test_the_journey_html_export_loads_nothing_from_elsewhere():
                           "score": [72.0, float("nan")], "target": [80.0, float("nan")], "against_target": [True, False],
                           "status": ["below", "no_data"], "n": [40, 0], "importance": [12.0, float("nan")],
                           "moment_of_truth": [True, False], "pain_points": ["Wartezeit", None]})
-    html = standalone_html(journey_map(cards, ["Kauf", "Nutzung"], "Abteilung", "de")).decode("utf-8")
+    figure = journey_map(cards, ["Kauf", "Nutzung"], "Abteilung", "de")
+    cdn = figure.to_html(include_plotlyjs="cdn", full_html=True)  # what the page handed out before
+    assert [u.split("/")[2] for u in outside_loads(cdn)] == ["cdn.plot.ly"]
+    assert outside_loads('<style>@import "https://fonts.googleapis.com/css"</style>') == ["https://fonts.googleapis.com/css"]
+    html = standalone_html(figure).decode("utf-8")
     assert "Plotly.newPlot" in html and "Hotline" in html
     assert outside_loads(html) == []
 
@@ -258,3 +256,26 @@ def test_the_favicon_is_no_request_to_another_host():
     icons = [ast.literal_eval(k.value) for call in calls for k in call.keywords if k.arg == "page_icon"]
     assert len(icons) == 1
     assert _get_favicon_string(icons[0]).startswith("emoji:")
+
+
+# --- the image
+
+
+DEBIAN_RELEASES = ("bullseye", "bookworm", "trixie", "forky")
+
+
+def test_the_docker_image_is_pinned_and_checks_the_database():
+    lines = [" ".join(line.split()) for line in (ROOT / "Dockerfile").read_text(encoding="utf-8")
+             .replace("\\\n", " ").splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    base = [line.split()[1] for line in lines if line.startswith("FROM ")]
+    assert len(base) == 1
+    image = re.fullmatch(r"python:3\.11\.(\d+)-slim-([a-z]+)(@sha256:[0-9a-f]{64})?", base[0])
+    assert image and image.group(2) in DEBIAN_RELEASES, base  # a patch version and a Debian release, not "3.11-slim"
+    installs = [line for line in lines if "apt-get install" in line]
+    packages = [w.strip('"') for line in installs for w in line.split("apt-get install", 1)[1].split("&&")[0].split()
+                if not w.startswith("-")]
+    assert packages and all(re.fullmatch(r"[a-z0-9.+-]+=\S+", p) for p in packages), packages
+    args = dict(line[4:].split("=", 1) for line in lines if line.startswith("ARG ") and "=" in line)
+    assert all(args.get(p.split("=${")[1].rstrip("}"), "") for p in packages if "=${" in p)  # each version set
+    health = [line for line in lines if line.startswith("HEALTHCHECK ")]
+    assert len(health) == 1 and "python -m tpm health" in health[0]
