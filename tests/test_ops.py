@@ -141,6 +141,14 @@ def test_health_passes_a_sound_file_and_a_busy_one(db_path, cli):
         assert store.health(db_path)[0]
     finally:
         held.close()
+    other = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                              "print('held', flush=True); time.sleep(30)", str(db_path)], stdout=subprocess.PIPE, text=True)
+    try:  # another process writing (an import): busy, not ill — and no waiting for it
+        assert other.stdout.readline().strip() == "held"
+        assert store.health(db_path) == (True, f"ok: {db_path} is busy (another process is writing)")
+    finally:
+        other.kill()
+        other.wait()
     assert cli("health", "--db", db_path).returncode == 0
 
 
