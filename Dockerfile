@@ -4,7 +4,12 @@
 #   docker run -d --name tpm -p 8501:8501 -v tpm-data:/data tpm
 #   docker exec -it tpm python -m tpm users add anna --role admin     (asks for the password)
 # Put a reverse proxy with TLS in front of it (README "Hosting").
-FROM python:3.11-slim
+#
+# Pinned, so that a rebuild gives the same system (update on purpose, and after a security notice):
+# - the base image by exact version and Debian release; add its digest where you build
+#   (`docker buildx imagetools inspect python:3.11.14-slim-bookworm` → append `@sha256:…` to the FROM line);
+# - the Debian packages by exact version (see below).
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -16,9 +21,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ARROW_DEFAULT_MEMORY_POOL=system
 
 # Debian's Chromium draws the charts of the PowerPoint deck and the "chart as PNG" downloads (Kaleido);
-# without it those say so and everything else works (TPM_CHROMIUM points elsewhere)
+# without it those say so and everything else works (TPM_CHROMIUM points elsewhere).
+# Exact versions (bookworm, Chromium from bookworm-security). Debian drops a superseded Chromium from its
+# archive, so a build that fails with "Version … not found" needs the new one: `apt-get update && apt-cache
+# policy chromium fonts-dejavu-core` in the base image, then set these (or `docker build --build-arg …`).
+ARG CHROMIUM_VERSION=156.0.8078.129-1~deb12u1
+ARG FONTS_DEJAVU_VERSION=2.37-6
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends \
+        "chromium=${CHROMIUM_VERSION}" "chromium-common=${CHROMIUM_VERSION}" "fonts-dejavu-core=${FONTS_DEJAVU_VERSION}" \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -26,7 +37,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin tpm \
-    && mkdir -p /data && chown tpm:tpm /data
+    && mkdir -p /data && chown tpm:tpm /data && chmod 700 /data
 # the code belongs to root and is read-only for the server's user; only /data is writable
 COPY app.py ./
 COPY .streamlit/config.toml .streamlit/config.toml
@@ -37,6 +48,10 @@ COPY sample_surveys sample_surveys
 USER tpm
 VOLUME ["/data"]
 EXPOSE 8501
-HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)" || exit 1
+# healthy = the server answers AND the database reads end to end (`python -m tpm health`: a damaged
+# file is unhealthy, a file busy with an import is not; ~0.7 s)
+HEALTHCHECK --interval=30s --timeout=10s --start-period=40s --retries=3 \
+    CMD python -m tpm health \
+        && python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)" \
+        || exit 1
 CMD ["streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501"]

@@ -6,7 +6,7 @@ from pages._ui import land_unknown_paths, run_database, sidebar
 from tpm import access
 from tpm.i18n import t
 
-st.set_page_config(page_title="TPM", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="TPM", page_icon="📍", layout="wide")
 
 # The page menu is ours, drawn with st.page_link at the top of the sidebar: Streamlit's own menu is off
 # (.streamlit/config.toml: client.showSidebarNavigation = false), since beside app.py is a pages/ folder and Streamlit's

@@ -207,6 +207,11 @@ def perform(ctx: "Context", action: str, *args, **kwargs):
     except access.Denied:
         st.error(t("not_allowed", ctx.lang), icon=":material/block:")
         st.stop()
+    except Exception as exc:
+        if not store.disk_full(exc):
+            raise
+        st.error(t("disk_full", ctx.lang, path=plain(str(store.db_path()))), icon=":material/hard_drive:")
+        st.stop()
     st.cache_data.clear()
     return result
 

@@ -88,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy, RemapError, InventoryError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        if isinstance(exc, duckdb.Error):  # e.g. a damaged file or a full disk: one line, never a traceback
+        if store.disk_full(exc):
+            print(f"error: {store.DiskFull(store.db_path(getattr(args, 'db', None)))}", file=sys.stderr)
+            return 2
+        if isinstance(exc, duckdb.Error):  # e.g. a damaged file: one line, never a traceback
             print(f"error: database: {' '.join(str(exc).split())}", file=sys.stderr)
             return 2
         raise
@@ -118,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="refuse (exit 2, nothing written) while any column was read without full certainty")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("health", help="check that the database file reads end to end (exit 0 ok, 1 damaged)")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_health)
 
     p = sub.add_parser("summary", help="respondents, NPS and per-touchpoint satisfaction")
     p.add_argument("--db")
@@ -288,6 +295,14 @@ def _where(parser) -> None:
                              "as the sidebar filters)")
 
 
+def cmd_health(args) -> int:
+    """Exit 0 with "ok: …" if the database reads end to end (or is busy, or not made yet), else 1
+    with the reason (:func:`tpm.store.health`): the container's HEALTHCHECK runs it."""
+    ok, detail = store.health(args.db)
+    print(detail, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
 def cmd_ingest(args) -> int:
     """All files or none: read and check every file first, without the database; then hold the
     database only to look up earlier waves' mappings and, in one transaction, to write."""
@@ -339,7 +354,7 @@ def cmd_ingest(args) -> int:
                                             transaction=False))
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            store.rollback_quietly(con)
             raise
     for result, one in zip(results, saved):  # printed after the commit: a closed pipe cannot undo half of it
         print_report(one.report or result.report(), one)

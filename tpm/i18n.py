@@ -22,6 +22,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_admin": ("Verwaltung", "Administration"),
     "db_busy": ("Die Datenbank ist gerade belegt (ein Import läuft) – es wird erneut versucht …",
                 "The database is busy (an import is running) – retrying …"),
+    "disk_full": ("Der Datenträger mit „{path}“ ist voll – bitte Platz schaffen und erneut versuchen; es wurde nichts gespeichert.",
+                  "the disk holding '{path}' is full — free space and retry; nothing was written"),
     "db_busy_gave_up": ("Die Datenbank ist seit einer Minute belegt. Bitte laden Sie die Seite gleich noch einmal.",
                         "The database has been busy for a minute. Please reload the page in a moment."),
     "open_refused": (

@@ -7,7 +7,9 @@ ever put into SQL: every value goes in as a bound parameter or a registered fram
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import threading
 import time
@@ -15,6 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: the writer flag falls back to its age
+    fcntl = None
 
 import duckdb
 import numpy as np
@@ -172,6 +179,7 @@ DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments",
 #: the tables holding touchpoint names of answers (a rename changes them, then :func:`tpm.compact.refresh_study`)
 TOUCHPOINT_TABLES = ("ratings", "dont_know")
 DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files")
+PRIVATE_MODE = 0o600  # the database, its write-ahead log and writer flag: the owner only (survey answers)
 
 
 @contextmanager
@@ -183,7 +191,7 @@ def changing(con: duckdb.DuckDBPyConnection):
         _bump_version(con)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback_quietly(con)
         raise
 
 
@@ -202,7 +210,7 @@ def transaction(con: duckdb.DuckDBPyConnection, bump: bool = True):
             _bump_version(con)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback_quietly(con)
         raise
 
 
@@ -226,14 +234,61 @@ def writer_flag(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + ".writer")
 
 
-WRITER_FLAG_MAX_AGE = 120.0  # seconds; an older flag was left by a killed process and is ignored
+WRITER_FLAG_MAX_AGE = 120.0  # seconds; without fcntl (Windows) an older flag was left by a killed process
 
 
 def writer_waiting(path: str | os.PathLike) -> bool:
+    """True while a live writer announces itself on :func:`writer_flag`.
+
+    The writer holds a shared ``flock`` on the flag for as long as it waits or writes; the kernel
+    drops it the moment the process ends, however it ends (a SIGKILLed import left the file behind,
+    and visitors saw "busy" for two minutes). So the lock is the signal, not the file: a reader
+    asks for an exclusive lock without blocking, which is refused exactly while a writer lives.
+    Two readers asking at the same instant refuse each other for microseconds: asked again.
+    """
+    flag = writer_flag(path)
+    if fcntl is None:
+        try:
+            return time.time() - flag.stat().st_mtime < WRITER_FLAG_MAX_AGE
+        except OSError:
+            return False
     try:
-        return time.time() - writer_flag(path).stat().st_mtime < WRITER_FLAG_MAX_AGE
+        fd = os.open(flag, os.O_RDONLY)
     except OSError:
         return False
+    try:
+        for _ in range(3):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                time.sleep(0.001)
+                continue
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        return True
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def announced_writer(path: str | os.PathLike):
+    """Hold the writer flag of ``path`` (see :func:`writer_waiting`) for the block.
+
+    The flag file stays when the block ends: removing it could race with the next writer, who may
+    already hold a lock on it, and a file without a lock means nothing.
+    """
+    flag = writer_flag(path)
+    fd = os.open(flag, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # shared: several CLI writers may wait at once
+        else:
+            os.utime(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())  # for a person looking at it
+        yield flag
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def open_retrying(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=None, migrate_schema: bool = True,
@@ -252,7 +307,10 @@ def open_retrying(path: str | os.PathLike | None = None, wait: float = 30.0, on_
                     return connect(path, read_only=True)
                 if migrate_schema or not path.exists():
                     return connect(path)
-                return _returning_memory(duckdb.connect(str(path)))
+                _private_umask()
+                con = _returning_memory(duckdb.connect(str(path)))
+                private_files(path)
+                return con
             except duckdb.IOException as exc:
                 if not is_locked(exc):
                     raise
@@ -271,17 +329,14 @@ def writing(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=N
     """The database for one write from a separate process (the CLI): announce it so the dashboard
     steps back between its script runs, take the lock (waiting up to ``wait`` s), close right after."""
     path = db_path(path)
+    _private_umask()
     path.parent.mkdir(parents=True, exist_ok=True)
-    flag = writer_flag(path)
-    flag.write_text(str(os.getpid()))
-    try:
+    with announced_writer(path):
         con = open_retrying(path, wait, on_wait)
         try:
             yield con
         finally:
             con.close()
-    finally:
-        flag.unlink(missing_ok=True)
 
 
 def _returning_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -294,12 +349,15 @@ def _returning_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnecti
 def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and create/migrate) the database file."""
     path = db_path(path)
+    _private_umask()
     if read_only and path.exists():
         if needs_migration(path):  # a file of an older version: migrate once, then read
             connect(path).close()
+        private_files(path)
         return _returning_memory(duckdb.connect(str(path), read_only=True))
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _returning_memory(duckdb.connect(str(path)))
+    private_files(path)
     migrate(con)
     return con
 
@@ -450,7 +508,7 @@ def save_import(
             con.execute("COMMIT")
     except BaseException:
         if transaction:
-            con.execute("ROLLBACK")
+            rollback_quietly(con)
         raise
     finally:
         lean.__exit__(None, None, None)
@@ -843,3 +901,103 @@ def segment_values(con: duckdb.DuckDBPyConnection, dataset_ids: list[int] | None
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT count(*) FROM datasets").fetchone()[0] == 0
+
+
+# --- operations: private files, a full disk, a damaged file
+
+log = logging.getLogger(__name__)
+
+
+def _private_umask() -> None:
+    """This process creates no file that others may read (its umask gains 077).
+
+    DuckDB makes the write-ahead log anew at the first write after each checkpoint, with the
+    process's umask: a chmod afterwards would leave every new log (the rows just imported)
+    readable by everyone until then. Set before the first file is made; never loosened."""
+    os.umask(os.umask(0o077) | 0o077)
+
+
+def private_files(path: str | os.PathLike) -> None:
+    """The database, its write-ahead log and writer flag: the owner's only (:data:`PRIVATE_MODE`).
+
+    A file made by an older version (or copied in) that group or others may read is tightened,
+    with a warning in the log: it held the survey answers open to every account on the machine."""
+    path = Path(path)
+    for file in (path, path.with_name(path.name + ".wal"), writer_flag(path)):
+        try:
+            mode = file.stat().st_mode & 0o777
+        except OSError:
+            continue
+        if mode & 0o077:
+            os.chmod(file, mode & ~0o077)
+            log.warning("%s was readable by %s (mode %o): now %o", file, "others" if mode & 0o007 else "its group",
+                        mode, mode & ~0o077)
+
+
+def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back after an error without hiding it: DuckDB may have ended the transaction itself
+    (a failed commit on a full disk), and "no transaction is active" would replace the real cause."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+class DiskFull(Exception):
+    """The disk holding the database (or DuckDB's spill files next to it) has no space left."""
+
+    def __init__(self, path: str | os.PathLike):
+        from tpm.i18n import t
+
+        self.path = Path(path)
+        super().__init__(t("disk_full", "en", path=str(self.path)))
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True if ``exc`` means "no space left on the disk".
+
+    DuckDB says so in two ways: ``Could not write file "…": No space left on device`` (writing the
+    file or its log; also inside a later "database has been invalidated" error), and, when a query
+    spills to its temporary directory (``<db>.tmp``) on a full disk, ``Out of Memory Error: failed to
+    offload data block …`` naming ``max_temp_directory_size`` — whose default is the free disk space
+    (TPM never sets it), so there that is a full disk, not a lack of memory."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and (
+        "no space left on device" in text or ("failed to offload" in text and "max_temp_directory_size" in text))
+
+
+def health(path: str | os.PathLike | None = None) -> tuple[bool, str]:
+    """``(ok, detail)``: can the database be read end to end? Writes nothing, waits for nobody.
+
+    Opened read-only (no migration): a file another process is writing (an import) is busy, not
+    ill. Then ``meta`` must name a schema version, and every table is read in full — a hash over
+    each row, so that every data block is loaded and its checksum checked (``count(*)`` answers
+    from metadata alone and passed a file with overwritten data blocks). A few hundredths of a
+    second per 10 MB. No file yet is healthy: the server makes it on the first visit."""
+    path = db_path(path)
+    if not path.exists():
+        return True, f"ok: no database yet at {path} (made on the first visit)"
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException:  # this process has it open for writing (the server): use that
+        con = duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        if is_locked(exc):
+            return True, f"ok: {path} is busy (another process is writing)"
+        return False, f"damaged: {path}: {' '.join(str(exc).split())}"
+    try:
+        version = _schema_version(con)
+        if not version:
+            return False, f"damaged: {path} has no schema version (not a TPM database, or its meta table is lost)"
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1").fetchall()]
+        for table in tables:
+            con.execute(f'SELECT bit_xor(hash(x)) FROM "{table}" AS x').fetchall()
+        datasets = con.execute("SELECT count(*) FROM datasets").fetchone()[0] if "datasets" in tables else 0
+    except duckdb.Error as exc:
+        return False, f"damaged: {path}: {' '.join(str(exc).split())}"
+    finally:
+        con.close()
+    return True, f"ok: {path}: schema {version}, {len(tables)} tables read, {datasets} datasets"

@@ -90,3 +90,12 @@ def base_layout(fig: go.Figure, title: str, lang: str, height: int | None = None
     if height:
         fig.update_layout(height=height)
     return fig
+
+
+def standalone_html(fig: go.Figure) -> bytes:
+    """The figure as one HTML file that loads nothing from another host: plotly.js (~4.6 MB) inside.
+
+    ``include_plotlyjs="cdn"`` had every reader's browser fetch the library from cdn.plot.ly — a
+    third party learning who opens the report, and a blank chart offline or behind a strict proxy.
+    Without the plotly logo (a link to plotly.com) in the toolbar."""
+    return fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False}).encode("utf-8")
