@@ -28,7 +28,7 @@ RUN pip install -r requirements.txt
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin tpm \
     && mkdir -p /data && chown tpm:tpm /data
 # the code belongs to root and is read-only for the server's user; only /data is writable
-COPY app.py ./
+COPY app.py serve.py ./
 COPY .streamlit/config.toml .streamlit/config.toml
 COPY pages pages
 COPY tpm tpm
@@ -38,5 +38,5 @@ USER tpm
 VOLUME ["/data"]
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)" || exit 1
-CMD ["streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501"]
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_tpm/health', timeout=4)" || exit 1
+CMD ["streamlit", "run", "serve.py", "--server.address", "0.0.0.0", "--server.port", "8501"]
