@@ -291,7 +291,10 @@ button{{margin-top:1.2rem;padding:.6rem 1.2rem;background:#1f6f8b;color:#fff;bor
 
 
 def _login_form(request: Request, lang: str, next_path: str, message: str = "", status: int = 200) -> Response:
-    csrf = secrets.token_urlsafe(24)
+    # one token per browser until it logs in (a second login page — the favicon's redirect — must not replace it)
+    csrf = request.cookies.get(CSRF_COOKIE, "")
+    if not re.fullmatch(r"[\w-]{32}", csrf, re.ASCII):
+        csrf = secrets.token_urlsafe(24)
     response = HTMLResponse(_page(lang, next_path, csrf, message, warn=status >= 400), status_code=status)
     response.headers["content-security-policy"] = LOGIN_CSP
     response.headers["cache-control"] = "no-store"
