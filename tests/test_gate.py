@@ -79,6 +79,14 @@ def anna(server):
     return response
 
 
+def xsrf() -> bytes:
+    """A matching XSRF cookie/header pair, which is all Streamlit asks of an upload."""
+    from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+    token = generate_xsrf_token_string()
+    return f"Cookie: _streamlit_xsrf={token}\r\nX-Xsrftoken: {token}\r\n".encode()
+
+
 def raw(port: int, request: bytes, timeout: float = 3.0) -> bytes:
     """Send ``request`` and read what comes back within ``timeout`` (the body, if announced, is never sent)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
@@ -96,8 +104,7 @@ def test_anonymous_upload_refused_before_its_body_is_read(server):
     """A 150 MB PUT with only its headers sent: answered at once, so the server never waited for the body."""
     started = time.monotonic()
     answer = raw(server["port"], b"PUT /_stcore/upload_file/some-session/some-file HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                 b"Cookie: _streamlit_xsrf=x\r\nX-Xsrftoken: x\r\n"
-                                 b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 157286400\r\n\r\n--b\r\n")
+                                 + xsrf() + b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 157286400\r\n\r\n--b\r\n")
     assert answer.startswith(b"HTTP/1.1 401") and time.monotonic() - started < 2
 
 
@@ -149,7 +156,7 @@ def test_upload_needs_an_uploading_role_and_a_streamlit_session_of_this_login(se
     viewer = log_in(server["url"], "vera", USERS["vera"][1])
     for cookies in (viewer.cookies, anna.cookies):  # a viewer; an analyst, with a session id not bound to her login
         answer = raw(server["port"], b"PUT /_stcore/upload_file/someone-elses-session/f HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     + f"Cookie: {gate.COOKIE}={cookies[gate.COOKIE]}\r\n".encode()
+                     + xsrf().replace(b"Cookie: ", f"Cookie: {gate.COOKIE}={cookies[gate.COOKIE]}; ".encode())
                      + b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 157286400\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 403")
 
