@@ -260,3 +260,18 @@ def test_the_real_cost_is_owasps(monkeypatch):
     monkeypatch.setattr(access, "_N", cost[0])
     stored = access.hash_password("ein-langes-passwort")
     assert stored.startswith("scrypt$131072$8$1$") and not access.needs_rehash(stored)
+
+
+def test_allowed_hosts_from_the_environment(monkeypatch):
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    monkeypatch.setenv("TPM_ALLOWED_HOSTS", "tpm.firma.de, localhost")
+    monkeypatch.setenv("TPM_AUTH", "off")
+    app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))], middleware=gate.middleware())
+    with TestClient(app) as client:
+        assert client.get("/", headers={"host": "evil.example"}).status_code == 400
+        answer = client.get("/", headers={"host": "tpm.firma.de"})
+        assert answer.text == "ok" and answer.headers["x-frame-options"] == "DENY"
