@@ -275,3 +275,42 @@ def test_allowed_hosts_from_the_environment(monkeypatch):
         assert client.get("/", headers={"host": "evil.example"}).status_code == 400
         answer = client.get("/", headers={"host": "tpm.firma.de"})
         assert answer.text == "ok" and answer.headers["x-frame-options"] == "DENY"
+
+
+def _through_gate(app, scope) -> tuple[list, list]:
+    """Call the gate with one request; (scopes the app behind it saw, messages sent back)."""
+    import asyncio
+
+    seen, sent = [], []
+
+    async def inner(scope, receive, send):
+        seen.append(scope)
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(gate.Gate(inner, **app)(scope, None, send))
+    return seen, sent
+
+
+def test_the_websocket_carries_the_login_and_never_the_browsers_header(con, db_path, monkeypatch):
+    """Streamlit binds a session to this header (trustedUserHeaders): only the same login resumes it."""
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    access.perform(con, access.LOCAL, "user.add", "otto", "viewer", "otto-passwort-123")
+    token, expires = logins.start(con, access.Actor("otto", "viewer", "password"), 1)
+    cookie = f"{gate.COOKIE}={gate.cookie_value(con, token, expires)}".encode()
+    scope = {"type": "websocket", "path": "/_stcore/stream", "query_string": b"",
+             "headers": [(b"cookie", cookie), (b"x-tpm-login", b"forged")]}
+    seen, _ = _through_gate({"mode": "password"}, scope)
+    assert [v for k, v in seen[0]["headers"] if k == b"x-tpm-login"] == [logins.fingerprint(token).encode()]
+    seen, _ = _through_gate({"mode": "off"}, scope)
+    assert [v for k, v in seen[0]["headers"] if k == b"x-tpm-login"] == []
+
+
+def test_oidc_downloads_need_streamlits_login_cookie():
+    check = {"mode": "oidc", "oidc_user": lambda cookies: cookies.get("_streamlit_user") == "signed"}
+    media = {"type": "http", "method": "GET", "path": "/media/abc.xlsx", "query_string": b"", "headers": []}
+    seen, sent = _through_gate(check, media)
+    assert not seen and sent[0]["status"] == 401
+    seen, _ = _through_gate(check, dict(media, headers=[(b"cookie", b"_streamlit_user=signed")]))
+    assert len(seen) == 1
