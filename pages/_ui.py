@@ -135,6 +135,9 @@ def authenticate(lang: str) -> access.Actor:
         return access.LOCAL
     if mode == "oidc":
         return _oidc_user(lang)
+    if not gate.SERVING:  # `streamlit run app.py`: nothing serves the login page
+        st.error(t("gate_missing", lang), icon=":material/block:")
+        st.stop()
     token, user = gate.user_of_cookie(cursor(), _login_cookie())  # on every run: never from session_state
     if user is None:  # logged out (here or in another tab) or expired while the page stayed open
         st.title(t("app_title", lang))

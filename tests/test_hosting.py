@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, german_csv_bytes, table_counts
 from tpm import access, gate, logins, store
+from tpm.i18n import t
 from tpm.upload import prepare
 
 APP = str(ROOT / "app.py")
@@ -167,6 +168,13 @@ def browser_cookies(monkeypatch):
 
     BROWSER.clear()
     monkeypatch.setattr(pages._ui, "_login_cookie", lambda: BROWSER.get(gate.COOKIE))
+    monkeypatch.setattr(gate, "SERVING", ["password"])  # as `streamlit run serve.py` does
+
+
+def test_password_mode_without_the_gate_says_how_to_start(hosted, monkeypatch):
+    monkeypatch.setattr(gate, "SERVING", [])
+    hosted.run()
+    assert [e.value for e in hosted.error] == [t("gate_missing", "de")] and not hosted.metric
 
 
 def log_in(at, name, password):

@@ -209,6 +209,10 @@ def _login_url(next_path: str, lang: str | None = None) -> str:
 # --- the middleware
 
 
+#: the modes of the gates of this process: empty when app.py was started without serve.py (no login page then)
+SERVING: list[str] = []
+
+
 async def _refuse(scope, send, status: int, text: str) -> None:
     if scope["type"] == "websocket":  # closed before it is accepted: the server answers 403
         await send({"type": "websocket.close", "code": 1008})
@@ -223,6 +227,7 @@ class Gate:
         self.app = app
         self.mode = mode or access.auth_mode(secrets=read_secrets())
         self.oidc_user = oidc_user
+        SERVING.append(self.mode)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] not in ("http", "websocket"):
