@@ -3,7 +3,9 @@
 #   docker volume create tpm-data
 #   docker run -d --name tpm -p 8501:8501 -v tpm-data:/data tpm
 #   docker exec -it tpm python -m tpm users add anna --role admin     (asks for the password)
-# Put a reverse proxy with TLS in front of it (README "Hosting").
+# Put a reverse proxy with TLS in front of it (README "Hosting"); with -e TPM_ALLOWED_HOSTS=tpm.example.com the
+# server answers only to that name, -e FORWARDED_ALLOW_IPS=<proxy address> lets the lockout see the visitors'
+# addresses, -e TPM_SESSION_HOURS=8 shortens the login (default 12 h).
 #
 # Pinned, so that a rebuild gives the same system (update on purpose, and after a security notice):
 # - the base image by exact version and Debian release; add its digest where you build
@@ -39,7 +41,7 @@ RUN pip install -r requirements.txt
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin tpm \
     && mkdir -p /data && chown tpm:tpm /data && chmod 700 /data
 # the code belongs to root and is read-only for the server's user; only /data is writable
-COPY app.py ./
+COPY app.py serve.py ./
 COPY .streamlit/config.toml .streamlit/config.toml
 COPY pages pages
 COPY tpm tpm
@@ -48,10 +50,8 @@ COPY sample_surveys sample_surveys
 USER tpm
 VOLUME ["/data"]
 EXPOSE 8501
-# healthy = the server answers AND the database reads end to end (`python -m tpm health`: a damaged
-# file is unhealthy, a file busy with an import is not; ~0.7 s)
+# healthy = the server answers AND the database reads end to end (/_tpm/health runs tpm.store.health: a damaged
+# file is unhealthy, a file busy with an import is not; `python -m tpm health` is the same check from a shell)
 HEALTHCHECK --interval=30s --timeout=10s --start-period=40s --retries=3 \
-    CMD python -m tpm health \
-        && python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)" \
-        || exit 1
-CMD ["streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501"]
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_tpm/health', timeout=8)" || exit 1
+CMD ["streamlit", "run", "serve.py", "--server.address", "0.0.0.0", "--server.port", "8501"]

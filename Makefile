@@ -23,12 +23,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.runtime
 	$(BIN)/python -m tpm seed
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $${PORT:-8501}
+	$(BIN)/streamlit run serve.py --server.address 127.0.0.1 --server.port $${PORT:-8501}
 
 # Hosted mode: login with the built-in users (create the first: .venv/bin/python -m tpm users add NAME --role admin),
 # or TPM_AUTH=oidc with [auth] in .streamlit/secrets.toml. Put a TLS reverse proxy in front of it.
+# serve.py puts the web gate (tpm/gate.py) in front of app.py: login page /_tpm/login, a login cookie for
+# TPM_SESSION_HOURS (12), TPM_ALLOWED_HOSTS=tpm.example.com to answer only to that host name.
 serve: $(VENV)/.runtime
-	TPM_AUTH=$${TPM_AUTH:-password} $(BIN)/streamlit run app.py --server.address $${ADDRESS:-0.0.0.0} --server.port $${PORT:-8501}
+	TPM_AUTH=$${TPM_AUTH:-password} $(BIN)/streamlit run serve.py --server.address $${ADDRESS:-0.0.0.0} --server.port $${PORT:-8501}
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

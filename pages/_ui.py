@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import streamlit as st
 
-from tpm import access, store, studies
+from tpm import access, gate, logins, store, studies
 from tpm.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for, respondent_count
@@ -136,11 +135,27 @@ def authenticate(lang: str) -> access.Actor:
         return access.LOCAL
     if mode == "oidc":
         return _oidc_user(lang)
-    user = st.session_state.get("user")
-    if isinstance(user, access.Actor):
-        return user
-    _password_form(lang)
-    st.stop()
+    if not gate.SERVING:  # `streamlit run app.py`: nothing serves the login page
+        st.error(t("gate_missing", lang), icon=":material/block:")
+        st.stop()
+    token, user = gate.user_of_cookie(cursor(), _login_cookie())  # on every run: never from session_state
+    if user is None:  # logged out (here or in another tab) or expired while the page stayed open
+        st.title(t("app_title", lang))
+        st.info(t("logged_out", lang), icon=":material/logout:")
+        st.link_button(t("login", lang), gate.LOGIN_PATH + f"?lang={lang}", type="primary")
+        st.stop()
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    if run is not None:  # uploads to this Streamlit session are accepted from this login only (tpm/gate.py)
+        gate.bind(run.session_id, token)
+    st.session_state["login_token"] = token
+    return user
+
+
+def _login_cookie() -> str | None:
+    """The login cookie of this browser (tpm/gate.py sets it on /_tpm/login; the websocket brought it)."""
+    return st.context.cookies.get(gate.COOKIE)
 
 
 def _oidc_user(lang: str) -> access.Actor:
@@ -157,26 +172,6 @@ def _oidc_user(lang: str) -> access.Actor:
     return access.Actor(email, role, "oidc")
 
 
-def _password_form(lang: str) -> None:
-    st.title(t("app_title", lang))
-    con = cursor()
-    if access.list_users(con).empty:
-        st.warning(t("no_users_yet", lang), icon=":material/person_add:")
-        return
-    with st.form("login"):
-        name = st.text_input(t("user_name", lang), key="login_name")
-        password = st.text_input(t("password", lang), type="password", key="login_password")
-        submitted = st.form_submit_button(t("login", lang), type="primary")
-    if submitted:
-        user = access.login(con, name, password)
-        if user is None:
-            time.sleep(1.0)  # slows down guessing
-            st.error(t("login_failed", lang), icon=":material/block:")
-            return
-        st.session_state["user"] = user
-        st.rerun()
-
-
 def logout_button(user: access.Actor, lang: str) -> None:
     """Who is logged in, and the way out (in the sidebar)."""
     if user.via == "off":
@@ -184,9 +179,11 @@ def logout_button(user: access.Actor, lang: str) -> None:
         return
     st.caption(t("logged_in_as", lang, name=plain(user.name), role=t("role_name_" + user.role, lang)))
     if st.button(t("logout", lang), key="logout"):
-        st.session_state.pop("user", None)
         if user.via == "oidc":
             st.logout()
+        token = st.session_state.pop("login_token", None)
+        logins.end(cursor(), token)  # this login ends in every tab and browser; the next run shows "logged out"
+        gate.forget(token)
         st.rerun()
 
 

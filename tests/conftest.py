@@ -29,6 +29,18 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+#: scrypt's cost in tests where the cost is not the point (the real 2^17 takes ~0.5–0.9 s a hash)
+CHEAP_SCRYPT_N = 2**10
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    from tpm import access
+
+    monkeypatch.setattr(access, "_N", CHEAP_SCRYPT_N)
+    monkeypatch.setattr(access, "_DUMMY", [])
+
+
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "test.duckdb"

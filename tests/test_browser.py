@@ -15,9 +15,11 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import ROOT, xlsx_bytes
+from conftest import CHEAP_SCRYPT_N, ROOT, xlsx_bytes
+from tpm import access, gate, store
 
 CHROMIUM = "/usr/bin/chromium"
+ADMIN = ("ada", "ada-passwort-1234")
 #: the seeded customer survey, by name in the link (the upload test makes another study the latest import)
 CUSTOMER = "study=Kundenbefragung%202026"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -38,12 +40,17 @@ SERVER = {}
 def server(tmp_path_factory):
     assert os.path.exists(CHROMIUM), "Debian's chromium is needed: apt-get install chromium (make test does it as root)"
     db = SERVER["db"] = tmp_path_factory.mktemp("browser") / "tpm.duckdb"
+    with pytest.MonkeyPatch.context() as mp:  # hosted as `make serve` does it: behind the login (tpm/gate.py)
+        mp.setattr(access, "_N", CHEAP_SCRYPT_N)
+        con = store.connect(db)
+        access.perform(con, access.LOCAL, "user.add", ADMIN[0], "admin", ADMIN[1])
+        con.close()
     port = free_port()
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "TPM_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, "TPM_DB": str(db), "TPM_AUTH": "password"}, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -62,14 +69,41 @@ def server(tmp_path_factory):
     log.close()
 
 
+def fill_login(pg, name: str, password: str) -> None:
+    pg.fill('input[name="name"]', name)
+    pg.fill('input[name="password"]', password)
+    pg.click('button[type="submit"]')
+
+
+@pytest.fixture(scope="module")
+def login_cookie(server):
+    """One login for the module's pages (each login costs a scrypt at 2^17 on the server)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pg = browser.new_page()
+        pg.goto(server + gate.LOGIN_PATH)
+        fill_login(pg, *ADMIN)
+        pg.wait_for_url(server + "/**")
+        cookies = [c for c in pg.context.cookies() if c["name"] == gate.COOKIE]
+        browser.close()
+    assert cookies
+    return cookies
+
+
 @pytest.fixture
-def page(server):
+def browser(server):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield pg
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser, login_cookie):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_cookies(login_cookie)
+    return context.new_page()
 
 
 def assert_no_exception(pg):
@@ -271,4 +305,29 @@ def test_downloads_chart_png_table_csv_and_the_report_workbook(server, page):
         shot(page, "report")
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-downloads.png"), full_page=True)
+        raise
+
+
+def test_login_survives_reload_and_new_tab_and_opens_the_shared_link(server, browser):
+    """A shared link opened before the login: after it, the same page with the same filters; a reload and a
+    new tab stay logged in (the cookie, not the Streamlit session, carries the login)."""
+    link = f"/heatmap?{CUSTOMER}&lang=en&seg.Region=Nord"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    try:
+        pg.goto(server + link)
+        assert urllib.parse.urlsplit(pg.url).path == gate.LOGIN_PATH
+        fill_login(pg, *ADMIN)
+        expect(pg.get_by_role("heading", name="Heatmap").first).to_be_visible(timeout=30000)
+        assert urllib.parse.urlsplit(pg.url).path == "/heatmap" and "seg.Region=Nord" in pg.url
+        pg.reload()
+        expect(pg.get_by_role("heading", name="Heatmap").first).to_be_visible(timeout=30000)
+        assert urllib.parse.urlsplit(pg.url).path == "/heatmap" and "seg.Region=Nord" in pg.url
+        tab = context.new_page()
+        tab.goto(server + f"/segments?{CUSTOMER}&lang=en")
+        expect(tab.get_by_role("heading", name="Segments").first).to_be_visible(timeout=30000)
+        expect(tab.get_by_text("Logged in: ada").first).to_be_visible()
+        assert_no_exception(tab)
+    except Exception:
+        pg.screenshot(path=str(ARTIFACTS / "failure-login.png"), full_page=True)
         raise

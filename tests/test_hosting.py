@@ -6,7 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, german_csv_bytes, table_counts
-from tpm import access, store
+from tpm import access, gate, logins, store
+from tpm.i18n import t
 from tpm.upload import prepare
 
 APP = str(ROOT / "app.py")
@@ -44,10 +45,10 @@ def write_calls(con):
         "action.create": ("Hotline", "Rückruf", None, None, None, "open", "plan", first),
         "action.update": (1,),
         "action.delete": (1,),
-        "user.add": ("neu", "viewer", "geheim-genug-1"),
+        "user.add": ("neu", "viewer", "geheim-genug-genug-1"),
         "user.remove": ("anna",),
         "user.set_role": ("anna", "admin"),
-        "user.set_password": ("anna", "ganz-anders-2"),
+        "user.set_password": ("anna", "ganz-anders-anders-2"),
         "user.studies": ("anna", [first]),
         "template.delete": (list(result.table.columns),),
     }
@@ -158,19 +159,43 @@ def hosted(db_path, monkeypatch):
     return AppTest.from_file(APP, default_timeout=60)
 
 
+#: the browser's cookies in the AppTests below (AppTest cannot send any; /_tpm/login sets them in a browser)
+BROWSER: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def browser_cookies(monkeypatch):
+    import pages._ui
+
+    BROWSER.clear()
+    monkeypatch.setattr(pages._ui, "_login_cookie", lambda: BROWSER.get(gate.COOKIE))
+    monkeypatch.setattr(gate, "SERVING", ["password"])  # as `streamlit run serve.py` does
+
+
+def test_password_mode_without_the_gate_says_how_to_start(hosted, monkeypatch):
+    monkeypatch.setattr(gate, "SERVING", [])
+    hosted.run()
+    assert [e.value for e in hosted.error] == [t("gate_missing", "de")] and not hosted.metric
+
+
 def log_in(at, name, password):
-    at.run()
-    at.text_input(key="login_name").input(name)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click().run()
-    return at
+    """What /_tpm/login does (tpm/gate.py): check the password, start a login, the browser keeps the cookie."""
+    con = store.connect(store.db_path())
+    try:
+        user = logins.attempt(con, name, password, "127.0.0.1").user
+        if user is not None:
+            BROWSER[gate.COOKIE] = gate.cookie_value(con, *logins.start(con, user, 1))
+    finally:
+        con.close()
+    return at.run()
 
 
 def test_login_required_and_wrong_password_refused(hosted):
+    hosted.session_state["user"] = access.Actor("vera", "admin", "password")  # a run's state logs nobody in
     hosted.run()
     assert not hosted.exception and not hosted.metric  # nothing of the data before the login
     log_in(hosted, "vera", "falsch-falsch")
-    assert len(hosted.error) == 1 and not hosted.metric
+    assert [i.value for i in hosted.info] == ["Sie sind abgemeldet (oder Ihre Anmeldung ist abgelaufen)."] and not hosted.metric
     log_in(hosted, "vera", "vera-passwort-1")
     assert not hosted.exception and not hosted.error
     assert hosted.metric[0].label == "Befragte"
@@ -194,10 +219,13 @@ def test_viewer_opening_the_upload_page_directly_is_refused(db_path, monkeypatch
     monkeypatch.setenv("TPM_DB", str(db_path))
     monkeypatch.setenv("TPM_AUTH", "password")
     monkeypatch.chdir(ROOT)
+    con = store.connect(db_path)
+    access.perform(con, access.LOCAL, "user.add", "vera", "viewer", "vera-passwort-1")
+    con.close()
     at = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
-    at.session_state["user"] = access.Actor("vera", "viewer", "password")
+    at.session_state["user"] = access.Actor("vera", "admin", "password")  # ignored: the login comes from the cookie
     at.session_state["lang_choice"] = "Deutsch"
-    at.run()
+    log_in(at, "vera", "vera-passwort-1")
     assert not at.exception
     assert [e.value for e in at.error] == ["Ihre Rolle erlaubt das nicht."] and not at.get("file_uploader")
 
@@ -209,7 +237,7 @@ def test_admin_sees_users_and_the_audit_trail(hosted):
     users = hosted.dataframe[0].value
     assert sorted(users["name"]) == ["ali", "vera"] and "password_hash" not in users
     audit = hosted.dataframe[1].value
-    assert set(audit["action"]) == {"user.add"}
+    assert set(audit["action"]) == {"user.add", "login"}
     assert len(hosted.get("download_button")) == 1
 
 
@@ -324,7 +352,7 @@ def test_cli_ingest_into_head_is_all_or_nothing_without_traceback(db_path, tmp_p
 def test_cli_users_and_audit(db_path, cli):
     assert cli("users", "add", "anna", "--role", "analyst", "--db", db_path, stdin="anna-passwort-1\n").returncode == 0
     short = cli("users", "add", "bert", "--db", db_path, stdin="kurz\n")
-    assert short.returncode == 2 and "at least 10 characters" in short.stderr and "Traceback" not in short.stderr
+    assert short.returncode == 2 and "at least 15 characters" in short.stderr and "Traceback" not in short.stderr
     assert cli("users", "set-role", "anna", "admin", "--db", db_path).returncode == 0
     listed = cli("users", "list", "--db", db_path).stdout
     assert listed.startswith("anna\tadmin\t") and "bert" not in listed
@@ -373,7 +401,7 @@ def test_config_is_safe_for_hosting():
     assert access.auth_mode({}, example) == "oidc" and access.role_for_email("x@firma.de", example["tpm"]["roles"]) == "analyst"
     assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert "USER tpm" in dockerfile and "/_stcore/health" in dockerfile and 'VOLUME ["/data"]' in dockerfile
+    assert "USER tpm" in dockerfile and "/_tpm/health" in dockerfile and 'VOLUME ["/data"]' in dockerfile
 
 
 def test_pages_write_only_through_the_one_door():

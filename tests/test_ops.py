@@ -21,7 +21,7 @@ import pytest
 from streamlit import __file__ as st_file
 
 from conftest import ROOT, german_csv_bytes
-from tpm import store
+from tpm import gate, store
 from tpm.upload import prepare
 
 
@@ -168,6 +168,8 @@ def test_health_finds_a_damaged_file(db_path, tmp_path, cli):
         assert not ok and detail.startswith(f"damaged: {broken}")
         out = cli("health", "--db", broken)
         assert out.returncode == 1 and out.stderr.startswith("damaged:")
+        assert not gate.database_ok(broken)  # the server's /_tpm/health answers 503 on the same check
+    assert gate.database_ok(db_path)
 
 
 # --- private files
@@ -286,4 +288,4 @@ def test_the_docker_image_is_pinned_and_checks_the_database():
     args = dict(line[4:].split("=", 1) for line in lines if line.startswith("ARG ") and "=" in line)
     assert all(args.get(p.split("=${")[1].rstrip("}"), "") for p in packages if "=${" in p)  # each version set
     health = [line for line in lines if line.startswith("HEALTHCHECK ")]
-    assert len(health) == 1 and "python -m tpm health" in health[0]
+    assert len(health) == 1 and "/_tpm/health" in health[0]  # the route runs store.health (below)

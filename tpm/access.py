@@ -112,14 +112,24 @@ def role_for_email(email: str | None, rules: dict[str, str]) -> str | None:
 
 
 # --- passwords (hashlib.scrypt: in the standard library, memory-hard, the OWASP-listed choice besides Argon2/bcrypt)
+#
+# Cost N = 2^17, r = 8, p = 1 (OWASP Password Storage Cheat Sheet): 128·r·N = 128 MiB and ~0.3–0.5 s per hash.
+# Hashes made with a smaller cost (2^14 before issue #27) still verify and are re-hashed at the next login.
 
-_N, _R, _P = 2**14, 8, 1
-MIN_PASSWORD = 10
+_N, _R, _P = 2**17, 8, 1
+#: NIST SP 800-63B rev. 4: at least 15 characters where the password is the only factor
+MIN_PASSWORD = 15
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    # OpenSSL refuses more than 32 MiB unless told: it needs 128·r·(N + p + 2) bytes (plus a margin)
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=dklen,
+                          maxmem=128 * r * (n + p + 2) + 2**20)
 
 
 def hash_password(password: str) -> str:
     salt = _secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    digest = _scrypt(password, salt, _N, _R, _P, 32)
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
 
 
@@ -127,11 +137,19 @@ def verify_password(password: str, stored: str) -> bool:
     try:
         kind, n, r, p, salt, digest = stored.split("$")
         assert kind == "scrypt"
-        got = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
-                             dklen=len(digest) // 2)
+        got = _scrypt(password, bytes.fromhex(salt), int(n), int(r), int(p), len(digest) // 2)
     except (ValueError, AssertionError):
         return False
     return hmac.compare_digest(got.hex(), digest)
+
+
+def needs_rehash(stored: str) -> bool:
+    """A hash made with a smaller cost than today's (re-hashed at the next successful login)."""
+    try:
+        _, n, r, p, *_ = stored.split("$")
+        return (int(n), int(r), int(p)) != (_N, _R, _P)
+    except ValueError:
+        return True
 
 
 _DUMMY: list[str] = []  # a hash compared against when the user does not exist (same time); made on first login
@@ -163,10 +181,17 @@ def check_password(password: str) -> str:
 
 
 def login(con, name: str, password: str) -> Actor | None:
-    """The user, if the name and password match; None otherwise (which of the two is not said)."""
+    """The user, if the name and password match; None otherwise (which of the two is not said).
+
+    Only the check: the lockout, the audit lines and the session are :func:`tpm.logins.attempt`'s.
+    An old-cost hash is replaced by one of today's cost (:func:`needs_rehash`)."""
     row = con.execute("SELECT name, role, password_hash FROM users WHERE name = ?", [(name or "").strip()]).fetchone()
     ok = verify_password(password or "", row[2] if row else _dummy_hash())
-    return Actor(row[0], row[1], "password") if row and ok else None
+    if not (row and ok):
+        return None
+    if needs_rehash(row[2]):
+        con.execute("UPDATE users SET password_hash = ? WHERE name = ?", [hash_password(password), row[0]])
+    return Actor(row[0], row[1], "password")
 
 
 def list_users(con):
@@ -190,8 +215,14 @@ def _existing(con, name: str) -> str:
     return name
 
 
+def _end_sessions(con, name: str) -> None:
+    """A removed user or a new password ends the user's logins in every browser (tpm.logins)."""
+    con.execute("DELETE FROM web_sessions WHERE user_name = ?", [name])
+
+
 def _remove_user(con, name: str) -> None:
     con.execute("DELETE FROM users WHERE name = ?", [_existing(con, name)])
+    _end_sessions(con, name)
 
 
 def _set_role(con, name: str, role: str) -> None:
@@ -200,6 +231,7 @@ def _set_role(con, name: str, role: str) -> None:
 
 def _set_password(con, name: str, password: str) -> None:
     con.execute("UPDATE users SET password_hash = ? WHERE name = ?", [hash_password(check_password(password)), _existing(con, name)])
+    _end_sessions(con, name)
 
 
 class _Writes(Mapping):

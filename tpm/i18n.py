@@ -45,6 +45,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "user_name": ("Benutzername", "User name"),
     "password": ("Passwort", "Password"),
     "login_failed": ("Benutzername oder Passwort ist falsch.", "Wrong user name or password."),
+    "login_locked": ("Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in {minutes} Minute(n) wieder.",
+                     "Too many failed logins. Please try again in {minutes} minute(s)."),
+    "login_expired": ("Das Formular war abgelaufen. Bitte melden Sie sich noch einmal an.",
+                      "The form had expired. Please log in again."),
+    "gate_missing": ("Die Anmeldung braucht den Server mit Anmeldeseite: starten Sie mit `streamlit run serve.py` "
+                     "(make serve, Docker), nicht app.py.",
+                     "The login needs the server with the login page: start it with `streamlit run serve.py` "
+                     "(make serve, Docker), not app.py."),
+    "logged_out": ("Sie sind abgemeldet (oder Ihre Anmeldung ist abgelaufen).",
+                   "You are logged out (or your login has expired)."),
     "no_users_yet": (
         "Noch kein Benutzer angelegt. Auf dem Server: python -m tpm users add NAME --role admin",
         "No user yet. On the server: python -m tpm users add NAME --role admin"),

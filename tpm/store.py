@@ -32,9 +32,9 @@ from tpm import compact
 from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
-SCHEMA_VERSION = 7  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
+SCHEMA_VERSION = 8  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
                    # 5: dataset_files; 6: the compact count tables of tpm.compact; 7: those rebuilt, a multiple-choice
-                   # question's options keyed as a set)
+                   # question's options keyed as a set; 8: LOGIN_SCHEMA, the web sessions and failed logins)
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
@@ -170,6 +170,24 @@ CREATE TABLE IF NOT EXISTS mapping_templates (
     source_file VARCHAR,
     saved_at TIMESTAMP NOT NULL,
     PRIMARY KEY (study_id, signature)
+);
+"""
+
+#: the web gate's tables (tpm.logins): a login that survives reloads, and the failed logins behind the lockout.
+#: Created with IF NOT EXISTS by :func:`create_tables`, so older files simply gain them (schema 8).
+LOGIN_SCHEMA = """
+CREATE TABLE IF NOT EXISTS web_sessions (  -- one row per browser login (the cookie holds the token)
+    token_sha256 VARCHAR PRIMARY KEY,  -- the token's SHA-256: the file alone does not give a valid cookie
+    user_name VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (  -- failed logins per user name and per client address
+    kind VARCHAR NOT NULL,          -- user | addr
+    key VARCHAR NOT NULL,           -- the lower-cased user name, or the client address
+    failures INTEGER NOT NULL,
+    last_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (kind, key)
 );
 """
 
@@ -392,6 +410,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The tables that are missing, and the columns that older files lack."""
     con.execute(SCHEMA)
+    con.execute(LOGIN_SCHEMA)
     con.execute(compact.SCHEMA)
     for table in ("datasets", "actions"):
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS study_id INTEGER")
