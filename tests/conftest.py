@@ -109,3 +109,27 @@ def cli(capsys, monkeypatch):
         return subprocess.CompletedProcess(args, code, out.out, out.err)
 
     return run
+
+
+@pytest.fixture
+def logged_in(monkeypatch):
+    """``logged_in(path, actor)``: the browser of an AppTest carries ``actor``'s login cookie, as after
+    /_tpm/login behind ``serve.py`` (AppTest sends no cookies; the user is made if missing)."""
+    import pages._ui
+    from tpm import access, gate, logins, store
+
+    cookie: dict[str, str] = {}
+    monkeypatch.setenv("TPM_AUTH", "password")
+    monkeypatch.setattr(gate, "SERVING", ["password"])
+    monkeypatch.setattr(pages._ui, "_login_cookie", lambda: cookie.get("value"))
+
+    def log_in(path, actor):
+        con = store.connect(path)
+        try:
+            if not con.execute("SELECT count(*) FROM users WHERE name = ?", [actor.name]).fetchone()[0]:
+                access.perform(con, access.LOCAL, "user.add", actor.name, actor.role, "ein-langes-passwort-1")
+            cookie["value"] = gate.cookie_value(con, *logins.start(con, actor, 1))
+        finally:
+            con.close()
+
+    return log_in

@@ -182,13 +182,12 @@ def test_the_merge_from_the_finding_widens_nobodys_limit(three):
     assert studies.scope_of(con, "vera") == [] and studies.scope_of(con, "anna") == [chat]
 
 
-def test_study_management_offers_an_analyst_only_her_studies_and_no_delete(three, db_path, monkeypatch):
+def test_study_management_offers_an_analyst_only_her_studies_and_no_delete(three, db_path, monkeypatch, logged_in):
     three[0].close()
     monkeypatch.setenv("TPM_DB", str(db_path))
-    monkeypatch.setenv("TPM_AUTH", "password")
     monkeypatch.chdir(ROOT)
+    logged_in(db_path, ANNA)
     at = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
-    at.session_state["user"] = ANNA
     at.session_state["lang_choice"] = "Deutsch"
     at.run()
     assert not at.exception and not at.error
