@@ -52,7 +52,7 @@ LOGIN_PATH, LOGOUT_PATH, HEALTH_PATH = "/_tpm/login", "/_tpm/logout", "/_tpm/hea
 PUBLIC = {LOGIN_PATH, LOGOUT_PATH, HEALTH_PATH, "/_stcore/health"}
 #: refused (401) without a login instead of being sent to the login page: the websocket, uploads, downloads
 GUARDED = ("/_stcore/", "/media/")
-METRICS = "/_stcore/metrics"
+STREAMLIT_METRICS = "/_stcore/metrics"
 UPLOAD = re.compile(r"^/_stcore/upload_file/([^/]+)/")
 #: the header Streamlit copies into the session's user info (``server.trustedUserHeaders`` in config.toml)
 LOGIN_HEADER = b"x-tpm-login"
@@ -239,7 +239,7 @@ class Gate:
         if scope["type"] == "http":
             send = _with_headers(send)
         path = scope["path"]
-        if path == METRICS or path.startswith(METRICS + "/"):
+        if path == STREAMLIT_METRICS or path.startswith(STREAMLIT_METRICS + "/"):
             return await _refuse(scope, send, 403, "Forbidden")
         if path in PUBLIC or self.mode == "off":
             return await self.app(scope, receive, send)
