@@ -1,4 +1,4 @@
-"""Load, small: three real browser sessions browse while a CLI import and an upload run (issue #12).
+"""Load, small: two real browser sessions browse while a CLI import and an upload run (issue #12).
 
 The full run (10 sessions, every page twice) is ``python benchmarks/load.py``; this one keeps the
 suite fast but can fail on the same things: an exception box or traceback on a page, a failed
@@ -14,8 +14,8 @@ load = benchmark("load")
 
 def test_sessions_browse_while_cli_import_and_upload_run():
     pages = [p for p in load.PAGES if p[0] in ("/", "/heatmap", "/drivers")]
-    result = asyncio.run(load.run(sessions=3, rounds=1, pages=pages, cli_rows=2000, upload_rows=500, cli_delay=2))
+    result = asyncio.run(load.run(sessions=2, rounds=1, pages=pages, cli_rows=2000, upload_rows=500, cli_delay=2))
     assert result["errors"] == []
-    assert len(result["times"]) == 3 * len(pages)
+    assert len(result["times"]) == 2 * len(pages)
     seen = {int(v.replace(",", "")) for v in result["seen"]}
     assert seen == {result["in_db"]}, (result["seen"], result["in_db"])
