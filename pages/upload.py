@@ -318,7 +318,9 @@ else:
         source = store.template_source(cursor(), list(table.columns)) if prepared.from_template else None
         if source:  # which earlier mapping was applied, and a way back to fresh detection
             when = format_date(source["saved_at"], format="medium", locale=LOCALES[lang])
-            st.info(t("template_from", lang, file=plain(source["source_file"] or "?"), date=when)
+            visible = access.visible_studies(cursor(), ctx.user)  # a file stored in another's study is not named
+            named = visible is None or (source["studies"] and source["studies"] <= visible)
+            st.info(t("template_from", lang, file=plain(source["source_file"] or "?") if named else "…", date=when)
                     + ("" if source["dataset_kept"] else t("template_orphan", lang)), icon=":material/history:")
             if st.button(t("template_discard", lang), key="template_discard"):
                 perform(ctx, "template.delete", list(table.columns), target=source["source_file"],

@@ -200,6 +200,25 @@ def test_study_management_offers_an_analyst_only_her_studies_and_no_delete(three
     assert not any(b.key in ("study_delete_button", "delete_button") for b in at.button)
 
 
+def test_a_template_from_another_study_does_not_name_its_file(three, db_path, monkeypatch, logged_in):
+    """The mapping of a file stored in a study outside her limit is applied to her upload with the
+    same columns, but that file's name is not shown to her (it is to an admin)."""
+    three[0].close()
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    rows = [["ID", "Region", "Filiale (1-5)", "Website (1-5)", "Kasse (1-5)"]] + [[i, "Nord", 1 + i % 5, 2, 3] for i in range(40)]
+    for actor, named in ((ANNA, False), (ADMIN, True)):
+        logged_in(db_path, actor)
+        at = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)
+        at.session_state["lang_choice"] = "Deutsch"
+        at.run()
+        at.file_uploader(key="upload").set_value(("welle2.csv", german_csv_bytes(rows), "text/csv")).run()
+        assert not at.exception
+        notes = [i.value for i in at.info if "Zuordnung bestätigt" in i.value]
+        assert len(notes) == 1 and ("main.csv" in notes[0]) == named, (actor, notes)
+        assert named or "Kundenbefragung" not in " ".join(i.value for i in at.info)
+
+
 def test_cli_merge_says_whom_the_merged_study_is_no_longer_shared_with(three, db_path, cli):
     con, ids = three
     studies.set_scope(con, "vera", [ids["hotline"][0]])

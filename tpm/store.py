@@ -839,10 +839,12 @@ def template_source(con: duckdb.DuckDBPyConnection, headers: list[str]) -> dict 
     """Where the mapping template for these headers (the one :func:`mapping_template` applies) comes from:
     the file it was confirmed on, when, and whether a dataset imported from that file is still stored."""
     row = con.execute(
-        """SELECT t.source_file, t.saved_at, EXISTS (SELECT 1 FROM datasets d WHERE d.source_file = t.source_file)
+        """SELECT t.source_file, t.saved_at, EXISTS (SELECT 1 FROM datasets d WHERE d.source_file = t.source_file),
+                  (SELECT list(DISTINCT d.study_id) FROM datasets d WHERE d.source_file = t.source_file)
            FROM mapping_templates t WHERE t.signature = ? ORDER BY t.saved_at DESC LIMIT 1""",
         [header_signature(headers)]).fetchone()
-    return {"source_file": row[0], "saved_at": row[1], "dataset_kept": bool(row[2])} if row else None
+    return ({"source_file": row[0], "saved_at": row[1], "dataset_kept": bool(row[2]), "studies": set(row[3] or [])}
+            if row else None)
 
 
 def discard_template(con: duckdb.DuckDBPyConnection, headers: list[str]) -> None:
