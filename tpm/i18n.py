@@ -686,7 +686,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "find_priority_none": ("Kein wichtiger Kontaktpunkt ist unterdurchschnittlich – Stärken halten", "No important touchpoint is below average – keep up the good work"),
     "find_journey": ("Tiefpunkt der Reise: {phase} (Score {score}); {below} Kontaktpunkte unter Soll bzw. Mittel",
                      "Low point of the journey: {phase} (score {score}); {below} touchpoints below target or mean"),
-    "find_tracking": ("NPS von {before} zu {after}: {change} auf {nps} ({verdict})", "NPS from {before} to {after}: {change} to {nps} ({verdict})"),
+    "find_tracking": ("NPS von {before} zu {after}: {change} Punkte, jetzt {nps} ({verdict})",
+                      "NPS from {before} to {after}: {change} points, now {nps} ({verdict})"),
     "find_targets": ("{k} von {total} Kontaktpunkten unter Soll; größte gewichtete Lücke: {name} ({gap} Punkte)",
                      "{k} of {total} touchpoints below target; largest weighted gap: {name} ({gap} points)"),
     "find_targets_none": ("Alle {k} Kontaktpunkte mit Soll erreichen es", "All {k} touchpoints with a target reach it"),
@@ -716,8 +717,8 @@ TEXT: dict[str, tuple[str, str]] = {
                    "The data has neither an NPS question (0–10) nor an overall satisfaction or another outcome."),
     "no_nps_tracking": ("Ohne NPS-Frage (0–10) zeigt die Entwicklung die Kontaktpunkte.",
                         "Without an NPS question (0–10) tracking shows the touchpoints."),
-    "find_tracking_tp": ("{name} von {before} zu {after}: {change} auf {value} ({verdict})",
-                         "{name} from {before} to {after}: {change} to {value} ({verdict})"),
+    "find_tracking_tp": ("{name} von {before} zu {after}: {change} Punkte, jetzt {value} ({verdict})",
+                         "{name} from {before} to {after}: {change} points, now {value} ({verdict})"),
     "not_testable": ("Nicht testbar: Jede Gruppe (oder der Rest, mit dem sie verglichen wird) liegt unter n = {min_test} "
                      "Befragten je Kontaktpunkt (größte Gruppe: n = {n}). Wählen Sie ein Segment mit weniger, größeren Gruppen "
                      "oder weniger Filter.",
