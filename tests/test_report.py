@@ -309,3 +309,20 @@ def test_report_of_one_dataset_names_only_it(seeded, customers):
     assert report.survey == "Kundenbefragung 2026: Kundenbefragung 2026 Welle 1" and report.respondents == 1500
     assert report.nps_waves is None and not report.weighted  # one wave: no tracking slide; no weights in the samples
     assert "Basis: n = 1.500 Befragte · alle Befragten · ungewichtet" == report.base_text()
+
+
+def test_journey_headline_names_no_unassigned_phase(seeded):
+    """The hotline study's touchpoints have no journey phase yet: the headline said "Low point of the journey: —
+    (score 63)"; it names a phase only among assigned ones, else says that none is assigned."""
+    from tpm import studies
+    from tpm.report.findings import journey
+
+    hotline = gather(seeded, Filter(study=studies.find(seeded, "Hotline-Befragung 2026")), "en", with_data=False)
+    assert set(hotline.curve["phase"]) == {"—"}  # the planted situation: no phase assigned
+    text = journey(hotline)
+    assert "—" not in text and "no touchpoint has a journey phase yet" in text
+    below = int((hotline.cards["status"] == "below").sum())
+    assert text.startswith(f"{below} touchpoints below target or mean")
+    customers = gather(seeded, Filter(study=studies.find(seeded, "Kundenbefragung 2026")), "en", with_data=False)
+    low = customers.curve.loc[customers.curve["score"].idxmin(), "phase"]
+    assert journey(customers).startswith(f"Low point of the journey: {low} ")

@@ -686,6 +686,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "find_priority_none": ("Kein wichtiger Kontaktpunkt ist unterdurchschnittlich – Stärken halten", "No important touchpoint is below average – keep up the good work"),
     "find_journey": ("Tiefpunkt der Reise: {phase} (Score {score}); {below} Kontaktpunkte unter Soll bzw. Mittel",
                      "Low point of the journey: {phase} (score {score}); {below} touchpoints below target or mean"),
+    "find_journey_unphased": ("{below} Kontaktpunkte unter Soll bzw. Mittel; noch keinem Kontaktpunkt ist eine Phase der Reise "
+                              "zugeordnet (Seite „Kontaktpunkte“)",
+                              "{below} touchpoints below target or mean; no touchpoint has a journey phase yet (page "
+                              "“Touchpoints”)"),
     "find_tracking": ("NPS von {before} zu {after}: {change} Punkte, jetzt {nps} ({verdict})",
                       "NPS from {before} to {after}: {change} points, now {nps} ({verdict})"),
     "find_targets": ("{k} von {total} Kontaktpunkten unter Soll; größte gewichtete Lücke: {name} ({gap} Punkte)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from tpm.i18n import fmt_number, t
+from tpm.journey import UNASSIGNED
 from tpm.report.content import Report
 
 
@@ -62,8 +63,10 @@ def journey(report: Report) -> str:
     lang = report.lang
     curve = report.curve
     below = int((report.cards["status"] == "below").sum())
+    if curve is not None:
+        curve = curve[curve["phase"] != UNASSIGNED]  # touchpoints without a phase are no point of the journey
     if curve is None or curve.empty:
-        return t("page_journey", lang)
+        return t("find_journey_unphased", lang, below=below) if len(report.cards) else t("page_journey", lang)
     low = curve.loc[curve["score"].idxmin()]
     return t("find_journey", lang, phase=low["phase"], score=fmt_number(low["score"], 0, lang), below=below)
 
