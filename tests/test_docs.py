@@ -54,8 +54,8 @@ def cli_options(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def missing_cli(parser: argparse.ArgumentParser, text: str) -> list[str]:
-    """Commands whose ``python -m tpm COMMAND`` heading is not in ``text``, and options not named
-    in that command's section (the text from its heading to the next heading)."""
+    """Commands whose ``python -m tpm COMMAND`` heading is not in ``text``, and options without a
+    line of their own (``- `--option …`: …``) in that command's section (from its heading to the next)."""
     missing = []
     for command, sub in cli_commands(parser).items():
         heading = re.search(rf"^###+ `python -m tpm {re.escape(command)}`\s*$", text, re.M)
@@ -64,7 +64,8 @@ def missing_cli(parser: argparse.ArgumentParser, text: str) -> list[str]:
             continue
         rest = text[heading.end():]
         section = rest[:m.start()] if (m := re.search(r"^#{1,3} ", rest, re.M)) else rest
-        missing += [f"{command} {opt}" for opt in cli_options(sub) if not _named(opt, section)]
+        described = re.findall(r"^- `([^`\s,]+)", section, re.M)  # each option's own line, not just the usage
+        missing += [f"{command} {opt}" for opt in cli_options(sub) if opt not in described]
     return missing
 
 
