@@ -153,6 +153,15 @@ def config_keys(config: dict) -> list[str]:
     return [f"{section}.{key}" for section, values in config.items() for key in values]
 
 
+def secrets_tables(secrets: dict, prefix: str = "") -> list[str]:
+    """``[tpm]``, ``[tpm.roles]``, ``[auth]``: every table of a parsed secrets.toml(.example)."""
+    tables = []
+    for key, value in secrets.items():
+        if isinstance(value, dict):
+            tables += [f"[{prefix}{key}]", *secrets_tables(value, f"{prefix}{key}.")]
+    return tables
+
+
 def missing_words(words, text: str) -> list[str]:
     return sorted(word for word in words if not _named(word, text))
 
@@ -216,13 +225,16 @@ def test_every_metric_is_in_docs_statistics():
     assert missing_words(["`fake_metric`"], text) == ["`fake_metric`"]  # the check can fail
 
 
-def test_every_environment_variable_and_config_setting_is_in_docs_hosting():
+def test_every_environment_variable_and_setting_is_in_docs_hosting():
+    """Variables the code reads, config.toml settings and the tables of secrets.toml.example."""
     text = _doc("hosting.md")
     names = env_variables([path.read_text(encoding="utf-8") for path in CODE]) | set(SERVER_ENV)
     assert {"TPM_DB", "TPM_AUTH", "TPM_SEED"} <= names  # the scan found the code's variables
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert missing_words(names, text) == []
     assert missing_words(config_keys(config), text) == []
+    secrets = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8"))
+    assert [table for table in secrets_tables(secrets) if table not in text] == []
 
 
 def test_the_environment_and_config_checks_fail_on_a_setting_the_docs_lack():
@@ -231,6 +243,8 @@ def test_the_environment_and_config_checks_fail_on_a_setting_the_docs_lack():
     assert missing_words(env_variables([fake]), text) == ["OTHER_FAKE", "TPM_FAKE_LITERAL", "TPM_FAKE_SETTING"]
     config = tomllib.loads('[server]\nfakeSetting = 1\naddress = "127.0.0.1"\n')
     assert missing_words(config_keys(config), text) == ["server.fakeSetting"]
+    secrets = tomllib.loads('[tpm]\nauth = "oidc"\n[tpm.fake]\nx = 1\n')
+    assert [table for table in secrets_tables(secrets) if table not in text] == ["[tpm.fake]"]
 
 
 def test_every_relative_link_points_to_a_file():
