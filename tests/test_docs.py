@@ -4,8 +4,8 @@ and docs/*.md points to a file that exists (as Datasette's ``test_docs.py`` does
 
 Each check is a small function that returns what is missing; the real check asserts it is empty,
 and a second test feeds it a fake (an option, a page, a metric, a variable, a link the docs do not
-have) to show the check can fail. ``python tests/test_docs.py cli`` prints the command reference of
-docs/cli.md from the parser itself (paste it there when the parser changes).
+have) to show the check can fail. ``python tests/test_docs.py cli`` rewrites the command reference of
+docs/cli.md from the parser itself (run it when the parser changes; a test fails until then).
 """
 
 from __future__ import annotations
@@ -89,11 +89,17 @@ def cli_reference(parser: argparse.ArgumentParser) -> str:
                 else "" if not action.option_strings else f" {action.dest.upper()}")
             default = ("" if action.default in (None, False, [], argparse.SUPPRESS) or action.required
                        or "default" in (action.help or "") else f" (default {action.default})")
-            text = (action.help or "").replace("%%", "%")
+            text = (action.help or _PLAIN.get(action.dest, "")).replace("%%", "%")
             out.append(f"- `{name}{meta}`{' (required)' if action.required and action.option_strings else ''}"
                        f"{': ' + text if text else ''}{default}")
         out.append("")
     return "\n".join(out)
+
+
+#: what the reference says of arguments the parser leaves without a help text
+_PLAIN = {"db": "the database file (default: $TPM_DB, else data/tpm.duckdb)", "json": "print JSON (see JSON output)",
+          "seed": "random seed of the bootstrap resamples", "paths": "the export files (.xlsx, .xlsm, .xls, .csv)",
+          "name": "the user's name (OIDC: the e-mail address)", "dataset": "dataset name (repeatable; default: all)"}
 
 
 def _help_of(parser: argparse.ArgumentParser, command: str) -> str:
@@ -274,8 +280,37 @@ def test_user_docs_carry_no_issue_numbers():
         assert re.findall(r"(?i)\bissues? #\d+|\bround \d\b|\b(?:first|second|third) round\b", text) == [], path.name
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["cli"]:
+#: docs/cli.md's generated part starts with the first command's heading and runs to the end of the file
+_REFERENCE_START = "### `python -m tpm "
+
+
+def with_reference(text: str, reference: str) -> str:
+    """``text`` (docs/cli.md) with its generated part replaced by ``reference``."""
+    return text[:text.index(_REFERENCE_START)] + reference.rstrip("\n") + "\n"
+
+
+def test_the_cli_reference_is_the_parser_s():
+    """docs/cli.md's reference is what the parser says now (help texts, defaults, choices)."""
+    from tpm.cli import build_parser
+
+    text = _doc("cli.md")
+    assert text == with_reference(text, cli_reference(build_parser())), \
+        "docs/cli.md is out of date: run `.venv/bin/python tests/test_docs.py cli` to regenerate its reference"
+
+
+def test_the_reference_check_fails_on_a_changed_help_text():
+    from tpm.cli import build_parser
+
+    parser = build_parser()
+    cli_commands(parser)["seed"]._actions[-1].help = "a changed help text"
+    text = _doc("cli.md")
+    assert text != with_reference(text, cli_reference(parser))
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["cli"]:  # regenerate docs/cli.md's reference
     sys.path.insert(0, str(ROOT))
     from tpm.cli import build_parser
 
-    print(cli_reference(build_parser()))
+    target = DOCS / "cli.md"
+    target.write_text(with_reference(target.read_text(encoding="utf-8"), cli_reference(build_parser())), encoding="utf-8")
+    print(f"wrote {target}")
