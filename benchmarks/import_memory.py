@@ -60,7 +60,7 @@ def child(path: Path) -> dict:
     pa.set_memory_pool(pa.system_memory_pool())  # as pages/_ui.py sets it on the server
 
     from tpm import store
-    from tpm.upload import prepare, release_memory
+    from tpm.upload import lighten, prepare, release_memory
 
     con = store.connect(Path(tempfile.mkdtemp()) / "bench.duckdb")
     gc.collect()
@@ -79,8 +79,7 @@ def child(path: Path) -> dict:
     assert prepared.problem() is None
     release_memory()
     phases["prepare"] = (sampler.take(), rss())
-    result = prepared.apply(prepared.specs, data=data)
-    release_memory()
+    result = lighten(prepared.apply(prepared.specs, data=data))
     phases["apply"] = (sampler.take(), rss())
     store.save_import(con, result)
     phases["save_import"] = (sampler.take(), rss())
