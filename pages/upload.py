@@ -12,7 +12,7 @@ from babel.dates import format_date
 
 from tpm.formatting import LOCALES, format_table
 from tpm.i18n import fmt_number, ingest_text, scale_reading, t
-from tpm.upload import (chosen_reading, choose_scale, label_choices, mapping_frame, prepare, preview, release_memory,
+from tpm.upload import (chosen_reading, choose_scale, label_choices, lighten, mapping_frame, prepare, preview, release_memory,
                         set_label_scale, specs_from_frame)
 
 ctx = page_context()
@@ -364,7 +364,7 @@ else:
                 with st.status(t("validating", lang), expanded=False) as status:
                     result = prepared.apply(specs, data=uploaded.getvalue())
                     status.update(label=t("storing", lang))
-                    release_memory()  # what this run and validation freed, before DuckDB buffers the new rows
+                    lighten(result)  # what the save does not read, and what this run freed, before DuckDB buffers the rows
                     saved = perform(ctx, "dataset.import", result, name=name, wave=wave, study=study)
                     status.update(label=t("storing", lang), state="complete")
             except (IngestError, studies.StudyError) as exc:

@@ -127,6 +127,17 @@ def use_template(prepared: Prepared, con) -> Prepared:
     return prepared
 
 
+def lighten(result: ImportResult) -> ImportResult:
+    """Before the save: drop the parsed values the save does not read (id, date, NPS: their values
+    are in the respondents frame already; a failed import's page parses them again if asked), then
+    :func:`release_memory`. The 52 MB CSV of ``benchmarks/import_memory.py``: ~18 MB less held
+    through the save."""
+    if result.table is not None:
+        result.table.forget_parsed(result.canonical.columns_read())
+    release_memory()
+    return result
+
+
 def release_memory() -> None:
     """Give freed memory back to the operating system after a large file was dropped.
 

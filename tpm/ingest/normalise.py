@@ -106,6 +106,18 @@ class Canonical:
     def touchpoints(self) -> list[str]:
         return [s.touchpoint for s in self.specs if s.role == "rating"]
 
+    def columns_read(self) -> set[str]:
+        """The file's columns whose parsed cells the long tables still read when they are stored
+        (the other columns' values are in ``respondents`` already)."""
+        names: set[str] = set()
+        for part in (self._ratings, self._dont_know):
+            if isinstance(part, LongScores):
+                names |= {spec.column for spec in part.specs}
+        for part in (self._segments, self._comments):
+            if isinstance(part, LongTexts):
+                names |= {spec.column for spec, _ in part.parts}
+        return names
+
 
 def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
     name = table.file_name

@@ -71,6 +71,12 @@ class RawTable:
         self._parsed[name] = parsed
         self.columns[name] = parsed.column  # the dictionary-encoded cells, shared: the text column can go
 
+    def forget_parsed(self, keep: set[str]) -> None:
+        """Drop the parsed values of the columns not in ``keep`` (the cells stay; :meth:`parsed`
+        parses again if asked): a unique id column's parse holds ~4 copies of its distinct values."""
+        for name in [n for n in self._parsed if n not in keep]:
+            del self._parsed[name]
+
     def keep_rows(self, mask: np.ndarray, note: str) -> None:
         """Keep only the rows where ``mask`` is true (e.g. complete responses), with a note."""
         rows = np.flatnonzero(mask)
