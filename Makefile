@@ -1,13 +1,14 @@
 # Two commands for a fresh machine with Python 3.11:
 #   make run   — set up .venv and start the dashboard on data/tpm.duckdb (seeded with the samples)
-#   make test  — set up .venv (with test tools) and run all tests, including the browser test
+#   make test  — set up .venv (with test tools), lint (ruff) and run all tests, including the browser test
+#   make lint  — ruff's lint alone (settings in pyproject.toml); `make fix` applies its safe fixes
 #   make serve — hosted mode on this machine: login required, reachable from the network (README "Hosting")
 #   make mutation — mutation testing of the metrics, the compact tables and the scale detection (README "Mutation testing")
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run serve test verify bench mutation chromium libreoffice samples clean
+.PHONY: run serve test lint fix verify bench mutation chromium libreoffice samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +44,15 @@ libreoffice:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc libreoffice-impress poppler-utils; \
 	  else echo "The report test needs LibreOffice: sudo apt-get install libreoffice-calc libreoffice-impress poppler-utils"; exit 1; fi; fi
 
-test: $(VENV)/.dev chromium libreoffice
+# Lint first (about a second): a finding stops the run before the five minutes of tests. Only the lint is
+# checked; `ruff format` is for new and touched code (the pre-commit hook), see CONTRIBUTING.md.
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+fix: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+
+test: lint chromium libreoffice
 	$(BIN)/python -m pytest -q -n 2
 
 # The property tests with many more random examples (studies, filters, scales): the differential test of every
@@ -58,8 +67,8 @@ bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/pages.py --rows 10000000 --no-unweighted
 
-# Mutation testing (mutmut, settings in setup.cfg): mutants of the figures' code, each run against the tests that
-# reach the mutated function; then the kill rate per module and the mutations issue #20 found alive, re-applied.
+# Mutation testing (mutmut, settings in pyproject.toml [tool.mutmut]): mutants of the figures' code, each run
+# against the tests that reach the mutated function; then the kill rate per module and the mutations issue #20 found alive, re-applied.
 # Not part of `make test`. A subset: make mutation MUTANTS='tpm.metrics.nps.*'; cores: JOBS=1. Every mutant matching
 # MUTANTS is checked anew on each run; results stay in mutants/ (`.venv/bin/mutmut browse` shows each survivor).
 MUTANTS ?= tpm.metrics.* tpm.compact.* tpm.ingest.scales.* tpm.ingest.detect.x_scale_from_header* \

@@ -30,8 +30,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tpm.metrics.drivers import (acceleration, bca_interval, bootstrap_quantile, bootstrap_shares,  # noqa: E402
-                                 grouped_jackknife, importance, resampled_shares)
+from tpm.metrics.drivers import (  # noqa: E402
+    acceleration,
+    bca_interval,
+    bootstrap_quantile,
+    bootstrap_shares,
+    grouped_jackknife,
+    importance,
+    resampled_shares,
+)
 
 SIGMA = np.array([[1, .4, .3], [.4, 1, .5], [.3, .5, 1]])
 BETA = np.array([.5, .3, .15])

@@ -31,8 +31,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tpm import store  # noqa: E402
 from timing import timed  # noqa: E402  (benchmarks/timing.py)
+
+from tpm import store  # noqa: E402
 from tpm.ingest import ImportResult  # noqa: E402
 from tpm.ingest.detect import ColumnSpec  # noqa: E402
 from tpm.ingest.normalise import Canonical  # noqa: E402

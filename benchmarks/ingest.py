@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from timing import timed  # benchmarks/timing.py (the script's own folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -37,8 +37,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-
 
 
 def export(path: Path, rows: int, seed: int) -> Path:
-    from conftest import german_csv_bytes
     import numpy as np
+    from conftest import german_csv_bytes
 
     rng = np.random.default_rng(seed)
     header = ["ID", "Region", "Zufriedenheit Hotline (1-10)", "Zufriedenheit Lieferung (1-10)", "Weiterempfehlung (0-10)"]
@@ -60,7 +60,7 @@ async def visit(page, url, heading, charts, times, errors):
         times.append(time.perf_counter() - start)
         if await page.locator('[data-testid="stException"]').count() or "Traceback" in await page.inner_text("body"):
             errors.append(f"exception on {url}")
-    except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+    except Exception as exc:  # every failure is counted and reported
         errors.append(f"{url}: {str(exc).splitlines()[0]}")
 
 
@@ -87,7 +87,7 @@ async def upload(browser, base, file: Path, errors):
         await expect(page.get_by_role("button", name="Importieren")).to_be_enabled(timeout=120000)
         await page.get_by_role("button", name="Importieren").click()
         await expect(page.get_by_text("Importiert als Datensatz")).to_be_visible(timeout=120000)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         errors.append(f"upload: {str(exc).splitlines()[0]}")
 
 
@@ -110,7 +110,7 @@ async def run(sessions: int, rounds: int, pages=PAGES, cli_rows: int = 20000, up
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    log = open(tmp / "server.log", "w")
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 (the server's log while it runs; closed below)
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
                               cwd=ROOT, env={**os.environ, "TPM_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -131,7 +131,7 @@ async def run(sessions: int, rounds: int, pages=PAGES, cli_rows: int = 20000, up
                 await asyncio.sleep(cli_delay)  # while the sessions browse
                 proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "tpm", "ingest", str(cli_file), "--db", str(db),
                                                             cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-                out, err = await proc.communicate()
+                _out, err = await proc.communicate()
                 if proc.returncode:
                     errors.append(f"cli ingest rc={proc.returncode}: {err.decode().strip()}")
                 return err.decode()
@@ -146,9 +146,7 @@ async def run(sessions: int, rounds: int, pages=PAGES, cli_rows: int = 20000, up
         server.terminate()
         server.wait(timeout=30)
         log.close()
-    from tpm import store
-
-    from tpm import studies
+    from tpm import store, studies
 
     con = store.connect(db, read_only=True)  # what the Overview must show: the respondents of the default study
     in_db = con.execute("SELECT count(*) FROM respondents WHERE dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)",

@@ -36,7 +36,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from timing import timed  # benchmarks/timing.py (the script's own folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,7 +194,7 @@ def main() -> None:
     worst = 0.0
     for label, region, weighted in variants:
         flt = Filter.of(segments={"Region": [region]} if region else None, study=study, weighted=weighted)
-        t_floor = median_time(args.repeat, lambda: floor_query(con, study, region))
+        t_floor = median_time(args.repeat, lambda region=region: floor_query(con, study, region))
         print(f"\n{label}: floor (DuckDB group-by of the long ratings) {t_floor:6.3f} s")
         for name, fn in pages(con, flt).items():
             if name not in wanted:

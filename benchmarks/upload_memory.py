@@ -117,7 +117,6 @@ def main() -> None:
     print(f"file: {size / mb:.1f} MB ({path.name}); read+detect {prepared:.1f} s, through the import {total:.1f} s")
     print(f"RSS before: {before / mb:.0f} MB   peak: {peak.peak / mb:.0f} MB (+{(peak.peak - before) / mb:.0f} MB = "
           f"{(peak.peak - before) / size:.1f} x file)   after: {after / mb:.0f} MB (+{(after - before) / mb:.0f} MB)")
-    from streamlit.runtime import Runtime
 
     if os.environ.get("BENCH_DEBUG"):
         from tpm.upload import release_memory

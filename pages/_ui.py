@@ -187,14 +187,14 @@ def logout_button(user: access.Actor, lang: str) -> None:
         st.rerun()
 
 
-def require_role(ctx: "Context", what: str) -> None:
+def require_role(ctx: Context, what: str) -> None:
     """Stop a page the user's role does not allow (the navigation hides it, too)."""
     if not access.allowed(ctx.user, what):
         st.error(t("not_allowed", ctx.lang), icon=":material/block:")
         st.stop()
 
 
-def perform(ctx: "Context", action: str, *args, **kwargs):
+def perform(ctx: Context, action: str, *args, **kwargs):
     """A write through the one door (role check + audit); its data changes refresh every cache."""
     try:
         result = access.perform(cursor(), ctx.user, action, *args, **kwargs)

@@ -25,19 +25,18 @@ else:
     users = access.list_users(cursor())
     st.dataframe(users, hide_index=True, width="stretch")
     roles = {r: t("role_name_" + r, lang) for r in access.ROLES}
-    with st.expander(t("user_add", lang)):
-        with st.form("user_add", clear_on_submit=True):
-            name = st.text_input(t("user_name", lang), key="ua_name")
-            password = st.text_input(t("password", lang), type="password", key="ua_password")
-            role = st.selectbox(t("user_role", lang), list(roles), format_func=roles.get, key="ua_role")
-            if st.form_submit_button(t("user_add", lang)):
-                try:
-                    perform(ctx, "user.add", name, role, password, target=name, details={"role": role})
-                except access.UserError as exc:
-                    st.error(plain(str(exc)))
-                else:
-                    st.session_state["admin_flash"] = [t("user_added", lang, name=plain(name))]
-                    st.rerun()
+    with st.expander(t("user_add", lang)), st.form("user_add", clear_on_submit=True):
+        name = st.text_input(t("user_name", lang), key="ua_name")
+        password = st.text_input(t("password", lang), type="password", key="ua_password")
+        role = st.selectbox(t("user_role", lang), list(roles), format_func=roles.get, key="ua_role")
+        if st.form_submit_button(t("user_add", lang)):
+            try:
+                perform(ctx, "user.add", name, role, password, target=name, details={"role": role})
+            except access.UserError as exc:
+                st.error(plain(str(exc)))
+            else:
+                st.session_state["admin_flash"] = [t("user_added", lang, name=plain(name))]
+                st.rerun()
     if not users.empty:
         c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
         who = c1.selectbox(t("user_name", lang), users["name"].tolist(), key="um_name")

@@ -2,7 +2,15 @@
 
 import streamlit as st
 
-from pages._ui import bootstrapped_drivers, cached_drivers, driver_settings, page_start, plain, show_chart, table_with_downloads
+from pages._ui import (
+    bootstrapped_drivers,
+    cached_drivers,
+    driver_settings,
+    page_start,
+    plain,
+    show_chart,
+    table_with_downloads,
+)
 from tpm.charts.drivers import driver_bars, outcome_label
 from tpm.i18n import fmt_number, t
 from tpm.report.tables import drivers_table

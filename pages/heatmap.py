@@ -8,7 +8,6 @@ from tpm.i18n import t
 from tpm.metrics.rules import ANONYMITY
 from tpm.report.tables import heatmap_cells_table
 
-
 ctx = page_start("page_heatmap")
 lang = ctx.lang
 c1, c2, c3, c4 = st.columns([3, 3, 3, 2])

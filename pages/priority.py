@@ -2,7 +2,17 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, driver_settings, page_start, plain, show_chart, table_with_downloads
+from pages._ui import (
+    cached_drivers,
+    cached_touchpoints,
+    choice,
+    cursor,
+    driver_settings,
+    page_start,
+    plain,
+    show_chart,
+    table_with_downloads,
+)
 from tpm import inventory
 from tpm.charts.drivers import outcome_label, priority_chart
 from tpm.i18n import fmt_number, t

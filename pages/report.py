@@ -29,7 +29,7 @@ for column, (kind, (make, download, name, mime)) in zip(columns, KINDS.items()):
         try:
             # respondent-level data only for roles that may see it (analyst, admin); viewers get the figures
             data = build(cursor(), ctx.flt, kind, lang, with_data=access.allowed(ctx.user, "respondents"),
-                         progress=lambda text, share: bar.progress(min(1.0, share), text=text))
+                         progress=lambda text, share, bar=bar: bar.progress(min(1.0, share), text=text))
         except ReportError as exc:
             column.error(t("report_failed", lang, error=plain(str(exc))))
         else:

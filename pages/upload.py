@@ -3,17 +3,26 @@ transaction; list/delete datasets of the study; rename, merge and delete studies
 
 
 import streamlit as st
+from babel.dates import format_date
 
 from pages._ui import NEXT_STUDY, cursor, file_upload, page_context, perform, plain, require_role
 from tpm import access, remap, store, studies
-from tpm.ingest import ROLES, IngestError, unsure_specs
-from tpm.ingest.detect import SCORED
-from babel.dates import format_date
-
 from tpm.formatting import LOCALES, format_table
 from tpm.i18n import fmt_number, ingest_text, scale_reading, t
-from tpm.upload import (chosen_reading, choose_scale, label_choices, lighten, mapping_frame, prepare, preview, release_memory,
-                        set_label_scale, specs_from_frame)
+from tpm.ingest import ROLES, IngestError, unsure_specs
+from tpm.ingest.detect import SCORED
+from tpm.upload import (
+    choose_scale,
+    chosen_reading,
+    label_choices,
+    lighten,
+    mapping_frame,
+    prepare,
+    preview,
+    release_memory,
+    set_label_scale,
+    specs_from_frame,
+)
 
 ctx = page_context()
 lang = ctx.lang

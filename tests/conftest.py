@@ -25,9 +25,6 @@ SHARED = next((folder / "shared" for folder in ROOT.parents if (folder / "shared
 REALWORLD = SHARED / "realworld"
 REFERENCE = SHARED / "reference"
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 
 #: scrypt's cost in tests where the cost is not the point (the real 2^17 takes ~0.5–0.9 s a hash)
 CHEAP_SCRYPT_N = 2**10

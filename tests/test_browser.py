@@ -13,9 +13,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from conftest import CHEAP_SCRYPT_N, ROOT, xlsx_bytes
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import CHEAP_SCRYPT_N, ROOT, xlsx_bytes
 from tpm import access, gate, store
 
 CHROMIUM = "/usr/bin/chromium"
@@ -46,7 +46,7 @@ def server(tmp_path_factory):
         access.perform(con, access.LOCAL, "user.add", ADMIN[0], "admin", ADMIN[1])
         con.close()
     port = free_port()
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115 (the server's log while it runs)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
@@ -285,10 +285,10 @@ def test_downloads_chart_png_table_csv_and_the_report_workbook(server, page):
         visit(page, server + f"/targets?{CUSTOMER}", "Soll–Ist")
         with page.expect_download(timeout=90000) as png:
             page.get_by_role("button", name="Grafik als PNG").click()
-        assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+        assert png.value.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         with page.expect_download(timeout=30000) as csv:
             page.get_by_role("button", name="Tabelle als CSV").click()
-        header = open(csv.value.path(), encoding="utf-8-sig").readline().strip()
+        header = csv.value.path().read_text(encoding="utf-8-sig").splitlines()[0].strip()
         assert header.startswith("Kontaktpunkt;Ist;Soll;Best-in-Class;Lücke zum Soll")
         page.goto(server + f"/report?{CUSTOMER}")
         expect(page.get_by_role("heading", name="Bericht")).to_be_visible(timeout=30000)
@@ -300,7 +300,7 @@ def test_downloads_chart_png_table_csv_and_the_report_workbook(server, page):
         import openpyxl
 
         assert xlsx.value.suggested_filename == "tpm-bericht.xlsx"
-        workbook = openpyxl.load_workbook(io.BytesIO(open(xlsx.value.path(), "rb").read()))
+        workbook = openpyxl.load_workbook(io.BytesIO(xlsx.value.path().read_bytes()))
         assert workbook.sheetnames[0] == "Deckblatt" and workbook.sheetnames[-1] == "Daten"
         shot(page, "report")
     except Exception:

@@ -7,8 +7,8 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, SAMPLES, german_csv_bytes, table_counts, xlsx_bytes
+
 from tpm import store
 
 WAVE1 = SAMPLES / "kundenbefragung_2026_welle1.xlsx"

@@ -15,8 +15,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-
 from conftest import german_csv_bytes
+
 from tpm import store
 
 NPS_HEADER = "Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (0-10)"
@@ -328,9 +328,8 @@ def test_scale_labelled_rule_by_hand():
 
 def test_two_scales_on_the_pages(db_path, plain_waves, monkeypatch):
     """Heatmap, Segments and Tracking pages: a row (a line, a choice) per scale, named with it."""
-    from streamlit.testing.v1 import AppTest
-
     from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("TPM_DB", str(db_path))
     monkeypatch.chdir(ROOT)

@@ -10,8 +10,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import german_csv_bytes
+
 from tpm import access, compact, store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
@@ -138,7 +138,7 @@ def test_drivers_read_no_respondent_from_the_compact_tables(three, monkeypatch):
 
 
 def test_the_tables_are_much_smaller_than_the_ratings(three):
-    con, ids = three
+    con, _ids = three
     count = lambda table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
     assert count("profiles") < count("respondents")
     # Region (3 values or none) × Kundenart (2) × Altersgruppe (3 or none): at most 32 per dataset
@@ -178,7 +178,7 @@ NO_ANSWERS = {"dataset.rename", "inventory.phases", "action.create", "action.upd
 
 
 def test_every_write_keeps_the_tables_in_step(con):
-    from tpm import inventory, remap, studies
+    from tpm import inventory, remap
     from tpm.weights import Margin
 
     admin = access.Actor("admin", "admin", "cli")

@@ -1,5 +1,7 @@
 """Property: whatever bytes arrive as a CSV, the importer either imports or raises IngestError."""
 
+import contextlib
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +32,5 @@ def test_csv_never_raises_anything_else(rows, delimiter, encoding):
 @given(data=st.binary(max_size=400))
 def test_random_bytes_never_raise_anything_else(data):
     for name in ("zufall.csv", "zufall.xlsx"):
-        try:
+        with contextlib.suppress(IngestError):
             ingest_bytes(name, data)
-        except IngestError:
-            pass

@@ -4,8 +4,8 @@ guessed; a text column is offered as a possible rating scale only when most of i
 words of judgement."""
 
 import pytest
-
 from conftest import xlsx_bytes
+
 from tpm.ingest import ingest_bytes
 from tpm.ingest.detect import infer_scale
 

@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 import truth
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tpm import inventory, store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
@@ -184,6 +185,7 @@ def test_a_real_limesurvey_export_with_two_multiple_choice_questions(con):
     equals pandas over the raw file (issue #20: 29 respondents with Informatik, where TPM showed 36;
     Communication × Aktivitätsdiagramme n = 22, score 86.4 over everyone, where it showed 31, 83.1)."""
     from conftest import REALWORLD
+
     from tpm.metrics.nps import respondent_count
     from tpm.metrics.segments import breakdown_and_totals
 
@@ -192,7 +194,7 @@ def test_a_real_limesurvey_export_with_two_multiple_choice_questions(con):
     questions = raw.iloc[0].replace("", np.nan).ffill()
     answers = raw.iloc[2:].reset_index(drop=True)
     column = lambda question, option: answers[  # noqa: E731
-        [i for i in range(raw.shape[1]) if str(questions[i]).startswith(question) and raw.iloc[1, i] == option][0]]
+        next(i for i in range(raw.shape[1]) if str(questions[i]).startswith(question) and raw.iloc[1, i] == option)]
     points = {"gar nicht": 1, "selten": 2, "eher selten": 3, "eher häufig": 4, "sehr häufig": 5}  # the file's order
     kinds = ["CAD/3D Modelle", "E/E-Architekturmodelle", "Zustandsdiagramme", "Aktivitätsdiagramme",
              "Datenbank(schema)", "Prozessmodell", "Vorgehensmodell"]
@@ -234,6 +236,7 @@ def test_the_issue_rows_of_a_multiple_choice_question(con, compact):
     profile (codes 1 + 2 = 3): Telefon showed 200 respondents, Filiale n = 300, 6.00, NPS 0; and on
     both paths the total counted a respondent once per ticked option (n 500 of 400)."""
     from conftest import german_csv_bytes
+
     from tpm.metrics.drivers import drivers_for
     from tpm.metrics.nps import nps_for, respondent_count
     from tpm.metrics.segments import breakdown_and_totals, nps_by_segment

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import xlsx_bytes
 from scipy import stats
 
-from conftest import xlsx_bytes
 from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
@@ -133,10 +133,7 @@ def test_a_cell_is_tested_only_when_both_it_and_the_rest_have_the_minimum_base(c
     def flags(n_a, n_b):
         dataset = _two_groups(con, n_a, n_b, f"g{n_a}_{n_b}")
         flt = Filter.of([dataset])
-        if metric == "nps":
-            table = nps_by_segment(con, flt, "Gruppe")
-        else:
-            table = segment_breakdown(con, flt, "Gruppe", metric)
+        table = nps_by_segment(con, flt, "Gruppe") if metric == "nps" else segment_breakdown(con, flt, "Gruppe", metric)
         return table.set_index("segment")
 
     both = flags(30, 31)  # n = 30 on either side: tested

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import ROOT, german_csv_bytes
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, german_csv_bytes
 from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
@@ -233,7 +233,6 @@ def test_first_request_never_lists_file_names(fresh_server):
     import time
 
     from playwright.sync_api import sync_playwright
-
     from test_browser import CHROMIUM, CHROMIUM_ARGS
 
     files = {p.stem.lstrip("_") for p in (ROOT / "pages").glob("*.py")} | {"app"}

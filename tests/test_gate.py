@@ -14,9 +14,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 import websockets.sync.client
+from conftest import CHEAP_SCRYPT_N, ROOT
 from websockets.exceptions import InvalidStatus
 
-from conftest import CHEAP_SCRYPT_N, ROOT
 from tpm import access, gate, logins, store
 
 USERS = {"anna": ("analyst", "anna-passwort-123"), "vera": ("viewer", "vera-passwort-123"),
@@ -40,7 +40,7 @@ def server(tmp_path_factory):
             access.perform(con, access.LOCAL, "user.add", name, role, password)
         con.close()
     port = free_port()
-    log = open(db.with_suffix(".log"), "w")
+    log = open(db.with_suffix(".log"), "w")  # noqa: SIM115 (the server's log while it runs)
     env = {**os.environ, "TPM_DB": str(db), "TPM_AUTH": "password", "TPM_SEED": "0",
            "TPM_SESSION_HOURS": str(SESSION_HOURS)}
     env.pop("TPM_COOKIE_SECURE", None)

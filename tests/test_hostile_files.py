@@ -9,10 +9,10 @@ import tracemalloc
 import zipfile
 
 import pytest
+from conftest import table_counts, xlsx_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import table_counts, xlsx_bytes
 from tpm import store, workbook
 from tpm.ingest import IngestError, ingest_bytes
 

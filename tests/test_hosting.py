@@ -3,9 +3,9 @@
 import re
 
 import pytest
+from conftest import ROOT, german_csv_bytes, table_counts
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, german_csv_bytes, table_counts
 from tpm import access, gate, logins, store
 from tpm.i18n import t
 from tpm.upload import prepare

@@ -3,14 +3,13 @@
 import datetime as dt
 import io
 
+import pandas as pd
 import pytest
-
 from conftest import german_csv_bytes, xlsx_bytes
+
 from tpm.ingest import IngestError, ingest_bytes, touchpoint_name
 from tpm.ingest.detect import infer_scale, scale_from_header
 from tpm.ingest.values import to_numbers
-
-import pandas as pd
 
 
 def roles(result):

@@ -4,11 +4,10 @@ import io
 import zipfile
 
 import pytest
-
 from conftest import german_csv_bytes, table_counts, xlsx_bytes
+
 from tpm import store
-from tpm.ingest import ColumnSpec, IngestError, ingest_bytes
-from tpm.ingest import readers
+from tpm.ingest import ColumnSpec, IngestError, ingest_bytes, readers
 
 
 def good_rows(n=10):

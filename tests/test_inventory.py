@@ -4,10 +4,10 @@ import io
 
 import pandas as pd
 import pytest
+from conftest import xlsx_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import xlsx_bytes
 from tpm import inventory, store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter

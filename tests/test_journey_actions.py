@@ -5,15 +5,13 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import xlsx_bytes
 from scipy import stats
 
-from conftest import xlsx_bytes
 from tpm import access, actions, inventory, store
 from tpm.charts.journey import journey_map
 from tpm.ingest import ingest_bytes
 from tpm.journey import emotion_curve, journey_cards
-from tpm.metrics import Filter
-from tpm.metrics.satisfaction import touchpoint_stats
 
 PHASES = ["Vorkauf", "Kauf", "Service"]
 

@@ -13,8 +13,8 @@ import json
 import numpy as np
 import openpyxl
 import pytest
+from conftest import table_counts, xlsx_bytes
 
-from conftest import german_csv_bytes, table_counts, xlsx_bytes
 from tpm import cli, store
 from tpm.ingest import IngestError, ingest_bytes, touchpoint_name
 from tpm.metrics import Filter

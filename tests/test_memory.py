@@ -3,8 +3,8 @@
 (a benchmark, not a test: resident-memory bounds depend on the machine)."""
 
 import numpy as np
-
 from conftest import german_csv_bytes
+
 from tpm import store
 
 

@@ -4,9 +4,9 @@ import json
 import re
 
 import pytest
+from conftest import ROOT, xlsx_bytes
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, xlsx_bytes
 from tpm import store
 from tpm.ingest import ingest_bytes
 

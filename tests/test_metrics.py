@@ -8,9 +8,9 @@ TPM's side reads them with its own importer (calamine, detection) and aggregates
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLES
 from scipy import stats
 
-from conftest import SAMPLES
 from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter

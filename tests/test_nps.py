@@ -58,7 +58,7 @@ def test_empty_group_is_nan_not_zero():
 
 def test_negative_counts_rejected():
     for counts in ((-1, 2, 3), (2, -1, 3), (2, 3, -1)):
-        with pytest.raises(ValueError, match="^counts must not be negative$"):
+        with pytest.raises(ValueError, match=r"^counts must not be negative$"):
             nps_from_counts(*counts)
     assert nps_from_counts(0, 0, 1).n == 1  # zero counts are fine
 

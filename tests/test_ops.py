@@ -10,20 +10,17 @@ import signal
 import stat
 import subprocess
 import sys
-
 from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
+from conftest import ROOT, german_csv_bytes
 from streamlit import __file__ as st_file
 
-from conftest import ROOT, german_csv_bytes
 from tpm import gate, store
 from tpm.upload import prepare
-
 
 # --- a killed writer
 

@@ -1,9 +1,9 @@
 """Every page through Streamlit's AppTest: renders, no exception, upload via at.file_uploader."""
 
 import pytest
+from conftest import ROOT, SAMPLES, german_csv_bytes, table_counts
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, SAMPLES, german_csv_bytes, table_counts
 from tpm import store
 
 APP = str(ROOT / "app.py")
@@ -16,7 +16,7 @@ def app(db_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     yield at
-    at.session_state  # keep a reference until the end of the test
+    _ = at.session_state  # keep a reference until the end of the test
 
 
 def no_errors(at):
@@ -454,7 +454,7 @@ def test_upload_into_a_new_study_named_by_the_analyst(app, db_path):
                             + [[f"K{i}", i % 5 + 1, (i * 2) % 5 + 1, ["Nord", "Süd"][i % 2]] for i in range(40)])
     app.file_uploader(key="upload").set_value(("filialtest.csv", data, "text/csv")).run()
     assert any("neue Studie „Filialtest“" in i.value for i in app.info)
-    app.text_input(key=[t.key for t in app.text_input if t.key.startswith("upload_study_") and t.key.endswith("_name")][0]).input("Filial*test* 2026").run()
+    app.text_input(key=next(t.key for t in app.text_input if t.key.startswith("upload_study_") and t.key.endswith("_name"))).input("Filial*test* 2026").run()
     app.button(key="upload_import").click().run()
     no_errors(app)
     con = store.connect(db_path)

@@ -81,7 +81,7 @@ def test_target_crosshair_uses_each_touchpoints_own_target():
     s = stats([("A", 70, 100), ("B", 80, 200), ("C", 60, 50)])
     d = drivers([("A", 50), ("B", 40), ("C", 10)])  # mean importance 33.3
     targets = pd.Series({"A": 75.0, "B": 70.0})  # C has none: it is held to the mean target 72.5
-    matrix, x, y = priority_matrix(s, d, crosshair="target", targets=targets)
+    matrix, x, _y = priority_matrix(s, d, crosshair="target", targets=targets)
     assert x == 72.5
     q = dict(zip(matrix.touchpoint, matrix.quadrant))
     assert q["A"] == "concentrate"   # important, 70 < own target 75 (although above the mean score)

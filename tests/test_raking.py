@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import xlsx_bytes
 from test_cli import tpm
+
 from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.weights import Margin, WeightsError, margins_from_rows, rake, rake_dataset, read_margins, trimmed
@@ -87,7 +87,7 @@ def test_an_empty_cell_that_makes_the_margins_impossible_is_named():
     # every Nord respondent is Privat: Nord 60 % but Privat 20 % cannot both hold
     frame = cells({("Nord", "Privat"): 50, ("Süd", "Privat"): 50, ("Süd", "Firma"): 50})
     margins = margins_from_rows("m", [["Region", "Nord", 60], ["Region", "Süd", 40], ["Art", "Privat", 20], ["Art", "Firma", 80]])
-    with pytest.raises(WeightsError, match="did not converge.*Region = Nord × Art = Firma"):
+    with pytest.raises(WeightsError, match=r"did not converge.*Region = Nord × Art = Firma"):
         rake(frame, margins)
 
 
@@ -97,7 +97,7 @@ def test_margins_csv_german_excel_style():
     assert [(m.value, round(m.share, 6)) for m in margins] == [("Nord", 33.3), ("Süd", 66.7)]
     fractions = read_margins("z.csv", "variable,value,share\nRegion,Nord,0.25\nRegion,Süd,0.75\n")
     assert [m.share for m in fractions] == [25.0, 75.0]
-    with pytest.raises(WeightsError, match="row 1.*no column 'share'"):
+    with pytest.raises(WeightsError, match=r"row 1.*no column 'share'"):
         read_margins("z.csv", "variable,value,anzahl\nRegion,Nord,1\n")
 
 

@@ -107,7 +107,7 @@ def test_bootstrap_reports_progress():
     values = np.column_stack([x @ [1.0, .5, .2] + rng.normal(size=200), x])
     seen = []
     _bootstrap(values, "shapley", "pairwise", 20, 0, seen.append)
-    assert len(seen) == 20 and seen == sorted(seen) and 0 <= seen[0] and seen[-1] < 1
+    assert len(seen) == 20 and seen == sorted(seen) and seen[0] >= 0 and seen[-1] < 1
 
 
 # --- 4. heatmap text readable on every cell colour (WCAG contrast ≥ 4.5:1)
@@ -163,7 +163,7 @@ def test_drawn_position_agrees_with_quadrant(crosshair):
 
 
 def test_quadrant_labels_sit_in_bands_no_bubble_reaches():
-    stats, drivers, targets = matrix_inputs()
+    stats, drivers, _targets = matrix_inputs()
     matrix, x_line, y_line = priority_matrix(stats, drivers, "mean")
     fig = priority_chart(matrix, x_line, y_line, "NPS", "de")
     low, high = fig.layout.yaxis.range

@@ -7,8 +7,8 @@ import io
 
 import openpyxl
 import pytest
-
 from conftest import REALWORLD, table_counts
+
 from tpm import store
 from tpm.ingest import IngestError, ingest_bytes
 

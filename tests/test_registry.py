@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
-from tpm.i18n import fmt_number, t
+
+from tpm.i18n import t
 from tpm.metrics import rules
 from tpm.metrics.registry import CHOICES, METRICS, PREFIXES, metric
 
@@ -86,9 +86,9 @@ def _heatmap_values(app, metric):
 def test_the_heatmap_page_offers_each_metric_and_shows_it_as_counted_by_hand(db_path, monkeypatch):
     """The page's metric choices are the four metrics, and each choice changes the figure to that
     metric computed here from the raw answers (not a label swapped over the same numbers)."""
+    from conftest import xlsx_bytes
     from streamlit.testing.v1 import AppTest
 
-    from conftest import xlsx_bytes
     from tpm import store
     from tpm.ingest import ingest_bytes
 
@@ -114,10 +114,10 @@ def test_the_heatmap_page_offers_each_metric_and_shows_it_as_counted_by_hand(db_
         "top2": lambda h, p: 100 * np.mean(h >= 4),
         "nps": lambda h, p: 100 * (np.mean(p >= 9) - np.mean(p <= 6)),
     }
-    for metric, of in truth.items():
-        shown = _heatmap_values(app, metric)
+    for name, of in truth.items():
+        shown = _heatmap_values(app, name)
         for column, rows_in in (("Nord", region == "Nord"), ("Süd", region == "Süd"), ("Total", region != "")):
-            assert shown[("Hotline", column)] == pytest.approx(of(hotline[rows_in], nps[rows_in]), rel=1e-9), (metric, column)
+            assert shown[("Hotline", column)] == pytest.approx(of(hotline[rows_in], nps[rows_in]), rel=1e-9), (name, column)
 
 
 def test_no_module_keeps_its_own_list_of_metrics():

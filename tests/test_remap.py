@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import table_counts
+
 from tpm import access, inventory, remap, store
 from tpm.cli import main
 from tpm.ingest import IngestError, ingest_bytes
@@ -208,7 +208,7 @@ def test_merge_two_spellings_across_waves_on_different_scales(con):
 def test_merge_refused_when_a_respondent_rated_both(con):
     sid = two_waves(con)
     before = (table_counts(con), con.execute("SELECT list(name ORDER BY name) FROM touchpoints").fetchone())
-    with pytest.raises(inventory.TouchpointError, match="40 respondents .* rated both 'Website' and 'Telefon'"):
+    with pytest.raises(inventory.TouchpointError, match=r"40 respondents .* rated both 'Website' and 'Telefon'"):
         access.perform(con, access.LOCAL, "touchpoint.merge", "Website", "Telefon", sid)
     with pytest.raises(inventory.TouchpointError, match="rated both"):  # the same through an alias in the table
         frame = inventory.load(con, sid).drop(columns="classified")

@@ -10,8 +10,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-
 from conftest import german_csv_bytes
+
 from tpm import actions, store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
@@ -169,7 +169,7 @@ def test_empty_filter_is_refused(seeded, customers):
 
 
 def test_a_report_is_of_one_study(seeded):
-    with pytest.raises(ReportError, match="several studies: .*Kundenbefragung 2026"):
+    with pytest.raises(ReportError, match=r"several studies: .*Kundenbefragung 2026"):
         gather(seeded, Filter(), "de")  # never a pooled report
     from tpm import studies
 
@@ -275,9 +275,8 @@ def test_cli_report_writes_the_workbook_and_refuses_bad_input(tmp_path, capsys):
 
 
 def test_report_page_builds_the_workbook(db_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
 
     small_db(db_path)
     monkeypatch.setenv("TPM_DB", str(db_path))
@@ -308,7 +307,7 @@ def test_report_of_one_dataset_names_only_it(seeded, customers):
     report = gather(seeded, Filter.of([first], study=customers.study), "de", with_data=False)
     assert report.survey == "Kundenbefragung 2026: Kundenbefragung 2026 Welle 1" and report.respondents == 1500
     assert report.nps_waves is None and not report.weighted  # one wave: no tracking slide; no weights in the samples
-    assert "Basis: n = 1.500 Befragte · alle Befragten · ungewichtet" == report.base_text()
+    assert report.base_text() == "Basis: n = 1.500 Befragte · alle Befragten · ungewichtet"
 
 
 def test_journey_headline_names_no_unassigned_phase(seeded):

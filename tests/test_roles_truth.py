@@ -333,12 +333,12 @@ def test_outcome_headers_that_are_not_yes_no():
 
 
 def test_drivers_page_offers_the_outcome_column(db_path, monkeypatch):
+    from conftest import ROOT
     from streamlit.testing.v1 import AppTest
 
-    from conftest import ROOT
     from tpm import store
 
-    rows, X, churn = churn_study()
+    rows, _X, _churn = churn_study()
     con = store.connect(db_path)
     try:
         store.save_import(con, ingest_bytes("churn.csv", csv_bytes(rows)))

@@ -7,8 +7,8 @@ import importlib.util
 
 import pandas as pd
 import pytest
-
 from conftest import SAMPLES
+
 from tpm import store, studies
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for
@@ -42,7 +42,7 @@ def seeded(tmp_path_factory):
 
 
 def test_seed_imports_every_sample_once(seeded, tmp_path):
-    con, ids = seeded
+    con, _ids = seeded
     assert seed_if_empty(con) == []  # not empty any more: nothing seeded twice
     frame = store.list_datasets(con, customer(con).study)
     assert sorted(frame["respondents"]) == sorted([1500, 1500, 800])

@@ -13,8 +13,8 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import xlsx_bytes
+
 from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
@@ -224,8 +224,9 @@ def test_stated_or_worded_scales_have_no_readings():
 
 
 def test_cli_lists_the_readings_and_takes_one(tmp_path, capsys):
-    from tpm import cli
     import json
+
+    from tpm import cli
 
     answers = six_point_answers()
     path = tmp_path / "six.csv"
@@ -258,9 +259,8 @@ def test_cli_report_without_strict_shows_the_readings(tmp_path, capsys):
 
 
 def test_upload_page_offers_the_readings(db_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("TPM_DB", str(db_path))
     monkeypatch.chdir(ROOT)
@@ -371,8 +371,9 @@ def test_numeric_just_about_right_item_named_in_the_header(con):
 
 
 def test_just_about_right_in_cli_summary(tmp_path, capsys):
-    from tpm import cli
     import json
+
+    from tpm import cli
 
     answers, sides = JAR_SHAPES["en3"]
     header = "The call was …"
@@ -417,9 +418,8 @@ def test_a_column_set_to_just_about_right_by_hand_must_be_one():
 
 
 def test_overview_shows_the_just_about_right_shares(db_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
 
     answers, sides = JAR_SHAPES["de3"]
     header = "Die Wartezeit war …"
@@ -562,8 +562,9 @@ def test_a_code_the_header_names_as_no_answer_is_a_missing_code(con):
 
 def test_remap_just_about_right_to_segment_and_back(tmp_path, capsys):
     """Re-mapping finds the sides again from the kept file; numbers without JAR words are refused."""
-    from tpm import cli
     import json
+
+    from tpm import cli
 
     answers, sides = JAR_SHAPES["en5"]
     header = "The wait was …"

@@ -8,9 +8,9 @@ anybody's limit."""
 import shutil
 
 import pytest
+from conftest import ROOT, german_csv_bytes
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, german_csv_bytes
 from tpm import access, inventory, store, studies
 from tpm.upload import prepare
 from tpm.weights import Margin

@@ -3,11 +3,10 @@
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import xlsx_bytes
 from scipy import stats
 
-from conftest import xlsx_bytes
 from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
@@ -18,7 +17,7 @@ from tpm.metrics.significance import benjamini_hochberg, nps_difference, two_pro
 def test_welch_matches_scipy():
     rng = np.random.default_rng(1)
     a, b = rng.normal(5, 1, 40), rng.normal(5.6, 2, 70)
-    t, df, p = welch_t(a.mean(), a.std(ddof=1), len(a), b.mean(), b.std(ddof=1), len(b))
+    t, _df, p = welch_t(a.mean(), a.std(ddof=1), len(a), b.mean(), b.std(ddof=1), len(b))
     ref = stats.ttest_ind(a, b, equal_var=False)
     assert float(t) == pytest.approx(ref.statistic)
     assert float(p) == pytest.approx(ref.pvalue)
@@ -29,7 +28,7 @@ def test_two_proportions_match_prop_test_without_correction():
     z, p = two_proportion_z(15, 50, 25, 50)
     assert float(z) ** 2 == pytest.approx(4.1667, abs=1e-4)
     assert float(p) == pytest.approx(0.04123, abs=1e-5)
-    chi2, p_chi, *_ = stats.chi2_contingency([[15, 35], [25, 25]], correction=False)
+    _chi2, p_chi, *_ = stats.chi2_contingency([[15, 35], [25, 25]], correction=False)
     assert float(p) == pytest.approx(p_chi)
 
 

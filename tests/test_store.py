@@ -4,8 +4,8 @@ import contextlib
 
 import duckdb
 import pytest
-
 from conftest import table_counts, xlsx_bytes
+
 from tpm import store
 from tpm.ingest import ingest_bytes
 

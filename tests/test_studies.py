@@ -7,8 +7,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import table_counts, xlsx_bytes
+
 from tpm import actions, inventory, store, studies
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
@@ -156,7 +156,7 @@ def test_several_studies_and_none_chosen_is_refused(con):
 
 
 def test_aliases_of_one_study_leave_the_other_alone(con):
-    w1, _, fan = load_two_studies(con)
+    w1, _, _fan = load_two_studies(con)
     other = store.save_import(con, imported("b2b.xlsx", survey(40, 5, touchpoints=["Telefon-Hotline", "Messe"])), study="B2B")
     inv = inventory.load(con, w1.study_id)
     inv.loc[inv.name == "Hotline", "aliases"] = "Telefon-Hotline"
@@ -185,7 +185,7 @@ def test_rename_checks_the_name(con):
 
 
 def test_delete_removes_the_study_with_all_its_rows_and_objects(con):
-    w1, w2, fan = load_two_studies(con)
+    w1, _w2, fan = load_two_studies(con)
     add_objects(con, w1.study_id, "Hotline")
     add_objects(con, fan.study_id, "Stadion")
     before = figures(con, fan.study_id)
@@ -225,7 +225,7 @@ def test_merge_moves_waves_inventory_and_measures(con):
 
 
 def test_list_studies_newest_first_with_waves_and_n(con):
-    w1, w2, fan = load_two_studies(con)
+    _w1, _w2, fan = load_two_studies(con)
     frame = studies.list_studies(con)
     assert frame["name"].tolist() == ["Fanumfrage", "Kundenbefragung"]
     assert frame["waves"].tolist() == [["fanumfrage"], ["W1", "W2"]]

@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 import pandas as pd
-import pytest
 from scipy import stats
 
 from tpm import compact, store

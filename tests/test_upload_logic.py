@@ -1,8 +1,8 @@
 """The Upload page's UI-free logic: mapping table round trip with translated role labels."""
 
 import pytest
-
 from conftest import xlsx_bytes
+
 from tpm.ingest import IngestError
 from tpm.upload import display_value, mapping_frame, prepare, specs_from_frame
 
@@ -37,7 +37,7 @@ def test_a_wrong_correction_is_refused_with_the_column():
     p = prepared()
     frame = mapping_frame(p.table, p.specs, LABELS)
     frame.loc[frame.column == "Hotline", ["scale_min", "scale_max"]] = [1, 3]
-    with pytest.raises(IngestError, match="'Hotline'.*outside the scale 1–3"):
+    with pytest.raises(IngestError, match=r"'Hotline'.*outside the scale 1–3"):
         p.apply(specs_from_frame(frame, LABELS))
     frame.loc[frame.column == "Hotline", ["scale_min", "scale_max"]] = [None, None]
     with pytest.raises(IngestError, match="scale"):

@@ -14,9 +14,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import xlsx_bytes
 from scipy import stats
 
-from conftest import xlsx_bytes
 from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
@@ -199,7 +199,6 @@ def test_pooled_waves_with_different_weight_sets(con):
 
 def test_weighted_driver_shares_equal_weighted_least_squares(con):
     """Shapley shares from weighted correlations = LMG computed from weighted least-squares R² of every subset."""
-    from itertools import combinations
 
     from tpm.metrics.drivers import drivers_for
 
@@ -287,7 +286,7 @@ def test_compact_sums_equal_the_sums_over_every_rating(weighted_db):
     from tpm.metrics.satisfaction import KEYS
     from tpm.metrics.weighted import SUM_COLUMNS, grouped_rating_sums_sql, rating_sums_sql
 
-    con, frame, weighted = weighted_db
+    con, _frame, weighted = weighted_db
     plain = store_weighted(con, planted(seed=5, n=120), "ungewichtet", weights=False)
     for flt in random_filters(11, 12, (weighted, plain), 0.4):
         cte, params = flt.respondents_cte()
@@ -341,7 +340,7 @@ def test_one_scan_cells_and_totals_equal_the_separate_scans(weighted_db):
     from tpm.metrics.satisfaction import KEYS
     from tpm.metrics.weighted import grouped_rating_sums_sql
 
-    con, frame, weighted = weighted_db
+    con, _frame, weighted = weighted_db
     plain = store_weighted(con, planted(seed=5, n=120), "ungewichtet", weights=False)
     con.execute("DELETE FROM segments WHERE dataset_id = ? AND resp % 7 = 0", [plain])  # raters without a Region
     compact.refresh(con, [plain])

@@ -30,7 +30,7 @@ import secrets as _secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tpm import store, studies
 from tpm.roles import ROLES
@@ -206,7 +206,7 @@ def _add_user(con, name: str, role: str, password: str) -> None:
     if con.execute("SELECT count(*) FROM users WHERE name = ?", [name]).fetchone()[0]:
         raise UserError(f"user '{name}' exists already")
     con.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
-                [name, role, hash_password(password), datetime.now(timezone.utc).replace(tzinfo=None)])
+                [name, role, hash_password(password), datetime.now(UTC).replace(tzinfo=None)])
 
 
 def _existing(con, name: str) -> str:

@@ -9,15 +9,14 @@ holds several; the command names them and exits 2 instead of pooling them).
 from __future__ import annotations
 
 import argparse
-from contextlib import contextmanager
 import gc
+import importlib
 import json
 import math
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-
-import importlib
 
 from tpm.metrics.registry import CHOICES as METRIC_CHOICES
 from tpm.metrics.rules import ANONYMITY, MIN_TEST
@@ -80,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
 
         from tpm.access import UserError
         from tpm.ingest import IngestError
-        from tpm.store import Busy
         from tpm.inventory import InventoryError
         from tpm.remap import RemapError
+        from tpm.store import Busy
         from tpm.studies import StudyError
 
         if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy, RemapError, InventoryError)):
@@ -492,7 +491,7 @@ def print_report(report: dict, saved: store.Saved) -> None:
     if report.get("weight_column"):
         print(f"  weight column: {report['weight_column']}")
     if report.get("multiple_choice"):
-        print(f"  multiple choice: " + "; ".join(f"{q} ({k} options)" for q, k in report["multiple_choice"].items()))
+        print("  multiple choice: " + "; ".join(f"{q} ({k} options)" for q, k in report["multiple_choice"].items()))
     if report.get("just_about_right"):
         print("  just-about-right (a distribution, not a rating): " + "; ".join(q["question"] for q in report["just_about_right"]))
     print(f"  NPS column: {report['nps_column'] or '—'} (n={report['nps_n']})")
@@ -646,7 +645,7 @@ def _existing(db):
         con.close()
 
 
-def _open_existing(db, read_only: bool = True) -> "store.duckdb.DuckDBPyConnection":
+def _open_existing(db, read_only: bool = True) -> store.duckdb.DuckDBPyConnection:
     path = store.db_path(db)
     if not path.exists():
         raise CliError(f"'{path}': no database yet; import a file first with 'python -m tpm ingest FILE'")
@@ -679,8 +678,9 @@ def cmd_summary(args) -> int:
     n = data["nps"]
     print(f"respondents: {data['respondents']}{' (weighted figures)' if data['weighted'] else ''}")
     if n["n"]:
+        n_eff = f", n_eff={n['n_eff']:.0f}" if data["weighted"] else ""
         print(f"NPS: {n['score']:+.1f} (95% CI {n['ci_low']:+.1f} to {n['ci_high']:+.1f}, n={n['n']}"
-              f"{', n_eff=%.0f' % n['n_eff'] if data['weighted'] else ''}; "
+              f"{n_eff}; "
               f"promoters {n['promoters']}, passives {n['passives']}, detractors {n['detractors']})")
     print(f"{'touchpoint':<28} {'n':>6} {'mean':>6} {'scale':>6} {'0-100':>6} {'top2%':>6}")
     for tp in data["touchpoints"]:
@@ -716,8 +716,9 @@ def cmd_drivers(args) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     _print_where(flt)
+    n_eff = f", n_eff = {data['n_eff']:.0f}" if data["weighted"] else ""
     print(f"key drivers of {data['outcome']}: {data['method']}, {data['missing']} deletion, n = {data['n']}"
-          f"{', n_eff = %.0f' % data['n_eff'] if data['weighted'] else ''}, R² = {data['r2']:.3f} (adjusted {data['r2_adj'] or float('nan'):.3f})")
+          f"{n_eff}, R² = {data['r2']:.3f} (adjusted {data['r2_adj'] or float('nan'):.3f})")
     for row in rows:
         ci = f"  [{row['ci_low']:.1f}–{row['ci_high']:.1f}]" if args.bootstrap else ""
         print(f"  {row['name'][:30]:<30} {row['share']:5.1f} %{ci}  ({'+' if row['sign'] >= 0 else '−'}, n={row['n']})")

@@ -31,7 +31,7 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -161,10 +161,8 @@ def read_secrets(cwd: Path | None = None) -> dict:
     """``.streamlit/secrets.toml`` (home, then the working directory) — what Streamlit reads, for the login mode."""
     merged: dict = {}
     for path in (Path.home() / ".streamlit" / "secrets.toml", (cwd or Path.cwd()) / ".streamlit" / "secrets.toml"):
-        try:
+        with suppress(OSError, tomllib.TOMLDecodeError):
             merged.update(tomllib.loads(path.read_text(encoding="utf-8")))
-        except (OSError, tomllib.TOMLDecodeError):
-            pass
     return merged
 
 
@@ -256,9 +254,9 @@ class Gate:
                 return await RedirectResponse(_login_url(wanted, lang), status_code=302)(scope, receive, send)
             return await _refuse(scope, send, 401, "Unauthorized")
         upload = UPLOAD.match(path)
-        if upload and scope["method"] in ("PUT", "DELETE"):
-            if not access.allowed(user, "upload") or not bound_to(upload.group(1), token):
-                return await _refuse(scope, send, 403, "Forbidden")
+        if (upload and scope["method"] in ("PUT", "DELETE")
+                and (not access.allowed(user, "upload") or not bound_to(upload.group(1), token))):
+            return await _refuse(scope, send, 403, "Forbidden")
         if scope["type"] == "websocket":
             scope["headers"].append((LOGIN_HEADER, logins.fingerprint(token).encode("ascii")))
         await self.app(scope, receive, send)
@@ -362,7 +360,7 @@ async def logout(request: Request) -> Response:
 
     def end():
         with _database() as con:
-            token, user = user_of_cookie(con, value)
+            token, _user = user_of_cookie(con, value)
             logins.end(con, token)
             return token
 

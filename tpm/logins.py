@@ -27,7 +27,7 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tpm import access, store
 
@@ -41,7 +41,7 @@ _write_lock = threading.Lock()  # one login write at a time in this process (Duc
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def session_hours(env: dict | None = None) -> float:
@@ -66,7 +66,7 @@ def _mac(key: bytes, message: str) -> str:
 
 def sign(token: str, expires: datetime, key: bytes) -> str:
     """The cookie value: ``token.expires.mac`` (expires in Unix seconds)."""
-    message = f"{token}.{int(expires.replace(tzinfo=timezone.utc).timestamp())}"
+    message = f"{token}.{int(expires.replace(tzinfo=UTC).timestamp())}"
     return f"{message}.{_mac(key, message)}"
 
 
@@ -75,7 +75,7 @@ def unsign(value: str | None, key: bytes, at: datetime | None = None) -> str | N
     try:
         token, expires, mac = (value or "").split(".")
         valid = hmac.compare_digest(mac, _mac(key, f"{token}.{expires}"))
-        fresh = int(expires) > (at or now()).replace(tzinfo=timezone.utc).timestamp()
+        fresh = int(expires) > (at or now()).replace(tzinfo=UTC).timestamp()
     except (ValueError, UnicodeEncodeError):
         return None
     return token if valid and fresh else None

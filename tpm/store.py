@@ -13,9 +13,9 @@ import logging
 import os
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 try:
@@ -506,7 +506,7 @@ def save_import(
                 result.sha256,
                 platform,
                 wave or name,
-                datetime.now(timezone.utc).replace(tzinfo=None),
+                datetime.now(UTC).replace(tzinfo=None),
                 uploaded_by,
                 len(c.respondents),
                 json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False),
@@ -580,7 +580,7 @@ class lean_memory:
     def _setting(self) -> str:
         return str(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
 
-    def __enter__(self) -> "lean_memory":
+    def __enter__(self) -> lean_memory:
         cls = type(self)
         with cls._lock:
             if cls._users == 0:
@@ -624,10 +624,8 @@ class lean_memory:
         ~27 MB of the 52 MB CSV's import) by a moment's limit of :data:`EVICT_TO`: they are on disk
         and read again when a page asks. Best effort: where DuckDB cannot free that much (pinned
         blocks of a query running meanwhile) the limit is simply restored."""
-        try:
+        with suppress(duckdb.Error):
             self.con.execute(f"SET memory_limit = '{EVICT_TO}B'")
-        except duckdb.Error:
-            pass
 
 
 #: the memory limit for a moment at an import's end, to empty DuckDB's cache (see lean_memory._evict)
@@ -713,7 +711,7 @@ COMPACT_BYTES_PER_RESPONDENT = 64
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, result: ImportResult,
-                respondents: pd.DataFrame, lean: "lean_memory | None" = None) -> None:
+                respondents: pd.DataFrame, lean: lean_memory | None = None) -> None:
     """The rows of one import (inside the caller's transaction): respondents, ratings, don't-know
     answers, segments and comments; the study's aliases applied, new touchpoints added to its
     inventory, the confirmed mapping kept as the template for the next wave, and the compact
@@ -770,7 +768,7 @@ def weight_summary(w) -> dict:
 
     w = np.asarray(w, dtype=float)
     n_eff = float(w.sum() ** 2 / (w**2).sum())
-    return {"n": int(len(w)), "n_eff": n_eff, "efficiency": n_eff / len(w), "min": float(w.min()), "max": float(w.max())}
+    return {"n": len(w), "n_eff": n_eff, "efficiency": n_eff / len(w), "min": float(w.min()), "max": float(w.max())}
 
 
 def rescaled_weights(respondents: pd.DataFrame) -> tuple[pd.DataFrame, dict | None]:
@@ -823,7 +821,7 @@ def record(con: duckdb.DuckDBPyConnection, actor: str, via: str, action: str, ta
     """One line of the audit trail (inside the caller's transaction, if any)."""
     con.execute(
         "INSERT INTO audit (at_utc, actor, via, action, target, details) VALUES (?, ?, ?, ?, ?, ?)",
-        [datetime.now(timezone.utc).replace(tzinfo=None), actor, via, action, target,
+        [datetime.now(UTC).replace(tzinfo=None), actor, via, action, target,
          json.dumps(details or {}, ensure_ascii=False, default=str)],
     )
 
@@ -974,10 +972,8 @@ def private_files(path: str | os.PathLike) -> None:
 def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back after an error without hiding it: DuckDB may have ended the transaction itself
     (a failed commit on a full disk), and "no transaction is active" would replace the real cause."""
-    try:
+    with suppress(duckdb.Error):
         con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass
 
 
 class DiskFull(Exception):

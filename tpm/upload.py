@@ -13,8 +13,7 @@ from pathlib import PurePath
 import pandas as pd
 
 from tpm import store
-from tpm.ingest import ColumnSpec, ImportResult, IngestError, RawTable, detect, read_table
-from tpm.ingest import arrange, file_hash
+from tpm.ingest import ColumnSpec, ImportResult, IngestError, RawTable, arrange, detect, file_hash, read_table
 from tpm.ingest.detect import SCORED
 from tpm.ingest.normalise import normalise
 from tpm.ingest.values import cell_text
@@ -146,8 +145,9 @@ def release_memory() -> None:
     reachable through reference cycles are collected first.
     """
     import ctypes
-    import gc
     import ctypes.util
+    import gc
+    from contextlib import suppress
 
     import pyarrow as pa
 
@@ -155,10 +155,8 @@ def release_memory() -> None:
     pa.default_memory_pool().release_unused()
     libc = ctypes.util.find_library("c")
     if libc:
-        try:
+        with suppress(OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
             ctypes.CDLL(libc).malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
-            pass
 
 
 def display_value(value) -> str:

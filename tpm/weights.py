@@ -138,9 +138,7 @@ def _normalised(source: str, margins: list[Margin]) -> list[Margin]:
     for variable in dict.fromkeys(m.variable for m in margins):  # in the order given
         group = [m for m in margins if m.variable == variable]
         total = sum(m.share for m in group)
-        if abs(total - 1) <= SUM_SLACK / 100:
-            scale = 100 / total
-        elif abs(total - 100) <= SUM_SLACK:
+        if abs(total - 1) <= SUM_SLACK / 100 or abs(total - 100) <= SUM_SLACK:
             scale = 100 / total
         else:
             rows = ", ".join(str(m.row) for m in group if m.row is not None)

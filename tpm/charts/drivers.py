@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from tpm.charts.common import BAR, DETRACTOR as NEGATIVE, base_layout, safe, short, unique_short
+from tpm.charts.common import BAR, base_layout, safe, short, unique_short
+from tpm.charts.common import DETRACTOR as NEGATIVE
 from tpm.i18n import fmt_number, t
 
 QUADRANT_COLOURS = {"concentrate": "#fde0dc", "keep_up": "#e3f1e0", "low_priority": "#f2f2f2", "overkill": "#e6eef7"}

@@ -20,6 +20,7 @@ from tpm.charts.common import GREY, base_layout, safe, text_colour, unique_short
 from tpm.formatting import scale_labelled
 from tpm.i18n import fmt_number, t
 from tpm.metrics.registry import metric as metric_named
+
 MODES = ("absolute", "diff")
 SORTS = ("total", "gap")
 COLOURS = [[0.0, "#e2604f"], [0.25, "#f4a582"], [0.5, "#fbe7a1"], [0.75, "#a6d96a"], [1.0, "#52b365"]]  # light enough for black labels

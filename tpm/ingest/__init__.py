@@ -18,12 +18,12 @@ from tpm.ingest.readers import MAX_FILE_BYTES, RawTable
 from tpm.ingest.readers import read_table as _read_table
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "ROLES",
-    "ColumnSpec",
     "Canonical",
+    "ColumnSpec",
     "ImportResult",
     "IngestError",
-    "MAX_FILE_BYTES",
     "RawTable",
     "detect",
     "file_hash",
@@ -70,7 +70,7 @@ class ImportResult:
             "encoding": self.table.encoding,
             "delimiter": self.table.delimiter,
             "header_row": self.table.header_row,
-            "respondents": int(len(c.respondents)),
+            "respondents": len(c.respondents),
             "touchpoints": [
                 {"name": s.touchpoint, "column": s.column, "scale": [s.scale_min, s.scale_max],
                  "n": int(counts.get(s.touchpoint.strip(), 0)), "dont_know": int(dk.get(s.touchpoint.strip(), 0)),

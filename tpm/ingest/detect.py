@@ -137,7 +137,7 @@ class ColumnSpec:
         return self.unsure if self.role != "ignore" else None
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ColumnSpec":
+    def from_dict(cls, data: dict) -> ColumnSpec:
         """A spec stored by this or an earlier version (unknown keys are ignored)."""
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
@@ -186,7 +186,7 @@ def profile(parsed: ParsedColumn) -> ColumnProfile:
         if numeric_share < 0.5:
             _, date_share = to_dates(None, parsed)
     else:
-        unique = int(len(np.unique(valid))) if len(valid) else 0
+        unique = len(np.unique(valid)) if len(valid) else 0
     above = valid[valid > 0]
     return ColumnProfile(
         filled=filled,
@@ -520,7 +520,7 @@ def detect(table: RawTable) -> list[ColumnSpec]:
     taken: set[str] = set()
     table.unknown_scales.clear()
     table.parse_all()
-    for header, column in table.columns.items():
+    for header in table.columns:
         parsed = table.parsed(header)
         p = profile(parsed)
         role = guess_role(header, p, table.n_rows)

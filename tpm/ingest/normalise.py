@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +35,9 @@ from tpm.ingest.errors import IngestError
 from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import normalise_label
 from tpm.ingest.values import DATE_ORDERS, ParsedColumn, to_dates
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where a frame is made (below)
+    import pandas as pd
 
 # pandas is imported where a frame is made: the readers and detection (imported with this
 # module by tpm.ingest) work without it, so a command can start reading a file while pandas loads

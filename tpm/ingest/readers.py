@@ -18,8 +18,8 @@ import codecs
 import csv
 import io
 import os
-from concurrent.futures import ThreadPoolExecutor
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePath
 

@@ -157,7 +157,7 @@ _JAR_NOT_ENOUGH = frozenset({"not enough", "nicht genug", "nicht genügend", "zu
 JAR_LOW = frozenset({
     "little", "few", "short", "low", "slow", "small", "cheap", "easy", "weak", "mild", "light", "soft", "rare", "seldom",
     "quiet", "early", "thin", "sparse", "simple", "less", "basic", "infrequent", "brief", "rarely",
-    "wenig", "wenige", "kurz", "niedrig", "langsam", "klein", "billig", "günstig", "leicht", "einfach", "schwach", "mild", "selten",
+    "wenig", "wenige", "kurz", "niedrig", "langsam", "klein", "billig", "günstig", "leicht", "einfach", "schwach", "selten",
     "früh", "leise", "dünn", "gering", "knapp", "weich",
 })
 JAR_HIGH = frozenset({

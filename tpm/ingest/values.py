@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:  # annotations only: the readers work without pandas (it is imported where a Series is made)
+    import pandas as pd
 
 #: Answers that mean "no answer". Compared after ``strip().casefold()``.
 MISSING_TOKENS: frozenset[str] = frozenset(
@@ -56,7 +60,6 @@ MISSING_TOKENS: frozenset[str] = frozenset(
         "i don’t know",
         "no basis for evaluation",
         "kann ich nicht beurteilen",
-        "weiß nicht / keine angabe",
     }
 )
 

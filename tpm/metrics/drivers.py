@@ -66,9 +66,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from tpm.compact import PAIR_OUTCOMES
 from tpm.i18n import Message
 from tpm.ingest.detect import outcome_value
-from tpm.compact import PAIR_OUTCOMES
 from tpm.metrics.filters import row_key
 from tpm.metrics.rules import MIN_TEST
 
@@ -594,7 +594,7 @@ class RatingArrays:
         """(row, code, x[, scale]) per Arrow chunk, as numpy views."""
         several = "dataset_id" in self.long.column_names
         for batch in self.long.to_batches():
-            get = lambda name: batch.column(name).to_numpy(zero_copy_only=False)  # noqa: E731
+            get = lambda name: batch.column(name).to_numpy(zero_copy_only=False)  # noqa: E731, B023 (used in this pass)
             row = get("resp")
             if several:
                 row = self.offset[get("dataset_id") - self.low] + row

@@ -44,18 +44,18 @@ class Filter:
 
     @classmethod
     def of(cls, datasets=None, segments: dict[str, list[str]] | None = None, study: int | None = None,
-           weighted: bool = True, compact: bool = True) -> "Filter":
+           weighted: bool = True, compact: bool = True) -> Filter:
         segs = tuple(sorted((k, tuple(sorted(v))) for k, v in (segments or {}).items() if v))
         return cls(tuple(sorted(int(d) for d in (datasets or []))), segs, None if study is None else int(study), bool(weighted),
                    bool(compact))
 
-    def unweighted(self) -> "Filter":
+    def unweighted(self) -> Filter:
         return replace(self, weighted=False)
 
     def datasets_sql(self, column: str) -> tuple[str, list]:
         """SQL condition on a dataset id ``column`` (the datasets and study of the filter, not its
         segments) and its parameters."""
-        sql = "(len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], {c}))".format(c=column)
+        sql = f"(len(?::INTEGER[]) = 0 OR list_contains(?::INTEGER[], {column}))"
         params: list = [list(self.datasets), list(self.datasets)]
         if self.study is not None:
             sql += f" AND {column} IN (SELECT id FROM datasets WHERE study_id = ?)"

@@ -25,8 +25,8 @@ numerical work is imported when a metric is first computed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from tpm.metrics.rules import ANONYMITY, CAUTION, MIN_TEST
 
@@ -53,8 +53,9 @@ def _to_percent(est, frame):
 
 
 def _welch(a, b, counts_a, counts_b):
-    from tpm.metrics.significance import welch_t
     import numpy as np
+
+    from tpm.metrics.significance import welch_t
 
     return welch_t(a.value, a.se * np.sqrt(a.n), a.n, b.value, b.se * np.sqrt(b.n), b.n)[2]
 
@@ -76,16 +77,16 @@ def _nps_difference(a, b, counts_a, counts_b):
 
 
 def _t_interval(spec, est, confidence, counts):
-    from scipy import stats
     import numpy as np
+    from scipy import stats
 
     half = stats.t.ppf(0.5 + confidence / 2, np.maximum(est.n - 1, 1)) * est.se
     return est.value - half, est.value + half
 
 
 def _z_interval(spec, est, confidence, counts):
-    from scipy import stats
     import numpy as np
+    from scipy import stats
 
     half = stats.norm.ppf(0.5 + confidence / 2) * est.se
     lo, hi = spec.value_range

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from tpm.metrics.filters import Filter
-from tpm.metrics.rules import MIN_TEST as MIN_BASE, ONE_POINT_BOX_MAX_POINTS
 from tpm.metrics.registry import METRICS
+from tpm.metrics.rules import MIN_TEST as MIN_BASE
+from tpm.metrics.rules import ONE_POINT_BOX_MAX_POINTS
 from tpm.metrics.weighted import SUM_COLUMNS, box_sql, grouped_rating_sums_sql, has_weights
 
 #: the top (bottom) box in SQL over columns score, scale_min, scale_max (see :func:`tpm.metrics.weighted.box_sql`)

@@ -25,14 +25,23 @@ import pandas as pd
 
 from tpm.metrics.filters import Filter
 from tpm.metrics.nps import nps_from_row, nps_sums_sql
+from tpm.metrics.registry import CHOICES, METRICS
+from tpm.metrics.registry import metric as metric_named
 from tpm.metrics.rules import ALPHA, ANONYMITY, CAUTION, MIN_TEST
-from tpm.metrics.significance import benjamini_hochberg
 from tpm.metrics.satisfaction import KEYS
-from tpm.metrics.registry import CHOICES, METRICS, metric as metric_named
+from tpm.metrics.significance import benjamini_hochberg
 from tpm.metrics.weighted import MOMENTS, Estimate, grouped_rating_sums_sql, has_weights, with_rest
 
-__all__ = ["ALPHA", "ANONYMITY", "CAUTION", "MIN_TEST", "breakdown_and_totals", "segment_breakdown", "total_values",
-           "nps_by_segment"]
+__all__ = [
+    "ALPHA",
+    "ANONYMITY",
+    "CAUTION",
+    "MIN_TEST",
+    "breakdown_and_totals",
+    "nps_by_segment",
+    "segment_breakdown",
+    "total_values",
+]
 
 
 def _sums(con, flt: Filter) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,6 +24,9 @@ from tpm.metrics.priority import priority_matrix
 from tpm.metrics.satisfaction import overall_stats, touchpoint_stats
 from tpm.metrics.segments import ANONYMITY, breakdown_and_totals
 from tpm.metrics.trend import biggest_movers, tracking_view, wave_count
+
+if TYPE_CHECKING:  # annotation only: tpm.report.tables is imported where the data table is made
+    from tpm.report.tables import Table
 
 #: the heatmap metric of the report (the pages' default)
 HEATMAP_METRIC = "score"
@@ -58,7 +62,7 @@ class Report:
     trend: pd.DataFrame | None = None
     movers: pd.DataFrame | None = None
     plan: pd.DataFrame | None = None
-    data: "Table | None" = None  # respondent level: only when the role may see it
+    data: Table | None = None  # respondent level: only when the role may see it
     weighted: bool = False
     study: int | None = None
     study_name: str = ""

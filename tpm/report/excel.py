@@ -25,12 +25,21 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from tpm.i18n import t
-from tpm.report import findings
 from tpm.metrics.registry import METRICS
+from tpm.report import findings
 from tpm.report.content import HEATMAP_METRIC, Report
 from tpm.report.csv_export import FORMULA_START
-from tpm.report.tables import (Table, drivers_table, excel_format, is_missing, priority_table, sheet_title, actions_table,
-                               targets_table, touchpoints_table)
+from tpm.report.tables import (
+    Table,
+    actions_table,
+    drivers_table,
+    excel_format,
+    is_missing,
+    priority_table,
+    sheet_title,
+    targets_table,
+    touchpoints_table,
+)
 
 HEADER_FILL = PatternFill("solid", fgColor="1F6F8B")
 HEADER_FONT = Font(bold=True, color="FFFFFF")

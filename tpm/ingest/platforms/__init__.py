@@ -16,8 +16,8 @@ Adding a platform is one module and its tests: write it, add it to :data:`PLATFO
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass

@@ -27,7 +27,7 @@ def header(rows: list[list[str]]) -> Layout | None:
     for top, sub in zip(r0, r1):
         if top and not PLACEHOLDER.match(top):
             question = top
-        names.append(question if not sub or sub.lower() in RESPONSE and question else
+        names.append(question if not sub or (sub.lower() in RESPONSE and question) else
                      f"{question} [{sub}]" if question and question != sub else sub)
     platform = "SurveyMonkey" if any(v.lower() in RESPONSE for v in r1) else "two header rows"
     return Layout(0, 2, names, platform)
