@@ -3,7 +3,7 @@
 #   docker volume create tpm-data
 #   docker run -d --name tpm -p 8501:8501 -v tpm-data:/data tpm
 #   docker exec -it tpm python -m tpm users add anna --role admin     (asks for the password)
-# Put a reverse proxy with TLS in front of it (README "Hosting"); with -e TPM_ALLOWED_HOSTS=tpm.example.com the
+# Put a reverse proxy with TLS in front of it (docs/hosting.md); with -e TPM_ALLOWED_HOSTS=tpm.example.com the
 # server answers only to that name, -e FORWARDED_ALLOW_IPS=<proxy address> lets the lockout see the visitors'
 # addresses, -e TPM_SESSION_HOURS=8 shortens the login (default 12 h).
 #

@@ -2,8 +2,8 @@
 #   make run   — set up .venv and start the dashboard on data/tpm.duckdb (seeded with the samples)
 #   make test  — set up .venv (with test tools), lint (ruff) and run all tests, including the browser test
 #   make lint  — ruff's lint alone (settings in pyproject.toml); `make fix` applies its safe fixes
-#   make serve — hosted mode on this machine: login required, reachable from the network (README "Hosting")
-#   make mutation — mutation testing of the metrics, the compact tables and the scale detection (README "Mutation testing")
+#   make serve — hosted mode on this machine: login required, reachable from the network (docs/hosting.md)
+#   make mutation — mutation testing of the metrics, the compact tables and the scale detection (docs/development.md "Mutation testing")
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
