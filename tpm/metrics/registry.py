@@ -56,7 +56,7 @@ def _welch(a, b, counts_a, counts_b):
     from tpm.metrics.significance import welch_t
     import numpy as np
 
-    return welch_t(a.value, a.se * np.sqrt(a.n), a.n, b.value, b.se * np.sqrt(b.n), b.n)[2]
+    return welch_t(a.value, a.se * np.sqrt(a.n), a.n, b.value, b.se * np.sqrt(b.n), b.n)[1]
 
 
 def _two_proportions(a, b, counts_a, counts_b):
