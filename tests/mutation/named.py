@@ -35,11 +35,11 @@ NAMED = [
     ("the cell needs more than the minimum base", "tpm/metrics/segments.py",
      "(n >= min_base) &", "(n > min_base) &", BY_HAND),
     ("0–100 score without the scale minimum", "tpm/metrics/registry.py",
-     "(est.value - lo) / span * 100", "est.value / span * 100", BY_HAND),
+     "return (value - lo) / (hi - lo) * 100", "return value / (hi - lo) * 100", BY_HAND),
     ("0–100 score divided by the number of points", "tpm/metrics/registry.py",
-     "(est.value - lo) / span * 100", "(est.value - lo) / (span + 1) * 100", BY_HAND),
+     "return (value - lo) / (hi - lo) * 100", "return (value - lo) / (hi - lo + 1) * 100", BY_HAND),
     ("0–100 score's SE not scaled", "tpm/metrics/registry.py",
-     "est.se / span * 100", "est.se", BY_HAND),
+     "score_0_100(est.se, 0, hi - lo)", "est.se", BY_HAND),
 ]
 
 

@@ -552,8 +552,6 @@ def importance_batch(R: np.ndarray, method: str) -> np.ndarray:
 
 #: outcome name for the 0–10 recommend question
 NPS_OUTCOME = "nps"
-#: outcome name for the overall-satisfaction question (role *overall*), as a 0–1 score
-OVERALL_OUTCOME = "overall"
 #: outcomes stored per respondent (not among the touchpoint ratings), as SQL over ``resp``
 RESPONDENT_OUTCOMES = PAIR_OUTCOMES  # tpm.compact keeps the pair sums of the same two
 

@@ -83,10 +83,19 @@ def nps_y(column: str) -> str:
             f"WHEN {nps_group_sql(column, 'detractor')} THEN -100.0 ELSE 0.0 END)")
 
 
+def box_points(lo, hi):
+    """Points in the top (and bottom) box of the scale ``lo``…``hi``: the one highest (lowest) point on
+    scales of up to :data:`~tpm.metrics.rules.ONE_POINT_BOX_MAX_POINTS` points (3 and 4), else the two
+    highest (lowest), so the boxes never overlap. Numbers give the int; SQL expressions (str) the SQL of
+    the same rule, which :func:`box_sql` uses — the one home of the box rule."""
+    if isinstance(lo, str) or isinstance(hi, str):
+        return f"(CASE WHEN {hi} - {lo} + 1 <= {ONE_POINT_BOX_MAX_POINTS} THEN 1 ELSE 2 END)"
+    return 1 if hi - lo + 1 <= ONE_POINT_BOX_MAX_POINTS else 2
+
+
 def box_sql(top: bool, score: str = "score", lo: str = "scale_min", hi: str = "scale_max") -> str:
-    """SQL condition: the answer is in the top (bottom) box — the two highest (lowest) points on
-    scales of 5 to 11 points, the one highest (lowest) on 3- and 4-point scales (never overlapping)."""
-    width = f"(CASE WHEN {hi} - {lo} + 1 <= {ONE_POINT_BOX_MAX_POINTS} THEN 0 ELSE 1 END)"
+    """SQL condition: the answer is in the top (bottom) box of :func:`box_points` points."""
+    width = f"({box_points(lo, hi)} - 1)"
     return f"{score} >= {hi} - {width}" if top else f"{score} <= {lo} + {width}"
 
 
