@@ -1,4 +1,4 @@
-"""Satisfaction per touchpoint (and per touchpoint × segment value), computed in DuckDB.
+"""Satisfaction per touchpoint, computed in DuckDB (per touchpoint × segment value: :mod:`tpm.metrics.segments`).
 
 For the ratings of a touchpoint on a scale [min, max] with n answers:
 
@@ -35,7 +35,6 @@ from tpm.metrics.weighted import SUM_COLUMNS, box_points, grouped_rating_sums_sq
 
 #: the groups of the per-touchpoint figures
 KEYS = ["touchpoint", "scale_min", "scale_max"]
-BY_SEGMENT_KEYS = ["touchpoint", "segment_value", "scale_min", "scale_max"]
 
 
 COLUMNS = ["touchpoint", "scale_min", "scale_max", "n", "n_eff", "mean", "sd", "ci_low", "ci_high", "score_0_100",
@@ -76,19 +75,6 @@ def overall_stats(con, flt: Filter) -> pd.DataFrame:
         params,
     ).df()
     return _finish(frame, has_weights(con, flt))
-
-
-def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
-    """One row per touchpoint × value of ``segment``; columns :data:`COLUMNS` plus ``segment_value``.
-
-    Respondents without a value for ``segment`` are left out.
-    """
-    cte, params = flt.units_cte()
-    frame = con.execute(
-        f"WITH {cte} {grouped_rating_sums_sql(BY_SEGMENT_KEYS, flt.segment_join(flt.rated(), 'rt', 'segment_value'))}",
-        params + [segment],
-    ).df()
-    return _finish(frame, has_weights(con, flt)).sort_values(BY_SEGMENT_KEYS, ignore_index=True)
 
 
 def _finish(frame: pd.DataFrame, weighted: bool) -> pd.DataFrame:
