@@ -660,9 +660,9 @@ def nps_group(answer: str) -> str | None:
 
 def _group_of_score(score: np.ndarray) -> np.ndarray:
     """The NPS group of 0–10 answers (0–6 detractor, 7–8 passive, 9–10 promoter: :mod:`tpm.metrics.rules`; "" where none)."""
-    from tpm.metrics.rules import DETRACTOR_MAX, PROMOTER_MIN
+    from tpm.metrics import rules
 
-    return np.select([score >= PROMOTER_MIN, score > DETRACTOR_MAX, score >= 0], ["promoter", "passive", "detractor"], "").astype(object)
+    return np.select([score >= rules.PROMOTER_MIN, score > rules.DETRACTOR_MAX, score >= 0], ["promoter", "passive", "detractor"], "").astype(object)
 
 
 def _groups_named(table: RawTable, groups: ColumnSpec) -> np.ndarray:

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from tpm.metrics.registry import PREFIXES
-from tpm.metrics.rules import DETRACTOR_MAX, ONE_POINT_BOX_MAX_POINTS, PROMOTER_MIN
+from tpm.metrics import rules
+from tpm.metrics.rules import ONE_POINT_BOX_MAX_POINTS
 
 
 def moment_sql(y: str, prefix: str, w: str = "w", where: str | None = None, compact: bool = False) -> str:
@@ -72,9 +73,11 @@ def compact_sql(keys: str, rows: str) -> str:
 
 def nps_group_sql(column: str, group: str) -> str:
     """SQL condition: the 0–10 answer in ``column`` is of ``group`` ("promoter", "passive" or "detractor"),
-    by the cut-offs of :mod:`tpm.metrics.rules` — the one place the SQL of the NPS groups is made."""
-    return {"promoter": f"{column} >= {PROMOTER_MIN}", "detractor": f"{column} <= {DETRACTOR_MAX}",
-            "passive": f"{column} > {DETRACTOR_MAX} AND {column} < {PROMOTER_MIN}"}[group]
+    by the cut-offs of :mod:`tpm.metrics.rules` (read when the SQL is made) — the one place the SQL of
+    the NPS groups is made."""
+    top, bottom = rules.PROMOTER_MIN, rules.DETRACTOR_MAX
+    return {"promoter": f"{column} >= {top}", "detractor": f"{column} <= {bottom}",
+            "passive": f"{column} > {bottom} AND {column} < {top}"}[group]
 
 
 def nps_y(column: str) -> str:
