@@ -1,4 +1,5 @@
-"""Key driver analysis against published numbers (relaimpo, rwa) and against planted truth."""
+"""Key driver analysis against published numbers (relaimpo, rwa) and against planted truth — through
+drivers_for, the path of the Drivers page, the report and the CLI, on the reference data stored as a dataset."""
 
 import json
 import math
@@ -16,7 +17,7 @@ PUBLISHED = json.loads((REFERENCE / "expected_published.json").read_text())
 
 @pytest.fixture(scope="module")
 def store_con(tmp_path_factory):
-    """One store for the module's frames (each stored as its own dataset by :func:`key_drivers`)."""
+    """One store for the module's frames (each stored as its own dataset by :func:`stored_drivers`)."""
     from tpm import store
 
     connection = store.connect(tmp_path_factory.mktemp("drivers") / "drivers.duckdb")
@@ -24,7 +25,7 @@ def store_con(tmp_path_factory):
     connection.close()
 
 
-def key_drivers(con, frame, outcome, drivers, method="shapley", missing="listwise", bootstrap=0, seed=0):
+def stored_drivers(con, frame, outcome, drivers, method="shapley", missing="listwise", bootstrap=0, seed=0):
     """:func:`drivers_for` — the path of the Drivers page, the report and the CLI — on ``frame`` stored as a
     dataset: one respondent per row, each column a touchpoint whose ratings are its values (NaN = not
     rated; scale 0–1 as stored, a linear map that leaves correlations alone), ``outcome`` among them."""
@@ -48,7 +49,7 @@ def key_drivers(con, frame, outcome, drivers, method="shapley", missing="listwis
 def test_swiss_lmg_matches_relaimpo(store_con):
     ref = PUBLISHED["swiss_relaimpo"]
     frame = pd.read_csv(REFERENCE / ref["data"])
-    result = key_drivers(store_con, frame, ref["response"], ref["predictors"], method="shapley")
+    result = stored_drivers(store_con, frame, ref["response"], ref["predictors"], method="shapley")
     assert result.n == ref["n"]
     assert result.r2 == pytest.approx(ref["r2"], abs=ref["r2_tolerance"])
     raw = result.table.set_index("driver").loc[ref["predictors"], "raw"].to_numpy()
@@ -62,7 +63,7 @@ def test_swiss_lmg_matches_relaimpo(store_con):
 def test_mtcars_relative_weights_match_rwa(store_con):
     ref = PUBLISHED["mtcars_rwa_johnson"]
     frame = pd.read_csv(REFERENCE / ref["data"])
-    result = key_drivers(store_con, frame, ref["response"], ref["predictors"], method="relative_weights")
+    result = stored_drivers(store_con, frame, ref["response"], ref["predictors"], method="relative_weights")
     table = result.table.set_index("driver").loc[ref["predictors"]]
     assert result.r2 == pytest.approx(ref["r2"], abs=ref["tolerance"])
     np.testing.assert_allclose(table["raw"], ref["raw_relweight"], atol=ref["tolerance"])
@@ -98,7 +99,7 @@ def test_shapley_equals_brute_force_regressions(store_con):
     X = rng.normal(size=(n, p)) + rng.normal(size=(n, 1))  # correlated drivers
     y = X @ np.array([0.8, 0.5, 0.0, 0.3, 0.0, -0.4]) + rng.normal(size=n)
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(p)]).assign(y=y)
-    result = key_drivers(store_con, frame, "y", [f"x{i}" for i in range(p)], method="shapley")
+    result = stored_drivers(store_con, frame, "y", [f"x{i}" for i in range(p)], method="shapley")
     expected = brute_force_lmg(frame, "y", [f"x{i}" for i in range(p)])
     got = result.table.set_index("driver")["raw"]
     for x, value in expected.items():
@@ -116,7 +117,7 @@ def test_planted_drivers_come_out_on_top_in_order(store_con):
     for col in frame.columns[:-1]:  # sparse: each touchpoint rated by 40–90 % of respondents
         frame.loc[rng.random(n) < rng.uniform(0.1, 0.6), col] = np.nan
     for method in ("shapley", "relative_weights"):
-        result = key_drivers(store_con, frame, "y", [f"tp{i}" for i in range(8)], method=method, missing="pairwise")
+        result = stored_drivers(store_con, frame, "y", [f"tp{i}" for i in range(8)], method=method, missing="pairwise")
         assert result.table["driver"].tolist()[:3] == ["tp3", "tp6", "tp1"], method
         assert result.table["share"].sum() == pytest.approx(100)
         assert result.table["raw"].sum() == pytest.approx(result.r2)
@@ -124,8 +125,8 @@ def test_planted_drivers_come_out_on_top_in_order(store_con):
 
 def test_listwise_and_pairwise_report_their_bases(store_con):
     frame = pd.DataFrame({"y": [1, 2, 3, 4, 5, 6, 7, 8.0], "a": [1, 2, np.nan, 4, 5, 7, 6, 8], "b": [2, 1, 4, 3, np.nan, 5, 8, 7]})
-    listwise = key_drivers(store_con, frame, "y", ["a", "b"], missing="listwise")
-    pairwise = key_drivers(store_con, frame, "y", ["a", "b"], missing="pairwise")
+    listwise = stored_drivers(store_con, frame, "y", ["a", "b"], missing="listwise")
+    pairwise = stored_drivers(store_con, frame, "y", ["a", "b"], missing="pairwise")
     assert listwise.n == 6
     assert pairwise.n == 6  # the smallest pair base: a and b together (each has 7 with y)
     assert set(pairwise.table["n"]) == {7}
@@ -160,7 +161,7 @@ def test_many_drivers_fall_back_to_relative_weights_with_a_note(store_con):
     p = MAX_SHAPLEY + 1
     frame = pd.DataFrame(rng.normal(size=(500, p)), columns=[f"x{i}" for i in range(p)])
     frame["y"] = frame.sum(axis=1) + rng.normal(size=500)
-    result = key_drivers(store_con, frame, "y", [f"x{i}" for i in range(p)], method="shapley")
+    result = stored_drivers(store_con, frame, "y", [f"x{i}" for i in range(p)], method="shapley")
     assert result.method == "relative_weights"
     assert result.notes and "relative weights" in result.notes[0]
 
@@ -168,8 +169,8 @@ def test_many_drivers_fall_back_to_relative_weights_with_a_note(store_con):
 def test_bootstrap_is_seeded_and_brackets_the_estimate(store_con):
     ref = PUBLISHED["mtcars_rwa_johnson"]
     frame = pd.read_csv(REFERENCE / ref["data"])
-    a = key_drivers(store_con, frame, "mpg", ref["predictors"], method="shapley", bootstrap=200, seed=4)
-    b = key_drivers(store_con, frame, "mpg", ref["predictors"], method="shapley", bootstrap=200, seed=4)
+    a = stored_drivers(store_con, frame, "mpg", ref["predictors"], method="shapley", bootstrap=200, seed=4)
+    b = stored_drivers(store_con, frame, "mpg", ref["predictors"], method="shapley", bootstrap=200, seed=4)
     pd.testing.assert_frame_equal(a.table, b.table)
     assert ((a.table.ci_low <= a.table.share) & (a.table.share <= a.table.ci_high)).all()
 
@@ -177,20 +178,20 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate(store_con):
 def test_bad_arguments(store_con):
     frame = pd.DataFrame({"y": [1, 2, 3.0], "a": [1, 2, 3.0]})
     with pytest.raises(ValueError):
-        key_drivers(store_con, frame, "y", ["a"], method="pratt")
+        stored_drivers(store_con, frame, "y", ["a"], method="pratt")
     with pytest.raises(ValueError):
-        key_drivers(store_con, frame, "y", ["a"], missing="mean")
+        stored_drivers(store_con, frame, "y", ["a"], missing="mean")
     with pytest.raises(ValueError, match="correlation could not be computed"):
-        key_drivers(store_con, pd.DataFrame({"y": [1, 2, 3.0], "a": [5, 5, 5.0]}), "y", ["a"])
+        stored_drivers(store_con, pd.DataFrame({"y": [1, 2, 3.0], "a": [5, 5, 5.0]}), "y", ["a"])
 
 
 def test_listwise_on_too_few_respondents_is_refused_and_adjusted_r2_is_reported(store_con):
     rng = np.random.default_rng(2)
     noise = pd.DataFrame(rng.normal(size=(5, 5)), columns=["y", "a", "b", "c", "d"])
     with pytest.raises(ValueError, match="Only 5 respondents answered the outcome and all 4 drivers"):
-        key_drivers(store_con, noise, "y", ["a", "b", "c", "d"], missing="listwise")  # R² would be 1.000 on noise
+        stored_drivers(store_con, noise, "y", ["a", "b", "c", "d"], missing="listwise")  # R² would be 1.000 on noise
     frame = pd.DataFrame(rng.normal(size=(40, 4)), columns=["y", "a", "b", "c"])
-    result = key_drivers(store_con, frame, "y", ["a", "b", "c"], missing="listwise")
+    result = stored_drivers(store_con, frame, "y", ["a", "b", "c"], missing="listwise")
     X = np.column_stack([np.ones(40), frame[["a", "b", "c"]]])
     resid = frame["y"] - X @ np.linalg.lstsq(X, frame["y"], rcond=None)[0]
     r2 = 1 - (resid**2).sum() / ((frame["y"] - frame["y"].mean()) ** 2).sum()
