@@ -341,6 +341,8 @@ def scale_candidates(values: np.ndarray, counts: np.ndarray, chosen: tuple[int, 
     not a missing code. A reading that leaves an answer outside its scale is no reading (the
     import would refuse it): a proposal with a stray 0 outside it is offered as ``zero_na``.
     """
+    from tpm.metrics.registry import score_0_100
+
     values = np.asarray(values, dtype=np.float64)
     counts = np.asarray(counts, dtype=np.int64)
     keep = ~np.isnan(values) & (values >= 0) & (counts > 0)
@@ -364,8 +366,6 @@ def scale_candidates(values: np.ndarray, counts: np.ndarray, chosen: tuple[int, 
     proposal = (chosen[0], chosen[1], chosen[2] or None)
     kind = next((k for k, *rest in readings if tuple(rest) == proposal), "observed")
     readings = [(kind, *proposal)] + [r for r in readings if tuple(r[1:]) != proposal]
-    from tpm.metrics.registry import score_0_100
-
     out: list[dict] = []
     for kind, lo, hi, missing in readings:
         used = ~np.isin(values, missing or [])

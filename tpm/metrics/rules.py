@@ -19,4 +19,3 @@ ONE_POINT_BOX_MAX_POINTS = 4
 #: these by :func:`tpm.metrics.weighted.nps_group_sql`.
 PROMOTER_MIN = 9
 DETRACTOR_MAX = 6
-
