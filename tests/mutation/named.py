@@ -27,7 +27,7 @@ NAMED = [
     ("promoters from 8 (the NPS cut-off in its home)", "tpm/metrics/rules.py",
      "PROMOTER_MIN = 9", "PROMOTER_MIN = 8", BY_HAND),
     ("detractors only up to 5 (the NPS cut-off in its home)", "tpm/metrics/rules.py",
-     "DETRACTOR_MAX = 6", "DETRACTOR_MAX = 5", BY_HAND),
+     "DETRACTOR_MAX = 6", "DETRACTOR_MAX = 5", ["tests/test_weights.py"]),
     ("cells with exactly n = 5 hidden (breakdown)", "tpm/metrics/segments.py",
      'hidden = frame["m_n"].to_numpy() < anonymity', 'hidden = frame["m_n"].to_numpy() <= anonymity', BY_HAND),
     ("cells with exactly n = 5 hidden (NPS by segment)", "tpm/metrics/segments.py",
