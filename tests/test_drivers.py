@@ -8,8 +8,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REFERENCE
+
 from tpm.metrics.drivers import MAX_SHAPLEY, drivers_for, nearest_correlation, pair_statistics
 
 PUBLISHED = json.loads((REFERENCE / "expected_published.json").read_text())
@@ -29,7 +29,7 @@ def stored_drivers(con, frame, outcome, drivers, method="shapley", missing="list
     """:func:`drivers_for` — the path of the Drivers page, the report and the CLI — on ``frame`` stored as a
     dataset: one respondent per row, each column a touchpoint whose ratings are its values (NaN = not
     rated; scale 0–1 as stored, a linear map that leaves correlations alone), ``outcome`` among them."""
-    from tpm.metrics import Filter, drivers as module
+    from tpm.metrics import Filter
 
     dataset = con.execute("""INSERT INTO datasets (name, source_file, sha256, uploaded_at, rows, mapping, report)
                              VALUES ('reference', 'reference.csv', ?, now(), ?, '[]', '{}') RETURNING id""",
@@ -236,6 +236,7 @@ def test_bca_interval_matches_scipy():
 def _stored_survey(con, seed: int, n: int, name: str, weighted: bool, shop_points: int = 10) -> int:
     """Respondents with Region, five sparse touchpoints driving NPS, optional lognormal weights."""
     from conftest import xlsx_bytes
+
     from tpm import store
     from tpm.ingest import ingest_bytes
 
@@ -301,7 +302,8 @@ def test_stored_drivers_equal_an_independent_computation_on_random_filters(con, 
     shares, R², bases and n_eff to 1e-9; the touchpoint figures handed in (as the Priority page
     does) choose the same drivers."""
     from tpm import compact
-    from tpm.metrics import Filter, drivers as module
+    from tpm.metrics import Filter
+    from tpm.metrics import drivers as module
     from tpm.metrics.drivers import drivers_for, importance, nearest_correlation
     from tpm.metrics.satisfaction import touchpoint_stats
 

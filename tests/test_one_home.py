@@ -7,7 +7,6 @@ import re
 import duckdb
 import numpy as np
 import pytest
-
 from conftest import ROOT, xlsx_bytes
 
 #: a comparison with the NPS cut-offs 6 or 9 written out (SQL or Python): ``nps >= 9``, ``{v} <= 6``, ``9 <= x``

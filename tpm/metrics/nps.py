@@ -27,6 +27,7 @@ from scipy.stats import norm
 
 from tpm.metrics.filters import Filter
 
+
 @dataclass(frozen=True)
 class NPS:
     """NPS of a group. ``score``, ``se``, ``ci_low``, ``ci_high`` are in points (−100…+100)."""

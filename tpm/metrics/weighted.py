@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tpm.metrics.registry import PREFIXES
 from tpm.metrics import rules
+from tpm.metrics.registry import PREFIXES
 from tpm.metrics.rules import ONE_POINT_BOX_MAX_POINTS
 
 
