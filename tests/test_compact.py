@@ -92,14 +92,14 @@ def figures(con, flt):
     """What the pages compute: name → result."""
     from tpm.metrics.drivers import drivers_for
     from tpm.metrics.nps import nps_for, respondent_count
-    from tpm.metrics.satisfaction import overall_stats, touchpoint_by_segment, touchpoint_stats
-    from tpm.metrics.segments import breakdown_and_totals, nps_by_segment
+    from tpm.metrics.satisfaction import overall_stats, touchpoint_stats
+    from tpm.metrics.segments import breakdown_and_totals, nps_by_segment, segment_breakdown
     from tpm.metrics.trend import tracking_and_totals
     from tpm.metrics.weighted import has_weights
 
     out = {"stats": touchpoint_stats(con, flt), "overall": overall_stats(con, flt), "nps": nps_for(con, flt),
            "count": respondent_count(con, flt), "weighted": has_weights(con, flt),
-           "by segment": touchpoint_by_segment(con, flt, "Altersgruppe"),
+           "by segment": segment_breakdown(con, flt, "Altersgruppe", "score", anonymity=0),
            "nps by segment": nps_by_segment(con, flt, "Region", anonymity=3)}
     for metric in ("mean", "score", "top2", "nps"):
         out[f"heatmap {metric}"] = breakdown_and_totals(con, flt, "Region", metric, anonymity=3)

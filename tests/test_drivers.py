@@ -1,4 +1,5 @@
-"""Key driver analysis against published numbers (relaimpo, rwa) and against planted truth."""
+"""Key driver analysis against published numbers (relaimpo, rwa) and against planted truth — through
+drivers_for, the path of the Drivers page, the report and the CLI, on the reference data stored as a dataset."""
 
 import json
 import math
@@ -9,15 +10,46 @@ import pandas as pd
 import pytest
 from conftest import REFERENCE
 
-from tpm.metrics.drivers import MAX_SHAPLEY, key_drivers, nearest_correlation, pairwise_corr
+from tpm.metrics.drivers import MAX_SHAPLEY, drivers_for, nearest_correlation, pair_statistics
 
 PUBLISHED = json.loads((REFERENCE / "expected_published.json").read_text())
 
 
-def test_swiss_lmg_matches_relaimpo():
+@pytest.fixture(scope="module")
+def store_con(tmp_path_factory):
+    """One store for the module's frames (each stored as its own dataset by :func:`stored_drivers`)."""
+    from tpm import store
+
+    connection = store.connect(tmp_path_factory.mktemp("drivers") / "drivers.duckdb")
+    yield connection
+    connection.close()
+
+
+def stored_drivers(con, frame, outcome, drivers, method="shapley", missing="listwise", bootstrap=0, seed=0):
+    """:func:`drivers_for` — the path of the Drivers page, the report and the CLI — on ``frame`` stored as a
+    dataset: one respondent per row, each column a touchpoint whose ratings are its values (NaN = not
+    rated; scale 0–1 as stored, a linear map that leaves correlations alone), ``outcome`` among them."""
+    from tpm.metrics import Filter
+
+    dataset = con.execute("""INSERT INTO datasets (name, source_file, sha256, uploaded_at, rows, mapping, report)
+                             VALUES ('reference', 'reference.csv', ?, now(), ?, '[]', '{}') RETURNING id""",
+                          [f"reference-{con.execute('SELECT count(*) FROM datasets').fetchone()[0]}", len(frame)]).fetchone()[0]
+    columns = [outcome, *drivers]
+    long = (frame[columns].apply(pd.to_numeric, errors="coerce").reset_index(drop=True).rename_axis("resp").reset_index()
+            .melt(id_vars="resp", var_name="touchpoint", value_name="score").dropna())
+    con.register("reference_long", long)
+    con.execute("INSERT INTO respondents (dataset_id, resp, respondent_id) SELECT ?, i, 'r' || i FROM range(?) t(i)",
+                [dataset, len(frame)])
+    con.execute("INSERT INTO ratings SELECT ?, resp, touchpoint, score, 0, 1 FROM reference_long", [dataset])
+    con.unregister("reference_long")
+    return drivers_for(con, Filter.of([dataset], weighted=False), outcome=outcome, drivers=list(drivers), method=method,
+                       missing=missing, bootstrap=bootstrap, seed=seed)
+
+
+def test_swiss_lmg_matches_relaimpo(store_con):
     ref = PUBLISHED["swiss_relaimpo"]
     frame = pd.read_csv(REFERENCE / ref["data"])
-    result = key_drivers(frame, ref["response"], ref["predictors"], method="shapley")
+    result = stored_drivers(store_con, frame, ref["response"], ref["predictors"], method="shapley")
     assert result.n == ref["n"]
     assert result.r2 == pytest.approx(ref["r2"], abs=ref["r2_tolerance"])
     raw = result.table.set_index("driver").loc[ref["predictors"], "raw"].to_numpy()
@@ -28,10 +60,10 @@ def test_swiss_lmg_matches_relaimpo():
     assert signs == [int(np.sign(ref["lm_coefficients"][p])) for p in ref["predictors"]]
 
 
-def test_mtcars_relative_weights_match_rwa():
+def test_mtcars_relative_weights_match_rwa(store_con):
     ref = PUBLISHED["mtcars_rwa_johnson"]
     frame = pd.read_csv(REFERENCE / ref["data"])
-    result = key_drivers(frame, ref["response"], ref["predictors"], method="relative_weights")
+    result = stored_drivers(store_con, frame, ref["response"], ref["predictors"], method="relative_weights")
     table = result.table.set_index("driver").loc[ref["predictors"]]
     assert result.r2 == pytest.approx(ref["r2"], abs=ref["tolerance"])
     np.testing.assert_allclose(table["raw"], ref["raw_relweight"], atol=ref["tolerance"])
@@ -61,13 +93,13 @@ def brute_force_lmg(frame, y, xs):
     return out
 
 
-def test_shapley_equals_brute_force_regressions():
+def test_shapley_equals_brute_force_regressions(store_con):
     rng = np.random.default_rng(3)
     n, p = 400, 6
     X = rng.normal(size=(n, p)) + rng.normal(size=(n, 1))  # correlated drivers
     y = X @ np.array([0.8, 0.5, 0.0, 0.3, 0.0, -0.4]) + rng.normal(size=n)
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(p)]).assign(y=y)
-    result = key_drivers(frame, "y", [f"x{i}" for i in range(p)], method="shapley")
+    result = stored_drivers(store_con, frame, "y", [f"x{i}" for i in range(p)], method="shapley")
     expected = brute_force_lmg(frame, "y", [f"x{i}" for i in range(p)])
     got = result.table.set_index("driver")["raw"]
     for x, value in expected.items():
@@ -75,7 +107,7 @@ def test_shapley_equals_brute_force_regressions():
     assert result.table.set_index("driver").loc["x5", "sign"] == -1
 
 
-def test_planted_drivers_come_out_on_top_in_order():
+def test_planted_drivers_come_out_on_top_in_order(store_con):
     rng = np.random.default_rng(11)
     n = 3000
     g = rng.normal(size=n)
@@ -85,33 +117,33 @@ def test_planted_drivers_come_out_on_top_in_order():
     for col in frame.columns[:-1]:  # sparse: each touchpoint rated by 40–90 % of respondents
         frame.loc[rng.random(n) < rng.uniform(0.1, 0.6), col] = np.nan
     for method in ("shapley", "relative_weights"):
-        result = key_drivers(frame, "y", [f"tp{i}" for i in range(8)], method=method, missing="pairwise")
+        result = stored_drivers(store_con, frame, "y", [f"tp{i}" for i in range(8)], method=method, missing="pairwise")
         assert result.table["driver"].tolist()[:3] == ["tp3", "tp6", "tp1"], method
         assert result.table["share"].sum() == pytest.approx(100)
         assert result.table["raw"].sum() == pytest.approx(result.r2)
 
 
-def test_listwise_and_pairwise_report_their_bases():
+def test_listwise_and_pairwise_report_their_bases(store_con):
     frame = pd.DataFrame({"y": [1, 2, 3, 4, 5, 6, 7, 8.0], "a": [1, 2, np.nan, 4, 5, 7, 6, 8], "b": [2, 1, 4, 3, np.nan, 5, 8, 7]})
-    listwise = key_drivers(frame, "y", ["a", "b"], missing="listwise")
-    pairwise = key_drivers(frame, "y", ["a", "b"], missing="pairwise")
+    listwise = stored_drivers(store_con, frame, "y", ["a", "b"], missing="listwise")
+    pairwise = stored_drivers(store_con, frame, "y", ["a", "b"], missing="pairwise")
     assert listwise.n == 6
     assert pairwise.n == 6  # the smallest pair base: a and b together (each has 7 with y)
     assert set(pairwise.table["n"]) == {7}
     assert listwise.warnings and "at least 30" in listwise.warnings[0]
 
 
-def test_pairwise_corr_matches_pandas(monkeypatch):
+def test_pair_statistics_match_pandas(monkeypatch):
     from tpm.metrics import drivers as module
 
     rng = np.random.default_rng(5)
     X = rng.normal(size=(3000, 5))
     X[rng.random(X.shape) < 0.3] = np.nan
-    R, n = pairwise_corr(X)
+    R, n, _ = pair_statistics(X)
     np.testing.assert_allclose(R, pd.DataFrame(X).corr().to_numpy(), atol=1e-12)
     assert n[0, 1] == (~np.isnan(X[:, 0]) & ~np.isnan(X[:, 1])).sum()
     monkeypatch.setattr(module, "SINGLE_FROM", 0)  # the float32 products of large matrices: within 1e-7
-    R32, n32 = pairwise_corr(X)
+    R32, n32, _ = pair_statistics(X)
     np.testing.assert_allclose(R32, R, atol=1e-7)
     assert (n32 == n).all()
 
@@ -124,42 +156,42 @@ def test_nearest_correlation_repairs_indefinite_matrix():
     np.testing.assert_allclose(np.diag(fixed), 1.0)
 
 
-def test_many_drivers_fall_back_to_relative_weights_with_a_note():
+def test_many_drivers_fall_back_to_relative_weights_with_a_note(store_con):
     rng = np.random.default_rng(2)
     p = MAX_SHAPLEY + 1
     frame = pd.DataFrame(rng.normal(size=(500, p)), columns=[f"x{i}" for i in range(p)])
     frame["y"] = frame.sum(axis=1) + rng.normal(size=500)
-    result = key_drivers(frame, "y", [f"x{i}" for i in range(p)], method="shapley")
+    result = stored_drivers(store_con, frame, "y", [f"x{i}" for i in range(p)], method="shapley")
     assert result.method == "relative_weights"
     assert result.notes and "relative weights" in result.notes[0]
 
 
-def test_bootstrap_is_seeded_and_brackets_the_estimate():
+def test_bootstrap_is_seeded_and_brackets_the_estimate(store_con):
     ref = PUBLISHED["mtcars_rwa_johnson"]
     frame = pd.read_csv(REFERENCE / ref["data"])
-    a = key_drivers(frame, "mpg", ref["predictors"], method="shapley", bootstrap=200, seed=4)
-    b = key_drivers(frame, "mpg", ref["predictors"], method="shapley", bootstrap=200, seed=4)
+    a = stored_drivers(store_con, frame, "mpg", ref["predictors"], method="shapley", bootstrap=200, seed=4)
+    b = stored_drivers(store_con, frame, "mpg", ref["predictors"], method="shapley", bootstrap=200, seed=4)
     pd.testing.assert_frame_equal(a.table, b.table)
     assert ((a.table.ci_low <= a.table.share) & (a.table.share <= a.table.ci_high)).all()
 
 
-def test_bad_arguments():
+def test_bad_arguments(store_con):
     frame = pd.DataFrame({"y": [1, 2, 3.0], "a": [1, 2, 3.0]})
     with pytest.raises(ValueError):
-        key_drivers(frame, "y", ["a"], method="pratt")
+        stored_drivers(store_con, frame, "y", ["a"], method="pratt")
     with pytest.raises(ValueError):
-        key_drivers(frame, "y", ["a"], missing="mean")
+        stored_drivers(store_con, frame, "y", ["a"], missing="mean")
     with pytest.raises(ValueError, match="correlation could not be computed"):
-        key_drivers(pd.DataFrame({"y": [1, 2, 3.0], "a": [5, 5, 5.0]}), "y", ["a"])
+        stored_drivers(store_con, pd.DataFrame({"y": [1, 2, 3.0], "a": [5, 5, 5.0]}), "y", ["a"])
 
 
-def test_listwise_on_too_few_respondents_is_refused_and_adjusted_r2_is_reported():
+def test_listwise_on_too_few_respondents_is_refused_and_adjusted_r2_is_reported(store_con):
     rng = np.random.default_rng(2)
     noise = pd.DataFrame(rng.normal(size=(5, 5)), columns=["y", "a", "b", "c", "d"])
     with pytest.raises(ValueError, match="Only 5 respondents answered the outcome and all 4 drivers"):
-        key_drivers(noise, "y", ["a", "b", "c", "d"], missing="listwise")  # R² would be 1.000 on noise
+        stored_drivers(store_con, noise, "y", ["a", "b", "c", "d"], missing="listwise")  # R² would be 1.000 on noise
     frame = pd.DataFrame(rng.normal(size=(40, 4)), columns=["y", "a", "b", "c"])
-    result = key_drivers(frame, "y", ["a", "b", "c"], missing="listwise")
+    result = stored_drivers(store_con, frame, "y", ["a", "b", "c"], missing="listwise")
     X = np.column_stack([np.ones(40), frame[["a", "b", "c"]]])
     resid = frame["y"] - X @ np.linalg.lstsq(X, frame["y"], rcond=None)[0]
     r2 = 1 - (resid**2).sum() / ((frame["y"] - frame["y"].mean()) ** 2).sum()
@@ -269,12 +301,13 @@ def test_stored_drivers_equal_an_independent_computation_on_random_filters(con, 
     by pair, on random filters over three datasets (two weighted, one not; one asks Shop on 1–5):
     shares, R², bases and n_eff to 1e-9; the touchpoint figures handed in (as the Priority page
     does) choose the same drivers."""
+    from tpm import compact
     from tpm.metrics import Filter
     from tpm.metrics import drivers as module
     from tpm.metrics.drivers import drivers_for, importance, nearest_correlation
     from tpm.metrics.satisfaction import touchpoint_stats
 
-    monkeypatch.setattr(module, "BLAS_ONE_THREAD", 3000)  # blocks of ~80–120 rows
+    monkeypatch.setattr(compact, "BLAS_ONE_THREAD", 3000)  # blocks of ~80–120 rows
 
     ids = [_stored_survey(con, 1, 500, "a", True), _stored_survey(con, 2, 400, "b", False),
            _stored_survey(con, 3, 300, "c", True, shop_points=5)]

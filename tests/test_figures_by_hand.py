@@ -18,7 +18,7 @@ from scipy import stats
 from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
-from tpm.metrics.satisfaction import touchpoint_by_segment, touchpoint_stats
+from tpm.metrics.satisfaction import touchpoint_stats
 from tpm.metrics.segments import breakdown_and_totals, nps_by_segment, segment_breakdown, total_values
 from tpm.metrics.trend import touchpoint_trend
 
@@ -184,8 +184,8 @@ def test_the_score_metric_maps_the_mean_and_its_interval_linearly(con):
         assert (row["ci_low"], row["ci_high"]) == pytest.approx(
             tuple((c - lo) / (hi - lo) * 100 for c in mean_ci), rel=1e-9)
         assert row["se"] == pytest.approx(stats.sem(values) / (hi - lo) * 100, rel=1e-9)
-    by_region = touchpoint_by_segment(con, flt, "Region").set_index(["touchpoint", "segment_value"])
-    assert by_region.loc[("Hotline", "Süd"), "score_0_100"] == pytest.approx(
+    by_region = segment_breakdown(con, flt, "Region", "score", anonymity=0).set_index(["touchpoint", "segment"])
+    assert by_region.loc[("Hotline", "Süd"), "value"] == pytest.approx(
         score(hotline[region == "Süd"], 1, 5), rel=1e-12)
 
 

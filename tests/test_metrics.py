@@ -15,7 +15,8 @@ from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for, respondent_count
-from tpm.metrics.satisfaction import touchpoint_by_segment, touchpoint_stats
+from tpm.metrics.satisfaction import touchpoint_stats
+from tpm.metrics.segments import segment_breakdown
 
 XLSX = SAMPLES / "kundenbefragung_2026_welle1.xlsx"
 CSV = SAMPLES / "kundenbefragung_2026_welle3_export.csv"
@@ -94,14 +95,16 @@ def test_segment_filter(loaded):
 def test_breakdown_by_segment(loaded):
     con, ids = loaded
     ratings, recommend, raw = reference_frame(XLSX)
-    ours = touchpoint_by_segment(con, Filter.of([ids[XLSX.name]]), "Region").set_index(["touchpoint", "segment_value"])
+    flt = Filter.of([ids[XLSX.name]])
+    ours, nps = (segment_breakdown(con, flt, "Region", metric, anonymity=0).set_index(["touchpoint", "segment"])
+                 for metric in ("mean", "nps"))
     for region, part in ratings.groupby(raw["Region"]):
         values = part["Lieferung"].dropna()
         assert ours.loc[("Lieferung", region), "n"] == len(values)
-        assert ours.loc[("Lieferung", region), "mean"] == pytest.approx(values.mean())
+        assert ours.loc[("Lieferung", region), "value"] == pytest.approx(values.mean())
         raters = recommend[part["Lieferung"].notna().index[part["Lieferung"].notna()]].dropna()
         expected_nps = 100 * ((raters >= 9).mean() - (raters <= 6).mean())
-        assert ours.loc[("Lieferung", region), "nps"] == pytest.approx(expected_nps)
+        assert nps.loc[("Lieferung", region), "value"] == pytest.approx(expected_nps)
 
 
 def test_all_datasets_is_the_union(loaded):

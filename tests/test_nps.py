@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from tpm.metrics.nps import nps_difference_z, nps_from_counts, nps_weighted
+from tpm.metrics.nps import nps_from_counts, nps_weighted
+from tpm.metrics.significance import nps_difference
 
 Z = 1.959963984540054  # qnorm(0.975)
 
@@ -61,6 +62,11 @@ def test_negative_counts_rejected():
         with pytest.raises(ValueError, match=r"^counts must not be negative$"):
             nps_from_counts(*counts)
     assert nps_from_counts(0, 0, 1).n == 1  # zero counts are fine
+
+
+def nps_difference_z(a, b) -> float:
+    """z of NPS(a) − NPS(b) by the test the breakdowns and tracking use, from two results' counts."""
+    return float(nps_difference(a.promoters, a.detractors, a.n, b.promoters, b.detractors, b.n)[0])
 
 
 def test_difference_z_by_hand():

@@ -12,7 +12,8 @@ from conftest import SAMPLES
 from tpm import store, studies
 from tpm.metrics import Filter
 from tpm.metrics.nps import nps_for
-from tpm.metrics.satisfaction import touchpoint_by_segment, touchpoint_stats
+from tpm.metrics.satisfaction import touchpoint_stats
+from tpm.metrics.segments import segment_breakdown
 from tpm.seed import CUSTOMER_STUDY, HOTLINE_STUDY, dataset_name, seed_if_empty
 
 
@@ -62,12 +63,12 @@ def test_planted_segment_gap_is_the_largest(seeded):
     con, ids = seeded
     gap = GEN.SEGMENT_GAP
     for wave, dataset in ids.items():
-        inside = touchpoint_by_segment(con, Filter.of([dataset]), gap["segment"])
-        rest = inside[inside.segment_value != gap["value"]]
-        target = inside[inside.segment_value == gap["value"]].set_index("touchpoint")
-        rest_mean = rest.assign(total=rest["mean"] * rest.n).groupby("touchpoint").sum(numeric_only=True)
+        inside = segment_breakdown(con, Filter.of([dataset]), gap["segment"], anonymity=0)
+        rest = inside[inside.segment != gap["value"]]
+        target = inside[inside.segment == gap["value"]].set_index("touchpoint")
+        rest_mean = rest.assign(total=rest["value"] * rest.n).groupby("touchpoint").sum(numeric_only=True)
         rest_mean = rest_mean.total / rest_mean.n
-        diffs = (target["mean"] - rest_mean).dropna()
+        diffs = (target["value"] - rest_mean).dropna()
         assert diffs.idxmin() == gap["touchpoint"], (wave, diffs.sort_values().head(3))
         assert diffs.min() < gap["delta"] * 0.6
 

@@ -166,7 +166,7 @@ def plan(con: duckdb.DuckDBPyConnection, today: date | None = None, study: int |
             follow.append((None, np.nan, np.nan, np.nan))
             continue
         b, f = base.iloc[-1], later.iloc[-1]
-        _, _, p = welch_t(f["value"], f["sd"], f["n"], b["value"], b["sd"], b["n"])
+        _, p = welch_t(f["value"], f["sd"], f["n"], b["value"], b["sd"], b["n"])
         follow.append((f["wave"], float(f["value"]), float(f["value"] - action.baseline_score), float(p)))
     frame[["follow_wave", "follow_score", "change", "p"]] = pd.DataFrame(follow, index=frame.index)
     frame["significant"] = frame["p"] < 0.05

@@ -139,8 +139,10 @@ def _scores(ratings: pd.DataFrame) -> pd.DataFrame:
     """n, scale and unweighted 0–100 score per touchpoint of a dataset's long ratings."""
     if ratings.empty:
         return pd.DataFrame(columns=["touchpoint", "scale", "n", "score"])
+    from tpm.metrics.registry import score_0_100
+
     frame = ratings.assign(touchpoint=ratings["touchpoint"].astype(str),
-                           s=(ratings["score"] - ratings["scale_min"]) / (ratings["scale_max"] - ratings["scale_min"]) * 100)
+                           s=score_0_100(ratings["score"], ratings["scale_min"], ratings["scale_max"]))
     grouped = frame.groupby("touchpoint", sort=True)
     return pd.DataFrame({
         "scale": grouped.apply(lambda g: ", ".join(f"{lo}–{hi}" for lo, hi in sorted(set(zip(g["scale_min"], g["scale_max"])))),

@@ -24,6 +24,10 @@ NAMED = [
      "+ 1 <= {ONE_POINT_BOX_MAX_POINTS}", "+ 1 < {ONE_POINT_BOX_MAX_POINTS}", BY_HAND),
     ("5-point scales get 1-point boxes (the SQL box rule)", "tpm/metrics/weighted.py",
      "+ 1 <= {ONE_POINT_BOX_MAX_POINTS}", "+ 1 <= {ONE_POINT_BOX_MAX_POINTS} + 1", BY_HAND),
+    ("promoters from 8 (the NPS cut-off in its home)", "tpm/metrics/rules.py",
+     "PROMOTER_MIN = 9", "PROMOTER_MIN = 8", BY_HAND),
+    ("detractors only up to 5 (the NPS cut-off in its home)", "tpm/metrics/rules.py",
+     "DETRACTOR_MAX = 6", "DETRACTOR_MAX = 5", ["tests/test_weights.py"]),
     ("cells with exactly n = 5 hidden (breakdown)", "tpm/metrics/segments.py",
      'hidden = frame["m_n"].to_numpy() < anonymity', 'hidden = frame["m_n"].to_numpy() <= anonymity', BY_HAND),
     ("cells with exactly n = 5 hidden (NPS by segment)", "tpm/metrics/segments.py",
@@ -35,11 +39,11 @@ NAMED = [
     ("the cell needs more than the minimum base", "tpm/metrics/segments.py",
      "(n >= min_base) &", "(n > min_base) &", BY_HAND),
     ("0–100 score without the scale minimum", "tpm/metrics/registry.py",
-     "(est.value - lo) / span * 100", "est.value / span * 100", BY_HAND),
+     "return (value - lo) / (hi - lo) * 100", "return value / (hi - lo) * 100", BY_HAND),
     ("0–100 score divided by the number of points", "tpm/metrics/registry.py",
-     "(est.value - lo) / span * 100", "(est.value - lo) / (span + 1) * 100", BY_HAND),
+     "return (value - lo) / (hi - lo) * 100", "return (value - lo) / (hi - lo + 1) * 100", BY_HAND),
     ("0–100 score's SE not scaled", "tpm/metrics/registry.py",
-     "est.se / span * 100", "est.se", BY_HAND),
+     "score_0_100(est.se, 0, hi - lo)", "est.se", BY_HAND),
 ]
 
 

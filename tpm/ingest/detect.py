@@ -38,8 +38,6 @@ from tpm.ingest.values import ParsedColumn, date_doubt, to_dates
 ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "outcome", "multi", "jar", "comment", "ignore")
 #: roles whose column holds scores on a scale
 SCORED = ("rating", "nps", "overall")
-#: Scales TPM knows; any (min, max) with 0 <= min < max <= 100 is accepted when set by hand.
-KNOWN_SCALES = ((0, 10), (1, 10), (1, 7), (1, 5))
 
 _NPS = re.compile(r"weiterempfehl|empfehlen|\bempfehlung|recommend|(?<![a-z])nps(?![a-z])|net ?promoter", re.I)
 #: the answers of a promoter/passive/detractor column (an export's own NPS grouping), by group
@@ -343,6 +341,8 @@ def scale_candidates(values: np.ndarray, counts: np.ndarray, chosen: tuple[int, 
     not a missing code. A reading that leaves an answer outside its scale is no reading (the
     import would refuse it): a proposal with a stray 0 outside it is offered as ``zero_na``.
     """
+    from tpm.metrics.registry import score_0_100
+
     values = np.asarray(values, dtype=np.float64)
     counts = np.asarray(counts, dtype=np.int64)
     keep = ~np.isnan(values) & (values >= 0) & (counts > 0)
@@ -373,7 +373,7 @@ def scale_candidates(values: np.ndarray, counts: np.ndarray, chosen: tuple[int, 
         n = int(c.sum())
         if not n or not ((v >= lo) & (v <= hi)).all():
             continue
-        score = float(((v * c).sum() / n - lo) / (hi - lo) * 100)
+        score = float(score_0_100((v * c).sum() / n, lo, hi))
         out.append({"kind": kind, "scale_min": int(lo), "scale_max": int(hi), "missing_codes": missing,
                     "n": n, "score": round(score, 4)})
     return out
@@ -659,8 +659,10 @@ def nps_group(answer: str) -> str | None:
 
 
 def _group_of_score(score: np.ndarray) -> np.ndarray:
-    """The NPS group of 0–10 answers (0–6 detractor, 7–8 passive, 9–10 promoter; "" where none)."""
-    return np.select([score >= 9, score >= 7, score >= 0], ["promoter", "passive", "detractor"], "").astype(object)
+    """The NPS group of 0–10 answers (0–6 detractor, 7–8 passive, 9–10 promoter: :mod:`tpm.metrics.rules`; "" where none)."""
+    from tpm.metrics import rules
+
+    return np.select([score >= rules.PROMOTER_MIN, score > rules.DETRACTOR_MAX, score >= 0], ["promoter", "passive", "detractor"], "").astype(object)
 
 
 def _groups_named(table: RawTable, groups: ColumnSpec) -> np.ndarray:

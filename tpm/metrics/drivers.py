@@ -24,8 +24,9 @@ filters the long ratings and hands them over as Arrow columns (respondent, touch
 score; :func:`rating_arrays`); numpy places them in a respondents × drivers matrix whose pairwise
 sums (n, Σw, Σwx, Σwx², Σwxy, Σw² per pair) are float64 Gram products over blocks of rows
 (:func:`pair_statistics`). A pivot in SQL (one group per respondent) or 78–820 ``corr()``
-aggregates were several times slower at a million respondents. :func:`key_drivers` (a frame in
-memory) keeps DuckDB's ``corr()`` aggregates; both give the same matrix.
+aggregates were several times slower at a million respondents. The pairwise sums kept by
+:mod:`tpm.compact` (:func:`stored_pair_statistics`) and the bootstrap's resamples
+(:func:`resample_correlations`) become correlations by the same formula (:func:`correlations_from_sums`).
 
 **Missing data.** ``listwise`` uses respondents who answered the outcome and every driver;
 ``pairwise`` (the default in the UI) uses every available pair, repairs a matrix that is not
@@ -62,7 +63,6 @@ import math
 from dataclasses import dataclass, field
 from itertools import combinations
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -98,35 +98,6 @@ class DriverResult:
 # --- correlations ---------------------------------------------------------------------------
 
 
-def correlations_sql(relation: str, p: int, missing: str, with_clause: str = "") -> str:
-    """SQL over ``relation`` with columns c0 (outcome), c1…c_p (drivers): one row holding the
-    count, every corr(c_i, c_j) and every pairwise count. Only generated names, no user text."""
-    cols = [f"c{i}" for i in range(p + 1)]
-    parts = ["count(*) AS n_rows"]
-    for i, j in combinations(range(p + 1), 2):
-        parts.append(f"corr(c{i}, c{j}) AS r_{i}_{j}")
-        parts.append(f"regr_count(c{i}, c{j}) AS n_{i}_{j}")
-    where = " AND ".join(f"{c} IS NOT NULL" for c in cols) if missing == "listwise" else "c0 IS NOT NULL"
-    return f"{with_clause} SELECT {', '.join(parts)} FROM {relation} WHERE {where}"
-
-
-def correlation_matrix(con: duckdb.DuckDBPyConnection, relation: str, p: int, missing: str, params: list | None = None,
-                       with_clause: str = ""):
-    """(R, pair_n, n_rows): the (p+1)×(p+1) correlation matrix computed by DuckDB."""
-    row = con.execute(correlations_sql(relation, p, missing, with_clause), params or []).fetchone()
-    values = iter(row[1:])
-    R = np.eye(p + 1)
-    pair_n = np.zeros((p + 1, p + 1), dtype=np.int64)
-    for i, j in combinations(range(p + 1), 2):
-        R[i, j] = R[j, i] = np.nan if (r := next(values)) is None else r
-        pair_n[i, j] = pair_n[j, i] = next(values) or 0
-    return R, pair_n, int(row[0])
-
-
-#: OpenBLAS runs a matrix product on several threads above m·n·k = 4 · 65 536 (its
-#: GEMM_MULTITHREAD_THRESHOLD); on a busy machine those threads spin and a Gram product of
-#: 41 columns took 25 × as long as on one thread. Blocks of rows stay below it.
-BLAS_ONE_THREAD = 4 * 65_536
 #: above this many values the Gram products run in float32 (2 × faster; after centring, in blocks
 #: summed in float64, the correlations stay within 1e-7), below in float64
 SINGLE_FROM = 5_000_000
@@ -140,12 +111,12 @@ def pair_statistics(X: np.ndarray, weights: np.ndarray | None = None,
 
     Per pair of columns (i, j) over the rows where both are present: n, Σw, Σw·xᵢ, Σw·xᵢ², Σw·xᵢxⱼ
     (and Σw²), as Gram products M'WM, X'WM, X²'WM, X'WX of the centred values X (0 where
-    missing) and the presence mask M, over blocks of rows (:data:`BLAS_ONE_THREAD`) summed in
+    missing) and the presence mask M, over blocks of rows (:data:`tpm.compact.BLAS_ONE_THREAD`) summed in
     float64 (the products in float32 above :data:`SINGLE_FROM` values; the columns are centred
     first: numerically stable sums). Then
     r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)).
     """
-    from tpm.compact import gram_sums
+    from tpm.compact import BLAS_ONE_THREAD, gram_sums
 
     dtype = np.float32 if X.size > SINGLE_FROM or X.dtype == np.float32 else np.float64
     step = max(64, BLAS_ONE_THREAD // max(X.shape[1] ** 2, 1) - 1)
@@ -160,13 +131,16 @@ def correlations_from_sums(counts, n, sw2, sx, sxx, sxy) -> tuple[np.ndarray, np
     """(R, pair counts, pair n_eff) from the pairwise sums of :func:`pair_statistics` (or of the
     key-driver sums of :mod:`tpm.compact`): per pair (i, j) the respondents with both ``counts``,
     their Σw ``n`` and Σw² ``sw2`` (None: unweighted, n_eff = the counts), and Σw·xᵢ ``sx``, Σw·xᵢ²
-    ``sxx``, Σw·xᵢxⱼ ``sxy`` (values centred on any constant per column)."""
+    ``sxx``, Σw·xᵢxⱼ ``sxy`` (values centred on any constant per column); also a stack of such
+    matrices (B × k × k, :func:`resample_correlations`). The one home of the correlation formula."""
+    transpose = lambda a: np.swapaxes(a, -1, -2)  # noqa: E731
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = n * sxy - sx * sx.T
+        cov = n * sxy - sx * transpose(sx)
         var_i = n * sxx - sx * sx
-        R = cov / np.sqrt(var_i * var_i.T)
+        R = cov / np.sqrt(var_i * transpose(var_i))
         n_eff = counts.copy() if sw2 is None else n**2 / sw2
-    np.fill_diagonal(R, 1.0)
+    k = R.shape[-1]
+    R[..., np.arange(k), np.arange(k)] = 1.0
     return R, np.rint(counts).astype(np.int64), n_eff
 
 
@@ -200,12 +174,6 @@ def stored_pair_statistics(con, flt, outcome: str, weighted: bool):
     if not weighted:
         matrices.insert(2, None)
     return (names, *correlations_from_sums(*matrices))
-
-
-def pairwise_corr(X: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(R, unweighted pair counts) of :func:`pair_statistics`."""
-    R, counts, _ = pair_statistics(X, weights)
-    return R, counts
 
 
 def nearest_correlation(R: np.ndarray, floor: float = 1e-6) -> tuple[np.ndarray, bool]:
@@ -273,31 +241,6 @@ def importance(R: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- the public entry points -----------------------------------------------------------------
-
-
-def key_drivers(
-    frame: pd.DataFrame,
-    outcome: str,
-    drivers: list[str],
-    method: str = "shapley",
-    missing: str = "listwise",
-    bootstrap: int = 0,
-    seed: int = 0,
-) -> DriverResult:
-    """Key drivers of ``outcome`` among ``drivers`` (columns of ``frame``; NaN = not answered).
-
-    The correlations are computed by DuckDB over the frame (scanned in place, not copied).
-    """
-    data = frame[[outcome, *drivers]].apply(pd.to_numeric, errors="coerce").astype("float64")
-    data.columns = [f"c{i}" for i in range(len(drivers) + 1)]
-    con = duckdb.connect()
-    try:
-        con.register("driver_data", data)
-        R, pair_n, n_rows = correlation_matrix(con, "driver_data", len(drivers), _check(method, missing, drivers))
-    finally:
-        con.close()
-    values = data.to_numpy() if bootstrap else None
-    return _result(R, pair_n, n_rows, outcome, list(drivers), method, missing, values, bootstrap, seed)
 
 
 def _check(method: str, missing: str, drivers: list[str]) -> str:
@@ -470,7 +413,7 @@ def bca_interval(boot: np.ndarray, theta: np.ndarray, accel: np.ndarray, confide
 def resample_correlations(values: np.ndarray, counts: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Pairwise-complete correlation matrices (B × k × k), one per row of ``counts`` (how often each
     respondent is in that resample; 0/1 for a jackknife), weighted by counts·w: the same formula as
-    :func:`pairwise_corr`, with the Gram sums of all resamples as matrix products over row chunks."""
+    :func:`pair_statistics` (:func:`correlations_from_sums`), with the Gram sums of all resamples as matrix products over row chunks."""
     k = values.shape[1]
     Xc = values - np.nan_to_num(np.nanmean(values, axis=0))
     M = (~np.isnan(Xc)).astype(np.float64)
@@ -488,12 +431,7 @@ def resample_correlations(values: np.ndarray, counts: np.ndarray, weights: np.nd
         for i, (a, b) in enumerate(((m, m), (x, m), (x * x, m), (x, x))):
             sums[i] += W[:, rows] @ outer(a, b)
     n, sx, sxx, sxy = (part.reshape(-1, k, k) for part in sums)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = n * sxy - sx * sx.transpose(0, 2, 1)
-        var = n * sxx - sx * sx
-        R = cov / np.sqrt(var * var.transpose(0, 2, 1))
-    R[:, np.arange(k), np.arange(k)] = 1.0
-    return R
+    return correlations_from_sums(n, n, None, sx, sxx, sxy)[0]
 
 
 def resampled_shares(values: np.ndarray, counts: np.ndarray, method: str, weights: np.ndarray | None = None) -> np.ndarray:
@@ -552,8 +490,6 @@ def importance_batch(R: np.ndarray, method: str) -> np.ndarray:
 
 #: outcome name for the 0–10 recommend question
 NPS_OUTCOME = "nps"
-#: outcome name for the overall-satisfaction question (role *overall*), as a 0–1 score
-OVERALL_OUTCOME = "overall"
 #: outcomes stored per respondent (not among the touchpoint ratings), as SQL over ``resp``
 RESPONDENT_OUTCOMES = PAIR_OUTCOMES  # tpm.compact keeps the pair sums of the same two
 
@@ -763,7 +699,8 @@ def prune_sparse(names: list[str], pair_n: np.ndarray, min_pair: int = MIN_PAIR_
 
 
 def _matrix_correlations(X: np.ndarray, missing: str, weights: np.ndarray | None = None):
-    """(R, pair_n, n_rows, pair n_eff) like :func:`correlation_matrix`, from an in-memory matrix."""
+    """(R, pair_n, n_rows, pair n_eff) of an in-memory matrix (outcome in column 0): the rows with
+    the outcome (``listwise``: and every driver), their pairwise correlations and counts."""
     keep = ~np.isnan(X[:, 0])
     if missing == "listwise":
         keep &= ~np.isnan(X).any(axis=1)

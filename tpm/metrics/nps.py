@@ -9,7 +9,8 @@ On the 0–10 recommend question: promoters answer 9–10, passives 7–8, detra
   The American Statistician 70(4)): add 3 pseudo-respondents — 0.75 detractor,
   1.5 passive, 0.75 promoter — i.e. n' = n + 3, p'_pro = (pro + 0.75)/n',
   p'_det = (det + 0.75)/n', then NPS' ± 1.96 · sqrt(var'/n'), clipped to ±100.
-- Difference of two independent NPS: z = Δ / sqrt(var₁/n₁ + var₂/n₂) (in proportions).
+- Difference of two independent NPS: z = Δ / sqrt(var₁/n₁ + var₂/n₂) (in proportions;
+  :func:`tpm.metrics.significance.nps_difference`).
 
 Weighted (:func:`nps_weighted`): the NPS is the weighted mean of y ∈ {−100, 0, +100}, its SE the
 Taylor-linearised SE of that mean and the 95 % CI NPS ± 1.96·SE clipped to ±100
@@ -25,8 +26,6 @@ from dataclasses import asdict, dataclass
 from scipy.stats import norm
 
 from tpm.metrics.filters import Filter
-
-Z95 = float(norm.ppf(0.975))
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,8 @@ class NPS:
         return asdict(self)
 
 
-def _variance(p_pro: float, p_det: float) -> float:
+def nps_variance(p_pro, p_det):
+    """Per-respondent variance of the scores −1, 0, +1: p_pro + p_det − (p_pro − p_det)² (numbers or numpy arrays)."""
     return p_pro + p_det - (p_pro - p_det) ** 2
 
 
@@ -86,11 +86,11 @@ def nps_from_counts(detractors: int, passives: int, promoters: int, confidence: 
     z = float(norm.ppf(0.5 + confidence / 2))
     p_pro, p_det = promoters / n, detractors / n
     score = 100 * (p_pro - p_det)
-    se = 100 * math.sqrt(_variance(p_pro, p_det) / n)
+    se = 100 * math.sqrt(nps_variance(p_pro, p_det) / n)
     n_adj = n + 3
     a_pro, a_det = (promoters + 0.75) / n_adj, (detractors + 0.75) / n_adj
     centre = a_pro - a_det
-    half = z * math.sqrt(_variance(a_pro, a_det) / n_adj)
+    half = z * math.sqrt(nps_variance(a_pro, a_det) / n_adj)
     return NPS(
         detractors=detractors,
         passives=passives,
@@ -121,31 +121,15 @@ def nps_weighted(detractors: int, passives: int, promoters: int, sums: dict, con
                n_eff=float(est.n_eff), weighted=True, weighted_shares=(det, 100 - pro - det, pro))
 
 
-def nps_difference_z(a: NPS, b: NPS) -> float:
-    """z statistic for NPS(a) − NPS(b) of two independent groups (DOMAIN.md)."""
-    if not a.n or not b.n:
-        return math.nan
-    var_a = _variance(a.promoters / a.n, a.detractors / a.n) / a.n
-    var_b = _variance(b.promoters / b.n, b.detractors / b.n) / b.n
-    if var_a + var_b == 0:
-        return math.nan
-    return ((a.score - b.score) / 100) / math.sqrt(var_a + var_b)
-
-
-COUNTS_SQL = """count(*) FILTER (WHERE nps <= 6) AS detractors,
-    count(*) FILTER (WHERE nps > 6 AND nps < 9) AS passives,
-    count(*) FILTER (WHERE nps >= 9) AS promoters"""
-
-
 def nps_sums_sql(column: str = "nps") -> str:
     """Counts and weighted sums of the NPS answers in ``column`` over units of
     :meth:`tpm.metrics.filters.Filter.units_cte` (``c`` respondents, weights summing to ``s1``, squares to ``s2``)."""
-    from tpm.metrics.weighted import moment_sql, nps_y
+    from tpm.metrics.weighted import moment_sql, nps_group_sql, nps_y
 
-    count = lambda cond: f"coalesce(sum(c) FILTER (WHERE {cond}), 0)::BIGINT"  # noqa: E731
-    return (f"{count(f'{column} <= 6')} AS detractors, {count(f'{column} > 6 AND {column} < 9')} AS passives, "
-            f"{count(f'{column} >= 9')} AS promoters, {moment_sql(nps_y(column), '', compact=True)}, "
-            f"coalesce(sum(s1) FILTER (WHERE {column} >= 9), 0) AS pro_w, coalesce(sum(s1) FILTER (WHERE {column} <= 6), 0) AS det_w")
+    total = lambda what, group: f"coalesce(sum({what}) FILTER (WHERE {nps_group_sql(column, group)}), 0)"  # noqa: E731
+    counts = ", ".join(f"{total('c', group)}::BIGINT AS {group}s" for group in ("detractor", "passive", "promoter"))
+    return (f"{counts}, {moment_sql(nps_y(column), '', compact=True)}, "
+            f"{total('s1', 'promoter')} AS pro_w, {total('s1', 'detractor')} AS det_w")
 
 
 def nps_from_row(row: dict, weighted: bool) -> NPS:

@@ -37,10 +37,16 @@ def _as_is(est, frame):
     return est
 
 
+def score_0_100(value, lo, hi):
+    """A rating on the scale ``lo``…``hi`` as a 0–100 score: (value − lo) / (hi − lo) × 100, so 1–5 and
+    1–10 surveys compare (numbers, arrays or columns). A difference or an SE maps with lo = 0 over
+    the span: ``score_0_100(se, 0, hi - lo)``. The one home of the score transform."""
+    return (value - lo) / (hi - lo) * 100
+
+
 def _to_score(est, frame):
-    lo = frame["scale_min"].to_numpy(float)
-    span = (frame["scale_max"] - frame["scale_min"]).to_numpy(float)
-    est.value, est.se = (est.value - lo) / span * 100, est.se / span * 100
+    lo, hi = frame["scale_min"].to_numpy(float), frame["scale_max"].to_numpy(float)
+    est.value, est.se = score_0_100(est.value, lo, hi), score_0_100(est.se, 0, hi - lo)
     return est
 
 
@@ -57,7 +63,7 @@ def _welch(a, b, counts_a, counts_b):
 
     from tpm.metrics.significance import welch_t
 
-    return welch_t(a.value, a.se * np.sqrt(a.n), a.n, b.value, b.se * np.sqrt(b.n), b.n)[2]
+    return welch_t(a.value, a.se * np.sqrt(a.n), a.n, b.value, b.se * np.sqrt(b.n), b.n)[1]
 
 
 def _two_proportions(a, b, counts_a, counts_b):

@@ -14,3 +14,8 @@ ALPHA = 0.05
 #: scales with at most this many points have a one-point top/bottom box (else two points), so the
 #: boxes of a 3- or 4-point scale never overlap
 ONE_POINT_BOX_MAX_POINTS = 4
+#: the groups of the 0–10 recommend answer (NPS): promoters answer at least PROMOTER_MIN (9–10),
+#: detractors at most DETRACTOR_MAX (0–6), passives between (7–8). The SQL conditions are made from
+#: these by :func:`tpm.metrics.weighted.nps_group_sql`.
+PROMOTER_MIN = 9
+DETRACTOR_MAX = 6

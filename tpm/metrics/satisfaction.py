@@ -1,4 +1,4 @@
-"""Satisfaction per touchpoint (and per touchpoint × segment value), computed in DuckDB.
+"""Satisfaction per touchpoint, computed in DuckDB (per touchpoint × segment value: :mod:`tpm.metrics.segments`).
 
 For the ratings of a touchpoint on a scale [min, max] with n answers:
 
@@ -29,24 +29,12 @@ import numpy as np
 import pandas as pd
 
 from tpm.metrics.filters import Filter
-from tpm.metrics.registry import METRICS
+from tpm.metrics.registry import METRICS, score_0_100
 from tpm.metrics.rules import MIN_TEST as MIN_BASE
-from tpm.metrics.rules import ONE_POINT_BOX_MAX_POINTS
-from tpm.metrics.weighted import SUM_COLUMNS, box_sql, grouped_rating_sums_sql, has_weights
-
-#: the top (bottom) box in SQL over columns score, scale_min, scale_max (see :func:`tpm.metrics.weighted.box_sql`)
-TOP_BOX_SQL = box_sql(True)
-BOTTOM_BOX_SQL = box_sql(False)
-
+from tpm.metrics.weighted import SUM_COLUMNS, box_points, grouped_rating_sums_sql, has_weights
 
 #: the groups of the per-touchpoint figures
 KEYS = ["touchpoint", "scale_min", "scale_max"]
-BY_SEGMENT_KEYS = ["touchpoint", "segment_value", "scale_min", "scale_max"]
-
-
-def box_points(scale_min: int, scale_max: int) -> int:
-    """Points in the top (and bottom) box: 2 on 5- to 11-point scales, 1 on 3- and 4-point scales."""
-    return 1 if scale_max - scale_min + 1 <= ONE_POINT_BOX_MAX_POINTS else 2
 
 
 COLUMNS = ["touchpoint", "scale_min", "scale_max", "n", "n_eff", "mean", "sd", "ci_low", "ci_high", "score_0_100",
@@ -89,19 +77,6 @@ def overall_stats(con, flt: Filter) -> pd.DataFrame:
     return _finish(frame, has_weights(con, flt))
 
 
-def touchpoint_by_segment(con, flt: Filter, segment: str) -> pd.DataFrame:
-    """One row per touchpoint × value of ``segment``; columns :data:`COLUMNS` plus ``segment_value``.
-
-    Respondents without a value for ``segment`` are left out.
-    """
-    cte, params = flt.units_cte()
-    frame = con.execute(
-        f"WITH {cte} {grouped_rating_sums_sql(BY_SEGMENT_KEYS, flt.segment_join(flt.rated(), 'rt', 'segment_value'))}",
-        params + [segment],
-    ).df()
-    return _finish(frame, has_weights(con, flt)).sort_values(BY_SEGMENT_KEYS, ignore_index=True)
-
-
 def _finish(frame: pd.DataFrame, weighted: bool) -> pd.DataFrame:
     """Estimates, CIs, 0–100 score and NPS among raters from the SQL sums."""
     frame = frame.copy()
@@ -111,9 +86,8 @@ def _finish(frame: pd.DataFrame, weighted: bool) -> pd.DataFrame:
         var = frame["m_swyy"].to_numpy(float) / mean.sw - mean.value**2
         frame["sd"] = np.where(mean.n > 1, np.sqrt(np.maximum(var, 0) * mean.n / (mean.n - 1)), np.nan)
     frame["ci_low"], frame["ci_high"] = METRICS["mean"].interval(mean, weighted)
-    span = (frame["scale_max"] - frame["scale_min"]).astype(float)
     for source, target in (("mean", "score_0_100"), ("ci_low", "score_ci_low"), ("ci_high", "score_ci_high")):
-        frame[target] = (frame[source] - frame["scale_min"]) / span * 100
+        frame[target] = score_0_100(frame[source], frame["scale_min"], frame["scale_max"])
     for name, column in (("top2", "top2_box"), ("bottom2", "bottom2_box"), ("nps", "nps")):
         frame[column] = METRICS[name].estimate(frame).value
     frame["nps_n"] = frame["nps_n"].astype(int)

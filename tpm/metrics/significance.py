@@ -1,12 +1,12 @@
 """Significance tests used in breakdowns and tracking, from summary statistics.
 
 - **Welch t-test** for two means (unequal variances): t = (m₁ − m₂)/√(s₁²/n₁ + s₂²/n₂),
-  df by Welch–Satterthwaite; two-sided p from Student's t (= ``scipy.stats.ttest_ind(…,
+  df by Welch–Satterthwaite; two-sided p from Student's t (``scipy.stats.ttest_ind_from_stats(…,
   equal_var=False)``).
 - **Two-proportion z-test** (pooled; = R's ``prop.test(correct = FALSE)``, whose X² is z²):
   z = (p₁ − p₂)/√(p̄(1 − p̄)(1/n₁ + 1/n₂)), p̄ = (x₁ + x₂)/(n₁ + n₂).
-- **NPS difference** (DOMAIN.md): z = Δ/√(var₁/n₁ + var₂/n₂), var = p_pro + p_det − (p_pro − p_det)².
-- **Benjamini–Hochberg** q-values within one table (false discovery rate).
+- **NPS difference** (DOMAIN.md): z = Δ/√(var₁/n₁ + var₂/n₂), var of :func:`tpm.metrics.nps.nps_variance`.
+- **Benjamini–Hochberg** q-values within one table (false discovery rate; ``scipy.stats.false_discovery_control``).
 
 All functions accept numpy arrays (vectorised) and return NaN where a test is not defined.
 """
@@ -16,16 +16,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from tpm.metrics.nps import nps_variance
 
-def welch_t(m1, s1, n1, m2, s2, n2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(t, df, two-sided p) of Welch's test from means, standard deviations and sizes."""
-    m1, s1, n1, m2, s2, n2 = (np.asarray(a, dtype=float) for a in (m1, s1, n1, m2, s2, n2))
+
+def welch_t(m1, s1, n1, m2, s2, n2) -> tuple[np.ndarray, np.ndarray]:
+    """(t, two-sided p) of Welch's test from means, standard deviations and sizes
+    (``scipy.stats.ttest_ind_from_stats(equal_var=False)``)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        v1, v2 = s1**2 / n1, s2**2 / n2
-        t = (m1 - m2) / np.sqrt(v1 + v2)
-        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-        p = 2 * stats.t.sf(np.abs(t), df)
-    return t, df, p
+        result = stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=False)
+    return np.asarray(result.statistic, dtype=float), np.asarray(result.pvalue, dtype=float)
 
 
 def two_proportion_z(x1, n1, x2, n2) -> tuple[np.ndarray, np.ndarray]:
@@ -43,22 +42,18 @@ def nps_difference(pro1, det1, n1, pro2, det2, n2) -> tuple[np.ndarray, np.ndarr
     pro1, det1, n1, pro2, det2, n2 = (np.asarray(a, dtype=float) for a in (pro1, det1, n1, pro2, det2, n2))
     with np.errstate(invalid="ignore", divide="ignore"):
         a_pro, a_det, b_pro, b_det = pro1 / n1, det1 / n1, pro2 / n2, det2 / n2
-        var1 = a_pro + a_det - (a_pro - a_det) ** 2
-        var2 = b_pro + b_det - (b_pro - b_det) ** 2
+        var1, var2 = nps_variance(a_pro, a_det), nps_variance(b_pro, b_det)
         z = ((a_pro - a_det) - (b_pro - b_det)) / np.sqrt(var1 / n1 + var2 / n2)
         p = 2 * stats.norm.sf(np.abs(z))
     return z, p
 
 
 def benjamini_hochberg(p) -> np.ndarray:
-    """BH-adjusted q-values; NaN p-values (untested cells) stay NaN and do not count."""
+    """BH-adjusted q-values (``scipy.stats.false_discovery_control``); NaN p-values (untested cells)
+    stay NaN and do not count."""
     p = np.asarray(p, dtype=float)
     q = np.full_like(p, np.nan)
-    tested = np.flatnonzero(~np.isnan(p))
-    m = len(tested)
-    if m == 0:
-        return q
-    order = tested[np.argsort(p[tested])]
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q[order] = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    tested = ~np.isnan(p)
+    if tested.any():
+        q[tested] = stats.false_discovery_control(p[tested], method="bh")
     return q

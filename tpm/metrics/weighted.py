@@ -34,10 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tpm.metrics import rules
 from tpm.metrics.registry import PREFIXES
 from tpm.metrics.rules import ONE_POINT_BOX_MAX_POINTS
-
-_NPS_Y = "CASE WHEN {v} >= 9 THEN 100.0 WHEN {v} <= 6 THEN -100.0 ELSE 0.0 END"
 
 
 def moment_sql(y: str, prefix: str, w: str = "w", where: str | None = None, compact: bool = False) -> str:
@@ -72,15 +71,34 @@ def compact_sql(keys: str, rows: str) -> str:
     return f"SELECT {keys}, sum(c) AS c, sum(s1) AS s1, sum(s2) AS s2 FROM {rows} GROUP BY ALL"
 
 
+def nps_group_sql(column: str, group: str) -> str:
+    """SQL condition: the 0–10 answer in ``column`` is of ``group`` ("promoter", "passive" or "detractor"),
+    by the cut-offs of :mod:`tpm.metrics.rules` (read when the SQL is made) — the one place the SQL of
+    the NPS groups is made."""
+    top, bottom = rules.PROMOTER_MIN, rules.DETRACTOR_MAX
+    return {"promoter": f"{column} >= {top}", "detractor": f"{column} <= {bottom}",
+            "passive": f"{column} > {bottom} AND {column} < {top}"}[group]
+
+
 def nps_y(column: str) -> str:
     """SQL for the NPS value y ∈ {−100, 0, +100} of a 0–10 answer (NULL stays NULL)."""
-    return f"(CASE WHEN {column} IS NULL THEN NULL ELSE {_NPS_Y.format(v=column)} END)"
+    return (f"(CASE WHEN {column} IS NULL THEN NULL WHEN {nps_group_sql(column, 'promoter')} THEN 100.0 "
+            f"WHEN {nps_group_sql(column, 'detractor')} THEN -100.0 ELSE 0.0 END)")
+
+
+def box_points(lo, hi):
+    """Points in the top (and bottom) box of the scale ``lo``…``hi``: the one highest (lowest) point on
+    scales of up to :data:`~tpm.metrics.rules.ONE_POINT_BOX_MAX_POINTS` points (3 and 4), else the two
+    highest (lowest), so the boxes never overlap. Numbers give the int; SQL expressions (str) the SQL of
+    the same rule, which :func:`box_sql` uses — the one home of the box rule."""
+    if isinstance(lo, str) or isinstance(hi, str):
+        return f"(CASE WHEN {hi} - {lo} + 1 <= {ONE_POINT_BOX_MAX_POINTS} THEN 1 ELSE 2 END)"
+    return 1 if hi - lo + 1 <= ONE_POINT_BOX_MAX_POINTS else 2
 
 
 def box_sql(top: bool, score: str = "score", lo: str = "scale_min", hi: str = "scale_max") -> str:
-    """SQL condition: the answer is in the top (bottom) box — the two highest (lowest) points on
-    scales of 5 to 11 points, the one highest (lowest) on 3- and 4-point scales (never overlapping)."""
-    width = f"(CASE WHEN {hi} - {lo} + 1 <= {ONE_POINT_BOX_MAX_POINTS} THEN 0 ELSE 1 END)"
+    """SQL condition: the answer is in the top (bottom) box of :func:`box_points` points."""
+    width = f"({box_points(lo, hi)} - 1)"
     return f"{score} >= {hi} - {width}" if top else f"{score} <= {lo} + {width}"
 
 
@@ -95,10 +113,9 @@ def rating_sums_sql(nps_column: str = "resp.nps", score: str = "t.score", lo: st
         moment_sql(f"CASE WHEN {box_sql(True, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "t2_", compact=compact),
         moment_sql(f"CASE WHEN {box_sql(False, score, lo, hi)} THEN 1.0 ELSE 0.0 END", "b2_", compact=compact),
         moment_sql(nps_y(nps_column), "nps_", compact=compact),
-        f"coalesce({count} FILTER (WHERE {nps_column} >= 9), 0)::BIGINT AS nps_pro_n",
-        f"coalesce({count} FILTER (WHERE {nps_column} <= 6), 0)::BIGINT AS nps_det_n",
-        f"coalesce({weight} FILTER (WHERE {nps_column} >= 9), 0) AS nps_pro_w",
-        f"coalesce({weight} FILTER (WHERE {nps_column} <= 6), 0) AS nps_det_w",
+        *(f"coalesce({total} FILTER (WHERE {nps_group_sql(nps_column, group)}), 0){cast} AS nps_{short}_{kind}"
+          for total, cast, kind in ((count, "::BIGINT", "n"), (weight, "", "w"))
+          for group, short in (("promoter", "pro"), ("detractor", "det"))),
     ])
 
 
