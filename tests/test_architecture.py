@@ -50,7 +50,9 @@ LAYERS = [
     # read by labels and metrics alike), CSV neutralisation, the Gram sums of the driver correlations
     ("foundation", ["tpm", "tpm.formatting", "tpm.i18n", "tpm.roles", "tpm.journey", "tpm.metrics.rules",
                     "tpm.csv_export", "tpm.gram"]),
-    ("ingest", ["tpm.ingest"]),                       # files -> ImportResult; knows no database
+    # files -> ImportResult; knows no database. tpm.workbook (opening an Excel file) is its first step, kept
+    # outside the package so that the CLI opens a workbook before numpy and Arrow load (tpm/ingest/__init__ loads them)
+    ("ingest", ["tpm.ingest", "tpm.workbook"]),
     ("store", ["tpm.store"]),                         # the database: schema, connections, locks, rows
     ("summaries", ["tpm.compact"]),                   # the compact count tables, kept by the writes above
     ("catalogue", ["tpm.studies", "tpm.store.opening", "tpm.store.importing", "tpm.store.facade",

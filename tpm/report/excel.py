@@ -28,7 +28,7 @@ from tpm.i18n import t
 from tpm.report import findings
 from tpm.metrics.registry import METRICS
 from tpm.report.content import HEATMAP_METRIC, Report
-from tpm.report.csv_export import FORMULA_START
+from tpm.csv_export import FORMULA_START
 from tpm.report.tables import (Table, drivers_table, excel_format, is_missing, priority_table, sheet_title, actions_table,
                                targets_table, touchpoints_table)
 

@@ -21,7 +21,7 @@ import pandas as pd
 from tpm.formatting import scale_labelled
 from tpm.i18n import fmt_number, t
 from tpm.metrics.registry import METRICS
-from tpm.report.csv_export import neutralise
+from tpm.csv_export import neutralise
 
 #: kind → (decimals, signed); "text", "bool" and "date" are not numbers
 KINDS: dict[str, tuple[int, bool]] = {
