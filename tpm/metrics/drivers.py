@@ -145,7 +145,7 @@ def pair_statistics(X: np.ndarray, weights: np.ndarray | None = None,
     first: numerically stable sums). Then
     r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)).
     """
-    from tpm.compact import gram_sums
+    from tpm.gram import gram_sums
 
     dtype = np.float32 if X.size > SINGLE_FROM or X.dtype == np.float32 else np.float64
     step = max(64, BLAS_ONE_THREAD // max(X.shape[1] ** 2, 1) - 1)
