@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec, outcome_value
 from tpm.ingest.errors import IngestError
-from tpm.ingest.readers import RawTable
+from tpm.ingest.table import RawTable
 from tpm.ingest.scales import normalise_label
 from tpm.ingest.values import DATE_ORDERS, ParsedColumn, to_dates
 
