@@ -24,7 +24,7 @@ from tpm.metrics.nps import nps_for
 from tpm.metrics.satisfaction import touchpoint_stats
 from tpm.metrics.segments import nps_by_segment, segment_breakdown
 from tpm.metrics.trend import nps_trend, touchpoint_trend
-from tpm.metrics.weighted import taylor
+from tpm.metrics.estimate import taylor
 
 TOL = 1e-9
 

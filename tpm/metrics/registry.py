@@ -106,7 +106,7 @@ def _adjusted_wald(spec, est, confidence, counts):
     """Adjusted-Wald NPS interval from the counts (:func:`tpm.metrics.nps.nps_from_counts`)."""
     import numpy as np
 
-    from tpm.metrics.nps import nps_from_counts
+    from tpm.metrics.nps_counts import nps_from_counts
 
     ci = [nps_from_counts(d, n - p - d, p, confidence) for p, d, n in zip(*counts(), est.n.astype(int))]
     return np.array([c.ci_low for c in ci]), np.array([c.ci_high for c in ci])
@@ -155,7 +155,7 @@ class Metric:
     def estimate(self, frame, prefix: str = ""):
         """:class:`~tpm.metrics.weighted.Estimate` from the sums in ``frame`` (columns ``prefix`` +
         this metric's sum columns; ``scale_min``/``scale_max`` for the score)."""
-        from tpm.metrics.weighted import taylor
+        from tpm.metrics.estimate import taylor
 
         column = lambda name: frame[prefix + self.prefix + name].to_numpy(float)  # noqa: E731
         return self.transform(taylor(*(column(m) for m in ("n", "sw", "sw2", "swy", "sw2y", "sw2yy"))), frame)

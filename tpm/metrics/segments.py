@@ -29,7 +29,8 @@ from tpm.metrics.rules import ALPHA, ANONYMITY, CAUTION, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
 from tpm.metrics.satisfaction import KEYS
 from tpm.metrics.registry import CHOICES, METRICS, metric as metric_named
-from tpm.metrics.weighted import MOMENTS, Estimate, grouped_rating_sums_sql, has_weights, with_rest
+from tpm.metrics.estimate import Estimate
+from tpm.metrics.weighted import MOMENTS, grouped_rating_sums_sql, has_weights, with_rest
 
 __all__ = ["ALPHA", "ANONYMITY", "CAUTION", "MIN_TEST", "breakdown_and_totals", "segment_breakdown", "total_values",
            "nps_by_segment"]
