@@ -23,6 +23,7 @@ from tpm.metrics.priority import priority_matrix
 from tpm.metrics.satisfaction import overall_stats, touchpoint_stats
 from tpm.metrics.segments import ANONYMITY, breakdown_and_totals
 from tpm.metrics.trend import biggest_movers, tracking_view, wave_count
+from tpm.report.tables import Table, respondents_table
 
 #: the heatmap metric of the report (the pages' default)
 HEATMAP_METRIC = "score"
@@ -58,7 +59,7 @@ class Report:
     trend: pd.DataFrame | None = None
     movers: pd.DataFrame | None = None
     plan: pd.DataFrame | None = None
-    data: "Table | None" = None  # respondent level: only when the role may see it
+    data: Table | None = None  # respondent level: only when the role may see it
     weighted: bool = False
     study: int | None = None
     study_name: str = ""
@@ -183,7 +184,5 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
     report.plan = actions.plan(con, study=study)
     step("data")
     if with_data:
-        from tpm.report.tables import respondents_table
-
         report.data = respondents_table(con, flt, lang)
     return report

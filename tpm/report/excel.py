@@ -107,6 +107,16 @@ def write_table(ws, table: Table, row: int, freeze: bool = True) -> int:
     return last + 2
 
 
+def table_xlsx(table: Table) -> bytes:
+    """A one-sheet workbook of ``table`` (a page's Excel download)."""
+    wb = new_workbook()
+    ws = wb.create_sheet(sheet_title(table.title or "Tabelle"))
+    write_table(ws, table, 1)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
 def write_pairs(ws, pairs: list[tuple[str, object, str]], row: int) -> int:
     """Label | value rows (value with the number format of its kind); returns the next free row."""
     for label, value, kind in pairs:
