@@ -53,10 +53,11 @@ LAYERS = [
     # files -> ImportResult; knows no database. tpm.workbook (opening an Excel file) is its first step, kept
     # outside the package so that the CLI opens a workbook before numpy and Arrow load (tpm/ingest/__init__ loads them)
     ("ingest", ["tpm.ingest", "tpm.workbook"]),
-    ("store", ["tpm.store"]),                         # the database: schema, connections, locks, rows
+    ("store", ["tpm.store.core"]),                    # the database: schema, lock, transactions, rows
     ("summaries", ["tpm.compact"]),                   # the compact count tables, kept by the writes above
-    ("catalogue", ["tpm.studies", "tpm.store.opening", "tpm.store.importing", "tpm.store.facade",
-                   "tpm.inventory", "tpm.weights", "tpm.upload", "tpm.remap"]),
+    # studies and what opens, migrates and imports into the database (they build studies and compact
+    # tables); tpm.store itself offers the whole store to the modules above (store.connect, store.X)
+    ("catalogue", ["tpm.studies", "tpm.store", "tpm.inventory", "tpm.weights", "tpm.upload", "tpm.remap"]),
     ("metrics", ["tpm.metrics"]),
     ("plans", ["tpm.actions"]),
     ("charts", ["tpm.charts"]),

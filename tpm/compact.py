@@ -58,62 +58,6 @@ def row_key(alias: str, column: str = "resp") -> str:
     return f"(({alias}.dataset_id::BIGINT << 32) + {alias}.{column})"
 
 
-#: the compact tables, each with a ``dataset_id`` column
-TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS segment_profiles (
-    dataset_id INTEGER NOT NULL,
-    sp INTEGER NOT NULL,            -- segment profile: one combination of segment values within the dataset
-    segment VARCHAR NOT NULL,
-    value VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS profiles (   -- respondents alike in everything a filter or a page groups by
-    dataset_id INTEGER NOT NULL,
-    profile INTEGER NOT NULL,
-    sp INTEGER NOT NULL,
-    nps DOUBLE,
-    first_at TIMESTAMP,             -- earliest response date (all of one month)
-    overall DOUBLE,
-    overall_min SMALLINT,
-    overall_max SMALLINT,
-    c BIGINT NOT NULL,              -- respondents
-    s1 DOUBLE NOT NULL,             -- Σ weight (1 for a respondent without one)
-    s2 DOUBLE NOT NULL,             -- Σ weight²
-    has_weight BOOLEAN NOT NULL     -- some respondent carries a survey weight
-);
-CREATE TABLE IF NOT EXISTS profile_ratings (
-    dataset_id INTEGER NOT NULL,
-    profile INTEGER NOT NULL,
-    touchpoint VARCHAR NOT NULL,
-    score DOUBLE NOT NULL,
-    scale_min SMALLINT NOT NULL,
-    scale_max SMALLINT NOT NULL,
-    c BIGINT NOT NULL,
-    s1 DOUBLE NOT NULL,
-    s2 DOUBLE NOT NULL
-);
-CREATE TABLE IF NOT EXISTS profile_dont_know (
-    dataset_id INTEGER NOT NULL,
-    profile INTEGER NOT NULL,
-    touchpoint VARCHAR NOT NULL,
-    c BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS profile_pairs (  -- key-driver sums per segment profile, outcome and pair of variables
-    dataset_id INTEGER NOT NULL,
-    sp INTEGER NOT NULL,
-    outcome VARCHAR NOT NULL,       -- nps | overall
-    a VARCHAR NOT NULL,             -- '' = the outcome, else a touchpoint
-    b VARCHAR NOT NULL,
-    n DOUBLE NOT NULL, ux DOUBLE NOT NULL, uxx DOUBLE NOT NULL, uxy DOUBLE NOT NULL,
-    sw DOUBLE NOT NULL, sw2 DOUBLE NOT NULL, sx DOUBLE NOT NULL, sxx DOUBLE NOT NULL, sxy DOUBLE NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pair_sets (
-    dataset_id INTEGER NOT NULL,
-    outcome VARCHAR NOT NULL,
-    built BOOLEAN NOT NULL          -- false: too many small segment profiles; drivers read the ratings
-);
-"""
 
 #: the respondent-level outcomes of the key-driver sums (SQL over respondents), and the centres of the values
 PAIR_OUTCOMES = {"nps": "nps", "overall": "(overall - overall_min) / nullif(overall_max - overall_min, 0)"}
@@ -198,7 +142,7 @@ def refresh(con, dataset_ids) -> None:
     if not ids:
         return
     size = con.execute("SELECT count(*) FROM respondents WHERE list_contains(?::INTEGER[], dataset_id)", [ids]).fetchone()[0]
-    from tpm.store import duckdb_threads  # (the store imports this module)
+    from tpm.store.core import duckdb_threads  # (loads DuckDB and pandas: not at import)
 
     with duckdb_threads(con, 1 if size > ONE_THREAD_FROM else None):
         _build(con, ids)
@@ -211,7 +155,9 @@ ONE_THREAD_FROM = 200_000
 
 
 def _build(con, ids: list[int]) -> None:
-    for table in TABLES:
+    from tpm.store.core import COMPACT_TABLES
+
+    for table in COMPACT_TABLES:
         con.execute(f"DELETE FROM {table} WHERE list_contains(?::INTEGER[], dataset_id)", [ids])
     combos, params = _combos(con, ids)  # (an error leaves the temporary tables to the caller's rollback)
     con.execute("DROP TABLE IF EXISTS _profile_of")

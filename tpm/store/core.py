@@ -1,4 +1,6 @@
-"""The DuckDB database: schema, one-transaction imports, dataset listing and deletion.
+"""The DuckDB database below the compact tables and the studies: schema, writer lock, transactions,
+memory and thread settings, dataset listing and deletion, health. Opening (with the migration) is
+:mod:`tpm.store.opening`, an import :mod:`tpm.store.importing`; :mod:`tpm.store` offers all three.
 
 One file (default ``data/tpm.duckdb``) holds everything. Tables follow DESIGN.md's
 canonical model; ratings, segments and comments are long and sparse. No user text is
@@ -14,7 +16,6 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,12 +25,8 @@ except ImportError:  # Windows: the writer flag falls back to its age
     fcntl = None
 
 import duckdb
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from tpm import compact
-from tpm.ingest import ImportResult
 
 DEFAULT_DB = Path("data") / "tpm.duckdb"
 SCHEMA_VERSION = 8  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
@@ -191,9 +188,67 @@ CREATE TABLE IF NOT EXISTS login_failures (  -- failed logins per user name and 
 );
 """
 
+#: the compact count tables (:mod:`tpm.compact` fills them), each with a ``dataset_id`` column
+COMPACT_TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
+
+COMPACT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS segment_profiles (
+    dataset_id INTEGER NOT NULL,
+    sp INTEGER NOT NULL,            -- segment profile: one combination of segment values within the dataset
+    segment VARCHAR NOT NULL,
+    value VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profiles (   -- respondents alike in everything a filter or a page groups by
+    dataset_id INTEGER NOT NULL,
+    profile INTEGER NOT NULL,
+    sp INTEGER NOT NULL,
+    nps DOUBLE,
+    first_at TIMESTAMP,             -- earliest response date (all of one month)
+    overall DOUBLE,
+    overall_min SMALLINT,
+    overall_max SMALLINT,
+    c BIGINT NOT NULL,              -- respondents
+    s1 DOUBLE NOT NULL,             -- Σ weight (1 for a respondent without one)
+    s2 DOUBLE NOT NULL,             -- Σ weight²
+    has_weight BOOLEAN NOT NULL     -- some respondent carries a survey weight
+);
+CREATE TABLE IF NOT EXISTS profile_ratings (
+    dataset_id INTEGER NOT NULL,
+    profile INTEGER NOT NULL,
+    touchpoint VARCHAR NOT NULL,
+    score DOUBLE NOT NULL,
+    scale_min SMALLINT NOT NULL,
+    scale_max SMALLINT NOT NULL,
+    c BIGINT NOT NULL,
+    s1 DOUBLE NOT NULL,
+    s2 DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profile_dont_know (
+    dataset_id INTEGER NOT NULL,
+    profile INTEGER NOT NULL,
+    touchpoint VARCHAR NOT NULL,
+    c BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profile_pairs (  -- key-driver sums per segment profile, outcome and pair of variables
+    dataset_id INTEGER NOT NULL,
+    sp INTEGER NOT NULL,
+    outcome VARCHAR NOT NULL,       -- nps | overall
+    a VARCHAR NOT NULL,             -- '' = the outcome, else a touchpoint
+    b VARCHAR NOT NULL,
+    n DOUBLE NOT NULL, ux DOUBLE NOT NULL, uxx DOUBLE NOT NULL, uxy DOUBLE NOT NULL,
+    sw DOUBLE NOT NULL, sw2 DOUBLE NOT NULL, sx DOUBLE NOT NULL, sxx DOUBLE NOT NULL, sxy DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pair_sets (
+    dataset_id INTEGER NOT NULL,
+    outcome VARCHAR NOT NULL,
+    built BOOLEAN NOT NULL          -- false: too many small segment profiles; drivers read the ratings
+);
+"""
+
+
 #: the rows derived from a file by its mapping (replaced together when a dataset is re-mapped),
 #: and the compact count tables made from them (:mod:`tpm.compact`, rebuilt by :func:`insert_rows`)
-DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", *compact.TABLES)
+DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", *COMPACT_TABLES)
 #: the tables holding touchpoint names of answers (a rename changes them, then :func:`tpm.compact.refresh_study`)
 TOUCHPOINT_TABLES = ("ratings", "dont_know")
 DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files")
@@ -309,74 +364,10 @@ def announced_writer(path: str | os.PathLike):
         os.close(fd)  # releases the lock
 
 
-def open_retrying(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=None, migrate_schema: bool = True,
-                  yield_to_writer: bool = False, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """:func:`connect`, retried for up to ``wait`` seconds while another process holds the file.
-
-    ``on_wait(seconds_waited)`` is called once, when the first attempt finds the file busy (to say so).
-    With ``yield_to_writer`` (the dashboard), a waiting CLI writer goes first. Raises :class:`Busy`.
-    """
-    path = db_path(path)
-    start, delay, told = time.monotonic(), 0.02, False
-    while True:
-        if not (yield_to_writer and writer_waiting(path)):
-            try:
-                if read_only:
-                    return connect(path, read_only=True)
-                if migrate_schema or not path.exists():
-                    return connect(path)
-                _private_umask()
-                con = _returning_memory(duckdb.connect(str(path)))
-                private_files(path)
-                return con
-            except duckdb.IOException as exc:
-                if not is_locked(exc):
-                    raise
-        waited = time.monotonic() - start
-        if waited >= wait:
-            raise Busy(f"the database '{path.name}' is in use by another process; gave up after {waited:.0f} s")
-        if on_wait and not told:
-            on_wait(waited)
-            told = True
-        time.sleep(min(delay, max(0.0, wait - waited)))
-        delay = min(delay * 2, 0.5)
-
-
-@contextmanager
-def writing(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=None):
-    """The database for one write from a separate process (the CLI): announce it so the dashboard
-    steps back between its script runs, take the lock (waiting up to ``wait`` s), close right after."""
-    path = db_path(path)
-    _private_umask()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with announced_writer(path):
-        con = open_retrying(path, wait, on_wait)
-        try:
-            yield con
-        finally:
-            con.close()
-
-
 def _returning_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """DuckDB's allocator hands freed memory back to the system in the background: after an import
     (a 52 MB file kept as a BLOB) the server holds ~50 MB instead of ~150 MB of freed buffers."""
     con.execute("SET allocator_background_threads = true")
-    return con
-
-
-def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and create/migrate) the database file."""
-    path = db_path(path)
-    _private_umask()
-    if read_only and path.exists():
-        if needs_migration(path):  # a file of an older version: migrate once, then read
-            connect(path).close()
-        private_files(path)
-        return _returning_memory(duckdb.connect(str(path), read_only=True))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = _returning_memory(duckdb.connect(str(path)))
-    private_files(path)
-    migrate(con)
     return con
 
 
@@ -392,43 +383,17 @@ INVENTORY_COLUMNS = {
 RESPONDENT_COLUMNS = {"overall": "DOUBLE", "overall_min": "SMALLINT", "overall_max": "SMALLINT", "weight": "DOUBLE"}
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    from tpm import studies
-
-    before_studies = studies.needs_migration(con)
-    if before_studies:  # version 1: datasets grouped into studies, the inventory given to them
-        create_tables(con)
-        studies.migrate_to_studies(con)
-    with transaction(con, bump=False):  # one commit, not one per table (a new file: 0.13 s → 0.02 s)
-        if not before_studies:
-            create_tables(con)
-        if before_studies or _schema_version(con) < 7:  # made before the compact tables (or their set keys): built anew
-            compact.refresh_all(con)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-
-
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The tables that are missing, and the columns that older files lack."""
     con.execute(SCHEMA)
     con.execute(LOGIN_SCHEMA)
-    con.execute(compact.SCHEMA)
+    con.execute(COMPACT_SCHEMA)
     for table in ("datasets", "actions"):
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS study_id INTEGER")
     for column, kind in INVENTORY_COLUMNS.items():
         con.execute(f"ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS {column} {kind}")
     for column, kind in RESPONDENT_COLUMNS.items():  # schema 2: older files get these (empty) columns
         con.execute(f"ALTER TABLE respondents ADD COLUMN IF NOT EXISTS {column} {kind}")
-
-
-def needs_migration(path: Path) -> bool:
-    """True if the database file was made by an older version (opened read-only to look)."""
-    from tpm import studies
-
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return studies.needs_migration(con) or _schema_version(con) < SCHEMA_VERSION
-    finally:
-        con.close()
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -439,100 +404,9 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-@dataclass
-class Saved:
-    dataset_id: int
-    name: str
-    duplicate: bool  # True: the same file (same sha256) was already stored; nothing written
-    report: dict | None = None  # the import report as stored (with the weights rescaling note)
-    study_id: int | None = None
-    study_name: str | None = None
-    study_created: bool = False  # the import made a new study
-
-
 def find_by_hash(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[int, str] | None:
     row = con.execute("SELECT id, name FROM datasets WHERE sha256 = ?", [sha256]).fetchone()
     return (int(row[0]), str(row[1])) if row else None
-
-
-def save_import(
-    con: duckdb.DuckDBPyConnection,
-    result: ImportResult,
-    name: str | None = None,
-    wave: str | None = None,
-    uploaded_by: str | None = None,
-    platform: str | None = None,
-    audit: tuple[str, str] | None = None,
-    transaction: bool = True,
-    study: int | str | None = None,
-) -> Saved:
-    """Store one import in a single transaction: all of it, or (on any error) nothing.
-
-    ``study``: a study id, a study name (created if missing) or None: the proposed study
-    (:func:`tpm.studies.propose` — the one whose template or touchpoints match, else a new one).
-    Re-importing a file with the same SHA-256 stores nothing and returns the existing dataset.
-    ``audit`` = (actor, via): an audit record is written in the same transaction.
-    ``transaction=False``: the caller holds one open transaction around several imports.
-    """
-    from tpm import studies
-
-    existing = find_by_hash(con, result.sha256)
-    if existing:
-        study_id = con.execute("SELECT study_id FROM datasets WHERE id = ?", [existing[0]]).fetchone()[0]
-        return Saved(existing[0], existing[1], duplicate=True, study_id=study_id, study_name=studies.name_of(con, study_id))
-    name = (name or Path(result.file_name).stem).strip() or result.file_name
-    if study is None:
-        proposal = studies.propose_for(con, result)
-        study = proposal.study_id if proposal.study_id is not None else proposal.name
-    c = result.canonical
-    report = result.report()
-    respondents, weights = rescaled_weights(c.respondents)
-    if weights:
-        report["weights"] = weights
-        report["notes"] = [*report.get("notes", []), weights["note"]]
-    if transaction:
-        con.execute("BEGIN TRANSACTION")
-    lean = lean_memory(con)
-    try:
-        lean.__enter__()
-        study_id, study_created = studies.ensure(con, study)
-        dataset_id = con.execute(
-            """INSERT INTO datasets (study_id, name, source_file, sha256, platform, wave, uploaded_at, uploaded_by, rows, mapping, report)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [
-                study_id,
-                name,
-                result.file_name,
-                result.sha256,
-                platform,
-                wave or name,
-                datetime.now(timezone.utc).replace(tzinfo=None),
-                uploaded_by,
-                len(c.respondents),
-                json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False),
-                json.dumps(report, ensure_ascii=False, default=str),
-            ],
-        ).fetchone()[0]
-        insert_rows(con, dataset_id, study_id, result, respondents, lean)
-        if weights:
-            save_weight_set(con, dataset_id, "file", weights)
-        if result.data is not None:
-            save_file(con, dataset_id, result, lean)
-        _bump_version(con)
-        if audit:
-            record(con, audit[0], audit[1], "dataset.import", str(dataset_id),
-                   {"study_id": study_id, "name": name, "wave": wave or name, "file": result.file_name, "sha256": result.sha256,
-                    "respondents": len(c.respondents)})
-        if transaction:
-            con.execute("COMMIT")
-    except BaseException:
-        if transaction:
-            rollback_quietly(con)
-        raise
-    finally:
-        lean.__exit__(None, None, None)
-    return Saved(int(dataset_id), name, duplicate=False, study_id=study_id, study_name=studies.name_of(con, study_id),
-                 study_created=study_created, report=report)
 
 
 IMPORT_HEADROOM = 64 * 1024 * 1024  # bytes DuckDB may hold beyond what it held when an import began
@@ -618,28 +492,6 @@ class lean_memory:
             self.con.close()
 
 
-def save_file(con: duckdb.DuckDBPyConnection, dataset_id: int, result: ImportResult, lean: lean_memory | None = None) -> None:
-    """The file itself (inside the caller's transaction), so that a wrong column can be re-mapped later.
-
-    Compressed (CSV exports shrink 4–20×: DuckDB holds a BLOB several times over while it writes
-    it, which took a 50 MB upload's peak from 5× to 10× the file), and as a zero-copy Arrow value:
-    as a bound parameter DuckDB copies it twice more. The compressed copy is dropped as soon as
-    DuckDB has its own."""
-    packed = pa.compress(result.data, codec="zstd", asbytes=False)
-    if lean is not None:
-        lean.need(packed.size)
-    incoming = pa.table({"data": pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(
-        np.array([0, packed.size], dtype=np.int64)), packed])})
-    del packed
-    con.register("incoming", incoming)
-    try:
-        con.execute("INSERT INTO dataset_files SELECT ?, ?, ?, ?, ?, ?, data FROM incoming",
-                    [dataset_id, result.file_name, result.sha256, result.table.sheet if result.table is not None else None,
-                     bool(result.include_incomplete), len(result.data)])
-    finally:
-        con.unregister("incoming")
-
-
 _insert_threads: int | None = None  # see insert_threads
 
 
@@ -687,65 +539,6 @@ def duckdb_threads(con: duckdb.DuckDBPyConnection, n: int | None):
                     own.execute(f"SET threads = {_THREADS['before']}")
     finally:
         own.close()
-
-
-#: DuckDB memory the compact tables' build of an import may take at once, per respondent (measured
-#: on a 609 637-respondent upload: with DuckDB on several threads it ran out of memory at the import's
-#: 64 MB headroom; on one thread (tpm.compact) 64 bytes each gave the lowest peak — a higher limit
-#: lets DuckDB hold more: 160 bytes, +110–140 MB)
-COMPACT_BYTES_PER_RESPONDENT = 64
-
-
-def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, result: ImportResult,
-                respondents: pd.DataFrame, lean: "lean_memory | None" = None) -> None:
-    """The rows of one import (inside the caller's transaction): respondents, ratings, don't-know
-    answers, segments and comments; the study's aliases applied, new touchpoints added to its
-    inventory, the confirmed mapping kept as the template for the next wave, and the compact
-    count tables of the dataset built (:mod:`tpm.compact`)."""
-    c = result.canonical
-    with duckdb_threads(con, _insert_threads):
-        for table in ("respondents", "ratings", "dont_know", "segments", "comments"):
-            # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
-            # tables streamed a column at a time, never all of them as one frame
-            rows = pa.Table.from_pandas(respondents, preserve_index=False) if table == "respondents" else c.arrow(table)
-            if rows is not None:
-                con.register("incoming", rows)
-                columns = ", ".join(rows.schema.names)
-                con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
-                con.unregister("incoming")
-    # survey headers that are aliases of an inventory touchpoint take its name
-    rated = list(c.counts("ratings"))
-    names = set(rated) | set(c.counts("dont_know"))
-    aliases = {a for (a,) in con.execute("SELECT alias FROM touchpoint_aliases WHERE study_id = ?", [study_id]).fetchall()}
-    if any(name.lower() in aliases for name in names):
-        for table in TOUCHPOINT_TABLES:
-            con.execute(
-                f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
-                   WHERE {table}.dataset_id = ? AND a.study_id = ? AND lower({table}.touchpoint) = a.alias""",
-                [dataset_id, study_id],
-            )
-        con.execute(
-            """INSERT INTO touchpoints (study_id, name, first_seen)
-               SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
-               ON CONFLICT DO NOTHING""",
-            [study_id, dataset_id],
-        )
-    elif rated:  # no alias applies: the rated touchpoints are known without reading the ratings back
-        con.execute(
-            """INSERT INTO touchpoints (study_id, name, first_seen)
-               SELECT DISTINCT ?, unnest(?::VARCHAR[]), now()::TIMESTAMP ON CONFLICT DO NOTHING""",
-            [study_id, rated],
-        )
-    if result.table is not None:  # remember the confirmed mapping for the next wave of this survey
-        con.execute(
-            """INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
-               VALUES (?, ?, ?, ?, now()::TIMESTAMP)""",
-            [study_id, header_signature(list(result.table.columns)),
-             json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
-        )
-    if lean is not None:  # the compact tables' build holds its respondents' profile numbers and counts at once
-        lean.need(COMPACT_BYTES_PER_RESPONDENT * len(c.respondents))
-    compact.refresh(con, [dataset_id])
 
 
 def weight_summary(w) -> dict:
