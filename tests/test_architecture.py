@@ -53,7 +53,9 @@ LAYERS = [
     # files -> ImportResult; knows no database. tpm.workbook (opening an Excel file) is its first step, kept
     # outside the package so that the CLI opens a workbook before numpy and Arrow load (tpm/ingest/__init__ loads them)
     ("ingest", ["tpm.ingest", "tpm.workbook"]),
-    ("store", ["tpm.store.core"]),                    # the database: schema, lock, transactions, rows
+    # the database: schema, file and writer's flag, transactions, memory, datasets, templates, weights, audit, health
+    ("store", ["tpm.store.schema", "tpm.store.files", "tpm.store.transactions", "tpm.store.memory", "tpm.store.datasets",
+               "tpm.store.templates", "tpm.store.weightsets", "tpm.store.audit", "tpm.store.health"]),
     ("summaries", ["tpm.compact"]),                   # the compact count tables, kept by the writes above
     # studies and what opens, migrates and imports into the database (they build studies and compact
     # tables); tpm.store itself offers the whole store to the modules above (store.connect, store.X)

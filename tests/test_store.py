@@ -82,7 +82,7 @@ def test_import_lowers_duckdbs_memory_limit_only_while_it_writes(con, monkeypatc
     limit = lambda: con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # noqa: E731
     default, during = limit(), []
     from tpm.store import importing
-    from tpm.store.core import _size_bytes
+    from tpm.store.memory import _size_bytes
 
     original = importing.insert_rows
     monkeypatch.setattr(importing, "insert_rows", lambda *a, **k: (during.append(limit()), original(*a, **k)))

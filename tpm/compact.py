@@ -142,7 +142,7 @@ def refresh(con, dataset_ids) -> None:
     if not ids:
         return
     size = con.execute("SELECT count(*) FROM respondents WHERE list_contains(?::INTEGER[], dataset_id)", [ids]).fetchone()[0]
-    from tpm.store.core import duckdb_threads  # (loads DuckDB and pandas: not at import)
+    from tpm.store.memory import duckdb_threads  # (loads DuckDB and pandas: not at import)
 
     with duckdb_threads(con, 1 if size > ONE_THREAD_FROM else None):
         _build(con, ids)
@@ -155,7 +155,7 @@ ONE_THREAD_FROM = 200_000
 
 
 def _build(con, ids: list[int]) -> None:
-    from tpm.store.core import COMPACT_TABLES
+    from tpm.store.schema import COMPACT_TABLES
 
     for table in COMPACT_TABLES:
         con.execute(f"DELETE FROM {table} WHERE list_contains(?::INTEGER[], dataset_id)", [ids])

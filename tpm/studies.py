@@ -26,7 +26,9 @@ import duckdb
 import pandas as pd
 
 from tpm import compact
-from tpm.store.core import DATA_TABLES, INVENTORY_COLUMNS, TOUCHPOINT_TABLES, create_tables, header_signature, transaction
+from tpm.store.schema import create_tables, DATA_TABLES, INVENTORY_COLUMNS, TOUCHPOINT_TABLES
+from tpm.store.templates import header_signature
+from tpm.store.transactions import transaction
 
 #: two sets of touchpoint names belong to the same programme from this Jaccard similarity on
 MATCH = 0.5

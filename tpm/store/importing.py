@@ -15,9 +15,14 @@ import pyarrow as pa
 
 from tpm import compact, studies
 from tpm.ingest import ImportResult
-from tpm.store import core
-from tpm.store.core import (TOUCHPOINT_TABLES, _bump_version, duckdb_threads, find_by_hash, header_signature, lean_memory,
-                            record, rescaled_weights, rollback_quietly, save_weight_set)
+from tpm.store import memory
+from tpm.store.audit import record
+from tpm.store.datasets import find_by_hash
+from tpm.store.memory import duckdb_threads, lean_memory
+from tpm.store.schema import TOUCHPOINT_TABLES
+from tpm.store.templates import header_signature
+from tpm.store.transactions import _bump_version, rollback_quietly
+from tpm.store.weightsets import rescaled_weights, save_weight_set
 
 
 @dataclass
@@ -145,7 +150,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
     inventory, the confirmed mapping kept as the template for the next wave, and the compact
     count tables of the dataset built (:mod:`tpm.compact`)."""
     c = result.canonical
-    with duckdb_threads(con, core._insert_threads):
+    with duckdb_threads(con, memory._insert_threads):
         for table in ("respondents", "ratings", "dont_know", "segments", "comments"):
             # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
             # tables streamed a column at a time, never all of them as one frame

@@ -1,5 +1,5 @@
-"""Opening the database: create or migrate it (the studies, the compact tables: above the store's
-core, :mod:`tpm.store.core`), retried while another process writes, announced for a CLI writer."""
+"""Opening the database: create or migrate it (building studies and compact tables, which sit above
+the store's own modules), retried while another process writes, announced for a CLI writer."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from pathlib import Path
 import duckdb
 
 from tpm import compact, studies
-from tpm.store.core import (SCHEMA_VERSION, Busy, _private_umask, _returning_memory, _schema_version, announced_writer,
-                            create_tables, db_path, is_locked, private_files, transaction, writer_waiting)
+from tpm.store.files import Busy, _private_umask, announced_writer, db_path, is_locked, private_files, writer_waiting
+from tpm.store.memory import _returning_memory
+from tpm.store.schema import SCHEMA_VERSION, _schema_version, create_tables
+from tpm.store.transactions import transaction
 
 
 def open_retrying(path: str | os.PathLike | None = None, wait: float = 30.0, on_wait=None, migrate_schema: bool = True,
