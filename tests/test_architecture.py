@@ -159,3 +159,11 @@ def test_every_import_goes_down_the_layers():
     upward = [f"{a} ({LAYERS[layer_of(a)][0]}) imports {b} ({LAYERS[layer_of(b)][0]})"
               for a in sorted(graph) for b in sorted(graph[a]) if layer_of(b) > layer_of(a)]
     assert upward == [], "imports running up the layers of LAYERS (tests/test_architecture.py):\n" + "\n".join(upward)
+
+
+def test_tpm_never_imports_the_pages_or_the_app():
+    """The pages, app.py, serve.py and the benchmarks sit on top: tpm/ never imports them."""
+    top = ("pages", "app", "serve", "benchmarks")
+    offenders = [f"{p.relative_to(ROOT)} imports {m}" for p in (ROOT / "tpm").rglob("*.py")
+                 for m in imported_modules(p) if m.split(".")[0] in top]
+    assert offenders == []
