@@ -71,7 +71,7 @@ bench: $(VENV)/.dev
 # against the tests that reach the mutated function; then the kill rate per module and the mutations issue #20 found alive, re-applied.
 # Not part of `make test`. A subset: make mutation MUTANTS='tpm.metrics.nps.*'; cores: JOBS=1. Every mutant matching
 # MUTANTS is checked anew on each run; results stay in mutants/ (`.venv/bin/mutmut browse` shows each survivor).
-MUTANTS ?= tpm.metrics.* tpm.compact.* tpm.ingest.scales.* tpm.ingest.detect.x_scale_from_header* \
+MUTANTS ?= tpm.metrics.* tpm.compact.* tpm.gram.* tpm.ingest.scales.* tpm.ingest.detect.x_scale_from_header* \
 	tpm.ingest.detect.x__smallest_fitting* tpm.ingest.detect.x_infer_scale* tpm.ingest.detect.x__label_scale* \
 	tpm.ingest.detect.x__evaluative*
 mutation: $(VENV)/.dev

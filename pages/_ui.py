@@ -606,13 +606,13 @@ def table_with_downloads(table, key: str, file_name: str, styler=None) -> None:
 
 
 def table_downloads(table, key: str, file_name: str) -> None:
-    from tpm.report.excel import XLSX_MIME
+    from tpm.report.excel import XLSX_MIME, table_xlsx
 
     lang = table.lang
     left, right, _ = st.columns([1, 1, 3])
     left.download_button(t("download_table_csv", lang), table.to_csv(), file_name=f"{file_name}.csv", mime="text/csv",
                          key=f"{key}_csv", icon=":material/download:", on_click="ignore")
-    right.download_button(t("download_excel", lang), table.to_excel(), file_name=f"{file_name}.xlsx", mime=XLSX_MIME,
+    right.download_button(t("download_excel", lang), table_xlsx(table), file_name=f"{file_name}.xlsx", mime=XLSX_MIME,
                           key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
 
 

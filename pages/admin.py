@@ -5,8 +5,8 @@ import streamlit as st
 
 from pages._ui import cursor, page_context, perform, plain, require_role
 from tpm import access, store, studies
+from tpm.csv_export import to_safe_csv
 from tpm.i18n import t
-from tpm.report.csv_export import to_safe_csv
 
 ctx = page_context()
 lang = ctx.lang

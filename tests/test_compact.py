@@ -153,7 +153,7 @@ def test_the_tables_are_much_smaller_than_the_ratings(three):
 
 def snapshot(con) -> dict[str, pd.DataFrame]:
     out = {}
-    for table in compact.TABLES:
+    for table in store.COMPACT_TABLES:
         frame = con.execute(f"SELECT * FROM {table}").df()
         out[table] = frame.sort_values(list(frame.columns), ignore_index=True)
     return out
@@ -168,7 +168,7 @@ def assert_in_step(con, what: str) -> None:
         fresh = snapshot(con)
     finally:
         con.execute("ROLLBACK")
-    for table in compact.TABLES:
+    for table in store.COMPACT_TABLES:
         pd.testing.assert_frame_equal(kept[table], fresh[table], check_dtype=False, rtol=1e-9, obj=f"{table} after {what}")
 
 
@@ -224,7 +224,7 @@ def test_a_database_made_before_the_tables_gets_them(db_path):
     con = store.connect(db_path)
     dataset = save(con, 1, 200, "Alt")
     expected = snapshot(con)
-    for table in compact.TABLES:
+    for table in store.COMPACT_TABLES:
         con.execute(f"DROP TABLE {table}")
     con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     con.close()

@@ -271,7 +271,7 @@ def test_the_issue_rows_of_a_multiple_choice_question(con, compact):
 def test_a_group_whose_answers_are_all_alike_has_no_standard_error():
     """Found by ``make verify``: weighted detractors only (y = −100 for all) left a rounding residue of
     Σw²(y − ȳ)² whose root made a CI of −100 … −99.999996; the truth is SE 0, CI −100 … −100."""
-    from tpm.metrics.weighted import taylor
+    from tpm.metrics.estimate import taylor
 
     w = np.array([0.4047, 1.3311, 0.7093, 2.2152, 0.9])
     y = np.full(5, -100.0)

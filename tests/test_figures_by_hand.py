@@ -287,8 +287,8 @@ def test_the_respondent_path_weights_only_when_asked(con):
 def test_the_nps_interval_of_a_registry_metric_takes_its_confidence():
     import pandas as pd
 
+    from tpm.metrics.estimate import Estimate
     from tpm.metrics.registry import METRICS
-    from tpm.metrics.weighted import Estimate
 
     frame = pd.DataFrame({"nps_pro_n": [20, 35], "nps_det_n": [10, 2]})
     est = Estimate(*(np.array(v, float) for v in ([25.0, 82.5], [np.nan] * 2, [40, 40], [40, 40], [40, 40])))
@@ -314,7 +314,7 @@ def test_respondents_without_a_value_are_in_the_rest_and_total_but_no_cell(con):
 
 
 def test_one_respondent_has_a_value_but_no_standard_error():
-    from tpm.metrics.weighted import taylor
+    from tpm.metrics.estimate import taylor
 
     # w = 0.3, y = 9: the sums n, Σw, Σw², Σwy, Σw²y, Σw²y² (Σw²(y − ȳ)² is 0 but rounds to 8.9e-16)
     w, y = 0.3, 9.0

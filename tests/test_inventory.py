@@ -138,7 +138,7 @@ def test_excel_round_trip_keeps_formula_like_and_apostrophe_names(con):
 @settings(max_examples=300)
 @given(st.text(alphabet=st.sampled_from("'=+-@\t\rHa ä"), max_size=6))
 def test_the_export_apostrophe_is_undone_exactly(value):
-    from tpm.report.csv_export import FORMULA_START, neutralise_reversibly, restore
+    from tpm.csv_export import FORMULA_START, neutralise_reversibly, restore
 
     exported = neutralise_reversibly(value)
     assert not exported.startswith(FORMULA_START)  # still no formula in the sheet

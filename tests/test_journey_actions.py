@@ -157,7 +157,9 @@ def test_excel_export_keeps_text_as_text(con):
 
     import openpyxl
 
-    ws = openpyxl.load_workbook(io.BytesIO(Table(frame, {"Score": "score"}, "Maßnahmen").to_excel())).active
+    from tpm.report.excel import table_xlsx
+
+    ws = openpyxl.load_workbook(io.BytesIO(table_xlsx(Table(frame, {"Score": "score"}, "Maßnahmen")))).active
     assert ws["A2"].value == "=HYPERLINK(\"x\")" and ws["A2"].data_type == "s" and ws["A2"].quotePrefix
     assert ws["B2"].value == 50.0 and ws["B2"].number_format == "0.0" and ws["B3"].value is None
 

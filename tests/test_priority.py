@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from tpm.charts.drivers import driver_bars, priority_chart
+from tpm.csv_export import to_safe_csv
 from tpm.metrics.priority import priority_matrix
-from tpm.report.csv_export import to_safe_csv
 
 
 def stats(rows):

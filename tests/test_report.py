@@ -21,7 +21,7 @@ from tpm.metrics.satisfaction import touchpoint_stats
 from tpm.metrics.segments import segment_breakdown
 from tpm.report import build
 from tpm.report.content import ReportError, gather
-from tpm.report.excel import sheet_names, workbook
+from tpm.report.excel import sheet_names, table_xlsx, workbook
 from tpm.report.tables import Table, display, excel_format
 
 EVIL = ['=HYPERLINK("http://example.invalid","klick")', "+49 30 1234", "-2+3", "@SUM(A1)"]
@@ -158,7 +158,7 @@ def test_table_downloads_as_shown():
     english = Table(frame, table.kinds, "Test", "en").to_csv().decode("utf-8-sig").splitlines()
     assert english[2] == 'Hotline,"1,234.50",30,+0.0,no'
     assert display(float("nan"), "mean", "de") == "" and excel_format("diff") == "+0.0;-0.0;0.0"
-    ws = openpyxl.load_workbook(io.BytesIO(table.to_excel()))["Test"]
+    ws = openpyxl.load_workbook(io.BytesIO(table_xlsx(table)))["Test"]
     assert ws["A2"].value == "=1+1" and ws["A2"].data_type == "s"
     assert ws["B3"].value == 1234.5 and ws["B3"].number_format == "0.00" and ws["C2"].number_format == "#,##0"
 

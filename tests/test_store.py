@@ -81,10 +81,13 @@ def test_rows_inserted_on_one_thread_are_the_same_and_the_setting_returns(tmp_pa
 def test_import_lowers_duckdbs_memory_limit_only_while_it_writes(con, monkeypatch):
     limit = lambda: con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # noqa: E731
     default, during = limit(), []
-    original = store.insert_rows
-    monkeypatch.setattr(store, "insert_rows", lambda *a, **k: (during.append(limit()), original(*a, **k)))
+    from tpm.store import importing
+    from tpm.store.memory import _size_bytes
+
+    original = importing.insert_rows
+    monkeypatch.setattr(importing, "insert_rows", lambda *a, **k: (during.append(limit()), original(*a, **k)))
     store.save_import(con, ingest_bytes("w1.xlsx", xlsx_bytes(rows())))
-    assert store._size_bytes(during[0]) < store._size_bytes(default) and limit() == default
+    assert _size_bytes(during[0]) < _size_bytes(default) and limit() == default
     # restored after a failed import too, and a limit someone set is kept (not the default)
     con.execute("SET memory_limit = '3GB'")
     configured = limit()

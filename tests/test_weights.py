@@ -20,11 +20,11 @@ from scipy import stats
 from tpm import store
 from tpm.ingest import ingest_bytes
 from tpm.metrics import Filter
+from tpm.metrics.estimate import taylor
 from tpm.metrics.nps import nps_for
 from tpm.metrics.satisfaction import touchpoint_stats
 from tpm.metrics.segments import nps_by_segment, segment_breakdown
 from tpm.metrics.trend import nps_trend, touchpoint_trend
-from tpm.metrics.weighted import taylor
 
 TOL = 1e-9
 

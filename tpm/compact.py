@@ -58,62 +58,6 @@ def row_key(alias: str, column: str = "resp") -> str:
     return f"(({alias}.dataset_id::BIGINT << 32) + {alias}.{column})"
 
 
-#: the compact tables, each with a ``dataset_id`` column
-TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS segment_profiles (
-    dataset_id INTEGER NOT NULL,
-    sp INTEGER NOT NULL,            -- segment profile: one combination of segment values within the dataset
-    segment VARCHAR NOT NULL,
-    value VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS profiles (   -- respondents alike in everything a filter or a page groups by
-    dataset_id INTEGER NOT NULL,
-    profile INTEGER NOT NULL,
-    sp INTEGER NOT NULL,
-    nps DOUBLE,
-    first_at TIMESTAMP,             -- earliest response date (all of one month)
-    overall DOUBLE,
-    overall_min SMALLINT,
-    overall_max SMALLINT,
-    c BIGINT NOT NULL,              -- respondents
-    s1 DOUBLE NOT NULL,             -- Σ weight (1 for a respondent without one)
-    s2 DOUBLE NOT NULL,             -- Σ weight²
-    has_weight BOOLEAN NOT NULL     -- some respondent carries a survey weight
-);
-CREATE TABLE IF NOT EXISTS profile_ratings (
-    dataset_id INTEGER NOT NULL,
-    profile INTEGER NOT NULL,
-    touchpoint VARCHAR NOT NULL,
-    score DOUBLE NOT NULL,
-    scale_min SMALLINT NOT NULL,
-    scale_max SMALLINT NOT NULL,
-    c BIGINT NOT NULL,
-    s1 DOUBLE NOT NULL,
-    s2 DOUBLE NOT NULL
-);
-CREATE TABLE IF NOT EXISTS profile_dont_know (
-    dataset_id INTEGER NOT NULL,
-    profile INTEGER NOT NULL,
-    touchpoint VARCHAR NOT NULL,
-    c BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS profile_pairs (  -- key-driver sums per segment profile, outcome and pair of variables
-    dataset_id INTEGER NOT NULL,
-    sp INTEGER NOT NULL,
-    outcome VARCHAR NOT NULL,       -- nps | overall
-    a VARCHAR NOT NULL,             -- '' = the outcome, else a touchpoint
-    b VARCHAR NOT NULL,
-    n DOUBLE NOT NULL, ux DOUBLE NOT NULL, uxx DOUBLE NOT NULL, uxy DOUBLE NOT NULL,
-    sw DOUBLE NOT NULL, sw2 DOUBLE NOT NULL, sx DOUBLE NOT NULL, sxx DOUBLE NOT NULL, sxy DOUBLE NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pair_sets (
-    dataset_id INTEGER NOT NULL,
-    outcome VARCHAR NOT NULL,
-    built BOOLEAN NOT NULL          -- false: too many small segment profiles; drivers read the ratings
-);
-"""
 
 #: the respondent-level outcomes of the key-driver sums (SQL over respondents), and the centres of the values
 PAIR_OUTCOMES = {"nps": "nps", "overall": "(overall - overall_min) / nullif(overall_max - overall_min, 0)"}
@@ -198,7 +142,7 @@ def refresh(con, dataset_ids) -> None:
     if not ids:
         return
     size = con.execute("SELECT count(*) FROM respondents WHERE list_contains(?::INTEGER[], dataset_id)", [ids]).fetchone()[0]
-    from tpm.store import duckdb_threads  # (the store imports this module)
+    from tpm.store.memory import duckdb_threads  # (loads DuckDB and pandas: not at import)
 
     with duckdb_threads(con, 1 if size > ONE_THREAD_FROM else None):
         _build(con, ids)
@@ -211,7 +155,9 @@ ONE_THREAD_FROM = 200_000
 
 
 def _build(con, ids: list[int]) -> None:
-    for table in TABLES:
+    from tpm.store.schema import COMPACT_TABLES
+
+    for table in COMPACT_TABLES:
         con.execute(f"DELETE FROM {table} WHERE list_contains(?::INTEGER[], dataset_id)", [ids])
     combos, params = _combos(con, ids)  # (an error leaves the temporary tables to the caller's rollback)
     con.execute("DROP TABLE IF EXISTS _profile_of")
@@ -319,49 +265,10 @@ PAIR_SUMS = ("n", "ux", "uxx", "uxy", "sw", "sw2", "sx", "sxx", "sxy")
 PAIR_CHUNK = 32_768
 
 
-#: OpenBLAS runs a matrix product on several threads above m·n·k = 4 · 65 536 (its
-#: GEMM_MULTITHREAD_THRESHOLD); on a busy machine those threads spin and a Gram product of
-#: 41 columns took 25 × as long as on one thread. Blocks of rows stay below it.
-BLAS_ONE_THREAD = 4 * 65_536
-
-
-def gram_sums(X, weights=None, rows=None, centre=None, dtype=None, step: int | None = None):
-    """Pairwise sums of the columns of X (NaN = missing; over the boolean mask ``rows`` only, when
-    given): (counts, n, sw2, sx, sxx, sxy), per pair (i, j) over the rows where both are present:
-    the rows, Σw, Σw², Σw·xᵢ, Σw·xᵢ², Σw·xᵢxⱼ of x − ``centre`` — the Gram products M'M, M'WM,
-    MW'MW, X'WM, X²'WM, X'WX of the centred values X (0 where missing) and the presence mask M
-    (unweighted: n = counts, sw2 None), taken over blocks of ``step`` rows (small enough for
-    OpenBLAS to stay on one thread, :data:`BLAS_ONE_THREAD`) in ``dtype`` and summed in float64."""
-    import numpy as np
-
-    k = X.shape[1]
-    dtype = dtype or np.float64
-    step = step or max(64, BLAS_ONE_THREAD // max(k * k, 1) - 1)
-    shift = np.zeros(k, dtype=dtype) if centre is None else np.asarray(centre).astype(dtype)
-    counts, n, sx, sxx, sxy, sw2 = (np.zeros((k, k)) for _ in range(6))
-    for start in range(0, len(X), step):
-        block = slice(start, start + step)
-        x = X[block] if rows is None else X[block][rows[block]]
-        X0 = x.astype(dtype, copy=False) - shift
-        missing = np.isnan(X0)
-        X0[missing] = 0.0
-        M = (~missing).astype(dtype)
-        counts += M.T @ M
-        if weights is None:
-            MW, X0W = M, X0
-        else:
-            w = (weights[block] if rows is None else weights[block][rows[block]]).astype(dtype)[:, None]
-            MW, X0W = M * w, X0 * w
-            n += M.T @ MW
-            sw2 += MW.T @ MW
-        sx += X0.T @ MW      # sx[i, j] = Σ w·x_i over rows where x_j is present too
-        sxx += (X0 * X0).T @ MW
-        sxy += X0.T @ X0W
-    return (counts, counts, None, sx, sxx, sxy) if weights is None else (counts, n, sw2, sx, sxx, sxy)
-
-
 def _pair_products(x, w) -> list:
     """One block's Gram products (:data:`PAIR_SUMS`; weighted ones equal to the unweighted when ``w`` is None)."""
+    from tpm.gram import gram_sums
+
     n, _, _, ux, uxx, uxy = gram_sums(x)
     _, sw, sw2, sx, sxx, sxy = (n, n, n, ux, uxx, uxy) if w is None else gram_sums(x, w)
     return [n, ux, uxx, uxy, sw, sw2, sx, sxx, sxy]

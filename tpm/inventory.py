@@ -26,8 +26,8 @@ import openpyxl
 import pandas as pd
 
 from tpm import compact, store, studies
+from tpm.csv_export import neutralise_reversibly, restore
 from tpm.i18n import MessageError, ingest_text, t
-from tpm.report.csv_export import neutralise_reversibly, restore
 
 DEFAULT_PHASES = ["Vorkauf", "Kauf", "Nutzung", "Service", "Loyalität"]
 CHANNELS = ["online", "offline", "mobile"]

@@ -25,7 +25,10 @@ from pathlib import PurePath
 import duckdb
 import pandas as pd
 
-from tpm import compact, store
+from tpm import compact
+from tpm.store.schema import DATA_TABLES, INVENTORY_COLUMNS, TOUCHPOINT_TABLES, create_tables
+from tpm.store.templates import header_signature
+from tpm.store.transactions import transaction
 
 #: two sets of touchpoint names belong to the same programme from this Jaccard similarity on
 MATCH = 0.5
@@ -153,7 +156,7 @@ def propose(con: duckdb.DuckDBPyConnection, headers: list[str], touchpoints: lis
     else a new study named after the file."""
     row = con.execute(
         "SELECT study_id FROM mapping_templates WHERE signature = ? ORDER BY saved_at DESC LIMIT 1",
-        [store.header_signature(list(headers))],
+        [header_signature(list(headers))],
     ).fetchone() if headers else None
     if row:
         return _existing(con, int(row[0]), "template", 1.0)
@@ -236,7 +239,7 @@ def create(con: duckdb.DuckDBPyConnection, name: str) -> int:
     name = _clean(name)
     if by_name(con, name) is not None:
         raise StudyError(f"a study called '{name}' exists already")
-    with store.transaction(con):
+    with transaction(con):
         return ensure(con, name)[0]
 
 
@@ -247,12 +250,12 @@ def rename(con: duckdb.DuckDBPyConnection, study_id: int, name: str) -> None:
     clash = con.execute("SELECT name FROM studies WHERE lower(name) = lower(?) AND id <> ?", [name, study_id]).fetchone()
     if clash:
         raise StudyError(f"a study called '{clash[0]}' exists already")
-    with store.transaction(con):
+    with transaction(con):
         con.execute("UPDATE studies SET name = ? WHERE id = ?", [name, study_id])
 
 
 def set_phases(con: duckdb.DuckDBPyConnection, study_id: int, phases: list[str]) -> None:
-    with store.transaction(con):
+    with transaction(con):
         con.execute("UPDATE studies SET phases = ? WHERE id = ?", [json.dumps(phases, ensure_ascii=False), study_id])
 
 
@@ -270,7 +273,7 @@ def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> list[str]
         if name_of(con, sid) is None:
             raise StudyError(f"no study with id {sid}")
 
-    with store.transaction(con):
+    with transaction(con):
         con.execute("UPDATE datasets SET study_id = ? WHERE study_id = ?", [target, source])
         con.execute("UPDATE actions SET study_id = ? WHERE study_id = ?", [target, source])
         for table, key in (("touchpoints", "name"), ("touchpoint_aliases", "alias"), ("mapping_templates", "signature")):
@@ -298,14 +301,14 @@ def move_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int, study: int | s
     row = con.execute("SELECT study_id, mapping, source_file FROM datasets WHERE id = ?", [int(dataset_id)]).fetchone()
     if row is None:
         raise StudyError(f"no dataset with id {dataset_id}")
-    with store.transaction(con):
+    with transaction(con):
         target, _ = ensure(con, study)
         con.execute("UPDATE datasets SET study_id = ? WHERE id = ?", [target, int(dataset_id)])
         con.execute("""INSERT INTO touchpoints (study_id, name, first_seen)
                        SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
                        ON CONFLICT DO NOTHING""", [target, int(dataset_id)])
         apply_aliases(con, target)
-        signature = store.header_signature([spec["column"] for spec in json.loads(row[1])])
+        signature = header_signature([spec["column"] for spec in json.loads(row[1])])
         con.execute("""INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
                        VALUES (?, ?, ?, ?, now()::TIMESTAMP)""", [target, signature, row[1], row[2]])
         if row[0] != target:  # the layout now belongs to the target: not proposed for the old study any more
@@ -317,7 +320,7 @@ def apply_aliases(con: duckdb.DuckDBPyConnection, study_id: int) -> None:
     """Rename ratings and measures stored under an alias of the study to its touchpoint, and drop
     inventory rows that are now aliases. (Inside the caller's transaction.)"""
     in_study = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
-    for table in store.TOUCHPOINT_TABLES:
+    for table in TOUCHPOINT_TABLES:
         con.execute(f"""UPDATE {table} SET touchpoint = a.name FROM touchpoint_aliases a
                         WHERE a.study_id = ? AND lower({table}.touchpoint) = a.alias AND {table}.{in_study}""",
                     [study_id, study_id])
@@ -335,9 +338,9 @@ def delete(con: duckdb.DuckDBPyConnection, study_id: int) -> bool:
     if name_of(con, study_id) is None:
         return False
 
-    with store.transaction(con):
+    with transaction(con):
         datasets = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
-        for table in store.DATA_TABLES:
+        for table in DATA_TABLES:
             con.execute(f"DELETE FROM {table} WHERE {datasets}", [study_id])
         for table in ("datasets", "touchpoints", "touchpoint_aliases", "actions", "mapping_templates"):
             con.execute(f"DELETE FROM {table} WHERE study_id = ?", [study_id])
@@ -440,14 +443,14 @@ def name_for(dataset_names: list[str]) -> str:
 def migrate_to_studies(con: duckdb.DuckDBPyConnection) -> None:
     """Group the datasets of a version-1 database into studies and give every inventory row,
     alias, measure, template and the phases to a study — in one transaction."""
-    with store.transaction(con, bump=False):
+    with transaction(con, bump=False):
         _migrate(con)
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     rated = dict(con.execute("SELECT dataset_id, list(DISTINCT touchpoint) FROM ratings GROUP BY dataset_id").fetchall())
     items = [
-        _Item(int(i), name, store.header_signature([spec["column"] for spec in json.loads(mapping)]), set(rated.get(i, [])))
+        _Item(int(i), name, header_signature([spec["column"] for spec in json.loads(mapping)]), set(rated.get(i, [])))
         for i, name, mapping in con.execute("SELECT id, name, mapping FROM datasets ORDER BY id").fetchall()
     ]
     study_ids, groups = [], group_datasets(items)
@@ -468,13 +471,13 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DELETE FROM meta WHERE key = 'phases'")
     for table in ("touchpoints", "touchpoint_aliases", "mapping_templates"):
         con.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
-    store.create_tables(con)
+    create_tables(con)
     if not study_ids:
         for table in ("touchpoints", "touchpoint_aliases", "mapping_templates"):
             con.execute(f"DROP TABLE {table}_v1")
         return
     fallback = study_ids[0]
-    columns = ", ".join(["name", "first_seen", *store.INVENTORY_COLUMNS])
+    columns = ", ".join(["name", "first_seen", *INVENTORY_COLUMNS])
     # a touchpoint goes to every study that rated it (the inventory row copied), unrated ones to the first study
     con.execute(f"""INSERT INTO touchpoints (study_id, {columns})
                     SELECT u.study_id, {', '.join('t.' + c for c in columns.split(', '))} FROM touchpoints_v1 t

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from tpm.ingest.detect import ROLES, ColumnSpec, detect, touchpoint_name, unsure_specs
 from tpm.ingest.errors import IngestError
 from tpm.ingest.normalise import Canonical, normalise
-from tpm.ingest.readers import MAX_FILE_BYTES, RawTable
+from tpm.ingest.readers import MAX_FILE_BYTES
 from tpm.ingest.readers import read_table as _read_table
+from tpm.ingest.table import RawTable
 
 __all__ = [
     "MAX_FILE_BYTES",

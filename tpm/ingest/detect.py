@@ -31,8 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tpm.ingest.platforms import is_meta
-from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import jar_from_header, jar_sides, match_labels
+from tpm.ingest.table import RawTable
 from tpm.ingest.values import ParsedColumn, date_doubt, to_dates
 
 ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "outcome", "multi", "jar", "comment", "ignore")

@@ -32,8 +32,8 @@ import pyarrow.compute as pc
 
 from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec, outcome_value
 from tpm.ingest.errors import IngestError
-from tpm.ingest.readers import RawTable
 from tpm.ingest.scales import normalise_label
+from tpm.ingest.table import RawTable
 from tpm.ingest.values import DATE_ORDERS, ParsedColumn, to_dates
 
 if TYPE_CHECKING:  # annotations only: pandas is imported where a frame is made (below)

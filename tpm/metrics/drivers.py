@@ -111,12 +111,12 @@ def pair_statistics(X: np.ndarray, weights: np.ndarray | None = None,
 
     Per pair of columns (i, j) over the rows where both are present: n, Σw, Σw·xᵢ, Σw·xᵢ², Σw·xᵢxⱼ
     (and Σw²), as Gram products M'WM, X'WM, X²'WM, X'WX of the centred values X (0 where
-    missing) and the presence mask M, over blocks of rows (:data:`tpm.compact.BLAS_ONE_THREAD`) summed in
+    missing) and the presence mask M, over blocks of rows (:data:`tpm.gram.BLAS_ONE_THREAD`) summed in
     float64 (the products in float32 above :data:`SINGLE_FROM` values; the columns are centred
     first: numerically stable sums). Then
     r = (Σw·Σwxy − Σwx·Σwy) / √((Σw·Σwx² − (Σwx)²)(Σw·Σwy² − (Σwy)²)).
     """
-    from tpm.compact import BLAS_ONE_THREAD, gram_sums
+    from tpm.gram import BLAS_ONE_THREAD, gram_sums
 
     dtype = np.float32 if X.size > SINGLE_FROM or X.dtype == np.float32 else np.float64
     step = max(64, BLAS_ONE_THREAD // max(X.shape[1] ** 2, 1) - 1)

@@ -6,7 +6,7 @@ Every metric is a (weighted) mean of a per-respondent value y, summed in SQL by
 A :class:`Metric` turns those sums into figures:
 
 - **value** (``estimate``): ȳw = Σwy / Σw with the Taylor SE and Kish n_eff of
-  :func:`tpm.metrics.weighted.taylor`, then the metric's transform —
+  :func:`tpm.metrics.estimate.taylor`, then the metric's transform —
   mean: ȳw on the file's scale; score: (ȳw − min) / (max − min) × 100 (SE × 100 / (max − min));
   top-2 / bottom-2 box: 100 · ȳw with y ∈ {0, 1}; NPS: ȳw with y ∈ {−100, 0, +100}.
 - **test of a difference** of two independent groups (``difference_p``): weighted views use
@@ -110,10 +110,10 @@ def _wilson(spec, est, confidence, counts):
 
 
 def _adjusted_wald(spec, est, confidence, counts):
-    """Adjusted-Wald NPS interval from the counts (:func:`tpm.metrics.nps.nps_from_counts`)."""
+    """Adjusted-Wald NPS interval from the counts (:func:`tpm.metrics.nps_counts.nps_from_counts`)."""
     import numpy as np
 
-    from tpm.metrics.nps import nps_from_counts
+    from tpm.metrics.nps_counts import nps_from_counts
 
     ci = [nps_from_counts(d, n - p - d, p, confidence) for p, d, n in zip(*counts(), est.n.astype(int))]
     return np.array([c.ci_low for c in ci]), np.array([c.ci_high for c in ci])
@@ -160,9 +160,9 @@ class Metric:
     anonymity: int = ANONYMITY
 
     def estimate(self, frame, prefix: str = ""):
-        """:class:`~tpm.metrics.weighted.Estimate` from the sums in ``frame`` (columns ``prefix`` +
+        """:class:`~tpm.metrics.estimate.Estimate` from the sums in ``frame`` (columns ``prefix`` +
         this metric's sum columns; ``scale_min``/``scale_max`` for the score)."""
-        from tpm.metrics.weighted import taylor
+        from tpm.metrics.estimate import taylor
 
         column = lambda name: frame[prefix + self.prefix + name].to_numpy(float)  # noqa: E731
         return self.transform(taylor(*(column(m) for m in ("n", "sw", "sw2", "swy", "sw2y", "sw2yy"))), frame)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tpm.metrics.estimate import Estimate
 from tpm.metrics.filters import Filter
 from tpm.metrics.nps import nps_from_row, nps_sums_sql
 from tpm.metrics.registry import CHOICES, METRICS
@@ -30,7 +31,7 @@ from tpm.metrics.registry import metric as metric_named
 from tpm.metrics.rules import ALPHA, ANONYMITY, CAUTION, MIN_TEST
 from tpm.metrics.satisfaction import KEYS
 from tpm.metrics.significance import benjamini_hochberg
-from tpm.metrics.weighted import MOMENTS, Estimate, grouped_rating_sums_sql, has_weights, with_rest
+from tpm.metrics.weighted import MOMENTS, grouped_rating_sums_sql, has_weights, with_rest
 
 __all__ = [
     "ALPHA",

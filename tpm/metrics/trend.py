@@ -24,12 +24,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tpm.metrics.estimate import Estimate, taylor
 from tpm.metrics.filters import Filter
 from tpm.metrics.nps import nps_from_row, nps_sums_sql
 from tpm.metrics.registry import metric as metric_named
 from tpm.metrics.rules import ALPHA, MIN_TEST
 from tpm.metrics.significance import benjamini_hochberg
-from tpm.metrics.weighted import Estimate, grouped_rating_sums_sql, has_weights, split_totals, taylor
+from tpm.metrics.weighted import grouped_rating_sums_sql, has_weights, split_totals
 
 WAVE_BY = ("dataset", "month", "quarter")
 #: the rule a tracking view states (the pages translate it: i18n key ``tracking_rule``)

@@ -29,9 +29,6 @@ lives in :mod:`tpm.metrics.registry`. Base rules (:mod:`tpm.metrics.rules`) alwa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import pandas as pd
 
 from tpm.metrics import rules
@@ -149,31 +146,6 @@ MOMENTS = ("n", "sw", "sw2", "swy", "swyy", "sw2y", "sw2yy")
 #: the columns of :func:`rating_sums_sql` (per metric prefix of :mod:`tpm.metrics.registry`)
 SUM_COLUMNS = tuple(p + m for p in PREFIXES for m in MOMENTS) + (
     "nps_pro_n", "nps_det_n", "nps_pro_w", "nps_det_w")
-
-
-@dataclass
-class Estimate:
-    """Arrays (one entry per group): value, SE, unweighted n, Kish n_eff, and Σw (the weighted base)."""
-
-    value: np.ndarray
-    se: np.ndarray
-    n: np.ndarray
-    n_eff: np.ndarray
-    sw: np.ndarray
-
-
-def taylor(n, sw, sw2, swy, sw2y, sw2yy) -> Estimate:
-    """Weighted mean, Taylor SE and Kish n_eff from the sums (formulas in the module docstring)."""
-    n, sw, sw2, swy, sw2y, sw2yy = (np.asarray(a, dtype=float) for a in (n, sw, sw2, swy, sw2y, sw2yy))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = swy / sw
-        ss = sw2yy - 2 * mean * sw2y + mean**2 * sw2
-        # the sum of three terms cancels where every y is (almost) the same: what is left below the
-        # rounding of its terms (~1e-12 of their size) is no variance — never a spurious SE
-        ss = np.where(ss > 1e-12 * (np.abs(sw2yy) + mean**2 * sw2), ss, 0.0)
-        se = np.where(n > 1, np.sqrt(n / (n - 1) * ss) / sw, np.nan)
-        n_eff = sw**2 / sw2
-    return Estimate(mean, se, n, n_eff, sw)
 
 
 def with_rest(frame: pd.DataFrame, totals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

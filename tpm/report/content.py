@@ -24,6 +24,7 @@ from tpm.metrics.priority import priority_matrix
 from tpm.metrics.satisfaction import overall_stats, touchpoint_stats
 from tpm.metrics.segments import ANONYMITY, breakdown_and_totals
 from tpm.metrics.trend import biggest_movers, tracking_view, wave_count
+from tpm.report.tables import Table, respondents_table
 
 if TYPE_CHECKING:  # annotation only: tpm.report.tables is imported where the data table is made
     from tpm.report.tables import Table
@@ -187,7 +188,5 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
     report.plan = actions.plan(con, study=study)
     step("data")
     if with_data:
-        from tpm.report.tables import respondents_table
-
         report.data = respondents_table(con, flt, lang)
     return report

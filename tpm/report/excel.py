@@ -24,11 +24,11 @@ from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from tpm.csv_export import FORMULA_START
 from tpm.i18n import t
 from tpm.metrics.registry import METRICS
 from tpm.report import findings
 from tpm.report.content import HEATMAP_METRIC, Report
-from tpm.report.csv_export import FORMULA_START
 from tpm.report.tables import (
     Table,
     actions_table,
@@ -114,6 +114,16 @@ def write_table(ws, table: Table, row: int, freeze: bool = True) -> int:
         if len(table.frame):
             ws.auto_filter.ref = f"A{row}:{get_column_letter(len(table.frame.columns))}{last}"
     return last + 2
+
+
+def table_xlsx(table: Table) -> bytes:
+    """A one-sheet workbook of ``table`` (a page's Excel download)."""
+    wb = new_workbook()
+    ws = wb.create_sheet(sheet_title(table.title or "Tabelle"))
+    write_table(ws, table, 1)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
 
 
 def write_pairs(ws, pairs: list[tuple[str, object, str]], row: int) -> int:

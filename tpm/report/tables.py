@@ -10,7 +10,6 @@ CSV gets the number as shown, with the language's decimal comma or point.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,10 +17,10 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from tpm.csv_export import neutralise
 from tpm.formatting import scale_labelled
 from tpm.i18n import fmt_number, t
 from tpm.metrics.registry import METRICS
-from tpm.report.csv_export import neutralise
 
 #: kind → (decimals, signed); "text", "bool" and "date" are not numbers
 KINDS: dict[str, tuple[int, bool]] = {
@@ -78,17 +77,6 @@ class Table:
             shown.loc[text, column] = shown.loc[text, column].map(neutralise)
         shown.columns = [neutralise(str(c)) for c in shown.columns]
         return shown.to_csv(index=False, sep=sep).encode("utf-8-sig")
-
-    def to_excel(self) -> bytes:
-        """A one-sheet workbook of this table (see :mod:`tpm.report.excel`)."""
-        from tpm.report.excel import new_workbook, write_table
-
-        wb = new_workbook()
-        ws = wb.create_sheet(sheet_title(self.title or "Tabelle"))
-        write_table(ws, self, 1)
-        buffer = io.BytesIO()
-        wb.save(buffer)
-        return buffer.getvalue()
 
 
 def sheet_title(text: str) -> str:

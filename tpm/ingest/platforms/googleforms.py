@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tpm.ingest.platforms import Platform
+from tpm.ingest.platforms.base import Platform
 
 
 def recognise(columns: list[str]) -> bool:

@@ -3,7 +3,7 @@ with an empty ``submitdate`` — unfinished ones — left out unless asked for."
 
 from __future__ import annotations
 
-from tpm.ingest.platforms import Platform
+from tpm.ingest.platforms.base import Platform
 
 META = frozenset({"lastpage", "startlanguage", "seed", "datestamp", "ipaddr", "refurl", "submitdate", "interviewtime"})
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow as pa
 
 from tpm.ingest.errors import IngestError
-from tpm.ingest.platforms import Platform
-from tpm.ingest.readers import RawTable
+from tpm.ingest.platforms.base import Platform
+from tpm.ingest.table import RawTable
 
 _ID = re.compile(r"^(respondent[ _-]?id|befragten[ _-]?id|response[ _-]?id|teilnehmer[ _-]?id|id)$", re.I)
 _TOUCHPOINT = re.compile(r"^(touchpoint|kontaktpunkt|touch point|item|aspekt|aspect)$", re.I)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tpm.ingest.platforms import Layout, Platform
+from tpm.ingest.platforms.base import Layout, Platform
 
 #: embedded columns that keep their id (row 1) instead of their text (row 2)
 EMBEDDED = frozenset({

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tpm.ingest.platforms import Layout, Platform, number_like
+from tpm.ingest.platforms.base import Layout, Platform, number_like
 
 PLACEHOLDER = re.compile(r"^(unnamed: ?\d+(_level_\d+)?|column\d+)$", re.I)
 RESPONSE = {"response", "open-ended response", "other (please specify)"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tpm.ingest.platforms import Platform
+from tpm.ingest.platforms.base import Platform
 
 META = frozenset({"network id", "response type", "stage", "tags", "ending"})
 
