@@ -5,7 +5,7 @@
   equal_var=False)``).
 - **Two-proportion z-test** (pooled; = R's ``prop.test(correct = FALSE)``, whose X² is z²):
   z = (p₁ − p₂)/√(p̄(1 − p̄)(1/n₁ + 1/n₂)), p̄ = (x₁ + x₂)/(n₁ + n₂).
-- **NPS difference** (DOMAIN.md): z = Δ/√(var₁/n₁ + var₂/n₂), var of :func:`tpm.metrics.nps.nps_variance`.
+- **NPS difference** (DOMAIN.md): z = Δ/√(var₁/n₁ + var₂/n₂), var of :func:`tpm.metrics.nps_counts.nps_variance`.
 - **Benjamini–Hochberg** q-values within one table (false discovery rate; ``scipy.stats.false_discovery_control``).
 
 All functions accept numpy arrays (vectorised) and return NaN where a test is not defined.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from tpm.metrics.nps import nps_variance
+from tpm.metrics.nps_counts import nps_variance
 
 
 def welch_t(m1, s1, n1, m2, s2, n2) -> tuple[np.ndarray, np.ndarray]:
