@@ -301,13 +301,13 @@ def test_stored_drivers_equal_an_independent_computation_on_random_filters(con, 
     by pair, on random filters over three datasets (two weighted, one not; one asks Shop on 1–5):
     shares, R², bases and n_eff to 1e-9; the touchpoint figures handed in (as the Priority page
     does) choose the same drivers."""
-    from tpm import compact
+    from tpm import gram
     from tpm.metrics import Filter
     from tpm.metrics import drivers as module
     from tpm.metrics.drivers import drivers_for, importance, nearest_correlation
     from tpm.metrics.satisfaction import touchpoint_stats
 
-    monkeypatch.setattr(compact, "BLAS_ONE_THREAD", 3000)  # blocks of ~80–120 rows
+    monkeypatch.setattr(gram, "BLAS_ONE_THREAD", 3000)  # blocks of ~80–120 rows
 
     ids = [_stored_survey(con, 1, 500, "a", True), _stored_survey(con, 2, 400, "b", False),
            _stored_survey(con, 3, 300, "c", True, shop_points=5)]

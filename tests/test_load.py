@@ -7,11 +7,14 @@ navigation, the CLI refused (rc ≠ 0), or sessions that see different responden
 
 import asyncio
 
+import pytest
+
 from conftest import benchmark
 
 load = benchmark("load")
 
 
+@pytest.mark.load  # in `make verify`; `make test` covers an import while serving in test_browser.py
 def test_sessions_browse_while_cli_import_and_upload_run():
     pages = [p for p in load.PAGES if p[0] in ("/", "/heatmap", "/drivers")]
     result = asyncio.run(load.run(sessions=2, rounds=1, pages=pages, cli_rows=2000, upload_rows=500, cli_delay=2))

@@ -139,7 +139,7 @@ def _scores(ratings: pd.DataFrame) -> pd.DataFrame:
     """n, scale and unweighted 0–100 score per touchpoint of a dataset's long ratings."""
     if ratings.empty:
         return pd.DataFrame(columns=["touchpoint", "scale", "n", "score"])
-    from tpm.metrics.registry import score_0_100
+    from tpm.metrics.rules import score_0_100
 
     frame = ratings.assign(touchpoint=ratings["touchpoint"].astype(str),
                            s=score_0_100(ratings["score"], ratings["scale_min"], ratings["scale_max"]))

@@ -341,7 +341,7 @@ def scale_candidates(values: np.ndarray, counts: np.ndarray, chosen: tuple[int, 
     not a missing code. A reading that leaves an answer outside its scale is no reading (the
     import would refuse it): a proposal with a stray 0 outside it is offered as ``zero_na``.
     """
-    from tpm.metrics.registry import score_0_100
+    from tpm.metrics.rules import score_0_100
 
     values = np.asarray(values, dtype=np.float64)
     counts = np.asarray(counts, dtype=np.int64)

@@ -28,20 +28,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tpm.metrics.rules import ANONYMITY, CAUTION, MIN_TEST
+from tpm.metrics.rules import (
+    ANONYMITY,
+    CAUTION,
+    MIN_TEST,
+    score_0_100,
+)
 
 # --- value transforms: Estimate of ȳw → the metric's unit -----------------------------------
 
 
 def _as_is(est, frame):
     return est
-
-
-def score_0_100(value, lo, hi):
-    """A rating on the scale ``lo``…``hi`` as a 0–100 score: (value − lo) / (hi − lo) × 100, so 1–5 and
-    1–10 surveys compare (numbers, arrays or columns). A difference or an SE maps with lo = 0 over
-    the span: ``score_0_100(se, 0, hi - lo)``. The one home of the score transform."""
-    return (value - lo) / (hi - lo) * 100
 
 
 def _to_score(est, frame):

@@ -19,3 +19,10 @@ ONE_POINT_BOX_MAX_POINTS = 4
 #: these by :func:`tpm.metrics.weighted.nps_group_sql`.
 PROMOTER_MIN = 9
 DETRACTOR_MAX = 6
+
+
+def score_0_100(value, lo, hi):
+    """A rating on the scale ``lo``…``hi`` as a 0–100 score: (value − lo) / (hi − lo) × 100, so 1–5 and
+    1–10 surveys compare (numbers, arrays or columns). A difference or an SE maps with lo = 0 over
+    the span: ``score_0_100(se, 0, hi - lo)``. The one home of the score transform."""
+    return (value - lo) / (hi - lo) * 100

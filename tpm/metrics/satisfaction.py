@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from tpm.metrics.filters import Filter
-from tpm.metrics.registry import METRICS, score_0_100
+from tpm.metrics.registry import METRICS
 from tpm.metrics.rules import MIN_TEST as MIN_BASE
+from tpm.metrics.rules import score_0_100
 from tpm.metrics.weighted import SUM_COLUMNS, box_points, grouped_rating_sums_sql, has_weights
 
 #: the groups of the per-touchpoint figures
