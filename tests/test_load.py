@@ -8,7 +8,6 @@ navigation, the CLI refused (rc ≠ 0), or sessions that see different responden
 import asyncio
 
 import pytest
-
 from conftest import benchmark
 
 load = benchmark("load")
