@@ -56,7 +56,8 @@ test: lint chromium libreoffice
 	$(BIN)/python -m pytest -q -n 2 -m "not load"
 
 # The property tests with many more random examples (studies, filters, scales): the differential test of every
-# figure against plain pandas (tests/test_differential.py) runs 150 studies instead of 4 (~10 min on 2 cores)
+# figure against plain pandas (tests/test_differential.py) runs 150 studies instead of 4 (~10 min on 2 cores);
+# and the load run (tests/test_load.py: two browser sessions, a CLI import and an upload against one server)
 verify: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -n 2 --hypothesis-profile=verify \
 		tests/test_differential.py tests/test_csv_property.py tests/test_scales_truth.py tests/test_load.py
