@@ -300,7 +300,7 @@ def sidebar(con) -> Context:
         st.query_params["lang"] = lang
         logout_button(user, lang)
         datasets = store.list_datasets(con, study)
-        version = store.data_version(con)
+        version = cache_version(con)
         if datasets.empty:
             return Context(lang, Filter(study=study), version, False, study, study_name, user=user)
         st.subheader(t("filters", lang))
@@ -401,6 +401,18 @@ def plain(text: str) -> str:
 
 
 # --- cached aggregates: keyed on the data version and the filter, so they refresh after an import
+
+
+def cache_version(con) -> str:
+    """The cache key of the data: which database file (its path and inode — a restored backup or another
+    file at the same path is another database) and its data version (raised by every write). The data
+    version alone is a counter that two databases share ("1" after their first import)."""
+    path = store.db_path()
+    try:
+        inode = os.stat(path).st_ino
+    except OSError:
+        inode = 0
+    return f"{path}#{inode}#{store.data_version(con)}"
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -659,3 +659,26 @@ def test_upload_page_says_a_dataset_without_its_file_needs_a_re_upload(app, db_p
     no_errors(app)
     assert any("erneut hoch" in i.value for i in app.info)
     assert not any(e.key and e.key.startswith("remap_mapping_") for e in app.data_editor)
+
+
+def test_two_databases_never_share_cached_figures(tmp_path, monkeypatch):
+    """The caches were keyed on the data version, a counter every database starts at: a second database
+    (another TPM_DB, a restored backup) with the same version and study ids showed the first one's figures."""
+    from tpm.ingest import ingest_bytes
+
+    monkeypatch.chdir(ROOT)
+    shown = []
+    for n in (12, 20):
+        path = tmp_path / f"db{n}" / "tpm.duckdb"
+        path.parent.mkdir()
+        con = store.connect(path)
+        store.save_import(con, ingest_bytes("w.csv", german_csv_bytes([["ID", "Hotline (1-5)"]] + [[i, i % 5 + 1] for i in range(n)])))
+        version = store.data_version(con)
+        con.close()
+        monkeypatch.setenv("TPM_DB", str(path))
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.run()
+        no_errors(at)
+        shown.append((version, at.metric[0].value))
+    assert shown[0][0] == shown[1][0]  # the planted situation: the same data version in both files
+    assert [value for _, value in shown] == ["12", "20"]
