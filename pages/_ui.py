@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import streamlit as st
 
+from pages import _streamlit_private as private
 from tpm import access, gate, logins, store, studies
 from tpm.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from tpm.metrics import Filter
@@ -144,11 +145,9 @@ def authenticate(lang: str) -> access.Actor:
         st.info(t("logged_out", lang), icon=":material/logout:")
         st.link_button(t("login", lang), gate.LOGIN_PATH + f"?lang={lang}", type="primary")
         st.stop()
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    run = get_script_run_ctx()
-    if run is not None:  # uploads to this Streamlit session are accepted from this login only (tpm/gate.py)
-        gate.bind(run.session_id, token)
+    session = private.session_id()
+    if session is not None:  # uploads to this Streamlit session are accepted from this login only (tpm/gate.py)
+        gate.bind(session, token)
     st.session_state["login_token"] = token
     return user
 
@@ -237,9 +236,7 @@ def page_context() -> Context:
     """
     ctx = st.session_state.pop("ctx", None)
     if ctx is None:
-        from streamlit.runtime.pages_manager import PagesManager
-
-        PagesManager.uses_pages_directory = False
+        private.leave_pages_directory_mode()
         if "lang_choice" not in st.session_state:  # a fresh session: nothing to lose
             st.rerun()
         ctx = sidebar(cursor())
@@ -267,12 +264,9 @@ def show_notices(ctx: Context) -> None:
 def land_unknown_paths(known: set[str], lang: str) -> None:
     """An unknown address (``/start``, an old bookmark) opens the default page with a notice
     instead of Streamlit's "Page not found" dialog: the request is turned into one for the default page."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    manager = getattr(get_script_run_ctx(), "pages_manager", None)  # Streamlit's router: read what was asked for
-    wanted = getattr(manager, "intended_page_name", None)
-    if wanted and wanted.strip("/") not in known and hasattr(manager, "set_script_intent"):
-        manager.set_script_intent("", "")
+    wanted = private.requested_page()  # Streamlit's router: read what was asked for
+    if wanted and wanted.strip("/") not in known:
+        private.open_default_page()
         st.session_state["path_notices"] = [t("unknown_page", lang, path=plain("/" + wanted.strip("/")))]
 
 

@@ -5,6 +5,7 @@ transaction; list/delete datasets of the study; rename, merge and delete studies
 import streamlit as st
 from babel.dates import format_date
 
+from pages import _streamlit_private as private
 from pages._ui import NEXT_STUDY, cursor, file_upload, page_context, perform, plain, require_role
 from tpm import access, remap, store, studies
 from tpm.formatting import LOCALES, format_table
@@ -43,11 +44,7 @@ def forget_prepared(file_id: str | None = None) -> None:
     for key in ("prepared", "prepared_key"):
         st.session_state.pop(key, None)
     if file_id:  # Streamlit keeps an upload for the whole session unless the browser removes it
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        run = get_script_run_ctx()
-        if run is not None and run.uploaded_file_mgr is not None:
-            run.uploaded_file_mgr.remove_file(session_id=run.session_id, file_id=file_id)
+        private.forget_upload(file_id)
     release_memory()
 
 
