@@ -19,12 +19,10 @@ import argparse
 import gc
 import importlib.util
 import json
-import os
 import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -33,21 +31,19 @@ sys.path[0] = str(ROOT)  # not benchmarks/: its pages.py would shadow the app's 
 MB = 1024 * 1024
 
 
-def rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _upload_memory():
+    """benchmarks/upload_memory.py (its file, its RSS sampler), loaded by path: benchmarks/ is no package."""
+    spec = importlib.util.spec_from_file_location("upload_memory", ROOT / "benchmarks" / "upload_memory.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class Sampler(threading.Thread):
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peak, self.running = rss(), True
+upload_memory = _upload_memory()
+rss = upload_memory.rss
 
-    def run(self):
-        while self.running:
-            self.peak = max(self.peak, rss())
-            time.sleep(0.005)
 
+class Sampler(upload_memory.Peak):
     def take(self) -> int:
         """The peak since the last take (and start over from now)."""
         peak, self.peak = self.peak, rss()
@@ -102,9 +98,6 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(Path(args.child))))
         return
-    spec = importlib.util.spec_from_file_location("upload_memory", ROOT / "benchmarks" / "upload_memory.py")
-    upload_memory = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(upload_memory)
     path = upload_memory.CACHE / f"upload_{args.mb:g}mb.csv"
     if not path.exists():
         upload_memory.build(path, args.mb)
