@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages._ui import land_unknown_paths, run_database, sidebar
+from pages._db import run_database
+from pages._ui import land_unknown_paths, sidebar
 from tpm import access
 from tpm.i18n import t
 

@@ -1,7 +1,10 @@
-"""What every page shares: the database, the language, the study and the sidebar filters (in the
-URL), caching.
+"""What every page shares: the study and the sidebar filters (in the URL), the page context, the
+widgets that keep their state in the URL, and the downloads.
 
-Not a page itself (``app.py`` lists the pages explicitly with ``st.navigation``).
+Not a page itself (``app.py`` lists the pages explicitly with ``st.navigation``). Its neighbours, one job
+each: ``_db.py`` (the database of a script run), ``_auth.py`` (who is using it; the one door for writes),
+``_cache.py`` (the cached aggregates), ``_text.py`` (user text made inert; the page's language),
+``_streamlit_private.py`` (every private Streamlit call).
 The study and the filters live in ``st.query_params`` so that a copied link opens the same view:
 ``?study=2&lang=en&ds=1&ds=2&seg.Region=Nord&seg.Region=Süd`` (and ``w=0`` for unweighted figures). Every page shows one study
 (default: the most recently imported); ``study`` takes its id or its name.
@@ -9,22 +12,20 @@ The study and the filters live in ``st.query_params`` so that a copied link open
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import streamlit as st
 
 from pages import _streamlit_private as private
-from tpm import access, gate, logins, store, studies
-from tpm.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from pages._auth import authenticate, logout_button
+from pages._cache import cache_version, cached_nps, cached_outcome_columns, cached_overall, cached_touchpoints
+from pages._db import cursor
+from pages._text import language, plain
+from tpm import access, store, studies
+from tpm.i18n import LANGUAGES, t
 from tpm.metrics import Filter
-from tpm.metrics.nps import nps_for, respondent_count
-from tpm.metrics.satisfaction import touchpoint_stats
-from tpm.seed import seed_if_empty
 
 # A long-running server must give the memory of a parsed upload back: Arrow's default pool
 # (mimalloc) keeps ~100 MB of a 50 MB CSV for good, the system allocator returns it with malloc_trim.
@@ -33,183 +34,6 @@ pa.set_memory_pool(pa.system_memory_pool())
 SEGMENT_PREFIX = "seg."
 #: session key through which a page (Upload) makes the picker switch to a study on the next run
 NEXT_STUDY = "study_next"
-
-
-# --- the database: one connection per script run, so that a CLI import can take the file between runs
-#
-# DuckDB lets one process at a time open a file for writing. A connection kept for the server's
-# lifetime would lock the analysts' `python -m tpm ingest` out for good; here each script run opens
-# the file (the connections of concurrent runs share one database instance: ~18 ms for the first,
-# nothing for the others) and closes it at its end, and a waiting CLI writer goes first.
-
-_run = threading.local()
-_orphans: list[tuple[threading.Thread, object]] = []  # connections of runs that did not start in app.py
-_orphans_lock = threading.Lock()
-BUSY_WAIT = 60.0  # seconds a visitor waits for an import to finish before a message instead of the page
-
-
-_ready: set[str] = set()
-_ready_lock = threading.Lock()
-
-
-def database(path: str, on_wait=None) -> str:
-    """Create, migrate and (on first start) seed the database file, once per server process."""
-    if path not in _ready:
-        with _ready_lock:
-            if path not in _ready:
-                con = store.open_retrying(path, wait=BUSY_WAIT, on_wait=on_wait)
-                try:
-                    if os.environ.get("TPM_SEED", "1") != "0":  # a hosted installation starts empty (Dockerfile)
-                        seed_if_empty(con)
-                finally:
-                    con.close()
-                _ready.add(path)
-    return path
-
-
-def _open(path: str):
-    """This run's connection; while an import holds the file, "busy, retrying" instead of an error."""
-    note = st.empty()
-
-    def busy(_seconds):
-        note.info(t("db_busy", language()), icon=":material/hourglass_top:")
-
-    try:
-        database(path, busy)
-        con = store.open_retrying(path, wait=BUSY_WAIT, migrate_schema=False, yield_to_writer=True, on_wait=busy)
-    except store.Busy:
-        note.error(t("db_busy_gave_up", language()), icon=":material/block:")
-        st.stop()
-    note.empty()
-    return con
-
-
-def _close_orphans() -> None:
-    with _orphans_lock:
-        for thread, con in list(_orphans):
-            if not thread.is_alive():
-                con.close()
-                _orphans.remove((thread, con))
-
-
-@contextmanager
-def run_database():
-    """The database for this script run (app.py wraps the whole run in it): closed when the run ends."""
-    _close_orphans()
-    con = _open(str(store.db_path()))
-    _run.con = con
-    try:
-        yield con
-    finally:
-        _run.con = None
-        con.close()
-
-
-def cursor():
-    """The database connection of this script run."""
-    con = getattr(_run, "con", None)
-    if con is None:  # a page run without app.py (see page_context): closed once its thread has ended
-        _close_orphans()
-        con = _run.con = _open(str(store.db_path()))
-        with _orphans_lock:
-            _orphans.append((threading.current_thread(), con))
-    return con
-
-
-# --- who is using it
-
-
-def _secrets() -> dict:
-    try:
-        return st.secrets.to_dict()
-    except Exception:  # no secrets.toml: a local installation
-        return {}
-
-
-def authenticate(lang: str) -> access.Actor:
-    """The logged-in user (stops the script with a login form or button until there is one)."""
-    mode = access.auth_mode(secrets=_secrets())
-    if mode == "off":
-        if access.open_without_login(st.get_option("server.address")):
-            st.error(t("open_refused", lang), icon=":material/lock_open:")
-            st.stop()
-        return access.LOCAL
-    if mode == "oidc":
-        return _oidc_user(lang)
-    if not gate.SERVING:  # `streamlit run app.py`: nothing serves the login page
-        st.error(t("gate_missing", lang), icon=":material/block:")
-        st.stop()
-    token, user = gate.user_of_cookie(cursor(), _login_cookie())  # on every run: never from session_state
-    if user is None:  # logged out (here or in another tab) or expired while the page stayed open
-        st.title(t("app_title", lang))
-        st.info(t("logged_out", lang), icon=":material/logout:")
-        st.link_button(t("login", lang), gate.LOGIN_PATH + f"?lang={lang}", type="primary")
-        st.stop()
-    session = private.session_id()
-    if session is not None:  # uploads to this Streamlit session are accepted from this login only (tpm/gate.py)
-        gate.bind(session, token)
-    st.session_state["login_token"] = token
-    return user
-
-
-def _login_cookie() -> str | None:
-    """The login cookie of this browser (tpm/gate.py sets it on /_tpm/login; the websocket brought it)."""
-    return st.context.cookies.get(gate.COOKIE)
-
-
-def _oidc_user(lang: str) -> access.Actor:
-    if not st.user.is_logged_in:
-        st.title(t("app_title", lang))
-        st.button(t("login_oidc", lang), on_click=st.login, type="primary", key="login_oidc")
-        st.stop()
-    email = st.user.get("email")
-    role = access.role_for_email(email, (_secrets().get("tpm") or {}).get("roles") or {})
-    if role is None:
-        st.error(t("no_role", lang, email=plain(email or "?")), icon=":material/block:")
-        st.button(t("logout", lang), on_click=st.logout, key="logout_norole")
-        st.stop()
-    return access.Actor(email, role, "oidc")
-
-
-def logout_button(user: access.Actor, lang: str) -> None:
-    """Who is logged in, and the way out (in the sidebar)."""
-    if user.via == "off":
-        st.caption(t("local_mode", lang))
-        return
-    st.caption(t("logged_in_as", lang, name=plain(user.name), role=t("role_name_" + user.role, lang)))
-    if st.button(t("logout", lang), key="logout"):
-        if user.via == "oidc":
-            st.logout()
-        token = st.session_state.pop("login_token", None)
-        logins.end(cursor(), token)  # this login ends in every tab and browser; the next run shows "logged out"
-        gate.forget(token)
-        st.rerun()
-
-
-def require_role(ctx: Context, what: str) -> None:
-    """Stop a page the user's role does not allow (the navigation hides it, too)."""
-    if not access.allowed(ctx.user, what):
-        st.error(t("not_allowed", ctx.lang), icon=":material/block:")
-        st.stop()
-
-
-def perform(ctx: Context, action: str, *args, **kwargs):
-    """A write through the one door (role check + audit); its data changes refresh every cache."""
-    try:
-        result = access.perform(cursor(), ctx.user, action, *args, **kwargs)
-    except access.OutOfScope:
-        st.error(t("not_in_scope", ctx.lang), icon=":material/lock:")
-        st.stop()
-    except access.Denied:
-        st.error(t("not_allowed", ctx.lang), icon=":material/block:")
-        st.stop()
-    except Exception as exc:
-        if not store.disk_full(exc):
-            raise
-        st.error(t("disk_full", ctx.lang, path=plain(str(store.db_path()))), icon=":material/hard_drive:")
-        st.stop()
-    st.cache_data.clear()
-    return result
 
 
 @dataclass
@@ -268,11 +92,6 @@ def land_unknown_paths(known: set[str], lang: str) -> None:
     if wanted and wanted.strip("/") not in known:
         private.open_default_page()
         st.session_state["path_notices"] = [t("unknown_page", lang, path=plain("/" + wanted.strip("/")))]
-
-
-def language() -> str:
-    lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
-    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def sidebar(con) -> Context:
@@ -376,85 +195,6 @@ def show_table(styler) -> None:
     st.dataframe(styler, hide_index=True, width="stretch", placeholder="")
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]#|<>~$:@&])")  # "!", "(", ")" need a "[" to matter; "-", "+" a line start
-_AUTOLINK = re.compile(r"(?i)(://|\bwww(?=\\?\.)|@)")
-_BREAK = "\u2060"  # WORD JOINER: invisible, keeps the word together, but no autolink pattern matches across it
-
-
-def plain(text: str) -> str:
-    """User text made inert for Streamlit markdown (labels, captions, st.error/st.info, help).
-
-    Every character with a meaning in (GitHub/Streamlit) markdown is backslash-escaped: no link,
-    image, emphasis, ``:color[…]``/``:material/…:`` directive, LaTeX or HTML. GitHub's autolinks
-    (``https://…``, ``www.…``, ``name@host``) are found in the text *after* escapes are resolved, so an
-    invisible word joiner goes after ``:``, ``www`` and ``@``. Line breaks become spaces (a label is one line).
-    """
-    text = _AUTOLINK.sub(lambda m: ":" + _BREAK + "//" if m.group(1) == "://" else m.group(1) + _BREAK,
-                         " ".join(str(text).splitlines()))
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
-# --- cached aggregates: keyed on the data version and the filter, so they refresh after an import
-
-
-def cache_version(con) -> str:
-    """The cache key of the data: which database file (its path and inode — a restored backup or another
-    file at the same path is another database) and its data version (raised by every write). The data
-    version alone is a counter that two databases share ("1" after their first import)."""
-    path = store.db_path()
-    try:
-        inode = os.stat(path).st_ino
-    except OSError:
-        inode = 0
-    return f"{path}#{inode}#{store.data_version(con)}"
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def cached_touchpoints(version: str, flt_key: str, _flt: Filter):
-    return touchpoint_stats(cursor(), _flt)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def cached_overall(version: str, flt_key: str, _flt: Filter):
-    from tpm.metrics.satisfaction import overall_stats
-
-    return overall_stats(cursor(), _flt)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def cached_outcome_columns(version: str, flt_key: str, _flt: Filter) -> list[str]:
-    """The names of the outcome columns (role *outcome*: churn, repurchase …) in the view's datasets."""
-    from tpm.metrics.drivers import outcome_columns
-
-    return sorted(outcome_columns(cursor(), _flt))
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def cached_jar(version: str, flt_key: str, _flt: Filter):
-    """The just-about-right questions' distributions (too little / just right / too much)."""
-    from tpm.metrics.jar import jar_distribution
-
-    return jar_distribution(cursor(), _flt)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def cached_nps(version: str, flt_key: str, _flt: Filter):
-    return nps_for(cursor(), _flt)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def cached_respondents(version: str, flt_key: str, _flt: Filter) -> int:
-    return respondent_count(cursor(), _flt)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def cached_breakdown(version: str, flt_key: str, segment: str, metric: str, anonymity: int, _flt: Filter):
-    """Cells with significance against the rest, and the totals, for the heatmap and segments pages."""
-    from tpm.metrics.segments import breakdown_and_totals
-
-    return breakdown_and_totals(cursor(), _flt, segment, metric, anonymity)
-
-
 def has_nps(ctx: Context) -> bool:
     """Whether any respondent in the filter answered the recommend (NPS) question."""
     return cached_nps(ctx.version, repr(ctx.flt), ctx.flt).n > 0
@@ -473,40 +213,6 @@ def segment_choice(ctx: Context, container=st) -> str:
         st.info(t("no_segments", ctx.lang))
         st.stop()
     return choice(t("segment", ctx.lang), segments, "by", "Region" if "Region" in segments else segments[0], container=container)
-
-
-def _drivers(flt: Filter, outcome: str, method: str, missing: str, bootstrap: int = 0, progress=None, *, version: str):
-    """Key drivers, or the reason there are none (a message for the page). The touchpoint figures the
-    page shows anyway (cached) choose the drivers."""
-    from tpm.metrics.drivers import drivers_for
-
-    stats = cached_touchpoints(version, repr(flt), flt)
-    try:
-        return drivers_for(cursor(), flt, outcome=outcome, method=method, missing=missing, bootstrap=bootstrap, seed=0,
-                           progress=progress, stats=stats), None
-    except ValueError as exc:
-        return None, exc.args[0]  # a Message where the analysis layer gives one
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_drivers(version: str, flt_key: str, outcome: str, method: str, missing: str, _flt: Filter):
-    """Key drivers without bootstrap intervals (fast), cached on the data version and the filter."""
-    return _drivers(_flt, outcome, method, missing, version=version)
-
-
-#: bootstrap runs (~30 s) report progress to a bar on the page, which ``st.cache_data`` cannot replay
-#: on a cache hit; so they are kept here, keyed like :func:`cached_drivers` (a new data version is a new key)
-_BOOTSTRAPPED: dict[tuple, tuple] = {}
-
-
-def bootstrapped_drivers(ctx: Context, outcome: str, method: str, missing: str, resamples: int, progress):
-    """Key drivers with bootstrap 95 % intervals; ``progress(share)`` follows a run that is not cached yet."""
-    key = (ctx.version, repr(ctx.flt), outcome, method, missing, resamples)
-    if key not in _BOOTSTRAPPED:
-        while len(_BOOTSTRAPPED) >= 16:
-            _BOOTSTRAPPED.pop(next(iter(_BOOTSTRAPPED)))
-        _BOOTSTRAPPED[key] = _drivers(ctx.flt, outcome, method, missing, resamples, progress, version=ctx.version)
-    return _BOOTSTRAPPED[key]
 
 
 def choice(label: str, options: list[str], param: str, default: str, format_func=str, container=st):
@@ -581,22 +287,6 @@ def driver_settings(ctx: Context, with_method: bool = True) -> tuple[str, str, s
     missing = choice(t("missing_data", lang), ["pairwise", "listwise"], "missing", "pairwise",
                      lambda m: t("missing_" + m, lang), columns[2])
     return outcome, method, missing
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_nps_by_segment(version: str, flt_key: str, segment: str, _flt: Filter):
-    from tpm.metrics.segments import nps_by_segment
-
-    return nps_by_segment(cursor(), _flt, segment)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_trend(version: str, flt_key: str, metric: str, by: str, _flt: Filter):
-    """(NPS per wave, touchpoints per wave, touchpoint totals over all waves); the change tests are
-    Benjamini–Hochberg adjusted across the NPS and touchpoint steps together (one view)."""
-    from tpm.metrics.trend import tracking_and_totals
-
-    return tracking_and_totals(cursor(), _flt, metric, by)
 
 
 # --- downloads: the page's table as CSV/Excel as shown, the chart as PNG -----------------------

@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from pages._ui import cursor, page_start, perform, plain, table_with_downloads, url_multiselect
+from pages._auth import perform
+from pages._db import cursor
+from pages._text import plain
+from pages._ui import page_start, table_with_downloads, url_multiselect
 from tpm import access, actions, inventory
 from tpm.formatting import format_table
 from tpm.i18n import t

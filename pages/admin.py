@@ -3,7 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cursor, page_context, perform, plain, require_role
+from pages._auth import perform, require_role
+from pages._db import cursor
+from pages._text import plain
+from pages._ui import page_context
 from tpm import access, store, studies
 from tpm.csv_export import to_safe_csv
 from tpm.i18n import t

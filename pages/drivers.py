@@ -2,15 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import (
-    bootstrapped_drivers,
-    cached_drivers,
-    driver_settings,
-    page_start,
-    plain,
-    show_chart,
-    table_with_downloads,
-)
+from pages._cache import bootstrapped_drivers, cached_drivers
+from pages._text import plain
+from pages._ui import driver_settings, page_start, show_chart, table_with_downloads
 from tpm.charts.drivers import driver_bars, outcome_label
 from tpm.i18n import fmt_number, t
 from tpm.report.tables import drivers_table

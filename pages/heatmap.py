@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages._ui import cached_breakdown, choice, metric_choice, page_start, segment_choice, show_chart, table_downloads
+from pages._cache import cached_breakdown
+from pages._ui import choice, metric_choice, page_start, segment_choice, show_chart, table_downloads
 from tpm.charts.heatmap import MODES, SORTS, segment_heatmap
 from tpm.i18n import t
 from tpm.metrics.rules import ANONYMITY

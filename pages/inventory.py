@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from pages._ui import cursor, file_upload, page_start, perform, plain
+from pages._auth import perform
+from pages._db import cursor
+from pages._text import plain
+from pages._ui import file_upload, page_start
 from tpm import access, inventory
 from tpm.i18n import t
 

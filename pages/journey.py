@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, choice, cursor, page_start, show_chart
+from pages._cache import cached_drivers, cached_touchpoints
+from pages._db import cursor
+from pages._ui import choice, page_start, show_chart
 from tpm import inventory
 from tpm.charts.common import standalone_html
 from tpm.charts.journey import emotion_curve_chart, journey_map

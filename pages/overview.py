@@ -3,16 +3,8 @@ questions as their distribution (never ranked with the touchpoints)."""
 
 import streamlit as st
 
-from pages._ui import (
-    cached_jar,
-    cached_nps,
-    cached_overall,
-    cached_respondents,
-    cached_touchpoints,
-    page_start,
-    show_chart,
-    table_with_downloads,
-)
+from pages._cache import cached_jar, cached_nps, cached_overall, cached_respondents, cached_touchpoints
+from pages._ui import page_start, show_chart, table_with_downloads
 from tpm.charts.overview import nps_mix, touchpoint_ranking
 from tpm.formatting import format_table
 from tpm.i18n import fmt_number, t

@@ -2,17 +2,10 @@
 
 import streamlit as st
 
-from pages._ui import (
-    cached_drivers,
-    cached_touchpoints,
-    choice,
-    cursor,
-    driver_settings,
-    page_start,
-    plain,
-    show_chart,
-    table_with_downloads,
-)
+from pages._cache import cached_drivers, cached_touchpoints
+from pages._db import cursor
+from pages._text import plain
+from pages._ui import choice, driver_settings, page_start, show_chart, table_with_downloads
 from tpm import inventory
 from tpm.charts.drivers import outcome_label, priority_chart
 from tpm.i18n import fmt_number, t

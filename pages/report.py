@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import cursor, page_start, plain
+from pages._db import cursor
+from pages._text import plain
+from pages._ui import page_start
 from tpm import access, store
 from tpm.i18n import t
 from tpm.report import build

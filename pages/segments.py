@@ -2,15 +2,8 @@
 
 import streamlit as st
 
-from pages._ui import (
-    cached_breakdown,
-    cached_nps_by_segment,
-    has_nps,
-    page_start,
-    segment_choice,
-    show_chart,
-    table_with_downloads,
-)
+from pages._cache import cached_breakdown, cached_nps_by_segment
+from pages._ui import has_nps, page_start, segment_choice, show_chart, table_with_downloads
 from tpm.charts.tracking import nps_by_segment_chart
 from tpm.i18n import fmt_number, t
 from tpm.metrics.rules import ANONYMITY

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import cached_drivers, cached_touchpoints, cursor, page_start, show_chart, table_with_downloads
+from pages._cache import cached_drivers, cached_touchpoints
+from pages._db import cursor
+from pages._ui import page_start, show_chart, table_with_downloads
 from tpm import inventory
 from tpm.charts.journey import targets_chart
 from tpm.i18n import t

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import cached_trend, choice, cursor, metric_choice, page_start, show_chart, table_with_downloads
+from pages._cache import cached_trend
+from pages._db import cursor
+from pages._ui import choice, metric_choice, page_start, show_chart, table_with_downloads
 from tpm import inventory
 from tpm.charts.heatmap import segment_heatmap
 from tpm.charts.tracking import trend_chart

@@ -6,7 +6,10 @@ import streamlit as st
 from babel.dates import format_date
 
 from pages import _streamlit_private as private
-from pages._ui import NEXT_STUDY, cursor, file_upload, page_context, perform, plain, require_role
+from pages._auth import perform, require_role
+from pages._db import cursor
+from pages._text import plain
+from pages._ui import NEXT_STUDY, file_upload, page_context
 from tpm import access, remap, store, studies
 from tpm.formatting import LOCALES, format_table
 from tpm.i18n import fmt_number, ingest_text, scale_reading, t

@@ -112,13 +112,13 @@ def cli(capsys, monkeypatch):
 def logged_in(monkeypatch):
     """``logged_in(path, actor)``: the browser of an AppTest carries ``actor``'s login cookie, as after
     /_tpm/login behind ``serve.py`` (AppTest sends no cookies; the user is made if missing)."""
-    import pages._ui
+    import pages._auth
     from tpm import access, gate, logins, store
 
     cookie: dict[str, str] = {}
     monkeypatch.setenv("TPM_AUTH", "password")
     monkeypatch.setattr(gate, "SERVING", ["password"])
-    monkeypatch.setattr(pages._ui, "_login_cookie", lambda: cookie.get("value"))
+    monkeypatch.setattr(pages._auth, "_login_cookie", lambda: cookie.get("value"))
 
     def log_in(path, actor):
         con = store.connect(path)

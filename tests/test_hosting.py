@@ -165,10 +165,10 @@ BROWSER: dict[str, str] = {}
 
 @pytest.fixture(autouse=True)
 def browser_cookies(monkeypatch):
-    import pages._ui
+    import pages._auth
 
     BROWSER.clear()
-    monkeypatch.setattr(pages._ui, "_login_cookie", lambda: BROWSER.get(gate.COOKIE))
+    monkeypatch.setattr(pages._auth, "_login_cookie", lambda: BROWSER.get(gate.COOKIE))
     monkeypatch.setattr(gate, "SERVING", ["password"])  # as `streamlit run serve.py` does
 
 
@@ -377,9 +377,9 @@ def test_dashboard_waits_for_an_import_instead_of_an_exception(db_path, monkeypa
     holder.wait()
     assert not at.exception and not at.error and at.metric[0].value == "3.800"
 
-    import pages._ui
+    import pages._db
 
-    monkeypatch.setattr(pages._ui, "BUSY_WAIT", 0.5)
+    monkeypatch.setattr(pages._db, "BUSY_WAIT", 0.5)
     holder = hold(db_path, 30)
     try:
         at = AppTest.from_file(APP, default_timeout=60).run()

@@ -204,7 +204,7 @@ def test_template_of_a_deleted_dataset_is_named_and_can_be_discarded(app, db_pat
 
 
 def test_drivers_bootstrap_with_progress_then_from_memory(app, monkeypatch):
-    import pages._ui as ui
+    import pages._cache as ui
 
     seen = []
     original = ui._drivers
