@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
@@ -130,3 +131,48 @@ def logged_in(monkeypatch):
             con.close()
 
     return log_in
+
+
+@contextmanager
+def streamlit_server(db: Path, script: str = "serve.py", env: dict | None = None, log: Path | None = None,
+                     health: str = "/_stcore/health", wait: float = 60):
+    """A real ``streamlit run SCRIPT`` on a free port of 127.0.0.1 with ``TPM_DB=db`` (plus ``env``); yields
+    ``(url, port)`` once ``health`` answers 200, stops the server afterwards. The server's output goes to
+    ``log`` (default: nowhere)."""
+    import os
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (the server's log while it runs)
+    full_env = {**os.environ, "TPM_DB": str(db), **(env or {})}
+    for key in [k for k, v in full_env.items() if v is None]:
+        del full_env[key]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + wait
+    try:
+        while True:
+            try:
+                if urllib.request.urlopen(url + health, timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                pytest.fail(f"streamlit run {script} did not start")
+            time.sleep(0.3)
+        yield url, port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log:
+            out.close()

@@ -5,15 +5,13 @@ charts rendered and no exception is shown. Screenshots go to test-artifacts/ (ke
 """
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import CHEAP_SCRYPT_N, ROOT, xlsx_bytes
+from conftest import CHEAP_SCRYPT_N, ROOT, streamlit_server, xlsx_bytes
 from playwright.sync_api import expect, sync_playwright
 
 from tpm import access, gate, store
@@ -25,12 +23,6 @@ CUSTOMER = "study=Kundenbefragung%202026"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 SERVER = {}
@@ -45,28 +37,8 @@ def server(tmp_path_factory):
         con = store.connect(db)
         access.perform(con, access.LOCAL, "user.add", ADMIN[0], "admin", ADMIN[1])
         con.close()
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115 (the server's log while it runs)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "TPM_DB": str(db), "TPM_AUTH": "password"}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with streamlit_server(db, "serve.py", {"TPM_AUTH": "password"}, tmp_path_factory.mktemp("log") / "streamlit.log") as (url, _):
+        yield url
 
 
 def fill_login(pg, name: str, password: str) -> None:

@@ -198,33 +198,14 @@ def test_german_widgets_carry_no_streamlit_english(no_nps_db, app_on):
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory):
     """A fresh Streamlit server (nothing run yet) on its own copy of the study."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    from test_browser import free_port
+    from conftest import streamlit_server
 
     db = tmp_path_factory.mktemp("fresh") / "tpm.duckdb"
     con = store.connect(db)
     no_nps_study(con)
     con.close()
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env={**os.environ, "TPM_DB": str(db)}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with streamlit_server(db, "app.py") as (url, _):
+        yield url
 
 
 def test_first_request_never_lists_file_names(fresh_server):

@@ -2,11 +2,8 @@
 read; a login cookie that survives reloads, brings the user to the link they opened and ends on logout; the
 lockout. One real server (``streamlit run serve.py``, password mode) for the module; the rest in-process."""
 
-import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from urllib.parse import quote
@@ -14,7 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 import websockets.sync.client
-from conftest import CHEAP_SCRYPT_N, ROOT
+from conftest import CHEAP_SCRYPT_N, ROOT, streamlit_server
 from websockets.exceptions import InvalidStatus
 
 from tpm import access, gate, logins, store
@@ -22,12 +19,6 @@ from tpm import access, gate, logins, store
 USERS = {"anna": ("analyst", "anna-passwort-123"), "vera": ("viewer", "vera-passwort-123"),
          "lotte": ("viewer", "lotte-passwort-12")}
 SESSION_HOURS = 3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -39,29 +30,9 @@ def server(tmp_path_factory):
         for name, (role, password) in USERS.items():
             access.perform(con, access.LOCAL, "user.add", name, role, password)
         con.close()
-    port = free_port()
-    log = open(db.with_suffix(".log"), "w")  # noqa: SIM115 (the server's log while it runs)
-    env = {**os.environ, "TPM_DB": str(db), "TPM_AUTH": "password", "TPM_SEED": "0",
-           "TPM_SESSION_HOURS": str(SESSION_HOURS)}
-    env.pop("TPM_COOKIE_SECURE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(url + gate.HEALTH_PATH, timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            pytest.fail("streamlit run serve.py did not start")
-        time.sleep(0.3)
-    yield {"url": url, "port": port, "db": db}
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    env = {"TPM_AUTH": "password", "TPM_SEED": "0", "TPM_SESSION_HOURS": str(SESSION_HOURS), "TPM_COOKIE_SECURE": None}
+    with streamlit_server(db, "serve.py", env, db.with_suffix(".log"), health=gate.HEALTH_PATH) as (url, port):
+        yield {"url": url, "port": port, "db": db}
 
 
 def log_in(url, name, password, next_path="/", client=None):
