@@ -114,7 +114,7 @@ def figures(con, flt):
     return out
 
 
-@pytest.mark.parametrize("seed", [5, 8])  # two halves, so that the test workers share them
+@pytest.mark.parametrize("seed", [5])  # more seeds: the differential test checks the compact tables against pandas
 def test_every_figure_equals_the_figure_from_the_respondents(three, seed):
     con, ids = three
     seen = {"weighted": 0, "unweighted": 0, "segments": 0}
