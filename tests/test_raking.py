@@ -114,6 +114,7 @@ def test_rake_dataset_stores_the_weight_set_and_moves_the_figures(con):
     dataset = store.save_import(con, ingest_bytes("w.xlsx", xlsx_bytes(survey_rows())), name="Welle").dataset_id
     before = nps_for(con, Filter())
     assert not before.weighted and before.score == pytest.approx(100 * (120 - 280) / 400)
+    version = int(store.data_version(con))
     result = rake_dataset(con, "Welle", margins_from_rows("m", [["Region", "Nord", 50], ["Region", "Süd", 50]]))
     after = nps_for(con, Filter())
     assert after.weighted and after.score == pytest.approx(0.0, abs=1e-9)  # half promoters, half detractors
@@ -123,6 +124,7 @@ def test_rake_dataset_stores_the_weight_set_and_moves_the_figures(con):
     row = con.execute("SELECT source, margins, n_eff FROM weight_sets WHERE dataset_id = ?", [dataset]).fetchone()
     assert row[0] == "raking" and json.loads(row[1])[0] == {"variable": "Region", "value": "Nord", "share": 50.0}
     assert nps_for(con, Filter(weighted=False)).score == before.score
+    assert int(store.data_version(con)) == version + 1  # the pages' caches see new figures
 
 
 def test_a_refused_raking_writes_nothing(con):

@@ -14,14 +14,8 @@ import duckdb
 @contextmanager
 def changing(con: duckdb.DuckDBPyConnection):
     """One transaction that changes the data: committed with a raised data version, or rolled back."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con, bump=True):
         yield con
-        _bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        rollback_quietly(con)
-        raise
 
 
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:
