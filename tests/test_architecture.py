@@ -49,7 +49,7 @@ LAYERS = [
     # leaves everyone may use: number formats, the texts, the roles, the base rules (constants only,
     # read by labels and metrics alike), CSV neutralisation, the Gram sums of the driver correlations
     ("foundation", ["tpm", "tpm.formatting", "tpm.i18n", "tpm.roles", "tpm.journey", "tpm.metrics.rules",
-                    "tpm.csv_export", "tpm.gram"]),
+                    "tpm.csv_export", "tpm.gram", "tpm.text"]),
     # files -> ImportResult; knows no database. tpm.workbook (opening an Excel file) is its first step, kept
     # outside the package so that the CLI opens a workbook before numpy and Arrow load (tpm/ingest/__init__ loads them)
     ("ingest", ["tpm.ingest", "tpm.workbook"]),
