@@ -727,6 +727,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "driver_negative": ("rot, nach links: gegenläufig – wer diesen Kontaktpunkt besser bewertet, bewertet {outcome} schlechter",
                         "red, to the left: opposite – who rates this touchpoint higher rates {outcome} lower"),
     "driver_positive": ("blau, nach rechts: gleichläufig", "blue, to the right: same direction"),
+    # comments everywhere (issue #21 item 5): the hovers, the report's Comments sheet and detractor slide
+    "frequent_themes": ("Häufige Themen: {themes}", "Frequent themes: {themes}"),
+    "sheet_comments": ("Kommentare", "Comments"),
+    "hl_comment": ("Kommentar", "Comment"),
+    "hl_question": ("Frage", "Question"),
+    "hl_nps_group": ("NPS-Gruppe", "NPS group"),
+    "hl_themes": ("Themen", "Themes"),
+    "hl_group_promoter": ("Promotor", "Promoter"),
+    "hl_group_passive": ("Passiver", "Passive"),
+    "hl_group_detractor": ("Detraktor", "Detractor"),
+    "hl_no_comments": ("Unter diesem Filter gibt es keine Kommentare.", "There are no comments under this filter."),
+    "hl_comments_hidden": ("Weniger als {anonymity} Befragte mit Kommentar unter diesem Filter: die Kommentare werden "
+                           "nicht gezeigt (Anonymität).",
+                           "Fewer than {anonymity} respondents with a comment under this filter: the comments are not "
+                           "shown (anonymity)."),
+    "hl_comments_note": ("Personenbezogene Angaben (E-Mail, Telefon, IBAN, Karten- und Kundennummern) sind maskiert; "
+                         "keine Befragten-IDs.",
+                         "Personal data (e-mail, phone, IBAN, card and customer numbers) is masked; no respondent ids."),
+    "hl_slide_title": ("Was Detraktoren sagen", "What detractors say"),
+    "hl_slide_headline": ("Was Detraktoren sagen: {theme} in {share} % ihrer Kommentare",
+                          "What detractors say: {theme} in {share} % of their comments"),
+    "hl_slide_theme": ("{theme}: {share} % (n = {n})", "{theme}: {share} % (n = {n})"),
+    "hl_slide_base": ("Basis: {n} Detraktoren mit Kommentar; Anteil = Detraktoren, die das Thema nennen",
+                      "Base: {n} detractors with a comment; share = detractors mentioning the theme"),
     "upload_limit": ("Dateitypen {types} · höchstens {mb} MB je Datei", "File types {types} · at most {mb} MB per file"),
 }
 

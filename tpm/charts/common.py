@@ -55,6 +55,17 @@ def text_colour(background: str) -> str:
     return DARK_TEXT if contrast(DARK_TEXT, background) >= contrast(LIGHT_TEXT, background) else LIGHT_TEXT
 
 
+def theme_lines(names, themes: dict[str, str] | None) -> list[str] | None:
+    """The hover line of each touchpoint in ``names`` from ``themes`` (touchpoint → "Häufige Themen: …",
+    :func:`tpm.comments.highlights.theme_hover`), escaped and led by a line break; "" for a touchpoint without
+    one. None when there are no themes at all: the figure is then built exactly as without them. A name given
+    its scale (:func:`tpm.formatting.scale_labelled`) finds its touchpoint's line."""
+    if not themes:
+        return None
+    return [("<br>" + safe(line)) if (line := themes.get(str(name)) or themes.get(split_scale(name)[0])) else ""
+            for name in names]
+
+
 def short(label, width: int = 28, lines: int = 2) -> str:
     """A user label fit for an axis or a card: wrapped at ``width`` characters on at most ``lines``
     lines (joined by ``<br>``), shortened with "…" beyond — the name, never the scale a touchpoint on

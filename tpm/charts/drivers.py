@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from tpm.charts.common import BAR, base_layout, safe, short, unique_short
+from tpm.charts.common import BAR, base_layout, safe, short, theme_lines, unique_short
 from tpm.charts.common import DETRACTOR as NEGATIVE
 from tpm.i18n import fmt_number, t
 
@@ -114,8 +114,11 @@ def _nice_ticks(low: float, high: float, count: int = 7) -> list[float]:
 
 
 def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_label: str, lang: str = "de",
-                   crosshair: str = "mean") -> go.Figure:
+                   crosshair: str = "mean", themes: dict[str, str] | None = None) -> go.Figure:
     """Bubble chart: x = performance (score 0–100), y = importance (% of R²); shaded, named quadrants.
+
+    ``themes``: touchpoint → its frequent themes (:func:`tpm.comments.highlights.theme_hover`), a last hover line;
+    without themes the figure is the same as before there were any.
 
     With targets as crosshair each touchpoint is judged against its own target, so x is the
     distance to it (score − target) and the line is at 0: a point's drawn side is its quadrant.
@@ -147,6 +150,7 @@ def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_l
     sizes = np.sqrt(matrix["n"].to_numpy(dtype=float))
     sizes = 12 + 26 * (sizes - sizes.min()) / max(sizes.max() - sizes.min(), 1e-9)
     colours = [QUADRANT_TEXT[q] for q in matrix["quadrant"]]
+    lines = theme_lines(matrix["touchpoint"], themes)
     labels = [short(name, 24, 1) + (" ≈" if near else "") for name, near in zip(matrix["touchpoint"], matrix["near_line"])]
     fig.add_scatter(
         x=xs, y=ys, mode="markers", showlegend=False,
@@ -154,13 +158,14 @@ def priority_chart(matrix: pd.DataFrame, x_line: float, y_line: float, outcome_l
                 "symbol": ["circle-open-dot" if near else "circle" for near in matrix["near_line"]]},
         customdata=np.column_stack([matrix["n"], matrix["mean"], matrix["ci_low"], matrix["ci_high"],
                                     matrix["scale_min"], matrix["scale_max"], [t("q_" + q, lang) for q in matrix["quadrant"]],
-                                    matrix["performance"], matrix["reference"]]),
+                                    matrix["performance"], matrix["reference"]] + ([lines] if lines else [])),
         text=[safe(n) for n in matrix["touchpoint"]],
         hovertemplate=("<b>%{text}</b> – %{customdata[6]}<br>" + t("score_0_100", lang) + ": %{customdata[7]:.1f}"
                        + (" (" + t("target", lang) + " %{customdata[8]:.0f})" if crosshair == "target" else "") + "<br>"
                        + t("importance", lang) + ": %{y:.1f} %<br>" + t("mean", lang)
                        + ": %{customdata[1]:.2f} (" + t("ci95", lang) + " %{customdata[2]:.2f}–%{customdata[3]:.2f}, "
-                       + t("scale", lang) + " %{customdata[4]}–%{customdata[5]})<br>n = %{customdata[0]}<extra></extra>"),
+                       + t("scale", lang) + " %{customdata[4]}–%{customdata[5]})<br>n = %{customdata[0]}"
+                       + ("%{customdata[9]}" if lines else "") + "<extra></extra>"),
     )
     for (dx, dy), x, y, label in zip(_label_offsets(xs, ys, labels, xr, yr), xs, ys, labels):
         fig.add_annotation(x=x, y=y, text=label, ax=dx, ay=dy, showarrow=True, arrowhead=0,

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from tpm.charts.common import GREY, base_layout, safe, text_colour, unique_short
+from tpm.charts.common import GREY, base_layout, safe, text_colour, theme_lines, unique_short
 from tpm.formatting import scale_labelled
 from tpm.i18n import fmt_number, t
 from tpm.metrics.registry import metric as metric_named
@@ -78,7 +78,10 @@ def heatmap_table(cells: pd.DataFrame, totals: pd.DataFrame, total_label: str, s
 
 def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segment: str, lang: str = "de",
                     mode: str = "absolute", sort: str = "total", swap: bool = False, columns: list[str] | None = None,
-                    title: str | None = None, diff_label: str | None = None, legend: str | None = None) -> go.Figure:
+                    title: str | None = None, diff_label: str | None = None, legend: str | None = None,
+                    themes: dict[str, str] | None = None) -> go.Figure:
+    """``themes``: touchpoint → its frequent themes (:func:`tpm.comments.highlights.theme_hover`), the last line of
+    each of its cells' hover; without themes the figure is the same as before there were any."""
     spec = metric_named(metric)
     decimals, zrange = spec.decimals, (spec.value_range if spec.fixed_colours else None)
     metric_label = t(spec.label, lang)
@@ -99,9 +102,11 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
                      for row, frow, hrow in zip(shown_text, flags, hidden)], dtype=object)
     rows, cols = unique_short(shown.index, 30), unique_short(shown.columns, 16)
     full_rows, full_cols = np.array([safe(r) for r in shown.index], dtype=object), np.array([safe(c) for c in shown.columns], dtype=object)
+    lines = theme_lines(shown.index, themes)  # the frequent themes of each row's touchpoint (None: no themes)
     custom = np.dstack([n.astype(object), m["value"].to_numpy(dtype=float).astype(object), m["diff"].to_numpy(dtype=float).astype(object),
                         np.repeat(full_rows[:, None], len(cols), axis=1), np.repeat(full_cols[None, :], len(rows), axis=0),
-                        m["n_eff"].to_numpy(dtype=float).astype(object), m["dont_know"].to_numpy().astype(object)])
+                        m["n_eff"].to_numpy(dtype=float).astype(object), m["dont_know"].to_numpy().astype(object)]
+                       + ([np.repeat(np.array(lines, dtype=object)[:, None], len(cols), axis=1)] if lines else []))
     weighted = bool(cells["weighted"].any()) if "weighted" in cells and len(cells) else False
     if mode == "diff":
         limit = float(np.nanmax(np.abs(np.where(low | hidden, np.nan, z)))) if np.isfinite(z).any() else 1.0
@@ -122,7 +127,7 @@ def segment_heatmap(cells: pd.DataFrame, totals: pd.DataFrame, metric: str, segm
     hover = ("<b>%{customdata[3]}</b> · %{customdata[4]}<br>" + metric_label + ": %{customdata[1]:." + decimals_hover
              + "f}<br>" + diff_label + ": %{customdata[2]:+." + decimals_hover + "f}<br>n = %{customdata[0]}"
              + (" · n_eff = %{customdata[5]:.0f} (" + t("weighted", lang) + ")" if weighted else "")
-             + "<br>" + t("dont_know", lang) + ": %{customdata[6]}<extra></extra>")
+             + "<br>" + t("dont_know", lang) + ": %{customdata[6]}" + ("%{customdata[7]}" if lines else "") + "<extra></extra>")
     fig = go.Figure()
     fig.add_heatmap(z=np.where(low | hidden, np.nan, z), x=cols, y=rows, customdata=custom,
                     colorscale=colours, zmin=zmin, zmax=zmax, hovertemplate=hover, xgap=2, ygap=2, hoverongaps=False,
