@@ -75,6 +75,14 @@ def cached_breakdown(version: str, flt_key: str, segment: str, metric: str, anon
     return breakdown_and_totals(cursor(), _flt, segment, metric, anonymity)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_theme_hover(version: str, flt_key: str, lang: str, _flt: Filter) -> dict[str, str]:
+    """Touchpoint → "Häufige Themen: …" for the Priority and Heatmap hovers ({} without themes)."""
+    from tpm.comments.highlights import theme_hover, top_themes
+
+    return theme_hover(top_themes(cursor(), _flt, lang=lang), lang)
+
+
 def _drivers(flt: Filter, outcome: str, method: str, missing: str, bootstrap: int = 0, progress=None, *, version: str):
     """Key drivers, or the reason there are none (a message for the page). The touchpoint figures the
     page shows anyway (cached) choose the drivers."""

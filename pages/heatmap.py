@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._cache import cached_breakdown
+from pages._cache import cached_breakdown, cached_theme_hover
 from pages._ui import choice, metric_choice, page_start, segment_choice, show_chart, table_downloads
 from tpm.charts.heatmap import MODES, SORTS, segment_heatmap
 from tpm.i18n import t
@@ -23,7 +23,9 @@ cells, totals = cached_breakdown(ctx.version, repr(ctx.flt), segment, metric, AN
 if cells.empty:
     st.warning(t("no_match", lang))
     st.stop()
-show_chart(segment_heatmap(cells, totals, metric, segment, lang, mode=mode, sort=sort, swap=swap), "heatmap", "heatmap", lang)
+themes = cached_theme_hover(ctx.version, repr(ctx.flt), lang, ctx.flt)
+show_chart(segment_heatmap(cells, totals, metric, segment, lang, mode=mode, sort=sort, swap=swap, themes=themes),
+           "heatmap", "heatmap", lang)
 st.caption(t("heatmap_caption", lang))
 
 table_downloads(heatmap_cells_table(cells, segment, metric, metric_label, lang), "heatmap_table", "heatmap")

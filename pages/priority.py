@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._cache import cached_drivers, cached_touchpoints
+from pages._cache import cached_drivers, cached_theme_hover, cached_touchpoints
 from pages._db import cursor
 from pages._text import plain
 from pages._ui import choice, driver_settings, page_start, show_chart, table_with_downloads
@@ -41,7 +41,8 @@ st.caption(t("drivers_summary", lang, r2=fmt_number(result.r2, 3, lang), r2_adj=
 for warning in result.warnings:
     st.warning(plain(warning.text(lang)))
 outcome_name = outcome_label(outcome, lang)
-show_chart(priority_chart(matrix, x_line, y_line, outcome_name, lang, crosshair), "priority_chart", "prioritaeten-matrix" if lang == "de" else "priority-matrix", lang)
+themes = cached_theme_hover(ctx.version, repr(ctx.flt), lang, ctx.flt)
+show_chart(priority_chart(matrix, x_line, y_line, outcome_name, lang, crosshair, themes), "priority_chart", "prioritaeten-matrix" if lang == "de" else "priority-matrix", lang)
 
 table_with_downloads(priority_table(matrix, lang, with_target=crosshair == "target"), "priority_table",
                      "prioritaeten-matrix" if lang == "de" else "priority-matrix")
