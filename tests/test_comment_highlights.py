@@ -1,8 +1,11 @@
 """Comments everywhere: a touchpoint's frequent themes (hovers), the detractors' themes with quotes, the report's
 Comments sheet and detractor slide — planted comments with known theme frequencies give the exact shares."""
 
+import io
+import zipfile
 from datetime import datetime
 
+import openpyxl
 import pytest
 from conftest import german_csv_bytes
 
@@ -47,12 +50,14 @@ KASSE_LOW = {0, 1, 2}             # Kasse 1: only three — below the anonymity 
 DETRACTORS = set(range(50))        # NPS 3, the rest 10
 
 
-def build(path, weights: dict[int, float] | None = None, themes: bool = True):
+def plant(path, weights: dict[int, float] | None = None, themes: bool = True, comments: bool = True):
     """The planted survey in a new database (study "Stimmen"), the tables of the themes design present, the
     comment column "Kommentar Hotline" tied to Hotline and (``themes``) the coding of WAIT and FRIENDLY."""
-    rows = [["ID", "Region", "Hotline (1-5)", "Kasse (1-5)", NPS_Q, "Kommentar", "Kommentar Hotline"]]
-    rows += [[f"R{i}", ["Nord", "Süd"][i % 2], 1 if i in HOTLINE_LOW else 5, 1 if i in KASSE_LOW else 5,
+    rows = [["ID", "Region", "Gruppe", "Hotline (1-5)", "Kasse (1-5)", NPS_Q, "Kommentar", "Kommentar Hotline"]]
+    rows += [[f"R{i}", ["Nord", "Süd"][i % 2], "klein" if i < 4 else "groß", 1 if i in HOTLINE_LOW else 5, 1 if i in KASSE_LOW else 5,
               3 if i in DETRACTORS else 10, general(i), tied(i)] for i in range(N)]
+    if not comments:
+        rows = [row[:6] for row in rows]
     con = store.connect(path)
     store.save_import(con, ingest_bytes("stimmen.csv", german_csv_bytes(rows)), name="Welle 1", study="Stimmen")
     study = studies.find(con, "Stimmen")
@@ -77,7 +82,7 @@ def build(path, weights: dict[int, float] | None = None, themes: bool = True):
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    con, flt = build(tmp_path_factory.mktemp("voices") / "tpm.duckdb")
+    con, flt = plant(tmp_path_factory.mktemp("voices") / "tpm.duckdb")
     yield con, flt
     con.close()
 
@@ -120,7 +125,7 @@ def test_shares_are_weighted_where_the_view_is(tmp_path):
     from tpm.comments.highlights import detractor_themes, top_themes
 
     weights = {i: (3.0 if i in WAIT else 1.0) for i in range(N)}
-    con, flt = build(tmp_path / "w.duckdb", weights)
+    con, flt = plant(tmp_path / "w.duckdb", weights)
     group = commenters(lambda i: i in DETRACTORS) | {i for i in range(N) if tied(i)}
     det = detractor_themes(con, flt, k=5).set_index("theme")
     assert det.loc["Wartezeit", "share"] == pytest.approx(share(WAIT, group, weights))  # 90 / 110, not 30 / 50
@@ -155,7 +160,7 @@ def test_small_base_and_no_themes(planted, tmp_path):
     few = detractor_themes(con, Filter.of(segments={"Region": ["Nord"]}, study=flt.study), base=26)
     assert few["hidden"].tolist() == [True] and few["quotes"].tolist() == [[]]  # 25 detractors with comments in Nord
     assert not detractor_themes(con, Filter.of(segments={"Region": ["Nord"]}, study=flt.study), base=25)["hidden"].any()
-    bare, bare_flt = build(tmp_path / "bare.duckdb", themes=False)
+    bare, bare_flt = plant(tmp_path / "bare.duckdb", themes=False)
     assert top_themes(bare, bare_flt).empty and detractor_themes(bare, bare_flt).empty
     assert theme_hover(top_themes(bare, bare_flt)) == {}
     bare.close()
@@ -195,3 +200,136 @@ def test_priority_and_heatmap_hovers_name_the_frequent_themes(planted):
     assert {row[hotline_col][7] for row in heat.data[0].customdata} == {"<br>" + lines["Hotline"]}
     assert segment_heatmap(cells, totals, "score", "Region", "de", themes={}).to_json() == \
         segment_heatmap(cells, totals, "score", "Region", "de").to_json()
+
+
+# --- the report ---------------------------------------------------------------------------------------
+
+
+def fake_pictures(monkeypatch):
+    """Charts are drawn by Chromium elsewhere (tests/test_report.py): here a blank PNG each, the deck's text is the point."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "PNG")
+    monkeypatch.setattr("tpm.report.images.render_png", lambda figures, sizes=None, progress=None: [buffer.getvalue()] * len(figures))
+
+
+def xml_text(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "".join(archive.read(n).decode("utf-8") for n in archive.namelist() if n.endswith(".xml"))
+
+
+def test_workbook_has_the_comments_sheet_masked_and_as_text(planted):
+    from tpm.report.content import gather
+    from tpm.report.excel import sheet_names, workbook
+
+    con, flt = planted
+    data = workbook(gather(con, flt, "de", with_data=False))
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == sheet_names("de", with_data=False, with_comments=True)
+    ws = wb["Kommentare"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("Welle", "Antwortdatum", "NPS-Gruppe", "Kontaktpunkt", "Frage", "Themen", "Kommentar")
+    body = [r for r in rows[1:] if r[6] is not None]
+    planted_comments = [c for i in range(N) for c in (general(i), tied(i)) if c]
+    assert len(body) == len(planted_comments)  # every comment, once
+    by_text = {r[6]: r for r in body}
+    assert by_text["Wartezeit! Mail: [E-Mail]"][2:6] == ("Detraktor", None, "Kommentar", "Wartezeit")
+    assert by_text[tied(40)][2:6] == ("Detraktor", "Hotline", "Kommentar Hotline", "Freundlichkeit")
+    assert by_text["Wartezeit zu lang und die Dame war unfreundlich"][5] == "Freundlichkeit, Wartezeit"
+    assert by_text[general(50)][2] == "Promotor" and by_text[general(50)][0] == "Welle 1"
+    formula = next(c for c in ws["G"] if c.value == FORMULA)  # the formula-like comment stays text
+    assert formula.data_type == "s" and formula.quotePrefix
+    xml = xml_text(data)
+    assert "x@y.de" not in xml and "<f>" not in xml
+    assert not any(f"R{i}" in {c for r in rows for c in r} for i in range(N))  # no respondent id anywhere on the sheet
+
+
+def test_deck_has_the_detractor_slide_with_fitting_text(planted, monkeypatch):
+    from pptx import Presentation
+
+    from tpm.report import build
+    from tpm.report.content import gather
+    from tpm.report.deck import slides
+
+    fake_pictures(monkeypatch)
+    con, flt = planted
+    expected = slides(gather(con, flt, "en", with_data=False))
+    assert "detractors" in [s.key for s in expected]
+    data = build(con, flt, "deck", "en")
+    prs = Presentation(io.BytesIO(data))
+    assert len(prs.slides) == 1 + len(expected)
+    slide = list(prs.slides)[1 + [s.key for s in expected].index("detractors")]
+    assert slide.shapes.title.text == "What detractors say: 60 % mention Waiting time"
+    boxes = [s for s in slide.shapes if s.has_text_frame and s != slide.shapes.title]
+    texts = [b.text_frame.text for b in boxes]
+    assert texts[0].splitlines()[0] == "Waiting time: 60 % (n = 50)"
+    assert "“Wartezeit! Mail: [E-Mail]”" in texts[0].splitlines()
+    assert texts[1].splitlines() == ["Friendliness: 34 % (n = 50)"] + [f"“{tied(i)}”" for i in (40, 41, 42)]
+    assert "x@y.de" not in xml_text(data)
+    assert all(fits(box) and box.left + box.width <= prs.slide_width and box.top + box.height <= prs.slide_height
+               for box in boxes[:2])
+
+
+def fits(box) -> bool:
+    """The text of ``box`` within its height, at 0.6 em a character (more than Calibri, the deck's font, takes)."""
+    from pptx.util import Emu
+
+    need = 0.0
+    for paragraph in box.text_frame.paragraphs:
+        size = paragraph.runs[0].font.size.pt
+        per_line = int((Emu(box.width).inches - 0.2) * 72 / (0.6 * size))
+        need += -(-len(paragraph.text) // per_line) * 1.2 * size / 72
+    return need <= Emu(box.height).inches - 0.1
+
+
+def test_four_themes_of_long_quotes_fit_their_boxes():
+    import pandas as pd
+    from pptx import Presentation
+
+    from tpm.report.deck import HEIGHT, TITLE_ONLY, WIDTH, _theme_grid
+
+    long = ["Sehr lange Antwort " * 10 + f"({i})" for i in range(3)]  # 200 characters and more
+    themes = pd.DataFrame({"theme": [f"Thema {i}" for i in range(4)], "share": [40.0, 30.0, 20.0, 10.0], "n": [500] * 4,
+                           "quotes": [[q[:200] for q in long]] * 4})
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = WIDTH, HEIGHT
+    slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
+    _theme_grid(slide, themes, "de")
+    boxes = [s for s in slide.shapes if s.has_text_frame and s != slide.shapes.title]
+    assert len(boxes) == 4 and all(fits(b) for b in boxes)
+    assert all(len(b.text_frame.paragraphs) >= 3 for b in boxes)  # heading and at least two quotes each
+    lefts, tops = sorted({b.left for b in boxes}), sorted({b.top for b in boxes})
+    assert len(lefts) == len(tops) == 2 and all(b.left + b.width <= WIDTH and b.top + b.height <= HEIGHT for b in boxes)
+
+
+def test_without_themes_or_comments_the_report_is_as_it_was(planted, tmp_path):
+    from tpm.report.content import gather
+    from tpm.report.deck import slides
+    from tpm.report.excel import sheet_names, workbook
+
+    con, flt = planted
+    bare, bare_flt = plant(tmp_path / "bare.duckdb", themes=False)  # the same comments, no themes: no slide
+    themed = [s.key for s in slides(gather(con, flt, "de", with_data=False, with_comments=False))]
+    assert [s.key for s in slides(gather(bare, bare_flt, "de", with_data=False, with_comments=False))] == \
+        [k for k in themed if k != "detractors"] and "detractors" in themed
+    bare.close()
+    silent, silent_flt = plant(tmp_path / "silent.duckdb", comments=False)  # no comments at all: no Comments sheet
+    wb = openpyxl.load_workbook(io.BytesIO(workbook(gather(silent, silent_flt, "en"))))
+    assert wb.sheetnames == sheet_names("en") and "Comments" not in wb.sheetnames
+    silent.close()
+
+
+def test_too_few_commenters_hide_the_comments(planted):
+    from tpm.comments.highlights import top_themes
+    from tpm.i18n import t
+    from tpm.report.content import gather
+    from tpm.report.excel import workbook
+
+    con, flt = planted
+    few = Filter.of(segments={"Gruppe": ["klein"]}, study=flt.study)  # four respondents, each with a comment
+    report = gather(con, few, "en", with_data=False)
+    assert report.comments is None and report.comments_hidden
+    ws = openpyxl.load_workbook(io.BytesIO(workbook(report)))["Comments"]
+    assert [c for r in ws.iter_rows(values_only=True) for c in r if c] == ["Comments", t("hl_comments_hidden", "en")]
+    assert top_themes(con, few)["hidden"].all() and len(top_themes(con, few)) == 2  # Hotline and Kasse: no themes shown

@@ -122,11 +122,10 @@ def detractor_themes(con, flt, *, k: int = 5, quotes: int = 3, lang: str = "de",
     """The ``k`` themes most frequent among detractors' comments: theme, mentions, share (%), n (detractor
     commenters), hidden, quotes (list of masked texts, module docstring). One hidden row (no theme) when the
     detractors with comments are fewer than ``base``; empty without themes."""
-    from tpm.text.mask import mask
-
     columns = ["theme", "mentions", "share", "n", "hidden", "quotes"]
     if not has_themes(con, flt):
         return pd.DataFrame(columns=columns)
+    from tpm.text.mask import mask
     detractor = nps_group_sql("c.nps", "detractor")
     sql, params = _cte(flt, "SELECT 'detractors' AS g, c.rk, c.w, c.dataset_id, c.resp, c.question FROM cm c "
                             f"WHERE {detractor}")

@@ -24,7 +24,7 @@ def build(con, flt, kind: str, lang: str = "de", with_data: bool = True, progres
             progress(text, share)
 
     gathered = 0.5 if kind == "deck" else 0.6
-    report = gather(con, flt, lang, with_data=with_data and kind == "workbook",
+    report = gather(con, flt, lang, with_data=with_data and kind == "workbook", with_comments=kind == "workbook",
                     progress=lambda step, share: say(t("report_step_" + step, lang), share * gathered))
     if kind == "workbook":
         from tpm.report.excel import workbook

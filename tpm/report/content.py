@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from tpm import actions, inventory, store, studies
+from tpm.comments.highlights import detractor_themes
 from tpm.formatting import scale_labelled
 from tpm.i18n import Message, t
 from tpm.journey import emotion_curve, journey_cards, target_gaps
@@ -24,15 +25,17 @@ from tpm.metrics.priority import priority_matrix
 from tpm.metrics.satisfaction import overall_stats, touchpoint_stats
 from tpm.metrics.segments import ANONYMITY, breakdown_and_totals
 from tpm.metrics.trend import biggest_movers, tracking_view, wave_count
-from tpm.report.tables import Table, respondents_table
+from tpm.report.tables import Table, comments_table, respondents_table
 
 if TYPE_CHECKING:  # annotation only: tpm.report.tables is imported where the data table is made
     from tpm.report.tables import Table
 
 #: the heatmap metric of the report (the pages' default)
 HEATMAP_METRIC = "score"
+#: themes on the deck's "What detractors say" slide at most (a 2 × 2 grid, each with its quotes)
+DETRACTOR_THEMES = 4
 #: the steps :func:`gather` reports to ``progress`` (for a progress bar)
-STEPS = ("overview", "heatmap", "drivers", "journey", "tracking", "actions", "data")
+STEPS = ("overview", "heatmap", "drivers", "journey", "tracking", "actions", "comments", "data")
 
 
 class ReportError(ValueError):
@@ -64,6 +67,9 @@ class Report:
     movers: pd.DataFrame | None = None
     plan: pd.DataFrame | None = None
     data: Table | None = None  # respondent level: only when the role may see it
+    comments: Table | None = None  # the Comments sheet (None: no comments, or too few commenters: comments_hidden)
+    comments_hidden: bool = False
+    detractors: pd.DataFrame | None = None  # tpm.comments.highlights.detractor_themes (None: the study has no themes)
     weighted: bool = False
     study: int | None = None
     study_name: str = ""
@@ -121,12 +127,15 @@ def is_weighted(con, flt: Filter) -> bool:
                             "WHERE r.weight IS NOT NULL AND r.weight <> 1", params).fetchone()[0])
 
 
-def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=None, now: datetime | None = None) -> Report:
+def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=None, now: datetime | None = None,
+           with_comments: bool = True) -> Report:
     """Everything the workbook and the deck show, for the respondents passing ``flt``.
 
     A report is of one study: the filter's, or the only one there is (several studies and none
     chosen is a :class:`ReportError` naming them, never a pooled report).
     ``with_data``: include the respondent-level data (only for roles allowed to see it).
+    ``with_comments``: include the comments (the workbook's Comments sheet: masked, without respondent ids, so for
+    every role; the deck has no use for them). The detractors' themes (the deck's slide) are always gathered.
     ``progress(step, share)`` is called before each of :data:`STEPS`.
     """
     def step(name: str) -> None:
@@ -186,6 +195,12 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
         report.movers = biggest_movers(report.trend)
     step("actions")
     report.plan = actions.plan(con, study=study)
+    step("comments")
+    if with_comments:
+        report.comments, report.comments_hidden = comments_table(con, flt, lang)
+    detractors = detractor_themes(con, flt, k=DETRACTOR_THEMES, quotes=3, lang=lang)
+    if len(detractors):
+        report.detractors = detractors
     step("data")
     if with_data:
         report.data = respondents_table(con, flt, lang)

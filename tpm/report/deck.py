@@ -2,16 +2,24 @@
 heatmap, priority matrix, key drivers, journey map, targets, tracking — each with a headline
 that states the finding, the chart as a high-resolution picture of the very plotly figure the
 dashboard shows (:mod:`tpm.report.images`), and the base as a footnote.
+
+Where the study has themes (and at least the anonymity base of detractors wrote comments), a text slide
+"Was Detraktoren sagen" / "What detractors say" follows the key drivers: the detractors' most frequent themes
+(:func:`tpm.comments.highlights.detractor_themes`) in a grid, each with its share, n and 2–3 masked quotes, in a
+font size chosen so that the text fits its box (:func:`quote_size`). Without themes there is no such slide.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
+import pandas as pd
 import plotly.graph_objects as go
 from pptx import Presentation
 from pptx.dml.color import RGBColor
+from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Emu, Inches, Pt
 
 from tpm.charts.drivers import driver_bars, outcome_label, priority_chart
@@ -44,6 +52,7 @@ class Slide:
     headline: str
     figures: list[go.Figure]
     base: str  # the chart's own base, before the report's
+    themes: pd.DataFrame | None = None  # the detractor slide: its themes with quotes (no figures)
 
 
 def slides(report: Report) -> list[Slide]:
@@ -69,6 +78,10 @@ def slides(report: Report) -> list[Slide]:
         out.append(Slide("priority", findings.priority(report),
                          [priority_chart(report.matrix, x, y, outcome, lang, "mean")], driver_base))
         out.append(Slide("drivers", findings.drivers(report), [driver_bars(d.table, outcome, lang)], driver_base))
+    if report.detractors is not None and not report.detractors["hidden"].any():
+        top = report.detractors.iloc[0]
+        out.append(Slide("detractors", t("hl_slide_headline", lang, share=fmt_number(top["share"], 0, lang), theme=top["theme"]),
+                         [], t("hl_slide_base", lang, n=fmt_number(top["n"], 0, lang)), themes=report.detractors))
     if report.cards is not None and len(report.cards):
         out.append(Slide("journey", findings.journey(report),
                          [journey_map(report.cards, report.phases, t("lane_department", lang), lang)], ""))
@@ -84,7 +97,7 @@ def slides(report: Report) -> list[Slide]:
         out.append(Slide("tracking", findings.tracking(report),
                          [trend_chart(report.trend[report.trend["touchpoint"].isin(movers)], "touchpoint",
                                       t("tp_trend_title", lang, metric=label), label, lang)], t("trend_legend", lang)))
-    return [s for s in out if s.figures]
+    return [s for s in out if s.figures or s.themes is not None]
 
 
 def _text(slide, left, top, width, height, text: str, size: int, colour=DARK, bold: bool = False):
@@ -140,6 +153,60 @@ def _pictures(slide, images: list[bytes], sizes: list[tuple[int, int]]) -> None:
         top = Emu(top + height)
 
 
+#: the quotes' font sizes tried, largest first; a theme's heading is set in HEADING_SIZE
+QUOTE_SIZES, HEADING_SIZE = (14, 13, 12, 11, 10), 16
+#: average character width in em (Calibri, the default theme's font, is about 0.5 em; kept on the safe side)
+CHAR_EM = 0.55
+#: line height as a multiple of the font size, and the text frame's inner margins (left+right, top+bottom)
+LINE = 1.2
+PAD_W, PAD_H = Inches(0.2), Inches(0.1)
+
+
+def text_height(paragraphs: list[str], size: int, width) -> float:
+    """Inches a run of ``paragraphs`` in ``size`` pt needs in a box ``width`` (EMU) wide: each paragraph takes
+    ⌈characters × :data:`CHAR_EM` × size / usable width⌉ lines of :data:`LINE` × size."""
+    usable = Emu(width - PAD_W).inches * 72  # points
+    lines = sum(max(1, math.ceil(len(p) * CHAR_EM * size / usable)) for p in paragraphs)
+    return lines * LINE * size / 72
+
+
+def quote_size(heading: str, quotes: list[str], width, height) -> tuple[int, list[str]]:
+    """The largest of :data:`QUOTE_SIZES` at which the heading and the quotes fit a box ``width`` × ``height``
+    (EMU); where even the smallest does not, the last quotes are left out (two stay)."""
+    room = Emu(height - PAD_H).inches
+    while True:
+        for size in QUOTE_SIZES:
+            if text_height([heading], HEADING_SIZE, width) + text_height(quotes, size, width) <= room:
+                return size, quotes
+        if len(quotes) <= 2:
+            return QUOTE_SIZES[-1], quotes
+        quotes = quotes[:-1]
+
+
+def _theme_grid(slide, themes: pd.DataFrame, lang: str) -> None:
+    """The detractors' themes in a grid over the picture box (1: whole box, 2: side by side, 3–4: 2 × 2), each
+    box: "Theme: 34 % (n = 120)" and its quotes."""
+    box_w, box_h = PICTURE_BOX
+    gap = Inches(0.3)
+    count = len(themes)
+    columns, rows = (1, 1) if count == 1 else (2, 1) if count == 2 else (2, 2)
+    width, height = Emu(int((box_w - (columns - 1) * gap) / columns)), Emu(int((box_h - (rows - 1) * gap) / rows))
+    for i, row in enumerate(themes.itertuples(index=False)):
+        left = Emu(int(MARGIN + (i % columns) * (width + gap)))
+        top = Emu(int(PICTURE_TOP + (i // columns) * (height + gap)))
+        heading = t("hl_slide_theme", lang, theme=row.theme, share=fmt_number(row.share, 0, lang), n=fmt_number(row.n, 0, lang))
+        quotes = [t("hl_quote", lang, text=q) for q in row.quotes]
+        size, quotes = quote_size(heading, quotes, width, height)
+        frame = slide.shapes.add_textbox(left, top, width, height).text_frame
+        frame.word_wrap, frame.auto_size = True, MSO_AUTO_SIZE.NONE
+        for j, (text, points, colour, bold) in enumerate([(heading, HEADING_SIZE, ACCENT, True)]
+                                                          + [(q, size, DARK, False) for q in quotes]):
+            paragraph = frame.paragraphs[0] if j == 0 else frame.add_paragraph()
+            run = paragraph.add_run()
+            run.text = text
+            run.font.size, run.font.bold, run.font.color.rgb = Pt(points), bold, colour
+
+
 def deck(report: Report, progress=None) -> bytes:
     """The deck as .pptx bytes; ``progress(i, k)`` after each chart drawn."""
     from tpm.report.images import render_png
@@ -147,7 +214,7 @@ def deck(report: Report, progress=None) -> bytes:
     lang = report.lang
     chart_slides = slides(report)
     figures = [fig for s in chart_slides for fig in s.figures]
-    sizes = [size for s in chart_slides for size in layout(s.figures)]
+    sizes = [size for s in chart_slides if s.figures for size in layout(s.figures)]
     images = iter(render_png(figures, sizes, progress=progress))
     sizes = iter(sizes)
 
@@ -174,7 +241,10 @@ def deck(report: Report, progress=None) -> bytes:
     for spec in chart_slides:
         slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
         _headline(slide, spec.headline)
-        _pictures(slide, [next(images) for _ in spec.figures], [next(sizes) for _ in spec.figures])
+        if spec.themes is not None:
+            _theme_grid(slide, spec.themes, lang)
+        else:
+            _pictures(slide, [next(images) for _ in spec.figures], [next(sizes) for _ in spec.figures])
         footer = " · ".join(part for part in (spec.base, report.base_text()) if part)
         _text(slide, MARGIN, HEIGHT - FOOTER_HEIGHT - Inches(0.1), WIDTH - 2 * MARGIN, FOOTER_HEIGHT, footer, 10, MUTED)
     buffer = io.BytesIO()

@@ -1,5 +1,7 @@
 """The report workbook (openpyxl): cover, Overview, Touchpoints, Heatmap, Drivers, Priority,
-Targets, Actions and — if the role may see it — the cleaned respondent-level data.
+Targets, Actions, the Comments (where the data has comments: every comment with wave, date, NPS group,
+touchpoint and themes, personal data masked, no respondent ids) and — if the role may see it — the cleaned
+respondent-level data.
 
 Numbers stay numbers with the number format of their kind (:mod:`tpm.report.tables`), so Excel
 shows them in the reader's locale and they can be calculated with; headers are frozen, columns
@@ -320,13 +322,24 @@ def _actions(ws, report: Report) -> None:
     write_table(ws, actions_table(report.plan, lang), row)
 
 
+def _comments(ws, report: Report) -> None:
+    """Every comment under the report's filter (:func:`tpm.report.tables.comments_table`), or why none is shown."""
+    lang = report.lang
+    if report.comments is None:
+        title(ws, t("sheet_comments", lang))
+        note(ws, 3, t("hl_comments_hidden", lang) if report.comments_hidden else t("hl_no_comments", lang))
+        return
+    row = write_table(ws, report.comments, 1)
+    note(ws, row, t("hl_comments_note", lang))
+
+
 def _data(ws, report: Report) -> None:
     write_table(ws, report.data, 1)
 
 
 SHEETS = (("sheet_cover", _cover), ("page_overview", _overview), ("touchpoints", None), ("page_heatmap", _heatmap),
           ("page_drivers", _drivers), ("page_priority", _priority), ("page_targets", _targets),
-          ("page_actions", _actions), ("sheet_data", _data))
+          ("page_actions", _actions), ("sheet_comments", _comments), ("sheet_data", _data))
 
 
 def printable(ws, repeat_header: bool = False) -> None:
@@ -339,8 +352,10 @@ def printable(ws, repeat_header: bool = False) -> None:
         ws.print_title_rows = "1:1"
 
 
-def sheet_names(lang: str, with_data: bool = True) -> list[str]:
-    return [sheet_title(t(key, lang)) for key, _ in SHEETS if with_data or key != "sheet_data"]
+def sheet_names(lang: str, with_data: bool = True, with_comments: bool = False) -> list[str]:
+    """The sheets of a workbook (``with_comments``: the data has comments)."""
+    return [sheet_title(t(key, lang)) for key, _ in SHEETS
+            if (with_data or key != "sheet_data") and (with_comments or key != "sheet_comments")]
 
 
 def workbook(report: Report) -> bytes:
@@ -349,12 +364,14 @@ def workbook(report: Report) -> bytes:
     for key, writer in SHEETS:
         if key == "sheet_data" and report.data is None:
             continue
+        if key == "sheet_comments" and report.comments is None and not report.comments_hidden:
+            continue  # no comments in the data: no sheet
         ws = wb.create_sheet(sheet_title(t(key, report.lang)))
         if writer is None:  # the touchpoints table, all metrics
             write_table(ws, touchpoints_table(report.stats, report.lang), 1)
         else:
             writer(ws, report)
-        printable(ws, repeat_header=writer in (None, _data))
+        printable(ws, repeat_header=writer in (None, _data) or (writer is _comments and report.comments is not None))
     wb.properties.title = report.title
     wb.properties.creator = "TPM"
     buffer = io.BytesIO()
