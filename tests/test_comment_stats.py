@@ -1,0 +1,191 @@
+"""Statistics of comments (tpm.comments.stats): Monroe et al.'s log-odds against a hand computation, planted terms
+and themes recovered, weights, bases and Benjamini–Hochberg."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as scipy_stats
+
+from tpm.comments.stats import distinctive_terms, terms_of, theme_by_touchpoint, theme_impact, theme_trend
+
+
+def docs_of(groups_and_terms, weights=None):
+    rows = [{"id": i, "group": g, "terms": terms, "weight": 1.0 if weights is None else weights[i]}
+            for i, (g, terms) in enumerate(groups_and_terms)]
+    return pd.DataFrame(rows)
+
+
+# --- distinctive terms ----------------------------------------------------------------------------------------
+
+TOY = [("a", ["x"]), ("a", ["x", "y"]), ("a", ["x"]), ("b", ["y"]), ("b", ["zz"]), ("b", ["y", "zz"])]
+
+
+def test_log_odds_by_hand_with_the_corpus_prior():
+    # y_a = (x 3, y 1, zz 0), n_a = 4; y_b = (x 0, y 2, zz 2), n_b = 4; corpus y = (3, 3, 2), n = 8.
+    # Default α0 = n = 8, so α_w = y_w: α_x = 3.
+    # δ_x = log((3+3)/(4+8−3−3)) − log((0+3)/(4+8−0−3)) = log(6/6) − log(3/9) = log 3
+    # σ²_x = 1/(3+3) + 1/(0+3) = 1/2
+    out = distinctive_terms(docs_of(TOY), min_count=1)
+    assert out["term"].tolist() == ["x"]           # y and zz have δ < 0: b uses them more
+    row = out.iloc[0]
+    assert row["delta"] == pytest.approx(math.log(3))
+    assert row["se"] ** 2 == pytest.approx(0.5)
+    assert row["z"] == pytest.approx(math.log(3) / math.sqrt(0.5))
+    assert (row["count_a"], row["count_b"], row["n_a"], row["n_b"]) == (3, 0, 3, 0)
+
+
+def test_log_odds_by_hand_with_a_chosen_prior_size_and_the_groups_swapped():
+    swapped = [("b" if g == "a" else "a", terms) for g, terms in TOY]
+    out = distinctive_terms(docs_of(swapped), alpha0=4, min_count=1).set_index("term")
+    # now a = the former b: y_a = (x 0, y 2, zz 2), n_a = 4; y_b = (x 3, y 1, zz 0), n_b = 4; α_w = 4·y_w/8
+    # y:  α = 1.5; δ = log((2+1.5)/(4+4−2−1.5)) − log((1+1.5)/(4+4−1−1.5)) = log(3.5/4.5) − log(2.5/5.5)
+    #     σ² = 1/3.5 + 1/2.5
+    # zz: α = 1;   δ = log((2+1)/(4+4−2−1)) − log((0+1)/(4+4−0−1)) = log(3/5) − log(1/7);  σ² = 1/3 + 1/1
+    d_y, v_y = math.log(3.5 / 4.5) - math.log(2.5 / 5.5), 1 / 3.5 + 1 / 2.5
+    d_z, v_z = math.log(3 / 5) - math.log(1 / 7), 1 / 3 + 1
+    assert out.loc["y", "delta"] == pytest.approx(d_y) and out.loc["y", "z"] == pytest.approx(d_y / math.sqrt(v_y))
+    assert out.loc["zz", "delta"] == pytest.approx(d_z) and out.loc["zz", "z"] == pytest.approx(d_z / math.sqrt(v_z))
+    assert list(out.index) == ["zz", "y"]            # z_zz = 1.44 > z_y = 0.78
+    assert "x" not in out.index
+
+
+def test_planted_detractor_words_come_first_and_promoter_words_never():
+    rng = np.random.default_rng(7)
+    filler = [f"wort{i}" for i in range(60)]
+    rows = []
+    for i in range(400):
+        group = "a" if i < 200 else "b"
+        words = list(rng.choice(filler, 6))
+        if group == "a" and i % 5 < 2:
+            words += ["nicht", "erreichbar"]       # 40 % of detractors
+        if group == "a" and i % 4 == 0:
+            words += ["unfreundlich"]              # 25 % of detractors
+        if group == "b" and i % 5 < 2:
+            words += ["schnell"]                   # 40 % of promoters
+        rows.append((group, terms_of(" ".join(words), stop=frozenset({"nicht"}))))
+    rows += [(None, ["schnell", "wort1"])] * 30     # passives: in the prior only
+    out = distinctive_terms(docs_of(rows), top=10)
+    assert set(out["term"].head(4)) == {"nicht", "erreichbar", "nicht erreichbar", "unfreundlich"}
+    assert "schnell" not in set(out["term"])
+    assert out.loc[out["term"] == "nicht erreichbar", "n_a"].item() == 80
+
+
+def test_weights_count_as_pandas_counts_them_and_examples_are_short_comments_of_group_a():
+    groups_and_terms = [("a", ["late", "rude"]), ("a", ["late"]), ("b", ["late", "fast"]), ("a", ["rude", "late"]),
+                        ("b", ["fast"]), ("a", ["late", "late"])]
+    texts = ["late and rude!!", "late", "late but fast", "rude, late", "fast", "late, late, late!"]
+    weights = [2.0 if g == "a" else 1.0 for g, _ in groups_and_terms]   # detractors' comments count twice
+    docs = docs_of(groups_and_terms, weights).assign(text=texts)
+    out = distinctive_terms(docs, min_count=1, alpha0=1).set_index("term")
+    for term in out.index:
+        has = docs["terms"].map(lambda ts, term=term: term in ts)
+        assert out.loc[term, "count_a"] == docs.loc[has & (docs["group"] == "a"), "weight"].sum()
+        assert out.loc[term, "count_b"] == docs.loc[has & (docs["group"] == "b"), "weight"].sum()
+    assert out.loc["late", "count_a"] == 8          # four comments of a, each weight 2; "late late" counts once
+    unweighted = distinctive_terms(docs.assign(weight=1.0), min_count=1, alpha0=1).set_index("term")
+    assert unweighted.loc["late", "count_a"] == 4 and out.loc["late", "z"] != unweighted.loc["late", "z"]
+    assert out.loc["late", "examples"] == [1, 3, 0]  # "late" (4), "rude, late" (10), "late and rude!!" (15); not "late, late, late!" (17)
+
+
+def test_min_count_keeps_one_persons_wording_out():
+    out = distinctive_terms(docs_of([("a", ["rare"])] + [("a", ["common"])] * 5 + [("b", ["other"])] * 5))
+    assert out["term"].tolist() == ["common"]
+
+
+def test_terms_are_lemmas_and_phrases_without_stop_words_but_with_negations():
+    assert terms_of("die hotline sein nicht erreichbar", stop=frozenset({"die", "sein", "nicht"})) == \
+        ["hotline", "nicht", "erreichbar", "hotline nicht", "nicht erreichbar"]
+    assert terms_of("gut gut") == ["gut"] and terms_of("") == []
+
+
+# --- theme impact ---------------------------------------------------------------------------------------------
+
+
+def commenters(blocks):
+    """blocks: (count, nps, mentions A) → one row per commenter; theme B: every 5th row of each block (a null theme)."""
+    rows = []
+    for count, nps, a in blocks:
+        rows += [{"nps": nps, "weight": 1.0, "A": a, "B": i % 5 == 0} for i in range(count)]
+    return pd.DataFrame(rows)
+
+
+PLANTED = [(180, 3, True), (90, 7, True), (30, 10, True), (140, 3, False), (210, 8, False), (350, 9, False)]
+
+
+def test_planted_theme_share_and_nps_gap_are_recovered_exactly_and_the_null_theme_is_not_significant():
+    out = theme_impact(commenters(PLANTED), ["A", "B"], weighted=False).set_index("theme")
+    a, b = out.loc["A"], out.loc["B"]
+    assert (a["n"], a["mentions"], a["share"]) == (1000, 300, pytest.approx(30.0))
+    # Wilson, n = 1000, p = 0.3: (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)
+    z = scipy_stats.norm.ppf(0.975)
+    centre, half = (0.3 + z**2 / 2000) / (1 + z**2 / 1000), z * math.sqrt(0.21 / 1000 + z**2 / 4e6) / (1 + z**2 / 1000)
+    assert (a["share_low"], a["share_high"]) == (pytest.approx(100 * (centre - half)), pytest.approx(100 * (centre + half)))
+    # NPS with A: (30 − 180)/300 = −50; without: (350 − 140)/700 = +30; gap −80
+    assert (a["nps_with"], a["nps_without"], a["diff"]) == (pytest.approx(-50), pytest.approx(30), pytest.approx(-80))
+    var_with, var_without = 0.1 + 0.6 - 0.5**2, 0.5 + 0.2 - 0.3**2   # p_pro + p_det − (p_pro − p_det)²
+    se = 100 * math.sqrt(var_with / 300 + var_without / 700)
+    assert (a["diff_low"], a["diff_high"]) == (pytest.approx(-80 - z * se), pytest.approx(-80 + z * se))
+    assert a["p"] == pytest.approx(2 * scipy_stats.norm.sf(80 / se)) and a["q"] < 0.05
+    assert b["share"] == pytest.approx(20.0) and b["diff"] == pytest.approx(0) and b["q"] > 0.05
+
+
+def test_a_planted_theme_is_recovered_within_its_intervals_from_a_random_sample():
+    rng = np.random.default_rng(21)
+    n = 3000
+    mention = rng.random(n) < 0.25
+    # mentioners: 50 % detractors, 20 % promoters (NPS −30); others: 20 % / 50 % (NPS +30): gap −60
+    u = rng.random(n)
+    det = np.where(mention, u < 0.5, u < 0.2)
+    pro = np.where(mention, u > 0.8, u > 0.5)
+    frame = pd.DataFrame({"nps": np.where(det, 4, np.where(pro, 9, 7)), "weight": 1.0, "A": mention,
+                          "null": rng.random(n) < 0.4})
+    out = theme_impact(frame, ["A", "null"], weighted=False).set_index("theme")
+    assert out.loc["A", "share_low"] < 25 < out.loc["A", "share_high"]
+    assert out.loc["A", "diff_low"] < -60 < out.loc["A", "diff_high"] and out.loc["A", "q"] < 0.001
+    assert out.loc["null", "q"] > 0.05
+
+
+def test_weighted_impact_uses_the_weights_of_the_commenters():
+    frame = commenters(PLANTED)
+    frame["weight"] = np.where(frame["nps"] <= 6, 2.0, 1.0)          # detractors count twice
+    out = theme_impact(frame, ["A"], weighted=True).set_index("theme").loc["A"]
+    assert out["share"] == pytest.approx(100 * (360 + 90 + 30) / (360 + 90 + 30 + 280 + 210 + 350))
+    assert out["nps_with"] == pytest.approx(100 * (30 - 360) / 480)
+    assert out["nps_without"] == pytest.approx(100 * (350 - 280) / 840)
+    assert out["n_eff"] == pytest.approx((1320**2) / (320 * 4 + 680))  # Kish: (Σw)²/Σw²
+
+
+def test_small_groups_are_hidden_or_untested_and_bh_matches_scipy():
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame({"nps": rng.integers(0, 11, n).astype(float), "weight": 1.0})
+    frame.loc[:9, "nps"] = np.nan                                     # no NPS answer: no NPS side
+    frame["tiny"] = np.arange(n) < 13                                 # 3 with an NPS answer: hidden
+    frame["small"] = (np.arange(n) >= 100) & (np.arange(n) < 120)     # 20: shown, not tested
+    for i, cut in enumerate((0.5, 0.3, 0.2, 0.1)):
+        frame[f"t{i}"] = rng.random(n) < cut + 0.3 * (frame["nps"] <= 3 if i % 2 else 0)
+    themes = ["tiny", "small", "t0", "t1", "t2", "t3"]
+    out = theme_impact(frame, themes, weighted=False).set_index("theme")
+    assert out.loc["tiny", "hidden_nps"] and math.isnan(out.loc["tiny", "nps_with"]) and out.loc["tiny", "n_with"] == 3
+    assert not out.loc["small", "hidden_nps"] and math.isnan(out.loc["small", "p"]) and math.isnan(out.loc["small", "q"])
+    tested = ["t0", "t1", "t2", "t3"]
+    expected = scipy_stats.false_discovery_control(out.loc[tested, "p"].to_numpy(), method="bh")
+    assert out.loc[tested, "q"].to_numpy() == pytest.approx(expected)
+
+
+def test_theme_by_touchpoint_counts_commenters_who_rated_it_and_hides_small_bases():
+    frame = pd.DataFrame({"key": range(20), "weight": 1.0, "A": [k < 6 for k in range(20)]})
+    rated = pd.DataFrame({"key": list(range(20)) + [0, 1, 2, 3] + [0], "touchpoint": ["Hotline"] * 20 + ["Filiale"] * 4 + ["Hotline"]})
+    out = theme_by_touchpoint(frame, rated, ["A"], weighted=False).set_index("touchpoint")
+    assert out.loc["Hotline", "n"] == 20 and out.loc["Hotline", "share"] == pytest.approx(30.0)
+    assert out.loc["Filiale", "hidden"] and out.loc["Filiale", "n"] == 4 and math.isnan(out.loc["Filiale", "share"])
+
+
+def test_theme_trend_per_wave_in_wave_order():
+    frame = pd.DataFrame({"wave": ["2025"] * 10 + ["2024"] * 8, "wave_no": [2] * 10 + [1] * 8, "weight": 1.0,
+                          "A": [True] * 5 + [False] * 5 + [True] * 2 + [False] * 6})
+    out = theme_trend(frame, ["A"], weighted=False)
+    assert out["wave"].tolist() == ["2024", "2025"]
+    assert out["share"].tolist() == pytest.approx([25.0, 50.0])
