@@ -189,3 +189,88 @@ def test_theme_trend_per_wave_in_wave_order():
     out = theme_trend(frame, ["A"], weighted=False)
     assert out["wave"].tolist() == ["2024", "2025"]
     assert out["share"].tolist() == pytest.approx([25.0, 50.0])
+
+
+# --- read from the database (tpm.comments.figures) ------------------------------------------------------------
+
+THEMES_DDL = """
+CREATE TABLE IF NOT EXISTS themes (study_id INTEGER, id INTEGER, name VARCHAR, label_de VARCHAR, label_en VARCHAR,
+    words VARCHAR[], phrases VARCHAR[], created_at TIMESTAMP, PRIMARY KEY (study_id, id));
+CREATE TABLE IF NOT EXISTS comment_themes (dataset_id INTEGER, resp INTEGER, question VARCHAR, theme_id INTEGER);
+"""
+
+
+def study_with_comments(con):
+    """Study 1, waves 2024 (dataset 1) and 2025 (dataset 2); dataset 3 belongs to study 2. Respondent r of a
+    dataset: NPS 2 (detractor) for even r < 20, 10 (promoter) for odd r < 20, 7 from 20 on; Hotline rated 1 by
+    detractors and 5 by promoters (1–5 scale); comments: detractors say "Warteschleife ewig", promoters "Beratung
+    freundlich", passives "Beratung"; respondent 0 of each dataset comments twice."""
+    con.execute("INSERT INTO studies (id, name, created_at) VALUES (1, 'S1', now()::TIMESTAMP), (2, 'S2', now()::TIMESTAMP)")
+    for ds, study, wave in ((1, 1, "2024"), (2, 1, "2025"), (3, 2, "x")):
+        con.execute("INSERT INTO datasets (id, study_id, name, source_file, sha256, wave, uploaded_at, rows, mapping, report) "
+                    "VALUES (?, ?, ?, 'f', ?, ?, TIMESTAMP '2026-01-01' + INTERVAL (?) DAY, 30, '[]', '{}')",
+                    [ds, study, f"d{ds}", f"h{ds}", wave, ds])
+        con.execute("INSERT INTO respondents (dataset_id, resp, respondent_id, responded_at, nps, weight) "
+                    "SELECT ?, i, 'r' || i, TIMESTAMP '2026-01-01' + INTERVAL (?) DAY, "
+                    "CASE WHEN i >= 20 THEN 7 WHEN i % 2 = 0 THEN 2 ELSE 10 END, CASE WHEN i % 2 = 0 THEN 2.0 ELSE 1.0 END "
+                    "FROM range(30) t(i)", [ds, ds])
+        con.execute("INSERT INTO ratings SELECT ?, i, 'Hotline', CASE WHEN i % 2 = 0 THEN 1 ELSE 5 END, 1, 5 "
+                    "FROM range(20) t(i)", [ds])
+        con.execute("INSERT INTO comments (dataset_id, resp, question, text) SELECT ?, i, 'Warum?', CASE WHEN i >= 20 "
+                    "THEN 'Beratung' WHEN i % 2 = 0 THEN 'Die Warteschleife war ewig' ELSE 'Beratung sehr freundlich' END "
+                    "FROM range(30) t(i) UNION ALL SELECT ?, 0, 'Sonst?', 'Warteschleife'", [ds, ds])
+
+
+def test_docs_from_the_database_fold_words_without_lemmas_and_take_lemmas_when_there(con):
+    from tpm.comments.figures import suggestion_docs
+    from tpm.metrics.filters import Filter
+
+    study_with_comments(con)
+    flt = Filter.of(study=1, weighted=False)
+    docs = suggestion_docs(con, flt)
+    assert len(docs) == 62                                        # 2 × (30 + 1); study 2 left out
+    first = docs.iloc[0]                                          # dataset 1, respondent 0, "Sonst?" < "Warum?"
+    assert (first["text"], first["group"], first["terms"]) == ("Warteschleife", "a", ["warteschleife"])
+    assert docs.loc[docs["text"] == "Die Warteschleife war ewig", "terms"].iloc[0] == \
+        ["die", "warteschleife", "war", "ewig", "die warteschleife", "warteschleife war", "war ewig"]
+    assert docs["group"].value_counts().to_dict() == {"a": 22, "b": 20}
+    con.execute("ALTER TABLE comments ADD COLUMN IF NOT EXISTS lemmas VARCHAR")
+    con.execute("UPDATE comments SET lemmas = CASE WHEN text LIKE '%ewig%' THEN 'warteschleife sein ewig' ELSE 'x' END")
+    docs = suggestion_docs(con, flt, "low:Hotline", stop=frozenset({"sein"}))
+    assert docs.loc[docs["text"] == "Die Warteschleife war ewig", "terms"].iloc[0] == \
+        ["warteschleife", "ewig", "warteschleife ewig"]
+    assert docs["group"].value_counts().to_dict() == {"a": 22, "b": 20}   # bottom box 1–2 / top box 4–5 of 1–5
+    with pytest.raises(ValueError, match="low:TOUCHPOINT"):
+        suggestion_docs(con, flt, "lowest")
+
+
+def test_suggestions_and_impact_from_the_database(con):
+    from tpm.comments.figures import impact, suggestions
+    from tpm.metrics.filters import Filter
+
+    study_with_comments(con)
+    terms = suggestions(con, Filter.of(study=1, weighted=True))
+    assert terms["term"].iloc[0] in {"warteschleife", "ewig", "warteschleife war", "war ewig"}
+    row = terms.set_index("term").loc["warteschleife"]
+    assert row["count_a"] == 2 * 22 and row["n_a"] == 22          # weight 2 on even respondents (all detractors)
+    assert row["example_texts"] == ["Warteschleife"] * 2 + ["Die Warteschleife war ewig"]
+
+    con.execute(THEMES_DDL)
+    con.execute("INSERT INTO themes VALUES (1, 1, 'wait', 'Wartezeit', 'Waiting', [], [], now()::TIMESTAMP), "
+                "(1, 2, 'empty', NULL, NULL, [], [], now()::TIMESTAMP), (2, 1, 'other', NULL, NULL, [], [], now()::TIMESTAMP)")
+    con.execute("INSERT INTO comment_themes SELECT dataset_id, resp, question, 1 FROM comments WHERE text LIKE '%Warteschleife%'")
+    result = impact(con, Filter.of(study=1, weighted=False), lang="en")
+    assert result.commenters == 60 and not result.weighted
+    table = result.table.set_index("theme")
+    assert list(table.index) == ["Waiting", "empty"]              # study 2's theme is not this study's
+    # respondent 0 commented twice about waiting: counted once; 10 detractors per wave of 30 commenters
+    assert table.loc["Waiting", "mentions"] == 20 and table.loc["Waiting", "share"] == pytest.approx(100 * 20 / 60)
+    assert table.loc["Waiting", "nps_with"] == pytest.approx(-100) and table.loc["Waiting", "n_without"] == 40
+    assert table.loc["empty", "mentions"] == 0
+    trend = result.trend.set_index(["theme", "wave"])
+    assert trend.loc[("Waiting", "2024"), "share"] == pytest.approx(100 / 3) and list(result.trend["wave"][:2]) == ["2024", "2024"]
+    by_tp = result.by_touchpoint.set_index(["theme", "touchpoint"])
+    assert by_tp.loc[("Waiting", "Hotline"), "n"] == 40 and by_tp.loc[("Waiting", "Hotline"), "share"] == pytest.approx(50)
+    weighted = impact(con, Filter.of(study=1, weighted=True)).table.set_index("theme")
+    assert weighted.loc["Wartezeit", "share"] == pytest.approx(100 * 40 / 90)
+    # Σw of the 20 detractors: 2·20; of all: per wave 10 detractors · 2 + 10 promoters · 1 + 5 even passives · 2 + 5 odd · 1
