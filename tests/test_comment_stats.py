@@ -274,3 +274,30 @@ def test_suggestions_and_impact_from_the_database(con):
     weighted = impact(con, Filter.of(study=1, weighted=True)).table.set_index("theme")
     assert weighted.loc["Wartezeit", "share"] == pytest.approx(100 * 40 / 90)
     # Σw of the 20 detractors: 2·20; of all: per wave 10 detractors · 2 + 10 promoters · 1 + 5 even passives · 2 + 5 odd · 1
+
+
+# --- figures and tables ---------------------------------------------------------------------------------------
+
+
+def test_charts_hide_small_bases_escape_theme_names_and_colour_only_significant_gaps():
+    from tpm.charts.comments import impact_chart, theme_touchpoint_heatmap, theme_trend_chart
+    from tpm.report.comment_tables import impact_table
+
+    frame = commenters(PLANTED).rename(columns={"A": "<b>Warten</b>"})
+    frame["tiny"] = np.arange(len(frame)) < 3
+    frame["key"], frame["wave"] = np.arange(len(frame)), np.where(np.arange(len(frame)) % 2, "2025", "2024")
+    themes = ["<b>Warten</b>", "B", "tiny"]
+    table = theme_impact(frame, themes, weighted=False)
+    fig = impact_chart(table, "en")
+    assert list(fig.data[0].y) == ["&lt;b&gt;Warten&lt;/b&gt;", "B"]          # tiny: NPS hidden, not drawn
+    assert list(fig.data[0].marker.color) == ["#d73027", "#1f6f8b"]           # significant loss red, null blue
+    assert fig.layout.title.text == "NPS difference per theme (with 95% CI)"
+    assert impact_chart(table, "de").layout.xaxis.title.text.startswith("NPS Erwähnende minus")
+    rated = pd.DataFrame({"key": list(frame["key"]) + [0, 1, 2], "touchpoint": ["Hotline"] * len(frame) + ["Filiale"] * 3})
+    heat = theme_touchpoint_heatmap(theme_by_touchpoint(frame, rated, themes, weighted=False), "de")
+    assert heat.data[0].text[0] == ["30", "·"] and np.isnan(heat.data[0].z[0][1]) and heat.data[1].z[0][1] == 1
+    assert "<b>" not in "".join(heat.data[0].y)
+    trend = theme_trend_chart(theme_trend(frame, themes, weighted=False), "en")
+    assert {d.name for d in trend.data if d.name} == {"&lt;b&gt;Warten&lt;/b&gt;", "B", "tiny"}
+    shown = impact_table(table, "en").frame
+    assert list(shown["Theme"]) == themes and shown.loc[0, "Difference"] == pytest.approx(-80)

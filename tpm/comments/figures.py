@@ -18,7 +18,8 @@ from tpm.metrics.filters import Filter
 from tpm.metrics.weighted import box_sql, has_weights, nps_group_sql
 from tpm.text.fold import fold_sql
 
-__all__ = ["COMPARE_DETRACTORS", "Impact", "compare_groups", "impact", "suggestion_docs", "suggestions"]
+__all__ = ["COMPARE_DETRACTORS", "Impact", "commenters", "compare_groups", "impact", "masked", "stop_words", "suggestion_docs",
+           "suggestions"]
 
 #: ``--compare`` of detractors (NPS 0–6, group a) against promoters (9–10, group b); ``low:TOUCHPOINT`` compares
 #: the bottom box of a touchpoint's raters with its top box (:func:`tpm.metrics.weighted.box_sql`)
@@ -28,6 +29,26 @@ COMPARE_DETRACTORS = "detractors"
 def _columns(con, table: str) -> set[str]:
     rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
     return {r[0] for r in rows}
+
+
+def stop_words() -> frozenset[str]:
+    """German and English stop words (:data:`tpm.text.lemmas.STOP_WORDS`, the themes helper's module; empty until
+    it is there)."""
+    try:
+        from tpm.text.lemmas import stop_words as listed
+    except ImportError:  # tpm.text.lemmas lands with the themes branch
+        return frozenset()
+    return listed()
+
+
+def masked(text: str) -> str:
+    """``text`` with personal data masked (:func:`tpm.text.mask.mask`, the comments page's module; as it is until
+    that is there)."""
+    try:
+        from tpm.text.mask import mask
+    except ImportError:  # tpm.text.mask lands with the comments page branch
+        return text
+    return mask(text)
 
 
 def compare_groups(compare: str) -> tuple[str, str | None]:
@@ -64,16 +85,15 @@ def suggestion_docs(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: f
                          "weight": frame["weight"].astype(float), "terms": terms})
 
 
-def suggestions(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: frozenset[str] = frozenset(),
+def suggestions(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: frozenset[str] | None = None,
                 top: int = 30) -> pd.DataFrame:
-    """:func:`~tpm.comments.stats.distinctive_terms` of the comments under ``flt`` with the examples' texts
-    (``example_texts``, unmasked: the caller masks them). Weighted where the view and the data are."""
-    docs = suggestion_docs(con, flt, compare, stop)
-    if not has_weights(con, replace(flt, compact=False)):
-        docs["weight"] = 1.0
+    """:func:`~tpm.comments.stats.distinctive_terms` of the comments under ``flt`` (stop words: ``stop``, default
+    :func:`stop_words`) with the examples' texts, personal data masked (``example_texts``). Weighted where the view
+    is (weight 1 where the data has none)."""
+    docs = suggestion_docs(con, flt, compare, stop_words() if stop is None else stop)
     terms = distinctive_terms(docs, top=top)
     texts = docs.set_index("id")["text"]
-    return terms.assign(example_texts=[[texts[i] for i in ids] for ids in terms["examples"]])
+    return terms.assign(example_texts=[[masked(texts[i]) for i in ids] for ids in terms["examples"]])
 
 
 @dataclass
