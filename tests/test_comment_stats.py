@@ -301,3 +301,40 @@ def test_charts_hide_small_bases_escape_theme_names_and_colour_only_significant_
     assert {d.name for d in trend.data if d.name} == {"&lt;b&gt;Warten&lt;/b&gt;", "B", "tiny"}
     shown = impact_table(table, "en").frame
     assert list(shown["Theme"]) == themes and shown.loc[0, "Difference"] == pytest.approx(-80)
+
+
+def _tabs_script():
+    """AppTest script: both tabs of the comment statistics on the database of $TPM_DB (study 1, themes coded)."""
+    import streamlit as st
+
+    from pages._comment_stats import impact_tab, suggestions_tab
+    from pages._db import cursor
+    from pages._ui import Context
+    from tpm.metrics.filters import Filter
+
+    lang = st.query_params.get("lang", "de")
+    ctx = Context(lang=lang, flt=Filter.of(study=1, weighted=False, compact=False), version="v1", has_data=True, study=1)
+    suggestions_tab(cursor(), ctx)
+    impact_tab(cursor(), ctx)
+
+
+def test_the_tabs_render_terms_impact_heatmap_and_trend(con, db_path, monkeypatch):
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    study_with_comments(con)
+    con.execute(THEMES_DDL)
+    con.execute("INSERT INTO themes VALUES (1, 1, 'wait', 'Wartezeit', 'Waiting', [], [], now()::TIMESTAMP)")
+    con.execute("INSERT INTO comment_themes SELECT dataset_id, resp, question, 1 FROM comments WHERE text LIKE '%Warteschleife%'")
+    con.close()
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_function(_tabs_script, default_timeout=30)
+    at.query_params["lang"] = "en"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.subheader[0].value == "Words detractors use more often"
+    assert len(at.get("plotly_chart")) == 3                      # impact, theme × touchpoint, over the waves
+    assert "warteschleife" in at.dataframe[0].value.iloc[:, 0].tolist()
+    at.radio(key="cs_compare").set_value("low").run()
+    assert not at.exception and at.subheader[0].value == "Words low raters of 'Hotline' use more often"
