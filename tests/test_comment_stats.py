@@ -3,12 +3,26 @@ and themes recovered, weights, bases and Benjamini–Hochberg."""
 
 import math
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-from tpm.comments.stats import distinctive_terms, terms_of, theme_by_touchpoint, theme_impact, theme_trend
+from tpm.comments.stats import (
+    distinctive_terms,
+    kept_sql,
+    terms_of,
+    terms_params,
+    terms_sql,
+    theme_by_touchpoint,
+    theme_impact,
+    theme_trend,
+)
+
+DUCK = duckdb.connect()
 
 
 def docs_of(groups_and_terms, weights=None):
@@ -92,6 +106,15 @@ def test_weights_count_as_pandas_counts_them_and_examples_are_short_comments_of_
 def test_min_count_keeps_one_persons_wording_out():
     out = distinctive_terms(docs_of([("a", ["rare"])] + [("a", ["common"])] * 5 + [("b", ["other"])] * 5))
     assert out["term"].tolist() == ["common"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["die", "nicht", "kein", "hotline", "gut", "warten", "x"]), max_size=8),
+       st.frozensets(st.sampled_from(["die", "nicht", "gut", "x"])))
+def test_the_term_rule_in_duckdb_is_the_python_rule(words, stop):
+    lemmas = " ".join(words)
+    sql = f"SELECT {terms_sql('k')} FROM (SELECT {kept_sql('?::VARCHAR')} AS k)"
+    assert sorted(DUCK.execute(sql, [lemmas, *terms_params(stop)]).fetchone()[0]) == sorted(terms_of(lemmas, stop))
 
 
 def test_terms_are_lemmas_and_phrases_without_stop_words_but_with_negations():
@@ -245,7 +268,7 @@ def test_docs_from_the_database_fold_words_without_lemmas_and_take_lemmas_when_t
 
 
 def test_suggestions_and_impact_from_the_database(con):
-    from tpm.comments.figures import impact, suggestions
+    from tpm.comments.figures import impact, suggestion_docs, suggestions
     from tpm.metrics.filters import Filter
 
     study_with_comments(con)
@@ -254,6 +277,14 @@ def test_suggestions_and_impact_from_the_database(con):
     row = terms.set_index("term").loc["warteschleife"]
     assert row["count_a"] == 2 * 22 and row["n_a"] == 22          # weight 2 on even respondents (all detractors)
     assert row["example_texts"] == ["Warteschleife"] * 2 + ["Die Warteschleife war ewig"]
+
+    docs = suggestion_docs(con, Filter.of(study=1, weighted=True), stop=frozenset({"die"}))
+    by_pandas = distinctive_terms(docs, min_count=2).set_index("term")
+    by_duckdb = suggestions(con, Filter.of(study=1, weighted=True), stop=frozenset({"die"}), min_count=2).set_index("term")
+    assert list(by_duckdb.index) == list(by_pandas.index)           # the same terms in the same order
+    columns = ["count", "count_a", "count_b", "n_a", "n_b", "delta", "se", "z"]
+    assert np.allclose(by_duckdb[columns].to_numpy(float), by_pandas[columns].to_numpy(float))
+    assert by_duckdb["examples"].tolist() == by_pandas["examples"].tolist()
 
     con.execute(THEMES_DDL)
     con.execute("INSERT INTO themes VALUES (1, 1, 'wait', 'Wartezeit', 'Waiting', [], [], now()::TIMESTAMP), "

@@ -12,9 +12,20 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from tpm.comments.stats import distinctive_terms, terms_of, theme_by_touchpoint, theme_impact, theme_trend
+from tpm.comments.stats import (
+    kept_sql,
+    log_odds,
+    terms_of,
+    terms_params,
+    terms_sql,
+    theme_by_touchpoint,
+    theme_impact,
+    theme_trend,
+    top_terms,
+)
 from tpm.compact import row_key
 from tpm.metrics.filters import Filter
+from tpm.metrics.rules import ANONYMITY
 from tpm.metrics.weighted import box_sql, has_weights, nps_group_sql
 from tpm.text.fold import fold_sql
 
@@ -61,10 +72,10 @@ def compare_groups(compare: str) -> tuple[str, str | None]:
     raise ValueError(f"compare must be 'detractors' or 'low:TOUCHPOINT', not {compare!r}")
 
 
-def suggestion_docs(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: frozenset[str] = frozenset()) -> pd.DataFrame:
-    """One row per comment under ``flt``: ``id`` (a running number), ``text``, ``group`` ("a": detractors or the
-    touchpoint's bottom box; "b": promoters or its top box; None: the rest, in the prior only), ``weight`` (the
-    view's), ``terms`` (:func:`~tpm.comments.stats.terms_of` of its lemmas, or of its folded words)."""
+def _comments_cte(con, flt: Filter, compare: str) -> tuple[str, list]:
+    """``WITH resp AS (…), cm AS (…)``: one row per comment under ``flt`` — ``id`` (a running number), ``text``,
+    ``grp`` ("a"/"b"/NULL of ``compare``), ``w`` (the view's weight), ``words`` (its lemmas, or its folded words
+    without a ``lemmas`` column) — and its parameters."""
     how, touchpoint = compare_groups(compare)
     cte, params = replace(flt, compact=False).respondents_cte()
     words = "c.lemmas" if "lemmas" in _columns(con, "comments") else \
@@ -76,23 +87,43 @@ def suggestion_docs(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: f
         low, high = (box_sql(top, "t.score", "t.scale_min", "t.scale_max") for top in (False, True))
         group = f"CASE WHEN {low} THEN 'a' WHEN {high} THEN 'b' END"
         join, extra = f"LEFT JOIN ratings t ON {row_key('t')} = r.rk AND t.touchpoint = ?", [touchpoint]
-    frame = con.execute(
-        f"WITH {cte} SELECT row_number() OVER (ORDER BY c.dataset_id, c.resp, c.question) - 1 AS id, c.text, "
-        f"{group} AS grp, r.w AS weight, {words} AS words "
-        f"FROM comments c JOIN resp r ON {row_key('c')} = r.rk {join} ORDER BY id", params + extra).df()
-    terms = [terms_of(w or "", stop) for w in frame["words"]]
+    return (f"WITH {cte}, cm AS (SELECT row_number() OVER (ORDER BY c.dataset_id, c.resp, c.question) - 1 AS id, c.text, "
+            f"{group} AS grp, r.w, {words} AS words FROM comments c JOIN resp r ON {row_key('c')} = r.rk {join})",
+            params + extra)
+
+
+def suggestion_docs(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """One row per comment under ``flt``: ``id``, ``text``, ``group`` ("a": detractors or the touchpoint's bottom
+    box; "b": promoters or its top box; None: the rest, in the prior only), ``weight`` (the view's), ``terms``
+    (:func:`~tpm.comments.stats.terms_of` of its lemmas): the input of
+    :func:`~tpm.comments.stats.distinctive_terms`, for exports and checks (:func:`suggestions` counts in DuckDB)."""
+    cte, params = _comments_cte(con, flt, compare)
+    frame = con.execute(f"{cte} SELECT id, text, grp, w, words FROM cm ORDER BY id", params).df()
     return pd.DataFrame({"id": frame["id"].astype(int), "text": frame["text"], "group": frame["grp"].astype(object),
-                         "weight": frame["weight"].astype(float), "terms": terms})
+                         "weight": frame["w"].astype(float), "terms": [terms_of(w or "", stop) for w in frame["words"]]})
 
 
 def suggestions(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: frozenset[str] | None = None,
-                top: int = 30) -> pd.DataFrame:
-    """:func:`~tpm.comments.stats.distinctive_terms` of the comments under ``flt`` (stop words: ``stop``, default
-    :func:`stop_words`) with the examples' texts, personal data masked (``example_texts``). Weighted where the view
-    is (weight 1 where the data has none)."""
-    docs = suggestion_docs(con, flt, compare, stop_words() if stop is None else stop)
-    terms = distinctive_terms(docs, top=top)
-    texts = docs.set_index("id")["text"]
+                top: int = 30, min_count: int = ANONYMITY) -> pd.DataFrame:
+    """The terms group a (detractors, or a touchpoint's bottom box) uses more often than group b, under ``flt``:
+    :func:`~tpm.comments.stats.distinctive_terms` with the counting done in DuckDB (the same term rule,
+    :func:`~tpm.comments.stats.terms_sql`) and the examples' texts, personal data masked (``example_texts``).
+    Stop words: ``stop``, default :func:`stop_words`. Weighted where the view is (weight 1 where the data has none)."""
+    cte, params = _comments_cte(con, flt, compare)
+    stop_params = terms_params(stop_words() if stop is None else stop)
+    terms_cte = (f"{cte}, kept AS (SELECT id, grp, w, length(text) AS len, {kept_sql('words')} AS k FROM cm), "
+                 f"tm AS (SELECT id, grp, w, len, unnest({terms_sql('k')}) AS term FROM kept)")
+    # the examples: the 3 shortest comments of group a with the term (ties: the first), in the same pass
+    counts = con.execute(
+        f"{terms_cte} SELECT term, sum(w) AS count, coalesce(sum(w) FILTER (WHERE grp = 'a'), 0) AS count_a, "
+        "coalesce(sum(w) FILTER (WHERE grp = 'b'), 0) AS count_b, count(*) FILTER (WHERE grp = 'a') AS n_a, "
+        "count(*) FILTER (WHERE grp = 'b') AS n_b, "
+        "min_by(id, len::BIGINT * 4294967296 + id, 3) FILTER (WHERE grp = 'a') AS examples FROM tm GROUP BY term",
+        params + stop_params).df()
+    terms = top_terms(log_odds(counts.astype({"n_a": int, "n_b": int})), top=top, min_count=min_count)
+    terms["examples"] = [[int(i) for i in ids] for ids in terms["examples"]]
+    wanted = sorted({i for ids in terms["examples"] for i in ids})
+    texts = dict(con.execute(f"{cte} SELECT id, text FROM cm WHERE list_contains(?::BIGINT[], id)", params + [wanted]).fetchall())
     return terms.assign(example_texts=[[masked(texts[i]) for i in ids] for ids in terms["examples"]])
 
 

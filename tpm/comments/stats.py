@@ -31,8 +31,21 @@ from tpm.metrics.registry import METRICS
 from tpm.metrics.rules import ANONYMITY, DETRACTOR_MAX, MIN_TEST, PROMOTER_MIN
 from tpm.metrics.significance import benjamini_hochberg
 
-__all__ = ["NEGATIONS", "distinctive_terms", "terms_of", "theme_by_touchpoint", "theme_impact", "theme_shares",
-           "theme_trend"]
+__all__ = [
+    "NEGATIONS",
+    "distinctive_terms",
+    "kept_sql",
+    "log_odds",
+    "term_counts",
+    "terms_of",
+    "terms_params",
+    "terms_sql",
+    "theme_by_touchpoint",
+    "theme_impact",
+    "theme_shares",
+    "theme_trend",
+    "top_terms",
+]
 
 #: negations are stop words in every list, yet "nicht erreichbar" / "not helpful" is what a detractor says: kept
 NEGATIONS = frozenset({"nicht", "kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "nichts",
@@ -52,10 +65,65 @@ def terms_of(lemmas: str, stop: frozenset[str] = frozenset()) -> list[str]:
     Notes
     -----
     A phrase joins two neighbouring lemmas *after* stop words are removed, so "wartet so lange" gives
-    "wartet lange". Order: the lemmas, then the phrases, first occurrence first.
+    "wartet lange"; a lemma repeated ("gut gut") makes no phrase. Order: the lemmas, then the phrases, first
+    occurrence first. :func:`kept_sql` and :func:`terms_sql` are the same rule in DuckDB (``tests/test_comment_stats.py`` proves both agree).
     """
     kept = [w for w in (lemmas or "").split() if w not in stop or w in NEGATIONS]
     return list(dict.fromkeys(kept + [f"{a} {b}" for a, b in pairwise(kept) if a != b]))
+
+
+def kept_sql(lemmas: str) -> str:
+    """DuckDB: the lemmas of the SQL string ``lemmas`` that :func:`terms_of` keeps (stop words out, negations in),
+    in order; the stop words are bound as the next parameter (:func:`terms_params`)."""
+    negations = ", ".join(f"'{n}'" for n in sorted(NEGATIONS))
+    return (f"coalesce(list_filter(string_split({lemmas}, ' '), lambda w: w <> '' AND "
+            f"(NOT list_contains(?::VARCHAR[], w) OR w IN ({negations}))), [])")
+
+
+def terms_sql(kept: str) -> str:
+    """DuckDB: the distinct terms (:func:`terms_of`) of the list column ``kept`` (:func:`kept_sql`) — its lemmas and
+    the phrases of neighbouring different lemmas."""
+    pairs = (f"list_filter(list_transform(list_zip({kept}[:-2], {kept}[2:]), lambda p: CASE WHEN p[1] <> p[2] "
+             "THEN p[1] || ' ' || p[2] END), lambda p: p IS NOT NULL)")
+    return f"list_distinct(list_concat({kept}, {pairs}))"
+
+
+def terms_params(stop: frozenset[str]) -> list:
+    """The parameters of :func:`kept_sql`."""
+    return [sorted(stop)]
+
+
+def term_counts(docs: pd.DataFrame) -> pd.DataFrame:
+    """Per term: ``count`` (weighted comments with it, all groups), ``count_a``, ``count_b`` (of groups a, b), ``n_a``, ``n_b``
+    (unweighted comments of a, b). ``docs``: see :func:`distinctive_terms`. Each comment counts once per term."""
+    long = docs[["group", "weight", "terms"]].reset_index(drop=True).explode("terms").dropna(subset=["terms"])
+    long = long.rename_axis("_doc").reset_index().drop_duplicates(["_doc", "terms"])
+    counts = pd.DataFrame({"count": long.groupby("terms")["weight"].sum()})
+    for g in ("a", "b"):
+        part = long[long["group"] == g].groupby("terms")["weight"]
+        counts[f"count_{g}"], counts[f"n_{g}"] = part.sum(), part.count()
+    counts = counts.fillna(0.0).rename_axis("term").reset_index()
+    return counts.astype({"n_a": int, "n_b": int})
+
+
+def log_odds(counts: pd.DataFrame, *, alpha0: float | None = None) -> pd.DataFrame:
+    """δ, its SE and z of every term of ``counts`` (:func:`term_counts`): Monroe et al.'s log-odds ratio with an
+    informative Dirichlet prior (formulas in :func:`distinctive_terms`: y_wa = ``count_a``, y_wb = ``count_b``, y_w =
+    ``count``; n_a, n_b, n their column sums). Adds ``delta, se, z``."""
+    y, ya, yb = (counts[c].to_numpy(float) for c in ("count", "count_a", "count_b"))
+    n, na, nb = y.sum(), ya.sum(), yb.sum()
+    a0 = n if alpha0 is None else float(alpha0)
+    aw = a0 * y / n if n else y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.log((ya + aw) / (na + a0 - ya - aw)) - np.log((yb + aw) / (nb + a0 - yb - aw))
+        se = np.sqrt(1 / (ya + aw) + 1 / (yb + aw))
+    return counts.assign(delta=delta, se=se, z=delta / se)
+
+
+def top_terms(scored: pd.DataFrame, *, top: int = 30, min_count: int = ANONYMITY) -> pd.DataFrame:
+    """The ``top`` terms of :func:`log_odds` with z > 0 and at least ``min_count`` comments of group a, highest z first."""
+    kept = scored[(scored["n_a"] >= min_count) & (scored["z"] > 0)]
+    return kept.sort_values(["z", "term"], ascending=[False, True]).head(top).reset_index(drop=True)
 
 
 def distinctive_terms(docs: pd.DataFrame, *, alpha0: float | None = None, top: int = 30,
@@ -70,8 +138,8 @@ def distinctive_terms(docs: pd.DataFrame, *, alpha0: float | None = None, top: i
         are the shortest texts; without it the comments with the fewest terms).
     alpha0 : float, optional
         Prior sample size α₀. Default (None): α₀ = n, the size of the whole corpus, so that α_w = y_w, the term's
-        own count over all comments of the study — the background-corpus prior of Monroe et al. (2008, sec. 3.5),
-        here the study itself (with passives and unrated comments). A smaller α₀ shrinks less: rare terms rise.
+        own count over all comments of the view — the background-corpus prior of Monroe et al. (2008), here the
+        view's own comments (with passives and unrated ones). A smaller α₀ shrinks less: rare terms rise.
     top : int
         How many terms to return (highest z first).
     min_count : int
@@ -81,9 +149,9 @@ def distinctive_terms(docs: pd.DataFrame, *, alpha0: float | None = None, top: i
     Returns
     -------
     DataFrame
-        ``term, count_a, count_b`` (weighted comments containing it), ``n_a, n_b`` (unweighted), ``delta, se, z``,
-        ``examples`` (ids of up to 3 comments of group a with the term, shortest first). Sorted by z descending;
-        only terms with z > 0 (used more by a).
+        ``term, count`` (weighted comments containing it, all groups), ``count_a, count_b`` (of a, b), ``n_a, n_b``
+        (unweighted), ``delta, se, z``, ``examples`` (ids of up to 3 comments of group a with the term, shortest
+        first). Sorted by z descending; only terms with z > 0 (used more by a).
 
     Notes
     -----
@@ -95,36 +163,24 @@ def distinctive_terms(docs: pd.DataFrame, *, alpha0: float | None = None, top: i
         z_w = δ_w / σ(δ_w)
 
     The prior pulls rare terms' log-odds towards the corpus rate; z ranks by evidence, not by raw frequency
-    difference (which favours common words) nor by raw log-odds (which favours one-off words).
+    difference (which favours common words) nor by raw log-odds (which favours one-off words). The counting
+    (:func:`term_counts`), the formula (:func:`log_odds`) and the choice (:func:`top_terms`) are separate steps, so
+    that :mod:`tpm.comments.figures` counts in DuckDB and shares the formula.
 
     References
     ----------
     Monroe, B. L., Colaresi, M. P. & Quinn, K. M. (2008). Fightin' words: Lexical feature selection and
     evaluation for identifying the content of political conflict. *Political Analysis* 16(4), 372–403.
     """
-    columns = ["term", "count_a", "count_b", "n_a", "n_b", "delta", "se", "z", "examples"]
-    long = docs.assign(_doc=np.arange(len(docs)))
-    long["_len"] = long["text"].str.len() if "text" in long else long["terms"].str.len()
-    long = long.explode("terms").dropna(subset=["terms"]).drop_duplicates(["_doc", "terms"])
-    if long.empty:
-        return pd.DataFrame(columns=columns)
-    y = long.groupby("terms")["weight"].sum()
-    by_group = long.pivot_table(index="terms", columns="group", values="weight", aggfunc=["sum", "count"], fill_value=0)
-    get = lambda how, g: (by_group[(how, g)] if (how, g) in by_group else pd.Series(0.0, by_group.index)).reindex(y.index, fill_value=0)  # noqa: E731
-    ya, yb = get("sum", "a").astype(float), get("sum", "b").astype(float)
-    n, na, nb = float(y.sum()), float(ya.sum()), float(yb.sum())
-    a0 = n if alpha0 is None else float(alpha0)
-    aw = a0 * y / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        delta = np.log((ya + aw) / (na + a0 - ya - aw)) - np.log((yb + aw) / (nb + a0 - yb - aw))
-        se = np.sqrt(1 / (ya + aw) + 1 / (yb + aw))
-    out = pd.DataFrame({"term": y.index, "count_a": ya.to_numpy(), "count_b": yb.to_numpy(),
-                        "n_a": get("count", "a").to_numpy(int), "n_b": get("count", "b").to_numpy(int),
-                        "delta": delta.to_numpy(), "se": se.to_numpy(), "z": (delta / se).to_numpy()})
-    out = out[(out["n_a"] >= min_count) & (out["z"] > 0)].sort_values(["z", "term"], ascending=[False, True]).head(top)
-    ids = long[(long["group"] == "a") & long["terms"].isin(out["term"])].sort_values(["_len", "_doc"])
-    examples = ids.groupby("terms")["id"].agg(lambda s: list(s[:3]))
-    return out.assign(examples=out["term"].map(examples)).reset_index(drop=True)[columns]
+    if docs.empty:
+        return top_terms(log_odds(pd.DataFrame(columns=["term", "count", "count_a", "count_b", "n_a", "n_b"])), top=top,
+                         min_count=min_count).assign(examples=[])
+    terms = top_terms(log_odds(term_counts(docs), alpha0=alpha0), top=top, min_count=min_count)
+    length = docs["text"].str.len() if "text" in docs else docs["terms"].str.len()
+    long = docs.assign(_len=length, _doc=np.arange(len(docs)))[docs["group"] == "a"].explode("terms")
+    long = long[long["terms"].isin(terms["term"])].drop_duplicates(["_doc", "terms"]).sort_values(["_len", "_doc"])
+    examples = long.groupby("terms")["id"].agg(lambda ids: list(ids[:3]))
+    return terms.assign(examples=terms["term"].map(examples))
 
 
 # --- themes: shares and NPS impact among commenters ---------------------------------------------------------
