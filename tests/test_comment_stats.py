@@ -2,6 +2,8 @@
 and themes recovered, weights, bases and Benjamini–Hochberg."""
 
 import math
+import sys
+import types
 
 import duckdb
 import numpy as np
@@ -267,7 +269,7 @@ def test_docs_from_the_database_fold_words_without_lemmas_and_take_lemmas_when_t
         suggestion_docs(con, flt, "lowest")
 
 
-def test_suggestions_and_impact_from_the_database(con):
+def test_suggestions_and_impact_from_the_database(con, monkeypatch):
     from tpm.comments.figures import impact, suggestion_docs, suggestions
     from tpm.metrics.filters import Filter
 
@@ -277,6 +279,11 @@ def test_suggestions_and_impact_from_the_database(con):
     row = terms.set_index("term").loc["warteschleife"]
     assert row["count_a"] == 2 * 22 and row["n_a"] == 22          # weight 2 on even respondents (all detractors)
     assert row["example_texts"] == ["Warteschleife"] * 2 + ["Die Warteschleife war ewig"]
+    # the examples go through the one masking rule (tpm.text.mask.mask; a stand-in here marks what it was given)
+    monkeypatch.setitem(sys.modules, "tpm.text.mask", types.SimpleNamespace(mask=lambda text: f"masked({text})"))
+    masked = suggestions(con, Filter.of(study=1, weighted=True)).set_index("term").loc["warteschleife", "example_texts"]
+    assert masked == ["masked(Warteschleife)"] * 2 + ["masked(Die Warteschleife war ewig)"]
+    monkeypatch.undo()
 
     docs = suggestion_docs(con, Filter.of(study=1, weighted=True), stop=frozenset({"die"}))
     by_pandas = distinctive_terms(docs, min_count=2).set_index("term")
