@@ -9,9 +9,9 @@ from pages._auth import perform
 from pages._cache import cached_touchpoints
 from pages._db import cursor
 from pages._text import plain
-from pages._ui import Context, show_chart, table_with_downloads
-from tpm.charts.comments import impact_chart, theme_touchpoint_heatmap, theme_trend_chart
-from tpm.comments.figures import COMPARE_DETRACTORS, impact, suggestions
+from pages._ui import Context, segment_names, show_chart, table_with_downloads
+from tpm.charts.comments import impact_chart, theme_segment_heatmap, theme_touchpoint_heatmap, theme_trend_chart
+from tpm.comments.figures import COMPARE_DETRACTORS, impact, suggestions, theme_by_segment
 from tpm.i18n import MessageError, fmt_number, t
 from tpm.metrics.filters import Filter
 from tpm.report.comment_tables import impact_table, suggestion_table
@@ -28,6 +28,11 @@ def _suggestions(version: str, flt_key: str, compare: str, _flt: Filter):
 @st.cache_data(show_spinner=False, max_entries=64)
 def _impact(version: str, flt_key: str, lang: str, _flt: Filter):
     return impact(cursor(), _flt, lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _by_segment(version: str, flt_key: str, segment: str, lang: str, _flt: Filter):
+    return theme_by_segment(cursor(), _flt, segment, lang)
 
 
 def _theme_buttons(ctx: Context, terms: list[str]) -> None:
@@ -76,7 +81,7 @@ def suggestions_tab(con, ctx: Context) -> None:
 
 def impact_tab(con, ctx: Context) -> None:
     """Per theme: share of commenters [CI], NPS of those mentioning it against the other commenters [CI], the
-    difference and q; a theme × touchpoint heatmap; theme shares over the waves."""
+    difference and q; theme × touchpoint and theme × segment heatmaps; theme shares over the waves."""
     lang = ctx.lang
     result = _impact(ctx.version, repr(ctx.flt), lang, ctx.flt)
     if result.table.empty:
@@ -88,5 +93,10 @@ def impact_tab(con, ctx: Context) -> None:
     if not result.by_touchpoint.empty:
         show_chart(theme_touchpoint_heatmap(result.by_touchpoint, lang), "cs_heatmap",
                    "themen-kontaktpunkte" if lang == "de" else "themes-touchpoints", lang)
+    segments = segment_names(ctx)
+    if segments:
+        segment = st.selectbox(t("cs_by_segment", lang), segments, key="cs_segment")
+        show_chart(theme_segment_heatmap(_by_segment(ctx.version, repr(ctx.flt), segment, lang, ctx.flt), segment, lang),
+                   "cs_segment_heatmap", "themen-segmente" if lang == "de" else "themes-segments", lang)
     if result.trend["wave"].nunique() >= 2:
         show_chart(theme_trend_chart(result.trend, lang), "cs_trend", "themen-wellen" if lang == "de" else "theme-waves", lang)

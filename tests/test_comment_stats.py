@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
+from tpm import compact
 from tpm.comments.stats import (
     distinctive_terms,
     kept_sql,
@@ -244,6 +245,8 @@ def study_with_comments(con):
         con.execute("INSERT INTO comments (dataset_id, resp, question, text) SELECT ?, i, 'Warum?', CASE WHEN i >= 20 "
                     "THEN 'Beratung' WHEN i % 2 = 0 THEN 'Die Warteschleife war ewig' ELSE 'Beratung sehr freundlich' END "
                     "FROM range(30) t(i) UNION ALL SELECT ?, 0, 'Sonst?', 'Warteschleife'", [ds, ds])
+        con.execute("INSERT INTO segments SELECT ?, i, 'Region', CASE WHEN i < 10 THEN 'Nord' ELSE 'Süd' END "
+                    "FROM range(30) t(i)", [ds])
 
 
 def test_docs_from_the_database_fold_words_without_lemmas_and_take_lemmas_when_there(con):
@@ -270,7 +273,7 @@ def test_docs_from_the_database_fold_words_without_lemmas_and_take_lemmas_when_t
 
 
 def test_suggestions_and_impact_from_the_database(con, monkeypatch):
-    from tpm.comments.figures import impact, suggestion_docs, suggestions
+    from tpm.comments.figures import impact, suggestion_docs, suggestions, theme_by_segment
     from tpm.metrics.filters import Filter
 
     study_with_comments(con)
@@ -309,6 +312,10 @@ def test_suggestions_and_impact_from_the_database(con, monkeypatch):
     assert trend.loc[("Waiting", "2024"), "share"] == pytest.approx(100 / 3) and list(result.trend["wave"][:2]) == ["2024", "2024"]
     by_tp = result.by_touchpoint.set_index(["theme", "touchpoint"])
     assert by_tp.loc[("Waiting", "Hotline"), "n"] == 40 and by_tp.loc[("Waiting", "Hotline"), "share"] == pytest.approx(50)
+    by_region = theme_by_segment(con, Filter.of(study=1, weighted=False), "Region", "en").set_index(["theme", "value"])
+    # Nord: respondents 0–9 of each wave, 5 of them detractors (even); Süd: 10–29, 5 detractors
+    assert by_region.loc[("Waiting", "Nord"), "n"] == 20 and by_region.loc[("Waiting", "Nord"), "share"] == pytest.approx(50)
+    assert by_region.loc[("Waiting", "Süd"), "n"] == 40 and by_region.loc[("Waiting", "Süd"), "share"] == pytest.approx(25)
     weighted = impact(con, Filter.of(study=1, weighted=True)).table.set_index("theme")
     assert weighted.loc["Wartezeit", "share"] == pytest.approx(100 * 40 / 90)
     # Σw of the 20 detractors: 2·20; of all: per wave 10 detractors · 2 + 10 promoters · 1 + 5 even passives · 2 + 5 odd · 1
@@ -364,6 +371,7 @@ def test_the_tabs_render_terms_impact_heatmap_and_trend(con, db_path, monkeypatc
     con.execute(THEMES_DDL)
     con.execute("INSERT INTO themes VALUES (1, 1, 'wait', 'Wartezeit', 'Waiting', [], [], now()::TIMESTAMP)")
     con.execute("INSERT INTO comment_themes SELECT dataset_id, resp, question, 1 FROM comments WHERE text LIKE '%Warteschleife%'")
+    compact.refresh(con, [1, 2, 3])                                 # the segment names the page offers
     con.close()
     monkeypatch.setenv("TPM_DB", str(db_path))
     monkeypatch.chdir(ROOT)
@@ -372,7 +380,7 @@ def test_the_tabs_render_terms_impact_heatmap_and_trend(con, db_path, monkeypatc
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.subheader[0].value == "Words detractors use more often"
-    assert len(at.get("plotly_chart")) == 3                      # impact, theme × touchpoint, over the waves
+    assert len(at.get("plotly_chart")) == 4                      # impact, theme × touchpoint, × region, over the waves
     assert "warteschleife" in at.dataframe[0].value.iloc[:, 0].tolist()
     at.radio(key="cs_compare").set_value("low").run()
     assert not at.exception and at.subheader[0].value == "Words low raters of 'Hotline' use more often"

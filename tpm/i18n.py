@@ -776,6 +776,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "cs_commenters": ("{n} Kommentierende", "{n} commenters"),
     "cs_heatmap_title": ("Themen je Kontaktpunkt: Anteil der Kommentierenden, die ihn bewertet haben (%)",
                          "Themes per touchpoint: share of the commenters who rated it (%)"),
+    "cs_segment_heatmap_title": ("Themen je {segment}: Anteil der Kommentierenden (%)",
+                                 "Themes by {segment}: share of commenters (%)"),
+    "cs_by_segment": ("Themen nach Segment", "Themes by segment"),
     "cs_trend_title": ("Anteil der Themen über die Wellen (mit 95-%-KI)", "Theme shares over waves (with 95% CI)"),
     "cs_hidden": ("ausgeblendet: n < {anonymity}", "hidden: n < {anonymity}"),
 }

@@ -47,13 +47,24 @@ def impact_chart(table: pd.DataFrame, lang: str = "de") -> go.Figure:
 
 
 def theme_touchpoint_heatmap(by_touchpoint: pd.DataFrame, lang: str = "de") -> go.Figure:
-    """Rows themes, columns touchpoints, colour and text the share (%) of the touchpoint's commenting raters who
-    mention the theme; grey "·" where the base is below the anonymity base. Hover: share, 95 % CI, n.
+    """Rows themes, columns touchpoints: the share (%) of the touchpoint's commenting raters who mention the theme
+    (:func:`theme_heatmap` of :func:`tpm.comments.stats.theme_by_touchpoint`)."""
+    return theme_heatmap(by_touchpoint, "touchpoint", t("touchpoint", lang), t("cs_heatmap_title", lang), lang)
 
-    ``by_touchpoint``: :func:`tpm.comments.stats.theme_by_touchpoint`."""
-    frame = by_touchpoint.copy()
-    themes, touchpoints = list(dict.fromkeys(frame["theme"])), list(dict.fromkeys(frame["touchpoint"]))
-    pivot = lambda column: frame.pivot(index="theme", columns="touchpoint", values=column).reindex(  # noqa: E731
+
+def theme_segment_heatmap(by_segment: pd.DataFrame, segment: str, lang: str = "de") -> go.Figure:
+    """Rows themes, columns the values of ``segment``: the share (%) of the value's commenters who mention the
+    theme (:func:`theme_heatmap` of :func:`tpm.comments.figures.theme_by_segment`)."""
+    return theme_heatmap(by_segment, "value", segment, t("cs_segment_heatmap_title", lang, segment=segment), lang)
+
+
+def theme_heatmap(frame: pd.DataFrame, column: str, column_title: str, title: str, lang: str = "de") -> go.Figure:
+    """Rows themes, columns the groups in ``column``, colour and text the share (%) of the group's commenters who
+    mention the theme; grey "·" where the group is below the anonymity base. Hover: share, 95 % CI, n.
+
+    ``frame``: :func:`tpm.comments.stats.theme_shares` by ``column``."""
+    themes, touchpoints = list(dict.fromkeys(frame["theme"])), list(dict.fromkeys(frame[column]))
+    pivot = lambda values: frame.pivot(index="theme", columns=column, values=values).reindex(  # noqa: E731
         index=themes, columns=touchpoints)
     share, hidden = pivot("share").to_numpy(float), pivot("hidden").fillna(True).to_numpy(bool)
     n, low, high = pivot("n").to_numpy(float), pivot("share_low").to_numpy(float), pivot("share_high").to_numpy(float)
@@ -74,8 +85,8 @@ def theme_touchpoint_heatmap(by_touchpoint: pd.DataFrame, lang: str = "de") -> g
                     showscale=False, xgap=2, ygap=2, hoverongaps=False, text=text, texttemplate="%{text}",
                     hovertemplate="<b>%{customdata[0]}</b> · %{customdata[1]}<br>n = %{customdata[4]} ("
                                   + t("cs_hidden", lang) + ")<extra></extra>")
-    base_layout(fig, t("cs_heatmap_title", lang), lang, height=max(320, 120 + 40 * len(rows)))
-    fig.update_xaxes(title_text=t("touchpoint", lang), type="category", side="top")
+    base_layout(fig, title, lang, height=max(320, 120 + 40 * len(rows)))
+    fig.update_xaxes(title_text=safe(column_title), type="category", side="top")
     fig.update_yaxes(type="category", autorange="reversed", automargin=True)
     return fig
 

@@ -20,6 +20,7 @@ from tpm.comments.stats import (
     terms_sql,
     theme_by_touchpoint,
     theme_impact,
+    theme_shares,
     theme_trend,
     top_terms,
 )
@@ -30,7 +31,7 @@ from tpm.metrics.weighted import box_sql, has_weights, nps_group_sql
 from tpm.text.fold import fold_sql
 
 __all__ = ["COMPARE_DETRACTORS", "Impact", "commenters", "compare_groups", "impact", "masked", "stop_words", "suggestion_docs",
-           "suggestions"]
+           "suggestions", "theme_by_segment"]
 
 #: ``--compare`` of detractors (NPS 0–6, group a) against promoters (9–10, group b); ``low:TOUCHPOINT`` compares
 #: the bottom box of a touchpoint's raters with its top box (:func:`tpm.metrics.weighted.box_sql`)
@@ -172,6 +173,17 @@ def commenters(con, flt: Filter, lang: str = "de") -> tuple[pd.DataFrame, list[s
     rated = con.execute(f"{base} SELECT DISTINCT cr.rk AS key, t.touchpoint FROM ratings t JOIN cr "
                         f"ON {row_key('t')} = cr.rk", params).df()
     return frame, themes, rated
+
+
+def theme_by_segment(con, flt: Filter, segment: str, lang: str = "de") -> pd.DataFrame:
+    """Share of each theme per value of ``segment`` among the commenters under ``flt`` who have that value
+    (:func:`~tpm.comments.stats.theme_shares` by ``value``; a multiple-choice answer counts under each value)."""
+    frame, themes, _ = commenters(con, flt, lang)
+    cte, params = replace(flt, compact=False).respondents_cte()
+    values = con.execute(f"WITH {cte} SELECT DISTINCT r.rk AS key, s.value FROM segments s JOIN resp r "
+                         f"ON {row_key('s')} = r.rk WHERE s.segment = ? ORDER BY s.value", params + [segment]).df()
+    weighted = has_weights(con, replace(flt, compact=False))
+    return theme_shares(values.merge(frame, on="key"), themes, weighted=weighted, by="value")
 
 
 def impact(con, flt: Filter, lang: str = "de") -> Impact:
