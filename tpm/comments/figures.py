@@ -76,11 +76,11 @@ def compare_groups(compare: str) -> tuple[str, str | None]:
 def _comments_cte(con, flt: Filter, compare: str) -> tuple[str, list]:
     """``WITH resp AS (…), cm AS (…)``: one row per comment under ``flt`` — ``id`` (a running number), ``text``,
     ``grp`` ("a"/"b"/NULL of ``compare``), ``w`` (the view's weight), ``words`` (its lemmas, or its folded words
-    without a ``lemmas`` column) — and its parameters."""
+    where they are not stored) — and its parameters."""
     how, touchpoint = compare_groups(compare)
     cte, params = replace(flt, compact=False).respondents_cte()
-    words = "c.lemmas" if "lemmas" in _columns(con, "comments") else \
-        f"array_to_string(regexp_extract_all({fold_sql('c.text')}, '[\\pL\\pN]+'), ' ')"
+    folded = f"array_to_string(regexp_extract_all({fold_sql('c.text')}, '[\\pL\\pN]+'), ' ')"
+    words = f"coalesce(c.lemmas, {folded})" if "lemmas" in _columns(con, "comments") else folded
     if how == COMPARE_DETRACTORS:
         group, join, extra = (f"CASE WHEN {nps_group_sql('r.nps', 'detractor')} THEN 'a' "
                               f"WHEN {nps_group_sql('r.nps', 'promoter')} THEN 'b' END"), "", []
