@@ -130,6 +130,13 @@ def test_shares_are_weighted_where_the_view_is(tmp_path):
     det = detractor_themes(con, flt, k=5).set_index("theme")
     assert det.loc["Wartezeit", "share"] == pytest.approx(share(WAIT, group, weights))  # 90 / 110, not 30 / 50
     assert det.loc["Wartezeit", "n"] == len(group) and det.loc["Wartezeit", "mentions"] == len(WAIT)
+    # the same share as the statistics' one home of it (tpm.comments.stats.theme_shares), counted in DuckDB here
+    from tpm.comments.figures import commenters as commenter_frame
+    from tpm.comments.stats import theme_shares
+
+    frame, names, _ = commenter_frame(con, flt, "de")
+    stats = theme_shares(frame[frame["nps"] <= 6], names, weighted=True).set_index("theme")
+    assert det["share"].to_dict() == pytest.approx(stats.loc[det.index, "share"].to_dict())
     plain = top_themes(con, flt.unweighted(), k=3)
     assert plain.loc[plain["touchpoint"] == "Hotline", "share"].iloc[0] == pytest.approx(60.0)
     con.close()

@@ -25,7 +25,8 @@ from tpm.metrics.priority import priority_matrix
 from tpm.metrics.satisfaction import overall_stats, touchpoint_stats
 from tpm.metrics.segments import ANONYMITY, breakdown_and_totals
 from tpm.metrics.trend import biggest_movers, tracking_view, wave_count
-from tpm.report.tables import Table, comments_table, respondents_table
+from tpm.report.comment_tables import comments_table
+from tpm.report.tables import Table, respondents_table
 
 if TYPE_CHECKING:  # annotation only: tpm.report.tables is imported where the data table is made
     from tpm.report.tables import Table

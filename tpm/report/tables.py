@@ -254,34 +254,3 @@ def respondents_table(con, flt, lang: str) -> Table:
         columns[name] = (name, "mean" if (frame[name].dropna() % 1 != 0).any() else "int")
     return _table(frame, columns, lang, t("respondent_data", lang))
 
-
-#: rows of the Comments sheet at most (Excel's 1 048 576 rows, less the header)
-COMMENT_ROWS = 1_048_000
-
-
-def comments_table(con, flt, lang: str) -> tuple[Table | None, bool]:
-    """The report's Comments sheet: every comment under ``flt`` (newest first) with wave, date, NPS group, its
-    touchpoint and its themes, text masked, no respondent id — the rows of the Comments page
-    (:func:`tpm.comments.query.comment_page`, as a viewer sees them). Returns (table, hidden): (None, False) when
-    there are no comments, (None, True) when fewer respondents than the anonymity base wrote them."""
-    cte, params = flt.respondents_cte()
-    if not con.execute(f"WITH {cte} SELECT count(*) > 0 FROM comments c JOIN resp USING (dataset_id, resp)", params).fetchone()[0]:
-        return None, False
-    from tpm.comments.query import comment_page
-
-    page = comment_page(con, flt, per_page=COMMENT_ROWS, lang=lang, role="viewer")
-    if page.hidden_small_base or page.total == 0:
-        return None, bool(page.total and page.hidden_small_base)
-    rows = page.rows
-    frame = pd.DataFrame({
-        "wave": rows["wave"], "responded_at": rows["responded_at"],
-        "nps_group": [t("hl_group_" + g, lang) if g else None for g in rows["nps_group"]],
-        "touchpoint": rows["touchpoint"], "question": rows["question"],
-        "themes": [", ".join(names) for names in rows["themes"]], "text": rows["text"],
-    })
-    columns = {"wave": (t("wave", lang), "text"), "responded_at": (t("responded_at", lang), "date"),
-               "nps_group": (t("hl_nps_group", lang), "text"), "touchpoint": (t("touchpoint", lang), "text"),
-               "question": (t("hl_question", lang), "text"), "themes": (t("hl_themes", lang), "text"),
-               "text": (t("hl_comment", lang), "text")}
-    out = frame[list(columns)].rename(columns={c: label for c, (label, _) in columns.items()})
-    return Table(out, {label: kind for label, kind in columns.values()}, t("sheet_comments", lang), lang), False
