@@ -74,8 +74,9 @@ def test_workbook_reopens_with_the_numbers_of_the_metrics_api(seeded, customers)
     flt = Filter.of(segments={"Kundenart": ["B2B"]}, study=customers.study)
     report = gather(seeded, flt, "de")
     wb = openpyxl.load_workbook(io.BytesIO(workbook(report)))
-    assert wb.sheetnames == sheet_names("de") == ["Deckblatt", "Überblick", "Kontaktpunkte", "Heatmap", "Treiber",
-                                                  "Prioritäten-Matrix", "Soll–Ist", "Maßnahmen", "Daten"]
+    assert wb.sheetnames == sheet_names("de", with_comments=True) == [
+        "Deckblatt", "Überblick", "Kontaktpunkte", "Heatmap", "Treiber", "Prioritäten-Matrix", "Soll–Ist", "Maßnahmen",
+        "Kommentare", "Daten"]  # the sample has comments
     # overview: NPS and its interval, as the Overview page computes them
     nps = nps_for(seeded, flt)
     overview = {ws_row[0]: ws_row[1] for ws_row in wb["Überblick"].iter_rows(values_only=True) if ws_row[0]}
@@ -124,8 +125,8 @@ def test_workbook_reopens_with_the_numbers_of_the_metrics_api(seeded, customers)
 def test_workbook_in_english_without_respondent_data(seeded, customers):
     report = gather(seeded, customers, "en", with_data=False)
     wb = openpyxl.load_workbook(io.BytesIO(workbook(report)))
-    assert wb.sheetnames == sheet_names("en", with_data=False) == [
-        "Cover", "Overview", "Touchpoints", "Heatmap", "Key drivers", "Priority matrix", "Targets", "Action plan"]
+    assert wb.sheetnames == sheet_names("en", with_data=False, with_comments=True) == [
+        "Cover", "Overview", "Touchpoints", "Heatmap", "Key drivers", "Priority matrix", "Targets", "Action plan", "Comments"]
     assert [c.value for c in wb["Touchpoints"][1]][:3] == ["Touchpoint", "n", "don't know"]
     cover = [r for r in wb["Cover"].iter_rows(values_only=True) if r[0]]
     assert ("Weighting", "unweighted") in [r[:2] for r in cover]
