@@ -340,3 +340,22 @@ def test_too_few_commenters_hide_the_comments(planted):
     ws = openpyxl.load_workbook(io.BytesIO(workbook(report)))["Comments"]
     assert [c for r in ws.iter_rows(values_only=True) for c in r if c] == ["Comments", t("hl_comments_hidden", "en")]
     assert top_themes(con, few)["hidden"].all() and len(top_themes(con, few)) == 2  # Hotline and Kasse: no themes shown
+
+
+def test_heatmap_page_hover_names_the_frequent_themes(tmp_path, monkeypatch):
+    """The page passes the touchpoints' themes to the figure (one AppTest run of the Heatmap)."""
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    plant(tmp_path / "page.duckdb")[0].close()
+    monkeypatch.setenv("TPM_DB", str(tmp_path / "page.duckdb"))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["seg"] = "Region"
+    app.run()
+    app.switch_page("pages/heatmap.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    import json
+
+    heat = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert "<br>Häufige Themen: Wartezeit (60 %), Freundlichkeit (34 %)" in {cell[7] for row in heat["customdata"] for cell in row}
