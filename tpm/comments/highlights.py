@@ -96,7 +96,7 @@ def top_themes(con, flt, *, per_touchpoint: bool = True, k: int = 3, lang: str =
     if per_touchpoint:
         low = box_sql(False, "t.score", "t.scale_min", "t.scale_max")
         groups = ("SELECT c.touchpoint AS g, c.rk, c.w, c.dataset_id, c.resp, c.question FROM cm c "
-                  "WHERE c.touchpoint IS NOT NULL UNION "
+                  "WHERE c.touchpoint IS NOT NULL UNION ALL "
                   "SELECT t.touchpoint AS g, c.rk, c.w, c.dataset_id, c.resp, c.question FROM cm c "
                   f"JOIN ratings t ON {row_key('t')} = c.rk WHERE c.touchpoint IS NULL AND {low}")
     else:
