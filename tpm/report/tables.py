@@ -253,4 +253,3 @@ def respondents_table(con, flt, lang: str) -> Table:
     for name in tp_names:
         columns[name] = (name, "mean" if (frame[name].dropna() % 1 != 0).any() else "int")
     return _table(frame, columns, lang, t("respondent_data", lang))
-
