@@ -43,3 +43,200 @@ def test_non_personal_look_alikes_stay(text):
 def test_card_rule_is_luhn_not_length():
     assert mask("4111 1111 1111 1111") == TOKENS["card"]  # the Visa test number passes Luhn
     assert mask("4111 1111 1111 1112") == "4111 1111 1111 1112"  # one digit off: a mere number
+
+
+# --- the comment query -------------------------------------------------------------------------------------
+
+import random  # noqa: E402
+
+import pandas as pd  # noqa: E402
+from conftest import german_csv_bytes  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tpm import store  # noqa: E402
+from tpm.comments.query import comment_page  # noqa: E402
+from tpm.metrics import Filter  # noqa: E402
+from tpm.metrics.rules import ANONYMITY, DETRACTOR_MAX, PROMOTER_MIN  # noqa: E402
+
+PHRASES = ["Die Straße war gesperrt", "Herr Müller an der Hotline war freundlich", "lange Warteschleife",
+           "Filiale zu voll", "GRÖSSERE Auswahl bitte", "alles gut", "Warteschleife, Warteschleife, Warteschleife!",
+           "Preis 49,90 € zu hoch", "ruft mich an: 0171 2345678"]
+HEADER = ["ID", "Datum", "Region", "Hotline (1-5)", "Filiale (1-5)", "Weiterempfehlung (0-10)", "Anmerkungen",
+          "Kommentar Hotline"]
+
+
+def _wave(rng: random.Random, wave: int, n: int) -> list[list]:
+    rows = [HEADER]
+    for i in range(n):
+        rows.append([f"W{wave}-{i}", f"2024-0{wave}-{i % 28 + 1:02d} {i % 24:02d}:00", rng.choice(["Nord", "Süd", "Ost"]),
+                     rng.randint(1, 5), rng.choice([rng.randint(1, 5), ""]), rng.choice([*range(11), ""]),
+                     rng.choice([*PHRASES, ""]), rng.choice(["Hotline: " + rng.choice(PHRASES), "", ""])])
+    return rows
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """Two waves of a study with comments in two questions (one tied to the Hotline), and the same rows as a
+    pandas frame — one row per comment — the truth every filter is checked against. Themes coded by hand."""
+    from tpm.ingest import ingest_bytes
+
+    rng = random.Random(21)
+    con = store.connect(tmp_path_factory.mktemp("comments") / "c.duckdb")
+    truth = []
+    for wave in (1, 2):
+        rows = _wave(rng, wave, 80)
+        saved = store.save_import(con, ingest_bytes(f"welle{wave}.csv", german_csv_bytes(rows)), name=f"Welle {wave}",
+                                  study="Kundenbefragung")
+        for resp, row in enumerate(rows[1:]):
+            for question in ("Anmerkungen", "Kommentar Hotline"):
+                text = row[HEADER.index(question)]
+                if text:
+                    truth.append({"dataset_id": saved.dataset_id, "resp": resp, "question": question, "text": text,
+                                  "wave": f"Welle {wave}", "responded_at": pd.Timestamp(row[1]), "region": row[2],
+                                  "hotline": row[3], "filiale": row[4] if row[4] != "" else None,
+                                  "nps": row[5] if row[5] != "" else None, "respondent_id": row[0],
+                                  "touchpoint": "Hotline" if question == "Kommentar Hotline" else None})
+    # schema 9 (the themes helper's migration): the columns and tables, filled by hand here
+    con.execute("ALTER TABLE comments ADD COLUMN IF NOT EXISTS touchpoint VARCHAR")
+    con.execute("UPDATE comments SET touchpoint = 'Hotline' WHERE question = 'Kommentar Hotline'")
+    con.execute("CREATE TABLE IF NOT EXISTS themes (study_id INTEGER, id INTEGER, name VARCHAR, label_de VARCHAR, "
+                "label_en VARCHAR, words VARCHAR[], phrases VARCHAR[], created_at TIMESTAMP, PRIMARY KEY(study_id, id))")
+    con.execute("CREATE TABLE IF NOT EXISTS comment_themes (dataset_id INTEGER, resp INTEGER, question VARCHAR, "
+                "theme_id INTEGER)")
+    study = con.execute("SELECT id FROM studies").fetchone()[0]
+    con.execute("INSERT INTO themes VALUES (?, 1, 'wait', 'Wartezeit', 'Waiting', ['warteschleife'], [], now()), "
+                "(?, 2, 'staff', 'Personal', 'Staff', ['muller'], [], now())", [study, study])
+    frame = pd.DataFrame(truth)
+    frame["themes"] = [[n for n, w in (("Wartezeit", "Warteschleife"), ("Personal", "Müller")) if w in t] for t in frame["text"]]
+    for theme_id, word in ((1, "Warteschleife"), (2, "Müller")):
+        coded = frame[frame["text"].str.contains(word)]
+        con.executemany("INSERT INTO comment_themes VALUES (?, ?, ?, ?)",
+                        [[int(d), int(r), q, theme_id] for d, r, q in zip(coded["dataset_id"], coded["resp"], coded["question"])])
+    yield con, frame, study
+    con.close()
+
+
+def _group(nps):
+    if nps is None or pd.isna(nps):
+        return None
+    return "promoter" if nps >= PROMOTER_MIN else "detractor" if nps <= DETRACTOR_MAX else "passive"
+
+
+def expected(frame, *, waves=(), regions=(), nps_group=None, touchpoint=None, rating_max=None, theme=None, words=()):
+    """The comments a plain pandas filter keeps (touchpoint "Hotline" only: every respondent rated it)."""
+    keep = pd.Series(True, index=frame.index)
+    if waves:
+        keep &= frame["dataset_id"].isin(waves)
+    if regions:
+        keep &= frame["region"].isin(regions)
+    cell = keep.copy()
+    if nps_group:
+        keep &= frame["nps"].map(_group) == nps_group
+    if touchpoint == "Hotline":  # tied to the Hotline, or general (every respondent rated the Hotline)
+        keep &= frame["touchpoint"].isna() | (frame["touchpoint"] == "Hotline")
+    if touchpoint == "Filiale":  # general comments of those who rated the Filiale; never one tied to the Hotline
+        keep &= frame["touchpoint"].isna() & frame["filiale"].notna()
+    if rating_max is not None:
+        keep &= frame["hotline" if touchpoint == "Hotline" else "filiale"].fillna(99) <= rating_max
+    cell = keep.copy()
+    if theme:
+        keep &= frame["themes"].map(lambda names: theme in names)
+    for word in words:
+        keep &= frame["text"].str.lower().str.contains(word.lower())
+    return frame[keep], frame[cell]
+
+
+def _flt(con, study, waves=(), regions=()):
+    return Filter.of(list(waves), {"Region": list(regions)} if regions else None, study)
+
+
+@settings(max_examples=30, deadline=None)
+@given(waves=st.sets(st.sampled_from([1, 2])), regions=st.sets(st.sampled_from(["Nord", "Süd", "Ost"])),
+       nps_group=st.sampled_from([None, "detractor", "passive", "promoter"]),
+       touchpoint=st.sampled_from([None, "Hotline", "Filiale"]), rating_max=st.sampled_from([None, 1, 2, 4]),
+       theme=st.sampled_from([None, 1, 2]), word=st.sampled_from([None, "Warteschleife", "Hotline", "gut"]))
+def test_every_filter_keeps_what_pandas_keeps(planted, waves, regions, nps_group, touchpoint, rating_max, theme, word):
+    con, frame, study = planted
+    rating_max = rating_max if touchpoint else None
+    want, cell = expected(frame, waves=waves, regions=regions, nps_group=nps_group, touchpoint=touchpoint,
+                          rating_max=rating_max, theme={1: "Wartezeit", 2: "Personal"}.get(theme), words=[word] if word else [])
+    got = comment_page(con, _flt(con, study, waves, regions), nps_group=nps_group, touchpoint=touchpoint,
+                       rating_max=rating_max, theme=theme, search=word, per_page=1000, role="analyst")
+    assert got.total == len(expected(frame, waves=waves, regions=regions)[0])
+    if cell[["dataset_id", "resp"]].drop_duplicates().shape[0] < ANONYMITY:
+        assert got.hidden_small_base and got.rows.empty and got.matched == 0
+        return
+    assert not got.hidden_small_base
+    assert got.matched == len(want)
+    key = ["dataset_id", "resp", "question"]
+    assert sorted(map(tuple, got.rows[key].values.tolist())) == sorted(map(tuple, want[key].values.tolist()))
+    merged = got.rows.merge(want, on=key, suffixes=("", "_want"))
+    assert (merged["wave"] == merged["wave_want"]).all()
+    assert (merged["respondent_id"] == merged["respondent_id_want"]).all()
+    assert [g if isinstance(g, str) else None for g in merged["nps_group"]] == [_group(n) for n in merged["nps_want"]]
+    assert [r["Hotline"] for r in merged["ratings"]] == list(merged["hotline"])
+    assert [s["Region"] for s in merged["segments"]] == list(merged["region"])
+    assert list(merged["themes"]) == list(merged["themes_want"])
+    assert list(merged["touchpoint"].fillna("-")) == list(merged["touchpoint_want"].fillna("-"))
+
+
+def test_search_folds_case_umlauts_and_sharp_s(planted):
+    con, frame, study = planted
+    flt = _flt(con, study)
+    for query, word in (("strasse", "Straße"), ("MUELLER", "Müller"), ("grössere", "GRÖSSERE"), ("muller hotline", "Müller")):
+        got = comment_page(con, flt, search=query, per_page=1000)
+        assert got.matched == frame["text"].str.contains(word).sum() > 0
+        assert all(word in text for text in got.rows["text"])
+
+
+def test_a_quoted_phrase_is_one_term_and_every_term_must_occur(planted):
+    con, frame, study = planted
+    flt = _flt(con, study)
+    phrase = comment_page(con, flt, search='"an der hotline"', per_page=1000)
+    assert phrase.matched == frame["text"].str.contains("an der Hotline").sum() > 0
+    words = comment_page(con, flt, search="hotline freundlich", per_page=1000)
+    assert words.matched == (frame["text"].str.contains("Hotline") & frame["text"].str.contains("freundlich")).sum()
+    assert comment_page(con, flt, search="hotline Zeppelin").matched == 0
+
+
+def test_relevance_ranks_dense_mentions_first_and_pages_add_up(planted):
+    con, frame, study = planted
+    flt = _flt(con, study)
+    ranked = comment_page(con, flt, search="warteschleife", sort="relevance", per_page=1000)
+    assert ranked.rows["text"].iloc[0] == "Warteschleife, Warteschleife, Warteschleife!"  # 3 in 44 characters
+    density = [t.lower().count("warteschleife") / len(t) for t in ranked.rows["text"]]
+    assert density == sorted(density, reverse=True)
+    by_date = comment_page(con, flt, per_page=1000)
+    assert list(by_date.rows["responded_at"]) == sorted(by_date.rows["responded_at"], reverse=True)
+    pages = [comment_page(con, flt, page=p, per_page=50) for p in range(5)]
+    assert [len(p.rows) for p in pages] == [50, 50, 50, 45, 0] and len(frame) == 195
+    assert {p.matched for p in pages} == {195} and {p.total for p in pages} == {195}
+    seen = pd.concat([p.rows for p in pages])
+    assert len(seen.drop_duplicates(["text", "question", "responded_at", "wave", "nps"])) <= 195
+    assert list(seen["responded_at"]) == list(by_date.rows["responded_at"])
+
+
+def test_texts_are_masked_and_viewers_see_no_ids(planted):
+    con, _, study = planted
+    flt = _flt(con, study)
+    viewer = comment_page(con, flt, search="ruft mich an", per_page=1000)
+    assert viewer.matched > 0 and set(viewer.rows["text"]) <= {"ruft mich an: [Tel.]", "Hotline: ruft mich an: [Tel.]"}
+    assert not {"respondent_id", "resp", "dataset_id"} & set(viewer.rows.columns)
+    analyst = comment_page(con, flt, search="ruft mich an", per_page=1000, role="analyst")
+    assert {"respondent_id", "resp", "dataset_id"} <= set(analyst.rows.columns)
+
+
+def test_sql_in_a_search_is_just_text(planted):
+    con, frame, study = planted
+    flt = _flt(con, study)
+    for attack in ("'; DROP TABLE comments; --", "' OR 1=1 --", '" OR ""="', "%", "_"):
+        assert comment_page(con, flt, search=attack).matched == 0
+    assert con.execute("SELECT count(*) FROM comments").fetchone()[0] == len(frame)
+
+
+def test_bad_arguments_say_which():
+    with pytest.raises(ValueError, match="nps_group"):
+        comment_page(None, Filter(), nps_group="fans")
+    with pytest.raises(ValueError, match="rating_max"):
+        comment_page(None, Filter(), rating_max=2)
