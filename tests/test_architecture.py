@@ -61,7 +61,7 @@ LAYERS = [
     # tables); tpm.store itself offers the whole store to the modules above (store.connect, store.X)
     ("catalogue", ["tpm.studies", "tpm.store", "tpm.inventory", "tpm.weights", "tpm.upload", "tpm.remap"]),
     ("metrics", ["tpm.metrics"]),
-    ("comments", ["tpm.comments"]),                 # the voice of the customer: comment queries, themes, statistics
+    ("comments", ["tpm.comments"]),                 # the customers' comments: themes, the comments page, their statistics
     ("plans", ["tpm.actions"]),
     ("charts", ["tpm.charts"]),
     ("report", ["tpm.report"]),

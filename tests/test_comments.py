@@ -75,14 +75,13 @@ def _wave(rng: random.Random, wave: int, n: int) -> list[list]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory):
+def build(path):
     """Two waves of a study with comments in two questions (one tied to the Hotline), and the same rows as a
     pandas frame — one row per comment — the truth every filter is checked against. Themes coded by hand."""
     from tpm.ingest import ingest_bytes
 
     rng = random.Random(21)
-    con = store.connect(tmp_path_factory.mktemp("comments") / "c.duckdb")
+    con = store.connect(path)
     truth = []
     for wave in (1, 2):
         rows = _wave(rng, wave, 80)
@@ -105,14 +104,25 @@ def planted(tmp_path_factory):
     con.execute("CREATE TABLE IF NOT EXISTS comment_themes (dataset_id INTEGER, resp INTEGER, question VARCHAR, "
                 "theme_id INTEGER)")
     study = con.execute("SELECT id FROM studies").fetchone()[0]
-    con.execute("INSERT INTO themes VALUES (?, 1, 'wait', 'Wartezeit', 'Waiting', ['warteschleife'], [], now()), "
+    con.execute("INSERT INTO themes (study_id, id, name, label_de, label_en, words, phrases, created_at) "
+                "VALUES (?, 1, 'wait', 'Wartezeit', 'Waiting', ['warteschleife'], [], now()), "
                 "(?, 2, 'staff', 'Personal', 'Staff', ['muller'], [], now())", [study, study])
     frame = pd.DataFrame(truth)
     frame["themes"] = [[n for n, w in (("Wartezeit", "Warteschleife"), ("Personal", "Müller")) if w in t] for t in frame["text"]]
+    con.execute("DELETE FROM comment_themes")  # (an import of schema 9 coded nothing: no themes then)
     for theme_id, word in ((1, "Warteschleife"), (2, "Müller")):
         coded = frame[frame["text"].str.contains(word)]
-        con.executemany("INSERT INTO comment_themes VALUES (?, ?, ?, ?)",
+        con.executemany("INSERT INTO comment_themes (dataset_id, resp, question, theme_id) VALUES (?, ?, ?, ?)",
                         [[int(d), int(r), q, theme_id] for d, r, q in zip(coded["dataset_id"], coded["resp"], coded["question"])])
+    con.close()
+    return frame, study
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    path = tmp_path_factory.mktemp("comments") / "c.duckdb"
+    frame, study = build(path)
+    con = store.connect(path)
     yield con, frame, study
     con.close()
 
@@ -240,3 +250,45 @@ def test_bad_arguments_say_which():
         comment_page(None, Filter(), nps_group="fans")
     with pytest.raises(ValueError, match="rating_max"):
         comment_page(None, Filter(), rating_max=2)
+
+
+# --- the Comments page -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("comments_page") / "p.duckdb"
+    return path, *build(path)
+
+
+def comments_app(path, monkeypatch, **params):
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("TPM_DB", str(path))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/comments.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_page_shows_counts_plain_masked_comments_and_keeps_filters_in_the_url(page_db, monkeypatch, lang):
+    path, frame, _ = page_db
+    at = comments_app(path, monkeypatch, lang=lang, **{"c.grp": "detractor", "c.q": "ruft mich an"})
+    want = frame[frame["text"].str.contains("ruft mich an") & (frame["nps"].map(_group) == "detractor")]
+    title = {"de": "Kommentare", "en": "Comments"}[lang]
+    assert at.title[0].value == title
+    count = {"de": f"{len(want)} von {len(frame)} Kommentaren", "en": f"{len(want)} of {len(frame)} comments"}[lang]
+    assert any(m.value == count for m in at.markdown), [m.value for m in at.markdown]
+    texts = [m.value for m in at.markdown if "ruft mich an" in m.value]
+    assert len(texts) == len(want) > 0
+    assert all("\\[Tel.\\]" in v and "0171" not in v for v in texts)  # masked, and "[" escaped: plain text
+    assert at.selectbox(key="q_c.grp").value == "detractor"
+    assert at.text_input(key="q_c.q").value == "ruft mich an"
+    at.selectbox(key="q_c.tp").set_value("Filiale").run()
+    assert at.query_params["c.tp"] == "Filiale" and at.query_params["c.q"] == "ruft mich an"
