@@ -113,17 +113,20 @@ def comment_page(con, flt, *, nps_group: str | None = None, touchpoint: str | No
         raise ValueError(f"role: {role!r} is none of {', '.join(ROLES)}")
     tp_sql, folded_sql, has_themes = _available(con)
     resp_cte, params = flt.respondents_cte()
-    # the respondent filters: they make the cell
-    who, who_params = [], []
+    # the respondent filters: they make the cell. The touchpoint's ratings joined once (a respondent's lowest, in
+    # case of two scales): "rated it" is a match, "rated it at most x" a match with score <= x.
+    who, who_params, rated_join, rated_params = [], [], "", []
     if nps_group is not None:
         who.append(nps_group_sql("c.nps", nps_group))
     if touchpoint is not None:
-        rated = f"SELECT {row_key('r')} FROM ratings r WHERE r.touchpoint = ?"
-        who.append(f"(c.touchpoint = ? OR (c.touchpoint IS NULL AND c.rk IN ({rated})))")
-        who_params += [touchpoint, touchpoint]
+        rated_join = (f" LEFT JOIN (SELECT {row_key('r')} AS rk, min(r.score) AS score FROM ratings r WHERE r.touchpoint = ? "
+                      "GROUP BY ALL) rt ON rt.rk = resp.rk")
+        rated_params = [touchpoint]
+        who.append("(c.touchpoint = ? OR (c.touchpoint IS NULL AND c.rated IS NOT NULL))")
+        who_params.append(touchpoint)
         if rating_max is not None:
-            who.append(f"c.rk IN ({rated} AND r.score <= ?)")
-            who_params += [touchpoint, float(rating_max)]
+            who.append("c.rated <= ?")
+            who_params.append(float(rating_max))
     # the text filters: they choose comments, not respondents
     what, what_params = [], []
     terms = search_terms(search)
@@ -137,37 +140,29 @@ def comment_page(con, flt, *, nps_group: str | None = None, touchpoint: str | No
             what.append("EXISTS (SELECT 1 FROM comment_themes ct WHERE ct.dataset_id = c.dataset_id AND ct.resp = c.resp "
                         "AND ct.question = c.question AND ct.theme_id = ?)")
             what_params.append(int(theme))
-    def comments_cte(folded: bool) -> str:  # the comments under the sidebar filter (with their folded text)
-        return (f"WITH {resp_cte}, c AS (SELECT cm.dataset_id, cm.resp, cm.question, cm.text, {tp_sql} AS touchpoint, "
-                f"{folded_sql if folded else 'NULL'} AS folded, resp.nps, resp.responded_at, resp.rk "
-                f"FROM comments cm JOIN resp ON {row_key('cm')} = resp.rk)")
-
-    cell_where = " AND ".join(who) or "true"
-    total, cell = con.execute(
-        f"{comments_cte(False)} SELECT count(*), count(DISTINCT rk) FILTER (WHERE {cell_where}) FROM c", params + who_params
-    ).fetchone()
-    hidden = cell < base
-    if hidden:
+    # the comments under the sidebar filter, with their touchpoint's rating and (for a search) folded text
+    comments = (f"WITH {resp_cte}, c AS (SELECT cm.dataset_id, cm.resp, cm.question, cm.text, {tp_sql} AS touchpoint, "
+                f"{folded_sql if terms else 'NULL'} AS folded, {'rt.score' if rated_join else 'NULL'} AS rated, "
+                f"resp.nps, resp.responded_at, resp.rk FROM comments cm JOIN resp ON {row_key('cm')} = resp.rk{rated_join})")
+    params = params + rated_params
+    cell_where, where = " AND ".join(who) or "true", " AND ".join(who + what) or "true"
+    total, cell, matched = con.execute(
+        f"{comments} SELECT count(*), count(DISTINCT rk) FILTER (WHERE {cell_where}), count(*) FILTER (WHERE {where}) FROM c",
+        params + who_params + who_params + what_params).fetchone()
+    if cell < base:
         return CommentPage(_frame([], role), 0, int(total), True, base)
-
     relevance = "0.0"
     if terms:
         occurrences = " + ".join("(length(c.folded) - length(replace(c.folded, ?, ''))) / length(?)" for _ in terms)
         relevance = f"({occurrences}) / greatest(length(c.folded), 1)"
     relevance_params = [p for term in terms for p in (term, term)]
-    order = "responded_at DESC NULLS LAST" if sort == "date" else "relevance DESC, responded_at DESC NULLS LAST"
-    groups = " ".join(f"WHEN {nps_group_sql('m.nps', g)} THEN '{g}'" for g in NPS_GROUPS)
-    sql = (f"{comments_cte(True)}, m AS (SELECT c.*, {relevance} AS relevance FROM c WHERE {' AND '.join(who + what) or 'true'}) "
-           f"SELECT m.dataset_id, m.resp, m.question, m.text, m.touchpoint, m.nps, CASE {groups} END AS nps_group, "
-           f"m.responded_at, m.rk, "
-           f"count(*) OVER () AS matched FROM m ORDER BY {order}, dataset_id, resp, question LIMIT ? OFFSET ?")
-    found = con.execute(sql, params + relevance_params + who_params + what_params
-                        + [int(per_page), int(page) * int(per_page)]).df()
-    if found.empty:  # a page past the end: the count alone
-        matched = con.execute(f"{comments_cte(True)} SELECT count(*) FROM c WHERE {' AND '.join(who + what) or 'true'}",
-                              params + who_params + what_params).fetchone()[0]
-    else:
-        matched = int(found["matched"].iloc[0])
+    order = "c.responded_at DESC NULLS LAST" if sort == "date" else "relevance DESC, c.responded_at DESC NULLS LAST"
+    groups = " ".join(f"WHEN {nps_group_sql('c.nps', g)} THEN '{g}'" for g in NPS_GROUPS)
+    found = con.execute(
+        f"{comments} SELECT c.dataset_id, c.resp, c.question, c.text, c.touchpoint, c.nps, CASE {groups} END AS nps_group, "
+        f"c.responded_at, c.rk, {relevance} AS relevance FROM c WHERE {where} "
+        f"ORDER BY {order}, c.dataset_id, c.resp, c.question LIMIT ? OFFSET ?",
+        params + relevance_params + who_params + what_params + [int(per_page), int(page) * int(per_page)]).df()
     return CommentPage(_details(con, found, has_themes, lang, role), int(matched), int(total), False, base)
 
 
