@@ -55,7 +55,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tpm import store  # noqa: E402
-from tpm.comments.query import comment_page  # noqa: E402
+from tpm.comments.query import NPS_GROUPS, comment_page  # noqa: E402
 from tpm.metrics import Filter  # noqa: E402
 from tpm.metrics.rules import ANONYMITY, DETRACTOR_MAX, PROMOTER_MIN  # noqa: E402
 
@@ -292,3 +292,29 @@ def test_page_shows_counts_plain_masked_comments_and_keeps_filters_in_the_url(pa
     assert at.text_input(key="q_c.q").value == "ruft mich an"
     at.selectbox(key="q_c.tp").set_value("Filiale").run()
     assert at.query_params["c.tp"] == "Filiale" and at.query_params["c.q"] == "ruft mich an"
+
+
+def test_a_cell_below_the_anonymity_base_shows_nothing_and_search_does_not_shrink_it(planted):
+    import itertools
+
+    con, frame, study = planted
+    combos = itertools.product([(1,), (2,)], ["Nord", "Süd", "Ost"], NPS_GROUPS, [1, 2])
+    small = large = None
+    for waves, region, group, rating in combos:
+        _, cell = expected(frame, waves=waves, regions=[region], nps_group=group, touchpoint="Hotline", rating_max=rating)
+        n = len(cell[["dataset_id", "resp"]].drop_duplicates())
+        if 0 < n < ANONYMITY and small is None:
+            small = (waves, region, group, rating, n)
+        if n >= ANONYMITY and large is None:
+            large = (waves, region, group, rating, n)
+    assert small and large  # the planted data has both kinds of cell
+    for waves, region, group, rating, n in (small, large):
+        got = comment_page(con, _flt(con, study, waves, [region]), nps_group=group, touchpoint="Hotline", rating_max=rating)
+        assert got.hidden_small_base == (n < ANONYMITY)
+        assert got.rows.empty == (n < ANONYMITY)
+    # a search narrows the comments, not the cell: a rare word in a large cell is shown
+    waves, region, group, rating, _ = large
+    flt = _flt(con, study, waves, [region])
+    some = comment_page(con, flt, nps_group=group, touchpoint="Hotline", rating_max=rating, per_page=1).rows["text"].iloc[0]
+    rare = comment_page(con, flt, nps_group=group, touchpoint="Hotline", rating_max=rating, search=some.split()[0])
+    assert not rare.hidden_small_base and rare.matched >= 1
