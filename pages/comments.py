@@ -18,9 +18,10 @@ from pages._db import cursor
 from pages._text import plain
 from pages._ui import choice, page_start
 from tpm import access
-from tpm.comments.query import NPS_GROUPS, SORTS, comment_page, theme_names
+from tpm.comments.query import SORTS, comment_page, theme_names
 from tpm.formatting import fmt_date, fmt_number
 from tpm.i18n import t
+from tpm.metrics.rules import NPS_GROUPS
 
 PER_PAGE = 50
 GROUP_LABELS = {"detractor": "detractors", "passive": "passives", "promoter": "promoters"}

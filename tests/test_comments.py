@@ -55,9 +55,9 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tpm import store  # noqa: E402
-from tpm.comments.query import NPS_GROUPS, comment_page  # noqa: E402
+from tpm.comments.query import comment_page  # noqa: E402
 from tpm.metrics import Filter  # noqa: E402
-from tpm.metrics.rules import ANONYMITY, DETRACTOR_MAX, PROMOTER_MIN  # noqa: E402
+from tpm.metrics.rules import ANONYMITY, DETRACTOR_MAX, NPS_GROUPS, PROMOTER_MIN  # noqa: E402
 
 PHRASES = ["Die Straße war gesperrt", "Herr Müller an der Hotline war freundlich", "lange Warteschleife",
            "Filiale zu voll", "GRÖSSERE Auswahl bitte", "alles gut", "Warteschleife, Warteschleife, Warteschleife!",

@@ -40,6 +40,7 @@ import pandas as pd
 
 from tpm.compact import row_key
 from tpm.metrics import rules
+from tpm.metrics.rules import NPS_GROUPS
 from tpm.metrics.weighted import nps_group_sql
 from tpm.roles import ROLES
 from tpm.text.fold import fold, fold_sql
@@ -47,7 +48,6 @@ from tpm.text.mask import mask
 
 __all__ = ["NPS_GROUPS", "SORTS", "CommentPage", "comment_page", "search_terms", "theme_names"]
 
-NPS_GROUPS = ("detractor", "passive", "promoter")
 SORTS = ("date", "relevance")
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 
