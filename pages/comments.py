@@ -83,7 +83,7 @@ def current_page(chosen: dict) -> int:
 def caption(row, chosen: dict, themes_shown: bool) -> str:
     """The line under a comment: NPS group, wave, date, the ratings of its touchpoint(s), segments (user text inert)."""
     parts = []
-    if row.nps_group:
+    if isinstance(row.nps_group, str):
         parts.append(f"{t(GROUP_LABELS[row.nps_group], lang)} · {t('comments_recommend', lang, nps=fmt_number(row.nps, 0, lang))}")
     parts += [plain(row.wave), fmt_date(row.responded_at, lang), plain(row.question)]
     shown = [row.touchpoint] if row.touchpoint else [chosen["touchpoint"]] if chosen["touchpoint"] else list(row.ratings)

@@ -318,3 +318,12 @@ def test_a_cell_below_the_anonymity_base_shows_nothing_and_search_does_not_shrin
     some = comment_page(con, flt, nps_group=group, touchpoint="Hotline", rating_max=rating, per_page=1).rows["text"].iloc[0]
     rare = comment_page(con, flt, nps_group=group, touchpoint="Hotline", rating_max=rating, search=some.split()[0])
     assert not rare.hidden_small_base and rare.matched >= 1
+
+
+def test_a_respondent_without_nps_answer_has_no_group_none_not_nan(planted):
+    con, frame, study = planted
+    rows = comment_page(con, _flt(con, study), per_page=1000).rows
+    without = rows[rows["nps"].isna()]
+    assert len(without) == frame["nps"].isna().sum() > 0
+    assert all(g is None for g in without["nps_group"]) and all(isinstance(g, str) for g in rows["nps_group"][rows["nps"].notna()])
+    assert all(tp is None for tp in rows["touchpoint"] if not isinstance(tp, str))

@@ -209,4 +209,7 @@ def _details(con, found: pd.DataFrame, has_themes: bool, lang: str, role: str) -
 
 def _frame(records: list[dict], role: str) -> pd.DataFrame:
     columns = (ID_COLUMNS if role != "viewer" else []) + COLUMNS
-    return pd.DataFrame(records, columns=ID_COLUMNS + COLUMNS)[columns]
+    frame = pd.DataFrame(records, columns=ID_COLUMNS + COLUMNS)[columns]
+    for column in ("nps_group", "touchpoint", "wave"):  # a missing value is None (pandas made it NaN), as in the records
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
