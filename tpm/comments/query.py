@@ -87,12 +87,13 @@ def _available(con) -> tuple[str, str, bool]:
     return touchpoint, folded, {"themes", "comment_themes"} <= tables
 
 
-def theme_names(con, study: int | None, lang: str = "de") -> dict[int, str]:
-    """The study's themes, id → label in ``lang`` (the name where the label is empty); none before schema 9."""
+def theme_names(con, study: int | None, lang: str | None = "de") -> dict[int, str]:
+    """The study's themes, id → label in ``lang`` (the name where the label is empty; ``lang`` None: the names);
+    none before schema 9."""
     if not _available(con)[2]:
         return {}
-    label = "label_de" if lang == "de" else "label_en"
-    rows = con.execute(f"SELECT id, coalesce(nullif({label}, ''), name) FROM themes "
+    label = "name" if lang is None else f"coalesce(nullif({'label_de' if lang == 'de' else 'label_en'}, ''), name)"
+    rows = con.execute(f"SELECT id, {label} FROM themes "
                        "WHERE ?::INTEGER IS NULL OR study_id = ? ORDER BY lower(name)", [study, study]).fetchall()
     return dict(rows)
 
