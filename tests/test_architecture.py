@@ -65,6 +65,7 @@ LAYERS = [
     ("plans", ["tpm.actions"]),
     ("charts", ["tpm.charts"]),
     ("report", ["tpm.report"]),
+    # tpm.cli: the package tpm/cli/ (its command modules import each other only downwards: parser → commands → common)
     ("entry", ["tpm.access", "tpm.logins", "tpm.gate", "tpm.seed", "tpm.cli", "tpm.__main__"]),
 ]
 
