@@ -327,3 +327,34 @@ def test_a_respondent_without_nps_answer_has_no_group_none_not_nan(planted):
     assert len(without) == frame["nps"].isna().sum() > 0
     assert all(g is None for g in without["nps_group"]) and all(isinstance(g, str) for g in rows["nps_group"][rows["nps"].notna()])
     assert all(tp is None for tp in rows["touchpoint"] if not isinstance(tp, str))
+
+
+# --- the CLI -----------------------------------------------------------------------------------------------
+
+
+def test_cli_lists_what_the_filters_keep_masked(page_db, cli):
+    import json
+
+    path, frame, _ = page_db
+    out = cli("comments", "--db", path, "--json", "--nps-group", "detractor", "--touchpoint", "Hotline", "--rating-max", "2",
+              "--where", "Region=Nord", "--limit", "1000")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    want, _ = expected(frame, regions=["Nord"], nps_group="detractor", touchpoint="Hotline", rating_max=2)
+    assert data["matched"] == len(data["comments"]) == len(want) > 0 and data["total"] == (frame["region"] == "Nord").sum()
+    assert sorted(c["respondent_id"] for c in data["comments"]) == sorted(want["respondent_id"])
+    assert all("0171" not in c["text"] for c in data["comments"])
+    assert {c["nps_group"] for c in data["comments"]} == {"detractor"} and data["where"] == {"Region": ["Nord"]}
+    themed = json.loads(cli("comments", "--db", path, "--json", "--theme", "WAIT", "--limit", "1000").stdout)
+    assert themed["matched"] == frame["text"].str.contains("Warteschleife").sum()
+    assert all("wait" in c["themes"] for c in themed["comments"])  # by name, not by label
+    text = cli("comments", "--db", path, "--search", "ruft mich an", "--limit", "3")
+    assert text.returncode == 0 and "[Tel.]" in text.stdout and "0171" not in text.stdout
+
+
+def test_cli_bad_options_exit_2_naming_them(page_db, cli):
+    path, _, _ = page_db
+    out = cli("comments", "--db", path, "--rating-max", "2")
+    assert out.returncode == 2 and "--rating-max needs --touchpoint" in out.stderr
+    out = cli("comments", "--db", path, "--theme", "Preis")
+    assert out.returncode == 2 and "no theme 'Preis'" in out.stderr and "staff, wait" in out.stderr

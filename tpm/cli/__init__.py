@@ -8,8 +8,8 @@ holds several; the command names them and exits 2 instead of pooling them).
 The package: one module per job. ``common`` (lazy imports, CliError, opening the database, the
 study and filter of a read command), ``options`` (shared options), ``parser`` (the command list),
 and the commands: ``importing`` (ingest), ``figures`` (summary, drivers, segments, trend, weights,
-report), ``catalogue`` (datasets, studies, study, move, delete, remap, touchpoint), ``admin``
-(health, users, audit, seed). Adding a command: CONTRIBUTING.md, "Add a CLI command".
+report), ``comments`` (the comments, masked), ``catalogue`` (datasets, studies, study, move, delete, remap,
+touchpoint), ``admin`` (health, users, audit, seed). Adding a command: CONTRIBUTING.md, "Add a CLI command".
 """
 
 from __future__ import annotations

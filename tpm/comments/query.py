@@ -87,23 +87,30 @@ def _available(con) -> tuple[str, str, bool]:
     return touchpoint, folded, {"themes", "comment_themes"} <= tables
 
 
+def _label_sql(lang: str | None, alias: str = "") -> str:
+    """SQL of a theme's label in ``lang`` (its name where the label is empty; ``lang`` None: the name)."""
+    if lang is None:
+        return f"{alias}name"
+    return f"coalesce(nullif({alias}{'label_de' if lang == 'de' else 'label_en'}, ''), {alias}name)"
+
+
 def theme_names(con, study: int | None, lang: str | None = "de") -> dict[int, str]:
     """The study's themes, id → label in ``lang`` (the name where the label is empty; ``lang`` None: the names);
     none before schema 9."""
     if not _available(con)[2]:
         return {}
-    label = "name" if lang is None else f"coalesce(nullif({'label_de' if lang == 'de' else 'label_en'}, ''), name)"
-    rows = con.execute(f"SELECT id, {label} FROM themes "
+    rows = con.execute(f"SELECT id, {_label_sql(lang)} FROM themes "
                        "WHERE ?::INTEGER IS NULL OR study_id = ? ORDER BY lower(name)", [study, study]).fetchall()
     return dict(rows)
 
 
 def comment_page(con, flt, *, nps_group: str | None = None, touchpoint: str | None = None,
                  rating_max: float | None = None, theme: int | None = None, search: str | None = None,
-                 sort: str = "date", page: int = 0, per_page: int = 50, lang: str = "de", role: str = "viewer",
+                 sort: str = "date", page: int = 0, per_page: int = 50, lang: str | None = "de", role: str = "viewer",
                  base: int = rules.ANONYMITY) -> CommentPage:
     """Page ``page`` (0-based, ``per_page`` rows) of the comments passing ``flt`` and the comment filters (the
-    rules of the module docstring), texts masked; ids only when ``role`` is above viewer."""
+    rules of the module docstring), texts masked; ids only when ``role`` is above viewer; themes by their label
+    in ``lang`` (None: by name, for scripts)."""
     if nps_group is not None and nps_group not in NPS_GROUPS:
         raise ValueError(f"nps_group: {nps_group!r} is none of {', '.join(NPS_GROUPS)}")
     if sort not in SORTS:
@@ -167,7 +174,7 @@ def comment_page(con, flt, *, nps_group: str | None = None, touchpoint: str | No
     return CommentPage(_details(con, found, has_themes, lang, role), int(matched), int(total), False, base)
 
 
-def _details(con, found: pd.DataFrame, has_themes: bool, lang: str, role: str) -> pd.DataFrame:
+def _details(con, found: pd.DataFrame, has_themes: bool, lang: str | None, role: str) -> pd.DataFrame:
     """The page's rows with wave, NPS group, ratings, segments and themes of each comment, texts masked."""
     if found.empty:
         return _frame([], role)
@@ -186,9 +193,8 @@ def _details(con, found: pd.DataFrame, has_themes: bool, lang: str, role: str) -
                            f"WHERE list_contains(?::BIGINT[], {row_key('p')})", [keys]).fetchall())
     themes: dict[tuple, list] = {}
     if has_themes:
-        label = "label_de" if lang == "de" else "label_en"
         for rk, question, theme_id, name in con.execute(
-                f"SELECT {row_key('ct')}, ct.question, th.id, coalesce(nullif(th.{label}, ''), th.name) "
+                f"SELECT {row_key('ct')}, ct.question, th.id, {_label_sql(lang, 'th.')} "
                 "FROM comment_themes ct JOIN datasets d ON d.id = ct.dataset_id "
                 "JOIN themes th ON th.study_id = d.study_id AND th.id = ct.theme_id "
                 f"WHERE list_contains(?::BIGINT[], {row_key('ct')}) ORDER BY lower(th.name)", [keys]).fetchall():
