@@ -358,3 +358,15 @@ def test_cli_bad_options_exit_2_naming_them(page_db, cli):
     assert out.returncode == 2 and "--rating-max needs --touchpoint" in out.stderr
     out = cli("comments", "--db", path, "--theme", "Preis")
     assert out.returncode == 2 and "no theme 'Preis'" in out.stderr and "staff, wait" in out.stderr
+
+
+def test_page_shows_respondent_ids_to_analysts_never_to_viewers(page_db, monkeypatch, logged_in):
+    from tpm import access
+
+    path, frame, _ = page_db
+    for role, shown in (("viewer", False), ("analyst", True)):
+        logged_in(path, access.Actor(f"kim_{role}", role, "password"))
+        at = comments_app(path, monkeypatch, **{"c.q": "ruft mich an"})
+        captions = " ".join(c.value for c in at.caption)
+        ids = [i for i in frame["respondent_id"] if f"Befragte/r {i} " in captions + " "]
+        assert bool(ids) == shown, (role, captions[:300])
