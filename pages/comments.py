@@ -12,7 +12,6 @@ import math
 
 import streamlit as st
 
-from pages._auth import perform
 from pages._cache import cached_touchpoints
 from pages._db import cursor
 from pages._text import plain
@@ -97,16 +96,22 @@ def caption(row, chosen: dict, themes_shown: bool) -> str:
     return " · ".join(parts)
 
 
-def theme_editor(row, themes: dict[int, str]) -> None:
-    """The analyst's themes of one comment; a change goes through the one door as ``theme.override``."""
+def theme_setter():
+    """``set_comment_theme(ctx, dataset_id, resp, question, theme_id, present)`` of pages/_themes.py (the one door of
+    a theme override, ``theme.override``), or None while that module is not there."""
+    if importlib.util.find_spec("pages._themes") is None:
+        return None
+    return getattr(importlib.import_module("pages._themes"), "set_comment_theme", None)
+
+
+def theme_editor(row, themes: dict[int, str], set_theme) -> None:
+    """The analyst's themes of one comment: each added or removed theme is an override that survives re-coding."""
     key = f"ct_{row.dataset_id}_{row.resp}_{row.question}"
     picked = st.multiselect(t("comments_edit_themes", lang), list(themes), default=list(row.theme_ids),
                             format_func=lambda i: plain(themes[i]), key=key, select_all=False)
     before, after = set(row.theme_ids), set(picked)
-    for theme_id in sorted(before ^ after):
-        perform(ctx, "theme.override", int(row.dataset_id), int(row.resp), row.question, int(theme_id), theme_id in after,
-                user=ctx.user.name, target=int(row.dataset_id))
-    if before != after:
+    done = [set_theme(ctx, int(row.dataset_id), int(row.resp), row.question, int(i), i in after) for i in sorted(before ^ after)]
+    if done and all(done):  # (the write cleared the caches)
         st.rerun()
 
 
@@ -127,13 +132,13 @@ def comments_tab(con) -> None:
         return
     st.caption(t("comments_masked", lang))
     themes = theme_names(con, ctx.study, lang)
-    edit = bool(themes) and access.allowed(ctx.user, "edit") and importlib.util.find_spec("tpm.comments.themes") is not None
+    set_theme = theme_setter() if themes and access.allowed(ctx.user, "edit") else None
     for row in result.rows.itertuples(index=False):
         with st.container(border=True):
             st.markdown(plain(row.text))
-            st.caption(caption(row, chosen, edit))
-            if edit:
-                theme_editor(row, themes)
+            st.caption(caption(row, chosen, set_theme is not None))
+            if set_theme is not None:
+                theme_editor(row, themes, set_theme)
     if last > 1:
         number = st.number_input(t("comments_page_no", lang), min_value=1, max_value=last, value=page, step=1, key="c_page")
         if int(number) != page:
