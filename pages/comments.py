@@ -111,7 +111,8 @@ def theme_editor(row, themes: dict[int, str], set_theme) -> None:
                             format_func=lambda i: plain(themes[i]), key=key, select_all=False)
     before, after = set(row.theme_ids), set(picked)
     done = [set_theme(ctx, int(row.dataset_id), int(row.resp), row.question, int(i), i in after) for i in sorted(before ^ after)]
-    if done and all(done):  # (the write cleared the caches)
+    if done and all(done):  # shown again from the data (the write cleared the caches), never from the widget's state
+        del st.session_state[key]
         st.rerun()
 
 

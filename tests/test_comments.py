@@ -370,3 +370,26 @@ def test_page_shows_respondent_ids_to_analysts_never_to_viewers(page_db, monkeyp
         captions = " ".join(c.value for c in at.caption)
         ids = [i for i in frame["respondent_id"] if f"Befragte/r {i} " in captions + " "]
         assert bool(ids) == shown, (role, captions[:300])
+
+
+def test_an_analyst_changes_a_comment_s_themes_through_the_one_door(page_db, monkeypatch):
+    """pages/_themes.py (the themes part of the work) gives set_comment_theme; a stand-in records the calls here."""
+    import importlib.machinery
+    import sys
+    import types
+
+    path, frame, _ = page_db
+    calls = []
+    fake = types.ModuleType("pages._themes")
+    fake.__spec__ = importlib.machinery.ModuleSpec("pages._themes", None)
+    fake.themes_tab = lambda con, ctx: None
+    fake.set_comment_theme = lambda ctx, *args: calls.append(args) or True
+    monkeypatch.setitem(sys.modules, "pages._themes", fake)
+    at = comments_app(path, monkeypatch, **{"c.q": '"an der hotline"'})
+    editors = [m for m in at.multiselect if m.key and m.key.startswith("ct_")]
+    assert len(editors) == frame["text"].str.contains("an der Hotline").sum() > 0
+    first = editors[0]
+    assert first.value == [2]  # coded "staff" (Müller)
+    first.set_value([1, 2]).run()
+    dataset_id, resp, question = first.key[3:].split("_", 2)
+    assert calls == [(int(dataset_id), int(resp), question, 1, True)]
