@@ -250,6 +250,8 @@ def test_bad_arguments_say_which():
         comment_page(None, Filter(), nps_group="fans")
     with pytest.raises(ValueError, match="rating_max"):
         comment_page(None, Filter(), rating_max=2)
+    with pytest.raises(ValueError, match="per_page"):
+        comment_page(None, Filter(), page=-1)
 
 
 # --- the Comments page -------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from tpm.roles import ROLES
 from tpm.text.fold import fold, fold_sql
 from tpm.text.mask import mask
 
-__all__ = ["NPS_GROUPS", "SORTS", "CommentPage", "comment_page", "search_terms", "theme_names"]
+__all__ = ["SORTS", "CommentPage", "comment_page", "search_terms", "theme_names"]
 
 SORTS = ("date", "relevance")
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
@@ -117,6 +117,8 @@ def comment_page(con, flt, *, nps_group: str | None = None, touchpoint: str | No
         raise ValueError(f"sort: {sort!r} is none of {', '.join(SORTS)}")
     if rating_max is not None and touchpoint is None:
         raise ValueError("rating_max: needs a touchpoint (the rating of which touchpoint?)")
+    if int(page) < 0 or int(per_page) < 1:
+        raise ValueError(f"page {page}, per_page {per_page}: page is 0 or more, per_page 1 or more")
     if role not in ROLES:
         raise ValueError(f"role: {role!r} is none of {', '.join(ROLES)}")
     tp_sql, folded_sql, has_themes = _available(con)
