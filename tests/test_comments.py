@@ -334,10 +334,18 @@ def test_a_respondent_without_nps_answer_has_no_group_none_not_nan(planted):
 # --- the CLI -----------------------------------------------------------------------------------------------
 
 
-def test_cli_lists_what_the_filters_keep_masked(page_db, cli):
+@pytest.fixture(scope="module")
+def cli_db(tmp_path_factory):
+    """A database of its own: the CLI opens it read-only, which DuckDB refuses while an AppTest of the same
+    process still holds the page's database open for writing."""
+    path = tmp_path_factory.mktemp("comments_cli") / "c.duckdb"
+    return path, *build(path)
+
+
+def test_cli_lists_what_the_filters_keep_masked(cli_db, cli):
     import json
 
-    path, frame, _ = page_db
+    path, frame, _ = cli_db
     out = cli("comments", "--db", path, "--json", "--nps-group", "detractor", "--touchpoint", "Hotline", "--rating-max", "2",
               "--where", "Region=Nord", "--limit", "1000")
     assert out.returncode == 0, out.stderr
@@ -354,8 +362,8 @@ def test_cli_lists_what_the_filters_keep_masked(page_db, cli):
     assert text.returncode == 0 and "[Tel.]" in text.stdout and "0171" not in text.stdout
 
 
-def test_cli_bad_options_exit_2_naming_them(page_db, cli):
-    path, _, _ = page_db
+def test_cli_bad_options_exit_2_naming_them(cli_db, cli):
+    path, _, _ = cli_db
     out = cli("comments", "--db", path, "--rating-max", "2")
     assert out.returncode == 2 and "--rating-max needs --touchpoint" in out.stderr
     out = cli("comments", "--db", path, "--theme", "Preis")
