@@ -403,3 +403,11 @@ def test_an_analyst_changes_a_comment_s_themes_through_the_one_door(page_db, mon
     first.set_value([1, 2]).run()
     dataset_id, resp, question = first.key[3:].split("_", 2)
     assert calls == [(int(dataset_id), int(resp), question, 1, True)]
+
+
+def test_comment_dates_read_as_the_language_writes_them():
+    from tpm.formatting import fmt_date
+
+    assert fmt_date(pd.Timestamp("2024-03-12 17:45"), "de") == "12.03.2024"
+    assert fmt_date(pd.Timestamp("2024-03-12"), "en") == "Mar 12, 2024"
+    assert fmt_date(None, "de") == fmt_date(pd.NaT, "en") == "–"
