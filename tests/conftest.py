@@ -39,6 +39,44 @@ def cheap_password_hashes(monkeypatch):
     monkeypatch.setattr(access, "_DUMMY", [])
 
 
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory) -> Path:
+    """The samples seeded once per worker by the first start's own code (``seed_if_empty``): an import
+    of them costs ~2.6 s of CPU, and about a hundred AppTests start on an empty ``TPM_DB``."""
+    from tpm import store
+    from tpm.seed import seed_if_empty
+
+    path = tmp_path_factory.mktemp("seeded") / "samples.duckdb"
+    con = store.connect(path)
+    try:
+        seed_if_empty(con)
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def seed_by_copy(request, monkeypatch):
+    """The app's first start (``pages._db.database``) on a database file that does not exist yet gets a copy
+    of :func:`seeded_template` (the same rows) instead of importing the samples again; the seeding itself
+    then runs on it and finds it full. ``@pytest.mark.real_seed`` keeps the real import (the tests of it)."""
+    if "real_seed" in request.keywords:
+        return
+    import os
+    import shutil
+
+    import pages._db
+
+    first_start = pages._db.database
+
+    def database(path, on_wait=None):
+        if path not in pages._db._ready and os.environ.get("TPM_SEED", "1") != "0" and not Path(path).exists():
+            shutil.copyfile(request.getfixturevalue("seeded_template"), path)
+        return first_start(path, on_wait)
+
+    monkeypatch.setattr(pages._db, "database", database)
+
+
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "test.duckdb"

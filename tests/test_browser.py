@@ -48,22 +48,8 @@ def fill_login(pg, name: str, password: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def login_cookie(server):
-    """One login for the module's pages (each login costs a scrypt at 2^17 on the server)."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pg = browser.new_page()
-        pg.goto(server + gate.LOGIN_PATH)
-        fill_login(pg, *ADMIN)
-        pg.wait_for_url(server + "/**")
-        cookies = [c for c in pg.context.cookies() if c["name"] == gate.COOKIE]
-        browser.close()
-    assert cookies
-    return cookies
-
-
-@pytest.fixture
 def browser(server):
+    """One Chromium for the module (a launch costs seconds); each test gets its own context (cookies, tabs)."""
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -71,16 +57,38 @@ def browser(server):
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def login_cookie(server, browser):
+    """One login for the module's pages (each login costs a scrypt at 2^17 on the server)."""
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.goto(server + gate.LOGIN_PATH)
+    fill_login(pg, *ADMIN)
+    pg.wait_for_url(server + "/**")
+    cookies = [c for c in context.cookies() if c["name"] == gate.COOKIE]
+    context.close()
+    assert cookies
+    return cookies
+
+
 @pytest.fixture
 def page(browser, login_cookie):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_cookies(login_cookie)
-    return context.new_page()
+    yield context.new_page()
+    context.close()
 
 
 def assert_no_exception(pg):
     assert pg.locator('[data-testid="stException"]').count() == 0
     assert "Traceback" not in pg.inner_text("body")
+
+
+def settled(pg):
+    """Wait until the page's script run is over: Streamlit marks its root ``stApp`` with
+    ``data-test-script-state`` ("initial" before the first run, "running", then "notRunning"). After a
+    ``goto`` (a fresh page) this is the end of the page's first full run — a DOM condition, not a sleep."""
+    expect(pg.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached(timeout=30000)
 
 
 def visit(pg, url: str, heading: str, charts: int = 1):
@@ -92,8 +100,8 @@ def visit(pg, url: str, heading: str, charts: int = 1):
 
 
 def shot(pg, name: str):
-    """Screenshot into test-artifacts/ and check that no exception is shown."""
-    pg.wait_for_timeout(500)
+    """Screenshot into test-artifacts/ and check that no exception is shown (once the script run is over)."""
+    settled(pg)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert_no_exception(pg)
 
@@ -136,7 +144,7 @@ def test_drivers_and_priority_matrix_render(server, page):
     try:
         page.goto(server + "/overview")  # the default page's own path works as a shared link, too
         expect(page.get_by_role("heading", name="Überblick")).to_be_visible(timeout=30000)
-        page.wait_for_timeout(1000)
+        settled(page)
         assert "Page not found" not in page.inner_text("body")
         visit(page, server + "/start", "Überblick")  # an unknown address lands on the overview, with a notice
         expect(page.get_by_text("Die Seite „/start“ gibt es nicht")).to_be_visible()
@@ -185,7 +193,6 @@ def test_journey_inventory_targets_actions_render(server, page):
         shot(page, "journey")
         for path, heading in (("/inventory", "Kontaktpunkte"), ("/targets", "Soll–Ist"), ("/actions", "Maßnahmen")):
             visit(page, server + path + "?" + CUSTOMER, heading, charts=0)
-            page.wait_for_timeout(1000)
             shot(page, path.strip("/"))
         # grid cells are drawn on a canvas (the title also stands in the edit form and the delete confirmation)
         expect(page.locator('[data-testid="stDataFrame"]').get_by_text("Callcenter-Schulung und Rückrufservice")).to_be_attached()
@@ -218,15 +225,15 @@ def test_import_while_serving_and_user_text_stays_text(server, page, tmp_path):
         for path in ("/?lang=en", "/heatmap?by=" + urllib.parse.quote(segment), "/segments?by=" + urllib.parse.quote(segment),
                      "/upload"):
             page.goto(server + path)
-            page.wait_for_timeout(2500)
+            settled(page)
             expect(page.get_by_text("bitte neu anmelden").first).to_be_attached(timeout=30000)  # the label is there, as text
             links = page.locator('a[href*="evil"]')
             assert links.count() == 0, [links.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML.slice(0, 800)")
                                         for i in range(links.count())]
             assert page.locator('img[src*="evil"], image[href*="evil"]').count() == 0
             assert_no_exception(page)
-        page.get_by_text("Datensatz löschen").first.click()
-        page.wait_for_timeout(1000)
+        page.get_by_text("Datensatz löschen").first.click()  # the expander opens: the names in its picker and checkbox
+        expect(page.get_by_text("mit allen Antworten endgültig löschen")).to_be_visible(timeout=30000)
         shot(page, "injection")
         assert page.locator('a[href*="evil"], img[src*="evil"]').count() == 0
         hosts = {urllib.parse.urlsplit(url).hostname for url in requests} - {"127.0.0.1", None}
@@ -303,3 +310,5 @@ def test_login_survives_reload_and_new_tab_and_opens_the_shared_link(server, bro
     except Exception:
         pg.screenshot(path=str(ARTIFACTS / "failure-login.png"), full_page=True)
         raise
+    finally:
+        context.close()

@@ -15,7 +15,8 @@ cell = st.one_of(
 table = st.lists(st.lists(cell, min_size=1, max_size=6), min_size=1, max_size=12)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# the profile's count: a few in `make test`, 150 in `make verify` (tests/conftest.py)
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=table, delimiter=st.sampled_from([",", ";", "\t"]), encoding=st.sampled_from(["utf-8", "cp1252", "utf-8-sig"]))
 def test_csv_never_raises_anything_else(rows, delimiter, encoding):
     text = "\r\n".join(delimiter.join(row) for row in rows)

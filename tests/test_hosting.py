@@ -55,12 +55,15 @@ def write_calls(con):
 
 
 @pytest.fixture
-def seeded(con):
-    from tpm.seed import seed_if_empty
+def seeded(db_path, seeded_template):
+    """The samples (a copy of the worker's seeded file: conftest.py) and the analyst anna."""
+    import shutil
 
-    seed_if_empty(con)
+    shutil.copyfile(seeded_template, db_path)
+    con = store.connect(db_path)
     access.perform(con, access.LOCAL, "user.add", "anna", "analyst", "anna-passwort-1")
-    return con
+    yield con
+    con.close()
 
 
 def snapshot(con):

@@ -24,6 +24,7 @@ def no_errors(at):
     assert not at.error, [e.value for e in at.error]
 
 
+@pytest.mark.real_seed  # the first start imports the samples itself (other tests get a copy: conftest.py)
 def test_overview_on_seeded_samples(app):
     app.run()
     no_errors(app)
