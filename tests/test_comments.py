@@ -285,6 +285,8 @@ def test_page_shows_counts_plain_masked_comments_and_keeps_filters_in_the_url(pa
     want = frame[frame["text"].str.contains("ruft mich an") & (frame["nps"].map(_group) == "detractor")]
     title = {"de": "Kommentare", "en": "Comments"}[lang]
     assert at.title[0].value == title
+    tabs = {"de": ["Kommentare", "Vorschläge", "Wirkung"], "en": ["Comments", "Suggestions", "Impact"]}[lang]
+    assert [tab.label for tab in at.tabs][:1] + [tab.label for tab in at.tabs][-2:] == tabs  # the statistics' tabs beside
     count = {"de": f"{len(want)} von {len(frame)} Kommentaren", "en": f"{len(want)} of {len(frame)} comments"}[lang]
     assert any(m.value == count for m in at.markdown), [m.value for m in at.markdown]
     texts = [m.value for m in at.markdown if "ruft mich an" in m.value]
