@@ -528,6 +528,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "err_tp_name": ("Der neue Name darf nicht leer sein.", "The new name must not be empty."),
     "err_tp_exists": ("„{name}“ gibt es schon (als „{other}“) – führen Sie die beiden zusammen statt umzubenennen.",
                       "'{name}' exists already (as '{other}') – merge the two instead of renaming."),
+    # themes (tpm.comments.themes, tpm.text.rules)
+    "err_theme_name_empty": ("Ein Thema braucht einen Namen.", "A theme needs a name."),
+    "err_theme_exists": ("Das Thema „{name}“ gibt es in dieser Studie schon.", "The theme '{name}' exists in this study already."),
+    "err_theme_unknown": ("Kein Thema „{name}“ in dieser Studie.", "No theme '{name}' in this study."),
+    "err_theme_rule_char": ("Die Regel „{rule}“ enthält „{char}“: erlaubt sind Wörter, Phrasen und ein * am Wortende (Wortstamm).",
+                            "The rule '{rule}' contains '{char}': use words, phrases and a * at the end of a word (a stem)."),
+    "err_theme_rule_letters": ("Die Regel „{rule}“ enthält keine Buchstaben.", "The rule '{rule}' has no letters."),
+    "err_theme_no_comment": ("Kein Kommentar in Datensatz {dataset_id}, Befragte/r {resp}, Frage „{question}“.",
+                             "No comment in dataset {dataset_id}, respondent {resp}, question '{question}'."),
+    "err_theme_not_in_study": ("Thema {theme_id} gehört nicht zur Studie dieses Kommentars.",
+                               "Theme {theme_id} does not belong to this comment's study."),
+    "err_theme_copy_same": ("Quell- und Zielstudie sind dieselbe.", "The source and the target study are the same."),
     "err_tp_same": ("„{name}“ kann nicht mit sich selbst zusammengeführt werden.", "'{name}' cannot be merged into itself."),
     "err_tp_both_rated": (
         "Nicht zusammengeführt: {n} Befragte (z. B. in „{dataset}“) haben „{source}“ und „{target}“ beide bewertet – ein "
@@ -789,6 +801,9 @@ def scale_reading(candidate: dict, lang: str = DEFAULT_LANGUAGE) -> str:
 INGEST_DE: list[tuple[str, str]] = [
     # where: "'file.xlsx', sheet 'Daten', row 17, column 'Hotline': …"
     (r", sheet '", ", Blatt '"), (r", row (\d+)(?=[,:])", r", Zeile \1"), (r", column '", ", Spalte '"),
+    # a comment column tied to a touchpoint by its header (tpm.ingest.detect.tie_comments)
+    (r"tied to the touchpoint '(.+)' because the header names it: confirm, or clear the name",
+     r"dem Kontaktpunkt „\1“ zugeordnet, weil die Überschrift ihn nennt: bestätigen oder den Namen leeren"),
     # notes
     (r"skipped (\d+) line\(s\) above the header", r"\1 Zeile(n) über der Kopfzeile übersprungen"),
     (r"(\d+) header rows \(", r"\1 Kopfzeilen ("),
