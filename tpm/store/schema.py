@@ -274,6 +274,8 @@ INVENTORY_COLUMNS = {
 }
 
 
+#: the schema that brought the comments' folded text and lemmas (a file made before gets them filled)
+COMMENT_TEXT_SCHEMA = 9
 #: comment columns added in schema 9 (filled for stored comments by the migration, tpm.store.comment_text)
 COMMENT_COLUMNS = {"touchpoint": "VARCHAR", "folded": "VARCHAR", "lemmas": "VARCHAR"}
 
