@@ -66,7 +66,7 @@ LAYERS = [
     ("plans", ["tpm.actions"]),
     ("charts", ["tpm.charts"]),
     ("report", ["tpm.report"]),
-    ("entry", ["tpm.access", "tpm.logins", "tpm.gate", "tpm.seed", "tpm.cli", "tpm.__main__"]),
+    ("entry", ["tpm.access", "tpm.logins", "tpm.gate", "tpm.seed", "tpm.cli", "tpm.cli_themes", "tpm.__main__"]),
 ]
 
 

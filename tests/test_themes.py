@@ -2,12 +2,24 @@
 re-coding, themes travelling with the study, scope and bad input refused, a schema-8 file migrated, and the
 comment ↔ touchpoint link from detection to the stored comment."""
 
+import json
+
 import duckdb
 import pytest
 from conftest import german_csv_bytes
 
 from tpm import access, store, studies
-from tpm.comments.themes import Theme, add_theme, copy_themes, override, recode, remove_theme, theme_table, themes, update_theme
+from tpm.comments.themes import (
+    Theme,
+    add_theme,
+    copy_themes,
+    override,
+    recode,
+    remove_theme,
+    theme_table,
+    themes,
+    update_theme,
+)
 from tpm.ingest import ingest_bytes
 from tpm.ingest.detect import ColumnSpec, tie_comments
 from tpm.text.fold import fold
@@ -240,3 +252,24 @@ def test_rules_match_in_duckdb_as_the_lemma_rules_say():
               "zu lange": True, "zu langeweile": False, "lange zu": False, "ablieferung": False, "": False}
     assert {text: con.execute("SELECT regexp_matches(?, ?)", [text, rule]).fetchone()[0] for text in checks} == checks
     assert pattern([], []) is None
+
+
+def test_cli_adds_lists_recodes_and_removes_themes(db_path, cli):
+    con = store.connect(db_path)
+    store.save_import(con, survey("k1.csv", [row[0] for row in PLANTED]), study="Kunden")
+    con.close()
+    done = cli("themes", "add", "Lieferung", "--words", "liefer*, Rechnung", "--phrases", "zu lange; nie geliefert",
+               "--label-en", "Delivery", "--db", db_path)
+    want = len(expected(1) | expected(3) | {(2, WHY), (4, WHY)})  # "zu lange": comments 2 and 4
+    assert done.returncode == 0 and f"{want} comments" in done.stdout
+    refused = cli("themes", "add", "Kaputt", "--words", "a.b", "--db", db_path)
+    assert refused.returncode == 2 and "'a.b'" in refused.stderr
+    listed = json.loads(cli("themes", "list", "--json", "--db", db_path).stdout)
+    assert [(t["name"], t["label_en"], t["words"], t["phrases"], t["comments"]) for t in listed] == [
+        ("Lieferung", "Delivery", ["liefer*", "Rechnung"], ["zu lange", "nie geliefert"], want)]
+    assert f"Lieferung: {want} comments" in cli("themes", "recode", "--db", db_path).stdout
+    assert cli("themes", "remove", "Lieferung", "--db", db_path).returncode == 0
+    assert cli("themes", "list", "--db", db_path).stdout.strip() == "no themes"
+    con = store.connect(db_path)
+    assert list(store.audit_log(con)["action"][:3]) == ["theme.remove", "theme.recode", "theme.add"]
+    con.close()

@@ -18,6 +18,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from tpm import cli_themes
 from tpm.metrics.registry import CHOICES as METRIC_CHOICES
 from tpm.metrics.rules import ANONYMITY, MIN_TEST
 from tpm.roles import ROLES
@@ -83,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         from tpm.remap import RemapError
         from tpm.store import Busy
         from tpm.studies import StudyError
+        from tpm.text.rules import ThemeError
 
-        if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy, RemapError, InventoryError)):
+        if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy, RemapError, InventoryError, ThemeError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if store.disk_full(exc):
@@ -248,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--study", help=STUDY_HELP)
     p.add_argument("--db")
     p.set_defaults(func=cmd_touchpoint)
+
+    cli_themes.add_parser(sub, STUDY_HELP).set_defaults(func=cmd_themes)
 
     p = sub.add_parser("users", help="users of the built-in login (TPM_AUTH=password)")
     users = p.add_subparsers(dest="users_command", required=True)
@@ -993,6 +997,13 @@ def cmd_touchpoint(args) -> int:
     print(f"renamed '{args.name}' to '{done}' (the old name stays as an alias)" if args.action == "rename"
           else f"merged '{args.name}' into '{done}'")
     return 0
+
+
+def cmd_themes(args) -> int:
+    """``themes …`` (:mod:`tpm.cli_themes`): list reads, the other actions write."""
+    opened = _database(args) if args.action in cli_themes.WRITING else _existing(args.db)
+    with opened as con:
+        return cli_themes.run(con, args, _study(con, args.study) or studies.resolve(con, args.study))
 
 
 def _int(value) -> str:
