@@ -273,3 +273,41 @@ def test_cli_adds_lists_recodes_and_removes_themes(db_path, cli):
     con = store.connect(db_path)
     assert list(store.audit_log(con)["action"][:3]) == ["theme.remove", "theme.recode", "theme.add"]
     con.close()
+
+
+def _themes_tab_script():
+    import streamlit as st
+
+    from pages._db import cursor
+    from pages._themes import themes_tab
+    from pages._ui import Context
+    from tpm import access
+    from tpm.metrics import Filter
+
+    role = st.session_state.get("role", "analyst")
+    themes_tab(cursor(), Context(lang="en", flt=Filter(study=1), version="1", has_data=True, study=1,
+                                 user=access.Actor("ana", role, "password")))
+
+
+def test_the_themes_tab_adds_a_theme_for_analysts_and_only_shows_it_to_viewers(db_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    con = store.connect(db_path)
+    store.save_import(con, survey("k1.csv", [row[0] for row in PLANTED]), study="Kunden")
+    con.close()
+    monkeypatch.setenv("TPM_DB", str(db_path))
+    monkeypatch.setenv("TPM_SEED", "0")
+    at = AppTest.from_function(_themes_tab_script, default_timeout=30).run()
+    at.text_input(key="theme_new_name").input("Lieferung <b>")
+    at.text_input(key="theme_new_words").input("liefer*, a.b")
+    at.button(key="theme_add_button").click().run()
+    assert "'a.b'" in at.error[0].value and not at.dataframe  # refused: nothing stored
+    at.text_input(key="theme_new_words").input("liefer*")
+    at.button(key="theme_add_button").click().run()
+    assert not at.exception and not at.error
+    shown = at.dataframe[0].value
+    assert shown[["name", "comments"]].values.tolist() == [["Lieferung <b>", len(expected(1))]]
+    assert "Lieferung \\<b\\>" in at.success[0].value  # the user's text made inert (pages._text.plain)
+    at.session_state["role"] = "viewer"
+    at.run()
+    assert at.dataframe and not at.button and "Analysts may edit themes." in [c.value for c in at.caption]
