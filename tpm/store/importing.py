@@ -156,7 +156,9 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
             # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
             # tables streamed a column at a time, never all of them as one frame
             rows = pa.Table.from_pandas(respondents, preserve_index=False) if table == "respondents" else c.arrow(table)
-            if rows is not None:
+            if rows is not None and table == "comments":  # with their folded text and lemmas
+                comment_text.insert(con, dataset_id, rows)
+            elif rows is not None:
                 con.register("incoming", rows)
                 columns = ", ".join(rows.schema.names)
                 con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
@@ -192,7 +194,6 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
              json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
         )
     if c.rows("comments"):
-        comment_text.fill(con, [dataset_id])
         coding.code(con, study_id, [dataset_id])
     if lean is not None:  # the compact tables' build holds its respondents' profile numbers and counts at once
         lean.need(COMPACT_BYTES_PER_RESPONDENT * len(c.respondents))

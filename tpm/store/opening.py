@@ -93,7 +93,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         if before_studies or _schema_version(con) < 7:  # made before the compact tables (or their set keys): built anew
             compact.refresh_all(con)
         if _schema_version(con) < COMMENT_TEXT_SCHEMA:  # comments stored before their folded text and lemmas: filled once
-            fill_comment_text(con, only_missing=True)
+            fill_comment_text(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 

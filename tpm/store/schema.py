@@ -303,7 +303,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
     try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = next(iter(con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()), None)
     except duckdb.CatalogException:
         return 0
     return int(row[0]) if row else 0
