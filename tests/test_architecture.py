@@ -66,7 +66,8 @@ LAYERS = [
     ("plans", ["tpm.actions"]),
     ("charts", ["tpm.charts"]),
     ("report", ["tpm.report"]),
-    ("entry", ["tpm.access", "tpm.logins", "tpm.gate", "tpm.seed", "tpm.cli", "tpm.cli_themes", "tpm.__main__"]),
+    # tpm.cli: the package tpm/cli/ (its command modules import each other only downwards: parser → commands → common)
+    ("entry", ["tpm.access", "tpm.logins", "tpm.gate", "tpm.seed", "tpm.cli", "tpm.__main__"]),
 ]
 
 

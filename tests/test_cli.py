@@ -277,3 +277,20 @@ def test_a_command_still_loads_what_it_needs(db_path):
     out = subprocess.run([sys.executable, "-c", _IMPORTED.format(heavy=HEAVY), "datasets", "--db", db_path], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert "duckdb" in out.stdout.split(), out.stdout + out.stderr
+
+
+def test_every_cli_command_is_registered():
+    """Each ``add_NAME`` of a module of tpm/cli/ is in ``COMMANDS`` (tpm/cli/parser.py), so a command
+    module cannot be written and forgotten (CONTRIBUTING.md, "… a CLI command")."""
+    import importlib
+    import inspect
+
+    from tpm.cli.parser import COMMANDS
+
+    defined = set()
+    for path in sorted((ROOT / "tpm" / "cli").glob("*.py")):
+        module = importlib.import_module(f"tpm.cli.{path.stem}" if path.stem != "__init__" else "tpm.cli")
+        defined |= {f for name, f in inspect.getmembers(module, inspect.isfunction)
+                    if name.startswith("add_") and f.__module__ == module.__name__}
+    assert defined, "no add_* function found in tpm/cli/"
+    assert sorted(f"{f.__module__}.{f.__name__}" for f in defined - set(COMMANDS)) == []

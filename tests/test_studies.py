@@ -91,7 +91,7 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def figures(con, study):
-    from tpm.cli import summary_dict
+    from tpm.cli.figures import summary_dict
     from tpm.metrics.drivers import drivers_for
     from tpm.metrics.segments import segment_breakdown
     from tpm.metrics.trend import nps_trend, touchpoint_trend

@@ -777,6 +777,59 @@ TEXT: dict[str, tuple[str, str]] = {
                         "red, to the left: opposite – who rates this touchpoint higher rates {outcome} lower"),
     "driver_positive": ("blau, nach rechts: gleichläufig", "blue, to the right: same direction"),
     "upload_limit": ("Dateitypen {types} · höchstens {mb} MB je Datei", "File types {types} · at most {mb} MB per file"),
+    # comment statistics (issue #21): suggested terms, theme impact
+    "cs_suggest_tab": ("Begriffe", "Terms"),
+    "cs_impact_tab": ("Wirkung der Themen", "Theme impact"),
+    "cs_suggest_title": ("Begriffe, die Detraktoren häufiger verwenden", "Words detractors use more often"),
+    "cs_suggest_low_title": ("Begriffe, die schlechte Bewerter von „{touchpoint}“ häufiger verwenden",
+                             "Words low raters of '{touchpoint}' use more often"),
+    "cs_compare": ("Vergleich", "Compare"),
+    "cs_compare_detractors": ("Detraktoren (0–6) mit Promotoren (9–10)", "Detractors (0–6) with promoters (9–10)"),
+    "cs_compare_low": ("Schlechte mit guten Bewertern eines Kontaktpunkts (Bottom- mit Top-Box)",
+                       "Low with high raters of a touchpoint (bottom box with top box)"),
+    "cs_method": ("Gewichtete Log-Odds mit informativem Dirichlet-Prior (Monroe, Colaresi & Quinn 2008): z > 1,96 heißt "
+                  "deutlich häufiger in der ersten Gruppe. Gezählt wird jeder Kommentar einmal je Begriff; nur Begriffe aus "
+                  "mindestens {anonymity} Kommentaren. Beispiele: die kürzesten Kommentare, persönliche Daten maskiert.",
+                  "Weighted log-odds with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008): z > 1.96 means "
+                  "clearly more often in the first group. Each comment counts once per term; only terms from at least "
+                  "{anonymity} comments. Examples: the shortest comments, personal data masked."),
+    "cs_term": ("Begriff", "Term"),
+    "cs_count_a": ("Kommentare Gruppe 1", "Comments group 1"),
+    "cs_count_b": ("Kommentare Gruppe 2", "Comments group 2"),
+    "cs_examples": ("Beispiele", "Examples"),
+    "cs_no_terms": ("Keine Begriffe, die die erste Gruppe deutlich häufiger verwendet (oder zu wenige Kommentare).",
+                    "No terms the first group uses clearly more often (or too few comments)."),
+    "cs_make_theme": ("Als Thema anlegen: {term}", "Make a theme: {term}"),
+    "cs_theme_made": ("Thema „{name}“ angelegt und die Kommentare damit codiert.", "Theme '{name}' created and the comments coded."),
+    "cs_no_themes": ("Noch keine Themen: legen Sie eines im Reiter „Themen“ oder aus einem Begriff an.",
+                     "No themes yet: make one in the 'Themes' tab or from a term."),
+    "cs_theme": ("Thema", "Theme"),
+    "cs_mentions": ("Erwähnende", "Mentioning"),
+    "cs_share": ("Anteil", "Share"),
+    "cs_share_axis": ("Anteil der Kommentierenden (%)", "Share of commenters (%)"),
+    "cs_share_ci": ("Anteil 95-%-KI", "Share 95% CI"),
+    "cs_nps_with": ("NPS Erwähnende", "NPS mentioning"),
+    "cs_nps_without": ("NPS übrige Kommentierende", "NPS other commenters"),
+    "cs_diff": ("Unterschied", "Difference"),
+    "cs_diff_ci": ("Unterschied 95-%-KI", "Difference 95% CI"),
+    "cs_diff_axis": ("NPS Erwähnende minus übrige Kommentierende (Punkte)", "NPS mentioning minus other commenters (points)"),
+    "cs_impact_title": ("NPS-Unterschied je Thema (mit 95-%-KI)", "NPS difference per theme (with 95% CI)"),
+    "cs_impact_legend": ("rot/grün: signifikant (Benjamini–Hochberg q < 0,05); blau: nicht signifikant",
+                         "red/green: significant (Benjamini–Hochberg q < 0.05); blue: not significant"),
+    "cs_impact_rule": ("Je Befragtem zählt ein Thema einmal, auch bei mehreren Kommentaren. Verglichen wird mit den übrigen "
+                       "Kommentierenden; getestet ab n ≥ {min_test} je Seite, q nach Benjamini–Hochberg über alle Themen; "
+                       "unter n = {anonymity} ausgeblendet.",
+                       "A theme counts once per respondent, even with several comments. Compared with the other commenters; "
+                       "tested from n ≥ {min_test} on each side, q by Benjamini–Hochberg across all themes; hidden below "
+                       "n = {anonymity}."),
+    "cs_commenters": ("{n} Kommentierende", "{n} commenters"),
+    "cs_heatmap_title": ("Themen je Kontaktpunkt: Anteil der Kommentierenden, die ihn bewertet haben (%)",
+                         "Themes per touchpoint: share of the commenters who rated it (%)"),
+    "cs_segment_heatmap_title": ("Themen je {segment}: Anteil der Kommentierenden (%)",
+                                 "Themes by {segment}: share of commenters (%)"),
+    "cs_by_segment": ("Themen nach Segment", "Themes by segment"),
+    "cs_trend_title": ("Anteil der Themen über die Wellen (mit 95-%-KI)", "Theme shares over waves (with 95% CI)"),
+    "cs_hidden": ("ausgeblendet: n < {anonymity}", "hidden: n < {anonymity}"),
 }
 
 

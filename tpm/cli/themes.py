@@ -1,18 +1,21 @@
 """``python -m tpm themes list|add|remove|recode``: a study's code frame for its comments, from the shell.
 
-Kept apart from :mod:`tpm.cli` until the CLI is a package (then: ``tpm/cli/themes.py``); :mod:`tpm.cli` opens the
-database and calls :func:`run`. Every write goes through :func:`tpm.access.perform` (audited, as the CLI user).
+``list`` reads; the other actions write through :func:`tpm.access.perform` (checked and audited, as the CLI user).
+Bad input (an empty or duplicate name, a rule without letters or with a regex character): exit 2, one line.
 """
 
 from __future__ import annotations
 
 import json
 
+from tpm.cli.common import chosen_study, database, existing, studies
+from tpm.cli.options import STUDY_HELP
+
 #: the actions of ``themes`` that write (the others read)
 WRITING = ("add", "remove", "recode")
 
 
-def add_parser(sub, study_help: str):
+def add_themes(sub) -> None:
     p = sub.add_parser("themes", help="the themes (code frame) of a study's comments: list, add, remove, recode")
     p.add_argument("action", choices=["list", *WRITING])
     p.add_argument("name", nargs="?", help="add/remove: the theme's name")
@@ -20,10 +23,16 @@ def add_parser(sub, study_help: str):
     p.add_argument("--phrases", default="", help='add: phrases, semicolon-separated, e.g. "zu lange; nicht erreicht"')
     p.add_argument("--label-de", help="add: the German label (default: the name)")
     p.add_argument("--label-en", help="add: the English label (default: the name)")
-    p.add_argument("--study", help=study_help)
+    p.add_argument("--study", help=STUDY_HELP)
     p.add_argument("--json", action="store_true", help="list: as JSON")
     p.add_argument("--db")
-    return p
+    p.set_defaults(func=cmd_themes)
+
+
+def cmd_themes(args) -> int:
+    opened = database(args) if args.action in WRITING else existing(args.db)
+    with opened as con:
+        return run(con, args, chosen_study(con, args.study) or studies.resolve(con, args.study))
 
 
 def _split(text: str, sep: str) -> tuple[str, ...]:
