@@ -10,7 +10,7 @@ from ``comments.folded`` (the column the import fills from schema 9 on; filled h
 also times folding in the query (``fold_sql(text)``, before schema 9).
 
 Usage: ``python benchmarks/bench_comments.py [--comments 1000000] [--repeat 3] [--db PATH] [--fold-in-query]``.
-The themes helper may add its own function (re-coding) below; ``main`` runs every ``bench_*``.
+Import and re-coding of themes: ``benchmarks/bench_comment_coding.py``.
 """
 
 from __future__ import annotations

@@ -559,6 +559,55 @@ TEXT: dict[str, tuple[str, str]] = {
     "err_tp_name": ("Der neue Name darf nicht leer sein.", "The new name must not be empty."),
     "err_tp_exists": ("„{name}“ gibt es schon (als „{other}“) – führen Sie die beiden zusammen statt umzubenennen.",
                       "'{name}' exists already (as '{other}') – merge the two instead of renaming."),
+    # themes (tpm.comments.themes, tpm.text.rules)
+    "themes_tab": ("Themen", "Themes"),
+    "themes_intro": ("Ein Thema fasst Kommentare zusammen, die dasselbe ansprechen. Regeln: Wörter (auch gebeugt: „Lieferung“ findet "
+                     "„Lieferungen“), Wortstämme mit * („liefer*“ findet „geliefert“, „Lieferzeiten“) und Phrasen („zu lange“). "
+                     "Jede neue Welle der Studie wird beim Import mit ihnen codiert; Ihre Korrekturen an einzelnen Kommentaren bleiben.",
+                     "A theme groups comments that raise the same point. Rules: words (inflected too: “delivery” finds “deliveries”), "
+                     "stems with * (“deliver*” finds “delivered”) and phrases (“too long”). Every new wave of the study is coded with "
+                     "them at import; your corrections of single comments stay."),
+    "themes_none": ("Diese Studie hat noch keine Themen.", "This study has no themes yet."),
+    "themes_read_only": ("Themen bearbeiten dürfen Analysten.", "Analysts may edit themes."),
+    "theme_name": ("Thema", "Theme"),
+    "theme_label": ("Bezeichnung", "Label"),
+    "theme_label_de": ("Bezeichnung (deutsch)", "Label (German)"),
+    "theme_label_en": ("Bezeichnung (englisch)", "Label (English)"),
+    "theme_words": ("Wörter und Wortstämme", "Words and stems"),
+    "theme_words_help": ("Durch Komma getrennt; ein * am Ende macht ein Wort zum Stamm, z. B. „Lieferung, liefer*“.",
+                         "Comma-separated; a * at the end makes a word a stem, e.g. “delivery, deliver*”."),
+    "theme_phrases": ("Phrasen", "Phrases"),
+    "theme_phrases_help": ("Durch Semikolon getrennt; die Wörter müssen direkt aufeinander folgen, z. B. „zu lange; nicht erreicht“.",
+                           "Semicolon-separated; the words must follow each other, e.g. “too long; could not reach”."),
+    "theme_comments": ("Kommentare", "Comments"),
+    "theme_manual": ("von Hand", "by hand"),
+    "theme_add": ("Thema anlegen", "Add a theme"),
+    "theme_added": ("Thema „{name}“ angelegt und alle Kommentare der Studie damit codiert.",
+                    "Theme '{name}' added and every comment of the study coded with it."),
+    "theme_edit": ("Thema bearbeiten oder löschen", "Edit or remove a theme"),
+    "theme_pick": ("Thema", "Theme"),
+    "theme_save": ("Speichern und neu codieren", "Save and re-code"),
+    "theme_saved": ("Thema „{name}“ gespeichert und neu codiert.", "Theme '{name}' saved and re-coded."),
+    "theme_remove_confirm": ("„{name}“ mit allen Zuordnungen löschen", "Remove '{name}' with all its codings"),
+    "theme_remove": ("Löschen", "Remove"),
+    "theme_removed": ("Thema „{name}“ gelöscht.", "Theme '{name}' removed."),
+    "theme_recode": ("Alle Themen neu codieren", "Re-code all themes"),
+    "theme_recode_help": ("Wendet die Regeln erneut auf alle Kommentare der Studie an; Korrekturen von Hand bleiben.",
+                          "Applies the rules to every comment of the study again; corrections by hand stay."),
+    "theme_recoded": ("Alle Themen neu codiert.", "Every theme re-coded."),
+    "mapping_name_help": ("Kontaktpunkt, Segment- oder Fragename; bei einem Kommentar der Kontaktpunkt, zu dem er gehört (leer: allgemein).",
+                          "Touchpoint, segment or question name; for a comment the touchpoint it belongs to (empty: general)."),
+    "err_theme_name_empty": ("Ein Thema braucht einen Namen.", "A theme needs a name."),
+    "err_theme_exists": ("Das Thema „{name}“ gibt es in dieser Studie schon.", "The theme '{name}' exists in this study already."),
+    "err_theme_unknown": ("Kein Thema „{name}“ in dieser Studie.", "No theme '{name}' in this study."),
+    "err_theme_rule_char": ("Die Regel „{rule}“ enthält „{char}“: erlaubt sind Wörter, Phrasen und ein * am Wortende (Wortstamm).",
+                            "The rule '{rule}' contains '{char}': use words, phrases and a * at the end of a word (a stem)."),
+    "err_theme_rule_letters": ("Die Regel „{rule}“ enthält keine Buchstaben.", "The rule '{rule}' has no letters."),
+    "err_theme_no_comment": ("Kein Kommentar in Datensatz {dataset_id}, Befragte/r {resp}, Frage „{question}“.",
+                             "No comment in dataset {dataset_id}, respondent {resp}, question '{question}'."),
+    "err_theme_not_in_study": ("Thema {theme_id} gehört nicht zur Studie dieses Kommentars.",
+                               "Theme {theme_id} does not belong to this comment's study."),
+    "err_theme_copy_same": ("Quell- und Zielstudie sind dieselbe.", "The source and the target study are the same."),
     "err_tp_same": ("„{name}“ kann nicht mit sich selbst zusammengeführt werden.", "'{name}' cannot be merged into itself."),
     "err_tp_both_rated": (
         "Nicht zusammengeführt: {n} Befragte (z. B. in „{dataset}“) haben „{source}“ und „{target}“ beide bewertet – ein "
@@ -873,6 +922,9 @@ def scale_reading(candidate: dict, lang: str = DEFAULT_LANGUAGE) -> str:
 INGEST_DE: list[tuple[str, str]] = [
     # where: "'file.xlsx', sheet 'Daten', row 17, column 'Hotline': …"
     (r", sheet '", ", Blatt '"), (r", row (\d+)(?=[,:])", r", Zeile \1"), (r", column '", ", Spalte '"),
+    # a comment column tied to a touchpoint by its header (tpm.ingest.detect.tie_comments)
+    (r"tied to the touchpoint '(.+)' because the header names it: confirm, or clear the name",
+     r"dem Kontaktpunkt „\1“ zugeordnet, weil die Überschrift ihn nennt: bestätigen oder den Namen leeren"),
     # notes
     (r"skipped (\d+) line\(s\) above the header", r"\1 Zeile(n) über der Kopfzeile übersprungen"),
     (r"(\d+) header rows \(", r"\1 Kopfzeilen ("),
