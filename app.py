@@ -26,6 +26,7 @@ with run_database() as con:  # open for this script run only: a CLI import can t
         st.Page("pages/drivers.py", title=t("page_drivers", lang), icon=":material/insights:", url_path="drivers"),
         st.Page("pages/priority.py", title=t("page_priority", lang), icon=":material/target:", url_path="priority"),
         st.Page("pages/journey.py", title=t("page_journey", lang), icon=":material/route:", url_path="journey"),
+        st.Page("pages/comments.py", title=t("page_comments", lang), icon=":material/forum:", url_path="comments"),
         st.Page("pages/targets.py", title=t("page_targets", lang), icon=":material/flag:", url_path="targets"),
         st.Page("pages/actions.py", title=t("page_actions", lang), icon=":material/task_alt:", url_path="actions"),
         st.Page("pages/report.py", title=t("page_report", lang), icon=":material/summarize:", url_path="report"),

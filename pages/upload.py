@@ -199,7 +199,7 @@ def mapping_editor(frame, key: str, role_labels: dict[str, str], confirm: bool =
         column_config={
             "column": st.column_config.TextColumn(t("column", lang)),
             "role": st.column_config.SelectboxColumn(t("role", lang), options=list(role_labels.values()), required=True),
-            "name": st.column_config.TextColumn(t("name", lang)),
+            "name": st.column_config.TextColumn(t("name", lang), help=t("mapping_name_help", lang)),
             "scale_min": st.column_config.NumberColumn(t("scale_min", lang), min_value=0, max_value=100, step=1),
             "scale_max": st.column_config.NumberColumn(t("scale_max", lang), min_value=1, max_value=100, step=1),
             "missing_codes": st.column_config.TextColumn(t("missing_codes", lang), help=t("missing_codes_help", lang)),

@@ -55,7 +55,8 @@ LAYERS = [
     ("ingest", ["tpm.ingest", "tpm.workbook"]),
     # the database: schema, file and writer's flag, transactions, memory, datasets, templates, weights, audit, health
     ("store", ["tpm.store.schema", "tpm.store.files", "tpm.store.transactions", "tpm.store.memory", "tpm.store.datasets",
-               "tpm.store.templates", "tpm.store.weightsets", "tpm.store.audit", "tpm.store.health"]),
+               "tpm.store.templates", "tpm.store.weightsets", "tpm.store.audit", "tpm.store.health",
+               "tpm.store.comment_text", "tpm.store.coding"]),
     ("summaries", ["tpm.compact"]),                   # the compact count tables, kept by the writes above
     # studies and what opens, migrates and imports into the database (they build studies and compact
     # tables); tpm.store itself offers the whole store to the modules above (store.connect, store.X)

@@ -7,6 +7,7 @@ from conftest import ROOT, german_csv_bytes, table_counts
 from streamlit.testing.v1 import AppTest
 
 from tpm import access, gate, logins, store
+from tpm.comments.themes import Theme
 from tpm.i18n import t
 from tpm.upload import prepare
 
@@ -51,6 +52,12 @@ def write_calls(con):
         "user.set_password": ("anna", "ganz-anders-anders-2"),
         "user.studies": ("anna", [first]),
         "template.delete": (list(result.table.columns),),
+        "theme.add": (first, Theme("Lieferung", words=("liefer*",))),
+        "theme.update": (first, "Lieferung", Theme("Lieferung")),
+        "theme.remove": (first, "Lieferung"),
+        "theme.recode": (first,),
+        "theme.override": (dataset, 0, "Kommentar", 1, True, "eve"),
+        "theme.copy": (first, second),
     }
 
 

@@ -12,6 +12,7 @@ from conftest import ROOT, german_csv_bytes
 from streamlit.testing.v1 import AppTest
 
 from tpm import access, inventory, store, studies
+from tpm.comments.themes import Theme
 from tpm.upload import prepare
 from tpm.weights import Margin
 
@@ -20,10 +21,10 @@ ADMIN = access.Actor("ali", "admin", "password")
 
 
 def survey(file_name: str, touchpoints: list[str], n: int, seed: int = 0):
-    rows = [["ID", "Region", *[f"{tp} (1-5)" for tp in touchpoints]]]
+    rows = [["ID", "Region", *[f"{tp} (1-5)" for tp in touchpoints], "Kommentar"]]
     # the first touchpoint rated by even respondents, the others by odd ones (so the first two can be merged)
-    rows += [[i, ["Nord", "Süd"][i // 2 % 2], *[(i + seed + k) % 5 + 1 if (k == 0) == (i % 2 == 0) else "" for k in range(len(touchpoints))]]
-             for i in range(n)]
+    rows += [[i, ["Nord", "Süd"][i // 2 % 2], *[(i + seed + k) % 5 + 1 if (k == 0) == (i % 2 == 0) else "" for k in range(len(touchpoints))],
+              f"Antwort {i}: die Lieferung"] for i in range(n)]
     return prepare(file_name, german_csv_bytes(rows)).apply_detected()
 
 
@@ -78,7 +79,11 @@ def calls_on(con, study: int, dataset: int, action: int, tps: list[str], other: 
         "action.create": (tps[0], "Noch eine"), "action.update": (action,), "action.delete": (action,),
         "touchpoint.merge": (tps[1], tps[0], study), "touchpoint.rename": (tps[0], tps[0] + " neu", study),
         "study.rename": (study, "Umbenannt"), "study.merge": (study, other),
-        "template.delete": (["ID", "Region", *[f"{tp} (1-5)" for tp in tps]],),
+        "template.delete": (["ID", "Region", *[f"{tp} (1-5)" for tp in tps], "Kommentar"],),
+        "theme.add": (study, Theme("Lieferung", words=("liefer*",))),
+        "theme.update": (study, "Lieferung", Theme("Lieferung", words=("lieferung",))), "theme.recode": (study,),
+        "theme.override": (dataset, 0, "Kommentar", 1, False, "anna"), "theme.copy": (other, study),
+        "theme.remove": (study, "Lieferung"),
     }, {"dataset.import": {"study": study}, "action.create": {"study": study}, "action.update": {"title": "Geändert"}}
 
 
@@ -206,7 +211,7 @@ def test_a_template_from_another_study_does_not_name_its_file(three, db_path, mo
     three[0].close()
     monkeypatch.setenv("TPM_DB", str(db_path))
     monkeypatch.chdir(ROOT)
-    rows = [["ID", "Region", "Filiale (1-5)", "Website (1-5)", "Kasse (1-5)"]] + [[i, "Nord", 1 + i % 5, 2, 3] for i in range(40)]
+    rows = [["ID", "Region", "Filiale (1-5)", "Website (1-5)", "Kasse (1-5)", "Kommentar"]] + [[i, "Nord", 1 + i % 5, 2, 3, f"Text {i}"] for i in range(40)]
     for actor, named in ((ANNA, False), (ADMIN, True)):
         logged_in(db_path, actor)
         at = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=60)

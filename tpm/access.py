@@ -278,6 +278,12 @@ WRITES = _Writes({
     "user.set_password": ("admin", "tpm.access._set_password"),
     "user.studies": ("admin", "tpm.studies.set_scope"),
     "template.delete": ("analyst", "tpm.store.discard_template"),
+    "theme.add": ("analyst", "tpm.comments.themes.add_theme"),
+    "theme.update": ("analyst", "tpm.comments.themes.update_theme"),
+    "theme.remove": ("analyst", "tpm.comments.themes.remove_theme"),
+    "theme.recode": ("analyst", "tpm.comments.themes.recode"),
+    "theme.override": ("analyst", "tpm.comments.themes.override"),
+    "theme.copy": ("analyst", "tpm.comments.themes.copy_themes"),
 })
 
 #: the study a write would create (an import or a move into a study named but not stored yet)
@@ -358,6 +364,13 @@ TOUCHES = {
     "study.delete": lambda con, a: {a["study_id"]},
     "template.delete": lambda con, a: _where(con, "SELECT study_id FROM mapping_templates WHERE signature = ?",
                                              [store.header_signature(list(a["headers"]))]),
+    "theme.add": lambda con, a: _study_given(con, a["study"]),
+    "theme.update": lambda con, a: _study_given(con, a["study"]),
+    "theme.remove": lambda con, a: _study_given(con, a["study"]),
+    "theme.recode": lambda con, a: _study_given(con, a["study"]),
+    "theme.override": lambda con, a: _of_dataset(con, a["dataset_id"]),
+    # the source too: its code frame is read into the target
+    "theme.copy": lambda con, a: _study_given(con, a["from_study"]) | _study_given(con, a["to_study"]),
     "user.add": _none,
     "user.remove": _none,
     "user.set_role": _none,

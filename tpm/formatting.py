@@ -40,6 +40,15 @@ def fmt_number(value: float | None, decimals: int = 1, lang: str = "de", signed:
     return sign + text
 
 
+def fmt_date(value, lang: str = "de", empty: str = "–") -> str:
+    """A date (or timestamp) in the language's medium form: "12.03.2024" (de) / "Mar 12, 2024" (en)."""
+    if _missing(value):
+        return empty
+    from babel.dates import format_date
+
+    return format_date(pd.Timestamp(value).date(), format="medium", locale=LOCALES.get(lang, LOCALES["en"]))
+
+
 def fmt_p(value: float | None, lang: str = "de", empty: str = "") -> str:
     """A p- or q-value: three decimals, "< 0,001" below that."""
     if _missing(value):

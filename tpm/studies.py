@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from tpm import compact
+from tpm.store import coding
 from tpm.store.schema import DATA_TABLES, INVENTORY_COLUMNS, TOUCHPOINT_TABLES, create_tables
 from tpm.store.templates import header_signature
 from tpm.store.transactions import transaction
@@ -274,6 +275,7 @@ def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> list[str]
             raise StudyError(f"no study with id {sid}")
 
     with transaction(con):
+        moved = [r[0] for r in con.execute("SELECT id FROM datasets WHERE study_id = ?", [source]).fetchall()]
         con.execute("UPDATE datasets SET study_id = ? WHERE study_id = ?", [target, source])
         con.execute("UPDATE actions SET study_id = ? WHERE study_id = ?", [target, source])
         for table, key in (("touchpoints", "name"), ("touchpoint_aliases", "alias"), ("mapping_templates", "signature")):
@@ -281,6 +283,7 @@ def merge(con: duckdb.DuckDBPyConnection, source: int, target: int) -> list[str]
                             AND {key} NOT IN (SELECT {key} FROM {table} WHERE study_id = ?)""", [target, source, target])
             con.execute(f"DELETE FROM {table} WHERE study_id = ?", [source])
         apply_aliases(con, target)
+        coding.merge_themes(con, source, target, moved)  # the themes of both code the comments of both
         con.execute("DELETE FROM studies WHERE id = ?", [source])
         narrowed = []
         for name, scope in con.execute("SELECT name, studies FROM study_scopes WHERE list_contains(studies, ?)"
@@ -308,6 +311,7 @@ def move_dataset(con: duckdb.DuckDBPyConnection, dataset_id: int, study: int | s
                        SELECT DISTINCT ?, touchpoint, now()::TIMESTAMP FROM ratings WHERE dataset_id = ?
                        ON CONFLICT DO NOTHING""", [target, int(dataset_id)])
         apply_aliases(con, target)
+        coding.rehome(con, [int(dataset_id)], row[0], target)  # coded with the target's themes
         signature = header_signature([spec["column"] for spec in json.loads(row[1])])
         con.execute("""INSERT OR REPLACE INTO mapping_templates (study_id, signature, mapping, source_file, saved_at)
                        VALUES (?, ?, ?, ?, now()::TIMESTAMP)""", [target, signature, row[1], row[2]])
@@ -333,7 +337,7 @@ def apply_aliases(con: duckdb.DuckDBPyConnection, study_id: int) -> None:
 
 
 def delete(con: duckdb.DuckDBPyConnection, study_id: int) -> bool:
-    """Delete a study with all its datasets, rows, inventory, aliases, measures and templates.
+    """Delete a study with all its datasets, rows, inventory, aliases, measures, templates and themes.
     False if it did not exist."""
     if name_of(con, study_id) is None:
         return False
@@ -342,7 +346,7 @@ def delete(con: duckdb.DuckDBPyConnection, study_id: int) -> bool:
         datasets = "dataset_id IN (SELECT id FROM datasets WHERE study_id = ?)"
         for table in DATA_TABLES:
             con.execute(f"DELETE FROM {table} WHERE {datasets}", [study_id])
-        for table in ("datasets", "touchpoints", "touchpoint_aliases", "actions", "mapping_templates"):
+        for table in ("datasets", "touchpoints", "touchpoint_aliases", "actions", "mapping_templates", "themes"):
             con.execute(f"DELETE FROM {table} WHERE study_id = ?", [study_id])
         con.execute("DELETE FROM studies WHERE id = ?", [study_id])
         # a user limited to this study stays limited (to what is left, possibly nothing)

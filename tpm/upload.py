@@ -179,7 +179,8 @@ def examples(table: RawTable, column: str, k: int = 4, labels: dict[str, float] 
 
 def mapping_frame(table: RawTable, specs: list[ColumnSpec], role_labels: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per column: column, role (as ``role_labels`` names it), name, scale, missing codes,
-    why the detector is unsure (empty: sure), whether the analyst confirmed it, examples."""
+    why the detector is unsure (empty: sure), whether the analyst confirmed it, examples. A comment's name is
+    the touchpoint its column is tied to (empty: a general comment)."""
     role_labels = role_labels or {}
     rows = []
     for spec in specs:
@@ -246,7 +247,7 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
         if bool(row.get("confirmed")) or (before is not None and not (same and (before.missing_codes or None) == codes)):
             unsure = None
         specs.append(ColumnSpec(column=row["column"], role=role,
-                                touchpoint=name if role in ("rating", "overall", "segment", "outcome", "multi", "jar") else None,
+                                touchpoint=name if role in ("rating", "overall", "segment", "outcome", "multi", "jar", "comment") else None,
                                 scale_min=lo, scale_max=hi, labels=labels, missing_codes=codes,
                                 option=before.option if before is not None and role == "multi" else None,
                                 unsure=unsure, date_order=before.date_order if before is not None and role == "date" else None,

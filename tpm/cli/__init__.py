@@ -8,8 +8,9 @@ holds several; the command names them and exits 2 instead of pooling them).
 The package: one module per job. ``common`` (lazy imports, CliError, opening the database, the
 study and filter of a read command), ``options`` (shared options), ``parser`` (the command list),
 and the commands: ``importing`` (ingest), ``figures`` (summary, drivers, segments, trend, weights,
-report), ``catalogue`` (datasets, studies, study, move, delete, remap, touchpoint), ``admin``
-(health, users, audit, seed). Adding a command: CONTRIBUTING.md, "Add a CLI command".
+report), ``comments`` (the comments, masked), ``catalogue`` (datasets, studies, study, move, delete, remap,
+touchpoint), ``admin`` (health, users, audit, seed), ``themes`` (a study's code frame for its comments). Adding a
+command: CONTRIBUTING.md, "Add a CLI command".
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         from tpm.remap import RemapError
         from tpm.store import Busy
         from tpm.studies import StudyError
+        from tpm.text.rules import ThemeError
 
-        if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy, RemapError, InventoryError)):
+        if isinstance(exc, (IngestError, CliError, StudyError, UserError, Busy, RemapError, InventoryError, ThemeError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if store.disk_full(exc):

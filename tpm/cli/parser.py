@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from tpm.cli import admin, catalogue, figures, importing
+from tpm.cli import admin, catalogue, comments, figures, importing, themes
 
 #: one line per command, in the order ``python -m tpm --help`` (and docs/cli.md) lists them
 COMMANDS = [
@@ -17,6 +17,7 @@ COMMANDS = [
     figures.add_trend,
     figures.add_weights,
     figures.add_report,
+    comments.add_comments,
     catalogue.add_datasets,
     catalogue.add_studies,
     catalogue.add_study,
@@ -24,6 +25,7 @@ COMMANDS = [
     catalogue.add_delete,
     catalogue.add_remap,
     catalogue.add_touchpoint,
+    themes.add_themes,
     admin.add_users,
     admin.add_audit,
     admin.add_seed,

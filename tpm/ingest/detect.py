@@ -34,6 +34,7 @@ from tpm.ingest.platforms import is_meta
 from tpm.ingest.scales import jar_from_header, jar_sides, match_labels
 from tpm.ingest.table import RawTable
 from tpm.ingest.values import ParsedColumn, date_doubt, to_dates
+from tpm.text.fold import fold
 
 ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "outcome", "multi", "jar", "comment", "ignore")
 #: roles whose column holds scores on a scale
@@ -76,7 +77,7 @@ _OUTCOME = re.compile(
 OUTCOME_YES = frozenset({"yes", "ja", "y", "j", "true", "wahr", "x"})
 OUTCOME_NO = frozenset({"no", "nein", "n", "false", "falsch"})
 _DATE = re.compile(r"datum|date|zeit|time|timestamp|submit|abgeschickt|erfasst", re.I)
-_COMMENT = re.compile(r"kommentar|anmerkung|bemerkung|comment|feedback|freitext|anregung|remark|suggestion|warum|why|sonstig|anything else|noch etwas|mitteilen|tell us", re.I)
+_COMMENT = re.compile(r"kommentar|anmerkung|bemerkung|comment|feedback|freitext|anregung|remark|suggestion|warum|why|sonstig|anything else|noch etwas|mitteilen|tell us|besser machen|improve", re.I)
 _PERSONAL = re.compile(
     r"^\s*(e-?mail(\s*-?adresse|\s*address)?|name|vorname|nachname|first\s*name|last\s*name|ip\s*-?address|ipaddress|"
     r"telefon(nummer)?|phone(\s*number)?|url|token|recipient\w*|location\s*\w+|latitude|longitude)\s*$",
@@ -601,7 +602,28 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             names[key] = names.get(key, 0) + 1
             if names[key] > 1:
                 spec.touchpoint = f"{spec.touchpoint} ({names[key]})"
+    tie_comments(specs)
     return specs
+
+
+#: why a comment column was tied to a touchpoint (the Upload page asks the analyst to confirm it)
+TIED_FROM_HEADER = "tied to the touchpoint '{touchpoint}' because the header names it: confirm, or clear the name"
+
+
+def tie_comments(specs: list[ColumnSpec]) -> None:
+    """A comment column whose header names a rated touchpoint of the same file ("Kommentar Hotline", "Was können
+    wir an der Hotline besser machen?") is tied to it (``touchpoint``), *unsure*: the header alone says so.
+    Names are compared folded (case, umlauts, ß) and as whole words; the longest name found wins."""
+    names = {spec.touchpoint.strip() for spec in specs if spec.role == "rating" and (spec.touchpoint or "").strip()}
+    for spec in specs:
+        if spec.role != "comment" or spec.touchpoint:
+            continue
+        header = fold(spec.column)
+        found = [name for name in names
+                 if re.search(rf"(?<![^\W\d_]){re.escape(fold(name))}(?![^\W\d_])", header)]
+        if found:
+            spec.touchpoint = max(found, key=lambda name: (len(name), name))
+            spec.unsure = TIED_FROM_HEADER.format(touchpoint=spec.touchpoint)
 
 
 def outcome_value(answer: str, labels: dict[str, float] | None = None) -> float | None:

@@ -9,7 +9,7 @@ Frames (one row per respondent / per given answer, long and sparse):
 - ``segments``: resp, segment, value (a multiple-choice question: one row per ticked option; an
   outcome column — role ``outcome`` — as its answers, read as numbers by :func:`~tpm.ingest.detect.outcome_value`;
   a just-about-right question: its answer)
-- ``comments``: resp, question, text
+- ``comments``: resp, question, text, touchpoint (the comment column's touchpoint, ColumnSpec.touchpoint; None: general)
 
 ``resp`` is the respondent's 0-based row in the file: a compact integer join key.
 
@@ -83,7 +83,7 @@ class Canonical:
     ratings = _Long(doc="resp, touchpoint (categorical), score, scale_min, scale_max: one row per answered cell")
     dont_know = _Long(doc='resp, touchpoint: one row per "weiß nicht"/"k.A." answer')
     segments = _Long(doc="resp, segment, value")
-    comments = _Long(doc="resp, question, text")
+    comments = _Long(doc="resp, question, text, touchpoint")
 
     def rows(self, name: str) -> int:
         """How many rows ``comments`` (or another long table) has, without making it."""
@@ -471,29 +471,46 @@ class LongTexts:
             values = pa.DictionaryArray.from_arrays(pa.array(codes[rows]), parsed.stripped)
         return rows.astype(np.int32), values if arrow else values.cast(pa.string())
 
+    @property
+    def _tied(self) -> bool:
+        """Comments carry the touchpoint their column is tied to (ColumnSpec.touchpoint; None: general)."""
+        return self.key == "question"
+
+    @staticmethod
+    def _touchpoint(spec: ColumnSpec) -> str | None:
+        return (spec.touchpoint or "").strip() or None
+
     def frame(self) -> pd.DataFrame:
         import pandas as pd
 
+        columns = ["resp", self.key, self.value, *(["touchpoint"] if self._tied else [])]
         if not self.parts:
-            return _empty(["resp", self.key, self.value])
+            return _empty(columns)
         frames = []
         if all(spec.role == "multi" for spec, _ in self.parts):
-            frames.append(_empty(["resp", self.key, self.value]))  # as before: options after the (no) segments
+            frames.append(_empty(columns))  # as before: options after the (no) segments
         for spec, parsed in self.parts:
             rows, values = self._columns(spec, parsed, arrow=False)
-            frames.append(pd.DataFrame({"resp": rows, self.key: self._label(spec), self.value: _strings(values)}))
+            frame = pd.DataFrame({"resp": rows, self.key: self._label(spec), self.value: _strings(values)})
+            if self._tied:
+                frame["touchpoint"] = pd.Series([self._touchpoint(spec)] * len(rows), dtype=object)
+            frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
     def reader(self) -> pa.RecordBatchReader:
         text = pa.dictionary(pa.int32(), pa.string())
-        schema = pa.schema([("resp", pa.int32()), (self.key, text), (self.value, text)])
+        fields = [("resp", pa.int32()), (self.key, text), (self.value, text)]
+        schema = pa.schema(fields + ([("touchpoint", text)] if self._tied else []))
+
+        def constant(value: str | None, n: int) -> pa.DictionaryArray:
+            return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value], pa.string()))
 
         def batches():
             for spec, parsed in self.parts:
                 rows, values = self._columns(spec, parsed, arrow=True)
                 if len(rows):
-                    label = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(rows), np.int32)), pa.array([self._label(spec)]))
-                    yield pa.record_batch([pa.array(rows), label, values], schema=schema)
+                    tied = [constant(self._touchpoint(spec), len(rows))] if self._tied else []
+                    yield pa.record_batch([pa.array(rows), constant(self._label(spec), len(rows)), values, *tied], schema=schema)
 
         return pa.RecordBatchReader.from_batches(schema, batches())
 

@@ -19,6 +19,8 @@ ONE_POINT_BOX_MAX_POINTS = 4
 #: these by :func:`tpm.metrics.weighted.nps_group_sql`.
 PROMOTER_MIN = 9
 DETRACTOR_MAX = 6
+#: the names of those groups, lowest first (filters of the Comments page and the CLI)
+NPS_GROUPS = ("detractor", "passive", "promoter")
 
 
 def score_0_100(value, lo, hi):

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from tpm import compact, studies
 from tpm.ingest import ImportResult
-from tpm.store import memory
+from tpm.store import coding, comment_text, memory
 from tpm.store.audit import record
 from tpm.store.datasets import find_by_hash
 from tpm.store.memory import duckdb_threads, lean_memory
@@ -146,16 +146,19 @@ COMPACT_BYTES_PER_RESPONDENT = 64
 def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, result: ImportResult,
                 respondents: pd.DataFrame, lean: lean_memory | None = None) -> None:
     """The rows of one import (inside the caller's transaction): respondents, ratings, don't-know
-    answers, segments and comments; the study's aliases applied, new touchpoints added to its
-    inventory, the confirmed mapping kept as the template for the next wave, and the compact
-    count tables of the dataset built (:mod:`tpm.compact`)."""
+    answers, segments and comments (their folded text and lemmas, :mod:`tpm.store.comment_text`, and
+    their coding with the study's themes, :mod:`tpm.store.coding`); the study's aliases applied, new
+    touchpoints added to its inventory, the confirmed mapping kept as the template for the next wave,
+    and the compact count tables of the dataset built (:mod:`tpm.compact`)."""
     c = result.canonical
     with duckdb_threads(con, memory._insert_threads):
         for table in ("respondents", "ratings", "dont_know", "segments", "comments"):
             # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
             # tables streamed a column at a time, never all of them as one frame
             rows = pa.Table.from_pandas(respondents, preserve_index=False) if table == "respondents" else c.arrow(table)
-            if rows is not None:
+            if rows is not None and table == "comments":  # with their folded text and lemmas
+                comment_text.insert(con, dataset_id, rows)
+            elif rows is not None:
                 con.register("incoming", rows)
                 columns = ", ".join(rows.schema.names)
                 con.execute(f"INSERT INTO {table} (dataset_id, {columns}) SELECT ?, {columns} FROM incoming", [dataset_id])
@@ -190,6 +193,8 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
             [study_id, header_signature(list(result.table.columns)),
              json.dumps([s.as_dict() for s in c.specs], ensure_ascii=False), result.file_name],
         )
+    if c.rows("comments"):
+        coding.code(con, study_id, [dataset_id])
     if lean is not None:  # the compact tables' build holds its respondents' profile numbers and counts at once
         lean.need(COMPACT_BYTES_PER_RESPONDENT * len(c.respondents))
     compact.refresh(con, [dataset_id])

@@ -11,9 +11,10 @@ from pathlib import Path
 import duckdb
 
 from tpm import compact, studies
+from tpm.store.comment_text import fill as fill_comment_text
 from tpm.store.files import Busy, _private_umask, announced_writer, db_path, is_locked, private_files, writer_waiting
 from tpm.store.memory import _returning_memory
-from tpm.store.schema import SCHEMA_VERSION, _schema_version, create_tables
+from tpm.store.schema import COMMENT_TEXT_SCHEMA, SCHEMA_VERSION, _schema_version, create_tables
 from tpm.store.transactions import transaction
 
 
@@ -91,6 +92,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
             create_tables(con)
         if before_studies or _schema_version(con) < 7:  # made before the compact tables (or their set keys): built anew
             compact.refresh_all(con)
+        if _schema_version(con) < COMMENT_TEXT_SCHEMA:  # comments stored before their folded text and lemmas: filled once
+            fill_comment_text(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 

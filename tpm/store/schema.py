@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = 8  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
+SCHEMA_VERSION = 9  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
                    # 5: dataset_files; 6: the compact count tables of tpm.compact; 7: those rebuilt, a multiple-choice
-                   # question's options keyed as a set; 8: LOGIN_SCHEMA, the web sessions and failed logins)
+                   # question's options keyed as a set; 8: LOGIN_SCHEMA, the web sessions and failed logins;
+                   # 9: comments' touchpoint, folded text and lemmas (filled for stored comments), THEME_SCHEMA)
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
@@ -63,8 +64,11 @@ CREATE TABLE IF NOT EXISTS segments (
 CREATE TABLE IF NOT EXISTS comments (
     dataset_id INTEGER NOT NULL,
     resp INTEGER NOT NULL,
-    question VARCHAR NOT NULL,
-    text VARCHAR NOT NULL
+    question VARCHAR NOT NULL,      -- the comment column's header
+    text VARCHAR NOT NULL,
+    touchpoint VARCHAR,             -- the touchpoint the comment column is tied to (NULL: a general comment)
+    folded VARCHAR,                 -- tpm.text.fold.fold_sql(text): what a search scans
+    lemmas VARCHAR                  -- its words' folded lemmas, space-separated, in order (tpm.store.comment_text)
 );
 CREATE TABLE IF NOT EXISTS touchpoints (
     study_id INTEGER NOT NULL,
@@ -164,6 +168,38 @@ CREATE TABLE IF NOT EXISTS login_failures (  -- failed logins per user name and 
 );
 """
 
+#: the code frame of a study's comments (schema 9): themes with their match rules (tpm.text.rules), the coding
+#: (rules ∪ manual adds − manual removals, rebuilt by tpm.store.coding) and the analysts' overrides
+THEME_SCHEMA = """
+CREATE TABLE IF NOT EXISTS themes (
+    study_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,            -- numbered within the study
+    name VARCHAR NOT NULL,          -- unique within the study, case-insensitively (checked by tpm.comments.themes)
+    label_de VARCHAR,
+    label_en VARCHAR,
+    words VARCHAR[] NOT NULL,       -- words ("Lieferung") and stems ("liefer*")
+    phrases VARCHAR[] NOT NULL,     -- consecutive words ("zu lange")
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (study_id, id)
+);
+CREATE TABLE IF NOT EXISTS comment_themes (  -- one row per comment and theme it mentions
+    dataset_id INTEGER NOT NULL,
+    resp INTEGER NOT NULL,
+    question VARCHAR NOT NULL,
+    theme_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS theme_overrides (  -- an analyst's decision on one comment; survives re-coding
+    dataset_id INTEGER NOT NULL,
+    resp INTEGER NOT NULL,
+    question VARCHAR NOT NULL,
+    theme_id INTEGER NOT NULL,
+    present BOOLEAN NOT NULL,       -- true: the comment mentions the theme whatever the rules say; false: it does not
+    by_user VARCHAR,
+    "at" TIMESTAMP NOT NULL,       -- when (quoted: AT is a keyword)
+    PRIMARY KEY (dataset_id, resp, question, theme_id)
+);
+"""
+
 #: the compact count tables (:mod:`tpm.compact` fills them), each with a ``dataset_id`` column
 COMPACT_TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
 
@@ -224,10 +260,11 @@ CREATE TABLE IF NOT EXISTS pair_sets (
 
 #: the rows derived from a file by its mapping (replaced together when a dataset is re-mapped),
 #: and the compact count tables made from them (:mod:`tpm.compact`, rebuilt by :func:`insert_rows`)
-DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", *COMPACT_TABLES)
+DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "comment_themes", *COMPACT_TABLES)
 #: the tables holding touchpoint names of answers (a rename changes them, then :func:`tpm.compact.refresh_study`)
-TOUCHPOINT_TABLES = ("ratings", "dont_know")
-DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files")
+TOUCHPOINT_TABLES = ("ratings", "dont_know", "comments")
+#: every row of a dataset (deleted with it); the theme overrides outlive a re-mapping (same respondents, same columns)
+DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files", "theme_overrides")
 
 
 #: inventory columns added to ``touchpoints`` (the table predates them in older files)
@@ -235,6 +272,12 @@ INVENTORY_COLUMNS = {
     "phase": "VARCHAR", "channel": "VARCHAR", "contact": "VARCHAR", "department": "VARCHAR", "manager": "VARCHAR",
     "target": "DOUBLE", "benchmark": "DOUBLE", "moment_of_truth": "BOOLEAN DEFAULT false", "pain_points": "VARCHAR",
 }
+
+
+#: the schema that brought the comments' folded text and lemmas (a file made before gets them filled)
+COMMENT_TEXT_SCHEMA = 9
+#: comment columns added in schema 9 (filled for stored comments by the migration, tpm.store.comment_text)
+COMMENT_COLUMNS = {"touchpoint": "VARCHAR", "folded": "VARCHAR", "lemmas": "VARCHAR"}
 
 
 #: respondent columns added after the first release: the overall-satisfaction question (on its
@@ -247,6 +290,9 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
     con.execute(LOGIN_SCHEMA)
     con.execute(COMPACT_SCHEMA)
+    con.execute(THEME_SCHEMA)
+    for column, kind in COMMENT_COLUMNS.items():
+        con.execute(f"ALTER TABLE comments ADD COLUMN IF NOT EXISTS {column} {kind}")
     for table in ("datasets", "actions"):
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS study_id INTEGER")
     for column, kind in INVENTORY_COLUMNS.items():
@@ -257,7 +303,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
     try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = next(iter(con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()), None)
     except duckdb.CatalogException:
         return 0
     return int(row[0]) if row else 0
