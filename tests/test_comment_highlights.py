@@ -61,12 +61,6 @@ def plant(path, weights: dict[int, float] | None = None, themes: bool = True, co
     con = store.connect(path)
     store.save_import(con, ingest_bytes("stimmen.csv", german_csv_bytes(rows)), name="Welle 1", study="Stimmen")
     study = studies.find(con, "Stimmen")
-    # the themes helper's schema 9 (no-ops once it is on main)
-    con.execute("ALTER TABLE comments ADD COLUMN IF NOT EXISTS touchpoint VARCHAR")
-    con.execute("CREATE TABLE IF NOT EXISTS themes (study_id INTEGER, id INTEGER, name VARCHAR, label_de VARCHAR, "
-                "label_en VARCHAR, words VARCHAR[], phrases VARCHAR[], created_at TIMESTAMP, PRIMARY KEY(study_id, id))")
-    con.execute("CREATE TABLE IF NOT EXISTS comment_themes (dataset_id INTEGER, resp INTEGER, question VARCHAR, "
-                "theme_id INTEGER)")
     con.execute("UPDATE comments SET touchpoint = 'Hotline' WHERE question = 'Kommentar Hotline'")
     if weights:
         for i, w in weights.items():

@@ -29,6 +29,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from tpm.comments.query import _label_sql
 from tpm.compact import row_key
 from tpm.formatting import fmt_number
 from tpm.i18n import t
@@ -53,11 +54,6 @@ def has_themes(con, flt) -> bool:
                        params).fetchone()[0]
 
 
-def _label(lang: str) -> str:
-    """SQL: a theme's label in ``lang``, its name where none is set (as the themes show everywhere)."""
-    return "coalesce(th.label_en, th.name)" if lang == "en" else "coalesce(th.label_de, th.name)"
-
-
 def _cte(flt, groups: str) -> tuple[str, list]:
     """``WITH resp, cm, grp`` — ``grp``: (g, rk, w, dataset_id, resp, question) of the comments in each group ``g``
     (``groups``: a SELECT over ``cm``, the comments under ``flt`` with their respondent's rk, w, nps) —,
@@ -72,9 +68,10 @@ def _cte(flt, groups: str) -> tuple[str, list]:
 
 def _ranked(con, sql: str, params: list, lang: str, k: int, base: int) -> pd.DataFrame:
     """The k themes with the highest share per group ``g``, and a hidden row for a group below ``base``."""
+    label = _label_sql(lang, "th.")  # the theme's label in lang (its name where none is set), as the Comments page
     people = con.execute(f"{sql} SELECT g, count(*) AS n, sum(w) AS sw FROM people GROUP BY g", params).df()
     ment = con.execute(
-        f"{sql}, ment AS (SELECT DISTINCT c.g, c.rk, c.w, {_label(lang)} AS theme FROM coded c "
+        f"{sql}, ment AS (SELECT DISTINCT c.g, c.rk, c.w, {label} AS theme FROM coded c "
         "JOIN themes th ON th.study_id = c.study_id AND th.id = c.theme_id) "
         "SELECT g, theme, count(*) AS mentions, sum(w) AS swm FROM ment GROUP BY g, theme", params).df()
     frame = ment.merge(people, on="g")
@@ -132,12 +129,13 @@ def detractor_themes(con, flt, *, k: int = 5, quotes: int = 3, lang: str = "de",
     ranked = _ranked(con, sql, params, lang, k, base)
     if ranked.empty or ranked["hidden"].any():
         return ranked.assign(quotes=[[] for _ in range(len(ranked))])[columns]
+    label = _label_sql(lang, "th.")
     # candidates: the comments of each top theme, fewest themes first, then shortest (a few spare for masking)
     candidates = con.execute(
         f"{sql}, per AS (SELECT dataset_id, resp, question, count(*) AS themes FROM coded GROUP BY ALL), "
-        f"labelled AS (SELECT DISTINCT {_label(lang)} AS theme, c.dataset_id, c.resp, c.question FROM coded c "
+        f"labelled AS (SELECT DISTINCT {label} AS theme, c.dataset_id, c.resp, c.question FROM coded c "
         "JOIN themes th ON th.study_id = c.study_id AND th.id = c.theme_id WHERE list_contains(?::VARCHAR[], "
-        f"{_label(lang)})) "
+        f"{label})) "
         "SELECT l.theme, cx.text FROM labelled l JOIN per USING (dataset_id, resp, question) "
         "JOIN comments cx USING (dataset_id, resp, question) "
         "WHERE length(cx.text) BETWEEN ? AND ? * 2 "
