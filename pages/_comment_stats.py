@@ -10,14 +10,15 @@ from pages._cache import cached_touchpoints
 from pages._db import cursor
 from pages._text import plain
 from pages._ui import Context, segment_names, show_chart, table_with_downloads
+from tpm import access
 from tpm.charts.comments import impact_chart, theme_segment_heatmap, theme_touchpoint_heatmap, theme_trend_chart
 from tpm.comments.figures import COMPARE_DETRACTORS, impact, suggestions, theme_by_segment
 from tpm.i18n import MessageError, fmt_number, t
 from tpm.metrics.filters import Filter
 from tpm.report.comment_tables import impact_table, suggestion_table
 
-#: how many of the top terms get a "make a theme" button
-THEME_BUTTONS = 10
+#: how many of the top terms can be made a theme with one click
+THEME_TERMS = 30
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -35,23 +36,20 @@ def _by_segment(version: str, flt_key: str, segment: str, lang: str, _flt: Filte
     return theme_by_segment(cursor(), _flt, segment, lang)
 
 
-def _theme_buttons(ctx: Context, terms: list[str]) -> None:
-    """A button per term that stores it as a theme of the study (a word, or a phrase of two lemmas)."""
-    try:
-        from tpm.comments.themes import Theme
-    except ImportError:  # the themes module lands with the themes branch
-        return
-    columns = st.columns(5)
-    for i, term in enumerate(terms):
-        if columns[i % 5].button(plain(t("cs_make_theme", ctx.lang, term=term)), key=f"cs_make_theme_{i}",
-                                 icon=":material/add:"):
-            words, phrases = ((), (term,)) if " " in term else ((term,), ())
-            try:
-                perform(ctx, "theme.add", study=ctx.study, theme=Theme(name=term, words=words, phrases=phrases))
-            except MessageError as exc:
-                st.error(plain(exc.text(ctx.lang)))
-            else:
-                st.success(plain(t("cs_theme_made", ctx.lang, name=term)))
+def _make_theme(ctx: Context, terms: list[str]) -> None:
+    """Pick one of the top terms and store it as a theme of the study (a word, or a phrase of two lemmas)."""
+    from tpm.comments.themes import Theme
+
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    term = left.selectbox(t("cs_pick_term", ctx.lang), terms, key="cs_pick_term")
+    if right.button(t("cs_make_theme", ctx.lang), key="cs_make_theme", icon=":material/add:"):
+        words, phrases = ((), (term,)) if " " in term else ((term,), ())
+        try:
+            perform(ctx, "theme.add", study=ctx.study, theme=Theme(name=term, words=words, phrases=phrases))
+        except MessageError as exc:
+            st.error(plain(exc.text(ctx.lang)))
+        else:
+            st.success(plain(t("cs_theme_made", ctx.lang, name=term)))
 
 
 def suggestions_tab(con, ctx: Context) -> None:
@@ -67,16 +65,19 @@ def suggestions_tab(con, ctx: Context) -> None:
             return
         touchpoint = st.selectbox(t("touchpoint", lang), names, key="cs_touchpoint")
         compare, title = f"low:{touchpoint}", t("cs_suggest_low_title", lang, touchpoint=touchpoint)
+        groups = (t("cs_group_low", lang, touchpoint=touchpoint), t("cs_group_high", lang, touchpoint=touchpoint))
     else:
         compare, title = COMPARE_DETRACTORS, t("cs_suggest_title", lang)
+        groups = (t("cs_group_detractors", lang), t("cs_group_promoters", lang))
     st.subheader(plain(title))
     st.caption(t("cs_method", lang))
     terms = _suggestions(ctx.version, repr(ctx.flt), compare, ctx.flt)
     if terms.empty:
         st.info(t("cs_no_terms", lang))
         return
-    table_with_downloads(suggestion_table(terms, lang), "cs_terms", "begriffe" if lang == "de" else "terms")
-    _theme_buttons(ctx, terms["term"].head(THEME_BUTTONS).tolist())
+    table_with_downloads(suggestion_table(terms, lang, groups, title), "cs_terms", "begriffe" if lang == "de" else "terms")
+    if access.allowed(ctx.user, "edit"):  # analysts; the write checks role and study again (perform)
+        _make_theme(ctx, terms["term"].head(THEME_TERMS).tolist())
 
 
 def impact_tab(con, ctx: Context) -> None:

@@ -80,13 +80,14 @@ def theme_heatmap(frame: pd.DataFrame, column: str, column_title: str, title: st
                     hovertemplate=("<b>%{customdata[0]}</b> · %{customdata[1]}<br>" + t("cs_share", lang)
                                    + ": %{z:.1f} % (" + t("ci95", lang) + " %{customdata[2]:.1f} … %{customdata[3]:.1f})"
                                    "<br>n = %{customdata[4]}<extra></extra>"),
-                    colorbar={"title": {"text": t("cs_share_axis", lang), "side": "right"}})
+                    colorbar={"title": {"text": "%", "side": "top"}, "ticksuffix": " %"})
     fig.add_heatmap(z=np.where(hidden, 1.0, np.nan), x=cols, y=rows, customdata=full, colorscale=[[0, GREY], [1, GREY]],
                     showscale=False, xgap=2, ygap=2, hoverongaps=False, text=text, texttemplate="%{text}",
                     hovertemplate="<b>%{customdata[0]}</b> · %{customdata[1]}<br>n = %{customdata[4]} ("
                                   + t("cs_hidden", lang) + ")<extra></extra>")
-    base_layout(fig, title, lang, height=max(320, 120 + 40 * len(rows)))
-    fig.update_xaxes(title_text=safe(column_title), type="category", side="top")
+    base_layout(fig, title, lang, height=max(360, 200 + 40 * len(rows)))
+    # the groups below the cells, slanted: long names ("Bewertungsportale") neither wrap nor run into the title
+    fig.update_xaxes(title_text=safe(column_title), type="category", side="bottom", tickangle=-40, automargin=True)
     fig.update_yaxes(type="category", autorange="reversed", automargin=True)
     return fig
 

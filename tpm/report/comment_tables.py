@@ -9,14 +9,18 @@ from tpm.i18n import t
 from tpm.report.tables import Table, _table
 
 
-def suggestion_table(terms: pd.DataFrame, lang: str) -> Table:
+def suggestion_table(terms: pd.DataFrame, lang: str, groups: tuple[str, str] | None = None,
+                     title: str | None = None) -> Table:
     """:func:`tpm.comments.figures.suggestions`: term, weighted comments of each group, z, examples (their masked
-    texts joined by " | ")."""
+    texts joined by " | "). ``groups``: the names of the two groups compared (default: detractors, promoters), so
+    that the count columns say whose comments they count."""
+    first, second = groups or (t("cs_group_detractors", lang), t("cs_group_promoters", lang))
     frame = terms.assign(examples=[" | ".join(texts) for texts in terms["example_texts"]])
     return _table(frame, {
-        "term": (t("cs_term", lang), "text"), "count_a": (t("cs_count_a", lang), "count"),
-        "count_b": (t("cs_count_b", lang), "count"), "z": ("z", "diff2"), "examples": (t("cs_examples", lang), "text"),
-    }, lang, t("cs_suggest_title", lang))
+        "term": (t("cs_term", lang), "text"), "count_a": (t("cs_count_of", lang, group=first), "count"),
+        "count_b": (t("cs_count_of", lang, group=second), "count"), "z": ("z", "diff2"),
+        "examples": (t("cs_examples", lang), "text"),
+    }, lang, title or t("cs_suggest_title", lang))
 
 
 def impact_table(table: pd.DataFrame, lang: str) -> Table:
