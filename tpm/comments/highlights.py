@@ -35,6 +35,7 @@ from tpm.formatting import fmt_number
 from tpm.i18n import t
 from tpm.metrics.rules import ANONYMITY
 from tpm.metrics.weighted import box_sql, nps_group_sql
+from tpm.text.mask import mask
 
 __all__ = ["QUOTE_MAX", "QUOTE_MIN", "detractor_themes", "has_themes", "theme_hover", "top_themes"]
 
@@ -122,7 +123,6 @@ def detractor_themes(con, flt, *, k: int = 5, quotes: int = 3, lang: str = "de",
     columns = ["theme", "mentions", "share", "n", "hidden", "quotes"]
     if not has_themes(con, flt):
         return pd.DataFrame(columns=columns)
-    from tpm.text.mask import mask
     detractor = nps_group_sql("c.nps", "detractor")
     sql, params = _cte(flt, "SELECT 'detractors' AS g, c.rk, c.w, c.dataset_id, c.resp, c.question FROM cm c "
                             f"WHERE {detractor}")
