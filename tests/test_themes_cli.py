@@ -112,3 +112,25 @@ def test_impact_and_suggest_read_as_text(db, cli):
     assert "Waiting" in text.stdout and "%" in text.stdout
     terms = cli("themes", "suggest", "--db", path)
     assert terms.returncode == 0 and "warteschleife" in terms.stdout
+
+
+def test_the_seeded_sample_starts_with_a_coded_code_frame(seeded_template, cli):
+    """A new user's sample study has themes with German and English labels, coded at seed time: each theme's
+    comments are those whose text says what its rules say (checked with pandas on the stored texts)."""
+    from tpm.comments.themes import theme_table
+    from tpm.seed import CUSTOMER_STUDY
+
+    con = store.connect(seeded_template, read_only=True)
+    try:
+        table = theme_table(con, CUSTOMER_STUDY).set_index("name")
+        texts = con.execute("SELECT c.text FROM comments c JOIN datasets d ON d.id = c.dataset_id "
+                            "JOIN studies s ON s.id = d.study_id WHERE s.name = ?", [CUSTOMER_STUDY]).df()["text"]
+    finally:
+        con.close()
+    assert 5 <= len(table) <= 7
+    assert table["label_de"].notna().all() and table["label_en"].notna().all()
+    assert (table["comments"] >= 5).all()  # every theme matches the sample's comments
+    assert table.loc["Lieferung", "comments"] == texts.str.lower().str.contains("liefer").sum()
+    assert table.loc["Bewertungen", "comments"] == texts.str.contains("Bewertung|Kritik").sum()
+    out = run_json(cli, "impact", "--db", seeded_template, "--study", CUSTOMER_STUDY)
+    assert {t["theme"] for t in out["themes"]} == set(table["label_en"])
