@@ -3,18 +3,18 @@
 Filtered by the sidebar plus NPS group, touchpoint, rating, theme and search (tpm/comments/query.py); the comment
 filters live in the URL (``c.grp``, ``c.tp``, ``c.max``, ``c.theme``, ``c.q``, ``c.sort``, ``c.page``) so a deep
 link opens the same view. Texts are masked and shown as plain text. The Themes, Suggestions and Impact tabs
-come from pages/_themes.py and pages/_comment_stats.py when those exist.
+come from pages/_themes.py and pages/_comment_stats.py.
 """
 
-import importlib
-import importlib.util
 import math
 
 import streamlit as st
 
 from pages._cache import cached_touchpoints
+from pages._comment_stats import impact_tab, suggestions_tab
 from pages._db import cursor
 from pages._text import plain
+from pages._themes import set_comment_theme, themes_tab
 from pages._ui import choice, page_start
 from tpm import access
 from tpm.comments.query import SORTS, comment_page, theme_names
@@ -96,14 +96,6 @@ def caption(row, chosen: dict, themes_shown: bool) -> str:
     return " · ".join(parts)
 
 
-def theme_setter():
-    """``set_comment_theme(ctx, dataset_id, resp, question, theme_id, present)`` of pages/_themes.py (the one door of
-    a theme override, ``theme.override``), or None while that module is not there."""
-    if importlib.util.find_spec("pages._themes") is None:
-        return None
-    return getattr(importlib.import_module("pages._themes"), "set_comment_theme", None)
-
-
 def theme_editor(row, themes: dict[int, str], set_theme) -> None:
     """The analyst's themes of one comment: each added or removed theme is an override that survives re-coding."""
     key = f"ct_{row.dataset_id}_{row.resp}_{row.question}"
@@ -133,7 +125,7 @@ def comments_tab(con) -> None:
         return
     st.caption(t("comments_masked", lang))
     themes = theme_names(con, ctx.study, lang)
-    set_theme = theme_setter() if themes and access.allowed(ctx.user, "edit") else None
+    set_theme = set_comment_theme if themes and access.allowed(ctx.user, "edit") else None
     for row in result.rows.itertuples(index=False):
         with st.container(border=True):
             st.markdown(plain(row.text))
@@ -149,17 +141,10 @@ def comments_tab(con) -> None:
 
 
 con = cursor()
-#: the further tabs and the modules that draw them (added by other parts of the work; shown once they exist)
-EXTRA_TABS = [("comments_tab_themes", "pages._themes", "themes_tab"),
-              ("comments_tab_suggestions", "pages._comment_stats", "suggestions_tab"),
-              ("comments_tab_impact", "pages._comment_stats", "impact_tab")]
-extra = [(key, module, fn) for key, module, fn in EXTRA_TABS if importlib.util.find_spec(module) is not None]
-if extra:
-    tabs = st.tabs([t("comments_tab_list", lang), *(t(key, lang) for key, _, _ in extra)])
-    with tabs[0]:
-        comments_tab(con)
-    for tab, (_, module, fn) in zip(tabs[1:], extra):
-        with tab:
-            getattr(importlib.import_module(module), fn)(con, ctx)
-else:
+tabs = st.tabs([t(key, lang) for key in ("comments_tab_list", "comments_tab_themes", "comments_tab_suggestions",
+                                         "comments_tab_impact")])
+with tabs[0]:
     comments_tab(con)
+for tab, draw in zip(tabs[1:], (themes_tab, suggestions_tab, impact_tab)):
+    with tab:
+        draw(con, ctx)

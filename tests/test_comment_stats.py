@@ -2,8 +2,7 @@
 and themes recovered, weights, bases and Benjamini–Hochberg."""
 
 import math
-import sys
-import types
+from itertools import pairwise
 
 import duckdb
 import numpy as np
@@ -16,10 +15,9 @@ from scipy import stats as scipy_stats
 from tpm import compact
 from tpm.comments.stats import (
     distinctive_terms,
-    kept_sql,
+    term_rows_sql,
     terms_of,
     terms_params,
-    terms_sql,
     theme_by_touchpoint,
     theme_impact,
     theme_trend,
@@ -116,8 +114,9 @@ def test_min_count_keeps_one_persons_wording_out():
        st.frozensets(st.sampled_from(["die", "nicht", "gut", "x"])))
 def test_the_term_rule_in_duckdb_is_the_python_rule(words, stop):
     lemmas = " ".join(words)
-    sql = f"SELECT {terms_sql('k')} FROM (SELECT {kept_sql('?::VARCHAR')} AS k)"
-    assert sorted(DUCK.execute(sql, [lemmas, *terms_params(stop)]).fetchone()[0]) == sorted(terms_of(lemmas, stop))
+    sql = f"WITH d AS (SELECT 0 AS id, ?::VARCHAR AS words) SELECT term FROM {term_rows_sql('d')}"
+    found = [r[0] for r in DUCK.execute(sql, [lemmas, *terms_params(stop)]).fetchall()]
+    assert sorted(found) == sorted(terms_of(lemmas, stop))
 
 
 def test_terms_are_lemmas_and_phrases_without_stop_words_but_with_negations():
@@ -219,18 +218,24 @@ def test_theme_trend_per_wave_in_wave_order():
 
 # --- read from the database (tpm.comments.figures) ------------------------------------------------------------
 
-THEMES_DDL = """
-CREATE TABLE IF NOT EXISTS themes (study_id INTEGER, id INTEGER, name VARCHAR, label_de VARCHAR, label_en VARCHAR,
-    words VARCHAR[], phrases VARCHAR[], created_at TIMESTAMP, PRIMARY KEY (study_id, id));
-CREATE TABLE IF NOT EXISTS comment_themes (dataset_id INTEGER, resp INTEGER, question VARCHAR, theme_id INTEGER);
-"""
+def wait_theme(con):
+    """The real code frame: theme "wait" (rule: Warteschleife) and "empty" (no rule) in study 1, "other" in study 2,
+    coded by tpm.comments.themes over the stored lemmas."""
+    from tpm.comments.themes import Theme, add_theme
+
+    add_theme(con, 1, Theme("wait", words=("Warteschleife",), label_de="Wartezeit", label_en="Waiting"))
+    add_theme(con, 1, Theme("empty"))
+    add_theme(con, 2, Theme("other"))
 
 
 def study_with_comments(con):
     """Study 1, waves 2024 (dataset 1) and 2025 (dataset 2); dataset 3 belongs to study 2. Respondent r of a
     dataset: NPS 2 (detractor) for even r < 20, 10 (promoter) for odd r < 20, 7 from 20 on; Hotline rated 1 by
     detractors and 5 by promoters (1–5 scale); comments: detractors say "Warteschleife ewig", promoters "Beratung
-    freundlich", passives "Beratung"; respondent 0 of each dataset comments twice."""
+    freundlich", passives "Beratung"; respondent 0 of each dataset comments twice. Lemmas and folded text are
+    filled by the import's own rule (tpm.store.comment_text.fill)."""
+    from tpm.store.comment_text import fill
+
     con.execute("INSERT INTO studies (id, name, created_at) VALUES (1, 'S1', now()::TIMESTAMP), (2, 'S2', now()::TIMESTAMP)")
     for ds, study, wave in ((1, 1, "2024"), (2, 1, "2025"), (3, 2, "x")):
         con.execute("INSERT INTO datasets (id, study_id, name, source_file, sha256, wave, uploaded_at, rows, mapping, report) "
@@ -247,26 +252,27 @@ def study_with_comments(con):
                     "FROM range(30) t(i) UNION ALL SELECT ?, 0, 'Sonst?', 'Warteschleife'", [ds, ds])
         con.execute("INSERT INTO segments SELECT ?, i, 'Region', CASE WHEN i < 10 THEN 'Nord' ELSE 'Süd' END "
                     "FROM range(30) t(i)", [ds])
+    fill(con)
 
 
-def test_docs_from_the_database_fold_words_without_lemmas_and_take_lemmas_when_there(con):
+def test_docs_from_the_database_take_the_stored_lemmas(con):
     from tpm.comments.figures import suggestion_docs
     from tpm.metrics.filters import Filter
+    from tpm.text.lemmas import lemmas
 
     study_with_comments(con)
     flt = Filter.of(study=1, weighted=False)
-    docs = suggestion_docs(con, flt)
+    docs = suggestion_docs(con, flt, stop=frozenset())
     assert len(docs) == 62                                        # 2 × (30 + 1); study 2 left out
     first = docs.iloc[0]                                          # dataset 1, respondent 0, "Sonst?" < "Warum?"
     assert (first["text"], first["group"], first["terms"]) == ("Warteschleife", "a", ["warteschleife"])
+    said = lemmas("Die Warteschleife war ewig")                   # the Python side of the import's lemmas
     assert docs.loc[docs["text"] == "Die Warteschleife war ewig", "terms"].iloc[0] == \
-        ["die", "warteschleife", "war", "ewig", "die warteschleife", "warteschleife war", "war ewig"]
+        said + [f"{a} {b}" for a, b in pairwise(said)]
     assert docs["group"].value_counts().to_dict() == {"a": 22, "b": 20}
-    con.execute("ALTER TABLE comments ADD COLUMN IF NOT EXISTS lemmas VARCHAR")
-    con.execute("UPDATE comments SET lemmas = CASE WHEN text LIKE '%ewig%' THEN 'warteschleife sein ewig' ELSE 'x' END")
-    docs = suggestion_docs(con, flt, "low:Hotline", stop=frozenset({"sein"}))
+    docs = suggestion_docs(con, flt, "low:Hotline", stop=frozenset({said[0], said[2]}))
     assert docs.loc[docs["text"] == "Die Warteschleife war ewig", "terms"].iloc[0] == \
-        ["warteschleife", "ewig", "warteschleife ewig"]
+        [said[1], said[3], f"{said[1]} {said[3]}"]
     assert docs["group"].value_counts().to_dict() == {"a": 22, "b": 20}   # bottom box 1–2 / top box 4–5 of 1–5
     with pytest.raises(ValueError, match="low:TOUCHPOINT"):
         suggestion_docs(con, flt, "lowest")
@@ -278,28 +284,25 @@ def test_suggestions_and_impact_from_the_database(con, monkeypatch):
 
     study_with_comments(con)
     terms = suggestions(con, Filter.of(study=1, weighted=True))
-    assert terms["term"].iloc[0] in {"warteschleife", "ewig", "warteschleife war", "war ewig"}
+    assert terms["term"].iloc[0] in {"warteschleife", "ewig", "warteschleife ewig"}  # "der", "sein": stop words
     row = terms.set_index("term").loc["warteschleife"]
     assert row["count_a"] == 2 * 22 and row["n_a"] == 22          # weight 2 on even respondents (all detractors)
     assert row["example_texts"] == ["Warteschleife"] * 2 + ["Die Warteschleife war ewig"]
     # the examples go through the one masking rule (tpm.text.mask.mask; a stand-in here marks what it was given)
-    monkeypatch.setitem(sys.modules, "tpm.text.mask", types.SimpleNamespace(mask=lambda text: f"masked({text})"))
+    monkeypatch.setattr("tpm.comments.figures.mask", lambda text: f"masked({text})")
     masked = suggestions(con, Filter.of(study=1, weighted=True)).set_index("term").loc["warteschleife", "example_texts"]
     assert masked == ["masked(Warteschleife)"] * 2 + ["masked(Die Warteschleife war ewig)"]
     monkeypatch.undo()
 
-    docs = suggestion_docs(con, Filter.of(study=1, weighted=True), stop=frozenset({"die"}))
+    docs = suggestion_docs(con, Filter.of(study=1, weighted=True), stop=frozenset({"der"}))
     by_pandas = distinctive_terms(docs, min_count=2).set_index("term")
-    by_duckdb = suggestions(con, Filter.of(study=1, weighted=True), stop=frozenset({"die"}), min_count=2).set_index("term")
+    by_duckdb = suggestions(con, Filter.of(study=1, weighted=True), stop=frozenset({"der"}), min_count=2).set_index("term")
     assert list(by_duckdb.index) == list(by_pandas.index)           # the same terms in the same order
     columns = ["count", "count_a", "count_b", "n_a", "n_b", "delta", "se", "z"]
     assert np.allclose(by_duckdb[columns].to_numpy(float), by_pandas[columns].to_numpy(float))
     assert by_duckdb["examples"].tolist() == by_pandas["examples"].tolist()
 
-    con.execute(THEMES_DDL)
-    con.execute("INSERT INTO themes VALUES (1, 1, 'wait', 'Wartezeit', 'Waiting', [], [], now()::TIMESTAMP), "
-                "(1, 2, 'empty', NULL, NULL, [], [], now()::TIMESTAMP), (2, 1, 'other', NULL, NULL, [], [], now()::TIMESTAMP)")
-    con.execute("INSERT INTO comment_themes SELECT dataset_id, resp, question, 1 FROM comments WHERE text LIKE '%Warteschleife%'")
+    wait_theme(con)
     result = impact(con, Filter.of(study=1, weighted=False), lang="en")
     assert result.commenters == 60 and not result.weighted
     table = result.table.set_index("theme")
@@ -368,9 +371,7 @@ def test_the_tabs_render_terms_impact_heatmap_and_trend(con, db_path, monkeypatc
     from streamlit.testing.v1 import AppTest
 
     study_with_comments(con)
-    con.execute(THEMES_DDL)
-    con.execute("INSERT INTO themes VALUES (1, 1, 'wait', 'Wartezeit', 'Waiting', [], [], now()::TIMESTAMP)")
-    con.execute("INSERT INTO comment_themes SELECT dataset_id, resp, question, 1 FROM comments WHERE text LIKE '%Warteschleife%'")
+    wait_theme(con)
     compact.refresh(con, [1, 2, 3])                                 # the segment names the page offers
     con.close()
     monkeypatch.setenv("TPM_DB", str(db_path))

@@ -96,24 +96,14 @@ def build(path):
                                   "hotline": row[3], "filiale": row[4] if row[4] != "" else None,
                                   "nps": row[5] if row[5] != "" else None, "respondent_id": row[0],
                                   "touchpoint": "Hotline" if question == "Kommentar Hotline" else None})
-    # schema 9 (the themes helper's migration): the columns and tables, filled by hand here
-    con.execute("ALTER TABLE comments ADD COLUMN IF NOT EXISTS touchpoint VARCHAR")
-    con.execute("UPDATE comments SET touchpoint = 'Hotline' WHERE question = 'Kommentar Hotline'")
-    con.execute("CREATE TABLE IF NOT EXISTS themes (study_id INTEGER, id INTEGER, name VARCHAR, label_de VARCHAR, "
-                "label_en VARCHAR, words VARCHAR[], phrases VARCHAR[], created_at TIMESTAMP, PRIMARY KEY(study_id, id))")
-    con.execute("CREATE TABLE IF NOT EXISTS comment_themes (dataset_id INTEGER, resp INTEGER, question VARCHAR, "
-                "theme_id INTEGER)")
+    # schema 9: the import tied "Kommentar Hotline" to the Hotline; the themes are coded by the real rules
+    from tpm.comments.themes import Theme, add_theme
+
     study = con.execute("SELECT id FROM studies").fetchone()[0]
-    con.execute("INSERT INTO themes (study_id, id, name, label_de, label_en, words, phrases, created_at) "
-                "VALUES (?, 1, 'wait', 'Wartezeit', 'Waiting', ['warteschleife'], [], now()), "
-                "(?, 2, 'staff', 'Personal', 'Staff', ['muller'], [], now())", [study, study])
+    add_theme(con, study, Theme("wait", words=("Warteschleife",), label_de="Wartezeit", label_en="Waiting"))
+    add_theme(con, study, Theme("staff", words=("Müller",), label_de="Personal", label_en="Staff"))
     frame = pd.DataFrame(truth)
-    frame["themes"] = [[n for n, w in (("Wartezeit", "Warteschleife"), ("Personal", "Müller")) if w in t] for t in frame["text"]]
-    con.execute("DELETE FROM comment_themes")  # (an import of schema 9 coded nothing: no themes then)
-    for theme_id, word in ((1, "Warteschleife"), (2, "Müller")):
-        coded = frame[frame["text"].str.contains(word)]
-        con.executemany("INSERT INTO comment_themes (dataset_id, resp, question, theme_id) VALUES (?, ?, ?, ?)",
-                        [[int(d), int(r), q, theme_id] for d, r, q in zip(coded["dataset_id"], coded["resp"], coded["question"])])
+    frame["themes"] = [[n for n, w in (("Personal", "Müller"), ("Wartezeit", "Warteschleife")) if w in t] for t in frame["text"]]
     con.close()
     return frame, study
 
@@ -384,27 +374,31 @@ def test_page_shows_respondent_ids_to_analysts_never_to_viewers(page_db, monkeyp
         assert bool(ids) == shown, (role, captions[:300])
 
 
-def test_an_analyst_changes_a_comment_s_themes_through_the_one_door(page_db, monkeypatch):
-    """pages/_themes.py (the themes part of the work) gives set_comment_theme; a stand-in records the calls here."""
-    import importlib.machinery
-    import sys
-    import types
+def test_an_analyst_s_theme_override_from_the_page_survives_a_recode(tmp_path, monkeypatch):
+    """End to end: the page's theme editor writes through pages/_themes.py and tpm.comments.themes (audited);
+    a recode of the study keeps the analyst's decision."""
+    from tpm.comments import themes
 
-    path, frame, _ = page_db
-    calls = []
-    fake = types.ModuleType("pages._themes")
-    fake.__spec__ = importlib.machinery.ModuleSpec("pages._themes", None)
-    fake.themes_tab = lambda con, ctx: None
-    fake.set_comment_theme = lambda ctx, *args: calls.append(args) or True
-    monkeypatch.setitem(sys.modules, "pages._themes", fake)
+    path = tmp_path / "o.duckdb"
+    frame, study = build(path)  # its own database: the override changes the coding
     at = comments_app(path, monkeypatch, **{"c.q": '"an der hotline"'})
     editors = [m for m in at.multiselect if m.key and m.key.startswith("ct_")]
     assert len(editors) == frame["text"].str.contains("an der Hotline").sum() > 0
     first = editors[0]
-    assert first.value == [2]  # coded "staff" (Müller)
+    assert first.value == [2]  # coded "staff" (Müller) by the rules
     first.set_value([1, 2]).run()
+    assert not at.exception, [e.value for e in at.exception]
     dataset_id, resp, question = first.key[3:].split("_", 2)
-    assert calls == [(int(dataset_id), int(resp), question, 1, True)]
+    key = [int(dataset_id), int(resp), question]
+    con = store.connect(path)
+    try:
+        themes.recode(con, study)
+        coded = con.execute("SELECT theme_id FROM comment_themes WHERE dataset_id = ? AND resp = ? AND question = ? "
+                            "ORDER BY theme_id", key).fetchall()
+        assert coded == [(1,), (2,)]  # "wait" added by hand, although no rule of it matches the text
+        assert con.execute("SELECT count(*) FROM audit WHERE action = 'theme.override'").fetchone()[0] == 1
+    finally:
+        con.close()
 
 
 def test_comment_dates_read_as_the_language_writes_them():

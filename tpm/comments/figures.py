@@ -1,9 +1,9 @@
 """The study's comments, NPS, weights, ratings and theme coding read from DuckDB for :mod:`tpm.comments.stats`.
 
 Every query reads the respondents one by one (the ``resp`` CTE of :class:`tpm.metrics.filters.Filter`), as comments
-belong to respondents, not to the compact profiles. Tables of the themes helper (``themes``, ``comment_themes``) and
-the ``comments.lemmas`` column are used when present: without ``lemmas`` a comment's terms are its folded words
-(:func:`tpm.text.fold.fold_sql`), without themes there is nothing to measure.
+belong to respondents, not to the compact profiles. A comment's terms come from its stored lemmas (``comments.lemmas``,
+:mod:`tpm.store.comment_text`), its themes from ``comment_themes`` (:mod:`tpm.store.coding`); stop words are
+:func:`tpm.text.lemmas.stop_words`, example texts are masked by :func:`tpm.text.mask.mask` (one home each).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from tpm.comments.stats import (
-    kept_sql,
     log_odds,
+    term_rows_sql,
     terms_of,
     terms_params,
-    terms_sql,
     theme_by_touchpoint,
     theme_impact,
     theme_shares,
@@ -28,39 +27,15 @@ from tpm.compact import row_key
 from tpm.metrics.filters import Filter
 from tpm.metrics.rules import ANONYMITY
 from tpm.metrics.weighted import box_sql, has_weights, nps_group_sql
-from tpm.text.fold import fold_sql
+from tpm.text.lemmas import stop_words
+from tpm.text.mask import mask
 
-__all__ = ["COMPARE_DETRACTORS", "Impact", "commenters", "compare_groups", "impact", "masked", "stop_words", "suggestion_docs",
+__all__ = ["COMPARE_DETRACTORS", "Impact", "commenters", "compare_groups", "impact", "suggestion_docs",
            "suggestions", "theme_by_segment"]
 
 #: ``--compare`` of detractors (NPS 0–6, group a) against promoters (9–10, group b); ``low:TOUCHPOINT`` compares
 #: the bottom box of a touchpoint's raters with its top box (:func:`tpm.metrics.weighted.box_sql`)
 COMPARE_DETRACTORS = "detractors"
-
-
-def _columns(con, table: str) -> set[str]:
-    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()
-    return {r[0] for r in rows}
-
-
-def stop_words() -> frozenset[str]:
-    """German and English stop words (:data:`tpm.text.lemmas.STOP_WORDS`, the themes helper's module; empty until
-    it is there)."""
-    try:
-        from tpm.text.lemmas import stop_words as listed
-    except ImportError:  # tpm.text.lemmas lands with the themes branch
-        return frozenset()
-    return listed()
-
-
-def masked(text: str) -> str:
-    """``text`` with personal data masked (:func:`tpm.text.mask.mask`, the comments page's module; as it is until
-    that is there)."""
-    try:
-        from tpm.text.mask import mask
-    except ImportError:  # tpm.text.mask lands with the comments page branch
-        return text
-    return mask(text)
 
 
 def compare_groups(compare: str) -> tuple[str, str | None]:
@@ -75,12 +50,10 @@ def compare_groups(compare: str) -> tuple[str, str | None]:
 
 def _comments_cte(con, flt: Filter, compare: str) -> tuple[str, list]:
     """``WITH resp AS (…), cm AS (…)``: one row per comment under ``flt`` — ``id`` (a running number), ``text``,
-    ``grp`` ("a"/"b"/NULL of ``compare``), ``w`` (the view's weight), ``words`` (its lemmas, or its folded words
-    where they are not stored) — and its parameters."""
+    ``grp`` ("a"/"b"/NULL of ``compare``), ``w`` (the view's weight), ``words`` (its stored lemmas) — and its
+    parameters."""
     how, touchpoint = compare_groups(compare)
     cte, params = replace(flt, compact=False).respondents_cte()
-    folded = f"array_to_string(regexp_extract_all({fold_sql('c.text')}, '[\\pL\\pN]+'), ' ')"
-    words = f"coalesce(c.lemmas, {folded})" if "lemmas" in _columns(con, "comments") else folded
     if how == COMPARE_DETRACTORS:
         group, join, extra = (f"CASE WHEN {nps_group_sql('r.nps', 'detractor')} THEN 'a' "
                               f"WHEN {nps_group_sql('r.nps', 'promoter')} THEN 'b' END"), "", []
@@ -89,7 +62,7 @@ def _comments_cte(con, flt: Filter, compare: str) -> tuple[str, list]:
         group = f"CASE WHEN {low} THEN 'a' WHEN {high} THEN 'b' END"
         join, extra = f"LEFT JOIN ratings t ON {row_key('t')} = r.rk AND t.touchpoint = ?", [touchpoint]
     return (f"WITH {cte}, cm AS (SELECT row_number() OVER (ORDER BY c.dataset_id, c.resp, c.question) - 1 AS id, c.text, "
-            f"{group} AS grp, r.w, {words} AS words FROM comments c JOIN resp r ON {row_key('c')} = r.rk {join})",
+            f"{group} AS grp, r.w, c.lemmas AS words FROM comments c JOIN resp r ON {row_key('c')} = r.rk {join})",
             params + extra)
 
 
@@ -108,24 +81,33 @@ def suggestions(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: froze
                 top: int = 30, min_count: int = ANONYMITY) -> pd.DataFrame:
     """The terms group a (detractors, or a touchpoint's bottom box) uses more often than group b, under ``flt``:
     :func:`~tpm.comments.stats.distinctive_terms` with the counting done in DuckDB (the same term rule,
-    :func:`~tpm.comments.stats.terms_sql`) and the examples' texts, personal data masked (``example_texts``).
-    Stop words: ``stop``, default :func:`stop_words`. Weighted where the view is (weight 1 where the data has none)."""
+    :func:`~tpm.comments.stats.term_rows_sql`) and the examples' texts, personal data masked (``example_texts``).
+    Stop words: ``stop``, default :data:`tpm.text.lemmas.STOP_WORDS`. Weighted where the view is (weight 1 where the data has none)."""
     cte, params = _comments_cte(con, flt, compare)
     stop_params = terms_params(stop_words() if stop is None else stop)
-    terms_cte = (f"{cte}, kept AS (SELECT id, grp, w, length(text) AS len, {kept_sql('words')} AS k FROM cm), "
-                 f"tm AS (SELECT id, grp, w, len, unnest({terms_sql('k')}) AS term FROM kept)")
-    # the examples: the 3 shortest comments of group a with the term (ties: the first), in the same pass
+    terms_cte = (f"{cte}, tm AS (SELECT t.term, cm.id, cm.grp, cm.w, length(cm.text) AS len "
+                 f"FROM {term_rows_sql('cm')} t JOIN cm USING (id))")
+    # the counts of every term, their totals (the n of the formula) over all terms, and only the terms that
+    # top_terms can keep (n_a >= min_count) fetched, with their examples: the 3 shortest comments of group a
+    # with the term (ties: the first)
     counts = con.execute(
-        f"{terms_cte} SELECT term, sum(w) AS count, coalesce(sum(w) FILTER (WHERE grp = 'a'), 0) AS count_a, "
+        f"{terms_cte}, counted AS (SELECT term, sum(w) AS count, coalesce(sum(w) FILTER (WHERE grp = 'a'), 0) AS count_a, "
         "coalesce(sum(w) FILTER (WHERE grp = 'b'), 0) AS count_b, count(*) FILTER (WHERE grp = 'a') AS n_a, "
-        "count(*) FILTER (WHERE grp = 'b') AS n_b, "
-        "min_by(id, len::BIGINT * 4294967296 + id, 3) FILTER (WHERE grp = 'a') AS examples FROM tm GROUP BY term",
-        params + stop_params).df()
-    terms = top_terms(log_odds(counts.astype({"n_a": int, "n_b": int})), top=top, min_count=min_count)
+        "count(*) FILTER (WHERE grp = 'b') AS n_b FROM tm GROUP BY term), "
+        "totals AS (SELECT sum(count) AS n, sum(count_a) AS n_a, sum(count_b) AS n_b FROM counted), "
+        "wanted AS (SELECT * FROM counted WHERE n_a >= ?), "
+        "examples AS (SELECT term, min_by(id, len::BIGINT * 4294967296 + id, 3) AS examples FROM tm "
+        "SEMI JOIN wanted USING (term) WHERE grp = 'a' GROUP BY term) "
+        "SELECT w.*, e.examples, t.n AS total, t.n_a AS total_a, t.n_b AS total_b "
+        "FROM totals t LEFT JOIN (wanted w JOIN examples e USING (term)) ON true",
+        params + stop_params + [int(min_count)]).df()
+    totals = tuple(float(counts[c].iloc[0] or 0) for c in ("total", "total_a", "total_b")) if len(counts) else (0.0,) * 3
+    counts = counts.dropna(subset=["term"]).drop(columns=["total", "total_a", "total_b"])
+    terms = top_terms(log_odds(counts.astype({"n_a": int, "n_b": int}), totals=totals), top=top, min_count=min_count)
     terms["examples"] = [[int(i) for i in ids] for ids in terms["examples"]]
     wanted = sorted({i for ids in terms["examples"] for i in ids})
     texts = dict(con.execute(f"{cte} SELECT id, text FROM cm WHERE list_contains(?::BIGINT[], id)", params + [wanted]).fetchall())
-    return terms.assign(example_texts=[[masked(texts[i]) for i in ids] for ids in terms["examples"]])
+    return terms.assign(example_texts=[[mask(texts[i]) for i in ids] for ids in terms["examples"]])
 
 
 @dataclass
@@ -158,18 +140,17 @@ def commenters(con, flt: Filter, lang: str = "de") -> tuple[pd.DataFrame, list[s
     frame["wave_no"] = frame["wave"].map({wave: i + 1 for i, wave in enumerate(order.index)})
     frame = frame.drop(columns=["responded_at", "dataset_id"])
     themes: list[str] = []
-    if {"themes", "comment_themes"} <= set(con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"]):
-        where, where_params = flt.datasets_sql("d.id")
-        theme_rows = con.execute(f"SELECT t.study_id, t.id, coalesce(t.label_{lang}, t.name) AS label FROM themes t "
-                                 f"WHERE t.study_id IN (SELECT d.study_id FROM datasets d WHERE {where}) "
-                                 "ORDER BY label, t.study_id, t.id", where_params).df()
-        mentions = con.execute(
-            f"{base} SELECT DISTINCT cr.rk AS key, d.study_id, ct.theme_id FROM comment_themes ct "
-            f"JOIN cr ON {row_key('ct')} = cr.rk JOIN datasets d ON d.id = ct.dataset_id", params).df()
-        keyed = mentions.merge(theme_rows, left_on=["study_id", "theme_id"], right_on=["study_id", "id"])
-        for label in dict.fromkeys(theme_rows["label"]):  # a label of two studies' themes is one column
-            frame[label] = frame["key"].isin(keyed.loc[keyed["label"] == label, "key"])
-            themes.append(label)
+    where, where_params = flt.datasets_sql("d.id")
+    theme_rows = con.execute(f"SELECT t.study_id, t.id, coalesce(t.label_{lang}, t.name) AS label FROM themes t "
+                             f"WHERE t.study_id IN (SELECT d.study_id FROM datasets d WHERE {where}) "
+                             "ORDER BY label, t.study_id, t.id", where_params).df()
+    mentions = con.execute(
+        f"{base} SELECT DISTINCT cr.rk AS key, d.study_id, ct.theme_id FROM comment_themes ct "
+        f"JOIN cr ON {row_key('ct')} = cr.rk JOIN datasets d ON d.id = ct.dataset_id", params).df()
+    keyed = mentions.merge(theme_rows, left_on=["study_id", "theme_id"], right_on=["study_id", "id"])
+    for label in dict.fromkeys(theme_rows["label"]):  # a label of two studies' themes is one column
+        frame[label] = frame["key"].isin(keyed.loc[keyed["label"] == label, "key"])
+        themes.append(label)
     rated = con.execute(f"{base} SELECT DISTINCT cr.rk AS key, t.touchpoint FROM ratings t JOIN cr "
                         f"ON {row_key('t')} = cr.rk", params).df()
     return frame, themes, rated

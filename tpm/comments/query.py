@@ -27,8 +27,9 @@ Privacy
     so a search cannot probe the small group either). Search and theme select by what was written, not by
     who wrote it: they do not shrink the cell.
 
-Until the schema has ``comments.touchpoint``, ``comments.folded`` and the theme tables (schema 9), the
-query reads NULL, ``fold_sql(text)`` and no themes in their place (:func:`_available`).
+The comment's touchpoint, its folded text and its themes are read as stored (schema 9: ``comments.touchpoint``,
+``comments.folded``, ``themes``, ``comment_themes``; filled at import by :mod:`tpm.store.comment_text` and
+:mod:`tpm.store.coding`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from tpm.metrics import rules
 from tpm.metrics.rules import NPS_GROUPS
 from tpm.metrics.weighted import nps_group_sql
 from tpm.roles import ROLES
-from tpm.text.fold import fold, fold_sql
+from tpm.text.fold import fold
 from tpm.text.mask import mask
 
 __all__ = ["SORTS", "CommentPage", "comment_page", "search_terms", "theme_names"]
@@ -77,16 +78,6 @@ def search_terms(search: str | None) -> list[str]:
     return [f for f in (" ".join(fold(term).split()) for term in terms) if f]
 
 
-def _available(con) -> tuple[str, str, bool]:
-    """The SQL of a comment's touchpoint and folded text over alias ``cm``, and whether themes are coded."""
-    columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'comments'").fetchall()}
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    touchpoint = "cm.touchpoint" if "touchpoint" in columns else "NULL::VARCHAR"
-    folded = "cm.folded" if "folded" in columns else fold_sql("cm.text")
-    return touchpoint, folded, {"themes", "comment_themes"} <= tables
-
-
 def _label_sql(lang: str | None, alias: str = "") -> str:
     """SQL of a theme's label in ``lang`` (its name where the label is empty; ``lang`` None: the name)."""
     if lang is None:
@@ -95,10 +86,7 @@ def _label_sql(lang: str | None, alias: str = "") -> str:
 
 
 def theme_names(con, study: int | None, lang: str | None = "de") -> dict[int, str]:
-    """The study's themes, id → label in ``lang`` (the name where the label is empty; ``lang`` None: the names);
-    none before schema 9."""
-    if not _available(con)[2]:
-        return {}
+    """The study's themes, id → label in ``lang`` (the name where the label is empty; ``lang`` None: the names)."""
     rows = con.execute(f"SELECT id, {_label_sql(lang)} FROM themes "
                        "WHERE ?::INTEGER IS NULL OR study_id = ? ORDER BY lower(name)", [study, study]).fetchall()
     return dict(rows)
@@ -121,7 +109,6 @@ def comment_page(con, flt, *, nps_group: str | None = None, touchpoint: str | No
         raise ValueError(f"page {page}, per_page {per_page}: page is 0 or more, per_page 1 or more")
     if role not in ROLES:
         raise ValueError(f"role: {role!r} is none of {', '.join(ROLES)}")
-    tp_sql, folded_sql, has_themes = _available(con)
     resp_cte, params = flt.respondents_cte()
     # the respondent filters: they make the cell. The touchpoint's ratings joined once (a respondent's lowest, in
     # case of two scales): "rated it" is a match, "rated it at most x" a match with score <= x.
@@ -144,15 +131,12 @@ def comment_page(con, flt, *, nps_group: str | None = None, touchpoint: str | No
         what.append("contains(c.folded, ?)")
         what_params.append(term)
     if theme is not None:
-        if not has_themes:
-            what.append("false")
-        else:
-            what.append("EXISTS (SELECT 1 FROM comment_themes ct WHERE ct.dataset_id = c.dataset_id AND ct.resp = c.resp "
-                        "AND ct.question = c.question AND ct.theme_id = ?)")
-            what_params.append(int(theme))
+        what.append("EXISTS (SELECT 1 FROM comment_themes ct WHERE ct.dataset_id = c.dataset_id AND ct.resp = c.resp "
+                    "AND ct.question = c.question AND ct.theme_id = ?)")
+        what_params.append(int(theme))
     # the comments under the sidebar filter, with their touchpoint's rating and (for a search) folded text
-    comments = (f"WITH {resp_cte}, c AS (SELECT cm.dataset_id, cm.resp, cm.question, cm.text, {tp_sql} AS touchpoint, "
-                f"{folded_sql if terms else 'NULL'} AS folded, {'rt.score' if rated_join else 'NULL'} AS rated, "
+    comments = (f"WITH {resp_cte}, c AS (SELECT cm.dataset_id, cm.resp, cm.question, cm.text, cm.touchpoint, "
+                f"{'cm.folded' if terms else 'NULL'} AS folded, {'rt.score' if rated_join else 'NULL'} AS rated, "
                 f"resp.nps, resp.responded_at, resp.rk FROM comments cm JOIN resp ON {row_key('cm')} = resp.rk{rated_join})")
     params = params + rated_params
     cell_where, where = " AND ".join(who) or "true", " AND ".join(who + what) or "true"
@@ -173,10 +157,10 @@ def comment_page(con, flt, *, nps_group: str | None = None, touchpoint: str | No
         f"c.responded_at, c.rk, {relevance} AS relevance FROM c WHERE {where} "
         f"ORDER BY {order}, c.dataset_id, c.resp, c.question LIMIT ? OFFSET ?",
         params + relevance_params + who_params + what_params + [int(per_page), int(page) * int(per_page)]).df()
-    return CommentPage(_details(con, found, has_themes, lang, role), int(matched), int(total), False, base)
+    return CommentPage(_details(con, found, lang, role), int(matched), int(total), False, base)
 
 
-def _details(con, found: pd.DataFrame, has_themes: bool, lang: str | None, role: str) -> pd.DataFrame:
+def _details(con, found: pd.DataFrame, lang: str | None, role: str) -> pd.DataFrame:
     """The page's rows with wave, NPS group, ratings, segments and themes of each comment, texts masked."""
     if found.empty:
         return _frame([], role)
@@ -194,13 +178,12 @@ def _details(con, found: pd.DataFrame, has_themes: bool, lang: str | None, role:
     ids = dict(con.execute("SELECT " + row_key("p") + ", respondent_id FROM respondents p "
                            f"WHERE list_contains(?::BIGINT[], {row_key('p')})", [keys]).fetchall())
     themes: dict[tuple, list] = {}
-    if has_themes:
-        for rk, question, theme_id, name in con.execute(
-                f"SELECT {row_key('ct')}, ct.question, th.id, {_label_sql(lang, 'th.')} "
-                "FROM comment_themes ct JOIN datasets d ON d.id = ct.dataset_id "
-                "JOIN themes th ON th.study_id = d.study_id AND th.id = ct.theme_id "
-                f"WHERE list_contains(?::BIGINT[], {row_key('ct')}) ORDER BY lower(th.name)", [keys]).fetchall():
-            themes.setdefault((rk, question), []).append((theme_id, name))
+    for rk, question, theme_id, name in con.execute(
+            f"SELECT {row_key('ct')}, ct.question, th.id, {_label_sql(lang, 'th.')} "
+            "FROM comment_themes ct JOIN datasets d ON d.id = ct.dataset_id "
+            "JOIN themes th ON th.study_id = d.study_id AND th.id = ct.theme_id "
+            f"WHERE list_contains(?::BIGINT[], {row_key('ct')}) ORDER BY lower(th.name)", [keys]).fetchall():
+        themes.setdefault((rk, question), []).append((theme_id, name))
     records = []
     for row in found.itertuples(index=False):
         coded = themes.get((row.rk, row.question), [])

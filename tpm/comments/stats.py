@@ -34,12 +34,11 @@ from tpm.metrics.significance import benjamini_hochberg
 __all__ = [
     "NEGATIONS",
     "distinctive_terms",
-    "kept_sql",
     "log_odds",
     "term_counts",
+    "term_rows_sql",
     "terms_of",
     "terms_params",
-    "terms_sql",
     "theme_by_touchpoint",
     "theme_impact",
     "theme_shares",
@@ -66,31 +65,32 @@ def terms_of(lemmas: str, stop: frozenset[str] = frozenset()) -> list[str]:
     -----
     A phrase joins two neighbouring lemmas *after* stop words are removed, so "wartet so lange" gives
     "wartet lange"; a lemma repeated ("gut gut") makes no phrase. Order: the lemmas, then the phrases, first
-    occurrence first. :func:`kept_sql` and :func:`terms_sql` are the same rule in DuckDB (``tests/test_comment_stats.py`` proves both agree).
+    occurrence first. :func:`term_rows_sql` is the same rule in DuckDB (``tests/test_comment_stats.py`` proves both agree).
     """
     kept = [w for w in (lemmas or "").split() if w not in stop or w in NEGATIONS]
     return list(dict.fromkeys(kept + [f"{a} {b}" for a, b in pairwise(kept) if a != b]))
 
 
-def kept_sql(lemmas: str) -> str:
-    """DuckDB: the lemmas of the SQL string ``lemmas`` that :func:`terms_of` keeps (stop words out, negations in),
-    in order; the stop words are bound as the next parameter (:func:`terms_params`)."""
-    negations = ", ".join(f"'{n}'" for n in sorted(NEGATIONS))
-    return (f"coalesce(list_filter(string_split({lemmas}, ' '), lambda w: w <> '' AND "
-            f"(NOT list_contains(?::VARCHAR[], w) OR w IN ({negations}))), [])")
+def term_rows_sql(source: str) -> str:
+    """DuckDB: a subquery of the distinct ``(id, term)`` pairs of :func:`terms_of` over the relation ``source``
+    (columns ``id`` and ``words``, the lemmas separated by spaces). The stop words are bound as the next parameter
+    (:func:`terms_params`).
 
-
-def terms_sql(kept: str) -> str:
-    """DuckDB: the distinct terms (:func:`terms_of`) of the list column ``kept`` (:func:`kept_sql`) — its lemmas and
-    the phrases of neighbouring different lemmas."""
-    pairs = (f"list_filter(list_transform(list_zip({kept}[:-2], {kept}[2:]), lambda p: CASE WHEN p[1] <> p[2] "
-             "THEN p[1] || ' ' || p[2] END), lambda p: p IS NOT NULL)")
-    return f"list_distinct(list_concat({kept}, {pairs}))"
+    Set-based, no lambdas: the lemmas are unnested with their position (``generate_subscripts``), the stop words
+    removed by an anti-join, the phrase is a kept lemma and the next kept one (``lead`` over the comment), and
+    ``DISTINCT`` counts each term once per comment. ``benchmarks/comment_stats.py``: 1 M comments of 1–60 lemmas in
+    a few seconds on 2 cores, where the per-comment list lambdas took minutes."""
+    return (f"(WITH tok AS (SELECT id, unnest(l) AS lem, generate_subscripts(l, 1) AS pos "
+            f"FROM (SELECT id, string_split(coalesce(words, ''), ' ') AS l FROM {source})), "
+            "kept AS (SELECT id, pos, lem FROM tok WHERE lem <> '' AND lem NOT IN (SELECT unnest(?::VARCHAR[]))), "
+            "seq AS (SELECT id, lem, lead(lem) OVER (PARTITION BY id ORDER BY pos) AS nxt FROM kept) "
+            "SELECT DISTINCT id, term FROM (SELECT id, lem AS term FROM seq "
+            "UNION ALL SELECT id, lem || ' ' || nxt FROM seq WHERE nxt <> lem))")
 
 
 def terms_params(stop: frozenset[str]) -> list:
-    """The parameters of :func:`kept_sql`."""
-    return [sorted(stop)]
+    """The parameters of :func:`term_rows_sql`: the stop words without :data:`NEGATIONS`."""
+    return [sorted(set(stop) - NEGATIONS)]
 
 
 def term_counts(docs: pd.DataFrame) -> pd.DataFrame:
@@ -106,12 +106,14 @@ def term_counts(docs: pd.DataFrame) -> pd.DataFrame:
     return counts.astype({"n_a": int, "n_b": int})
 
 
-def log_odds(counts: pd.DataFrame, *, alpha0: float | None = None) -> pd.DataFrame:
+def log_odds(counts: pd.DataFrame, *, alpha0: float | None = None,
+             totals: tuple[float, float, float] | None = None) -> pd.DataFrame:
     """δ, its SE and z of every term of ``counts`` (:func:`term_counts`): Monroe et al.'s log-odds ratio with an
     informative Dirichlet prior (formulas in :func:`distinctive_terms`: y_wa = ``count_a``, y_wb = ``count_b``, y_w =
-    ``count``; n_a, n_b, n their column sums). Adds ``delta, se, z``."""
+    ``count``; n, n_a, n_b their column sums, or ``totals`` when ``counts`` holds only some of the terms — the
+    database fetches only those :func:`top_terms` can keep). Adds ``delta, se, z``."""
     y, ya, yb = (counts[c].to_numpy(float) for c in ("count", "count_a", "count_b"))
-    n, na, nb = y.sum(), ya.sum(), yb.sum()
+    n, na, nb = (y.sum(), ya.sum(), yb.sum()) if totals is None else totals
     a0 = n if alpha0 is None else float(alpha0)
     aw = a0 * y / n if n else y
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -442,6 +442,10 @@ def guess_role(header: str, p: ColumnProfile, n_rows: int) -> str:
         return "ignore"
     if _COMMENT.search(header) and p.mean_length >= 3:
         return "comment"
+    if p.unique == 1 and p.filled >= 5:
+        # one and the same text in every answer: the ticked option of a flattened multiple-choice question
+        # (SurveyMonkey's "Column27" = "Using version control …"), not something people wrote
+        return "segment"
     if p.unique <= 30 and p.mean_length <= 40 and (p.unique_share <= 0.5 or p.unique <= 3):
         return "segment"
     if p.mean_length >= 15 or p.unique_share > 0.5:
