@@ -77,7 +77,7 @@ def suggestions_tab(con, ctx: Context) -> None:
         return
     table_with_downloads(suggestion_table(terms, lang, groups, title), "cs_terms", "begriffe" if lang == "de" else "terms")
     if access.allowed(ctx.user, "edit"):  # analysts; the write checks role and study again (perform)
-        _make_theme(ctx, terms["term"].head(THEME_TERMS).tolist())
+        _make_theme(ctx, terms["display"].head(THEME_TERMS).tolist())
 
 
 def impact_tab(con, ctx: Context) -> None:

@@ -79,8 +79,9 @@ def current_page(chosen: dict) -> int:
     return max(int(asked), 1) if asked.isdigit() else 1
 
 
-def caption(row, chosen: dict, themes_shown: bool) -> str:
-    """The line under a comment: NPS group, wave, date, the ratings of its touchpoint(s), segments (user text inert)."""
+def caption(row, chosen: dict) -> str:
+    """The line under a comment: NPS group, wave, date, the ratings of its touchpoint(s), segments, its themes (user
+    text inert)."""
     parts = []
     if isinstance(row.nps_group, str):
         parts.append(f"{t(GROUP_LABELS[row.nps_group], lang)} · {t('comments_recommend', lang, nps=fmt_number(row.nps, 0, lang))}")
@@ -89,8 +90,8 @@ def caption(row, chosen: dict, themes_shown: bool) -> str:
     parts += [f"{plain(tp)} {fmt_number(row.ratings[tp], 0 if float(row.ratings[tp]).is_integer() else 1, lang)}"
               for tp in shown if tp in row.ratings]
     parts += [f"{plain(k)}: {plain(v)}" for k, v in row.segments.items()]
-    if not themes_shown and row.themes:
-        parts.append(", ".join(plain(name) for name in row.themes))
+    if row.themes:
+        parts.append(t("comments_themes_of", lang, themes=", ".join(plain(name) for name in row.themes)))
     if "respondent_id" in row._fields and row.respondent_id:
         parts.append(t("comments_respondent", lang, id=plain(row.respondent_id)))
     return " · ".join(parts)
@@ -99,8 +100,10 @@ def caption(row, chosen: dict, themes_shown: bool) -> str:
 def theme_editor(row, themes: dict[int, str], set_theme) -> None:
     """The analyst's themes of one comment: each added or removed theme is an override that survives re-coding."""
     key = f"ct_{row.dataset_id}_{row.resp}_{row.question}"
-    picked = st.multiselect(t("comments_edit_themes", lang), list(themes), default=list(row.theme_ids),
-                            format_func=lambda i: plain(themes[i]), key=key, select_all=False)
+    with st.popover(t("comments_edit_themes", lang), icon=":material/sell:"):
+        picked = st.multiselect(t("comments_edit_themes", lang), list(themes), default=list(row.theme_ids),
+                                format_func=lambda i: plain(themes[i]), key=key, select_all=False,
+                                placeholder=t("comments_no_theme", lang), label_visibility="collapsed")
     before, after = set(row.theme_ids), set(picked)
     done = [set_theme(ctx, int(row.dataset_id), int(row.resp), row.question, int(i), i in after) for i in sorted(before ^ after)]
     if done and all(done):  # shown again from the data (the write cleared the caches), never from the widget's state
@@ -129,7 +132,7 @@ def comments_tab(con) -> None:
     for row in result.rows.itertuples(index=False):
         with st.container(border=True):
             st.markdown(plain(row.text))
-            st.caption(caption(row, chosen, set_theme is not None))
+            st.caption(caption(row, chosen))
             if set_theme is not None:
                 theme_editor(row, themes, set_theme)
     if last > 1:
@@ -141,10 +144,11 @@ def comments_tab(con) -> None:
 
 
 con = cursor()
+# Only the open tab runs (on_change="rerun"): the suggestions of a large study take seconds and must not delay
+# the list of comments; the open tab is in the URL (c.tab), so a shared link opens it.
 tabs = st.tabs([t(key, lang) for key in ("comments_tab_list", "comments_tab_themes", "comments_tab_suggestions",
-                                         "comments_tab_impact")])
-with tabs[0]:
-    comments_tab(con)
-for tab, draw in zip(tabs[1:], (themes_tab, suggestions_tab, impact_tab)):
-    with tab:
-        draw(con, ctx)
+                                         "comments_tab_impact")], key="c.tab", bind="query-params", on_change="rerun")
+for tab, draw in zip(tabs, (lambda con, ctx: comments_tab(con), themes_tab, suggestions_tab, impact_tab)):
+    if tab.open:
+        with tab:
+            draw(con, ctx)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-from tpm import compact
+from tpm import compact, store
 from tpm.comments.stats import (
     distinctive_terms,
     term_rows_sql,
@@ -385,3 +385,25 @@ def test_the_tabs_render_terms_impact_heatmap_and_trend(con, db_path, monkeypatc
     assert "warteschleife" in at.dataframe[0].value.iloc[:, 0].tolist()
     at.radio(key="cs_compare").set_value("low").run()
     assert not at.exception and at.subheader[0].value == "Words low raters of 'Hotline' use more often"
+    # one click makes a suggested term a theme of the study: stored through perform, and the comments coded at once
+    term = at.selectbox(key="cs_pick_term").options[0]
+    at.selectbox(key="cs_pick_term").set_value(term).run()
+    at.button(key="cs_make_theme").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    check = store.connect(db_path)
+    _theme_id, coded = check.execute(
+        "SELECT t.id, (SELECT count(*) FROM comment_themes c WHERE c.theme_id = t.id) FROM themes t "
+        "WHERE t.study_id = 1 AND t.name = ?", [term]).fetchone()
+    assert coded >= 5                                            # a suggested term occurs in at least 5 comments
+    assert check.execute("SELECT count(*) FROM audit WHERE action = 'theme.add'").fetchone()[0] == 1
+    check.close()
+
+
+def test_a_term_is_shown_as_a_reader_spells_it():
+    from tpm.text.lemmas import lemma, readable
+
+    texts = ["Das Gerät wurde beschädigt geliefert.", "Größere Pakete"]
+    folded = " ".join(lemma(w) for w in ("beschädigt", "geliefert"))
+    assert folded == "beschadigen liefern"                      # what the statistics count: folded lemmas
+    assert readable(folded, texts) == "beschädigen liefern"     # what the analyst reads
+    assert readable("zeppelin", texts) == "zeppelin"            # no word of the texts gives it: unchanged

@@ -288,6 +288,17 @@ def test_page_shows_counts_plain_masked_comments_and_keeps_filters_in_the_url(pa
     assert at.query_params["c.tp"] == "Filiale" and at.query_params["c.q"] == "ruft mich an"
 
 
+def test_only_the_open_tab_runs_and_a_link_opens_it(page_db, monkeypatch):
+    """The tab is in the URL (c.tab): a link to the Impact tab shows the impact chart and does not run the list of
+    comments (nor the suggestions: a large study's terms take seconds and must not delay another tab)."""
+    path, _, _ = page_db
+    at = comments_app(path, monkeypatch, lang="en", **{"c.tab": "Impact"})
+    assert not any(m.value.endswith(" comments") for m in at.markdown)       # no count line: the list did not run
+    assert not at.get("subheader") or all(h.value != "Words detractors use more often" for h in at.subheader)
+    opened = comments_app(path, monkeypatch, lang="en")
+    assert any(m.value.endswith(" comments") for m in opened.markdown)        # the default tab: the list
+
+
 def test_a_cell_below_the_anonymity_base_shows_nothing_and_search_does_not_shrink_it(planted):
     import itertools
 

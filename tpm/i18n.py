@@ -434,7 +434,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "comments_general": ("allgemein", "general"),
     "comments_recommend": ("Weiterempfehlung {nps}", "Recommend {nps}"),
     "comments_respondent": ("Befragte/r {id}", "Respondent {id}"),
-    "comments_edit_themes": ("Themen dieses Kommentars", "Themes of this comment"),
+    "comments_themes_of": ("Themen: {themes}", "Themes: {themes}"),
+    "comments_no_theme": ("kein Thema", "no theme"),
+    "comments_edit_themes": ("Themen bearbeiten", "Edit themes"),
     "comments_masked": ("E-Mail-Adressen, Telefon-, Konto-, Karten- und Kundennummern sind maskiert.",
                         "E-mail addresses, phone, account, card and customer numbers are masked."),
     "inventory_intro": (

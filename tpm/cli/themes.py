@@ -107,7 +107,7 @@ def run(con, args, study: int) -> int:
 
 
 def _terms(terms) -> list[dict]:
-    return [{"term": r.term, "count": num(r.count), "count_a": num(r.count_a), "count_b": num(r.count_b),
+    return [{"term": r.term, "display": r.display, "count": num(r.count), "count_a": num(r.count_a), "count_b": num(r.count_b),
              "n_a": int(r.n_a), "n_b": int(r.n_b), "delta": num(r.delta), "se": num(r.se), "z": num(r.z),
              "examples": list(r.example_texts)} for r in terms.itertuples(index=False)]
 
@@ -138,7 +138,7 @@ def suggest(con, args, flt) -> int:
     group = "detractors vs promoters" if how == "detractors" else f"bottom box vs top box of {touchpoint}"
     print(f"terms of {group}: {len(terms)}" + ("" if terms else " (none with enough comments)"))
     for r in terms:
-        print(f"{r['z']:>7.2f}  {r['term']}  ({r['n_a']} vs {r['n_b']} comments)")
+        print(f"{r['z']:>7.2f}  {r['display']}  ({r['n_a']} vs {r['n_b']} comments)")
     return 0
 
 

@@ -27,7 +27,7 @@ from tpm.compact import row_key
 from tpm.metrics.filters import Filter
 from tpm.metrics.rules import ANONYMITY
 from tpm.metrics.weighted import box_sql, has_weights, nps_group_sql
-from tpm.text.lemmas import stop_words
+from tpm.text.lemmas import readable, stop_words
 from tpm.text.mask import mask
 
 __all__ = ["COMPARE_DETRACTORS", "Impact", "commenters", "compare_groups", "impact", "suggestion_docs",
@@ -81,7 +81,9 @@ def suggestions(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: froze
                 top: int = 30, min_count: int = ANONYMITY) -> pd.DataFrame:
     """The terms group a (detractors, or a touchpoint's bottom box) uses more often than group b, under ``flt``:
     :func:`~tpm.comments.stats.distinctive_terms` with the counting done in DuckDB (the same term rule,
-    :func:`~tpm.comments.stats.term_rows_sql`) and the examples' texts, personal data masked (``example_texts``).
+    :func:`~tpm.comments.stats.term_rows_sql`) and the examples' texts, personal data masked (``example_texts``);
+    ``display``: the term as a reader spells it (:func:`tpm.text.lemmas.readable`: "beschädigen", not the folded
+    "beschadigen" the statistics count).
     Stop words: ``stop``, default :data:`tpm.text.lemmas.STOP_WORDS`. Weighted where the view is (weight 1 where the data has none)."""
     cte, params = _comments_cte(con, flt, compare)
     stop_params = terms_params(stop_words() if stop is None else stop)
@@ -107,7 +109,9 @@ def suggestions(con, flt: Filter, compare: str = COMPARE_DETRACTORS, stop: froze
     terms["examples"] = [[int(i) for i in ids] for ids in terms["examples"]]
     wanted = sorted({i for ids in terms["examples"] for i in ids})
     texts = dict(con.execute(f"{cte} SELECT id, text FROM cm WHERE list_contains(?::BIGINT[], id)", params + [wanted]).fetchall())
-    return terms.assign(example_texts=[[mask(texts[i]) for i in ids] for ids in terms["examples"]])
+    return terms.assign(
+        display=[readable(term, [texts[i] for i in ids]) for term, ids in zip(terms["term"], terms["examples"])],
+        example_texts=[[mask(texts[i]) for i in ids] for ids in terms["examples"]])
 
 
 @dataclass

@@ -17,7 +17,7 @@ def suggestion_table(terms: pd.DataFrame, lang: str, groups: tuple[str, str] | N
     first, second = groups or (t("cs_group_detractors", lang), t("cs_group_promoters", lang))
     frame = terms.assign(examples=[" | ".join(texts) for texts in terms["example_texts"]])
     return _table(frame, {
-        "term": (t("cs_term", lang), "text"), "count_a": (t("cs_count_of", lang, group=first), "count"),
+        "display": (t("cs_term", lang), "text"), "count_a": (t("cs_count_of", lang, group=first), "count"),
         "count_b": (t("cs_count_of", lang, group=second), "count"), "z": ("z", "diff2"),
         "examples": (t("cs_examples", lang), "text"),
     }, lang, title or t("cs_suggest_title", lang))

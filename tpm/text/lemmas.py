@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 
 from tpm.text.fold import fold
 
-__all__ = ["LANGUAGES", "WORD_PATTERN", "lemma", "lemmas", "stop_words", "tokens", "words"]
+__all__ = ["LANGUAGES", "WORD_PATTERN", "lemma", "lemmas", "readable", "spelled_lemma", "stop_words", "tokens", "words"]
 
 #: a word: one or more letters (RE2 syntax; the same class as Python's ``[^\W\d_]``)
 WORD_PATTERN = r"\pL+"
@@ -41,12 +41,29 @@ def tokens(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=200_000)
-def lemma(word: str) -> str:
-    """The folded lemma of one word: simplemma (de, then en) on the lower-cased word, then folded."""
+def spelled_lemma(word: str) -> str:
+    """The lemma of one word as a reader spells it: simplemma (de, then en) on the lower-cased word, lower case,
+    not folded ("Beschädigte" → "beschädigen")."""
     import simplemma
 
-    word = str(word).lower()
-    return fold(simplemma.lemmatize(word, lang=LANGUAGES))
+    return simplemma.lemmatize(str(word).lower(), lang=LANGUAGES).lower()
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """The folded lemma of one word: :func:`spelled_lemma`, folded ("Beschädigte" → "beschadigen")."""
+    return fold(spelled_lemma(word))
+
+
+def readable(term: str, texts) -> str:
+    """A term of folded lemmas ("beschadigen liefern") as a reader writes it ("beschädigen liefern"): each lemma in
+    the spelling of :func:`spelled_lemma` of a word of ``texts`` (the comments it was found in) that folds to it;
+    a lemma no word of ``texts`` gives stays as it is."""
+    spelled: dict[str, str] = {}
+    for text in texts:
+        for word in words(text):
+            spelled.setdefault(lemma(word), spelled_lemma(word))
+    return " ".join(spelled.get(part, part) for part in term.split(" "))
 
 
 def lemmas(text: str) -> list[str]:
