@@ -15,6 +15,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BY_HAND = ["tests/test_figures_by_hand.py"]
+LOG_ODDS = ["tests/test_comment_stats.py::test_log_odds_by_hand_with_the_corpus_prior",
+            "tests/test_comment_stats.py::test_log_odds_by_hand_with_a_chosen_prior_size_and_the_groups_swapped"]
+IMPACT = ["tests/test_comment_stats.py::test_planted_theme_share_and_nps_gap_are_recovered_exactly_and_the_null_theme_"
+          "is_not_significant", "tests/test_comment_stats.py::test_small_groups_are_hidden_or_untested_and_bh_matches_scipy"]
 
 #: (what the mutation does, file, the exact text, its replacement, the tests that must kill it)
 NAMED = [
@@ -44,6 +48,23 @@ NAMED = [
      "return (value - lo) / (hi - lo) * 100", "return (value - lo) / (hi - lo + 1) * 100", BY_HAND),
     ("0–100 score's SE not scaled", "tpm/metrics/registry.py",
      "score_0_100(est.se, 0, hi - lo)", "est.se", BY_HAND),
+    # the comments: the suggestion statistic, the theme impact, the anonymity of comments, masking, folding
+    ("log-odds SE without the second group's term", "tpm/comments/stats.py",
+     "se = np.sqrt(1 / (ya + aw) + 1 / (yb + aw))", "se = np.sqrt(1 / (ya + aw))", LOG_ODDS),
+    ("log-odds prior of size 1 instead of the corpus", "tpm/comments/stats.py",
+     "a0 = n if alpha0 is None", "a0 = 1.0 if alpha0 is None", LOG_ODDS),
+    ("NPS gap's SE as the sum of the two SEs", "tpm/comments/stats.py",
+     "math.hypot(a.se, b.se)", "a.se + b.se", IMPACT),
+    ("a theme's cell of exactly 5 commenters hidden", "tpm/comments/stats.py",
+     "hidden = len(part) < ANONYMITY", "hidden = len(part) <= ANONYMITY", IMPACT),
+    ("comments shown to a cell one below the anonymity base", "tpm/comments/query.py",
+     "if cell < base:", "if cell < base - 1:", ["tests/test_comments.py::test_a_cell_below_the_anonymity_base_shows_"
+                                                "nothing_and_search_does_not_shrink_it"]),
+    ("card numbers masked without the Luhn check", "tpm/text/mask.py",
+     "return total % 10 == 0", "return True", ["tests/test_comments.py::test_card_rule_is_luhn_not_length"]),
+    ("search folding without the ue → u transcription", "tpm/text/fold.py",
+     '_TRANSCRIPTIONS = (("ae", "a"), ("oe", "o"), ("ue", "u"))', '_TRANSCRIPTIONS = (("ae", "a"), ("oe", "o"))',
+     ["tests/test_text.py"]),
 ]
 
 
