@@ -20,8 +20,10 @@ from tpm.comments.stats import (
     terms_params,
     theme_by_touchpoint,
     theme_impact,
+    theme_shares,
     theme_trend,
 )
+from tpm.metrics.rules import ANONYMITY
 
 DUCK = duckdb.connect()
 
@@ -180,6 +182,16 @@ def test_weighted_impact_uses_the_weights_of_the_commenters():
     assert out["nps_with"] == pytest.approx(100 * (30 - 360) / 480)
     assert out["nps_without"] == pytest.approx(100 * (350 - 280) / 840)
     assert out["n_eff"] == pytest.approx((1320**2) / (320 * 4 + 680))  # Kish: (Σw)²/Σw²
+
+
+def test_a_group_of_exactly_the_anonymity_base_is_shown_and_one_less_is_hidden():
+    size = 2 * ANONYMITY - 1
+    frame = pd.DataFrame({"nps": [10.0] * size, "weight": 1.0, "wave": ["a"] * ANONYMITY + ["b"] * (ANONYMITY - 1),
+                          "T": [i % 2 == 0 for i in range(size)]})
+    shares = theme_shares(frame, ["T"], weighted=False, by="wave").set_index("wave")
+    mentions_a = sum(i % 2 == 0 for i in range(ANONYMITY))
+    assert not shares.loc["a", "hidden"] and shares.loc["a", "mentions"] == mentions_a and shares.loc["a", "n"] == ANONYMITY
+    assert shares.loc["b", "hidden"] and math.isnan(shares.loc["b", "share"])
 
 
 def test_small_groups_are_hidden_or_untested_and_bh_matches_scipy():

@@ -317,6 +317,13 @@ def test_a_cell_below_the_anonymity_base_shows_nothing_and_search_does_not_shrin
         got = comment_page(con, _flt(con, study, waves, [region]), nps_group=group, touchpoint="Hotline", rating_max=rating)
         assert got.hidden_small_base == (n < ANONYMITY)
         assert got.rows.empty == (n < ANONYMITY)
+    # the boundary, exactly: a cell of n respondents is shown with a base of n, hidden with a base of n + 1
+    waves, region, group, rating, n = large
+    flt = _flt(con, study, waves, [region])
+    at_base = comment_page(con, flt, nps_group=group, touchpoint="Hotline", rating_max=rating, base=n)
+    one_short = comment_page(con, flt, nps_group=group, touchpoint="Hotline", rating_max=rating, base=n + 1)
+    assert not at_base.hidden_small_base and not at_base.rows.empty
+    assert one_short.hidden_small_base and one_short.rows.empty and one_short.matched == 0
     # a search narrows the comments, not the cell: a rare word in a large cell is shown
     waves, region, group, rating, _ = large
     flt = _flt(con, study, waves, [region])
