@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tpm.cli.common import CliError, Lazy, num, print_where, reading, where_json
-from tpm.cli.options import STUDY_HELP, unweighted_option, where_option
+from tpm.cli.options import reading_options
 from tpm.metrics.rules import ANONYMITY, NPS_GROUPS
 
 comment_page = Lazy("tpm.comments.query", "comment_page")
@@ -24,12 +24,7 @@ def add_comments(sub) -> None:
     p.add_argument("--limit", type=int, default=50, help="at most this many comments (default 50)")
     p.add_argument("--anonymity", type=int, default=ANONYMITY,
                    help=f"show nothing when the filters describe fewer respondents (default {ANONYMITY})")
-    p.add_argument("--db")
-    p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
-    p.add_argument("--json", action="store_true")
-    unweighted_option(p)
-    where_option(p)
-    p.add_argument("--study", help=STUDY_HELP)
+    reading_options(p)
     p.set_defaults(func=cmd_comments)
 
 

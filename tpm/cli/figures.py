@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tpm.cli.common import CliError, Filter, Lazy, access, num, open_existing, print_where, reading, store, where_json
-from tpm.cli.options import STUDY_HELP, unweighted_option, where_option
+from tpm.cli.options import STUDY_HELP, reading_options, unweighted_option, where_option
 from tpm.metrics.registry import CHOICES as METRIC_CHOICES
 from tpm.metrics.rules import ANONYMITY, MIN_TEST
 
@@ -55,12 +55,7 @@ def summary_dict(con, flt: Filter) -> dict:
 
 def add_summary(sub) -> None:
     p = sub.add_parser("summary", help="respondents, NPS and per-touchpoint satisfaction")
-    p.add_argument("--db")
-    p.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
-    p.add_argument("--json", action="store_true")
-    unweighted_option(p)
-    where_option(p)
-    p.add_argument("--study", help=STUDY_HELP)
+    reading_options(p)
     p.set_defaults(func=cmd_summary)
 
 
@@ -149,12 +144,7 @@ def add_segments(sub) -> None:
     p.add_argument("--by", required=True, help="segment column, e.g. Region")
     p.add_argument("--metric", choices=METRIC_CHOICES, default="mean")
     p.add_argument("--anonymity", type=int, default=ANONYMITY, help=f"hide cells with fewer respondents (default {ANONYMITY})")
-    p.add_argument("--db")
-    p.add_argument("--dataset", action="append")
-    p.add_argument("--json", action="store_true")
-    unweighted_option(p)
-    where_option(p)
-    p.add_argument("--study", help=STUDY_HELP)
+    reading_options(p)
     p.set_defaults(func=cmd_segments)
 
 
@@ -191,12 +181,7 @@ def add_trend(sub) -> None:
     p.add_argument("--metric", choices=METRIC_CHOICES, default="score")
     p.add_argument("--waves", choices=["dataset", "month", "quarter"], default="dataset",
                    help="waves from the dataset's wave label (default) or from response dates")
-    p.add_argument("--db")
-    p.add_argument("--dataset", action="append")
-    p.add_argument("--json", action="store_true")
-    unweighted_option(p)
-    where_option(p)
-    p.add_argument("--study", help=STUDY_HELP)
+    reading_options(p)
     p.set_defaults(func=cmd_trend)
 
 

@@ -1,4 +1,5 @@
-"""The options several commands share (``--study``, ``--unweighted``, ``--where``): one wording each."""
+"""The options several commands share (``--study``, ``--unweighted``, ``--where``, and the set every command that
+reads figures takes): one wording each."""
 
 from __future__ import annotations
 
@@ -14,3 +15,14 @@ def where_option(parser) -> None:
                         help="only respondents with this answer, e.g. \"Region=Nord\" or an option of a multiple-choice "
                              "question, \"Kanal=Online\" (repeatable: values of one question are OR'd, questions AND'd — "
                              "as the sidebar filters)")
+
+
+def reading_options(parser) -> None:
+    """The options of every command that reads figures: ``--db``, ``--dataset``, ``--json``, ``--unweighted``,
+    ``--where``, ``--study``."""
+    parser.add_argument("--db")
+    parser.add_argument("--dataset", action="append", help="dataset name (repeatable; default: all)")
+    parser.add_argument("--json", action="store_true")
+    unweighted_option(parser)
+    where_option(parser)
+    parser.add_argument("--study", help=STUDY_HELP)
