@@ -857,6 +857,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "cs_group_promoters": ("Promotoren", "promoters"),
     "cs_group_low": ("Bottom-Box {touchpoint}", "bottom box {touchpoint}"),
     "cs_group_high": ("Top-Box {touchpoint}", "top box {touchpoint}"),
+    "cs_counting": ("Begriffe in allen Kommentaren werden gezählt …", "Counting the terms of all comments …"),
     "cs_pick_term": ("Begriff", "Term"),
     "cs_examples": ("Beispiele", "Examples"),
     "cs_no_terms": ("Keine Begriffe, die die erste Gruppe deutlich häufiger verwendet (oder zu wenige Kommentare).",
