@@ -269,3 +269,18 @@ def test_cli_alerts_and_cases(cli, tmp_path, waves):
         assert refused.returncode == 2 and words in refused.stderr, (args, refused.stderr)
     assert cli("alerts", "remove", "Detraktoren", "--db", db).returncode == 0
     assert json.loads(cli("alerts", "list", "--json", "--db", db).stdout) == []
+
+
+def test_a_moved_wave_takes_its_cases_and_a_deleted_one_removes_them(con, waves):
+    sid, first = setup_study(con, waves, {"Detraktoren": (["nps <= 6"], False, None)})
+    access.perform(con, ADMIN, "alert.run", sid)
+    n = sum(a["nps"] <= 6 for a in WAVE1)
+    other = access.perform(con, ADMIN, "dataset.import", export("andere.csv", planted(20, seed=7)), study="Andere").study_id
+    studies.set_scope(con, "anna", [sid])
+    case = con.execute("SELECT min(id) FROM cases WHERE dataset_id = ?", [first]).fetchone()[0]
+    access.perform(con, ADMIN, "dataset.move", first, other)
+    assert (len(cases.cases(con, sid)), len(cases.cases(con, other))) == (0, n)
+    with pytest.raises(access.OutOfScope):  # the response is in a study anna may not see any more
+        access.perform(con, access.Actor("anna", "analyst", "password"), "case.close", case, "erledigt")
+    access.perform(con, ADMIN, "dataset.delete", first)
+    assert con.execute("SELECT count(*) FROM cases").fetchone()[0] == 0

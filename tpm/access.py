@@ -343,10 +343,11 @@ def _of_import(con, a) -> set:
 
 
 def _of_cases(con, ids) -> set:
-    """The studies of the cases with these ids (one id or several)."""
+    """The studies of the cases with these ids (one id or several): the rule's and the response's (its dataset
+    may have moved to another study since the case opened)."""
     ids = [ids] if isinstance(ids, int | str) else list(ids)
-    return _where(con, "SELECT study_id FROM cases WHERE CAST(id AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))",
-                  [[str(i) for i in ids]])
+    return _where(con, """SELECT unnest([c.study_id, d.study_id]) FROM cases c LEFT JOIN datasets d ON d.id = c.dataset_id
+                          WHERE CAST(c.id AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))""", [[str(i) for i in ids]])
 
 
 def _none(con, a) -> set:

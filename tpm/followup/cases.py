@@ -186,7 +186,8 @@ def add_note(con: duckdb.DuckDBPyConnection, case_id: int, text: str, by_user: s
 
 def cases(con: duckdb.DuckDBPyConnection, study: int | str | None, status: str | None = None, owner: str | None = None,
           now: datetime | None = None) -> pd.DataFrame:
-    """The study's cases (of ``status``, of ``owner``): overdue open cases first, then by due date (none: last)."""
+    """The cases of the study's responses (of ``status``, of ``owner``; a moved wave's cases go with it): overdue open
+    cases first, then by due date (none: last)."""
     sid = studies.resolve(con, study)
     if status is not None and status not in STATUSES:
         raise RuleError("err_case_status", status=status, allowed=", ".join(STATUSES))
@@ -196,9 +197,9 @@ def cases(con: duckdb.DuckDBPyConnection, study: int | str | None, status: str |
                   coalesce(c.status IN ('new', 'in_progress') AND c.due_at < ?::TIMESTAMP, false) AS overdue,
                   (SELECT count(*) FROM case_notes n WHERE n.case_id = c.id) AS notes
            FROM cases c
-           LEFT JOIN alert_rules a ON a.id = c.rule_id AND a.study_id = c.study_id
-           LEFT JOIN datasets d ON d.id = c.dataset_id
+           LEFT JOIN alert_rules a ON a.id = c.rule_id
+           JOIN datasets d ON d.id = c.dataset_id
            LEFT JOIN respondents r ON r.dataset_id = c.dataset_id AND r.resp = c.resp
-           WHERE c.study_id = ? AND (? IS NULL OR c.status = ?) AND (? IS NULL OR c.owner = ?)
+           WHERE d.study_id = ? AND (? IS NULL OR c.status = ?) AND (? IS NULL OR c.owner = ?)
            ORDER BY overdue DESC, c.due_at NULLS LAST, c.id""",
         [now or _now(), sid, status, status, owner, owner]).df()

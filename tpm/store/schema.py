@@ -302,8 +302,9 @@ CREATE TABLE IF NOT EXISTS pair_sets (
 DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "comment_themes", *COMPACT_TABLES)
 #: the tables holding touchpoint names of answers (a rename changes them, then :func:`tpm.compact.refresh_study`)
 TOUCHPOINT_TABLES = ("ratings", "dont_know", "comments")
-#: every row of a dataset (deleted with it); the theme overrides outlive a re-mapping (same respondents, same columns)
-DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files", "theme_overrides")
+#: every row of a dataset (deleted with it); the theme overrides and the follow-up cases outlive a re-mapping (same
+#: respondents, same columns)
+DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files", "theme_overrides", "cases")
 
 
 #: inventory columns added to ``touchpoints`` (the table predates them in older files)
