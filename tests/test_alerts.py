@@ -185,7 +185,7 @@ def test_bad_rules_name_what_is_wrong_and_write_nothing(con, waves):
                               (["Telefon Hotline <= gut"], ["'gut'"]),
                               (["Telefon Hotline > dk"], ["'='"]),
                               (["nps <= 11"], ["0 to 10"]),
-                              (["wie bitte"], ["nps <= 6"]),
+                              (["wie bitte"], ["nps <= 4"]),
                               (["  "], ["at least one condition"])):
         with pytest.raises(RuleError) as refused:
             access.perform(con, ADMIN, "alert.add", sid, "Neu", conditions)

@@ -19,7 +19,7 @@ def add_alerts(sub) -> None:
     p.add_argument("action", choices=["list", "add", "remove", "run"])
     p.add_argument("name", nargs="?", help="add/remove: the rule's name")
     p.add_argument("--rule", action="append", default=[], metavar="CONDITION",
-                   help='add: a condition (repeatable), e.g. "nps <= 6", "Hotline <= 2", "Hotline = dk", '
+                   help='add: a condition (repeatable), e.g. "nps <= 4", "Hotline <= 2", "Hotline = dk", '
                         '"theme: Lieferung", "Region = Nord"; all must hold (AND) unless --any')
     p.add_argument("--any", action="store_true", help="add: a response matching any one condition opens a case (OR)")
     p.add_argument("--sla-days", type=int, default=7, help="add: a case is due this many days after it opened (default 7)")
@@ -60,7 +60,7 @@ def cmd_alerts(args) -> int:
     if args.action in ("add", "remove") and not (args.name or "").strip():
         raise CliError(f"alerts {args.action}: name the rule, e.g. 'python -m tpm alerts {args.action} Detraktoren'")
     if args.action == "add" and not args.rule:
-        raise CliError('alerts add: give at least one --rule, e.g. --rule "nps <= 6"')
+        raise CliError('alerts add: give at least one --rule, e.g. --rule "nps <= 4"')
     opened = database(args) if args.action != "list" else existing(args.db)
     with opened as con:
         study = chosen_study(con, args.study) or studies.resolve(con, args.study)

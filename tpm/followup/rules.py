@@ -3,7 +3,7 @@ DuckDB query with bound parameters — the text a user typed reaches the databas
 
 A condition is one of
 
-- ``nps <= 6`` — the recommendation question (0–10); operators ``<=  <  >=  >  =``;
+- ``nps <= 4`` — the recommendation question (0–10); operators ``<=  <  >=  >  =``;
 - ``TOUCHPOINT <= 2`` — a rating of the touchpoint, on its own scale (``Hotline <= 2`` on a 1–5 scale: the bottom two);
 - ``TOUCHPOINT = dk`` — a don't-know answer ("weiß nicht", "k.A.") for the touchpoint;
 - ``theme: NAME`` — a comment of the response coded with the study's theme NAME (:mod:`tpm.comments.themes`);
