@@ -63,6 +63,7 @@ LAYERS = [
     ("catalogue", ["tpm.studies", "tpm.store", "tpm.inventory", "tpm.weights", "tpm.upload", "tpm.remap"]),
     ("metrics", ["tpm.metrics"]),
     ("comments", ["tpm.comments"]),                 # the customers' comments: themes, the comments page, their statistics
+    ("followup", ["tpm.followup"]),                 # alert rules over single responses and the follow-up cases they open
     ("plans", ["tpm.actions"]),
     ("charts", ["tpm.charts"]),
     ("report", ["tpm.report"]),

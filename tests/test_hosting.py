@@ -58,6 +58,13 @@ def write_calls(con):
         "theme.recode": (first,),
         "theme.override": (dataset, 0, "Kommentar", 1, True, "eve"),
         "theme.copy": (first, second),
+        "alert.add": (first, "Neu", ["Hotline <= 2"]),
+        "alert.remove": (first, "Neu"),
+        "alert.run": (first,),
+        "case.status": ([1], "done"),
+        "case.assign": ([1], "eva"),
+        "case.close": (1, "erledigt"),
+        "case.note": (1, "Notiz"),
     }
 
 

@@ -37,6 +37,8 @@ def build_three(con) -> dict:
         saved = store.save_import(con, survey(f"{key}.csv", tps, n), name=f"{name} W1", study=name)
         studies.set_phases(con, saved.study_id, ["Vorher", "Nachher"])
         action = access.perform(con, ADMIN, "action.create", tps[0], "Maßnahme", study=saved.study_id)
+        access.perform(con, ADMIN, "alert.add", saved.study_id, "Alle", [f"{tps[0]} <= 5"])  # a case per rater
+        access.perform(con, ADMIN, "alert.run", saved.study_id)
         ids[key] = (saved.study_id, saved.dataset_id, action, tps)
     studies.set_scope(con, "anna", [ids["hotline"][0], ids["chat"][0]])
     return ids
@@ -71,6 +73,7 @@ def snapshot(con):
 def calls_on(con, study: int, dataset: int, action: int, tps: list[str], other: int, new_file: str):
     """Every analyst write, aimed at ``study`` (its dataset, measure, touchpoints); a move/merge towards ``other``."""
     result = survey(new_file, tps, 8, seed=3)
+    case = con.execute("SELECT min(id) FROM cases WHERE study_id = ?", [study]).fetchone()[0]
     return {
         "dataset.import": (result,), "dataset.rename": (dataset, "Neu", "W9"), "dataset.remap": (dataset, store_specs(con, dataset)),
         "dataset.move": (dataset, other), "dataset.weights": (dataset, [Margin("Region", "Nord", 40), Margin("Region", "Süd", 60)]),
@@ -84,6 +87,9 @@ def calls_on(con, study: int, dataset: int, action: int, tps: list[str], other: 
         "theme.update": (study, "Lieferung", Theme("Lieferung", words=("lieferung",))), "theme.recode": (study,),
         "theme.override": (dataset, 0, "Kommentar", 1, False, "anna"), "theme.copy": (other, study),
         "theme.remove": (study, "Lieferung"),
+        "alert.add": (study, "Neu", ["Region = Nord"]), "alert.remove": (study, "Alle"), "alert.run": (study,),
+        "case.status": ([case], "done"), "case.assign": ([case], "anna"), "case.close": (case, "erledigt"),
+        "case.note": (case, "Notiz"),
     }, {"dataset.import": {"study": study}, "action.create": {"study": study}, "action.update": {"title": "Geändert"}}
 
 

@@ -255,7 +255,7 @@ class _Writes(Mapping):
 
 #: every write of the product: the role it needs and the function that does it (``fn(con, *args, **kwargs)``)
 WRITES = _Writes({
-    "dataset.import": ("analyst", "tpm.store.save_import"),
+    "dataset.import": ("analyst", "tpm.followup.cases.save_import"),  # the store's, opening the alert rules' cases
     "dataset.rename": ("analyst", "tpm.store.rename_dataset"),
     "dataset.remap": ("analyst", "tpm.remap.remap"),
     "dataset.delete": ("admin", "tpm.store.delete_dataset"),
@@ -284,6 +284,13 @@ WRITES = _Writes({
     "theme.recode": ("analyst", "tpm.comments.themes.recode"),
     "theme.override": ("analyst", "tpm.comments.themes.override"),
     "theme.copy": ("analyst", "tpm.comments.themes.copy_themes"),
+    "alert.add": ("analyst", "tpm.followup.cases.add_rule"),
+    "alert.remove": ("analyst", "tpm.followup.cases.remove_rule"),
+    "alert.run": ("analyst", "tpm.followup.cases.run_rules"),
+    "case.status": ("analyst", "tpm.followup.cases.set_status"),
+    "case.assign": ("analyst", "tpm.followup.cases.assign"),
+    "case.close": ("analyst", "tpm.followup.cases.close"),
+    "case.note": ("analyst", "tpm.followup.cases.add_note"),
 })
 
 #: the study a write would create (an import or a move into a study named but not stored yet)
@@ -335,6 +342,14 @@ def _of_import(con, a) -> set:
     return _study_or_new(con, a["study"])
 
 
+def _of_cases(con, ids) -> set:
+    """The studies of the cases with these ids (one id or several): the rule's and the response's (its dataset
+    may have moved to another study since the case opened)."""
+    ids = [ids] if isinstance(ids, int | str) else list(ids)
+    return _where(con, """SELECT unnest([c.study_id, d.study_id]) FROM cases c LEFT JOIN datasets d ON d.id = c.dataset_id
+                          WHERE CAST(c.id AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))""", [[str(i) for i in ids]])
+
+
 def _none(con, a) -> set:
     """User management: admins only, and admins are never limited to studies."""
     return set()
@@ -371,6 +386,13 @@ TOUCHES = {
     "theme.override": lambda con, a: _of_dataset(con, a["dataset_id"]),
     # the source too: its code frame is read into the target
     "theme.copy": lambda con, a: _study_given(con, a["from_study"]) | _study_given(con, a["to_study"]),
+    "alert.add": lambda con, a: _study_given(con, a["study"]),
+    "alert.remove": lambda con, a: _study_given(con, a["study"]),
+    "alert.run": lambda con, a: _study_given(con, a["study"]),
+    "case.status": lambda con, a: _of_cases(con, a["case_ids"]),
+    "case.assign": lambda con, a: _of_cases(con, a["case_ids"]),
+    "case.close": lambda con, a: _of_cases(con, a["case_id"]),
+    "case.note": lambda con, a: _of_cases(con, a["case_id"]),
     "user.add": _none,
     "user.remove": _none,
     "user.set_role": _none,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from tpm.cli import admin, catalogue, comments, figures, importing, themes
+from tpm.cli import admin, alerts, catalogue, comments, figures, importing, themes
 
 #: one line per command, in the order ``python -m tpm --help`` (and docs/cli.md) lists them
 COMMANDS = [
@@ -26,6 +26,8 @@ COMMANDS = [
     catalogue.add_remap,
     catalogue.add_touchpoint,
     themes.add_themes,
+    alerts.add_alerts,
+    alerts.add_cases,
     admin.add_users,
     admin.add_audit,
     admin.add_seed,

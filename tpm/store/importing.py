@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ def save_import(
     audit: tuple[str, str] | None = None,
     transaction: bool = True,
     study: int | str | None = None,
+    then: Callable[[duckdb.DuckDBPyConnection, int, int], None] | None = None,
 ) -> Saved:
     """Store one import in a single transaction: all of it, or (on any error) nothing.
 
@@ -54,6 +56,8 @@ def save_import(
     Re-importing a file with the same SHA-256 stores nothing and returns the existing dataset.
     ``audit`` = (actor, via): an audit record is written in the same transaction.
     ``transaction=False``: the caller holds one open transaction around several imports.
+    ``then(con, dataset_id, study_id)``: run inside the transaction once the rows are stored (the alert rules,
+    :func:`tpm.followup.cases.save_import`), so a failed import leaves nothing of it either.
     """
     existing = find_by_hash(con, result.sha256)
     if existing:
@@ -93,6 +97,8 @@ def save_import(
             ],
         ).fetchone()[0]
         insert_rows(con, dataset_id, study_id, result, respondents, lean)
+        if then is not None:
+            then(con, int(dataset_id), int(study_id))
         if weights:
             save_weight_set(con, dataset_id, "file", weights)
         if result.data is not None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = 9  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
+SCHEMA_VERSION = 10  # bump with a migration in migrate() when the tables change (2: studies; 3: weights; 4: study scopes;
                    # 5: dataset_files; 6: the compact count tables of tpm.compact; 7: those rebuilt, a multiple-choice
                    # question's options keyed as a set; 8: LOGIN_SCHEMA, the web sessions and failed logins;
-                   # 9: comments' touchpoint, folded text and lemmas (filled for stored comments), THEME_SCHEMA)
+                   # 9: comments' touchpoint, folded text and lemmas (filled for stored comments), THEME_SCHEMA;
+                   # 10: FOLLOWUP_SCHEMA, alert rules and follow-up cases)
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS study_ids START 1;
@@ -200,6 +201,44 @@ CREATE TABLE IF NOT EXISTS theme_overrides (  -- an analyst's decision on one co
 );
 """
 
+#: alert rules and the follow-up cases they open (schema 10; :mod:`tpm.followup`). A case is one response matching
+#: one rule: UNIQUE(rule_id, dataset_id, resp) is what keeps re-runs and re-imports from opening it twice.
+FOLLOWUP_SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS alert_rule_ids START 1;
+CREATE TABLE IF NOT EXISTS alert_rules (
+    study_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,            -- from alert_rule_ids: never reused, so a new rule never meets an old rule's cases
+    name VARCHAR NOT NULL,          -- unique within the study, case-insensitively (checked by tpm.followup.cases)
+    conditions JSON NOT NULL,       -- [{"kind", "name", "op", "value", "text"}…] (tpm.followup.rules.Condition)
+    any_of BOOLEAN NOT NULL,        -- true: a response matching any condition (OR); false: all of them (AND)
+    sla_days INTEGER,               -- a case is due this many days after it opened (NULL: no due date)
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (study_id, id)
+);
+CREATE SEQUENCE IF NOT EXISTS case_ids START 1;
+CREATE TABLE IF NOT EXISTS cases (
+    id BIGINT PRIMARY KEY,
+    study_id INTEGER NOT NULL,
+    rule_id INTEGER NOT NULL,
+    dataset_id INTEGER NOT NULL,
+    resp INTEGER NOT NULL,          -- the respondent (respondents.resp of the dataset)
+    opened_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP,               -- opened_at + the rule's sla_days
+    owner VARCHAR,                  -- a user name (default: the touchpoint's manager or department in the inventory)
+    status VARCHAR NOT NULL,        -- new | in_progress | done | unreachable (labels: tpm.i18n case_status_*)
+    outcome VARCHAR,
+    measure_id INTEGER,             -- a measure of the action plan (actions.id)
+    closed_at TIMESTAMP,
+    UNIQUE (rule_id, dataset_id, resp)
+);
+CREATE TABLE IF NOT EXISTS case_notes (
+    case_id BIGINT NOT NULL,
+    "at" TIMESTAMP NOT NULL,
+    by_user VARCHAR,
+    text VARCHAR NOT NULL
+);
+"""
+
 #: the compact count tables (:mod:`tpm.compact` fills them), each with a ``dataset_id`` column
 COMPACT_TABLES = ("segment_profiles", "profiles", "profile_ratings", "profile_dont_know", "profile_pairs", "pair_sets")
 
@@ -263,8 +302,9 @@ CREATE TABLE IF NOT EXISTS pair_sets (
 DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "comment_themes", *COMPACT_TABLES)
 #: the tables holding touchpoint names of answers (a rename changes them, then :func:`tpm.compact.refresh_study`)
 TOUCHPOINT_TABLES = ("ratings", "dont_know", "comments")
-#: every row of a dataset (deleted with it); the theme overrides outlive a re-mapping (same respondents, same columns)
-DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files", "theme_overrides")
+#: every row of a dataset (deleted with it); the theme overrides and the follow-up cases outlive a re-mapping (same
+#: respondents, same columns)
+DATA_TABLES = (*DERIVED_TABLES, "weight_sets", "dataset_files", "theme_overrides", "cases")
 
 
 #: inventory columns added to ``touchpoints`` (the table predates them in older files)
@@ -291,6 +331,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LOGIN_SCHEMA)
     con.execute(COMPACT_SCHEMA)
     con.execute(THEME_SCHEMA)
+    con.execute(FOLLOWUP_SCHEMA)
     for column, kind in COMMENT_COLUMNS.items():
         con.execute(f"ALTER TABLE comments ADD COLUMN IF NOT EXISTS {column} {kind}")
     for table in ("datasets", "actions"):

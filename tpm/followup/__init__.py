@@ -1,0 +1,3 @@
+"""Closing the loop (issue #22): alert rules over single responses (:mod:`tpm.followup.rules`, parsed and compiled to
+one DuckDB query) and the follow-up cases they open, with owner, status, due date and notes
+(:mod:`tpm.followup.cases`). Every write goes through :func:`tpm.access.perform`."""
