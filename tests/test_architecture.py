@@ -64,6 +64,7 @@ LAYERS = [
     ("metrics", ["tpm.metrics"]),
     ("comments", ["tpm.comments"]),                 # the customers' comments: themes, the comments page, their statistics
     ("plans", ["tpm.actions"]),
+    ("followup", ["tpm.followup"]),                 # cases' notifications, contact visibility, retention
     ("charts", ["tpm.charts"]),
     ("report", ["tpm.report"]),
     # tpm.cli: the package tpm/cli/ (its command modules import each other only downwards: parser → commands → common)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from tpm.cli import admin, catalogue, comments, figures, importing, themes
+from tpm.cli import admin, catalogue, comments, figures, followup_ops, importing, themes
 
 #: one line per command, in the order ``python -m tpm --help`` (and docs/cli.md) lists them
 COMMANDS = [
@@ -26,6 +26,7 @@ COMMANDS = [
     catalogue.add_remap,
     catalogue.add_touchpoint,
     themes.add_themes,
+    followup_ops.add_purge,
     admin.add_users,
     admin.add_audit,
     admin.add_seed,
