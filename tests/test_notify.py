@@ -324,3 +324,46 @@ def test_viewers_and_users_outside_the_study_get_cases_without_contact_data(con)
     assert scoped["email"].tolist()[0] == "a@example.org" and pd.isna(scoped["email"][1])
     leaked = with_contacts(con, analyst, "viewer", None)  # a frame that already carries them loses them
     assert "email" not in leaked.columns and "phone" not in leaked.columns
+
+
+def test_confirmed_contacts_are_stored_in_contacts_only_carried_by_the_template_and_deleted_with_the_dataset(tmp_path):
+    from tpm import store
+    from tpm.store.templates import header_signature
+
+    con = store.connect(tmp_path / "t.duckdb")
+    detected = ingest_bytes("welle.csv", contact_file())
+    specs = [s if s.column != "E-Mail" else type(s)(**{**s.as_dict(), "unsure": None}) for s in detected.specs]
+    saved = store.save_import(con, ingest_bytes("welle.csv", contact_file(), specs=specs), study="S")
+    assert con.execute("SELECT count(*), min(kind) FROM contacts WHERE dataset_id = ?", [saved.dataset_id]).fetchone() == (20, "email")
+    stored_text = con.execute("SELECT count(*) FROM segments WHERE value LIKE '%@%'").fetchone()[0] \
+        + con.execute("SELECT count(*) FROM comments WHERE text LIKE '%@%'").fetchone()[0]
+    assert stored_text == 0  # nowhere but in contacts
+    signature = header_signature(list(detected.table.columns))
+    template = json.loads(con.execute("SELECT mapping FROM mapping_templates WHERE signature = ?", [signature]).fetchone()[0])
+    assert {s["column"]: (s["role"], s["contact_kind"]) for s in template}["E-Mail"] == ("contact", "email")
+    store.delete_dataset(con, saved.dataset_id)
+    assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+    con.close()
+
+
+def test_cli_purge_and_retention(tmp_path, capsys):
+    from tpm import store
+    from tpm.cli import main
+
+    db = str(tmp_path / "c.duckdb")
+    con = store.connect(db)
+    con.execute(CASES_DDL)
+    con.execute("INSERT INTO studies (name, created_at) VALUES ('S', now()::TIMESTAMP)")
+    con.execute("INSERT INTO contacts VALUES (1, 0, 'email', 'a@example.org')")
+    add_case(con, 1, closed="2026-01-01")
+    con.close()
+    assert main(["cases", "retention", "--days", "-3", "--db", db]) == 2
+    assert main(["cases", "retention", "--days", "10", "--study", "S", "--db", db]) == 0
+    assert main(["cases", "purge", "--today", "31.03.2026", "--db", db]) == 2
+    assert "--today" in capsys.readouterr().err
+    assert main(["cases", "purge", "--today", "2026-03-31", "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["purged"]["1"]["contacts"] == 1
+    con = store.connect(db)
+    assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+    assert [r[0] for r in con.execute("SELECT action FROM audit ORDER BY id").fetchall()] == ["study.retention", "cases.purge"]
+    con.close()
