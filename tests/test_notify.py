@@ -367,3 +367,19 @@ def test_cli_purge_and_retention(tmp_path, capsys):
     assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
     assert [r[0] for r in con.execute("SELECT action FROM audit ORDER BY id").fetchall()] == ["study.retention", "cases.purge"]
     con.close()
+
+
+def test_a_column_set_to_contact_on_the_upload_page_gets_its_kind_and_a_kindless_one_is_refused():
+    import pandas as pd
+
+    from tpm.ingest import IngestError
+    from tpm.upload import specs_from_frame
+
+    result = ingest_bytes("welle.csv", contact_file())
+    frame = pd.DataFrame([{"column": "Telefon", "role": "contact", "confirmed": True, "unsure": "", "name": None},
+                          {"column": "ID", "role": "contact", "confirmed": True, "unsure": "", "name": None}])
+    phone, other = specs_from_frame(frame, detected=[s for s in result.specs if s.column != "Telefon"])
+    assert (phone.contact_kind, phone.unsure, other.contact_kind) == ("phone", None, "customer_no")
+    specs = [s for s in result.specs if s.role != "contact"] + [type(phone)(column="E-Mail", role="contact")]
+    with pytest.raises(IngestError, match=r"welle\.csv.*E-Mail.*contact column needs its kind"):
+        ingest_bytes("welle.csv", contact_file(), specs=specs)

@@ -980,6 +980,8 @@ INGEST_DE: list[tuple[str, str]] = [
     (r"tied to the touchpoint '(.+)' because the header names it: confirm, or clear the name",
      r"dem Kontaktpunkt „\1“ zugeordnet, weil die Überschrift ihn nennt: bestätigen oder den Namen leeren"),
     # a contact column (tpm.ingest.detect.CONTACT_UNSURE, tpm.ingest.normalise)
+    (r"a contact column needs its kind, not '(.*)'", r"eine Kontaktspalte braucht ihre Art, nicht „\1“"),
+    (r"use one of email, phone, customer_no", r"eine von email, phone, customer_no wählen"),
     (r"contact data \((\w+)\): stored for follow-up cases only if you confirm the role 'contact', else ignore it",
      r"Kontaktdaten (\1): nur gespeichert, wenn Sie die Rolle „contact“ bestätigen – sonst ignorieren"),
     (r"contact column '(.+)' not stored: confirm the role 'contact' to keep it for follow-up",

@@ -438,11 +438,16 @@ def _never_a_rating(header: str) -> bool:
     return bool(_PERSONAL.search(header) or is_meta(header) or _RANKING.search(header) or _COUNT.search(header))
 
 
+def header_contact_kind(header: str) -> str | None:
+    """The contact kind a header names ("E-Mail" → email, "Telefon" → phone, "Kundennummer" → customer_no)."""
+    return next((k for k, pattern in _CONTACT_HEADERS.items() if pattern.match(header)), None)
+
+
 def contact_kind(header: str, parsed: ParsedColumn) -> str | None:
     """The contact kind a column holds: its header names it ("E-Mail", "Telefon", "Kundennummer") *and* at
     least :data:`CONTACT_SHARE` of its distinct answers look like it. Never from the values alone: an id
     column of numbers is no customer number unless its header says so."""
-    kind = next((k for k, pattern in _CONTACT_HEADERS.items() if pattern.match(header)), None)
+    kind = header_contact_kind(header)
     if kind is None:
         return None
     answers = [a for a in dict.fromkeys(parsed.first(5000)) if a]
