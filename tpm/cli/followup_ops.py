@@ -2,7 +2,7 @@
 
 ``purge`` deletes the contact data and notes of cases closed longer ago than their study's retention period
 (:mod:`tpm.followup.retention`; audited as the CLI user); ``retention --study S --days N`` sets that period
-(``--days none``: kept). The ``cases`` command of the alerts module takes these actions with :func:`add_purge_to`.
+(``--days none``: kept). The ``cases`` command of the alerts module takes these actions with :func:`purge_actions`.
 Bad input (a date that is no ISO date, a negative period, an unknown study): exit 2, one line.
 """
 
@@ -15,7 +15,7 @@ from tpm.cli.common import CliError, access, database, store, studies
 from tpm.cli.options import STUDY_HELP
 
 
-def add_purge_to(actions) -> None:
+def purge_actions(actions) -> None:
     """The ``purge`` and ``retention`` actions, added to the subparsers of the ``cases`` command."""
     p = actions.add_parser("purge", help="delete contact data and notes of cases closed longer than the retention period")
     p.add_argument("--today", help="the day to count from, YYYY-MM-DD (default: today)")
@@ -31,7 +31,7 @@ def add_purge_to(actions) -> None:
 def add_purge(sub) -> None:
     """``cases`` with the retention actions (until the cases command of the alerts module takes them)."""
     p = sub.add_parser("cases", help="follow-up cases: purge (retention), retention (set the period)")
-    add_purge_to(p.add_subparsers(dest="action", required=True))
+    purge_actions(p.add_subparsers(dest="action", required=True))
 
 
 def _day(text: str | None) -> date:
