@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
+from datetime import date
 
 import streamlit as st
 
 from pages._text import language
 from tpm import store
+from tpm.followup.retention import purge
 from tpm.i18n import t
 from tpm.seed import seed_if_empty
 
@@ -40,6 +42,7 @@ def database(path: str, on_wait=None) -> str:
                 try:
                     if os.environ.get("TPM_SEED", "1") != "0":  # a hosted installation starts empty (Dockerfile)
                         seed_if_empty(con)
+                    purge(con, date.today(), via="server")  # retention of follow-up data, once per server start
                 finally:
                     con.close()
                 _ready.add(path)

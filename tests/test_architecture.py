@@ -65,6 +65,7 @@ LAYERS = [
     ("comments", ["tpm.comments"]),                 # the customers' comments: themes, the comments page, their statistics
     ("followup", ["tpm.followup"]),                 # alert rules over single responses and the follow-up cases they open
     ("plans", ["tpm.actions"]),
+    ("followup", ["tpm.followup"]),                 # cases' notifications, contact visibility, retention
     ("charts", ["tpm.charts"]),
     ("report", ["tpm.report"]),
     # tpm.cli: the package tpm/cli/ (its command modules import each other only downwards: parser → commands → common)

@@ -89,7 +89,8 @@ def test_roles_scales_and_missing_on_xlsx():
     assert r["Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen? (0-10)"] == "nps"
     assert r["Bestellwert"] == "ignore"
     assert r["Kommentar"] == "comment"
-    assert r["E-Mail"] == "ignore"  # personal data is not imported
+    # personal data: proposed as a contact column, unsure, and not imported until the analyst confirms it
+    assert r["E-Mail"] == "contact" and result.canonical.contacts.empty
     specs = {s.touchpoint: s for s in result.specs if s.role == "rating"}
     assert (specs["Hotline"].scale_min, specs["Hotline"].scale_max) == (1, 10)
     assert (specs["Website"].scale_min, specs["Website"].scale_max) == (1, 5)

@@ -687,6 +687,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_jar": ("Genau-richtig-Skala (zu wenig/zu viel)", "just-about-right (too little/too much)"),
     "role_comment": ("Kommentar", "comment"),
     "role_ignore": ("ignorieren", "ignore"),
+    "role_contact": ("Kontaktdaten (nur für Nachfassfälle)", "contact data (for follow-up cases only)"),
     # just-about-right questions (tpm.metrics.jar)
     "jar_title": ("Genau richtig?", "Just about right?"),
     "jar_caption": ("Fragen wie „zu kurz / genau richtig / zu lang“: Anteile in % derer, die geantwortet haben. "
@@ -923,6 +924,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "cs_by_segment": ("Themen nach Segment", "Themes by segment"),
     "cs_trend_title": ("Anteil der Themen über die Wellen (mit 95-%-KI)", "Theme shares over waves (with 95% CI)"),
     "cs_hidden": ("ausgeblendet: n < {anonymity}", "hidden: n < {anonymity}"),
+    # follow-up notifications (tpm.followup.notify): the e-mail names case, rule, touchpoint, due date and the link
+    "notify_subject_new": ("TPM: neuer Fall #{case_id} ({rule})", "TPM: new case #{case_id} ({rule})"),
+    "notify_subject_overdue": ("TPM: Fall #{case_id} ist überfällig ({rule})", "TPM: case #{case_id} is overdue ({rule})"),
+    "notify_body_new": ("Neuer Nachfassfall #{case_id}\nRegel: {rule}\nKontaktpunkt: {touchpoint}\nFällig: {due}\n"
+                        "Bearbeiten: {link}",
+                        "New follow-up case #{case_id}\nRule: {rule}\nTouchpoint: {touchpoint}\nDue: {due}\nOpen: {link}"),
+    "notify_body_overdue": ("Der Nachfassfall #{case_id} ist überfällig.\nRegel: {rule}\nKontaktpunkt: {touchpoint}\n"
+                            "Fällig war: {due}\nBearbeiten: {link}",
+                            "Follow-up case #{case_id} is overdue.\nRule: {rule}\nTouchpoint: {touchpoint}\nWas due: {due}\n"
+                            "Open: {link}"),
+    "notify_no_due": ("ohne Frist", "no due date"),
+    "notify_no_touchpoint": ("–", "–"),
+    "notify_failed": ("Benachrichtigung {channel} für Fall #{case_id} fehlgeschlagen nach {tries} Versuchen: {error}",
+                      "Notification {channel} for case #{case_id} failed after {tries} tries: {error}"),
+    "retention_days": ("Aufbewahrung (Tage nach Abschluss)", "Retention (days after closing)"),
+    "retention_help": ("Kontaktdaten und Notizen abgeschlossener Fälle werden so viele Tage nach dem Abschluss gelöscht "
+                       "(leer: behalten); protokolliert.",
+                       "Contact data and notes of closed cases are deleted this many days after closing (empty: kept); "
+                       "audited."),
+    "retention_bad": ("Aufbewahrung: eine ganze Zahl von Tagen ≥ 0, nicht „{value}“.",
+                      "Retention: a whole number of days ≥ 0, not “{value}”."),
 }
 
 
@@ -987,6 +1009,13 @@ INGEST_DE: list[tuple[str, str]] = [
     # a comment column tied to a touchpoint by its header (tpm.ingest.detect.tie_comments)
     (r"tied to the touchpoint '(.+)' because the header names it: confirm, or clear the name",
      r"dem Kontaktpunkt „\1“ zugeordnet, weil die Überschrift ihn nennt: bestätigen oder den Namen leeren"),
+    # a contact column (tpm.ingest.detect.CONTACT_UNSURE, tpm.ingest.normalise)
+    (r"a contact column needs its kind, not '(.*)'", r"eine Kontaktspalte braucht ihre Art, nicht „\1“"),
+    (r"use one of email, phone, customer_no", r"eine von email, phone, customer_no wählen"),
+    (r"contact data \((\w+)\): stored for follow-up cases only if you confirm the role 'contact', else ignore it",
+     r"Kontaktdaten (\1): nur gespeichert, wenn Sie die Rolle „contact“ bestätigen – sonst ignorieren"),
+    (r"contact column '(.+)' not stored: confirm the role 'contact' to keep it for follow-up",
+     r"Kontaktspalte „\1“ nicht gespeichert: die Rolle „contact“ bestätigen, um sie für Nachfassfälle zu behalten"),
     # notes
     (r"skipped (\d+) line\(s\) above the header", r"\1 Zeile(n) über der Kopfzeile übersprungen"),
     (r"(\d+) header rows \(", r"\1 Kopfzeilen ("),

@@ -14,7 +14,7 @@ import pandas as pd
 
 from tpm import store
 from tpm.ingest import ColumnSpec, ImportResult, IngestError, RawTable, arrange, detect, file_hash, read_table
-from tpm.ingest.detect import SCORED
+from tpm.ingest.detect import SCORED, header_contact_kind
 from tpm.ingest.normalise import normalise
 from tpm.ingest.values import cell_text
 
@@ -251,8 +251,15 @@ def specs_from_frame(frame: pd.DataFrame, role_labels: dict[str, str] | None = N
                                 scale_min=lo, scale_max=hi, labels=labels, missing_codes=codes,
                                 option=before.option if before is not None and role == "multi" else None,
                                 unsure=unsure, date_order=before.date_order if before is not None and role == "date" else None,
+                                contact_kind=_contact_kind(before, row["column"]) if role == "contact" else None,
                                 candidates=before.candidates if before is not None and role in SCORED else None))
     return specs
+
+
+def _contact_kind(before: ColumnSpec | None, column: str) -> str:
+    """A column the analyst made a contact column: the detected kind, else the one its header names, else a
+    customer number (an identifier to look the customer up by: the least assuming kind)."""
+    return (before.contact_kind if before is not None else None) or header_contact_kind(column) or "customer_no"
 
 
 def label_choices(table: RawTable, column: str) -> pd.DataFrame:

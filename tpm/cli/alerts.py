@@ -30,8 +30,9 @@ def add_alerts(sub) -> None:
 
 
 def add_cases(sub) -> None:
-    p = sub.add_parser("cases", help="follow-up cases: list (overdue first), close with an outcome, assign")
-    p.add_argument("action", nargs="?", choices=["list", "close", "assign"], default="list")
+    p = sub.add_parser("cases", help="follow-up cases: list (overdue first), close with an outcome, assign; purge and "
+                                     "retention of contact data")
+    p.add_argument("action", nargs="?", choices=["list", "close", "assign", "purge", "retention"], default="list")
     p.add_argument("ids", nargs="*", type=int, metavar="ID", help="close: one case id; assign: one or more")
     p.add_argument("--outcome", help='close: what was done, e.g. "Problem gelöst", "Gutschrift"')
     p.add_argument("--to", metavar="USER", help="assign: the user the cases go to")
@@ -39,6 +40,8 @@ def add_cases(sub) -> None:
     p.add_argument("--owner", help="list: only cases of this owner")
     p.add_argument("--study", help=STUDY_HELP)
     p.add_argument("--json", action="store_true", help="list: as JSON")
+    p.add_argument("--days", help="retention: whole days after closing that contact data and notes are kept, or 'none'")
+    p.add_argument("--today", help="purge: the day to count from, YYYY-MM-DD (default: today)")
     p.add_argument("--db")
     p.set_defaults(func=cmd_cases)
 
@@ -101,8 +104,15 @@ def _iso(value) -> str | None:
 
 def cmd_cases(args) -> int:
     from tpm import access
+    from tpm.cli import followup_ops
     from tpm.followup import cases
 
+    if args.action == "purge":
+        return followup_ops.cmd_purge(args)
+    if args.action == "retention":
+        if args.days is None:
+            raise CliError("cases retention: --days N (or none) and --study S, e.g. cases retention --study S --days 90")
+        return followup_ops.cmd_retention(args)
     if args.action == "close" and (len(args.ids) != 1 or not (args.outcome or "").strip()):
         raise CliError('cases close: one case id and --outcome, e.g. cases close 12 --outcome "Problem gelöst"')
     if args.action == "assign" and (not args.ids or not (args.to or "").strip()):

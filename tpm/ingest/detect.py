@@ -9,7 +9,9 @@ stored like a segment, so it also filters, and the key drivers take it as their 
 option of a multiple-choice question: ticked/empty or yes/no columns grouped into one
 filter), ``jar`` (a just-about-right question: "zu kurz / genau richtig / zu lang" — a
 distribution of too little / just right / too much, never a rating; stored like a segment, its
-answers' sides in ``labels``), ``comment`` (free text), ``ignore``.
+answers' sides in ``labels``), ``comment`` (free text), ``contact`` (an e-mail address, phone number or
+customer number for following up a case: kind in :attr:`ColumnSpec.contact_kind`; proposed only from its header
+*and* its values, always unsure, and stored — in ``contacts``, never as a segment — only once confirmed), ``ignore``.
 
 Every decision taken with less than full evidence carries its reason in
 :attr:`ColumnSpec.unsure` (a scale guessed from the data alone, an unknown label set, a
@@ -36,7 +38,10 @@ from tpm.ingest.table import RawTable
 from tpm.ingest.values import ParsedColumn, date_doubt, to_dates
 from tpm.text.fold import fold
 
-ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "outcome", "multi", "jar", "comment", "ignore")
+ROLES = ("id", "date", "rating", "nps", "overall", "weight", "segment", "outcome", "multi", "jar", "comment", "contact",
+         "ignore")
+#: the kinds of a ``contact`` column (ColumnSpec.contact_kind)
+CONTACT_KINDS = ("email", "phone", "customer_no")
 #: roles whose column holds scores on a scale
 SCORED = ("rating", "nps", "overall")
 
@@ -83,6 +88,20 @@ _PERSONAL = re.compile(
     r"telefon(nummer)?|phone(\s*number)?|url|token|recipient\w*|location\s*\w+|latitude|longitude)\s*$",
     re.I,
 )
+#: headers of contact columns, by kind (the values must look like it too: :func:`contact_kind`)
+_CONTACT_HEADERS = {
+    "email": re.compile(r"^\s*(e-?mail|mail)(\s*-?adresse|\s*address)?\s*$", re.I),
+    "phone": re.compile(r"^\s*(telefon(nummer)?|tel\.?|phone(\s*number)?|mobil(nummer)?|mobile|handy(nummer)?)\s*$", re.I),
+    "customer_no": re.compile(r"^\s*(kunden[ -]?(nr\.?|nummer)|customer[ _-]?(no\.?|number|id))\s*$", re.I),
+}
+#: what a value of each contact kind looks like (after strip)
+_CONTACT_VALUES = {
+    "email": re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$"),
+    "phone": re.compile(r"^\+?[\d][\d \-/().]{4,22}\d$"),
+    "customer_no": re.compile(r"^(?=.*\d)[\w./-]{3,24}$"),
+}
+#: share of a column's answers that must look like the kind named by its header
+CONTACT_SHARE = 0.8
 _RANKING = re.compile(r"\brank(ing|e|en)?\b|reihenfolge", re.I)
 #: "(1-4)", "0 bis 10", "1 to 7", "1 (gar nicht) bis 4 (voll)", "von 1–6": a range from 0 or 1 (plausibility: :func:`plausible_scale`)
 _SCALE_HINT = re.compile(r"(?<![\w.,])(0|1)(?:\s*\([^()\d]{1,40}\))?\s*(?:-|–|—|bis|to|\.\.|…)\s*(\d{1,2})(?!\d|[.,]\d)", re.I)
@@ -124,6 +143,7 @@ class ColumnSpec:
     option: str | None = None
     unsure: str | None = None
     date_order: str | None = None  # a date column's day/month order: "day-first", "month-first" (None: from the data)
+    contact_kind: str | None = None  # a contact column's kind: one of CONTACT_KINDS
     # the readings of a scale guessed from the data (see scale_candidates): information, not part of the mapping
     candidates: list[dict] | None = field(default=None, compare=False)
 
@@ -418,6 +438,27 @@ def _never_a_rating(header: str) -> bool:
     return bool(_PERSONAL.search(header) or is_meta(header) or _RANKING.search(header) or _COUNT.search(header))
 
 
+def header_contact_kind(header: str) -> str | None:
+    """The contact kind a header names ("E-Mail" → email, "Telefon" → phone, "Kundennummer" → customer_no)."""
+    return next((k for k, pattern in _CONTACT_HEADERS.items() if pattern.match(header)), None)
+
+
+def contact_kind(header: str, parsed: ParsedColumn) -> str | None:
+    """The contact kind a column holds: its header names it ("E-Mail", "Telefon", "Kundennummer") *and* at
+    least :data:`CONTACT_SHARE` of its distinct answers look like it. Never from the values alone: an id
+    column of numbers is no customer number unless its header says so."""
+    kind = header_contact_kind(header)
+    if kind is None:
+        return None
+    answers = [a for a in dict.fromkeys(parsed.first(5000)) if a]
+    looks = sum(bool(_CONTACT_VALUES[kind].match(a.strip())) for a in answers)
+    return kind if answers and looks >= CONTACT_SHARE * len(answers) else None
+
+
+#: why a contact column waits for the analyst (contact data is stored only when a person chose to)
+CONTACT_UNSURE = "contact data ({kind}): stored for follow-up cases only if you confirm the role 'contact', else ignore it"
+
+
 def guess_role(header: str, p: ColumnProfile, n_rows: int) -> str:
     """The role rules, in order; see the module docstring."""
     if p.filled == 0:
@@ -554,7 +595,10 @@ def detect(table: RawTable) -> list[ColumnSpec]:
             if role in taken:
                 role = "rating" if role == "overall" else "ignore"
             taken.add(role)
-        spec = ColumnSpec(column=header, role=role, unsure=unsure)
+        kind = contact_kind(header, parsed) if role != "id" else None
+        if kind:
+            role, unsure = "contact", CONTACT_UNSURE.format(kind=kind)
+        spec = ColumnSpec(column=header, role=role, unsure=unsure, contact_kind=kind)
         if role in {"rating", "overall"}:
             spec.touchpoint = touchpoint_name(header, table.platform)
             if scale:

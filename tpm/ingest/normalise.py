@@ -10,6 +10,8 @@ Frames (one row per respondent / per given answer, long and sparse):
   outcome column — role ``outcome`` — as its answers, read as numbers by :func:`~tpm.ingest.detect.outcome_value`;
   a just-about-right question: its answer)
 - ``comments``: resp, question, text, touchpoint (the comment column's touchpoint, ColumnSpec.touchpoint; None: general)
+- ``contacts``: resp, kind, value — a confirmed ``contact`` column's answers (kind: ColumnSpec.contact_kind); a contact
+  column the analyst has not confirmed is not read (a note says so): contact data only where a person chose it
 
 ``resp`` is the respondent's 0-based row in the file: a compact integer join key.
 
@@ -30,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tpm.ingest.detect import ROLES, SCORED, UNTICKED, ColumnSpec, outcome_value
+from tpm.ingest.detect import CONTACT_KINDS, ROLES, SCORED, UNTICKED, ColumnSpec, outcome_value
 from tpm.ingest.errors import IngestError
 from tpm.ingest.scales import normalise_label
 from tpm.ingest.table import RawTable
@@ -74,9 +76,10 @@ class Canonical:
     """
 
     def __init__(self, respondents: pd.DataFrame, ratings, segments: pd.DataFrame, comments: pd.DataFrame,
-                 specs: list[ColumnSpec], dont_know=None, notes: list[str] | None = None) -> None:
+                 specs: list[ColumnSpec], dont_know=None, notes: list[str] | None = None, contacts=None) -> None:
         self.respondents, self.specs = respondents, specs
         self._ratings, self._segments, self._comments = ratings, segments, comments
+        self._contacts = _empty(["resp", "kind", "value"]) if contacts is None else contacts
         self._dont_know = _empty(["resp", "touchpoint"]) if dont_know is None else dont_know
         self.notes = notes if notes is not None else []
 
@@ -84,6 +87,7 @@ class Canonical:
     dont_know = _Long(doc='resp, touchpoint: one row per "weiß nicht"/"k.A." answer')
     segments = _Long(doc="resp, segment, value")
     comments = _Long(doc="resp, question, text, touchpoint")
+    contacts = _Long(doc="resp, kind, value: confirmed contact columns only")
 
     def rows(self, name: str) -> int:
         """How many rows ``comments`` (or another long table) has, without making it."""
@@ -117,7 +121,7 @@ class Canonical:
         for part in (self._ratings, self._dont_know):
             if isinstance(part, LongScores):
                 names |= {spec.column for spec in part.specs}
-        for part in (self._segments, self._comments):
+        for part in (self._segments, self._comments, self._contacts):
             if isinstance(part, LongTexts):
                 names |= {spec.column for spec, _ in part.parts}
         return names
@@ -143,6 +147,9 @@ def validate_specs(table: RawTable, specs: list[ColumnSpec]) -> None:
             raise IngestError(name, f"unknown date order '{spec.date_order}'", column=spec.column, hint="use day-first or month-first")
         if spec.role == "jar":
             _jar_labels(table, spec)
+        if spec.role == "contact" and spec.contact_kind not in CONTACT_KINDS:
+            raise IngestError(name, f"a contact column needs its kind, not '{spec.contact_kind}'", column=spec.column,
+                              hint=f"use one of {', '.join(CONTACT_KINDS)}")
     for role in ("id", "date", "nps", "overall", "weight"):
         chosen = [s.column for s in specs if s.role == role]
         if len(chosen) > 1:
@@ -333,8 +340,12 @@ def normalise(table: RawTable, specs: list[ColumnSpec]) -> Canonical:
     # a just-about-right question is stored like a segment (its answers as values); its sides stay in the mapping
     segments = LongTexts(table, by_role["segment"] + by_role["outcome"] + by_role["multi"] + by_role["jar"], "segment", "value")
     comments = LongTexts(table, by_role["comment"], "question", "text")
+    for spec in by_role["contact"]:
+        if spec.doubt:
+            notes.append(f"contact column '{spec.column}' not stored: confirm the role 'contact' to keep it for follow-up")
+    contacts = LongTexts(table, [s for s in by_role["contact"] if not s.doubt], "kind", "value")
     return Canonical(respondents=respondents, ratings=ratings, segments=segments, comments=comments, specs=list(specs),
-                     notes=notes, dont_know=dont_know)
+                     notes=notes, dont_know=dont_know, contacts=contacts)
 
 
 class LongScores:
@@ -449,6 +460,8 @@ class LongTexts:
     def _label(self, spec: ColumnSpec) -> str:
         if spec.role == "multi":
             return spec.touchpoint.strip()
+        if spec.role == "contact":
+            return spec.contact_kind
         return (spec.touchpoint or spec.column).strip() if self.key == "segment" else spec.column
 
     @staticmethod

@@ -158,7 +158,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, study_id: int, 
     and the compact count tables of the dataset built (:mod:`tpm.compact`)."""
     c = result.canonical
     with duckdb_threads(con, memory._insert_threads):
-        for table in ("respondents", "ratings", "dont_know", "segments", "comments"):
+        for table in ("respondents", "ratings", "dont_know", "segments", "comments", "contacts"):
             # as Arrow (touchpoint names dictionary-encoded, ~2x faster than from pandas); the long
             # tables streamed a column at a time, never all of them as one frame
             rows = pa.Table.from_pandas(respondents, preserve_index=False) if table == "respondents" else c.arrow(table)

@@ -203,6 +203,12 @@ CREATE TABLE IF NOT EXISTS theme_overrides (  -- an analyst's decision on one co
 
 #: alert rules and the follow-up cases they open (schema 10; :mod:`tpm.followup`). A case is one response matching
 #: one rule: UNIQUE(rule_id, dataset_id, resp) is what keeps re-runs and re-imports from opening it twice.
+#: and the follow-up's contact data and notifications:
+#: ``contacts``: a confirmed contact column's answers (tpm.ingest.normalise), nowhere else — deleted with the dataset,
+#: replaced on re-mapping, and purged by the retention (tpm.followup.retention) once the case is closed long enough.
+#: ``outbox``: every notification (tpm.followup.notify) with its tries and last error (shown on the Cases page).
+#: ``study_settings``: per-study settings of the follow-up, a table of its own (not a column of ``studies``) so that
+#: a study without settings needs no row and later settings (e.g. a default SLA) need no migration of ``studies``.
 FOLLOWUP_SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS alert_rule_ids START 1;
 CREATE TABLE IF NOT EXISTS alert_rules (
@@ -236,6 +242,27 @@ CREATE TABLE IF NOT EXISTS case_notes (
     "at" TIMESTAMP NOT NULL,
     by_user VARCHAR,
     text VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS contacts (
+    dataset_id INTEGER NOT NULL,
+    resp INTEGER NOT NULL,
+    kind VARCHAR NOT NULL,          -- email | phone | customer_no (tpm.ingest.detect.CONTACT_KINDS)
+    value VARCHAR NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS outbox_ids START 1;
+CREATE TABLE IF NOT EXISTS outbox (
+    id BIGINT PRIMARY KEY DEFAULT nextval('outbox_ids'),
+    case_id INTEGER NOT NULL,
+    channel VARCHAR NOT NULL,       -- email | webhook
+    event VARCHAR NOT NULL,         -- new | overdue
+    created_at TIMESTAMP NOT NULL,
+    sent_at TIMESTAMP,              -- NULL: not (yet) delivered
+    tries INTEGER NOT NULL DEFAULT 0,
+    last_error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS study_settings (
+    study_id INTEGER PRIMARY KEY,
+    retention_days INTEGER          -- contact data and notes of a case closed longer ago are purged (NULL: kept)
 );
 """
 
@@ -299,7 +326,8 @@ CREATE TABLE IF NOT EXISTS pair_sets (
 
 #: the rows derived from a file by its mapping (replaced together when a dataset is re-mapped),
 #: and the compact count tables made from them (:mod:`tpm.compact`, rebuilt by :func:`insert_rows`)
-DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "comment_themes", *COMPACT_TABLES)
+DERIVED_TABLES = ("respondents", "ratings", "dont_know", "segments", "comments", "comment_themes", "contacts",
+                  *COMPACT_TABLES)
 #: the tables holding touchpoint names of answers (a rename changes them, then :func:`tpm.compact.refresh_study`)
 TOUCHPOINT_TABLES = ("ratings", "dont_know", "comments")
 #: every row of a dataset (deleted with it); the theme overrides and the follow-up cases outlive a re-mapping (same
@@ -331,7 +359,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LOGIN_SCHEMA)
     con.execute(COMPACT_SCHEMA)
     con.execute(THEME_SCHEMA)
-    con.execute(FOLLOWUP_SCHEMA)
+    con.execute(FOLLOWUP_SCHEMA)  # alert rules, cases, notes, contacts, outbox, study settings
     for column, kind in COMMENT_COLUMNS.items():
         con.execute(f"ALTER TABLE comments ADD COLUMN IF NOT EXISTS {column} {kind}")
     for table in ("datasets", "actions"):
