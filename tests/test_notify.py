@@ -19,13 +19,6 @@ from tpm.followup.retention import purge, set_retention
 from tpm.ingest import ingest_bytes
 from tpm.store.schema import create_tables
 
-#: the alerts module's tables (schema 10), as it defines them: created here until the branches are merged
-CASES_DDL = """
-CREATE TABLE IF NOT EXISTS cases (id INTEGER PRIMARY KEY, study_id INTEGER, rule_id INTEGER, dataset_id INTEGER,
-    resp INTEGER, opened_at TIMESTAMP, due_at TIMESTAMP, owner VARCHAR, status VARCHAR, outcome VARCHAR,
-    measure_id INTEGER, closed_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS case_notes (case_id INTEGER, "at" TIMESTAMP, by_user VARCHAR, text VARCHAR);
-"""
 SECRET = "s3cret-for-the-test"
 PASSWORD = "smtp-password-never-stored"
 
@@ -34,14 +27,15 @@ PASSWORD = "smtp-password-never-stored"
 def con():
     con = duckdb.connect()
     create_tables(con)
-    con.execute(CASES_DDL)
     yield con
     con.close()
 
 
 def add_case(con, case_id, study=1, dataset=1, resp=0, closed=None, due="2026-03-10", owner="anna"):
-    con.execute("INSERT INTO cases VALUES (?, ?, 7, ?, ?, '2026-03-01', ?, ?, 'neu', NULL, NULL, ?)",
-                [case_id, study, dataset, resp, due, owner, closed])
+    """Case ``case_id`` of rule ``case_id`` (one rule per case: a response may match several rules)."""
+    status = "new" if closed is None else "done"
+    con.execute("INSERT INTO cases VALUES (?, ?, ?, ?, ?, '2026-03-01', ?, ?, ?, NULL, NULL, ?)",
+                [case_id, study, case_id, dataset, resp, due, owner, status, closed])
 
 
 def fill_response(con, dataset=1, resp=0):
@@ -352,7 +346,6 @@ def test_cli_purge_and_retention(tmp_path, capsys):
 
     db = str(tmp_path / "c.duckdb")
     con = store.connect(db)
-    con.execute(CASES_DDL)
     con.execute("INSERT INTO studies (name, created_at) VALUES ('S', now()::TIMESTAMP)")
     con.execute("INSERT INTO contacts VALUES (1, 0, 'email', 'a@example.org')")
     add_case(con, 1, closed="2026-01-01")
