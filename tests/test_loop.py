@@ -164,3 +164,28 @@ def test_a_group_below_the_base_is_hidden_with_the_reason_and_no_difference(con)
     as_json = effect.as_dict()
     assert as_json["difference"] is None and as_json["groups"][1]["change"] is None
     json.dumps(as_json)
+
+
+# --- the CLI
+
+
+def test_cli_cases_loop_json_gives_the_flow_and_the_effect_with_its_base(tmp_path, cli):
+    path = tmp_path / "loop.duckdb"
+    con = store.connect(path)
+    plant_repeat_customers(con)
+    con.close()
+    result = cli("cases", "loop", "--json", "--study", "Kunden", "--db", path)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["study"] == "Kunden" and out["effect"]["base"] == ANONYMITY
+    followed, not_reached = out["effect"]["groups"]
+    assert (followed["group"], followed["n"], followed["by_respondent_id"]) == ("followed_up", 6, 6)
+    assert (not_reached["n"], not_reached["by_customer_no"], not_reached["change"]) == (5, 5, pytest.approx(60))
+    assert out["effect"]["difference"] == pytest.approx(90)
+    detractors = next(r for r in out["flow"] if r["rule"] == "Detraktoren")
+    # rule 1 in winter: 6 followed up + 5 not reached + 3 noise cases; open: the "new" and "in_progress" ones
+    assert (detractors["wave"], detractors["opened"], detractors["open"]) == ("Winter", 14, 2)
+    text = cli("cases", "loop", "--study", "Kunden", "--db", path)
+    assert "followed_up: n = 6" in text.stdout and "difference followed up − not reached: +90.0" in text.stdout
+    bad = cli("cases", "loop", "--study", "Nirgendwo", "--db", path)
+    assert bad.returncode == 2 and "Nirgendwo" in bad.stderr

@@ -640,6 +640,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "case_status_in_progress": ("in Bearbeitung", "in progress"),
     "case_status_done": ("erledigt", "done"),
     "case_status_unreachable": ("nicht erreichbar", "unreachable"),
+    # closing the loop measured (tpm.followup.loop; the report's Cases sheet)
+    "sheet_cases": ("Fälle", "Cases"),
+    "loop_flow_title": ("Fälle je Welle und Regel", "Cases per wave and rule"),
+    "loop_rule": ("Regel", "Rule"),
+    "loop_opened": ("eröffnet", "opened"),
+    "loop_closed": ("geschlossen", "closed"),
+    "loop_open": ("offen", "still open"),
+    "loop_median_days": ("Median Tage bis Abschluss", "median days to close"),
+    "loop_sla_n": ("geschlossen mit Frist", "closed with a due date"),
+    "loop_sla_share": ("in Frist %", "within SLA %"),
+    "loop_effect_title": ("NPS-Veränderung erneut befragter Detraktoren", "NPS change of detractors answering again"),
+    "loop_group": ("Gruppe", "Group"),
+    "loop_group_followed_up": ("nachbetreut (erledigt)", "followed up (done)"),
+    "loop_group_not_reached": ("nicht erreicht / offen", "not reached / still open"),
+    "loop_by_respondent_id": ("zugeordnet über Befragten-ID", "matched by respondent id"),
+    "loop_by_customer_no": ("zugeordnet über Kundennummer", "matched by customer number"),
+    "loop_nps_before": ("NPS vorher", "NPS before"),
+    "loop_nps_after": ("NPS später", "NPS later"),
+    "loop_change": ("Veränderung", "change"),
+    "loop_difference": ("Unterschied nachbetreut − nicht erreicht", "difference followed up − not reached"),
+    "loop_hidden_base": ("ausgeblendet: weniger als {base} Kunden", "hidden: fewer than {base} customers"),
+    "loop_base_note": (
+        "Basis: Detraktoren (0–6) mit Fall, die in einer späteren Welle erneut antworten (gleiche Befragten-ID oder "
+        "Kundennummer); je Kunde das erste Paar. Gruppen unter {base} Kunden werden nicht gezeigt. 95-%-KI (Wald).",
+        "Base: detractors (0–6) with a case who answer again in a later wave (same respondent id or customer "
+        "number); each customer's first pair. Groups below {base} customers are not shown. 95% CI (Wald)."),
     "err_tp_same": ("„{name}“ kann nicht mit sich selbst zusammengeführt werden.", "'{name}' cannot be merged into itself."),
     "err_tp_both_rated": (
         "Nicht zusammengeführt: {n} Befragte (z. B. in „{dataset}“) haben „{source}“ und „{target}“ beide bewertet – ein "

@@ -1,4 +1,4 @@
-"""``python -m tpm alerts add|list|remove|run`` and ``python -m tpm cases [close|assign]``: a study's alert rules and
+"""``python -m tpm alerts add|list|remove|run`` and ``python -m tpm cases [close|assign|loop]``: a study's alert rules and
 the follow-up cases they open (:mod:`tpm.followup.cases`), from the shell and from cron.
 
 Writes go through :func:`tpm.access.perform` (checked and audited, as the CLI user). Bad input (an unknown
@@ -31,15 +31,17 @@ def add_alerts(sub) -> None:
 
 def add_cases(sub) -> None:
     p = sub.add_parser("cases", help="follow-up cases: list (overdue first), close with an outcome, assign; purge and "
-                                     "retention of contact data")
-    p.add_argument("action", nargs="?", choices=["list", "close", "assign", "purge", "retention"], default="list")
+                                     "retention of contact data; loop: cases per wave, time to close, within SLA, "
+                                     "and the NPS change of followed-up detractors")
+    p.add_argument("action", nargs="?", choices=["list", "close", "assign", "purge", "retention", "loop"],
+                   default="list")
     p.add_argument("ids", nargs="*", type=int, metavar="ID", help="close: one case id; assign: one or more")
     p.add_argument("--outcome", help='close: what was done, e.g. "Problem gelöst", "Gutschrift"')
     p.add_argument("--to", metavar="USER", help="assign: the user the cases go to")
     p.add_argument("--status", help="list: only cases of this status (new, in_progress, done, unreachable)")
     p.add_argument("--owner", help="list: only cases of this owner")
     p.add_argument("--study", help=STUDY_HELP)
-    p.add_argument("--json", action="store_true", help="list: as JSON")
+    p.add_argument("--json", action="store_true", help="list, loop: as JSON")
     p.add_argument("--days", help="retention: whole days after closing that contact data and notes are kept, or 'none'")
     p.add_argument("--today", help="purge: the day to count from, YYYY-MM-DD (default: today)")
     p.add_argument("--db")
@@ -109,6 +111,10 @@ def cmd_cases(args) -> int:
 
     if args.action == "purge":
         return followup_ops.cmd_purge(args)
+    if args.action == "loop":
+        from tpm.cli.loop import cmd_loop
+
+        return cmd_loop(args)
     if args.action == "retention":
         if args.days is None:
             raise CliError("cases retention: --days N (or none) and --study S, e.g. cases retention --study S --days 90")
