@@ -3,9 +3,11 @@ customers whose NPS moves by known amounts, small groups hidden, the CLI and the
 
 from __future__ import annotations
 
+import io
 import json
 import math
 
+import openpyxl
 import pytest
 
 from tpm import store
@@ -189,3 +191,45 @@ def test_cli_cases_loop_json_gives_the_flow_and_the_effect_with_its_base(tmp_pat
     assert "followed_up: n = 6" in text.stdout and "difference followed up − not reached: +90.0" in text.stdout
     bad = cli("cases", "loop", "--study", "Nirgendwo", "--db", path)
     assert bad.returncode == 2 and "Nirgendwo" in bad.stderr
+
+
+# --- the report's Cases sheet
+
+
+def test_the_report_has_a_cases_sheet_only_for_a_study_with_cases(con):
+    from conftest import german_csv_bytes
+
+    from tpm.ingest import ingest_bytes
+    from tpm.metrics import Filter
+    from tpm.report.content import gather
+    from tpm.report.excel import sheet_names, workbook
+
+    rows = [["ID", "Region", "Hotline (1-10)", "Filiale (1-10)", "Wie wahrscheinlich würden Sie uns weiterempfehlen? (0-10)"]]
+    rows += [[i, ["Nord", "Süd"][i % 2], i % 10 + 1, (i * 3) % 10 + 1, i % 11] for i in range(40)]
+    store.save_import(con, ingest_bytes("klein.csv", german_csv_bytes(rows)), name="Klein")
+
+    def sheets(lang="de"):
+        return openpyxl.load_workbook(io.BytesIO(workbook(gather(con, Filter(), lang, with_data=False))))
+
+    without = sheets()
+    assert without.sheetnames == sheet_names("de", with_data=False, with_comments=False)
+    assert "Fälle" not in without.sheetnames
+
+    rule(con, 1, "Detraktoren", 7, study=con.execute("SELECT min(id) FROM studies").fetchone()[0])
+    dataset = con.execute("SELECT min(id) FROM datasets").fetchone()[0]
+    for resp, days in enumerate([1, 3, 9]):
+        case(con, dataset, resp, 1, "done", days=days)
+    case(con, dataset, 3, 1)
+    book = sheets("en")
+    assert book.sheetnames == sheet_names("en", with_data=False, with_cases=True) and "Cases" in book.sheetnames
+    cells = [[c for c in row] for row in book["Cases"].iter_rows(values_only=True)]
+    header = cells[2]
+    flow = dict(zip(header, cells[3]))
+    assert (flow["Rule"], flow["opened"], flow["closed"], flow["still open"], flow["median days to close"]) == \
+        ("Detraktoren", 4, 3, 1, 3)
+    assert flow["within SLA %"] == pytest.approx(100 * 2 / 3)
+    text = " ".join(str(c) for row in cells for c in row if c is not None)
+    effect_header = next(row for row in cells if row[0] == "Group")
+    followed = dict(zip(effect_header, next(row for row in cells if row[0] == "followed up (done)")))
+    assert followed["n"] == 0 and followed["Note"] == f"hidden: fewer than {ANONYMITY} customers"  # nobody answered again
+    assert f"Groups below {ANONYMITY} customers are not shown" in text

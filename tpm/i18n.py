@@ -660,6 +660,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "loop_nps_after": ("NPS später", "NPS later"),
     "loop_change": ("Veränderung", "change"),
     "loop_difference": ("Unterschied nachbetreut − nicht erreicht", "difference followed up − not reached"),
+    "loop_note": ("Hinweis", "Note"),
     "loop_hidden_base": ("ausgeblendet: weniger als {base} Kunden", "hidden: fewer than {base} customers"),
     "loop_base_note": (
         "Basis: Detraktoren (0–6) mit Fall, die in einer späteren Welle erneut antworten (gleiche Befragten-ID oder "

@@ -15,6 +15,7 @@ import pandas as pd
 
 from tpm import actions, inventory, store, studies
 from tpm.comments.highlights import detractor_themes
+from tpm.followup.loop import LoopEffect, case_flow, followed_up_effect, has_cases
 from tpm.formatting import scale_labelled
 from tpm.i18n import Message, t
 from tpm.journey import emotion_curve, journey_cards, target_gaps
@@ -36,7 +37,7 @@ HEATMAP_METRIC = "score"
 #: themes on the deck's "What detractors say" slide at most (a 2 × 2 grid, each with its quotes)
 DETRACTOR_THEMES = 4
 #: the steps :func:`gather` reports to ``progress`` (for a progress bar)
-STEPS = ("overview", "heatmap", "drivers", "journey", "tracking", "actions", "comments", "data")
+STEPS = ("overview", "heatmap", "drivers", "journey", "tracking", "actions", "cases", "comments", "data")
 
 
 class ReportError(ValueError):
@@ -71,6 +72,8 @@ class Report:
     comments: Table | None = None  # the Comments sheet (None: no comments, or too few commenters: comments_hidden)
     comments_hidden: bool = False
     detractors: pd.DataFrame | None = None  # tpm.comments.highlights.detractor_themes (None: the study has no themes)
+    case_flow: pd.DataFrame | None = None  # tpm.followup.loop.case_flow of the report's datasets (None: no cases)
+    loop_effect: LoopEffect | None = None  # tpm.followup.loop.followed_up_effect (None: the study has no cases)
     weighted: bool = False
     study: int | None = None
     study_name: str = ""
@@ -196,6 +199,10 @@ def gather(con, flt: Filter, lang: str = "de", with_data: bool = True, progress=
         report.movers = biggest_movers(report.trend)
     step("actions")
     report.plan = actions.plan(con, study=study)
+    step("cases")
+    if study is not None and has_cases(con, study):  # a study without cases: no Cases sheet
+        report.case_flow = case_flow(con, study, dataset_ids=ids)
+        report.loop_effect = followed_up_effect(con, study)
     step("comments")
     if with_comments:
         report.comments, report.comments_hidden = comments_table(con, flt, lang)

@@ -1,5 +1,6 @@
 """The report workbook (openpyxl): cover, Overview, Touchpoints, Heatmap, Drivers, Priority,
-Targets, Actions, the Comments (where the data has comments: every comment with wave, date, NPS group,
+Targets, Actions, the Cases (where the study has follow-up cases: per wave and rule, and the NPS change of
+followed-up detractors), the Comments (where the data has comments: every comment with wave, date, NPS group,
 touchpoint and themes, personal data masked, no respondent ids) and — if the role may see it — the cleaned
 respondent-level data.
 
@@ -333,13 +334,25 @@ def _comments(ws, report: Report) -> None:
     note(ws, row, t("hl_comments_note", lang))
 
 
+def _cases(ws, report: Report) -> None:
+    """Closing the loop (:mod:`tpm.report.case_tables`): the cases per wave and rule, the NPS change with its base."""
+    from tpm.report.case_tables import effect_table, flow_table
+
+    lang = report.lang
+    row = title(ws, t("loop_flow_title", lang))
+    row = write_table(ws, flow_table(report.case_flow, lang), row, freeze=False)
+    row = title(ws, t("loop_effect_title", lang), row)
+    row = write_table(ws, effect_table(report.loop_effect, lang), row, freeze=False)
+    note(ws, row, t("loop_base_note", lang, base=report.loop_effect.base))
+
+
 def _data(ws, report: Report) -> None:
     write_table(ws, report.data, 1)
 
 
 SHEETS = (("sheet_cover", _cover), ("page_overview", _overview), ("touchpoints", None), ("page_heatmap", _heatmap),
           ("page_drivers", _drivers), ("page_priority", _priority), ("page_targets", _targets),
-          ("page_actions", _actions), ("sheet_comments", _comments), ("sheet_data", _data))
+          ("page_actions", _actions), ("sheet_cases", _cases), ("sheet_comments", _comments), ("sheet_data", _data))
 
 
 def printable(ws, repeat_header: bool = False) -> None:
@@ -352,10 +365,11 @@ def printable(ws, repeat_header: bool = False) -> None:
         ws.print_title_rows = "1:1"
 
 
-def sheet_names(lang: str, with_data: bool = True, with_comments: bool = False) -> list[str]:
-    """The sheets of a workbook (``with_comments``: the data has comments)."""
+def sheet_names(lang: str, with_data: bool = True, with_comments: bool = False, with_cases: bool = False) -> list[str]:
+    """The sheets of a workbook (``with_comments``: the data has comments; ``with_cases``: the study has cases)."""
     return [sheet_title(t(key, lang)) for key, _ in SHEETS
-            if (with_data or key != "sheet_data") and (with_comments or key != "sheet_comments")]
+            if (with_data or key != "sheet_data") and (with_comments or key != "sheet_comments")
+            and (with_cases or key != "sheet_cases")]
 
 
 def workbook(report: Report) -> bytes:
@@ -366,6 +380,8 @@ def workbook(report: Report) -> bytes:
             continue
         if key == "sheet_comments" and report.comments is None and not report.comments_hidden:
             continue  # no comments in the data: no sheet
+        if key == "sheet_cases" and report.case_flow is None:
+            continue  # a study without follow-up cases: no sheet
         ws = wb.create_sheet(sheet_title(t(key, report.lang)))
         if writer is None:  # the touchpoints table, all metrics
             write_table(ws, touchpoints_table(report.stats, report.lang), 1)
