@@ -119,7 +119,8 @@ def test_a_rule_with_a_bad_condition_shows_the_error_and_stores_nothing(db, monk
     at.button(key="k_rule_add").click().run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
-    assert len(errors) == 1 and "Telefonzelle" in errors[0] and "Hotline" in errors[0], errors  # names it, German
+    assert len(errors) == 1 and "Telefonzelle" in errors[0] and "Hotline" in errors[0], errors  # names it …
+    assert "kein Kontaktpunkt" in errors[0], errors                                                # … in German
     con = store.connect(db)
     try:
         assert con.execute("SELECT name FROM alert_rules").fetchall() == [("Detraktoren",)]
