@@ -76,11 +76,19 @@ def rendered(at) -> str:
 
 
 def test_analyst_sees_the_cases_with_contacts_and_closes_one(db, monkeypatch, logged_in):
+    con = store.connect(db)
+    try:  # the last case is overdue: listed first, marked, counted
+        late = con.execute("SELECT max(id) FROM cases").fetchone()[0]
+        con.execute("UPDATE cases SET due_at = TIMESTAMP '2020-01-01' WHERE id = ?", [late])
+    finally:
+        con.close()
     logged_in(db, access.Actor("anna", "analyst", "password"))
     at = cases_app(db, monkeypatch, lang="en")
     want = detractors()
-    assert any(m.value == f"{len(want)} cases, 0 overdue" for m in at.markdown), [m.value for m in at.markdown]
+    assert any(m.value == f"{len(want)} cases, 1 overdue" for m in at.markdown), [m.value for m in at.markdown]
     table = at.dataframe[0].value
+    assert int(table["ID"].iloc[0]) == late and table["due"].iloc[0].endswith("⚠ overdue")
+    assert not any(v.endswith("overdue") for v in table["due"].iloc[1:])
     assert sorted(table["Respondent"]) == sorted(f"r{i}" for i in want)
     assert set(table["E-mail"]) == {f"kunde{i}@example.org" for i in want}
     assert all("0171" not in c and "[Tel.]" in c for c in table["Comment (masked)"])  # masked
