@@ -29,6 +29,7 @@ with run_database() as con:  # open for this script run only: a CLI import can t
         st.Page("pages/comments.py", title=t("page_comments", lang), icon=":material/forum:", url_path="comments"),
         st.Page("pages/targets.py", title=t("page_targets", lang), icon=":material/flag:", url_path="targets"),
         st.Page("pages/actions.py", title=t("page_actions", lang), icon=":material/task_alt:", url_path="actions"),
+        st.Page("pages/cases.py", title=t("page_cases", lang), icon=":material/support_agent:", url_path="cases"),
         st.Page("pages/report.py", title=t("page_report", lang), icon=":material/summarize:", url_path="report"),
         st.Page("pages/inventory.py", title=t("page_inventory", lang), icon=":material/list_alt:", url_path="inventory"),
         # the default page is served at "/": the same view is reachable as /overview, too

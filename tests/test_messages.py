@@ -82,7 +82,7 @@ GERMAN = ("erklärt", "dessen", "Befragte", "Kontaktpunkt", "Zufriedenheit", "Wi
           "Zielgröße", "Anteil", "Stichprobe", "Spalte", "Zeile", "übersprungen", "Kopfzeilen", "direkt")
 ENGLISH = ("touchpoint", "respondent", "explains", "drives", "was found", "skipped", "header row", "line(s)", "direct",
            "indirect", "mobile", "Recommendation", "the rest", "Satisfaction", "Importance", "sheet", "column")
-PAGES = ("overview", "heatmap", "segments", "tracking", "drivers", "priority", "journey", "comments", "targets", "actions", "inventory",
+PAGES = ("overview", "heatmap", "segments", "tracking", "drivers", "priority", "journey", "comments", "targets", "actions", "cases", "inventory",
          "upload")
 
 
