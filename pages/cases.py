@@ -45,6 +45,8 @@ def done(message: str) -> None:
 def shown(frame):
     """The analyst's table: translated headers, dates in the user's language, overdue marked, status labels."""
     table = frame.drop(columns=["overdue"]).copy()
+    # contact columns only where the study has contact data (a file without a contact column: no empty columns)
+    table = table.drop(columns=[c for c in ("email", "phone", "customer_no") if c in table and table[c].isna().all()])
     table["opened_at"] = [fmt_date(v, lang) for v in frame["opened_at"]]
     table["due_at"] = [fmt_date(v, lang) + (f" {t('cases_overdue_mark', lang)}" if late else "")
                        for v, late in zip(frame["due_at"], frame["overdue"], strict=True)]
@@ -97,7 +99,7 @@ def cases_tab(con) -> None:
         return
     st.dataframe(shown(frame), hide_index=True, key="k_table")
     ids = st.multiselect(t("cases_pick", lang), [int(i) for i in frame["id"]], key="k_pick", format_func=lambda i: f"#{i}",
-                         help=t("cases_pick_help", lang))
+                         help=t("cases_pick_help", lang), placeholder=t("cases_pick_none", lang))
     actions(ids)
 
 

@@ -694,6 +694,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "cases_col_outcome": ("Ergebnis", "Outcome"),
     "cases_col_notes": ("Notizen", "Notes"),
     "cases_pick": ("Fälle auswählen", "Select cases"),
+    "cases_pick_none": ("keine ausgewählt", "none selected"),
     "cases_pick_help": ("Die ausgewählten Fälle werden zugewiesen, geändert, geschlossen oder kommentiert.",
                         "The selected cases are assigned, changed, closed or given a note."),
     "cases_assign_to": ("Zuweisen an", "Assign to"),
