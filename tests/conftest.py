@@ -112,6 +112,22 @@ def german_csv_bytes(rows: list[list]) -> bytes:
     return buf.getvalue().encode("cp1252")
 
 
+def page_app(path, monkeypatch, page: str, **params):
+    """An AppTest of app.py on the database ``path``, the URL's query ``params`` set, switched to ``pages/{page}.py``
+    and run; fails on any exception of the run."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("TPM_DB", str(path))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def table_counts(con) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("datasets", "respondents", "ratings", "segments", "comments")}

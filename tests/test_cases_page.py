@@ -50,18 +50,9 @@ def db(template, tmp_path, monkeypatch):
 
 
 def cases_app(path, monkeypatch, **params):
-    from conftest import ROOT
-    from streamlit.testing.v1 import AppTest
+    from conftest import page_app
 
-    monkeypatch.setenv("TPM_DB", str(path))
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/cases.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return page_app(path, monkeypatch, "cases", **params)
 
 
 def rendered(at) -> str:

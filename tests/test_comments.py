@@ -254,18 +254,9 @@ def page_db(tmp_path_factory):
 
 
 def comments_app(path, monkeypatch, **params):
-    from conftest import ROOT
-    from streamlit.testing.v1 import AppTest
+    from conftest import page_app
 
-    monkeypatch.setenv("TPM_DB", str(path))
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/comments.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return page_app(path, monkeypatch, "comments", **params)
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
