@@ -308,3 +308,16 @@ def test_the_readers_load_without_pandas():
     code = "import sys, tpm.ingest; print(sorted(m for m in ('pandas', 'duckdb') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_one_text_in_every_answer_is_read_as_an_option_and_shown_as_unsure():
+    """A flattened multiple-choice option ("Column27" = "Using version control" in every answer) is read as a
+    segment — a guess from the values alone, so the Upload page shows it as unsure; a comment header stays a comment."""
+    from tpm.ingest import read_table
+    from tpm.ingest.detect import detect
+
+    rows = ["id;NPS;Kommentar;Column27"] + [f"R{i};{i};Text {i} ganz anders {i * 7};Using version control" for i in range(10)]
+    data = "\n".join(rows).encode()
+    specs = {s.column: s for s in detect(read_table("survey.csv", data))}
+    assert specs["Column27"].role == "segment" and "multiple-choice" in specs["Column27"].unsure
+    assert specs["Kommentar"].role == "comment"

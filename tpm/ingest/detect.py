@@ -588,6 +588,9 @@ def detect(table: RawTable) -> list[ColumnSpec]:
                           "(then define its order on the Upload page)")
         if role == "segment" and p.unique_share > 0.3 and p.mean_length > 15:
             unsure = "short text with repeated answers: a segment or a comment?"
+        elif role == "segment" and p.unique == 1 and p.mean_length > 15 and not _COMMENT.search(header):
+            # guess_role's rule for a text written identically in every answer: a ticked multiple-choice option
+            unsure = "the same text in every answer: the ticked option of a multiple-choice question, or a comment?"
         header_jar = jar_from_header(header, scale_from_header(header)) if role in {"rating", "overall"} and not scale else None
         if header_jar:  # "Länge (1 = zu kurz, 3 = genau richtig, 5 = zu lang)": a distribution, not a rating
             role, jar = "jar", (header_jar, None)
