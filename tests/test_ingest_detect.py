@@ -321,3 +321,6 @@ def test_one_text_in_every_answer_is_read_as_an_option_and_shown_as_unsure():
     specs = {s.column: s for s in detect(read_table("survey.csv", data))}
     assert specs["Column27"].role == "segment" and "multiple-choice" in specs["Column27"].unsure
     assert specs["Kommentar"].role == "comment"
+    from tpm.i18n import ingest_text
+
+    assert "Mehrfachauswahl" in ingest_text(specs["Column27"].unsure, "de")

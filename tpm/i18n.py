@@ -1177,6 +1177,8 @@ INGEST_DE: list[tuple[str, str]] = [
     (r"(\d+) different text answers: a segment, or a rating scale in words TPM does not know \(then define its order on the Upload page\)",
      r"\1 verschiedene Textantworten: ein Segment oder eine Bewertungsskala in Worten, die TPM nicht kennt (dann legen Sie ihre Reihenfolge hier fest)"),
     (r"short text with repeated answers: a segment or a comment\?", "kurzer Text mit wiederholten Antworten: ein Segment oder ein Kommentar?"),
+    (r"the same text in every answer: the ticked option of a multiple-choice question, or a comment\?",
+     "in jeder Antwort derselbe Text: die angekreuzte Option einer Mehrfachauswahl oder ein Kommentar?"),
     (r"column '(.*?)' ignored: ", r"Spalte „\1“ ignoriert: "),
     (r"promoter/passive/detractor groups that disagree with the NPS question '(.*?)' in (\d+) of (\d+) rows: a segment, or ignore",
      r"Promotoren/Passive/Kritiker-Gruppen, die in \2 von \3 Zeilen nicht zur NPS-Frage „\1“ passen: ein Segment, oder ignorieren"),
